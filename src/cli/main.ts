@@ -1,0 +1,84 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../daemon/config.js';
+import { DatabaseOpenError } from '../daemon/db/open.js';
+import { discoVersion } from '../daemon/version.js';
+import { ApiError, DaemonUnreachableError } from './client.js';
+import { registerContainers } from './commands/containers.js';
+import { registerExec } from './commands/exec.js';
+import { registerFiles } from './commands/files.js';
+import { registerServe } from './commands/serve.js';
+import type { CommandDeps } from './commands/shared.js';
+import { registerToken } from './commands/token.js';
+import { resolveCliEnv } from './context.js';
+import type { Io } from './output.js';
+
+/** Exit codes for errors the CLI itself reports. */
+const EXIT = { error: 1, usage: 2, unreachable: 3, commandNotFound: 127 } as const;
+
+export function buildProgram(deps: CommandDeps): Command {
+  const program = new Command('disco')
+    .description('Disco: containers, files and commands for AI assistants and developers')
+    .version(discoVersion(), '-v, --version')
+    .showHelpAfterError('(run `disco --help` for usage)')
+    .configureOutput({
+      writeOut: (s) => deps.io.stdout.write(s),
+      writeErr: (s) => deps.io.stderr.write(s),
+    })
+    .enablePositionalOptions()
+    .exitOverride();
+  registerServe(program, deps);
+  registerToken(program, deps);
+  registerContainers(program, deps);
+  registerFiles(program, deps);
+  registerExec(program, deps);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const sub of c.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI and resolves to its exit code; never calls process.exit, so it can be tested in-process. */
+export async function run(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let exitCode = 0;
+  let cached: ReturnType<typeof resolveCliEnv> | undefined;
+  const deps: CommandDeps = {
+    io,
+    processEnv: env,
+    cliEnv: () => {
+      cached ??= resolveCliEnv(env);
+      return cached;
+    },
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  };
+  try {
+    await buildProgram(deps).parseAsync([...argv]);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
+    io.stderr.write(`disco: ${describeError(err)}\n`);
+    if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
+    if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
+    if (err instanceof ConfigError) return EXIT.usage;
+    return EXIT.error;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof ApiError) return `${err.message} [${err.code}]`;
+  if (err instanceof ConfigError || err instanceof DatabaseOpenError || err instanceof DaemonUnreachableError) {
+    return err.message;
+  }
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return `${err.message}: another process uses this port; pick another with --port`;
+    return err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { atomicWrite } from '../workspace/files.js';
+
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+export const adminTokenPath = (home: string) => path.join(home, ADMIN_TOKEN_FILE);
+
+/**
+ * The bootstrap admin token: DISCO_ADMIN_TOKEN when set (deploys, scripts), else the one kept in
+ * `$DISCO_HOME/admin-token`, generated with 256 bits of randomness on first start and stored 0600.
+ */
+export async function ensureAdminToken(
+  home: string,
+  fromEnv: string | undefined,
+): Promise<{ token: string; source: 'env' | 'file' | 'generated' }> {
+  if (fromEnv) return { token: fromEnv, source: 'env' };
+  const file = adminTokenPath(home);
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing.length >= 16) return { token: existing, source: 'file' };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = `disco_${randomBytes(32).toString('base64url')}`;
+  await atomicWrite(file, Buffer.from(`${token}\n`), 0o600);
+  return { token, source: 'generated' };
+}

@@ -1,0 +1,184 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 7419;
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bytes = intIn(1024, 1024 ** 3);
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+
+/**
+ * Every setting in one table: the env variable, an optional CLI flag, its schema (parsing from strings)
+ * and the line of documentation that README's configuration table repeats. One source of truth.
+ */
+export const SETTINGS = {
+  host: {
+    env: 'DISCO_HOST',
+    flag: '--host',
+    schema: z.string().min(1),
+    doc: 'Address to bind. Default `127.0.0.1`, or `0.0.0.0` when `PORT` is set.',
+  },
+  port: {
+    env: 'DISCO_PORT',
+    flag: '--port',
+    schema: intIn(0, 65535),
+    doc: `Port to listen on. Default ${DEFAULT_PORT}; \`PORT\` (Railway) is used when set.`,
+  },
+  home: {
+    env: 'DISCO_HOME',
+    flag: '--home',
+    schema: z.string().min(1),
+    doc: 'State directory (SQLite, admin token, containers). Default `~/.disco`.',
+  },
+  containersDir: {
+    env: 'DISCO_CONTAINERS_DIR',
+    schema: z.string().min(1),
+    doc: 'Where workspaces live. Default `$DISCO_HOME/containers`.',
+  },
+  adminToken: {
+    env: 'DISCO_ADMIN_TOKEN',
+    schema: z.string().min(16, 'must be at least 16 characters'),
+    doc: 'Admin bearer token. Generated into `$DISCO_HOME/admin-token` (0600) when unset.',
+  },
+  logLevel: {
+    env: 'DISCO_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    doc: 'Log level. Default `info`.',
+  },
+  allowedOrigins: {
+    env: 'DISCO_ALLOWED_ORIGINS',
+    schema: csv,
+    doc: 'Comma-separated browser origins allowed to call the API. Default `https://chatgpt.com`.',
+  },
+  allowedHosts: {
+    env: 'DISCO_ALLOWED_HOSTS',
+    schema: csv,
+    doc: 'Extra `Host` names accepted when bound to loopback (DNS-rebinding guard).',
+  },
+  execTimeoutMs: {
+    env: 'DISCO_EXEC_TIMEOUT_MS',
+    schema: intIn(100, 24 * 3600_000),
+    doc: 'Default command timeout. Default 60000.',
+  },
+  execMaxTimeoutMs: {
+    env: 'DISCO_EXEC_MAX_TIMEOUT_MS',
+    schema: intIn(100, 24 * 3600_000),
+    doc: 'Largest timeout a caller may ask for. Default 600000.',
+  },
+  execMaxOutputBytes: {
+    env: 'DISCO_EXEC_MAX_OUTPUT_BYTES',
+    schema: bytes,
+    doc: 'Cap per output stream of a command; beyond it output is dropped and `truncated` set. Default 1 MiB.',
+  },
+  fileReadMaxBytes: {
+    env: 'DISCO_FILE_READ_MAX_BYTES',
+    schema: bytes,
+    doc: 'Largest file returned whole by a read (use a line range past it). Default 5 MiB.',
+  },
+  fileWriteMaxBytes: {
+    env: 'DISCO_FILE_WRITE_MAX_BYTES',
+    schema: bytes,
+    doc: 'Largest file a write accepts. Default 25 MiB.',
+  },
+  shutdownGraceMs: {
+    env: 'DISCO_SHUTDOWN_GRACE_MS',
+    schema: intIn(0, 600_000),
+    doc: 'How long shutdown waits for in-flight requests. Default 10000.',
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type SettingKey = keyof Settings;
+
+export interface Config {
+  host: string;
+  port: number;
+  home: string;
+  containersDir: string;
+  adminToken: string | undefined;
+  logLevel: z.infer<Settings['logLevel']['schema']>;
+  allowedOrigins: string[];
+  allowedHosts: string[];
+  execTimeoutMs: number;
+  execMaxTimeoutMs: number;
+  execMaxOutputBytes: number;
+  fileReadMaxBytes: number;
+  fileWriteMaxBytes: number;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type ConfigFlags = Partial<Record<'host' | 'port' | 'home', string | number>>;
+
+function parseSetting<K extends SettingKey>(key: K, raw: unknown, source: string): z.infer<Settings[K]['schema']> {
+  const result = SETTINGS[key].schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`${source}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(raw)})`);
+  }
+  return result.data as z.infer<Settings[K]['schema']>;
+}
+
+/**
+ * Reads the configuration once from flags (highest), `DISCO_*` variables, Railway's `PORT`, then defaults.
+ * Throws ConfigError with a one-line message naming the flag or variable at fault.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
+  const pick = <K extends SettingKey>(key: K): z.infer<Settings[K]['schema']> | undefined => {
+    const setting: { env: string; flag?: string } = SETTINGS[key];
+    const flagValue = (flags as Record<string, unknown>)[key];
+    if (flagValue !== undefined && setting.flag) return parseSetting(key, flagValue, setting.flag);
+    const envValue = env[setting.env];
+    if (envValue !== undefined && envValue !== '') return parseSetting(key, envValue, setting.env);
+    return undefined;
+  };
+
+  const railwayPort =
+    env.PORT !== undefined && env.PORT !== ''
+      ? (() => {
+          const r = intIn(0, 65535).safeParse(env.PORT);
+          if (!r.success)
+            throw new ConfigError(`PORT: expected an integer between 0 and 65535 (got ${JSON.stringify(env.PORT)})`);
+          return r.data;
+        })()
+      : undefined;
+
+  const home = path.resolve(pick('home') ?? path.join(os.homedir(), '.disco'));
+  const config: Config = {
+    host: pick('host') ?? (railwayPort !== undefined ? '0.0.0.0' : '127.0.0.1'),
+    port: pick('port') ?? railwayPort ?? DEFAULT_PORT,
+    home,
+    containersDir: path.resolve(pick('containersDir') ?? path.join(home, 'containers')),
+    adminToken: pick('adminToken'),
+    logLevel: pick('logLevel') ?? 'info',
+    allowedOrigins: pick('allowedOrigins') ?? ['https://chatgpt.com'],
+    allowedHosts: pick('allowedHosts') ?? [],
+    execTimeoutMs: pick('execTimeoutMs') ?? 60_000,
+    execMaxTimeoutMs: pick('execMaxTimeoutMs') ?? 600_000,
+    execMaxOutputBytes: pick('execMaxOutputBytes') ?? 1024 * 1024,
+    fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
+    fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
+    shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
+  };
+  if (config.execTimeoutMs > config.execMaxTimeoutMs) {
+    throw new ConfigError('DISCO_EXEC_TIMEOUT_MS: must not exceed DISCO_EXEC_MAX_TIMEOUT_MS');
+  }
+  return config;
+}
+
+/** True when the bind address only accepts local connections. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ProcessTable } from '../workspace/process-table.js';
+import { TEMPLATES, type TemplateName } from './templates.js';
+
+export const CONTAINER_ID_PREFIX = 'ctr_';
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function newContainerId(): string {
+  const bytes = randomBytes(12);
+  let id = CONTAINER_ID_PREFIX;
+  for (const b of bytes) id += ID_ALPHABET[b % ID_ALPHABET.length];
+  return id;
+}
+
+/** Throttle for last-used updates: a busy container should not write SQLite on every file read. */
+const TOUCH_EVERY_MS = 5_000;
+
+export interface Container extends ContainerRow {
+  /** Realpath of the workspace directory. Never sent to clients. */
+  root: string;
+}
+
+export class ContainerService {
+  private readonly roots = new Map<string, string>();
+
+  constructor(
+    private readonly repo: ContainersRepo,
+    private readonly containersDir: string,
+    private readonly processes: ProcessTable,
+    private readonly log: Logger,
+  ) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.containersDir, { recursive: true, mode: 0o700 });
+  }
+
+  async create(ownerId: string, input: { name?: string | undefined; template: TemplateName }): Promise<Container> {
+    const id = newContainerId();
+    const name =
+      input.name ?? `${input.template}-${id.slice(CONTAINER_ID_PREFIX.length, CONTAINER_ID_PREFIX.length + 6)}`;
+    if (this.repo.getByName(ownerId, name)) {
+      throw new ConflictError(`a container named '${name}' already exists`, { name });
+    }
+    const dir = path.join(this.containersDir, id);
+    await mkdir(dir, { mode: 0o755 });
+    try {
+      const files: Record<string, string> = TEMPLATES[input.template].files(name);
+      for (const [rel, content] of Object.entries(files)) {
+        const abs = path.join(dir, rel);
+        await mkdir(path.dirname(abs), { recursive: true });
+        await writeFile(abs, content, { flag: 'wx' });
+      }
+      const now = Date.now();
+      const row: ContainerRow = {
+        id,
+        name,
+        ownerId,
+        runtime: 'local',
+        template: input.template,
+        status: 'ready',
+        createdAt: now,
+        lastUsedAt: now,
+      };
+      this.repo.insert(row);
+      const root = await realpath(dir);
+      this.roots.set(id, root);
+      this.log.info({ containerId: id, name, template: input.template }, 'container created');
+      return { ...row, root };
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new ConflictError(`a container named '${name}' already exists`, { name });
+      }
+      throw err;
+    }
+  }
+
+  list(ownerId: string): ContainerRow[] {
+    return this.repo.list(ownerId);
+  }
+
+  /** Looks a container up by id or by its owner-scoped name; others' containers are simply not found. */
+  async get(ownerId: string, idOrName: string): Promise<Container> {
+    const row = idOrName.startsWith(CONTAINER_ID_PREFIX)
+      ? this.repo.get(idOrName)
+      : this.repo.getByName(ownerId, idOrName);
+    if (!row || row.ownerId !== ownerId) throw new NotFoundError(`container '${idOrName}'`, { container: idOrName });
+    let root = this.roots.get(row.id);
+    if (!root) {
+      try {
+        root = await realpath(path.join(this.containersDir, row.id));
+      } catch {
+        throw new NotFoundError(`workspace of container '${idOrName}'`, { container: idOrName });
+      }
+      this.roots.set(row.id, root);
+    }
+    return { ...row, root };
+  }
+
+  /** Marks a container as used now (throttled); called by every op that works inside it. */
+  touch(container: Container): void {
+    const now = Date.now();
+    if (now - container.lastUsedAt < TOUCH_EVERY_MS) return;
+    this.repo.touch(container.id, now);
+  }
+
+  async delete(ownerId: string, idOrName: string): Promise<ContainerRow> {
+    const c = await this.get(ownerId, idOrName).catch((err) => {
+      // A row whose directory vanished can still be deleted.
+      const row = this.repo.get(idOrName) ?? this.repo.getByName(ownerId, idOrName);
+      if (row && row.ownerId === ownerId) return { ...row, root: '' };
+      throw err;
+    });
+    this.repo.setStatus(c.id, 'deleting');
+    const killed = this.processes.killContainer(c.id);
+    await rm(path.join(this.containersDir, c.id), { recursive: true, force: true, maxRetries: 3 });
+    this.repo.remove(c.id);
+    this.roots.delete(c.id);
+    this.log.info({ containerId: c.id, killed }, 'container deleted');
+    return { ...c, status: 'deleted' };
+  }
+}

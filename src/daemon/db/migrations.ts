@@ -1,0 +1,36 @@
+/**
+ * Numbered migrations, applied in order at start-up, each in its own transaction.
+ * Never edit a released migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users_and_containers',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE containers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        owner_id TEXT NOT NULL REFERENCES users(id),
+        runtime TEXT NOT NULL,
+        template TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        UNIQUE (owner_id, name)
+      );
+      CREATE INDEX containers_owner ON containers(owner_id, created_at);
+    `,
+  },
+];

@@ -1,0 +1,128 @@
+/**
+ * One error model for every surface: REST answers `{ error: { code, message, details? } }` with `status`,
+ * MCP answers a tool result with `isError: true` carrying the same code and message.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  invalid_path: 400,
+  path_outside_workspace: 400,
+  not_a_file: 400,
+  not_a_directory: 400,
+  command_not_found: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class DiscoError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'DiscoError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+    };
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export class ValidationError extends DiscoError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('validation_failed', message, details);
+  }
+}
+
+export class NotFoundError extends DiscoError {
+  constructor(what: string, details?: Record<string, unknown>) {
+    super('not_found', `${what} not found`, details);
+  }
+}
+
+export class InvalidPathError extends DiscoError {
+  constructor(message: string, path?: string) {
+    super('invalid_path', message, path === undefined ? undefined : { path });
+  }
+}
+
+export class PathOutsideWorkspaceError extends DiscoError {
+  constructor(path: string) {
+    super('path_outside_workspace', `path '${path}' resolves outside the container workspace`, { path });
+  }
+}
+
+export class ConflictError extends DiscoError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('conflict', message, details);
+  }
+}
+
+export class TooLargeError extends DiscoError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('too_large', message, details);
+  }
+}
+
+export class UnauthorizedError extends DiscoError {
+  constructor(message = 'a valid bearer token is required') {
+    super('unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends DiscoError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** Maps anything thrown to a DiscoError; unknown errors become `internal` without leaking their text. */
+export function toDiscoError(err: unknown): DiscoError {
+  if (err instanceof DiscoError) return err;
+  return new DiscoError('internal', 'internal error');
+}
+
+/** Node's errno codes that have a clear meaning for a client, mapped to our codes. */
+export function fromErrno(err: unknown, path: string): DiscoError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new NotFoundError(`'${path}'`, { path });
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+      return new ConflictError(`'${path}' already exists or is not empty`, { path });
+    case 'ENOTDIR':
+      return new DiscoError('not_a_directory', `a parent of '${path}' is not a directory`, { path });
+    case 'EISDIR':
+      return new DiscoError('not_a_file', `'${path}' is a directory`, { path });
+    case 'ENAMETOOLONG':
+      return new InvalidPathError(`'${path}' is too long`, path);
+    case 'EINVAL':
+      return new InvalidPathError(`invalid operation on '${path}'`, path);
+    case 'EACCES':
+    case 'EPERM':
+      return new DiscoError('forbidden', `permission denied on '${path}'`, { path });
+    default:
+      return toDiscoError(err);
+  }
+}

@@ -1,0 +1,103 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Db } from '../db/open.js';
+import { checkDatabase } from '../db/open.js';
+import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Op, Principal } from '../ops/op.js';
+import type { Services } from '../ops/services.js';
+import { bearerAuth } from './auth.js';
+import { docsRouter } from './docs.js';
+import { hostGuard, originGuard } from './guards.js';
+import { buildOpenApi } from './openapi.js';
+import { requestLog } from './request-log.js';
+import { opRoutes } from './routes.js';
+
+export interface AppDeps {
+  ops: readonly Op[];
+  services: Services;
+  db: Db;
+  log: Logger;
+  version: string;
+  startedAt: number;
+  verifyToken: (token: string) => Principal | undefined;
+}
+
+/** Request body limit: the largest allowed file, base64-inflated, plus room for the JSON around it. */
+const bodyLimit = (writeMaxBytes: number) => Math.ceil(writeMaxBytes * 1.4) + 64 * 1024;
+
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps.services;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(deps.log));
+  app.use(hostGuard(config.host, config.allowedHosts));
+  app.use(originGuard(config.allowedOrigins));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  app.get('/health', (_req, res) => {
+    const database = checkDatabase(deps.db);
+    res.status(database.ok ? 200 : 503).json({
+      status: database.ok ? 'ok' : 'degraded',
+      version: deps.version,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      checks: { database },
+    });
+  });
+
+  const openapi = buildOpenApi(deps.ops, { version: deps.version });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use(docsRouter());
+
+  const api = express.Router();
+  api.use(bearerAuth(deps.verifyToken));
+  api.use(express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true }));
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(opRoutes(deps.ops, deps.services));
+  app.use('/api/v1', api);
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new NotFoundError(`route ${req.method} ${req.path}`));
+  });
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+/** Body-parser failures carry a `type`; map the ones a client can cause to typed errors. */
+function fromBodyParser(err: { type?: string; limit?: number }): DiscoError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new DiscoError('too_large', `request body is over the ${err.limit ?? ''} byte limit`.replace('  ', ' '));
+    case 'entity.parse.failed':
+      return new ValidationError('request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new DiscoError('unsupported_media_type', 'unsupported request body encoding');
+    default:
+      return undefined;
+  }
+}
+
+function errorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const known = err instanceof DiscoError ? err : fromBodyParser(err as { type?: string });
+    const error = known ?? toDiscoError(err);
+    if (!known) ((res.locals.log as Logger | undefined) ?? log).error({ err }, 'unhandled error');
+    res.locals.errorCode = error.code;
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(error.status).json(error.toBody());
+  };
+}

@@ -1,0 +1,57 @@
+import type { NextFunction, Request, Response } from 'express';
+import { isLoopbackHost } from '../config.js';
+import { DiscoError } from '../errors.js';
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+function hostName(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  return hostHeader.split(':')[0] ?? '';
+}
+
+/**
+ * Security: DNS rebinding. A page on evil.example can resolve its name to 127.0.0.1 and talk to a
+ * loopback daemon; its requests then carry `Host: evil.example`. When bound to loopback only loopback
+ * names (and configured extras) are accepted.
+ */
+export function hostGuard(bindHost: string, extraHosts: readonly string[]) {
+  const active = isLoopbackHost(bindHost);
+  const allowed = new Set([...LOOPBACK_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!active) return next();
+    const host = hostName((req.headers.host ?? '').toLowerCase());
+    if (allowed.has(host)) return next();
+    next(new DiscoError('forbidden', `host '${host}' is not allowed`));
+  };
+}
+
+/**
+ * Security: a browser tab on another site must not drive the API. Requests that carry an Origin must
+ * come from the daemon's own origin or a configured one; CORS headers are sent only for those.
+ */
+export function originGuard(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return next();
+    const self = `${req.protocol}://${req.headers.host ?? ''}`;
+    if (origin !== self && !allowed.has(origin)) {
+      return next(new DiscoError('forbidden', `origin '${origin}' is not allowed`));
+    }
+    if (allowed.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+        res.setHeader(
+          'Access-Control-Allow-Headers',
+          'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version',
+        );
+        res.setHeader('Access-Control-Max-Age', '600');
+        res.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}

@@ -1,0 +1,34 @@
+import { type Request, type Response, Router } from 'express';
+import { coerceQuery } from '../ops/input.js';
+import { invokeOp } from '../ops/invoke.js';
+import type { Op, Principal } from '../ops/op.js';
+import type { Services } from '../ops/services.js';
+
+/** Mounts every op of the registry as a REST route; the op's method and path decide where. */
+export function opRoutes(ops: readonly Op[], services: Services): Router {
+  const router = Router();
+  for (const op of ops) {
+    const method = op.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
+    router[method](op.path, async (req: Request, res: Response) => {
+      const controller = new AbortController();
+      // The client hung up before we answered: stop the work (e.g. kill a running command).
+      res.once('close', () => {
+        if (!res.writableFinished) controller.abort();
+      });
+      const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
+      const input = {
+        ...coerceQuery(op.input, req.query as Record<string, unknown>),
+        ...body,
+        ...req.params,
+      };
+      const result = await invokeOp(op, input, {
+        principal: res.locals.principal as Principal,
+        services,
+        signal: controller.signal,
+        progress: () => {},
+      });
+      res.status(op.successStatus ?? 200).json(result);
+    });
+  }
+  return router;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { TEMPLATE_NAMES, TEMPLATES } from '../containers/templates.js';
+import { defineOp } from './op.js';
+import { ContainerSchema, containerRef, toContainerDto } from './schemas.js';
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export const containerCreate = defineOp({
+  name: 'container_create',
+  title: 'Create container',
+  description:
+    'Creates a new isolated workspace (container) and returns it. Use a template to start with files: ' +
+    `${TEMPLATE_NAMES.map((t) => `'${t}' (${TEMPLATES[t].description})`).join(', ')}. ` +
+    'Names are unique per user: lowercase letters, digits, dot, dash, underscore; max 63 characters.',
+  method: 'POST',
+  path: '/containers',
+  successStatus: 201,
+  input: z.object({
+    name: z
+      .string()
+      .regex(NAME, 'lowercase letters, digits, ".", "-", "_"; starting with a letter or digit; at most 63 characters')
+      .refine((n) => !n.startsWith('ctr_'), "must not start with 'ctr_' (reserved for ids)")
+      .optional()
+      .describe('Optional name; generated from the template when omitted.'),
+    template: z.enum(TEMPLATE_NAMES).default('blank').describe('Starting files.'),
+  }),
+  output: ContainerSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  scope: 'containers',
+  run: async (input, { principal, services }) =>
+    toContainerDto(await services.containers.create(principal.userId, input)),
+});
+
+export const containerList = defineOp({
+  name: 'container_list',
+  title: 'List containers',
+  description: 'Lists your containers (id, name, template, status, timestamps), oldest first.',
+  method: 'GET',
+  path: '/containers',
+  input: z.object({}),
+  output: z.object({ containers: z.array(ContainerSchema) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'containers',
+  run: async (_input, { principal, services }) => ({
+    containers: services.containers.list(principal.userId).map(toContainerDto),
+  }),
+});
+
+export const containerGet = defineOp({
+  name: 'container_get',
+  title: 'Get container',
+  description: 'Returns one container by id or name.',
+  method: 'GET',
+  path: '/containers/:id',
+  input: z.object({ id: containerRef }),
+  output: ContainerSchema,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'containers',
+  run: async ({ id }, { principal, services }) => toContainerDto(await services.containers.get(principal.userId, id)),
+});
+
+export const containerDelete = defineOp({
+  name: 'container_delete',
+  title: 'Delete container',
+  description:
+    'Permanently deletes a container: kills its running processes and removes its workspace directory. Cannot be undone.',
+  method: 'DELETE',
+  path: '/containers/:id',
+  input: z.object({ id: containerRef }),
+  output: ContainerSchema,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  scope: 'containers',
+  run: async ({ id }, { principal, services }) =>
+    toContainerDto(await services.containers.delete(principal.userId, id)),
+});
+
+export const containerTemplates = defineOp({
+  name: 'container_templates',
+  title: 'List container templates',
+  description: 'Lists the templates a container can be created from, with what each contains.',
+  method: 'GET',
+  path: '/templates',
+  input: z.object({}),
+  output: z.object({ templates: z.array(z.object({ name: z.string(), description: z.string() })) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'containers',
+  run: async () => ({ templates: TEMPLATE_NAMES.map((name) => ({ name, description: TEMPLATES[name].description })) }),
+});

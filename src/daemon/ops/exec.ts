@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { runCommand } from '../workspace/exec.js';
+import { openContainer } from './container-scope.js';
+import { defineOp } from './op.js';
+import { containerRef, relPath } from './schemas.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const exec = defineOp({
+  name: 'exec',
+  title: 'Run command',
+  description:
+    'Runs a command in a container and returns its exit code, stdout and stderr once it finishes. ' +
+    "Pass command as an argv array (['npm', 'test']) to run it without a shell, or as a string with " +
+    'shell: true to use /bin/sh -c (pipes, &&, globs). cwd is relative to the workspace. The command is ' +
+    'killed with its whole process group at timeoutMs (default 60 s) and then timedOut is true; output ' +
+    'beyond the cap is dropped and truncated is true. Processes it leaves running are killed when it exits.',
+  method: 'POST',
+  path: '/terminal/execute',
+  input: z.object({
+    container: containerRef,
+    command: z
+      .union([z.array(z.string().max(100_000)).min(1).max(10_000), z.string().min(1).max(100_000)])
+      .describe('argv array, or a shell command string with shell: true.'),
+    shell: z.boolean().default(false),
+    cwd: relPath.default('.'),
+    env: z.record(z.string().regex(ENV_NAME, 'an environment variable name'), z.string().max(100_000)).default({}),
+    stdin: z
+      .string()
+      .max(10 * 1024 * 1024)
+      .optional()
+      .describe("Text written to the command's standard input."),
+    timeoutMs: z.number().int().min(1).optional().describe('Kill after this many milliseconds (default 60000).'),
+  }),
+  output: z.object({
+    exitCode: z.number().int().nullable().describe('null when killed by a signal.'),
+    signal: z.string().nullable(),
+    stdout: z.string(),
+    stderr: z.string(),
+    durationMs: z.number(),
+    timedOut: z.boolean(),
+    cancelled: z.boolean(),
+    truncated: z.boolean(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  scope: 'exec',
+  run: async ({ container, ...input }, ctx) => {
+    const { config } = ctx.services;
+    if (typeof input.command === 'string' && !input.shell) {
+      throw new ValidationError('a command string needs shell: true; or pass an argv array to run without a shell');
+    }
+    if (Array.isArray(input.command) && input.command[0] === '')
+      throw new ValidationError('command[0] must not be empty');
+    const timeoutMs = input.timeoutMs ?? config.execTimeoutMs;
+    if (timeoutMs > config.execMaxTimeoutMs) {
+      throw new ValidationError(`timeoutMs must be at most ${config.execMaxTimeoutMs}`, {
+        max: config.execMaxTimeoutMs,
+      });
+    }
+    for (const [k, v] of Object.entries(input.env)) {
+      if (v.includes('\0')) throw new ValidationError(`env ${k} contains a NUL byte`);
+    }
+    const c = await openContainer(ctx, container);
+    return runCommand(
+      {
+        containerId: c.id,
+        root: c.root,
+        command: input.command,
+        shell: input.shell,
+        cwd: input.cwd,
+        env: input.env,
+        ...(input.stdin !== undefined ? { stdin: input.stdin } : {}),
+        timeoutMs,
+        maxOutputBytes: config.execMaxOutputBytes,
+        signal: ctx.signal,
+      },
+      ctx.services.processes,
+    );
+  },
+});

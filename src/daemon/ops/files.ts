@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { searchWorkspace } from '../workspace/search.js';
+import { openContainer } from './container-scope.js';
+import { defineOp } from './op.js';
+import { containerRef, relPath } from './schemas.js';
+
+const hash = z.string().describe('SHA-256 of the content, hex. Pass it back as ifMatch to write only if unchanged.');
+
+const FileEntrySchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  type: z.enum(['file', 'directory', 'symlink', 'other']),
+  size: z.number().int(),
+  mtime: z.string(),
+});
+
+export const fileList = defineOp({
+  name: 'file_list',
+  title: 'List files',
+  description:
+    'Lists a directory of a container (name, type, size, mtime). With recursive: true walks subdirectories up to ' +
+    '`depth` levels, skipping .git and anything matched by .gitignore unless all: true. Stops at `limit` entries ' +
+    'and sets truncated.',
+  method: 'GET',
+  path: '/containers/:container/files',
+  input: z.object({
+    container: containerRef,
+    path: relPath.default('.'),
+    recursive: z.boolean().default(false),
+    depth: z.number().int().min(1).max(64).optional().describe('Levels to descend when recursive (default 10).'),
+    limit: z.number().int().min(1).max(10_000).default(1000),
+    all: z.boolean().default(false).describe('Include files ignored by .gitignore.'),
+  }),
+  output: z.object({ path: z.string(), entries: z.array(FileEntrySchema), truncated: z.boolean() }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'files:read',
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.list((await openContainer(ctx, container)).root, input),
+});
+
+export const fileRead = defineOp({
+  name: 'file_read',
+  title: 'Read file',
+  description:
+    'Reads a file of a container. Text comes back as UTF-8, binary as base64 (encoding says which). ' +
+    'Give startLine/endLine (1-based, inclusive) to read part of a large file; whole-file reads are capped ' +
+    '(too_large past the cap). Returns the content hash for a later conditional write.',
+  method: 'GET',
+  path: '/containers/:container/files/content',
+  input: z.object({
+    container: containerRef,
+    path: relPath,
+    encoding: z.enum(['auto', 'utf8', 'base64']).default('auto'),
+    startLine: z.number().int().min(1).optional(),
+    endLine: z.number().int().min(1).optional(),
+  }),
+  output: z.object({
+    path: z.string(),
+    encoding: z.enum(['utf8', 'base64']),
+    content: z.string(),
+    size: z.number().int().describe('Size of the whole file in bytes.'),
+    hash: hash.describe('SHA-256 (hex) of the returned content; of the whole file when no range was given.'),
+    mtime: z.string(),
+    totalLines: z.number().int().optional(),
+    startLine: z.number().int().optional(),
+    endLine: z.number().int().optional(),
+    truncated: z.boolean(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'files:read',
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.read((await openContainer(ctx, container)).root, input),
+});
+
+export const fileWrite = defineOp({
+  name: 'file_write',
+  title: 'Write file',
+  description:
+    'Creates or replaces a file atomically (readers never see half a file), creating parent directories. ' +
+    'Binary content is sent as base64 with encoding: base64. Pass ifMatch (the hash from file_read) to ' +
+    'write only if nobody changed the file meanwhile; a mismatch is a conflict and nothing is written.',
+  method: 'PUT',
+  path: '/containers/:container/files/content',
+  input: z.object({
+    container: containerRef,
+    path: relPath,
+    content: z.string(),
+    encoding: z.enum(['utf8', 'base64']).default('utf8'),
+    ifMatch: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'a SHA-256 hex digest')
+      .optional(),
+    createParents: z.boolean().default(true),
+  }),
+  output: z.object({ path: z.string(), size: z.number().int(), hash, created: z.boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  scope: 'files:write',
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.write((await openContainer(ctx, container)).root, input),
+});
+
+export const fileDelete = defineOp({
+  name: 'file_delete',
+  title: 'Delete file',
+  description: 'Deletes a file or symlink. Directories are deleted only with recursive: true (with everything inside).',
+  method: 'DELETE',
+  path: '/containers/:container/files',
+  input: z.object({ container: containerRef, path: relPath, recursive: z.boolean().default(false) }),
+  output: z.object({ path: z.string(), type: z.enum(['file', 'directory', 'symlink', 'other']), deleted: z.boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  scope: 'files:write',
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.remove((await openContainer(ctx, container)).root, input),
+});
+
+export const fileMove = defineOp({
+  name: 'file_move',
+  title: 'Move or rename file',
+  description:
+    'Moves or renames a file or directory inside a container. Refuses to replace an existing destination ' +
+    'unless overwrite: true.',
+  method: 'POST',
+  path: '/containers/:container/files/move',
+  input: z.object({
+    container: containerRef,
+    from: relPath,
+    to: relPath,
+    overwrite: z.boolean().default(false),
+    createParents: z.boolean().default(true),
+  }),
+  output: z.object({ from: z.string(), to: z.string(), type: z.enum(['file', 'directory', 'symlink', 'other']) }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  scope: 'files:write',
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.move((await openContainer(ctx, container)).root, input),
+});
+
+export const fileSearch = defineOp({
+  name: 'file_search',
+  title: 'Search files',
+  description:
+    "Finds files by glob (e.g. '**/*.ts', or '*.md' to match names anywhere) and/or lines by text. query is " +
+    'literal unless regex: true (JavaScript syntax without backreferences or lookaround; runs in linear time). ' +
+    'Case-insensitive unless caseSensitive. Honours .gitignore and skips .git and node_modules unless ' +
+    'includeIgnored. Returns path, line and column (1-based) and the line text; stops at maxResults.',
+  method: 'POST',
+  path: '/containers/:container/files/search',
+  input: z.object({
+    container: containerRef,
+    path: relPath.default('.').describe('Directory to search under.'),
+    glob: z.string().min(1).max(1000).optional(),
+    query: z.string().min(1).max(1000).optional(),
+    regex: z.boolean().default(false),
+    caseSensitive: z.boolean().default(false),
+    maxResults: z.number().int().min(1).max(5000).default(200),
+    includeIgnored: z.boolean().default(false),
+  }),
+  output: z.object({
+    matches: z.array(
+      z.object({
+        path: z.string(),
+        line: z.number().int().optional(),
+        column: z.number().int().optional(),
+        text: z.string().optional(),
+      }),
+    ),
+    filesScanned: z.number().int(),
+    truncated: z.boolean(),
+    reason: z.string().optional(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'files:read',
+  run: async ({ container, ...input }, ctx) =>
+    searchWorkspace((await openContainer(ctx, container)).root, input, undefined, ctx.signal),
+});

@@ -1,0 +1,28 @@
+import { containerCreate, containerDelete, containerGet, containerList, containerTemplates } from './containers.js';
+import { exec } from './exec.js';
+import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
+import type { Op } from './op.js';
+
+/** The registry: REST routes, the OpenAPI document, MCP tools and CLI calls all come from this list. */
+export const OPS = [
+  containerCreate,
+  containerList,
+  containerGet,
+  containerDelete,
+  containerTemplates,
+  fileList,
+  fileRead,
+  fileWrite,
+  fileDelete,
+  fileMove,
+  fileSearch,
+  exec,
+] as const satisfies readonly Op[];
+
+export type OpName = (typeof OPS)[number]['name'];
+
+const BY_NAME = new Map<string, Op>(OPS.map((op) => [op.name, op as unknown as Op]));
+
+export function getOp(name: string): Op | undefined {
+  return BY_NAME.get(name);
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import type { AnyZodObject } from './op.js';
+
+type JsonSchema = {
+  type?: string | string[];
+  anyOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+};
+
+const cache = new WeakMap<AnyZodObject, Record<string, JsonSchema>>();
+
+function propertiesOf(schema: AnyZodObject): Record<string, JsonSchema> {
+  let props = cache.get(schema);
+  if (!props) {
+    props = ((z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema).properties ??
+      {}) as Record<string, JsonSchema>;
+    cache.set(schema, props);
+  }
+  return props;
+}
+
+function typesOf(s: JsonSchema | undefined): string[] {
+  if (!s) return [];
+  if (s.anyOf) return s.anyOf.flatMap(typesOf);
+  return Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
+}
+
+/**
+ * Query strings carry only strings; turn them into the types the op's schema expects, so one zod
+ * schema serves JSON bodies, query strings and MCP arguments alike.
+ */
+export function coerceQuery(schema: AnyZodObject, query: Record<string, unknown>): Record<string, unknown> {
+  const props = propertiesOf(schema);
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(query)) {
+    const types = typesOf(props[key]);
+    const value = Array.isArray(raw) && !types.includes('array') ? raw[raw.length - 1] : raw;
+    if (typeof value !== 'string') {
+      out[key] = value;
+    } else if ((types.includes('integer') || types.includes('number')) && !types.includes('string')) {
+      out[key] = value.trim() === '' ? value : Number(value);
+    } else if (types.includes('boolean') && !types.includes('string')) {
+      out[key] =
+        value === 'true' || value === '1' || value === '' ? true : value === 'false' || value === '0' ? false : value;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+const strictCache = new WeakMap<AnyZodObject, AnyZodObject>();
+
+/**
+ * Validates raw input against an op's schema, turning zod issues into one typed error.
+ * Unknown keys are refused (a typo like `recursiv` should fail loudly, not be ignored).
+ */
+export function parseInput<S extends AnyZodObject>(schema: S, raw: unknown): z.output<S> {
+  let strict = strictCache.get(schema);
+  if (!strict) {
+    strict = schema.strict();
+    strictCache.set(schema, strict);
+  }
+  const result = strict.safeParse(raw);
+  if (result.success) return result.data as z.output<S>;
+  const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = issues[0];
+  throw new ValidationError(first ? `${first.path || 'input'}: ${first.message}` : 'invalid input', { issues });
+}

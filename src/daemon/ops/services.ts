@@ -1,0 +1,12 @@
+import type { Config } from '../config.js';
+import type { ContainerService } from '../containers/service.js';
+import type { WorkspaceFiles } from '../workspace/files.js';
+import type { ProcessTable } from '../workspace/process-table.js';
+
+/** What ops may use. Built once in daemon/main.ts and passed down; ops never construct services. */
+export interface Services {
+  config: Config;
+  containers: ContainerService;
+  files: WorkspaceFiles;
+  processes: ProcessTable;
+}

@@ -1,0 +1,52 @@
+import type { ChildProcess } from 'node:child_process';
+
+/** Kills a process group; the leader was spawned `detached`, so its pid is the group id. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * Live processes per container, so deleting a container or stopping the daemon kills everything that
+ * container started. The processes/terminals issue grows this into a persisted table.
+ */
+export class ProcessTable {
+  private readonly byContainer = new Map<string, Set<ChildProcess>>();
+
+  add(containerId: string, child: ChildProcess): void {
+    let set = this.byContainer.get(containerId);
+    if (!set) {
+      set = new Set();
+      this.byContainer.set(containerId, set);
+    }
+    set.add(child);
+    child.once('exit', () => {
+      set.delete(child);
+      if (set.size === 0 && this.byContainer.get(containerId) === set) this.byContainer.delete(containerId);
+    });
+  }
+
+  count(containerId?: string): number {
+    if (containerId !== undefined) return this.byContainer.get(containerId)?.size ?? 0;
+    let n = 0;
+    for (const set of this.byContainer.values()) n += set.size;
+    return n;
+  }
+
+  killContainer(containerId: string): number {
+    const set = this.byContainer.get(containerId);
+    if (!set) return 0;
+    for (const child of set) killGroup(child.pid);
+    return set.size;
+  }
+
+  killAll(): number {
+    let n = 0;
+    for (const id of [...this.byContainer.keys()]) n += this.killContainer(id);
+    return n;
+  }
+}
