@@ -22,9 +22,12 @@ export class ApiError extends Error {
 
 export class DaemonUnreachableError extends Error {
   override name = 'DaemonUnreachableError';
-  constructor(readonly baseUrl: string) {
+  constructor(
+    readonly baseUrl: string,
+    reason?: string,
+  ) {
     super(
-      `no Disco daemon answers at ${baseUrl}; start one with \`disco serve\` (or set DISCO_URL to a running daemon)`,
+      `no Disco daemon answers at ${baseUrl}${reason ? ` (${reason})` : ''}; start one with \`disco serve\` (or set DISCO_URL to a running daemon)`,
     );
   }
 }
@@ -68,11 +71,9 @@ export class DiscoClient {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (err) {
-      const code = (err as { cause?: { code?: string } }).cause?.code;
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET') {
-        throw new DaemonUnreachableError(this.baseUrl);
-      }
-      throw err;
+      // fetch rejects only for network failures (refused, DNS, reset, blocked port): the daemon is not reachable.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new DaemonUnreachableError(this.baseUrl, cause?.code ?? cause?.message);
     }
     const text = await res.text();
     let json: unknown;

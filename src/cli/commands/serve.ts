@@ -6,20 +6,29 @@ import type { CommandDeps } from './shared.js';
 /** Starts the daemon in the foreground and resolves once it has shut down after SIGINT/SIGTERM. */
 export async function serve(deps: CommandDeps, flags: ConfigFlags): Promise<void> {
   const config = loadConfig(deps.processEnv, flags);
-  const daemon = await startDaemon(config);
-  deps.io.stderr.write(
-    `Disco listening on ${daemon.url} (home ${config.home}). API docs: ${daemon.url}/docs · token: \`disco token\`\n`,
-  );
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      daemon.log.info({ signal }, 'signal received');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      daemon.close().then(resolve, resolve);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  // Listen for signals before starting, so a SIGTERM that arrives during start-up still stops cleanly.
+  let received: NodeJS.Signals | undefined;
+  let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+    received = signal;
+  };
+  const handler = (signal: NodeJS.Signals) => onSignal(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    const daemon = await startDaemon(config);
+    deps.io.stderr.write(
+      `Disco listening on ${daemon.url} (home ${config.home}). API docs: ${daemon.url}/docs · token: \`disco token\`\n`,
+    );
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      if (received) resolve(received);
+      onSignal = resolve;
+    });
+    daemon.log.info({ signal }, 'signal received');
+    await daemon.close();
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
 }
 
 export function registerServe(program: Command, deps: CommandDeps): void {

@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const DISCO_BIN = fileURLToPath(new URL('../../bin/disco.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `disco` binary as a real process. */
+export function disco(args: string[], env: Record<string, string>, stdin?: string | Buffer): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DISCO_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  logs: () => string;
+}
+
+/** Spawns `disco serve --port 0` and resolves with its URL once it logs that it listens. */
+export function spawnServe(home: string, env: Record<string, string> = {}): Promise<ServeProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DISCO_BIN, 'serve', '--port', '0', '--home', home], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${logs}`)), 15_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      logs += c.toString();
+      const m = /"url":"([^"]+)".*"msg":"disco listening"/.exec(logs);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], logs: () => logs });
+      }
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      logs += c.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code}:\n${logs}`));
+    });
+  });
+}
