@@ -2,8 +2,8 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/daemon.js';
 import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { tempDir } from '../helpers/daemon.js';
 
 let home: string;
 let serve: ServeProcess;
@@ -42,14 +42,21 @@ describe('disco CLI against a real daemon', () => {
     expect(ls.stdout).toMatch(/^ID\s+NAME\s+TEMPLATE/);
     expect(ls.stdout).toContain(container.id);
 
-    const write = await disco(['files', 'write', 'e2e', 'src/greet.js', '--json'], env, "export const greet = () => 'hi from disco';\n");
+    const write = await disco(
+      ['files', 'write', 'e2e', 'src/greet.js', '--json'],
+      env,
+      "export const greet = () => 'hi from disco';\n",
+    );
     expect(write.code, write.stderr).toBe(0);
     expect(JSON.parse(write.stdout)).toMatchObject({ path: 'src/greet.js', created: true });
 
     const cat = await disco(['files', 'cat', 'e2e', 'src/greet.js'], env);
     expect(cat.stdout).toBe("export const greet = () => 'hi from disco';\n");
 
-    const run = await disco(['exec', 'e2e', '--', 'node', '-e', "import('./src/greet.js').then(m => console.log(m.greet()))"], env);
+    const run = await disco(
+      ['exec', 'e2e', '--', 'node', '-e', "import('./src/greet.js').then(m => console.log(m.greet()))"],
+      env,
+    );
     expect(run).toMatchObject({ code: 0, stdout: 'hi from disco\n' });
 
     const search = await disco(['files', 'search', 'e2e', 'HI FROM'], env);
@@ -100,9 +107,11 @@ describe('disco CLI against a real daemon', () => {
     const r = await disco(['files', 'cat', 'nope', 'x'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("disco: container 'nope' not found [not_found]\n");
-    const escape = await disco(['containers', 'create', 'esc'], env).then(() => disco(['files', 'cat', 'esc', '../../admin-token'], env));
-    expect(escape.stderr).toMatch(/^disco: .* \[path_outside_workspace\]\n$/);
-    expect(escape.stdout).toBe('');
+    const escaped = await disco(['containers', 'create', 'esc'], env).then(() =>
+      disco(['files', 'cat', 'esc', '../../admin-token'], env),
+    );
+    expect(escaped.stderr).toMatch(/^disco: .* \[path_outside_workspace\]\n$/);
+    expect(escaped.stdout).toBe('');
   });
 
   it('says how to start a daemon when none answers', async () => {

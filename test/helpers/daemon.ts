@@ -10,8 +10,13 @@ export interface TestDaemon {
   token: string;
   home: string;
   /** fetch against the daemon with the admin token; `auth: false` sends none. */
-  request: (method: string, urlPath: string, init?: { body?: unknown; headers?: Record<string, string>; auth?: boolean }) => Promise<Response>;
+  request: (
+    method: string,
+    urlPath: string,
+    init?: { body?: unknown; headers?: Record<string, string>; auth?: boolean },
+  ) => Promise<Response>;
   /** Like request, but parses JSON and returns status + body. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes
   json: <T = any>(method: string, urlPath: string, body?: unknown) => Promise<{ status: number; body: T }>;
   stop: () => Promise<void>;
 }
@@ -21,10 +26,19 @@ export async function tempDir(prefix = 'disco-test-'): Promise<string> {
 }
 
 /** A real daemon on a free port with its own temp $DISCO_HOME; logs silenced. */
-export async function startTestDaemon(env: Record<string, string> = {}, mutate?: (c: Config) => void): Promise<TestDaemon> {
+export async function startTestDaemon(
+  env: Record<string, string> = {},
+  mutate?: (c: Config) => void,
+): Promise<TestDaemon> {
   const home = await tempDir();
   const token = `test-token-${Math.random().toString(36).slice(2)}-padding`;
-  const config = loadConfig({ DISCO_HOME: home, DISCO_PORT: '0', DISCO_LOG_LEVEL: 'silent', DISCO_ADMIN_TOKEN: token, ...env });
+  const config = loadConfig({
+    DISCO_HOME: home,
+    DISCO_PORT: '0',
+    DISCO_LOG_LEVEL: 'silent',
+    DISCO_ADMIN_TOKEN: token,
+    ...env,
+  });
   mutate?.(config);
   const daemon = await startDaemon(config);
   const request: TestDaemon['request'] = (method, urlPath, init = {}) =>
@@ -35,7 +49,9 @@ export async function startTestDaemon(env: Record<string, string> = {}, mutate?:
         ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...init.headers,
       },
-      ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+      ...(init.body !== undefined
+        ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
+        : {}),
     });
   return {
     daemon,

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, realpath, rm, stat, symlink, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/daemon/workspace/content.js';
@@ -125,7 +125,9 @@ describe('WorkspaceFiles.list', () => {
 describe('WorkspaceFiles.move and remove', () => {
   it('refuses to move a directory into itself', async () => {
     await write('d/x.txt', 'x');
-    await expect(files.move(root, { from: 'd', to: 'd/inner', overwrite: false, createParents: true })).rejects.toMatchObject({
+    await expect(
+      files.move(root, { from: 'd', to: 'd/inner', overwrite: false, createParents: true }),
+    ).rejects.toMatchObject({
       code: 'invalid_path',
     });
   });
@@ -155,7 +157,11 @@ describe('searchWorkspace', () => {
 
   it('stops at the deadline and says why', async () => {
     for (let i = 0; i < 30; i++) await write(`f${i}.txt`, 'x');
-    const r = await searchWorkspace(root, { ...base, query: 'x' }, { maxFileBytes: 1e6, maxFilesScanned: 10, deadlineMs: 10_000 });
+    const r = await searchWorkspace(
+      root,
+      { ...base, query: 'x' },
+      { maxFileBytes: 1e6, maxFilesScanned: 10, deadlineMs: 10_000 },
+    );
     expect(r).toMatchObject({ truncated: true, reason: 'file scan limit reached' });
   });
 

@@ -1,8 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_PORT, SETTINGS, loadConfig } from '../../src/daemon/config.js';
+import { ConfigError, DEFAULT_PORT, loadConfig, SETTINGS } from '../../src/daemon/config.js';
 
 describe('loadConfig', () => {
   it('defaults to loopback, the documented port and ~/.disco', () => {
@@ -22,7 +22,10 @@ describe('loadConfig', () => {
 
   it('lets flags win over DISCO_* which win over PORT', () => {
     expect(loadConfig({ PORT: '8080', DISCO_PORT: '9000' }).port).toBe(9000);
-    expect(loadConfig({ DISCO_PORT: '9000' }, { port: '9100', host: '::1' })).toMatchObject({ port: 9100, host: '::1' });
+    expect(loadConfig({ DISCO_PORT: '9000' }, { port: '9100', host: '::1' })).toMatchObject({
+      port: 9100,
+      host: '::1',
+    });
   });
 
   it('stops with a one-line message naming the variable at fault', () => {

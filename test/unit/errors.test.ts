@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DiscoError, ERROR_STATUS, NotFoundError, fromErrno, toDiscoError } from '../../src/daemon/errors.js';
+import { DiscoError, ERROR_STATUS, fromErrno, NotFoundError, toDiscoError } from '../../src/daemon/errors.js';
 
 describe('error model', () => {
   it('maps every code to an HTTP status', () => {
@@ -10,7 +10,9 @@ describe('error model', () => {
 
   it('serialises to { error: { code, message, details } } without a stack', () => {
     const body = new NotFoundError("container 'x'", { container: 'x' }).toBody();
-    expect(body).toEqual({ error: { code: 'not_found', message: "container 'x' not found", details: { container: 'x' } } });
+    expect(body).toEqual({
+      error: { code: 'not_found', message: "container 'x' not found", details: { container: 'x' } },
+    });
     expect(JSON.stringify(body)).not.toContain('at ');
   });
 

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { coerceQuery, parseInput } from '../../src/daemon/ops/input.js';
 
 const schema = z.object({

@@ -29,8 +29,12 @@ describe('compileLinearRegex', () => {
   });
 
   it('refuses backreferences and lookaround with a validation error', () => {
-    expect(() => compileLinearRegex('(a)\\1', true)).toThrowError(expect.objectContaining({ code: 'validation_failed' }));
-    expect(() => compileLinearRegex('(?<=a)b', true)).toThrowError(expect.objectContaining({ code: 'validation_failed' }));
+    expect(() => compileLinearRegex('(a)\\1', true)).toThrowError(
+      expect.objectContaining({ code: 'validation_failed' }),
+    );
+    expect(() => compileLinearRegex('(?<=a)b', true)).toThrowError(
+      expect.objectContaining({ code: 'validation_failed' }),
+    );
   });
 
   it('reports a syntax error as a validation error', () => {

@@ -1,4 +1,4 @@
-import { mkdir, rm, symlink, writeFile, realpath } from 'node:fs/promises';
+import { mkdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoError } from '../../src/daemon/errors.js';
@@ -40,7 +40,9 @@ describe('normalizeRelative', () => {
   });
 
   it('treats backslashes as separators so they cannot smuggle a traversal', () => {
-    expect(() => normalizeRelative('a\\..\\..\\x')).toThrowError(expect.objectContaining({ code: 'path_outside_workspace' }));
+    expect(() => normalizeRelative('a\\..\\..\\x')).toThrowError(
+      expect.objectContaining({ code: 'path_outside_workspace' }),
+    );
   });
 });
 

@@ -37,6 +37,13 @@ export class ContainerService {
 
   async init(): Promise<void> {
     await mkdir(this.containersDir, { recursive: true, mode: 0o700 });
+    // A crash in the middle of a delete leaves the row marked 'deleting': finish the job.
+    for (const row of this.repo.list()) {
+      if (row.status !== 'deleting') continue;
+      await rm(path.join(this.containersDir, row.id), { recursive: true, force: true, maxRetries: 3 });
+      this.repo.remove(row.id);
+      this.log.info({ containerId: row.id }, 'finished an interrupted container delete');
+    }
   }
 
   async create(ownerId: string, input: { name?: string | undefined; template: TemplateName }): Promise<Container> {
