@@ -95,13 +95,18 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
   });
 }
 
-/** Stops accepting; idle keep-alive sockets close now, busy ones get `graceMs` to finish. */
+/**
+ * Stops accepting; keep-alive sockets are closed as soon as they go idle (so finished requests do not hold
+ * shutdown), busy ones get `graceMs` to finish before they are cut.
+ */
 function stopServer(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 25);
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     timer.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(idle);
       resolve();
     });
     server.closeIdleConnections();

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { isAlive, waitUntil } from '../helpers/procs.js';
+
+let t: TestDaemon;
+const X = '/api/v1/terminal/execute';
+
+beforeAll(async () => {
+  process.env.DISCO_TEST_DAEMON_SECRET = 'super-secret-value';
+  t = await startTestDaemon({
+    DISCO_EXEC_MAX_OUTPUT_BYTES: '4096',
+    DISCO_EXEC_MAX_TIMEOUT_MS: '20000',
+    DISCO_EXEC_TIMEOUT_MS: '10000',
+  });
+  await t.json('POST', '/api/v1/containers', { name: 'run' });
+  await t.json('PUT', '/api/v1/containers/run/files/content', { path: 'sub/marker', content: '' });
+});
+afterAll(async () => {
+  delete process.env.DISCO_TEST_DAEMON_SECRET;
+  await t.stop();
+});
+
+const exec = (body: Record<string, unknown>) => t.json('POST', X, { container: 'run', ...body });
+
+describe('exec over REST', () => {
+  it('runs argv without a shell: metacharacters stay literal', async () => {
+    const r = await exec({ command: ['echo', '$(id)', '|', '*'] });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      exitCode: 0,
+      signal: null,
+      stdout: '$(id) | *\n',
+      stderr: '',
+      timedOut: false,
+      truncated: false,
+    });
+    expect(typeof r.body.durationMs).toBe('number');
+  });
+
+  it('runs a string through /bin/sh only with shell: true', async () => {
+    expect((await exec({ command: 'echo a && echo b', shell: true })).body.stdout).toBe('a\nb\n');
+    const refused = await exec({ command: 'echo a && echo b' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('validation_failed');
+  });
+
+  it('reports exit codes and stderr', async () => {
+    expect((await exec({ command: ['sh', '-c', 'echo oops >&2; exit 42'] })).body).toMatchObject({
+      exitCode: 42,
+      stderr: 'oops\n',
+    });
+  });
+
+  it('runs in a contained cwd and refuses one outside', async () => {
+    expect((await exec({ command: ['ls'], cwd: 'sub' })).body.stdout).toBe('marker\n');
+    for (const cwd of ['..', '/tmp', 'sub/../../..']) {
+      expect((await exec({ command: ['ls'], cwd })).body.error.code, cwd).toBe('path_outside_workspace');
+    }
+    expect((await exec({ command: ['ls'], cwd: 'nope' })).body.error.code).toBe('not_found');
+  });
+
+  it('passes env and stdin, and never the daemon environment', async () => {
+    const r = await exec({ command: ['sh', '-c', 'cat; env'], env: { GREETING: 'hello' }, stdin: 'from stdin\n' });
+    expect(r.body.stdout).toContain('from stdin\n');
+    expect(r.body.stdout).toContain('GREETING=hello');
+    expect(r.body.stdout).not.toContain('super-secret-value');
+    expect(r.body.stdout).not.toContain(t.token);
+    expect((await exec({ command: ['true'], env: { 'BAD-NAME': 'x' } })).status).toBe(400);
+  });
+
+  it('kills the whole process group at the timeout', async () => {
+    const r = await exec({ command: 'sleep 30 & echo $!; wait', shell: true, timeoutMs: 500 });
+    expect(r.body).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
+    const child = Number(r.body.stdout.trim());
+    expect(child).toBeGreaterThan(0);
+    expect(await waitUntil(() => !isAlive(child))).toBe(true);
+  });
+
+  it('caps output and marks it truncated', async () => {
+    const r = await exec({ command: ['head', '-c', '100000', '/dev/zero'] });
+    expect(r.body.stdout.length).toBe(4096);
+    expect(r.body.truncated).toBe(true);
+  });
+
+  it('answers command_not_found, and refuses a timeout above the maximum', async () => {
+    expect((await exec({ command: ['no-such-command-anywhere'] })).body.error.code).toBe('command_not_found');
+    const tooLong = await exec({ command: ['true'], timeoutMs: 60_000 });
+    expect(tooLong.body.error).toMatchObject({ code: 'validation_failed', details: { max: 20_000 } });
+    expect((await exec({ command: [] })).status).toBe(400);
+    expect((await t.json('POST', X, { container: 'ghost', command: ['true'] })).status).toBe(404);
+  });
+
+  it('kills the command when the client disconnects', async () => {
+    const controller = new AbortController();
+    const pending = fetch(`${t.url}${X}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ container: 'run', command: 'echo $$ > pid.txt; exec sleep 30', shell: true }),
+      signal: controller.signal,
+    }).catch((err: Error) => err);
+    const pidFile = () => t.json('GET', '/api/v1/containers/run/files/content?path=pid.txt');
+    expect(await waitUntil(() => t.daemon.services.processes.count() > 0)).toBe(true);
+    await waitUntil(() => false, 200);
+    const pid = Number((await pidFile()).body.content);
+    expect(isAlive(pid)).toBe(true);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    expect(await waitUntil(() => !isAlive(pid))).toBe(true);
+  });
+});
