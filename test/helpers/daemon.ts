@@ -70,3 +70,7 @@ export async function startTestDaemon(
     },
   };
 }
+
+/** Parses a response body for assertions on arbitrary JSON shapes. */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes
+export const bodyOf = (res: Response): Promise<any> => res.json();

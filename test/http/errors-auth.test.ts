@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS } from '../../src/daemon/ops/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('authentication', () => {
     const r = await t.request(method, path, { auth: false });
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toContain('Bearer');
-    expect((await r.json()).error.code).toBe('unauthorized');
+    expect((await bodyOf(r)).error.code).toBe('unauthorized');
   });
 
   it('refuses a wrong or malformed token', async () => {
@@ -59,7 +59,7 @@ describe('error model', () => {
   it('answers unknown routes with a 404 JSON error', async () => {
     const r = await t.request('GET', '/api/v1/nothing-here');
     expect(r.status).toBe(404);
-    expect(await r.json()).toEqual({
+    expect(await bodyOf(r)).toEqual({
       error: { code: 'not_found', message: 'route GET /api/v1/nothing-here not found' },
     });
     expect((await t.request('GET', '/nope', { auth: false })).status).toBe(404);
@@ -68,7 +68,7 @@ describe('error model', () => {
   it('answers malformed JSON with validation_failed', async () => {
     const r = await t.request('POST', '/api/v1/containers', { body: '{"name": ' });
     expect(r.status).toBe(400);
-    expect((await r.json()).error).toMatchObject({
+    expect((await bodyOf(r)).error).toMatchObject({
       code: 'validation_failed',
       message: 'request body is not valid JSON',
     });
@@ -125,7 +125,7 @@ describe('Origin and Host guards', () => {
   it('refuses a foreign Origin with 403', async () => {
     const r = await t.request('GET', '/api/v1/containers', { headers: { origin: 'https://evil.example' } });
     expect(r.status).toBe(403);
-    expect((await r.json()).error.code).toBe('forbidden');
+    expect((await bodyOf(r)).error.code).toBe('forbidden');
   });
 
   it('allows https://chatgpt.com with CORS headers, including the preflight', async () => {

@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS } from '../../src/daemon/ops/index.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ afterAll(() => t.stop());
 
 describe('/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
-    const doc = await (await t.request('GET', '/openapi.json', { auth: false })).json();
+    const doc = await bodyOf(await t.request('GET', '/openapi.json', { auth: false }));
     expect(doc.openapi).toMatch(/^3\.1\./);
     const validator = new Validator();
     const result = await validator.validate(doc);
@@ -20,7 +20,7 @@ describe('/openapi.json', () => {
   });
 
   it('describes every op of the registry with its scope and MCP annotations', async () => {
-    const doc = await (await t.request('GET', '/openapi.json', { auth: false })).json();
+    const doc = await bodyOf(await t.request('GET', '/openapi.json', { auth: false }));
     const operations = Object.values(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
       (p) => Object.values(p),
     );
