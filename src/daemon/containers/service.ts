@@ -26,8 +26,6 @@ export interface Container extends ContainerRow {
 }
 
 export class ContainerService {
-  private readonly roots = new Map<string, string>();
-
   constructor(
     private readonly repo: ContainersRepo,
     private readonly containersDir: string,
@@ -75,7 +73,7 @@ export class ContainerService {
       };
       this.repo.insert(row);
       const root = await realpath(dir);
-      this.roots.set(id, root);
+      this.remember({ ...row, root });
       this.log.info({ containerId: id, name, template: input.template }, 'container created');
       return { ...row, root };
     } catch (err) {
@@ -93,20 +91,44 @@ export class ContainerService {
 
   /** Looks a container up by id or by its owner-scoped name; others' containers are simply not found. */
   async get(ownerId: string, idOrName: string): Promise<Container> {
+    const cached = this.cached(ownerId, idOrName);
+    if (cached) return cached;
     const row = idOrName.startsWith(CONTAINER_ID_PREFIX)
       ? this.repo.get(idOrName)
       : this.repo.getByName(ownerId, idOrName);
     if (!row || row.ownerId !== ownerId) throw new NotFoundError(`container '${idOrName}'`, { container: idOrName });
-    let root = this.roots.get(row.id);
-    if (!root) {
-      try {
-        root = await realpath(path.join(this.containersDir, row.id));
-      } catch {
-        throw new NotFoundError(`workspace of container '${idOrName}'`, { container: idOrName });
-      }
-      this.roots.set(row.id, root);
+    let root: string;
+    try {
+      root = await realpath(path.join(this.containersDir, row.id));
+    } catch {
+      throw new NotFoundError(`workspace of container '${idOrName}'`, { container: idOrName });
     }
-    return { ...row, root };
+    const container = { ...row, root };
+    this.remember(container);
+    return container;
+  }
+
+  /**
+   * Perf: every op inside a container starts with this lookup, so live containers are kept in memory.
+   * This service is the only writer of container rows, so the cache cannot go stale.
+   */
+  private readonly byId = new Map<string, Container>();
+  private readonly byName = new Map<string, string>();
+
+  private cached(ownerId: string, idOrName: string): Container | undefined {
+    const id = idOrName.startsWith(CONTAINER_ID_PREFIX) ? idOrName : this.byName.get(`${ownerId}\0${idOrName}`);
+    const c = id === undefined ? undefined : this.byId.get(id);
+    return c && c.ownerId === ownerId ? c : undefined;
+  }
+
+  private remember(c: Container): void {
+    this.byId.set(c.id, c);
+    this.byName.set(`${c.ownerId}\0${c.name}`, c.id);
+  }
+
+  private forget(c: ContainerRow): void {
+    this.byId.delete(c.id);
+    this.byName.delete(`${c.ownerId}\0${c.name}`);
   }
 
   /** Marks a container as used now (throttled); called by every op that works inside it. */
@@ -114,6 +136,8 @@ export class ContainerService {
     const now = Date.now();
     if (now - container.lastUsedAt < TOUCH_EVERY_MS) return;
     this.repo.touch(container.id, now);
+    const cached = this.byId.get(container.id);
+    if (cached) cached.lastUsedAt = now;
   }
 
   async delete(ownerId: string, idOrName: string): Promise<ContainerRow> {
@@ -123,11 +147,11 @@ export class ContainerService {
       if (row && row.ownerId === ownerId) return { ...row, root: '' };
       throw err;
     });
+    this.forget(c);
     this.repo.setStatus(c.id, 'deleting');
     const killed = this.processes.killContainer(c.id);
     await rm(path.join(this.containersDir, c.id), { recursive: true, force: true, maxRetries: 3 });
     this.repo.remove(c.id);
-    this.roots.delete(c.id);
     this.log.info({ containerId: c.id, killed }, 'container deleted');
     return { ...c, status: 'deleted' };
   }

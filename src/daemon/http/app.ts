@@ -7,7 +7,7 @@ import type { Op, Principal } from '../ops/op.js';
 import type { Services } from '../ops/services.js';
 import { bearerAuth } from './auth.js';
 import { docsRouter } from './docs.js';
-import { hostGuard, originGuard } from './guards.js';
+import { requestGuards } from './guards.js';
 import { buildOpenApi } from './openapi.js';
 import { requestLog } from './request-log.js';
 import { opRoutes } from './routes.js';
@@ -33,12 +33,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestLog(deps.log));
-  app.use(hostGuard(config.host, config.allowedHosts));
-  app.use(originGuard(config.allowedOrigins));
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    next();
-  });
+  app.use(
+    requestGuards({ bindHost: config.host, extraHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins }),
+  );
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(deps.db);
@@ -54,15 +51,13 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.use(docsRouter());
+  app.use('/docs', docsRouter());
 
   const api = express.Router();
   api.use(bearerAuth(deps.verifyToken));
-  api.use(express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true }));
-  api.use((_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
+  // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
+  api.use((req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));
   api.use(opRoutes(deps.ops, deps.services));
   app.use('/api/v1', api);
 

@@ -27,17 +27,17 @@ const INIT_JS = `window.ui = SwaggerUIBundle({
 });
 `;
 
-/** Swagger UI at /docs, from the swagger-ui-dist package (no CDN: works offline and behind a tunnel). */
+/** Swagger UI (mounted at /docs), from the swagger-ui-dist package (no CDN: works offline and behind a tunnel). */
 export function docsRouter(): Router {
   const require = createRequire(import.meta.url);
   const assets = path.dirname(require.resolve('swagger-ui-dist/package.json'));
   const router = Router();
-  router.get(['/docs', '/docs/'], (_req, res) => {
+  router.get('/', (_req, res) => {
     res.type('html').setHeader('Cache-Control', 'no-cache').send(INDEX_HTML);
   });
-  router.get('/docs/init.js', (_req, res) => {
+  router.get('/init.js', (_req, res) => {
     res.type('application/javascript').send(INIT_JS);
   });
-  router.use('/docs/assets', express.static(assets, { index: false, maxAge: '1d' }));
+  router.use('/assets', express.static(assets, { index: false, maxAge: '1d' }));
   return router;
 }

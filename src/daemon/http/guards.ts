@@ -14,24 +14,31 @@ function hostName(hostHeader: string): string {
  * loopback daemon; its requests then carry `Host: evil.example`. When bound to loopback only loopback
  * names (and configured extras) are accepted.
  */
-export function hostGuard(bindHost: string, extraHosts: readonly string[]) {
-  const active = isLoopbackHost(bindHost);
+function hostCheck(bindHost: string, extraHosts: readonly string[]): (req: Request) => DiscoError | undefined {
+  if (!isLoopbackHost(bindHost)) return () => undefined;
   const allowed = new Set([...LOOPBACK_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (!active) return next();
+  return (req) => {
     const host = hostName((req.headers.host ?? '').toLowerCase());
-    if (allowed.has(host)) return next();
-    next(new DiscoError('forbidden', `host '${host}' is not allowed`));
+    return allowed.has(host) ? undefined : new DiscoError('forbidden', `host '${host}' is not allowed`);
   };
 }
 
 /**
+ * Host, Origin and CORS in one pass (one middleware layer on every request).
  * Security: a browser tab on another site must not drive the API. Requests that carry an Origin must
  * come from the daemon's own origin or a configured one; CORS headers are sent only for those.
  */
-export function originGuard(allowedOrigins: readonly string[]) {
-  const allowed = new Set(allowedOrigins);
+export function requestGuards(options: {
+  bindHost: string;
+  extraHosts: readonly string[];
+  allowedOrigins: readonly string[];
+}) {
+  const checkHost = hostCheck(options.bindHost, options.extraHosts);
+  const allowed = new Set(options.allowedOrigins);
   return (req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const hostError = checkHost(req);
+    if (hostError) return next(hostError);
     const origin = req.headers.origin;
     if (origin === undefined) return next();
     const self = `${req.protocol}://${req.headers.host ?? ''}`;

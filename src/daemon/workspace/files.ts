@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,9 @@ import { formatBytes, isBinary, sha256 } from './content.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { lstatOrUndefined, resolveInWorkspace, toRel } from './paths.js';
 import { walkWorkspace } from './walk.js';
+
+/** Files up to this size are read with one blocking call; larger ones go through the threadpool. */
+const SYNC_READ_MAX = 256 * 1024;
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'other';
 
@@ -88,7 +91,7 @@ export class WorkspaceFiles {
     input: { path: string; encoding: 'auto' | 'utf8' | 'base64'; startLine?: number; endLine?: number },
   ) {
     const file = await resolveInWorkspace(root, input.path);
-    const s = await guard(input.path, () => stat(file.abs));
+    const s = await guard(input.path, async () => statSync(file.abs));
     if (!s.isFile()) throw new DiscoError('not_a_file', `'${input.path}' is not a regular file`, { path: input.path });
     const ranged = input.startLine !== undefined || input.endLine !== undefined;
     if (ranged) return this.readLines(file.abs, file.rel, s, input);
@@ -98,7 +101,10 @@ export class WorkspaceFiles {
         { path: input.path, size: s.size, limit: this.limits.readMaxBytes },
       );
     }
-    const data = await guard(input.path, () => readFile(file.abs));
+    // Perf: small files are read synchronously (one syscall burst, no threadpool round trips).
+    const data = await guard(input.path, async () =>
+      s.size <= SYNC_READ_MAX ? readFileSync(file.abs) : readFile(file.abs),
+    );
     const binary = input.encoding === 'base64' || (input.encoding === 'auto' && isBinary(data));
     const content = binary ? data.toString('base64') : data.toString('utf8');
     return {

@@ -1,0 +1,125 @@
+// Foundation benchmark: writes bench/results/skeleton.json. Run with `npm run bench`.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { client, rssMb, spawnDaemon, stopDaemon } from './lib/daemon.mjs';
+import { measure, measurePair, summarize } from './lib/stats.mjs';
+
+const TOKEN = `bench-${Date.now()}-token-padding`;
+const results = {};
+const homes = [];
+const tempHome = async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'disco-bench-'));
+  homes.push(dir);
+  return dir;
+};
+
+async function startup() {
+  const samples = [];
+  let idleRss;
+  for (let i = 0; i < 10; i++) {
+    const { child, url, started } = await spawnDaemon(await tempHome(), TOKEN);
+    for (;;) {
+      const ok = await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    samples.push(performance.now() - started);
+    if (i === 0) {
+      await new Promise((r) => setTimeout(r, 1000));
+      idleRss = await rssMb(child.pid);
+    }
+    await stopDaemon(child);
+  }
+  results.startToHealthyMs = { ...summarize(samples), target: '< 1000 ms (p50)' };
+  results.startToHealthyMs.pass = results.startToHealthyMs.p50 < 1000;
+  results.idleRssMb = { value: idleRss, target: '< 120 MB', pass: idleRss < 120 };
+}
+
+async function operations() {
+  const home = await tempHome();
+  const { child, url } = await spawnDaemon(home, TOKEN);
+  try {
+    const call = client(url, TOKEN);
+    let n = 0;
+    const create = await measure(200, () => call('POST', '/api/v1/containers', { name: `b${n++}`, template: 'blank' }));
+    results.containerCreateMs = { ...create, target: '< 20 ms (p50)', pass: create.p50 < 20 };
+
+    const c = await call('POST', '/api/v1/containers', { name: 'reader' });
+    const content = 'x'.repeat(4095) + '\n';
+    await call('PUT', `/api/v1/containers/${c.id}/files/content`, { path: 'four-k.txt', content });
+    const file = path.join(home, 'containers', c.id, 'four-k.txt');
+    // Interleaved, so both see the same machine noise; the ratio compares like with like.
+    const { a: rest, b: bare } = await measurePair(
+      2000,
+      () => call('GET', `/api/v1/containers/${c.id}/files/content?path=four-k.txt`),
+      () => readFile(file, 'utf8'),
+    );
+    const ratio = Math.round((rest.p50 / bare.p50) * 100) / 100;
+    results.fileRead4KiB = { rest, bareFsReadFile: bare, ratioP50: ratio, target: '< 3x', pass: ratio < 3 };
+
+    const exec = await measure(200, () =>
+      call('POST', '/api/v1/terminal/execute', { container: c.id, command: ['true'] }),
+    );
+    results.execTrueMs = { ...exec, target: '< 15 ms (p50)', pass: exec.p50 < 15 };
+    call.close();
+  } finally {
+    await stopDaemon(child);
+  }
+}
+
+try {
+  await operations();
+  await startup();
+} finally {
+  for (const h of homes) await rm(h, { recursive: true, force: true });
+}
+
+const report = {
+  benchmark: 'skeleton',
+  at: new Date().toISOString(),
+  machine: {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    platform: `${os.platform()} ${os.release()}`,
+  },
+  results,
+};
+const out = new URL('./results/skeleton.json', import.meta.url);
+await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+
+const rows = [
+  [
+    'container create',
+    results.containerCreateMs.p50,
+    results.containerCreateMs.p95,
+    results.containerCreateMs.target,
+    results.containerCreateMs.pass,
+  ],
+  ['file read 4 KiB (REST)', results.fileRead4KiB.rest.p50, results.fileRead4KiB.rest.p95, '', ''],
+  ['file read 4 KiB (fs)', results.fileRead4KiB.bareFsReadFile.p50, results.fileRead4KiB.bareFsReadFile.p95, '', ''],
+  ['  ratio REST/fs (p50)', results.fileRead4KiB.ratioP50, '', results.fileRead4KiB.target, results.fileRead4KiB.pass],
+  ['exec true', results.execTrueMs.p50, results.execTrueMs.p95, results.execTrueMs.target, results.execTrueMs.pass],
+  [
+    'start → healthy',
+    results.startToHealthyMs.p50,
+    results.startToHealthyMs.p95,
+    results.startToHealthyMs.target,
+    results.startToHealthyMs.pass,
+  ],
+  ['idle RSS (MB)', results.idleRssMb.value, '', results.idleRssMb.target, results.idleRssMb.pass],
+];
+console.log('measure                    p50(ms)   p95(ms)   target            pass');
+for (const [name, p50, p95, target, pass] of rows) {
+  console.log(
+    `${String(name).padEnd(26)} ${String(p50).padEnd(9)} ${String(p95).padEnd(9)} ${String(target).padEnd(17)} ${pass}`,
+  );
+}
+console.log(`report: ${path.relative(process.cwd(), out.pathname)}`);
+const failed = Object.values(results).filter((r) => r.pass === false);
+if (failed.length > 0) process.exitCode = 1;
