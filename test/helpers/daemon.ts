@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../src/daemon/config.js';
-import { type Daemon, startDaemon } from '../../src/daemon/main.js';
+import { type Daemon, type StartOptions, startDaemon } from '../../src/daemon/main.js';
 
 export interface TestDaemon {
   daemon: Daemon;
@@ -29,6 +29,7 @@ export async function tempDir(prefix = 'disco-test-'): Promise<string> {
 export async function startTestDaemon(
   env: Record<string, string> = {},
   mutate?: (c: Config) => void,
+  options: StartOptions = {},
 ): Promise<TestDaemon> {
   const home = await tempDir();
   const token = `test-token-${Math.random().toString(36).slice(2)}-padding`;
@@ -40,7 +41,7 @@ export async function startTestDaemon(
     ...env,
   });
   mutate?.(config);
-  const daemon = await startDaemon(config);
+  const daemon = await startDaemon(config, options);
   const request: TestDaemon['request'] = (method, urlPath, init = {}) =>
     fetch(`${daemon.url}${urlPath}`, {
       method,
