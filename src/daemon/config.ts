@@ -89,6 +89,16 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Largest file a write accepts. Default 25 MiB.',
   },
+  publicUrl: {
+    env: 'DISCO_PUBLIC_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'Public base URL (tunnel or deployment), used in links such as `fetch` results. Default: the URL a request came to.',
+  },
+  mcpStateless: {
+    env: 'DISCO_MCP_STATELESS',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Serve `/mcp` without sessions (every request stands alone), for several instances behind a load balancer. Default `false`.',
+  },
   shutdownGraceMs: {
     env: 'DISCO_SHUTDOWN_GRACE_MS',
     schema: intIn(0, 600_000),
@@ -114,6 +124,8 @@ export interface Config {
   fileReadMaxBytes: number;
   fileWriteMaxBytes: number;
   shutdownGraceMs: number;
+  publicUrl: string | undefined;
+  mcpStateless: boolean;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +183,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
+    publicUrl: pick('publicUrl'),
+    mcpStateless: pick('mcpStateless') ?? false,
   };
   if (config.execTimeoutMs > config.execMaxTimeoutMs) {
     throw new ConfigError('DISCO_EXEC_TIMEOUT_MS: must not exceed DISCO_EXEC_MAX_TIMEOUT_MS');

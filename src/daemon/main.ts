@@ -1,25 +1,16 @@
-import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { DestinationStream } from 'pino';
-import { ensureAdminToken } from './auth/admin-token.js';
 import type { Config } from './config.js';
-import { ContainerService } from './containers/service.js';
-import { ContainersRepo } from './db/containers-repo.js';
-import { type Db, openDatabase } from './db/open.js';
-import { UsersRepo } from './db/users-repo.js';
+import { openCore } from './core.js';
+import type { Db } from './db/open.js';
 import { createApp } from './http/app.js';
 import { adminTokenVerifier } from './http/auth.js';
 import { createLogger, type Logger } from './log.js';
-import { OPS } from './ops/index.js';
-import type { Op } from './ops/op.js';
 import type { Services } from './ops/services.js';
 import { discoVersion } from './version.js';
-import { WorkspaceFiles } from './workspace/files.js';
-import { ProcessTable } from './workspace/process-table.js';
 
-export const DB_FILE = 'disco.db';
+export { DB_FILE } from './core.js';
 
 export interface Daemon {
   url: string;
@@ -39,42 +30,34 @@ export interface StartOptions {
 export async function startDaemon(config: Config, options: StartOptions = {}): Promise<Daemon> {
   const startedAt = Date.now();
   const log = createLogger(config.logLevel, options.logDestination);
-  await mkdir(config.home, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(config.home, DB_FILE));
+  const core = await openCore(config, log);
+  const { db, services } = core;
   try {
-    const admin = new UsersRepo(db).ensureAdmin();
-    const { token, source } = await ensureAdminToken(config.home, config.adminToken);
-    const processes = new ProcessTable();
-    const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log);
-    await containers.init();
-    const services: Services = {
-      config,
-      containers,
-      files: new WorkspaceFiles({ readMaxBytes: config.fileReadMaxBytes, writeMaxBytes: config.fileWriteMaxBytes }),
-      processes,
-    };
-    const app = createApp({
-      ops: OPS as unknown as readonly Op[],
-      services,
-      db,
+    const { app, close: closeMcp } = createApp({
+      core,
       log,
       version: discoVersion(),
       startedAt,
-      verifyToken: adminTokenVerifier(token, admin.id),
+      verifyToken: adminTokenVerifier(core.adminToken.token, core.admin),
     });
     const server = await listen(app, config.host, config.port);
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    log.info({ url, home: config.home, adminToken: source, startupMs: Date.now() - startedAt }, 'disco listening');
+    log.info(
+      { url, home: config.home, adminToken: core.adminToken.source, startupMs: Date.now() - startedAt },
+      'disco listening',
+    );
 
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
         log.info('shutting down');
+        // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
+        await closeMcp();
         await stopServer(server, config.shutdownGraceMs);
-        const killed = processes.killAll();
-        db.close();
+        const killed = services.processes.count();
+        core.close();
         log.info({ killed }, 'stopped');
         await new Promise<void>((resolve) => log.flush(() => resolve()));
       })();
@@ -82,12 +65,12 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     };
     return { url, port, services, log, db, close };
   } catch (err) {
-    db.close();
+    core.close();
     throw err;
   }
 }
 
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+function listen(app: ReturnType<typeof createApp>['app'], host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     server.once('listening', () => resolve(server));

@@ -1,10 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Db } from '../db/open.js';
+import { mcpRouter } from '../../mcp/http.js';
+import type { Core } from '../core.js';
 import { checkDatabase } from '../db/open.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Op, Principal } from '../ops/op.js';
-import type { Services } from '../ops/services.js';
+import type { Principal } from '../ops/op.js';
 import { bearerAuth } from './auth.js';
 import { docsRouter } from './docs.js';
 import { requestGuards } from './guards.js';
@@ -13,9 +13,7 @@ import { requestLog } from './request-log.js';
 import { opRoutes } from './routes.js';
 
 export interface AppDeps {
-  ops: readonly Op[];
-  services: Services;
-  db: Db;
+  core: Core;
   log: Logger;
   version: string;
   startedAt: number;
@@ -25,8 +23,9 @@ export interface AppDeps {
 /** Request body limit: the largest allowed file, base64-inflated, plus room for the JSON around it. */
 const bodyLimit = (writeMaxBytes: number) => Math.ceil(writeMaxBytes * 1.4) + 64 * 1024;
 
-export function createApp(deps: AppDeps): Express {
-  const { config } = deps.services;
+export function createApp(deps: AppDeps): { app: Express; close: () => Promise<void> } {
+  const { ops, services, db } = deps.core;
+  const { config } = services;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -38,7 +37,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.get('/health', (_req, res) => {
-    const database = checkDatabase(deps.db);
+    const database = checkDatabase(db);
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,
@@ -47,25 +46,28 @@ export function createApp(deps: AppDeps): Express {
     });
   });
 
-  const openapi = buildOpenApi(deps.ops, { version: deps.version });
+  const openapi = buildOpenApi(ops, { version: deps.version });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
   app.use('/docs', docsRouter());
+
+  const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
+  app.use('/mcp', bearerAuth(deps.verifyToken), mcp.router);
 
   const api = express.Router();
   api.use(bearerAuth(deps.verifyToken));
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
   api.use((req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));
-  api.use(opRoutes(deps.ops, deps.services));
+  api.use(opRoutes(ops, services));
   app.use('/api/v1', api);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new NotFoundError(`route ${req.method} ${req.path}`));
   });
   app.use(errorHandler(deps.log));
-  return app;
+  return { app, close: mcp.close };
 }
 
 /** Body-parser failures carry a `type`; map the ones a client can cause to typed errors. */

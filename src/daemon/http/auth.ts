@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { UnauthorizedError } from '../errors.js';
-import { type Principal, SCOPES } from '../ops/op.js';
+import type { Principal } from '../ops/op.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -9,9 +9,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * The foundation's only credential: the admin token. The auth issue replaces `verify` with users, JWTs
  * and PATs; routes only ever see `res.locals.principal`.
  */
-export function adminTokenVerifier(adminToken: string, adminUserId: string): (token: string) => Principal | undefined {
+export function adminTokenVerifier(adminToken: string, principal: Principal): (token: string) => Principal | undefined {
   const expected = digest(adminToken);
-  const principal: Principal = { userId: adminUserId, scopes: new Set(SCOPES), via: 'admin_token' };
   // Security: compare fixed-length digests in constant time, so timing reveals nothing of the token.
   return (token) => (timingSafeEqual(digest(token), expected) ? principal : undefined);
 }

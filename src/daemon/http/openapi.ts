@@ -73,8 +73,13 @@ function operation(op: Op): Schema {
   };
 }
 
-const tagOf = (op: Op) =>
-  op.path.includes('/files') ? 'files' : op.path.startsWith('/terminal') ? 'exec' : 'containers';
+/** The area an op belongs to, from its name: `file_read` → files, `container_get` → containers. */
+function tagOf(op: Op): string {
+  if (op.name.startsWith('container_')) return 'containers';
+  if (op.name.startsWith('file_')) return 'files';
+  if (op.name === 'search' || op.name === 'fetch') return 'search';
+  return op.name.split('_')[0] ?? op.name;
+}
 
 /** The OpenAPI 3.1 document, generated from the registry. */
 export function buildOpenApi(ops: readonly Op[], info: { version: string; serverUrl?: string }): Schema {
@@ -99,6 +104,7 @@ export function buildOpenApi(ops: readonly Op[], info: { version: string; server
       { name: 'containers', description: 'Workspaces' },
       { name: 'files', description: 'Files inside a workspace' },
       { name: 'exec', description: 'Commands inside a workspace' },
+      { name: 'search', description: "Search and fetch across workspaces (ChatGPT's connector tools)" },
     ],
     paths,
     components: {

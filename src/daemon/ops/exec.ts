@@ -74,6 +74,12 @@ export const exec = defineOp({
         timeoutMs,
         maxOutputBytes: config.execMaxOutputBytes,
         signal: ctx.signal,
+        onProgress: ({ elapsedMs, outputBytes }) =>
+          ctx.progress({
+            progress: elapsedMs,
+            total: timeoutMs,
+            message: `running for ${Math.round(elapsedMs / 1000)} s, ${outputBytes} bytes of output`,
+          }),
       },
       ctx.services.processes,
     );

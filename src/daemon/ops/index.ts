@@ -1,3 +1,4 @@
+import { fetchDocument, search } from './chatgpt.js';
 import { containerCreate, containerDelete, containerGet, containerList, containerTemplates } from './containers.js';
 import { exec } from './exec.js';
 import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
@@ -17,6 +18,8 @@ export const OPS = [
   fileMove,
   fileSearch,
   exec,
+  search,
+  fetchDocument,
 ] as const satisfies readonly Op[];
 
 export type OpName = (typeof OPS)[number]['name'];

@@ -33,6 +33,8 @@ export interface OpContext {
   services: Services;
   /** Aborted when the client goes away or cancels; long work must stop. */
   signal: AbortSignal;
+  /** Public base URL of this daemon, for links in results (config, or the URL the request came to). */
+  baseUrl: string;
   /** Reports progress of long work (MCP progress notifications, CLI progress); a no-op when nobody listens. */
   progress: (p: Progress) => void;
 }

@@ -15,6 +15,9 @@ export interface ExecRequest {
   timeoutMs: number;
   maxOutputBytes: number;
   signal?: AbortSignal;
+  /** Called about every `progressEveryMs` while the command runs (MCP progress notifications). */
+  onProgress?: (p: { elapsedMs: number; outputBytes: number }) => void;
+  progressEveryMs?: number;
 }
 
 export interface ExecResult {
@@ -48,10 +51,13 @@ class CappedBuffer {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   dropped = false;
+  /** Bytes seen, kept or not. */
+  seen = 0;
 
   constructor(private readonly cap: number) {}
 
   push(chunk: Buffer): void {
+    this.seen += chunk.length;
     const room = this.cap - this.size;
     if (room <= 0) {
       this.dropped = true;
@@ -115,11 +121,23 @@ export async function runCommand(req: ExecRequest, table: ProcessTable): Promise
     killGroup(child.pid);
   };
   req.signal?.addEventListener('abort', onAbort, { once: true });
+  const ticker = req.onProgress
+    ? setInterval(() => {
+        req.onProgress?.({
+          elapsedMs: Math.round(performance.now() - started),
+          outputBytes: stdout.seen + stderr.seen,
+        });
+      }, req.progressEveryMs ?? 1000)
+    : undefined;
+  const stopTimers = () => {
+    clearTimeout(timer);
+    clearInterval(ticker);
+    req.signal?.removeEventListener('abort', onAbort);
+  };
 
   return new Promise<ExecResult>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
+      stopTimers();
       if (err.code === 'ENOENT') {
         reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
       } else if (err.code === 'EACCES') {
@@ -132,8 +150,7 @@ export async function runCommand(req: ExecRequest, table: ProcessTable): Promise
     // The leader's exit ends the command; kill the group so leftovers release the output pipes.
     child.once('exit', () => killGroup(child.pid));
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
+      stopTimers();
       resolve({
         exitCode: code,
         signal,

@@ -1,0 +1,61 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureAdminToken } from './auth/admin-token.js';
+import type { Config } from './config.js';
+import { ContainerService } from './containers/service.js';
+import { ContainersRepo } from './db/containers-repo.js';
+import { type Db, openDatabase } from './db/open.js';
+import { UsersRepo } from './db/users-repo.js';
+import type { Logger } from './log.js';
+import { OPS } from './ops/index.js';
+import type { Op, Principal } from './ops/op.js';
+import { SCOPES } from './ops/op.js';
+import type { Services } from './ops/services.js';
+import { WorkspaceFiles } from './workspace/files.js';
+import { ProcessTable } from './workspace/process-table.js';
+
+export const DB_FILE = 'disco.db';
+
+/** Everything a surface (HTTP daemon or stdio MCP) needs: state, services, the registry, the admin identity. */
+export interface Core {
+  db: Db;
+  services: Services;
+  ops: readonly Op[];
+  adminToken: { token: string; source: 'env' | 'file' | 'generated' };
+  /** The admin user, who owns the bootstrap token (and, over stdio, the local caller). */
+  admin: Principal;
+  /** Kills container processes and closes the database. */
+  close(): void;
+}
+
+export async function openCore(config: Config, log: Logger): Promise<Core> {
+  await mkdir(config.home, { recursive: true, mode: 0o700 });
+  const db = openDatabase(path.join(config.home, DB_FILE));
+  try {
+    const adminUser = new UsersRepo(db).ensureAdmin();
+    const adminToken = await ensureAdminToken(config.home, config.adminToken);
+    const processes = new ProcessTable();
+    const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log);
+    await containers.init();
+    const services: Services = {
+      config,
+      containers,
+      files: new WorkspaceFiles({ readMaxBytes: config.fileReadMaxBytes, writeMaxBytes: config.fileWriteMaxBytes }),
+      processes,
+    };
+    return {
+      db,
+      services,
+      ops: OPS as unknown as readonly Op[],
+      adminToken,
+      admin: { userId: adminUser.id, scopes: new Set(SCOPES), via: 'admin_token' },
+      close: () => {
+        processes.killAll();
+        db.close();
+      },
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

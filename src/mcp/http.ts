@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import express, { type Request, type Response, Router } from 'express';
+import type { Core } from '../daemon/core.js';
+import { UnauthorizedError } from '../daemon/errors.js';
+import type { Logger } from '../daemon/log.js';
+import type { Principal } from '../daemon/ops/op.js';
+import type { McpCallContext } from './context.js';
+import { BoundedEventStore } from './event-store.js';
+import { buildMcpServer } from './server.js';
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  userId: string;
+  lastSeen: number;
+}
+
+const SESSION_IDLE_MS = 30 * 60_000;
+
+function rpcError(res: Response, status: number, code: number, message: string): void {
+  res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/**
+ * Streamable HTTP at /mcp: POST for requests, GET for the server's SSE stream, DELETE to end a session.
+ * Sessions belong to the user who opened them; in stateless mode every request gets its own server.
+ * Auth, Host and Origin checks run before this router (the same ones as REST).
+ */
+export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router: Router; close: () => Promise<void> } {
+  const { config } = core.services;
+  const sessions = new Map<string, Session>();
+
+  const contextFor = (baseUrl: string): McpCallContext => ({
+    services: core.services,
+    log,
+    baseUrlOf: () => baseUrl,
+    principalOf: (extra) => {
+      const principal = extra.authInfo?.extra?.principal as Principal | undefined;
+      if (!principal) throw new UnauthorizedError();
+      return principal;
+    },
+  });
+
+  const attachAuth = (req: Request, res: Response) => {
+    const principal = res.locals.principal as Principal;
+    (req as Request & { auth?: unknown }).auth = {
+      token: 'redacted',
+      clientId: principal.userId,
+      scopes: [...principal.scopes],
+      extra: { principal },
+    };
+    return principal;
+  };
+  const baseUrlOf = (req: Request) => config.publicUrl ?? `${req.protocol}://${req.get('host')}`;
+
+  const handleStateless = async (req: Request, res: Response) => {
+    const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.once('close', () => {
+      transport.close().catch(() => {});
+      server.close().catch(() => {});
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  };
+
+  const handleStateful = async (req: Request, res: Response, principal: Principal) => {
+    const sessionId = req.get('mcp-session-id');
+    if (sessionId) {
+      const session = sessions.get(sessionId);
+      // Another user's session id is answered exactly like an unknown one.
+      if (!session || session.userId !== principal.userId) return rpcError(res, 404, -32001, 'Session not found');
+      session.lastSeen = Date.now();
+      return session.transport.handleRequest(req, res, req.body);
+    }
+    if (req.method !== 'POST' || !isInitializeRequest(req.body)) {
+      return rpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id; start with an initialize request');
+    }
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      eventStore: new BoundedEventStore(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, userId: principal.userId, lastSeen: Date.now() });
+        log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
+      },
+      onsessionclosed: (id) => {
+        sessions.delete(id);
+        log.info({ mcpSession: id }, 'mcp session closed');
+      },
+    });
+    const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+      server.close().catch(() => {});
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  };
+
+  const router = Router();
+  router.all('/', express.json({ limit: bodyLimit }), async (req: Request, res: Response) => {
+    const principal = attachAuth(req, res);
+    if (config.mcpStateless) await handleStateless(req, res);
+    else await handleStateful(req, res, principal);
+  });
+
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - SESSION_IDLE_MS;
+    for (const [id, s] of sessions) {
+      if (s.lastSeen < cutoff) {
+        sessions.delete(id);
+        s.transport.close().catch(() => {});
+      }
+    }
+  }, 60_000);
+  sweeper.unref();
+
+  return {
+    router,
+    close: async () => {
+      clearInterval(sweeper);
+      await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => {})));
+      sessions.clear();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { DiscoError, toDiscoError } from '../daemon/errors.js';
+import { invokeOp } from '../daemon/ops/invoke.js';
+import type { Op } from '../daemon/ops/op.js';
+import { type McpCallContext, opContextFor } from './context.js';
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest as Tool['inputSchema'];
+}
+
+/** The tools/list answer, computed once from the registry: every op, with explicit annotations. */
+export function toolDefinitions(ops: readonly Op[]): Tool[] {
+  return ops.map((op) => ({
+    name: op.name,
+    title: op.title,
+    description: op.description,
+    inputSchema: jsonSchema(op.input, 'input'),
+    outputSchema: jsonSchema(op.output, 'output'),
+    annotations: { title: op.title, ...op.annotations },
+  }));
+}
+
+/** A tool result carries the JSON twice: as structuredContent and as the first text content. */
+export function toolResult(value: unknown): CallToolResult {
+  return {
+    structuredContent: value as Record<string, unknown>,
+    content: [{ type: 'text', text: JSON.stringify(value) }],
+  };
+}
+
+/** Op errors are tool results with isError and the same `{ error: { code, message } }` body as REST. */
+export function toolError(err: unknown): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(toDiscoError(err).toBody()) }] };
+}
+
+/**
+ * Registers tools/list and tools/call on the server from the op registry. Dispatch goes through
+ * invokeOp, so validation, scopes and errors are exactly those of REST. An unknown tool is a
+ * protocol error (InvalidParams), not a tool result.
+ */
+export function registerOpTools(mcp: McpServer, ops: readonly Op[], context: McpCallContext): void {
+  const tools = toolDefinitions(ops);
+  const byName = new Map(ops.map((op) => [op.name, op]));
+  mcp.server.registerCapabilities({ tools: { listChanged: false } });
+  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+  mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const op = byName.get(request.params.name);
+    if (!op) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
+    const ctx = opContextFor(context, extra, request.params._meta?.progressToken);
+    try {
+      return toolResult(await invokeOp(op, request.params.arguments ?? {}, ctx));
+    } catch (err) {
+      if (!(err instanceof DiscoError)) context.log.error({ err, tool: op.name }, 'tool failed');
+      return toolError(err);
+    }
+  });
+}
