@@ -6,6 +6,7 @@ import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerContainers } from './commands/containers.js';
 import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
 import { registerToken } from './commands/token.js';
@@ -31,6 +32,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerContainers(program, deps);
   registerFiles(program, deps);
   registerExec(program, deps);
+  registerMcp(program, deps);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

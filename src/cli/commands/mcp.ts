@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
+import { serveStdio } from '../../mcp/stdio.js';
+import type { CommandDeps } from './shared.js';
+
+export function registerMcp(program: Command, deps: CommandDeps): void {
+  program
+    .command('mcp')
+    .description('serve the MCP tools over stdio (for Claude Desktop, editors, the MCP Inspector)')
+    .option('--home <dir>', 'state directory (default ~/.disco)')
+    .action(async (opts: Pick<ConfigFlags, 'home'>) => {
+      const config = loadConfig({ DISCO_LOG_LEVEL: 'warn', ...deps.processEnv }, opts);
+      await serveStdio(config, { stdin: deps.io.stdin, stdout: deps.io.stdout });
+      deps.setExitCode(0);
+    });
+}

@@ -1,0 +1,54 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { rm } from 'node:fs/promises';
+import { DISCO_BIN } from './cli.js';
+import { startTestDaemon, tempDir } from './daemon.js';
+
+export interface McpHarness {
+  client: Client;
+  /** Where the server keeps containers, to check effects on disk. */
+  home: string;
+  close: () => Promise<void>;
+}
+
+/** An SDK client connected to /mcp on a real daemon over Streamable HTTP. */
+export async function httpHarness(env: Record<string, string> = {}): Promise<McpHarness> {
+  const t = await startTestDaemon(env);
+  const client = new Client({ name: 'disco-test', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${t.token}` } },
+    }),
+  );
+  return {
+    client,
+    home: t.home,
+    close: async () => {
+      await client.close();
+      await t.stop();
+    },
+  };
+}
+
+/** An SDK client talking to a real `disco mcp` process over stdio. */
+export async function stdioHarness(): Promise<McpHarness> {
+  const home = await tempDir('disco-mcp-stdio-');
+  const client = new Client({ name: 'disco-test', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [DISCO_BIN, 'mcp'],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DISCO_HOME: home },
+      stderr: 'pipe',
+    }),
+  );
+  return {
+    client,
+    home,
+    close: async () => {
+      await client.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
