@@ -80,6 +80,8 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       eventStore: new BoundedEventStore(),
+      // Tells clients how soon to reconnect after the server closes an SSE stream (SEP-1699 polling).
+      retryInterval: 1000,
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, userId: principal.userId, lastSeen: Date.now() });
         log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
