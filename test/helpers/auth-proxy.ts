@@ -6,7 +6,10 @@ import type { AddressInfo } from 'node:net';
  * untouched (Host and Origin included, streams included). It lets tools that cannot send headers,
  * such as the MCP conformance suite, reach the real, authenticated /mcp.
  */
-export async function startAuthProxy(target: string, token: string): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startAuthProxy(
+  target: string,
+  token: string,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {

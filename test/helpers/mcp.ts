@@ -1,7 +1,7 @@
+import { rm } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { rm } from 'node:fs/promises';
 import { DISCO_BIN } from './cli.js';
 import { startTestDaemon, tempDir } from './daemon.js';
 

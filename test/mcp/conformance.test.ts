@@ -32,7 +32,8 @@ function runSuite(args: string[]): Promise<{ code: number; output: string }> {
       'npx',
       ['-y', 'node@22', SUITE, 'server', '--url', `${proxy.url}/mcp`, '-o', outDir, ...args],
       { cwd: ROOT, timeout: 240_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
     );
   });
 }

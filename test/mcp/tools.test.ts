@@ -1,6 +1,6 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS } from '../../src/daemon/ops/index.js';
 import { httpHarness, type McpHarness, stdioHarness } from '../helpers/mcp.js';
@@ -56,20 +56,33 @@ describe.each([
     expect((await ok('container_templates', {})).templates.length).toBeGreaterThanOrEqual(2);
     const w = await ok('file_write', { container: c.id, path: 'src/app.js', content: 'export const answer = 42;\n' });
     expect(w).toMatchObject({ path: 'src/app.js', created: true });
-    expect(await readFile(path.join(h.home, 'containers', c.id, 'src/app.js'), 'utf8')).toBe('export const answer = 42;\n');
-    expect((await ok('file_read', { container: c.id, path: 'src/app.js' })).content).toBe('export const answer = 42;\n');
+    expect(await readFile(path.join(h.home, 'containers', c.id, 'src/app.js'), 'utf8')).toBe(
+      'export const answer = 42;\n',
+    );
+    expect((await ok('file_read', { container: c.id, path: 'src/app.js' })).content).toBe(
+      'export const answer = 42;\n',
+    );
     const listed = await ok('file_list', { container: c.id, recursive: true });
     expect(listed.entries.map((e: { path: string }) => e.path)).toContain('src/app.js');
     const found = await ok('file_search', { container: c.id, query: 'answer' });
     expect(found.matches).toEqual([{ path: 'src/app.js', line: 1, column: 14, text: 'export const answer = 42;' }]);
-    expect(await ok('file_move', { container: c.id, from: 'src/app.js', to: 'lib/app.js' })).toMatchObject({ to: 'lib/app.js' });
-    const run = await ok('exec', { container: c.id, command: ['node', '-e', "import('./lib/app.js').then(m => console.log(m.answer))"] });
+    expect(await ok('file_move', { container: c.id, from: 'src/app.js', to: 'lib/app.js' })).toMatchObject({
+      to: 'lib/app.js',
+    });
+    const run = await ok('exec', {
+      container: c.id,
+      command: ['node', '-e', "import('./lib/app.js').then(m => console.log(m.answer))"],
+    });
     expect(run).toMatchObject({ exitCode: 0, stdout: '42\n' });
     expect(await ok('file_delete', { container: c.id, path: 'lib', recursive: true })).toMatchObject({ deleted: true });
   });
 
   it("answers ChatGPT's search and fetch with their exact shapes", async () => {
-    await ok('file_write', { container: containerId, path: 'docs/auth.md', content: '# Authentication\nTokens rotate daily.\n' });
+    await ok('file_write', {
+      container: containerId,
+      path: 'docs/auth.md',
+      content: '# Authentication\nTokens rotate daily.\n',
+    });
     const { results } = await ok('search', { query: 'authentication tokens' });
     expect(results[0]).toEqual({
       id: `${containerId}/docs/auth.md`,
@@ -78,13 +91,22 @@ describe.each([
     });
     for (const r of results) expect(Object.keys(r).sort()).toEqual(['id', 'title', 'url']);
     const doc = await ok('fetch', { id: results[0].id });
-    expect(doc).toMatchObject({ id: results[0].id, title: 'mcp-box: docs/auth.md', text: '# Authentication\nTokens rotate daily.\n', url: results[0].url });
+    expect(doc).toMatchObject({
+      id: results[0].id,
+      title: 'mcp-box: docs/auth.md',
+      text: '# Authentication\nTokens rotate daily.\n',
+      url: results[0].url,
+    });
     expect((await errorOf('fetch', { id: 'not-an-id' })).code).toBe('validation_failed');
   });
 
   it('returns op errors as isError results with the REST code, and refuses path escapes', async () => {
-    expect((await errorOf('file_read', { container: containerId, path: '../../admin-token' })).code).toBe('path_outside_workspace');
-    expect((await errorOf('file_write', { container: containerId, path: '/etc/x', content: 'x' })).code).toBe('path_outside_workspace');
+    expect((await errorOf('file_read', { container: containerId, path: '../../admin-token' })).code).toBe(
+      'path_outside_workspace',
+    );
+    expect((await errorOf('file_write', { container: containerId, path: '/etc/x', content: 'x' })).code).toBe(
+      'path_outside_workspace',
+    );
     expect((await errorOf('file_read', { container: containerId })).code).toBe('validation_failed');
     expect((await errorOf('file_list', { container: containerId, depth: 'deep' })).code).toBe('validation_failed');
     expect((await errorOf('exec', { container: containerId, command: 'ls | wc' })).code).toBe('validation_failed');
@@ -96,7 +118,12 @@ describe.each([
   });
 
   it('lists and reads container files as resources, text and binary', async () => {
-    await ok('file_write', { container: containerId, path: 'bin/blob.bin', content: Buffer.from([0, 1, 2, 3]).toString('base64'), encoding: 'base64' });
+    await ok('file_write', {
+      container: containerId,
+      path: 'bin/blob.bin',
+      content: Buffer.from([0, 1, 2, 3]).toString('base64'),
+      encoding: 'base64',
+    });
     const { resources } = await h.client.listResources();
     const readme = resources.find((r) => r.uri === `disco://containers/${containerId}/files/README.md`);
     expect(readme).toMatchObject({ mimeType: 'text/markdown' });
@@ -106,7 +133,9 @@ describe.each([
     expect(blob.contents[0]).toMatchObject({ blob: Buffer.from([0, 1, 2, 3]).toString('base64') });
     const templates = await h.client.listResourceTemplates();
     expect(templates.resourceTemplates[0]?.uriTemplate).toBe('disco://containers/{id}/files/{+path}');
-    await expect(h.client.readResource({ uri: `disco://containers/${containerId}/files/..%2F..%2Fadmin-token` })).rejects.toThrow();
+    await expect(
+      h.client.readResource({ uri: `disco://containers/${containerId}/files/..%2F..%2Fadmin-token` }),
+    ).rejects.toThrow();
   });
 
   it('sends progress for a long exec when asked, and cancellation kills it', async () => {
@@ -121,9 +150,16 @@ describe.each([
 
     const controller = new AbortController();
     const pending = h.client
-      .callTool({ name: 'exec', arguments: { container: containerId, command: 'echo $$ > pid.txt; exec sleep 30', shell: true } }, undefined, {
-        signal: controller.signal,
-      })
+      .callTool(
+        {
+          name: 'exec',
+          arguments: { container: containerId, command: 'echo $$ > pid.txt; exec sleep 30', shell: true },
+        },
+        undefined,
+        {
+          signal: controller.signal,
+        },
+      )
       .catch((e: Error) => e);
     let pid = 0;
     for (let i = 0; i < 50 && !pid; i++) {
