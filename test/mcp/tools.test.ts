@@ -177,4 +177,11 @@ describe.each([
     await expect(h.client.setLoggingLevel('debug')).resolves.toBeDefined();
     await expect(h.client.setLoggingLevel('error')).resolves.toBeDefined();
   });
+
+  it('deletes the container, its files and processes', async () => {
+    const deleted = await ok('container_delete', { id: containerId });
+    expect(deleted).toMatchObject({ id: containerId, status: 'deleted' });
+    await expect(readFile(path.join(h.home, 'containers', containerId, 'README.md'))).rejects.toThrow();
+    expect((await errorOf('container_get', { id: containerId })).code).toBe('not_found');
+  });
 });
