@@ -7,16 +7,14 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DiscoError, toDiscoError } from '../daemon/errors.js';
+import { jsonSchemaOf } from '../daemon/ops/input.js';
 import { invokeOp } from '../daemon/ops/invoke.js';
 import type { Op } from '../daemon/ops/op.js';
 import { type McpCallContext, opContextFor } from './context.js';
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Tool['inputSchema'] {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest as Tool['inputSchema'];
-}
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => jsonSchemaOf(schema, io) as Tool['inputSchema'];
 
 /** The tools/list answer, computed once from the registry: every op, with explicit annotations. */
 export function toolDefinitions(ops: readonly Op[]): Tool[] {

@@ -1,13 +1,11 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ERROR_STATUS } from '../errors.js';
+import { jsonSchemaOf } from '../ops/input.js';
 import { type Op, pathParams } from '../ops/op.js';
 
 type Schema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Schema {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Schema;
-  return rest;
-}
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Schema => jsonSchemaOf(schema, io);
 
 const errorResponse = { $ref: '#/components/responses/Error' };
 

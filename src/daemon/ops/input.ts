@@ -9,6 +9,15 @@ type JsonSchema = {
   properties?: Record<string, JsonSchema>;
 };
 
+/**
+ * The JSON Schema (2020-12) of an op's input or output, as OpenAPI 3.1 and MCP both publish it:
+ * one conversion for every surface.
+ */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
 const cache = new WeakMap<AnyZodObject, Record<string, JsonSchema>>();
 
 function propertiesOf(schema: AnyZodObject): Record<string, JsonSchema> {
