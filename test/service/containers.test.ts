@@ -74,3 +74,15 @@ describe('ContainerService', () => {
     expect(typeof (db.prepare('SELECT vec_version() AS v').get() as { v: string }).v).toBe('string');
   });
 });
+
+describe('two processes on one $DISCO_HOME', () => {
+  it('notices a container deleted and re-created by the other process', async () => {
+    const other = new ContainerService(new ContainersRepo(db), path.join(home, 'containers'), new ProcessTable(), log);
+    const first = await service.create('admin', { name: 'shared', template: 'blank' });
+    expect((await other.get('admin', 'shared')).id).toBe(first.id);
+    await service.delete('admin', 'shared');
+    const second = await service.create('admin', { name: 'shared', template: 'blank' });
+    expect((await other.get('admin', 'shared')).id).toBe(second.id);
+    await expect(other.get('admin', first.id)).rejects.toMatchObject({ code: 'not_found' });
+  });
+});

@@ -109,8 +109,8 @@ export class ContainerService {
   }
 
   /**
-   * Perf: every op inside a container starts with this lookup, so live containers are kept in memory.
-   * This service is the only writer of container rows, so the cache cannot go stale.
+   * Perf: every op inside a container starts with this lookup, so live containers (row and realpath)
+   * are kept in memory; each hit is re-checked against SQLite with a primary-key probe.
    */
   private readonly byId = new Map<string, Container>();
   private readonly byName = new Map<string, string>();
@@ -118,7 +118,12 @@ export class ContainerService {
   private cached(ownerId: string, idOrName: string): Container | undefined {
     const id = idOrName.startsWith(CONTAINER_ID_PREFIX) ? idOrName : this.byName.get(`${ownerId}\0${idOrName}`);
     const c = id === undefined ? undefined : this.byId.get(id);
-    return c && c.ownerId === ownerId ? c : undefined;
+    if (!c || c.ownerId !== ownerId) return undefined;
+    // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`) may have deleted it:
+    // a primary-key probe keeps the cache honest for a few microseconds.
+    if (this.repo.exists(c.id)) return c;
+    this.forget(c);
+    return undefined;
   }
 
   private remember(c: Container): void {

@@ -43,6 +43,7 @@ export class ContainersRepo {
          VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt)`,
       ),
       byId: db.prepare('SELECT * FROM containers WHERE id = ?'),
+      exists: db.prepare("SELECT 1 FROM containers WHERE id = ? AND status != 'deleting'").pluck(),
       byName: db.prepare('SELECT * FROM containers WHERE owner_id = ? AND name = ?'),
       listByOwner: db.prepare('SELECT * FROM containers WHERE owner_id = ? ORDER BY created_at, id'),
       listAll: db.prepare('SELECT * FROM containers ORDER BY created_at, id'),
@@ -59,6 +60,10 @@ export class ContainersRepo {
   get(id: string): ContainerRow | undefined {
     const r = this.stmts.byId.get(id) as RawRow | undefined;
     return r && toRow(r);
+  }
+
+  exists(id: string): boolean {
+    return this.stmts.exists.get(id) !== undefined;
   }
 
   getByName(ownerId: string, name: string): ContainerRow | undefined {
