@@ -89,6 +89,11 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Largest file a write accepts. Default 25 MiB.',
   },
+  processLogMaxBytes: {
+    env: 'DISCO_PROCESS_LOG_MAX_BYTES',
+    schema: bytes,
+    doc: 'Disk kept per process for its output log (oldest output rotates out past it). Default 8 MiB.',
+  },
   publicUrl: {
     env: 'DISCO_PUBLIC_URL',
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
@@ -124,6 +129,7 @@ export interface Config {
   fileReadMaxBytes: number;
   fileWriteMaxBytes: number;
   shutdownGraceMs: number;
+  processLogMaxBytes: number;
   publicUrl: string | undefined;
   mcpStateless: boolean;
 }
@@ -183,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
+    processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,
   };

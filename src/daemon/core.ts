@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { ContainerService } from './containers/service.js';
 import { ContainersRepo } from './db/containers-repo.js';
 import { type Db, openDatabase } from './db/open.js';
+import { ProcessesRepo } from './db/processes-repo.js';
 import { UsersRepo } from './db/users-repo.js';
 import type { Logger } from './log.js';
 import { OPS } from './ops/index.js';
@@ -12,6 +13,7 @@ import type { Op, Principal } from './ops/op.js';
 import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
 import { WorkspaceFiles } from './workspace/files.js';
+import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
 
 export const DB_FILE = 'disco.db';
@@ -24,8 +26,8 @@ export interface Core {
   adminToken: { token: string; source: 'env' | 'file' | 'generated' };
   /** The admin user, who owns the bootstrap token (and, over stdio, the local caller). */
   admin: Principal;
-  /** Kills container processes and closes the database. */
-  close(): void;
+  /** Kills container processes (recording their end) and closes the database. */
+  close(): Promise<void>;
 }
 
 export async function openCore(config: Config, log: Logger): Promise<Core> {
@@ -35,6 +37,13 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const adminUser = new UsersRepo(db).ensureAdmin();
     const adminToken = await ensureAdminToken(config.home, config.adminToken);
     const processes = new ProcessTable();
+    const processManager = new ProcessManager(
+      new ProcessesRepo(db),
+      processes,
+      path.join(config.home, 'process-logs'),
+      config.processLogMaxBytes,
+    );
+    processManager.reconcile();
     const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log);
     await containers.init();
     const services: Services = {
@@ -42,6 +51,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       containers,
       files: new WorkspaceFiles({ readMaxBytes: config.fileReadMaxBytes, writeMaxBytes: config.fileWriteMaxBytes }),
       processes,
+      processManager,
     };
     return {
       db,
@@ -49,7 +59,8 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       ops: OPS as unknown as readonly Op[],
       adminToken,
       admin: { userId: adminUser.id, scopes: new Set(SCOPES), via: 'admin_token' },
-      close: () => {
+      close: async () => {
+        await processManager.shutdown();
         processes.killAll();
         db.close();
       },

@@ -57,7 +57,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         await closeMcp();
         await stopServer(server, config.shutdownGraceMs);
         const killed = services.processes.count();
-        core.close();
+        await core.close();
         log.info({ killed }, 'stopped');
         await new Promise<void>((resolve) => log.flush(() => resolve()));
       })();
@@ -65,7 +65,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     };
     return { url, port, services, log, db, close };
   } catch (err) {
-    core.close();
+    await core.close();
     throw err;
   }
 }

@@ -32,5 +32,5 @@ export async function serveStdio(config: Config, io: { stdin: NodeJS.ReadableStr
   log.debug({ home: config.home }, 'mcp stdio ready');
   await closed;
   await server.close().catch(() => {});
-  core.close();
+  await core.close();
 }

@@ -1,26 +1,41 @@
 import { realpath, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Db, openDatabase } from '../../src/daemon/db/open.js';
+import { ProcessesRepo } from '../../src/daemon/db/processes-repo.js';
 import { runCommand } from '../../src/daemon/workspace/exec.js';
+import { ProcessManager } from '../../src/daemon/workspace/process-manager.js';
 import { ProcessTable } from '../../src/daemon/workspace/process-table.js';
 import { tempDir } from '../helpers/daemon.js';
 import { isAlive, waitUntil } from '../helpers/procs.js';
 
 let root: string;
+let state: string;
 let table: ProcessTable;
+let db: Db;
+let manager: ProcessManager;
 
 beforeEach(async () => {
   root = await realpath(await tempDir('disco-exec-'));
+  state = await tempDir('disco-exec-state-');
   table = new ProcessTable();
+  db = openDatabase(path.join(state, 'disco.db'));
+  manager = new ProcessManager(new ProcessesRepo(db), table, path.join(state, 'logs'), 64 * 1024);
 });
 afterEach(async () => {
+  await manager.shutdown();
   table.killAll();
+  db.close();
   await rm(root, { recursive: true, force: true });
+  await rm(state, { recursive: true, force: true });
 });
 
 const run = (command: string | string[], extra: Partial<Parameters<typeof runCommand>[0]> = {}) =>
   runCommand(
     {
       containerId: 'ctr_test',
+      ownerId: 'admin',
+      background: false,
       root,
       command,
       shell: typeof command === 'string',
@@ -30,7 +45,7 @@ const run = (command: string | string[], extra: Partial<Parameters<typeof runCom
       maxOutputBytes: 1024 * 1024,
       ...extra,
     },
-    table,
+    manager,
   );
 
 describe('runCommand', () => {
@@ -95,5 +110,39 @@ describe('runCommand', () => {
     const r = await pending;
     expect(r.signal).toBe('SIGKILL');
     expect(table.count()).toBe(0);
+  });
+
+  it('returns after wait with the output so far; the command goes on and its log has the rest', async () => {
+    const r = await run('echo first; sleep 0.6; echo second', { waitMs: 200 });
+    expect(r).toMatchObject({ running: true, exitCode: null, stdout: 'first\n' });
+    const p = manager.get('admin', r.processId);
+    await p?.done;
+    const rest = p?.log.read(r.nextOffset);
+    expect(rest?.records.map((x) => x.text)).toEqual(['second\n']);
+    expect(p?.status).toBe('exited');
+    expect(manager.history('ctr_test', 10)[0]).toMatchObject({ id: r.processId, status: 'exited', exitCode: 0 });
+  });
+
+  it('runs a background command that reads stdin until told to stop', async () => {
+    const r = await run(['cat'], { background: true, waitMs: 0 });
+    expect(r.running).toBe(true);
+    const p = manager.get('admin', r.processId);
+    p?.write('hello\n', false);
+    p?.write('bye\n', true);
+    await p?.done;
+    expect(
+      p?.log
+        .read(0)
+        .records.map((x) => x.text)
+        .join(''),
+    ).toBe('hello\nbye\n');
+    expect(manager.get('other-user', r.processId)).toBeUndefined();
+  });
+
+  it('marks processes of a previous daemon as lost', async () => {
+    await run(['sleep', '5'], { background: true, waitMs: 0 });
+    const fresh = new ProcessManager(new ProcessesRepo(db), new ProcessTable(), path.join(state, 'logs2'), 64 * 1024);
+    expect(fresh.reconcile()).toBe(1);
+    expect(fresh.history('ctr_test', 10)[0]?.status).toBe('lost');
   });
 });

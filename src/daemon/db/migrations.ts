@@ -33,4 +33,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX containers_owner ON containers(owner_id, created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'processes',
+    sql: `
+      CREATE TABLE processes (
+        id TEXT PRIMARY KEY,
+        container_id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        command TEXT NOT NULL,
+        shell INTEGER NOT NULL,
+        cwd TEXT NOT NULL,
+        status TEXT NOT NULL,
+        pid INTEGER,
+        exit_code INTEGER,
+        signal TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER
+      );
+      CREATE INDEX processes_container ON processes(container_id, started_at);
+    `,
+  },
 ];

@@ -76,6 +76,7 @@ function tagOf(op: Op): string {
   if (op.name.startsWith('container_')) return 'containers';
   if (op.name.startsWith('file_')) return 'files';
   if (op.name === 'search' || op.name === 'fetch') return 'search';
+  if (op.name === 'exec' || op.name.startsWith('process_') || op.name.startsWith('terminal_')) return 'exec';
   return op.name.split('_')[0] ?? op.name;
 }
 

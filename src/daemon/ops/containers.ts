@@ -70,8 +70,11 @@ export const containerDelete = defineOp({
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'containers',
-  run: async ({ id }, { principal, services }) =>
-    toContainerDto(await services.containers.delete(principal.userId, id)),
+  run: async ({ id }, { principal, services }) => {
+    const deleted = await services.containers.delete(principal.userId, id);
+    services.processManager.removeContainer(deleted.id);
+    return toContainerDto(deleted);
+  },
 });
 
 export const containerTemplates = defineOp({

@@ -15,7 +15,10 @@ export const exec = defineOp({
     "Pass command as an argv array (['npm', 'test']) to run it without a shell, or as a string with " +
     'shell: true to use /bin/sh -c (pipes, &&, globs). cwd is relative to the workspace. The command is ' +
     'killed with its whole process group at timeoutMs (default 60 s) and then timedOut is true; output ' +
-    'beyond the cap is dropped and truncated is true. Processes it leaves running are killed when it exits.',
+    'beyond the cap is dropped and truncated is true. Processes it leaves running are killed when it exits. ' +
+    'For long work (builds, test suites, dev servers) pass background: true, or wait: N to get the output so ' +
+    'far after N ms: the call returns running: true with a processId, and the command goes on; follow it with ' +
+    'process_output, feed it with process_input, stop it with process_kill.',
   method: 'POST',
   path: '/terminal/execute',
   input: z.object({
@@ -31,10 +34,29 @@ export const exec = defineOp({
       .max(10 * 1024 * 1024)
       .optional()
       .describe("Text written to the command's standard input."),
-    timeoutMs: z.number().int().min(1).optional().describe('Kill after this many milliseconds (default 60000).'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Kill after this many milliseconds (default 60000; for background commands the configured maximum).'),
+    background: z
+      .boolean()
+      .default(false)
+      .describe('Start and return at once (or after `wait`); the command keeps running. Its stdin stays open.'),
+    wait: z
+      .number()
+      .int()
+      .min(0)
+      .max(120_000)
+      .optional()
+      .describe('Return after at most this many ms even if the command still runs (it keeps running).'),
   }),
   output: z.object({
-    exitCode: z.number().int().nullable().describe('null when killed by a signal.'),
+    processId: z.string().describe('For process_output, process_input and process_kill.'),
+    running: z.boolean().describe('True when the call returned before the command ended.'),
+    nextOffset: z.number().int().describe('process_output offset that follows the output returned here.'),
+    exitCode: z.number().int().nullable().describe('null while running or when killed by a signal.'),
     signal: z.string().nullable(),
     stdout: z.string(),
     stderr: z.string(),
@@ -52,7 +74,7 @@ export const exec = defineOp({
     }
     if (Array.isArray(input.command) && input.command[0] === '')
       throw new ValidationError('command[0] must not be empty');
-    const timeoutMs = input.timeoutMs ?? config.execTimeoutMs;
+    const timeoutMs = input.timeoutMs ?? (input.background ? config.execMaxTimeoutMs : config.execTimeoutMs);
     if (timeoutMs > config.execMaxTimeoutMs) {
       throw new ValidationError(`timeoutMs must be at most ${config.execMaxTimeoutMs}`, {
         max: config.execMaxTimeoutMs,
@@ -65,6 +87,9 @@ export const exec = defineOp({
     return runCommand(
       {
         containerId: c.id,
+        ownerId: ctx.principal.userId,
+        background: input.background,
+        ...(input.wait !== undefined || input.background ? { waitMs: input.wait ?? 0 } : {}),
         root: c.root,
         command: input.command,
         shell: input.shell,
@@ -81,7 +106,7 @@ export const exec = defineOp({
             message: `running for ${Math.round(elapsedMs / 1000)} s, ${outputBytes} bytes of output`,
           }),
       },
-      ctx.services.processes,
+      ctx.services.processManager,
     );
   },
 });

@@ -3,6 +3,7 @@ import { containerCreate, containerDelete, containerGet, containerList, containe
 import { exec } from './exec.js';
 import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
 import type { Op } from './op.js';
+import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
 
 /** The registry: REST routes, the OpenAPI document, MCP tools and CLI calls all come from this list. */
 export const OPS = [
@@ -18,6 +19,11 @@ export const OPS = [
   fileMove,
   fileSearch,
   exec,
+  processList,
+  processOutput,
+  processInput,
+  processKill,
+  terminalHistory,
   search,
   fetchDocument,
 ] as const satisfies readonly Op[];

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
+import type { ProcessManager } from '../workspace/process-manager.js';
 import type { ProcessTable } from '../workspace/process-table.js';
 
 /** What ops may use. Built once in daemon/main.ts and passed down; ops never construct services. */
@@ -9,4 +10,5 @@ export interface Services {
   containers: ContainerService;
   files: WorkspaceFiles;
   processes: ProcessTable;
+  processManager: ProcessManager;
 }

@@ -1,11 +1,15 @@
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { DiscoError } from '../errors.js';
 import { resolveInWorkspace } from './paths.js';
-import { killGroup, type ProcessTable } from './process-table.js';
+import type { ProcessManager } from './process-manager.js';
 
 export interface ExecRequest {
   containerId: string;
+  ownerId: string;
+  /** Keep running after the call returns (stdin stays open for process_input). */
+  background: boolean;
+  /** Return after this long even if the command still runs; undefined waits for the end. */
+  waitMs?: number;
   root: string;
   command: string | string[];
   shell: boolean;
@@ -21,6 +25,11 @@ export interface ExecRequest {
 }
 
 export interface ExecResult {
+  processId: string;
+  /** True when the call returned before the command ended (background, or `wait` elapsed). */
+  running: boolean;
+  /** Offset in the process's output log after what this result contains (for process_output). */
+  nextOffset: number;
   exitCode: number | null;
   signal: string | null;
   stdout: string;
@@ -75,52 +84,44 @@ class CappedBuffer {
 }
 
 /**
- * Runs one command to completion in its own process group, without a shell unless asked.
- * A timeout or cancellation kills the whole group; so does the leader's exit, so nothing a
- * foreground command leaves behind outlives it (background processes come with the processes issue).
+ * Runs a command in its own process group, without a shell unless asked, and waits for it: until it
+ * exits, or at most `waitMs` when given. A command still running then keeps running in the manager
+ * (read it with process_output, stop it with process_kill) and the result says `running: true`.
+ * A timeout kills the whole group; so does cancellation while the caller waits in the foreground,
+ * and the leader's exit, so nothing a command leaves behind outlives it.
  */
-export async function runCommand(req: ExecRequest, table: ProcessTable): Promise<ExecResult> {
+export async function runCommand(req: ExecRequest, manager: ProcessManager): Promise<ExecResult> {
   const cwd = await resolveInWorkspace(req.root, req.cwd);
   const cwdStat = await stat(cwd.abs).catch(() => undefined);
   if (!cwdStat) throw new DiscoError('not_found', `cwd '${req.cwd}' not found`, { cwd: req.cwd });
   if (!cwdStat.isDirectory())
     throw new DiscoError('not_a_directory', `cwd '${req.cwd}' is not a directory`, { cwd: req.cwd });
 
-  const [file, args] = req.shell
-    ? ['/bin/sh', ['-c', typeof req.command === 'string' ? req.command : req.command.join(' ')]]
-    : Array.isArray(req.command)
-      ? [req.command[0] as string, req.command.slice(1)]
-      : [req.command, []];
-
   const started = performance.now();
-  const child = spawn(file, args, {
-    cwd: cwd.abs,
-    env: commandEnv(req.root, req.containerId, req.env),
-    detached: true,
-    stdio: [req.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    windowsHide: true,
-  });
+  const p = await manager.start(
+    {
+      containerId: req.containerId,
+      ownerId: req.ownerId,
+      root: req.root,
+      cwdAbs: cwd.abs,
+      cwdRel: cwd.rel,
+      command: req.command,
+      shell: req.shell,
+      env: req.env,
+      ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+      interactive: req.background,
+      timeoutMs: req.timeoutMs,
+    },
+    commandEnv(req.root, req.containerId, req.env),
+  );
 
   const stdout = new CappedBuffer(req.maxOutputBytes);
   const stderr = new CappedBuffer(req.maxOutputBytes);
-  child.stdout?.on('data', (c: Buffer) => stdout.push(c));
-  child.stderr?.on('data', (c: Buffer) => stderr.push(c));
-  if (req.stdin !== undefined && child.stdin) {
-    child.stdin.on('error', () => {}); // EPIPE when the command does not read its input
-    child.stdin.end(req.stdin);
-  }
-
-  let timedOut = false;
-  let cancelled = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(child.pid);
-  }, req.timeoutMs);
-  const onAbort = () => {
-    cancelled = true;
-    killGroup(child.pid);
-  };
-  req.signal?.addEventListener('abort', onAbort, { once: true });
+  const onOutput = (stream: 'stdout' | 'stderr', text: string) =>
+    (stream === 'stdout' ? stdout : stderr).push(Buffer.from(text, 'utf8'));
+  p.on('output', onOutput);
+  const onAbort = () => p.kill('SIGKILL', 'cancelled');
+  if (!req.background) req.signal?.addEventListener('abort', onAbort, { once: true });
   const ticker = req.onProgress
     ? setInterval(() => {
         req.onProgress?.({
@@ -129,38 +130,33 @@ export async function runCommand(req: ExecRequest, table: ProcessTable): Promise
         });
       }, req.progressEveryMs ?? 1000)
     : undefined;
-  const stopTimers = () => {
-    clearTimeout(timer);
-    clearInterval(ticker);
-    req.signal?.removeEventListener('abort', onAbort);
-  };
 
-  return new Promise<ExecResult>((resolve, reject) => {
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      stopTimers();
-      if (err.code === 'ENOENT') {
-        reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
-      } else if (err.code === 'EACCES') {
-        reject(new DiscoError('forbidden', `permission denied: ${file}`, { command: file }));
-      } else {
-        reject(err);
-      }
-    });
-    if (child.pid !== undefined) table.add(req.containerId, child);
-    // The leader's exit ends the command; kill the group so leftovers release the output pipes.
-    child.once('exit', () => killGroup(child.pid));
-    child.once('close', (code, signal) => {
-      stopTimers();
-      resolve({
-        exitCode: code,
-        signal,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        timedOut,
-        cancelled,
-        truncated: stdout.dropped || stderr.dropped,
-      });
-    });
-  });
+  let waitTimer: NodeJS.Timeout | undefined;
+  const waited =
+    req.waitMs === undefined
+      ? p.done
+      : Promise.race([
+          p.done,
+          new Promise<void>((r) => {
+            waitTimer = setTimeout(r, req.waitMs);
+          }),
+        ]);
+  await waited;
+  clearTimeout(waitTimer);
+  clearInterval(ticker);
+  p.off('output', onOutput);
+  req.signal?.removeEventListener('abort', onAbort);
+  return {
+    processId: p.id,
+    running: p.running,
+    exitCode: p.exitCode,
+    signal: p.signal,
+    stdout: stdout.text(),
+    stderr: stderr.text(),
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+    timedOut: p.timedOut,
+    cancelled: p.cancelled,
+    truncated: stdout.dropped || stderr.dropped,
+    nextOffset: p.log.nextOffset,
+  };
 }

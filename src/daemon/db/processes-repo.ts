@@ -1,0 +1,107 @@
+import type { Db } from './open.js';
+
+export type ProcessStatus = 'running' | 'exited' | 'killed' | 'timed_out' | 'lost';
+
+export interface ProcessRow {
+  id: string;
+  containerId: string;
+  ownerId: string;
+  /** argv array, or the shell command line when `shell`. */
+  command: string[] | string;
+  shell: boolean;
+  cwd: string;
+  status: ProcessStatus;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+interface RawRow {
+  id: string;
+  container_id: string;
+  owner_id: string;
+  command: string;
+  shell: number;
+  cwd: string;
+  status: ProcessStatus;
+  pid: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  started_at: number;
+  ended_at: number | null;
+}
+
+const toRow = (r: RawRow): ProcessRow => ({
+  id: r.id,
+  containerId: r.container_id,
+  ownerId: r.owner_id,
+  command: JSON.parse(r.command) as string[] | string,
+  shell: r.shell === 1,
+  cwd: r.cwd,
+  status: r.status,
+  pid: r.pid,
+  exitCode: r.exit_code,
+  signal: r.signal,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+});
+
+/** Commands run in containers: the history behind `terminal_history` and `process_list`. */
+export class ProcessesRepo {
+  private readonly stmts;
+
+  constructor(db: Db) {
+    this.stmts = {
+      insert: db.prepare(
+        `INSERT INTO processes (id, container_id, owner_id, command, shell, cwd, status, pid, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+      ),
+      finish: db.prepare('UPDATE processes SET status = ?, exit_code = ?, signal = ?, ended_at = ? WHERE id = ?'),
+      byId: db.prepare('SELECT * FROM processes WHERE id = ?'),
+      byContainer: db.prepare(
+        'SELECT * FROM processes WHERE container_id = ? ORDER BY started_at DESC, id DESC LIMIT ?',
+      ),
+      markLost: db.prepare("UPDATE processes SET status = 'lost', ended_at = ? WHERE status = 'running'"),
+      removeContainer: db.prepare('DELETE FROM processes WHERE container_id = ?'),
+    };
+  }
+
+  insert(
+    row: Pick<ProcessRow, 'id' | 'containerId' | 'ownerId' | 'command' | 'shell' | 'cwd' | 'pid' | 'startedAt'>,
+  ): void {
+    this.stmts.insert.run(
+      row.id,
+      row.containerId,
+      row.ownerId,
+      JSON.stringify(row.command),
+      row.shell ? 1 : 0,
+      row.cwd,
+      row.pid,
+      row.startedAt,
+    );
+  }
+
+  finish(id: string, status: ProcessStatus, exitCode: number | null, signal: string | null, endedAt: number): void {
+    this.stmts.finish.run(status, exitCode, signal, endedAt, id);
+  }
+
+  get(id: string): ProcessRow | undefined {
+    const r = this.stmts.byId.get(id) as RawRow | undefined;
+    return r && toRow(r);
+  }
+
+  listByContainer(containerId: string, limit: number): ProcessRow[] {
+    return (this.stmts.byContainer.all(containerId, limit) as RawRow[]).map(toRow);
+  }
+
+  /** At start-up: processes recorded as running belonged to a daemon that is gone. */
+  markLost(at: number): number {
+    return this.stmts.markLost.run(at).changes;
+  }
+
+  removeContainer(containerId: string): void {
+    this.stmts.removeContainer.run(containerId);
+  }
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { ProcessRow } from '../db/processes-repo.js';
+import { NotFoundError } from '../errors.js';
+import type { ManagedProcess } from '../workspace/process-manager.js';
+import { openContainer } from './container-scope.js';
+import { defineOp, type OpContext } from './op.js';
+import { containerRef } from './schemas.js';
+
+const processId = z.string().min(1).max(64).describe('The processId that exec returned.');
+const STATUS = z.enum(['running', 'exited', 'killed', 'timed_out', 'lost']);
+
+const ProcessSchema = z.object({
+  id: z.string(),
+  command: z.union([z.array(z.string()), z.string()]),
+  shell: z.boolean(),
+  cwd: z.string(),
+  status: STATUS,
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+
+const toDto = (r: ProcessRow): z.input<typeof ProcessSchema> => ({
+  id: r.id,
+  command: r.command,
+  shell: r.shell,
+  cwd: r.cwd,
+  status: r.status,
+  exitCode: r.exitCode,
+  signal: r.signal,
+  startedAt: new Date(r.startedAt).toISOString(),
+  endedAt: r.endedAt === null ? null : new Date(r.endedAt).toISOString(),
+});
+
+function findProcess(ctx: OpContext, id: string): ManagedProcess {
+  const p = ctx.services.processManager.get(ctx.principal.userId, id);
+  if (!p) throw new NotFoundError(`process '${id}'`, { processId: id });
+  return p;
+}
+
+const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+export const terminalHistory = defineOp({
+  name: 'terminal_history',
+  title: 'Command history',
+  description: 'Lists the commands run in a container, newest first, with status, exit code and times.',
+  method: 'GET',
+  path: '/terminal/history',
+  input: z.object({ container: containerRef, limit: z.number().int().min(1).max(500).default(50) }),
+  output: z.object({ processes: z.array(ProcessSchema) }),
+  annotations: readOnly,
+  scope: 'exec',
+  run: async ({ container, limit }, ctx) => {
+    const c = await openContainer(ctx, container);
+    return { processes: ctx.services.processManager.history(c.id, limit).map(toDto) };
+  },
+});
+
+export const processList = defineOp({
+  name: 'process_list',
+  title: 'List running processes',
+  description: 'Lists the commands still running in a container (started with background: true or past their wait).',
+  method: 'GET',
+  path: '/terminal/processes',
+  input: z.object({ container: containerRef }),
+  output: z.object({ processes: z.array(ProcessSchema) }),
+  annotations: readOnly,
+  scope: 'exec',
+  run: async ({ container }, ctx) => {
+    const c = await openContainer(ctx, container);
+    return {
+      processes: ctx.services.processManager
+        .history(c.id, 500)
+        .filter((r) => r.status === 'running')
+        .map(toDto),
+    };
+  },
+});
+
+export const processOutput = defineOp({
+  name: 'process_output',
+  title: 'Read process output',
+  description:
+    'Returns what a process wrote since `offset` (0 for the beginning), both streams in order with ' +
+    'timestamps, plus nextOffset to pass next time: nothing is repeated or lost. Long logs are kept on disk ' +
+    'in a bounded ring; dropped is true when the oldest output had rotated out. Also says whether it still runs.',
+  method: 'GET',
+  path: '/terminal/processes/:id/output',
+  input: z.object({
+    id: processId,
+    offset: z.number().int().min(0).default(0),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(4 * 1024 * 1024)
+      .default(256 * 1024),
+  }),
+  output: z.object({
+    processId: z.string(),
+    status: STATUS,
+    running: z.boolean(),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    records: z.array(z.object({ t: z.number(), stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+    nextOffset: z.number().int(),
+    dropped: z.boolean(),
+  }),
+  annotations: readOnly,
+  scope: 'exec',
+  run: async ({ id, offset, maxBytes }, ctx) => {
+    const p = findProcess(ctx, id);
+    const page = p.log.read(offset, maxBytes);
+    return {
+      processId: p.id,
+      status: p.status,
+      running: p.running,
+      exitCode: p.exitCode,
+      signal: p.signal,
+      records: page.records,
+      nextOffset: page.nextOffset,
+      dropped: page.dropped,
+    };
+  },
+});
+
+export const processInput = defineOp({
+  name: 'process_input',
+  title: 'Write to process stdin',
+  description: 'Writes text to the standard input of a running background process; end: true closes its stdin.',
+  method: 'POST',
+  path: '/terminal/processes/:id/input',
+  input: z.object({ id: processId, text: z.string().max(1024 * 1024), end: z.boolean().default(false) }),
+  output: z.object({ processId: z.string(), bytes: z.number().int() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  scope: 'exec',
+  run: async ({ id, text, end }, ctx) => {
+    const p = findProcess(ctx, id);
+    p.write(text, end);
+    return { processId: p.id, bytes: Buffer.byteLength(text) };
+  },
+});
+
+export const processKill = defineOp({
+  name: 'process_kill',
+  title: 'Kill process',
+  description: 'Sends a signal (default SIGTERM) to a process and everything it started (its process group).',
+  method: 'POST',
+  path: '/terminal/processes/:id/kill',
+  input: z.object({ id: processId, signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).default('SIGTERM') }),
+  output: z.object({ processId: z.string(), running: z.boolean(), signalled: z.boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  scope: 'exec',
+  run: async ({ id, signal }, ctx) => {
+    const p = findProcess(ctx, id);
+    const wasRunning = p.running;
+    p.kill(signal);
+    if (wasRunning) await Promise.race([p.done, new Promise((r) => setTimeout(r, 2000))]);
+    return { processId: p.id, running: p.running, signalled: wasRunning };
+  },
+});

@@ -1,0 +1,221 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
+import { DiscoError } from '../errors.js';
+import { OutputLog, type StreamName } from './output-log.js';
+import { killGroup, type ProcessTable } from './process-table.js';
+
+export interface StartSpec {
+  containerId: string;
+  ownerId: string;
+  root: string;
+  /** Already resolved and contained. */
+  cwdAbs: string;
+  cwdRel: string;
+  command: string | string[];
+  shell: boolean;
+  env: Record<string, string>;
+  stdin?: string;
+  /** Keep stdin open for process_input (background processes). */
+  interactive: boolean;
+  timeoutMs: number;
+}
+
+/** One running (or finished, still remembered) process with its output log. */
+export class ManagedProcess extends EventEmitter<{ output: [StreamName, string]; exit: [] }> {
+  status: ProcessStatus = 'running';
+  exitCode: number | null = null;
+  signal: string | null = null;
+  timedOut = false;
+  cancelled = false;
+  endedAt: number | undefined;
+  readonly startedAt = Date.now();
+  readonly done: Promise<void>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly spec: StartSpec,
+    readonly child: ChildProcess,
+    readonly log: OutputLog,
+  ) {
+    super();
+    this.done = new Promise((resolve) => this.once('exit', resolve));
+  }
+
+  get running(): boolean {
+    return this.status === 'running';
+  }
+
+  /** @internal wires timers and streams; called once by ProcessManager.start. */
+  attach(onEnd: (p: ManagedProcess) => void): void {
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    const onData = (stream: StreamName) => (chunk: Buffer) => {
+      const text = decoders[stream].write(chunk);
+      if (!text) return;
+      this.log.append(stream, text);
+      this.emit('output', stream, text);
+    };
+    this.child.stdout?.on('data', onData('stdout'));
+    this.child.stderr?.on('data', onData('stderr'));
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      killGroup(this.child.pid);
+    }, this.spec.timeoutMs);
+    // The leader's exit ends the command; kill the group so leftovers release the output pipes.
+    this.child.once('exit', () => killGroup(this.child.pid));
+    this.child.once('close', (code, signal) => {
+      clearTimeout(this.timer);
+      for (const stream of ['stdout', 'stderr'] as const) {
+        const rest = decoders[stream].end();
+        if (rest) {
+          this.log.append(stream, rest);
+          this.emit('output', stream, rest);
+        }
+      }
+      this.exitCode = code;
+      this.signal = signal;
+      this.status = this.timedOut ? 'timed_out' : signal ? 'killed' : 'exited';
+      this.endedAt = Date.now();
+      this.log.close();
+      onEnd(this);
+      this.emit('exit');
+    });
+  }
+
+  write(text: string, end: boolean): void {
+    if (!this.running || !this.child.stdin || this.child.stdin.destroyed) {
+      throw new DiscoError('conflict', `process ${this.id} is not accepting input`, { processId: this.id });
+    }
+    this.child.stdin.write(text);
+    if (end) this.child.stdin.end();
+  }
+
+  kill(signal: NodeJS.Signals, reason: 'cancelled' | 'killed' = 'killed'): void {
+    if (!this.running) return;
+    if (reason === 'cancelled') this.cancelled = true;
+    killGroup(this.child.pid, signal);
+  }
+}
+
+const MAX_REMEMBERED_PER_CONTAINER = 50;
+
+/**
+ * Starts and tracks container processes: each in its own process group, its output in a bounded
+ * on-disk log addressed by offset, its life recorded in SQLite for history.
+ */
+export class ProcessManager {
+  private readonly live = new Map<string, ManagedProcess>();
+
+  constructor(
+    private readonly repo: ProcessesRepo,
+    private readonly table: ProcessTable,
+    private readonly logDir: string,
+    private readonly logCapBytes: number,
+  ) {
+    mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  }
+
+  private closed = false;
+
+  /** Kills every running process and waits (bounded) so their end is recorded before the database closes. */
+  async shutdown(graceMs = 2000): Promise<void> {
+    const running = [...this.live.values()].filter((p) => p.running);
+    for (const p of running) p.kill('SIGKILL');
+    await Promise.race([Promise.all(running.map((p) => p.done)), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    this.closed = true;
+  }
+
+  /** Records left 'running' by a previous daemon are marked lost. */
+  reconcile(): number {
+    return this.repo.markLost(Date.now());
+  }
+
+  start(spec: StartSpec, env: Record<string, string>): Promise<ManagedProcess> {
+    const [file, args] = spec.shell
+      ? ['/bin/sh', ['-c', typeof spec.command === 'string' ? spec.command : spec.command.join(' ')]]
+      : Array.isArray(spec.command)
+        ? [spec.command[0] as string, spec.command.slice(1)]
+        : [spec.command, []];
+    const child = spawn(file, args, {
+      cwd: spec.cwdAbs,
+      env,
+      detached: true,
+      stdio: [spec.interactive || spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    return new Promise((resolve, reject) => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT')
+          reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
+        else if (err.code === 'EACCES')
+          reject(new DiscoError('forbidden', `permission denied: ${file}`, { command: file }));
+        else reject(err);
+      });
+      child.once('spawn', () => {
+        const id = `proc_${randomBytes(9).toString('base64url')}`;
+        const p = new ManagedProcess(id, spec, child, new OutputLog(this.logDir, id, this.logCapBytes));
+        this.table.add(spec.containerId, child);
+        this.live.set(id, p);
+        this.repo.insert({
+          id,
+          containerId: spec.containerId,
+          ownerId: spec.ownerId,
+          command: spec.command,
+          shell: spec.shell,
+          cwd: spec.cwdRel,
+          pid: child.pid ?? null,
+          startedAt: p.startedAt,
+        });
+        p.attach((ended) => {
+          if (this.closed) return; // the database may be gone; the next start marks it lost
+          this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
+          this.forgetOld(spec.containerId);
+        });
+        child.stdin?.on('error', () => {}); // EPIPE when the command does not read its input
+        if (spec.stdin !== undefined) {
+          child.stdin?.write(spec.stdin);
+          if (!spec.interactive) child.stdin?.end();
+        }
+        resolve(p);
+      });
+    });
+  }
+
+  /** A remembered process of this owner, or undefined (others' processes are not found). */
+  get(ownerId: string, id: string): ManagedProcess | undefined {
+    const p = this.live.get(id);
+    return p && p.spec.ownerId === ownerId ? p : undefined;
+  }
+
+  running(containerId: string): ManagedProcess[] {
+    return [...this.live.values()].filter((p) => p.spec.containerId === containerId && p.running);
+  }
+
+  history(containerId: string, limit: number): ProcessRow[] {
+    return this.repo.listByContainer(containerId, limit);
+  }
+
+  /** Drops a deleted container's processes, logs and history. */
+  removeContainer(containerId: string): void {
+    for (const [id, p] of this.live) {
+      if (p.spec.containerId !== containerId) continue;
+      p.kill('SIGKILL');
+      p.log.remove();
+      this.live.delete(id);
+    }
+    this.repo.removeContainer(containerId);
+  }
+
+  /** Finished processes beyond the newest few per container are forgotten and their logs removed. */
+  private forgetOld(containerId: string): void {
+    const finished = [...this.live.values()].filter((p) => p.spec.containerId === containerId && !p.running);
+    for (const p of finished.slice(0, Math.max(0, finished.length - MAX_REMEMBERED_PER_CONTAINER))) {
+      p.log.remove();
+      this.live.delete(p.id);
+    }
+  }
+}
