@@ -7,6 +7,7 @@ import { registerContainers } from './commands/containers.js';
 import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerProcesses } from './commands/processes.js';
 import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
 import { registerToken } from './commands/token.js';
@@ -32,6 +33,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerContainers(program, deps);
   registerFiles(program, deps);
   registerExec(program, deps);
+  registerProcesses(program, deps);
   registerMcp(program, deps);
   for (const c of program.commands) {
     c.exitOverride();

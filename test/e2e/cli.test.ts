@@ -139,4 +139,28 @@ describe('disco CLI against a real daemon', () => {
     expect(code).toBe(0);
     expect(other.logs()).toContain('"msg":"stopped"');
   });
+
+  it('starts a background command, follows its logs, lists, kills and shows history', async () => {
+    await disco(['containers', 'create', 'bg'], env);
+    const started = await disco(
+      ['exec', 'bg', '--background', '--json', '--', 'sh', '-c', 'echo hi; sleep 0.3; echo bye >&2; exit 4'],
+      env,
+    );
+    const { processId, running } = JSON.parse(started.stdout);
+    expect(running).toBe(true);
+    const logs = await disco(['logs', processId, '-f'], env);
+    expect(logs).toEqual({ code: 4, stdout: 'hi\n', stderr: 'bye\n' });
+
+    const sleeper = await disco(['exec', 'bg', '--wait', '100', '--', 'sleep', '30'], env);
+    expect(sleeper.code).toBe(0);
+    const id = /still running as (proc_\S+);/.exec(sleeper.stderr)?.[1] as string;
+    expect(id).toBeTruthy();
+    expect((await disco(['ps', 'bg'], env)).stdout).toContain(id);
+    expect((await disco(['kill', id], env)).stdout).toBe(`sent SIGTERM to ${id}\n`);
+    expect((await disco(['ps', 'bg'], env)).stdout).toBe('no running processes\n');
+    const history = await disco(['history', 'bg'], env);
+    expect(history.stdout).toMatch(/^ID\s+STATUS\s+EXIT\s+STARTED\s+COMMAND/);
+    expect(history.stdout).toContain('sleep 30');
+    expect(history.stdout).toMatch(/exited\s+4\s/);
+  });
 });

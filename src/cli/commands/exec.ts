@@ -11,10 +11,12 @@ export interface ExecCliOptions {
   timeout?: number;
   shell?: boolean;
   stdin?: boolean;
+  background?: boolean;
+  wait?: number;
 }
 
 /** The CLI's exit code mirrors the command's, the way a shell reports it (124 for a timeout, 128+n for a signal). */
-export function exitCodeOf(r: OpOutput<'exec'>): number {
+export function exitCodeOf(r: Pick<OpOutput<'exec'>, 'timedOut' | 'exitCode' | 'signal'>): number {
   if (r.timedOut) return 124;
   if (r.exitCode !== null) return r.exitCode;
   const signo = r.signal ? (os.constants.signals as Record<string, number>)[r.signal] : undefined;
@@ -50,6 +52,8 @@ export async function execCommand(
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
     ...(stdin !== undefined ? { stdin } : {}),
+    ...(opts.background ? { background: true } : {}),
+    ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
   });
   if (out.json) {
     out.result(r, () => '');
@@ -58,8 +62,13 @@ export async function execCommand(
     out.io.stderr.write(r.stderr);
     if (r.truncated) out.info('disco: output was truncated at the daemon’s output cap');
     if (r.timedOut) out.info(`disco: command timed out after ${Math.round(r.durationMs)} ms and was killed`);
+    if (r.running) {
+      out.info(
+        `disco: still running as ${r.processId}; follow it with \`disco logs ${r.processId} -f\`, stop it with \`disco kill ${r.processId}\``,
+      );
+    }
   }
-  return exitCodeOf(r);
+  return r.running ? 0 : exitCodeOf(r);
 }
 
 export function registerExec(program: Command, deps: CommandDeps): void {
@@ -76,6 +85,8 @@ export function registerExec(program: Command, deps: CommandDeps): void {
     .option('--timeout <ms>', 'kill the command after this many milliseconds', parseIntOption('--timeout'))
     .option('--shell', 'run the words as one /bin/sh -c command line (pipes, &&, globs)')
     .option('--stdin', "forward this process's standard input to the command")
+    .option('-b, --background', 'start it and return at once; it keeps running (see `disco logs`, `disco kill`)')
+    .option('--wait <ms>', 'return after this long even if it still runs', parseIntOption('--wait'))
     .action(async (container: string, command: string[], opts) =>
       deps.setExitCode(await execCommand(clientFor(deps.cliEnv()), outputFor(deps, opts), container, command, opts)),
     );

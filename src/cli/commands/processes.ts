@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import type { DiscoClient } from '../client.js';
+import { clientFor } from '../context.js';
+import { ago, type Output, table } from '../output.js';
+import { exitCodeOf } from './exec.js';
+import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
+
+const commandText = (c: string[] | string) => (Array.isArray(c) ? c.join(' ') : c);
+
+function processTable(
+  processes: { id: string; command: string[] | string; status: string; exitCode: number | null; startedAt: string }[],
+) {
+  return table(
+    processes.map((p) => ({
+      ...p,
+      command: commandText(p.command),
+      exit: p.exitCode ?? '',
+      started: ago(p.startedAt),
+    })),
+    ['id', 'status', 'exit', 'started', 'command'],
+  );
+}
+
+export async function processesList(client: DiscoClient, out: Output, container: string) {
+  const r = await client.call('process_list', { container });
+  out.result(r, () => (r.processes.length === 0 ? 'no running processes' : processTable(r.processes)));
+}
+
+export async function historyList(client: DiscoClient, out: Output, container: string, limit?: number) {
+  const r = await client.call('terminal_history', { container, ...(limit ? { limit } : {}) });
+  out.result(r, () => (r.processes.length === 0 ? 'no commands yet' : processTable(r.processes)));
+}
+
+/** Prints a process's output; with follow, polls until it ends and exits with its exit code. */
+export async function logs(
+  client: DiscoClient,
+  out: Output,
+  id: string,
+  follow: boolean,
+  pollMs = 250,
+): Promise<number> {
+  let offset = 0;
+  for (;;) {
+    const page = await client.call('process_output', { id, offset });
+    for (const r of page.records) (r.stream === 'stdout' ? out.io.stdout : out.io.stderr).write(r.text);
+    offset = page.nextOffset;
+    if (!follow || !page.running) {
+      if (!page.running)
+        return exitCodeOf({ timedOut: page.status === 'timed_out', exitCode: page.exitCode, signal: page.signal });
+      return 0;
+    }
+    if (page.records.length === 0) await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+export async function kill(client: DiscoClient, out: Output, id: string, signal: string) {
+  const r = await client.call('process_kill', { id, signal: signal as 'SIGTERM' });
+  out.result(r, () =>
+    r.signalled ? `sent ${signal} to ${id}${r.running ? ' (still running)' : ''}` : `${id} was not running`,
+  );
+}
+
+export function registerProcesses(program: Command, deps: CommandDeps): void {
+  const client = () => clientFor(deps.cliEnv());
+  withJson(program.command('ps <container>').description('list the commands still running in a container')).action(
+    (c: string, opts) => processesList(client(), outputFor(deps, opts), c),
+  );
+  withJson(program.command('history <container>').description('list the commands run in a container'))
+    .option('--limit <n>', 'how many (newest first)', parseIntOption('--limit'))
+    .action((c: string, opts) => historyList(client(), outputFor(deps, opts), c, opts.limit));
+  program
+    .command('logs <processId>')
+    .description("print a process's output (stdout and stderr); -f follows it until it ends")
+    .option('-f, --follow', 'keep printing until the process ends, then exit with its code')
+    .action(async (id: string, opts) =>
+      deps.setExitCode(await logs(client(), outputFor(deps, {}), id, opts.follow === true)),
+    );
+  withJson(program.command('kill <processId>').description('signal a process and everything it started'))
+    .option('-s, --signal <signal>', 'SIGTERM, SIGKILL, SIGINT or SIGHUP', 'SIGTERM')
+    .action((id: string, opts) => kill(client(), outputFor(deps, opts), id, opts.signal));
+}
