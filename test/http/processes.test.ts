@@ -88,3 +88,36 @@ describe('background processes over REST', () => {
     expect((await t.json('POST', '/api/v1/terminal/processes/proc_nope/kill', {})).status).toBe(404);
   });
 });
+
+describe('GET /api/v1/terminal/stream', () => {
+  it('streams output as Server-Sent Events, resumable by Last-Event-ID, then the exit', async () => {
+    const r = await exec({
+      command: 'echo a; sleep 0.3; echo b; sleep 0.3; echo c; exit 2',
+      shell: true,
+      background: true,
+    });
+    const id = r.body.processId;
+    const res = await t.request('GET', `/api/v1/terminal/stream?processId=${id}`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const text = await res.text();
+    const outputs = [...text.matchAll(/event: output\n(?:id: (\d+)\n)?data: (.*)\n/g)].map(
+      (m) => JSON.parse(m[2] as string).text,
+    );
+    expect(outputs.join('')).toBe('a\nb\nc\n');
+    expect(text).toMatch(/event: exit\ndata: \{"status":"exited","exitCode":2,"signal":null\}/);
+    const firstId = /id: (\d+)/.exec(text)?.[1] as string;
+    const resumed = await t.request('GET', `/api/v1/terminal/stream?processId=${id}`, {
+      headers: { 'last-event-id': firstId },
+    });
+    const again = [...(await resumed.text()).matchAll(/data: (\{"t".*)\n/g)].map(
+      (m) => JSON.parse(m[1] as string).text,
+    );
+    expect(again.join('')).toBe('b\nc\n');
+  });
+
+  it('answers 404 JSON for an unknown process and 401 without a token', async () => {
+    const missing = await t.request('GET', '/api/v1/terminal/stream?processId=proc_nope');
+    expect(missing.status).toBe(404);
+    expect((await t.request('GET', '/api/v1/terminal/stream?processId=x', { auth: false })).status).toBe(401);
+  });
+});

@@ -9,6 +9,7 @@ import { bearerAuth } from './auth.js';
 import { docsRouter } from './docs.js';
 import { requestGuards } from './guards.js';
 import { buildOpenApi } from './openapi.js';
+import { processStreamRouter } from './process-stream.js';
 import { requestLog } from './request-log.js';
 import { opRoutes } from './routes.js';
 
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
   api.use((req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));
+  api.use(processStreamRouter(services));
   api.use(opRoutes(ops, services));
   app.use('/api/v1', api);
 

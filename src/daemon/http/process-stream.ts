@@ -1,0 +1,68 @@
+import { type Request, type Response, Router } from 'express';
+import { DiscoError } from '../errors.js';
+import { invokeOp } from '../ops/invoke.js';
+import type { OpContext, Principal } from '../ops/op.js';
+import { processOutput } from '../ops/processes.js';
+import type { Services } from '../ops/services.js';
+
+const POLL_MS = 100;
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /api/v1/terminal/stream?processId=…&offset=…`: a process's output as Server-Sent Events
+ * (`event: output`, id = the offset after it, so `Last-Event-ID` resumes exactly), then `event: exit`.
+ * Built on the process_output op, so scopes, ownership and errors are the op's.
+ */
+export function processStreamRouter(services: Services): Router {
+  const router = Router();
+  router.get('/terminal/stream', async (req: Request, res: Response) => {
+    const id = typeof req.query.processId === 'string' ? req.query.processId : '';
+    const resume = req.get('last-event-id') ?? (typeof req.query.offset === 'string' ? req.query.offset : '0');
+    let offset = Number(resume);
+    if (!id || !Number.isInteger(offset) || offset < 0) {
+      throw new DiscoError('validation_failed', 'processId is required and offset must be a non-negative integer');
+    }
+    const controller = new AbortController();
+    const ctx: OpContext = {
+      principal: res.locals.principal as Principal,
+      services,
+      signal: controller.signal,
+      baseUrl: '',
+      progress: () => {},
+    };
+    // The first read happens before any header, so an unknown process is a plain JSON 404.
+    let page = await invokeOp(processOutput, { id, offset }, ctx);
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    let lastWrite = Date.now();
+    res.once('close', () => controller.abort());
+    while (!controller.signal.aborted) {
+      // The last event of each page carries the offset after it, so Last-Event-ID resumes exactly there.
+      page.records.forEach((r, i) => {
+        const id = i === page.records.length - 1 ? `id: ${page.nextOffset}\n` : '';
+        res.write(`event: output\n${id}data: ${JSON.stringify(r)}\n\n`);
+      });
+      if (page.records.length > 0) lastWrite = Date.now();
+      offset = page.nextOffset;
+      if (!page.running) {
+        res.write(
+          `event: exit\ndata: ${JSON.stringify({ status: page.status, exitCode: page.exitCode, signal: page.signal })}\n\n`,
+        );
+        break;
+      }
+      if (Date.now() - lastWrite > HEARTBEAT_MS) {
+        res.write(': keep-alive\n\n');
+        lastWrite = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      if (controller.signal.aborted) break;
+      page = await invokeOp(processOutput, { id, offset }, ctx);
+    }
+    res.end();
+  });
+  return router;
+}
