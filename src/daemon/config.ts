@@ -89,6 +89,16 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Largest file a write accepts. Default 25 MiB.',
   },
+  gitAllowFileProtocol: {
+    env: 'DISCO_GIT_ALLOW_FILE_PROTOCOL',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Allow `file://` and local-path git remotes (off by default: a clone could read other repositories on the host).',
+  },
+  gitTimeoutMs: {
+    env: 'DISCO_GIT_TIMEOUT_MS',
+    schema: intIn(1000, 24 * 3600_000),
+    doc: 'Timeout for one git command (clone, push, pull…). Default 300000.',
+  },
   processLogMaxBytes: {
     env: 'DISCO_PROCESS_LOG_MAX_BYTES',
     schema: bytes,
@@ -129,6 +139,8 @@ export interface Config {
   fileReadMaxBytes: number;
   fileWriteMaxBytes: number;
   shutdownGraceMs: number;
+  gitAllowFileProtocol: boolean;
+  gitTimeoutMs: number;
   processLogMaxBytes: number;
   publicUrl: string | undefined;
   mcpStateless: boolean;
@@ -189,6 +201,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
+    gitAllowFileProtocol: pick('gitAllowFileProtocol') ?? false,
+    gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,

@@ -103,6 +103,7 @@ export function buildOpenApi(ops: readonly Op[], info: { version: string; server
       { name: 'containers', description: 'Workspaces' },
       { name: 'files', description: 'Files inside a workspace' },
       { name: 'exec', description: 'Commands inside a workspace' },
+      { name: 'git', description: 'Git repositories inside a workspace' },
       { name: 'search', description: "Search and fetch across workspaces (ChatGPT's connector tools)" },
     ],
     paths,

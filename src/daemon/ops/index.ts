@@ -2,6 +2,7 @@ import { fetchDocument, search } from './chatgpt.js';
 import { containerCreate, containerDelete, containerGet, containerList, containerTemplates } from './containers.js';
 import { exec } from './exec.js';
 import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
+import { gitBranch, gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitPull, gitPush, gitStatus } from './git.js';
 import type { Op } from './op.js';
 import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
 
@@ -24,6 +25,15 @@ export const OPS = [
   processInput,
   processKill,
   terminalHistory,
+  gitClone,
+  gitStatus,
+  gitDiff,
+  gitLog,
+  gitCommit,
+  gitPush,
+  gitPull,
+  gitBranch,
+  gitCheckout,
   search,
   fetchDocument,
 ] as const satisfies readonly Op[];

@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import * as git from '../workspace/git.js';
+import { openContainer } from './container-scope.js';
+import { defineOp, type OpContext } from './op.js';
+import { containerRef, relPath } from './schemas.js';
+
+const repoPath = relPath.default('.').describe('Repository directory inside the workspace (default the root).');
+const ref = z.string().min(1).max(255);
+const safe = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+const writes = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
+const remoteWrites = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+} as const;
+
+async function gitContext(ctx: OpContext, container: string): Promise<git.GitContext> {
+  const c = await openContainer(ctx, container);
+  const { config } = ctx.services;
+  return {
+    root: c.root,
+    timeoutMs: config.gitTimeoutMs,
+    allowFileProtocol: config.gitAllowFileProtocol,
+    signal: ctx.signal,
+    identity: { name: ctx.principal.userId, email: `${ctx.principal.userId}@users.disco.local` },
+  };
+}
+
+export const gitClone = defineOp({
+  name: 'git_clone',
+  title: 'Clone repository',
+  description:
+    'Clones an https:// git repository into the container (default: the workspace root, which must be empty). ' +
+    'Reports progress. Hooks never run, submodules are not fetched; credentials in the URL are refused.',
+  method: 'POST',
+  path: '/containers/:container/git/clone',
+  input: z.object({
+    container: containerRef,
+    url: z.string().min(1).max(2048),
+    path: relPath.default('.'),
+    branch: ref.optional(),
+    depth: z.number().int().min(1).max(100_000).optional(),
+  }),
+  output: z.object({ path: z.string(), head: z.string().nullable() }),
+  annotations: remoteWrites,
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => {
+    let step = 0;
+    return git.gitClone(await gitContext(ctx, container), input, (message) =>
+      ctx.progress({ progress: ++step, message }),
+    );
+  },
+});
+
+export const gitStatus = defineOp({
+  name: 'git_status',
+  title: 'Git status',
+  description:
+    'Branch (head, upstream, ahead/behind) and every changed, staged, renamed, conflicted or untracked file.',
+  method: 'GET',
+  path: '/containers/:container/git/status',
+  input: z.object({ container: containerRef, path: repoPath }),
+  output: z.object({
+    branch: z.object({
+      head: z.string().nullable(),
+      oid: z.string().nullable(),
+      upstream: z.string().nullable(),
+      ahead: z.number().int(),
+      behind: z.number().int(),
+    }),
+    entries: z.array(
+      z.object({
+        path: z.string(),
+        origPath: z.string().optional(),
+        kind: z.enum(['changed', 'renamed', 'unmerged', 'untracked', 'ignored']),
+        index: z.string(),
+        worktree: z.string(),
+      }),
+    ),
+    clean: z.boolean(),
+  }),
+  annotations: safe,
+  scope: 'git',
+  run: async ({ container, path }, ctx) => git.gitStatus(await gitContext(ctx, container), path),
+});
+
+export const gitDiff = defineOp({
+  name: 'git_diff',
+  title: 'Git diff',
+  description:
+    'Unified diff of unstaged changes, or of staged ones with staged: true; optionally for one file. Bounded by maxBytes.',
+  method: 'GET',
+  path: '/containers/:container/git/diff',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    staged: z.boolean().default(false),
+    file: relPath.optional().describe('Only this file (relative to the repository).'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(512 * 1024),
+  }),
+  output: z.object({ diff: z.string(), truncated: z.boolean() }),
+  annotations: safe,
+  scope: 'git',
+  run: async ({ container, file, ...input }, ctx) =>
+    git.gitDiff(await gitContext(ctx, container), { ...input, ...(file ? { paths: [file] } : {}) }),
+});
+
+export const gitLog = defineOp({
+  name: 'git_log',
+  title: 'Git log',
+  description: 'Recent commits (hash, author, date, subject), newest first; optionally from a ref or for one file.',
+  method: 'GET',
+  path: '/containers/:container/git/log',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    limit: z.number().int().min(1).max(1000).default(20),
+    ref: ref.optional(),
+    file: relPath.optional(),
+  }),
+  output: z.object({
+    commits: z.array(
+      z.object({ hash: z.string(), author: z.string(), email: z.string(), date: z.string(), subject: z.string() }),
+    ),
+  }),
+  annotations: safe,
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => git.gitLog(await gitContext(ctx, container), input),
+});
+
+export const gitCommit = defineOp({
+  name: 'git_commit',
+  title: 'Git commit',
+  description: 'Commits staged changes (all: true stages everything first; paths stages just those). Hooks do not run.',
+  method: 'POST',
+  path: '/containers/:container/git/commit',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    message: z.string().min(1).max(100_000),
+    all: z.boolean().default(false),
+    paths: z.array(relPath).max(10_000).optional(),
+  }),
+  output: z.object({ hash: z.string(), subject: z.string() }),
+  annotations: writes,
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => git.gitCommit(await gitContext(ctx, container), input),
+});
+
+export const gitPush = defineOp({
+  name: 'git_push',
+  title: 'Git push',
+  description: 'Pushes the current (or given) branch to a remote (default origin).',
+  method: 'POST',
+  path: '/containers/:container/git/push',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    remote: ref.default('origin'),
+    branch: ref.optional(),
+    setUpstream: z.boolean().default(false),
+  }),
+  output: z.object({ remote: z.string(), output: z.string() }),
+  annotations: remoteWrites,
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => git.gitPush(await gitContext(ctx, container), input),
+});
+
+export const gitPull = defineOp({
+  name: 'git_pull',
+  title: 'Git pull',
+  description: 'Fetches and integrates a remote branch (fast-forward or merge; rebase: true to rebase).',
+  method: 'POST',
+  path: '/containers/:container/git/pull',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    remote: ref.default('origin'),
+    branch: ref.optional(),
+    rebase: z.boolean().default(false),
+  }),
+  output: z.object({ head: z.string() }),
+  annotations: remoteWrites,
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => git.gitPull(await gitContext(ctx, container), input),
+});
+
+export const gitBranch = defineOp({
+  name: 'git_branch',
+  title: 'Git branches',
+  description: 'Lists branches, or creates one (action: create) or switches to one (action: switch), then lists.',
+  method: 'POST',
+  path: '/containers/:container/git/branch',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    action: z.enum(['list', 'create', 'switch']).default('list'),
+    name: ref.optional(),
+  }),
+  output: z.object({
+    branches: z.array(
+      z.object({ name: z.string(), current: z.boolean(), upstream: z.string().nullable(), oid: z.string() }),
+    ),
+  }),
+  annotations: writes,
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => git.gitBranch(await gitContext(ctx, container), input),
+});
+
+export const gitCheckout = defineOp({
+  name: 'git_checkout',
+  title: 'Git checkout',
+  description:
+    'Checks out a branch, tag or commit (create: true makes a new branch), or, with paths, restores those files ' +
+    'from ref (default HEAD), discarding their changes.',
+  method: 'POST',
+  path: '/containers/:container/git/checkout',
+  input: z.object({
+    container: containerRef,
+    path: repoPath,
+    ref: ref.optional(),
+    create: z.boolean().default(false),
+    paths: z.array(relPath).max(10_000).optional(),
+  }),
+  output: z.object({ head: z.string() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  scope: 'git',
+  run: async ({ container, ...input }, ctx) => git.gitCheckout(await gitContext(ctx, container), input),
+});

@@ -1,0 +1,217 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DiscoError, ValidationError } from '../errors.js';
+import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
+import { type GitOptions, runGit } from './git-runner.js';
+import { normalizeRelative, resolveInWorkspace } from './paths.js';
+
+export interface GitContext {
+  root: string;
+  timeoutMs: number;
+  allowFileProtocol: boolean;
+  signal?: AbortSignal;
+  /** Who commits: name and email for author and committer. */
+  identity: { name: string; email: string };
+}
+
+/** Hides credentials a URL may carry, for messages and logs. */
+export const redactUrl = (text: string) => text.replace(/(\w+:\/\/)[^/@\s]+@/g, '$1***@');
+
+function fail(what: string, stderr: string): never {
+  const lines = redactUrl(stderr)
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('hint:'));
+  throw new DiscoError(
+    'git_failed',
+    `git ${what} failed: ${lines.slice(-3).join(' ').slice(0, 500) || 'unknown error'}`,
+  );
+}
+
+async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<GitOptions> = {}) {
+  const r = await runGit(args, {
+    cwd,
+    home: ctx.root,
+    timeoutMs: ctx.timeoutMs,
+    allowFileProtocol: ctx.allowFileProtocol,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    extraEnv: {
+      GIT_AUTHOR_NAME: ctx.identity.name,
+      GIT_AUTHOR_EMAIL: ctx.identity.email,
+      GIT_COMMITTER_NAME: ctx.identity.name,
+      GIT_COMMITTER_EMAIL: ctx.identity.email,
+    },
+    ...extra,
+  });
+  if (r.exitCode !== 0) fail(args[0] ?? '', r.stderr);
+  return r.stdout.toString('utf8');
+}
+
+/** The repository directory (contained), which must exist. */
+async function repoDir(ctx: GitContext, rel: string): Promise<string> {
+  const dir = await resolveInWorkspace(ctx.root, rel);
+  const s = await stat(dir.abs).catch(() => undefined);
+  if (!s?.isDirectory()) throw new DiscoError('not_found', `'${rel}' is not a directory`, { path: rel });
+  return dir.abs;
+}
+
+/** Paths given to git are contained first, then passed after `--` so none can be read as an option. */
+function pathspecs(paths: readonly string[] | undefined): string[] {
+  if (!paths || paths.length === 0) return [];
+  return ['--', ...paths.map((p) => normalizeRelative(p))];
+}
+
+export function checkRemoteUrl(url: string, allowFile: boolean): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    if (allowFile && path.isAbsolute(url)) return;
+    throw new ValidationError('url must be an https:// URL', { url: redactUrl(url) });
+  }
+  if (parsed.username || parsed.password) {
+    // Security: a token in the URL would be stored in .git/config and shown in logs.
+    throw new ValidationError('url must not contain credentials', { url: redactUrl(url) });
+  }
+  if (parsed.protocol === 'https:' || (allowFile && parsed.protocol === 'file:')) return;
+  throw new ValidationError(`url scheme ${parsed.protocol} is not allowed; use https://`, { url: redactUrl(url) });
+}
+
+export async function gitClone(
+  ctx: GitContext,
+  input: { url: string; path: string; branch?: string; depth?: number },
+  onProgress?: (message: string) => void,
+) {
+  checkRemoteUrl(input.url, ctx.allowFileProtocol);
+  const target = await resolveInWorkspace(ctx.root, input.path);
+  const existing = await stat(target.abs).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new DiscoError('conflict', `'${input.path}' exists and is a file`);
+  const args = ['clone', '--progress', '--no-recurse-submodules'];
+  if (input.branch) args.push('--branch', input.branch);
+  if (input.depth) args.push('--depth', String(input.depth));
+  args.push('--', input.url, target.abs);
+  await git(ctx, ctx.root, args, {
+    onStderr: (text) => {
+      const last = text
+        .split(/[\r\n]/)
+        .filter(Boolean)
+        .pop();
+      if (last) onProgress?.(redactUrl(last));
+    },
+  });
+  const head = (await git(ctx, target.abs, ['rev-parse', 'HEAD']).catch(() => '')).trim();
+  return { path: target.rel, head: head || null };
+}
+
+export async function gitStatus(ctx: GitContext, rel: string) {
+  const cwd = await repoDir(ctx, rel);
+  return parseStatusV2(await git(ctx, cwd, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all']));
+}
+
+export async function gitDiff(
+  ctx: GitContext,
+  input: { path: string; staged: boolean; paths?: string[]; maxBytes: number },
+) {
+  const cwd = await repoDir(ctx, input.path);
+  const args = [
+    'diff',
+    '--no-color',
+    '--no-ext-diff',
+    ...(input.staged ? ['--cached'] : []),
+    ...pathspecs(input.paths),
+  ];
+  const r = await runGit(args, {
+    cwd,
+    home: ctx.root,
+    timeoutMs: ctx.timeoutMs,
+    allowFileProtocol: ctx.allowFileProtocol,
+    maxOutputBytes: input.maxBytes + 1,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  if (r.exitCode !== 0) fail('diff', r.stderr);
+  const truncated = r.stdout.length > input.maxBytes;
+  return { diff: r.stdout.subarray(0, input.maxBytes).toString('utf8'), truncated };
+}
+
+export async function gitLog(ctx: GitContext, input: { path: string; limit: number; ref?: string; file?: string }) {
+  const cwd = await repoDir(ctx, input.path);
+  const args = ['log', `--format=${LOG_FORMAT}`, `-n${input.limit}`];
+  if (input.ref) {
+    if (input.ref.startsWith('-')) throw new ValidationError('ref must not start with -');
+    args.push(input.ref);
+  }
+  args.push(...pathspecs(input.file ? [input.file] : undefined));
+  const out = await git(ctx, cwd, args).catch((err: DiscoError) => {
+    if (/does not have any commits/.test(err.message)) return '';
+    throw err;
+  });
+  return { commits: parseLog(out) };
+}
+
+export async function gitCommit(
+  ctx: GitContext,
+  input: { path: string; message: string; all: boolean; paths?: string[] },
+) {
+  const cwd = await repoDir(ctx, input.path);
+  if (input.paths?.length) await git(ctx, cwd, ['add', ...pathspecs(input.paths)]);
+  else if (input.all) await git(ctx, cwd, ['add', '--all']);
+  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '-m', input.message]);
+  const [hash = '', subject = ''] = (await git(ctx, cwd, ['log', '-1', '--format=%H%x1f%s'])).trim().split('\x1f');
+  return { hash, subject };
+}
+
+export async function gitPush(
+  ctx: GitContext,
+  input: { path: string; remote: string; branch?: string; setUpstream: boolean },
+) {
+  const cwd = await repoDir(ctx, input.path);
+  const args = ['push', '--porcelain', ...(input.setUpstream ? ['--set-upstream'] : []), input.remote];
+  if (input.branch) args.push(input.branch);
+  const out = await git(ctx, cwd, args);
+  return { remote: input.remote, output: redactUrl(out).trim() };
+}
+
+export async function gitPull(
+  ctx: GitContext,
+  input: { path: string; remote: string; branch?: string; rebase: boolean },
+) {
+  const cwd = await repoDir(ctx, input.path);
+  const args = ['pull', '--no-edit', input.rebase ? '--rebase' : '--ff', input.remote];
+  if (input.branch) args.push(input.branch);
+  await git(ctx, cwd, args);
+  const head = (await git(ctx, cwd, ['rev-parse', 'HEAD'])).trim();
+  return { head };
+}
+
+export async function gitBranch(
+  ctx: GitContext,
+  input: { path: string; action: 'list' | 'create' | 'switch'; name?: string },
+) {
+  const cwd = await repoDir(ctx, input.path);
+  if (input.action !== 'list') {
+    if (!input.name) throw new ValidationError(`name is required to ${input.action} a branch`);
+    await git(ctx, cwd, ['check-ref-format', '--branch', input.name]);
+    await git(ctx, cwd, input.action === 'create' ? ['branch', '--', input.name] : ['switch', '--', input.name]);
+  }
+  const out = await git(ctx, cwd, [
+    'branch',
+    '--format=%(HEAD)%00%(refname:short)%00%(upstream:short)%00%(objectname)',
+  ]);
+  return { branches: parseBranches(out) };
+}
+
+export async function gitCheckout(
+  ctx: GitContext,
+  input: { path: string; ref?: string; create: boolean; paths?: string[] },
+) {
+  const cwd = await repoDir(ctx, input.path);
+  if (input.ref?.startsWith('-')) throw new ValidationError('ref must not start with -');
+  if (input.paths?.length) {
+    await git(ctx, cwd, ['checkout', input.ref ?? 'HEAD', ...pathspecs(input.paths)]);
+  } else {
+    if (!input.ref) throw new ValidationError('give a ref to check out, or paths to restore');
+    await git(ctx, cwd, input.create ? ['checkout', '-b', input.ref] : ['checkout', input.ref]);
+  }
+  const head = (await git(ctx, cwd, ['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
+  return { head };
+}
