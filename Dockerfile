@@ -14,7 +14,7 @@ RUN npm ci --no-audit --no-fund \
 
 FROM node:22-bookworm-slim
 RUN apt-get update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git ca-certificates \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git ca-certificates bubblewrap \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system disco && useradd --system --gid disco --home-dir /data --shell /usr/sbin/nologin disco \
  && mkdir -p /data && chown disco:disco /data

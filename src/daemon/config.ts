@@ -89,6 +89,11 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Largest file a write accepts. Default 25 MiB.',
   },
+  sandbox: {
+    env: 'DISCO_SANDBOX',
+    schema: z.enum(['auto', 'bwrap', 'none']),
+    doc: 'Run container commands in a bubblewrap sandbox: `auto` (default: when bwrap works), `bwrap` (required), `none`.',
+  },
   gitAllowFileProtocol: {
     env: 'DISCO_GIT_ALLOW_FILE_PROTOCOL',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
@@ -139,6 +144,7 @@ export interface Config {
   fileReadMaxBytes: number;
   fileWriteMaxBytes: number;
   shutdownGraceMs: number;
+  sandbox: 'auto' | 'bwrap' | 'none';
   gitAllowFileProtocol: boolean;
   gitTimeoutMs: number;
   processLogMaxBytes: number;
@@ -201,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
+    sandbox: pick('sandbox') ?? 'auto',
     gitAllowFileProtocol: pick('gitAllowFileProtocol') ?? false,
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,

@@ -15,6 +15,7 @@ import type { Services } from './ops/services.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
+import { detectSandbox } from './workspace/sandbox.js';
 
 export const DB_FILE = 'disco.db';
 
@@ -37,11 +38,14 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const adminUser = new UsersRepo(db).ensureAdmin();
     const adminToken = await ensureAdminToken(config.home, config.adminToken);
     const processes = new ProcessTable();
+    const sandbox = detectSandbox(config.sandbox);
+    if (sandbox.mode === 'none') log.warn({ sandbox: sandbox.reason }, 'container commands are NOT sandboxed');
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
       processes,
       path.join(config.home, 'process-logs'),
       config.processLogMaxBytes,
+      sandbox,
     );
     processManager.reconcile();
     const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log);
@@ -52,6 +56,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       files: new WorkspaceFiles({ readMaxBytes: config.fileReadMaxBytes, writeMaxBytes: config.fileWriteMaxBytes }),
       processes,
       processManager,
+      sandbox,
     };
     return {
       db,

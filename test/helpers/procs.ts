@@ -15,3 +15,31 @@ export async function waitUntil(check: () => boolean, ms = 5000): Promise<boolea
   while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   return check();
 }
+
+/**
+ * A shell loop that rewrites `file` every 50 ms. Inside a sandbox, pids are namespaced and mean nothing
+ * to the host, so tests prove a process tree is dead by its heartbeat stopping instead.
+ */
+export const heartbeat = (file: string) => `while :; do date +%s%N > ${file}; sleep 0.05; done`;
+
+/** True when `read` returns a different value after `ms`: the heartbeat still beats. */
+export async function isBeating(read: () => Promise<string | undefined>, ms = 300): Promise<boolean> {
+  const before = await read();
+  await new Promise((r) => setTimeout(r, ms));
+  const after = await read();
+  return before !== undefined && before !== after;
+}
+
+/** Waits until the heartbeat has stopped (bounded). */
+export async function stopsBeating(read: () => Promise<string | undefined>, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) if (!(await isBeating(read))) return true;
+  return false;
+}
+
+/** Waits until the heartbeat beats (bounded): the process has started and runs. */
+export async function startsBeating(read: () => Promise<string | undefined>, ms = 8000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) if (await isBeating(read, 150)) return true;
+  return false;
+}

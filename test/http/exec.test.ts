@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { isAlive, waitUntil } from '../helpers/procs.js';
+import { heartbeat, startsBeating, stopsBeating, waitUntil } from '../helpers/procs.js';
 
 let t: TestDaemon;
 const X = '/api/v1/terminal/execute';
@@ -21,6 +21,8 @@ afterAll(async () => {
 });
 
 const exec = (body: Record<string, unknown>) => t.json('POST', X, { container: 'run', ...body });
+const readBeat = async (file: string) =>
+  (await t.json('GET', `/api/v1/containers/run/files/content?path=${file}`)).body.content as string | undefined;
 
 describe('exec over REST', () => {
   it('runs argv without a shell: metacharacters stay literal', async () => {
@@ -69,11 +71,9 @@ describe('exec over REST', () => {
   });
 
   it('kills the whole process group at the timeout', async () => {
-    const r = await exec({ command: 'sleep 30 & echo $!; wait', shell: true, timeoutMs: 500 });
+    const r = await exec({ command: `(${heartbeat('beat-timeout')}) & wait`, shell: true, timeoutMs: 700 });
     expect(r.body).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
-    const child = Number(r.body.stdout.trim());
-    expect(child).toBeGreaterThan(0);
-    expect(await waitUntil(() => !isAlive(child))).toBe(true);
+    expect(await stopsBeating(() => readBeat('beat-timeout'))).toBe(true);
   });
 
   it('caps output and marks it truncated', async () => {
@@ -95,16 +95,13 @@ describe('exec over REST', () => {
     const pending = fetch(`${t.url}${X}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ container: 'run', command: 'echo $$ > pid.txt; exec sleep 30', shell: true }),
+      body: JSON.stringify({ container: 'run', command: heartbeat('beat-disconnect'), shell: true }),
       signal: controller.signal,
     }).catch((err: Error) => err);
-    const pidFile = () => t.json('GET', '/api/v1/containers/run/files/content?path=pid.txt');
     expect(await waitUntil(() => t.daemon.services.processes.count() > 0)).toBe(true);
-    await waitUntil(() => false, 200);
-    const pid = Number((await pidFile()).body.content);
-    expect(isAlive(pid)).toBe(true);
+    expect(await startsBeating(() => readBeat('beat-disconnect'))).toBe(true);
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
-    expect(await waitUntil(() => !isAlive(pid))).toBe(true);
+    expect(await stopsBeating(() => readBeat('beat-disconnect'))).toBe(true);
   });
 });

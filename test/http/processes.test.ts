@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { isAlive, waitUntil } from '../helpers/procs.js';
+import { heartbeat, startsBeating, stopsBeating, waitUntil } from '../helpers/procs.js';
 
 let t: TestDaemon;
 beforeAll(async () => {
@@ -60,14 +60,20 @@ describe('background processes over REST', () => {
     const out = await t.json('GET', `/api/v1/terminal/processes/${r.body.processId}/output`);
     expect(out.body.records.map((x: { text: string }) => x.text).join('')).toBe('ping\n');
 
-    const tree = await exec({ command: 'sleep 60 & echo $!; wait', shell: true, background: true, wait: 300 });
-    const child = Number(tree.body.stdout.trim());
-    expect(isAlive(child)).toBe(true);
+    const tree = await exec({
+      command: `(${heartbeat('beat-tree')}) & wait`,
+      shell: true,
+      background: true,
+      wait: 300,
+    });
+    const beat = async () =>
+      (await t.json('GET', '/api/v1/containers/work/files/content?path=beat-tree')).body.content as string | undefined;
+    expect(await startsBeating(beat)).toBe(true);
     const killed = await t.json('POST', `/api/v1/terminal/processes/${tree.body.processId}/kill`, {
       signal: 'SIGKILL',
     });
     expect(killed.body).toMatchObject({ running: false, signalled: true });
-    expect(await waitUntil(() => !isAlive(child))).toBe(true);
+    expect(await stopsBeating(beat)).toBe(true);
     const refused = await t.json('POST', `/api/v1/terminal/processes/${tree.body.processId}/input`, { text: 'x' });
     expect(refused.body.error.code).toBe('conflict');
     await t.json('POST', `/api/v1/terminal/processes/${r.body.processId}/kill`, {});

@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS } from '../../src/daemon/ops/index.js';
 import { httpHarness, type McpHarness, stdioHarness } from '../helpers/mcp.js';
-import { isAlive, waitUntil } from '../helpers/procs.js';
+import { heartbeat, startsBeating, stopsBeating, waitUntil } from '../helpers/procs.js';
 
 // The same cases run over both transports: the tools and their results must be identical.
 describe.each([
@@ -151,26 +151,19 @@ describe.each([
     const controller = new AbortController();
     const pending = h.client
       .callTool(
-        {
-          name: 'exec',
-          arguments: { container: containerId, command: 'echo $$ > pid.txt; exec sleep 30', shell: true },
-        },
+        { name: 'exec', arguments: { container: containerId, command: heartbeat('beat'), shell: true } },
         undefined,
         {
           signal: controller.signal,
         },
       )
       .catch((e: Error) => e);
-    let pid = 0;
-    for (let i = 0; i < 50 && !pid; i++) {
-      const read = await call('file_read', { container: containerId, path: 'pid.txt' });
-      if (!read.isError) pid = Number((read.structuredContent as { content: string }).content);
-      else await new Promise((res) => setTimeout(res, 50));
-    }
-    expect(isAlive(pid)).toBe(true);
+    const beat = () => readFile(path.join(h.home, 'containers', containerId, 'beat'), 'utf8').catch(() => undefined);
+    expect(await waitUntil(() => false, 300)).toBe(false);
+    expect(await startsBeating(beat)).toBe(true);
     controller.abort();
     expect(await pending).toBeInstanceOf(Error);
-    expect(await waitUntil(() => !isAlive(pid))).toBe(true);
+    expect(await stopsBeating(beat)).toBe(true);
   });
 
   it('honours logging/setLevel', async () => {

@@ -39,11 +39,15 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
+    const sandbox = {
+      mode: services.sandbox.mode,
+      ...(services.sandbox.mode === 'none' ? { warning: `container commands are not sandboxed: ${services.sandbox.reason}` } : {}),
+    };
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      checks: { database },
+      checks: { database, sandbox },
     });
   });
 

@@ -3,6 +3,7 @@ import type { ContainerService } from '../containers/service.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
 import type { ProcessManager } from '../workspace/process-manager.js';
 import type { ProcessTable } from '../workspace/process-table.js';
+import type { Sandbox } from '../workspace/sandbox.js';
 
 /** What ops may use. Built once in daemon/main.ts and passed down; ops never construct services. */
 export interface Services {
@@ -11,4 +12,5 @@ export interface Services {
   files: WorkspaceFiles;
   processes: ProcessTable;
   processManager: ProcessManager;
+  sandbox: Sandbox;
 }

@@ -7,6 +7,7 @@ import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-r
 import { DiscoError } from '../errors.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import { killGroup, type ProcessTable } from './process-table.js';
+import { bwrapArgs, findExecutable, type Sandbox } from './sandbox.js';
 
 export interface StartSpec {
   containerId: string;
@@ -115,6 +116,7 @@ export class ProcessManager {
     private readonly table: ProcessTable,
     private readonly logDir: string,
     private readonly logCapBytes: number,
+    private readonly sandbox: Sandbox = { mode: 'none', reason: 'not configured' },
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
   }
@@ -140,7 +142,14 @@ export class ProcessManager {
       : Array.isArray(spec.command)
         ? [spec.command[0] as string, spec.command.slice(1)]
         : [spec.command, []];
-    const child = spawn(file, args, {
+    if (this.sandbox.mode === 'bwrap' && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
+      return Promise.reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
+    }
+    const [spawnFile, spawnArgs] =
+      this.sandbox.mode === 'bwrap'
+        ? ['bwrap', [...bwrapArgs({ root: spec.root, cwd: spec.cwdAbs, network: true }), '--', file, ...args]]
+        : [file, args];
+    const child = spawn(spawnFile, spawnArgs, {
       cwd: spec.cwdAbs,
       env,
       detached: true,
