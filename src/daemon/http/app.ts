@@ -41,7 +41,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
     const database = checkDatabase(db);
     const sandbox = {
       mode: services.sandbox.mode,
-      ...(services.sandbox.mode === 'none' ? { warning: `container commands are not sandboxed: ${services.sandbox.reason}` } : {}),
+      ...(services.sandbox.mode === 'none'
+        ? { warning: `container commands are not sandboxed: ${services.sandbox.reason}` }
+        : {}),
     };
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',

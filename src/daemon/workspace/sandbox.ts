@@ -30,7 +30,18 @@ export function detectSandbox(configured: 'auto' | 'bwrap' | 'none'): Sandbox {
 }
 
 /** The few /etc files programs need (DNS, users, TLS roots); the rest of /etc stays hidden. */
-const ETC = ['resolv.conf', 'hosts', 'nsswitch.conf', 'passwd', 'group', 'localtime', 'ssl', 'ca-certificates', 'alternatives', 'gitconfig'];
+const ETC = [
+  'resolv.conf',
+  'hosts',
+  'nsswitch.conf',
+  'passwd',
+  'group',
+  'localtime',
+  'ssl',
+  'ca-certificates',
+  'alternatives',
+  'gitconfig',
+];
 
 /**
  * bubblewrap arguments for one command. Security: the workspace is the only writable path; /usr is
@@ -67,7 +78,10 @@ export function bwrapArgs(opts: { root: string; cwd: string; network: boolean })
 export function findExecutable(command: string, cwd: string, pathVar: string): string | undefined {
   const candidates = command.includes('/')
     ? [path.resolve(cwd, command)]
-    : pathVar.split(':').filter(Boolean).map((dir) => path.join(dir, command));
+    : pathVar
+        .split(':')
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
