@@ -94,6 +94,40 @@ export const SETTINGS = {
     schema: z.enum(['auto', 'bwrap', 'none']),
     doc: 'Run container commands in a bubblewrap sandbox: `auto` (default: when bwrap works), `bwrap` (required), `none`.',
   },
+  commandPolicy: {
+    env: 'DISCO_COMMAND_POLICY',
+    schema: z.enum(['deny-list', 'allow-list']),
+    doc: '`deny-list` (default: refuse clearly destructive commands such as `rm -rf /`) or `allow-list` (only `DISCO_COMMAND_ALLOW`).',
+  },
+  commandDeny: {
+    env: 'DISCO_COMMAND_DENY',
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.string().refine((p) => {
+            try {
+              new RegExp(p);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'each entry must be a valid regular expression'),
+        ),
+      ),
+    doc: 'Extra comma-separated regular expressions of command lines to refuse.',
+  },
+  commandAllow: {
+    env: 'DISCO_COMMAND_ALLOW',
+    schema: csv,
+    doc: 'Comma-separated program names allowed in `allow-list` mode (e.g. `npm,node,git,ls,cat`).',
+  },
   gitAllowFileProtocol: {
     env: 'DISCO_GIT_ALLOW_FILE_PROTOCOL',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
@@ -145,6 +179,9 @@ export interface Config {
   fileWriteMaxBytes: number;
   shutdownGraceMs: number;
   sandbox: 'auto' | 'bwrap' | 'none';
+  commandPolicy: 'deny-list' | 'allow-list';
+  commandDeny: string[];
+  commandAllow: string[];
   gitAllowFileProtocol: boolean;
   gitTimeoutMs: number;
   processLogMaxBytes: number;
@@ -208,12 +245,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
     sandbox: pick('sandbox') ?? 'auto',
+    commandPolicy: pick('commandPolicy') ?? 'deny-list',
+    commandDeny: pick('commandDeny') ?? [],
+    commandAllow: pick('commandAllow') ?? [],
     gitAllowFileProtocol: pick('gitAllowFileProtocol') ?? false,
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,
   };
+  if (config.commandPolicy === 'allow-list' && config.commandAllow.length === 0) {
+    throw new ConfigError('DISCO_COMMAND_ALLOW: must list at least one program when DISCO_COMMAND_POLICY=allow-list');
+  }
   if (config.execTimeoutMs > config.execMaxTimeoutMs) {
     throw new ConfigError('DISCO_EXEC_TIMEOUT_MS: must not exceed DISCO_EXEC_MAX_TIMEOUT_MS');
   }

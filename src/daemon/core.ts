@@ -12,6 +12,7 @@ import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
 import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
+import { CommandPolicy } from './workspace/command-policy.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
@@ -57,6 +58,8 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       processes,
       processManager,
       sandbox,
+      policy: new CommandPolicy({ mode: config.commandPolicy, deny: config.commandDeny, allow: config.commandAllow }),
+      log,
     };
     return {
       db,

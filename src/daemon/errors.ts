@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   command_not_found: 400,
   unauthorized: 401,
   forbidden: 403,
+  command_refused: 403,
   not_found: 404,
   conflict: 409,
   too_large: 413,

@@ -105,3 +105,36 @@ describe('exec over REST', () => {
     expect(await stopsBeating(() => readBeat('beat-disconnect'))).toBe(true);
   });
 });
+
+describe('command policy over REST', () => {
+  it('refuses clearly destructive commands with command_refused and runs nothing', async () => {
+    const r = await t.json('POST', '/api/v1/terminal/execute', {
+      container: 'run',
+      command: 'touch ran && rm -rf /',
+      shell: true,
+    });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('command_refused');
+    expect((await t.json('GET', '/api/v1/containers/run/files/content?path=ran')).status).toBe(404);
+  });
+
+  it('runs only listed programs in allow-list mode', async () => {
+    const strict = await startTestDaemon({ DISCO_COMMAND_POLICY: 'allow-list', DISCO_COMMAND_ALLOW: 'echo,ls' });
+    try {
+      await strict.json('POST', '/api/v1/containers', { name: 'c' });
+      const ok = await strict.json('POST', '/api/v1/terminal/execute', {
+        container: 'c',
+        command: 'echo hi | ls',
+        shell: true,
+      });
+      expect(ok.body.exitCode).toBe(0);
+      const refused = await strict.json('POST', '/api/v1/terminal/execute', {
+        container: 'c',
+        command: ['cat', '/etc/hostname'],
+      });
+      expect(refused.body.error).toMatchObject({ code: 'command_refused', details: { refused: ['cat'] } });
+    } finally {
+      await strict.stop();
+    }
+  });
+});

@@ -84,6 +84,22 @@ export const exec = defineOp({
       if (v.includes('\0')) throw new ValidationError(`env ${k} contains a NUL byte`);
     }
     const c = await openContainer(ctx, container);
+    try {
+      ctx.services.policy.check(input.command, input.shell);
+    } catch (err) {
+      ctx.services.log.warn(
+        // Only the rule and the program: a command line may carry secrets.
+        {
+          audit: 'command_refused',
+          userId: ctx.principal.userId,
+          containerId: c.id,
+          program: Array.isArray(input.command) ? input.command[0] : input.command.split(/\s+/)[0],
+          details: (err as { details?: unknown }).details,
+        },
+        'command refused by policy',
+      );
+      throw err;
+    }
     return runCommand(
       {
         containerId: c.id,

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
+import type { Logger } from '../log.js';
+import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
 import type { ProcessManager } from '../workspace/process-manager.js';
 import type { ProcessTable } from '../workspace/process-table.js';
@@ -13,4 +15,6 @@ export interface Services {
   processes: ProcessTable;
   processManager: ProcessManager;
   sandbox: Sandbox;
+  policy: CommandPolicy;
+  log: Logger;
 }

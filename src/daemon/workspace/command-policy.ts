@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { DiscoError } from '../errors.js';
+
+/**
+ * Patterns of clearly destructive commands refused by default. Defence in depth, not a security
+ * boundary (the sandbox is): a determined caller can always write a script that does the same.
+ */
+export const DEFAULT_DENY: readonly RegExp[] = [
+  /\brm\s+(-[a-zA-Z]*\s+)*-[a-zA-Z]*[rR][a-zA-Z]*\s+(-[a-zA-Z-]+\s+)*(\/|\/\*|~|\$HOME)(\s|$)/, // rm -rf / (or ~)
+  /--no-preserve-root/,
+  /:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:/, // the classic fork bomb
+  /\bmkfs(\.\w+)?\b/,
+  /\bdd\b[^|;&]*\bof=\/dev\/(sd|nvme|hd|vd|xvd|mmcblk)/,
+  />\s*\/dev\/(sd|nvme|hd|vd|xvd|mmcblk)\w*/,
+  /(^|[;&|(]\s*|\bsudo\s+)(shutdown|reboot|halt|poweroff)(\s|$)/, // in command position only
+  /\bchmod\s+(-[a-zA-Z]+\s+)*[0-7]{3,4}\s+\/(\s|$)/,
+];
+
+export interface PolicyConfig {
+  mode: 'deny-list' | 'allow-list';
+  /** Extra deny patterns (regular expressions), on top of the defaults. */
+  deny: readonly string[];
+  /** In allow-list mode: program names that may start a command. */
+  allow: readonly string[];
+}
+
+/** First word of each simple command in a shell line: `a | b && c; d` → a, b, c, d. */
+export function shellProgramNames(line: string): string[] {
+  return line
+    .split(/\|\||&&|[|;&\n()`]|\$\(/)
+    .map((part) => part.trim().replace(/^(\w+=\S*\s+)+/, '')) // drop leading VAR=value assignments
+    .filter((part) => part !== '')
+    .map((part) => path.basename(part.split(/\s+/)[0] ?? ''));
+}
+
+/** Checked before a command starts (exec and, later, terminal input); refusals are typed errors. */
+export class CommandPolicy {
+  private readonly deny: RegExp[];
+  private readonly allow: ReadonlySet<string>;
+
+  constructor(private readonly config: PolicyConfig) {
+    this.deny = [...DEFAULT_DENY, ...config.deny.map((p) => new RegExp(p))];
+    this.allow = new Set(config.allow);
+  }
+
+  /** Throws `command_refused` with the rule that matched; returns quietly when the command may run. */
+  check(command: string | readonly string[], shell: boolean): void {
+    const line = typeof command === 'string' ? command : command.join(' ');
+    for (const rule of this.deny) {
+      if (rule.test(line)) {
+        throw new DiscoError('command_refused', 'the command policy refuses this command', { rule: rule.source });
+      }
+    }
+    if (this.config.mode === 'allow-list') {
+      const programs =
+        shell || typeof command === 'string' ? shellProgramNames(line) : [path.basename(command[0] ?? '')];
+      const refused = programs.filter((p) => !this.allow.has(p));
+      if (refused.length > 0) {
+        throw new DiscoError(
+          'command_refused',
+          `the command policy allows only listed programs; not: ${refused.join(', ')}`,
+          {
+            refused,
+          },
+        );
+      }
+    }
+  }
+}
