@@ -97,8 +97,30 @@ async function operations() {
   }
 }
 
+/** Container create from a warm pool (given time to refill between creates) vs with the pool off. */
+async function pool() {
+  for (const [label, size] of [
+    ['warm', '2'],
+    ['cold', '0'],
+  ]) {
+    const { child, url } = await spawnDaemon(await tempHome(), TOKEN, { DISCO_POOL_SIZE: size });
+    const call = client(url, TOKEN);
+    const samples = [];
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 25)); // let the pool refill; not timed
+      const start = performance.now();
+      await call('POST', '/api/v1/containers', { name: `${label}${i}`, template: 'node' });
+      samples.push(performance.now() - start);
+    }
+    call.close();
+    await stopDaemon(child);
+    results[`containerCreateNode_${label}Ms`] = summarize(samples.slice(10));
+  }
+}
+
 try {
   await operations();
+  await pool();
   await startup();
 } finally {
   for (const h of homes) await rm(h, { recursive: true, force: true });
@@ -132,6 +154,8 @@ const rows = [
   ['  ratio REST/fs (p50)', results.fileRead4KiB.ratioP50, '', results.fileRead4KiB.target, results.fileRead4KiB.pass],
   ['  peer: bare express', results.fileRead4KiB.peerBareExpress.p50, results.fileRead4KiB.peerBareExpress.p95, '', ''],
   ['  peer ratio/fs (p50)', results.fileRead4KiB.peerBareExpress.ratioP50, '', '', ''],
+  ['create node (pool warm)', results.containerCreateNode_warmMs.p50, results.containerCreateNode_warmMs.p95, '', ''],
+  ['create node (pool off)', results.containerCreateNode_coldMs.p50, results.containerCreateNode_coldMs.p95, '', ''],
   ['exec true', results.execTrueMs.p50, results.execTrueMs.p95, results.execTrueMs.target, results.execTrueMs.pass],
   [
     'start → healthy',

@@ -6,10 +6,16 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../../bin/disco.js', import.meta.url));
 
 /** Spawns `disco serve --port 0` as its own process; resolves when it logs its URL. */
-export function spawnDaemon(home, token) {
+export function spawnDaemon(home, token, extraEnv = {}) {
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--home', home], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DISCO_ADMIN_TOKEN: token, DISCO_LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DISCO_ADMIN_TOKEN: token,
+      DISCO_LOG_LEVEL: 'warn',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

@@ -89,6 +89,11 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Largest file a write accepts. Default 25 MiB.',
   },
+  poolSize: {
+    env: 'DISCO_POOL_SIZE',
+    schema: intIn(0, 100),
+    doc: 'Prepared workspaces kept ready per template, so creating a container is a rename. Default 2; 0 turns the pool off.',
+  },
   sandbox: {
     env: 'DISCO_SANDBOX',
     schema: z.enum(['auto', 'bwrap', 'none']),
@@ -178,6 +183,7 @@ export interface Config {
   fileReadMaxBytes: number;
   fileWriteMaxBytes: number;
   shutdownGraceMs: number;
+  poolSize: number;
   sandbox: 'auto' | 'bwrap' | 'none';
   commandPolicy: 'deny-list' | 'allow-list';
   commandDeny: string[];
@@ -244,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
+    poolSize: pick('poolSize') ?? 2,
     sandbox: pick('sandbox') ?? 'auto',
     commandPolicy: pick('commandPolicy') ?? 'deny-list',
     commandDeny: pick('commandDeny') ?? [],

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ensureAdminToken } from './auth/admin-token.js';
 import type { Config } from './config.js';
 import { ContainerService } from './containers/service.js';
+import { WarmPool } from './containers/warm-pool.js';
 import { ContainersRepo } from './db/containers-repo.js';
 import { type Db, openDatabase } from './db/open.js';
 import { ProcessesRepo } from './db/processes-repo.js';
@@ -49,7 +50,8 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       sandbox,
     );
     processManager.reconcile();
-    const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log);
+    const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log);
+    const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log, pool);
     await containers.init();
     const services: Services = {
       config,
@@ -68,6 +70,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       adminToken,
       admin: { userId: adminUser.id, scopes: new Set(SCOPES), via: 'admin_token' },
       close: async () => {
+        await pool.stop();
         await processManager.shutdown();
         processes.killAll();
         db.close();

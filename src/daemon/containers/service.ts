@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProcessTable } from '../workspace/process-table.js';
-import { TEMPLATES, type TemplateName } from './templates.js';
+import type { TemplateName } from './templates.js';
+import { type WarmPool, writeTemplate } from './warm-pool.js';
 
 export const CONTAINER_ID_PREFIX = 'ctr_';
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -31,6 +32,7 @@ export class ContainerService {
     private readonly containersDir: string,
     private readonly processes: ProcessTable,
     private readonly log: Logger,
+    private readonly pool?: WarmPool,
   ) {}
 
   async init(): Promise<void> {
@@ -42,6 +44,7 @@ export class ContainerService {
       this.repo.remove(row.id);
       this.log.info({ containerId: row.id }, 'finished an interrupted container delete');
     }
+    await this.pool?.init();
   }
 
   async create(ownerId: string, input: { name?: string | undefined; template: TemplateName }): Promise<Container> {
@@ -52,14 +55,10 @@ export class ContainerService {
       throw new ConflictError(`a container named '${name}' already exists`, { name });
     }
     const dir = path.join(this.containersDir, id);
-    await mkdir(dir, { mode: 0o755 });
+    const warm = (await this.pool?.claim(input.template, dir, name)) ?? false;
+    if (!warm) await mkdir(dir, { mode: 0o755 });
     try {
-      const files: Record<string, string> = TEMPLATES[input.template].files(name);
-      for (const [rel, content] of Object.entries(files)) {
-        const abs = path.join(dir, rel);
-        await mkdir(path.dirname(abs), { recursive: true });
-        await writeFile(abs, content, { flag: 'wx' });
-      }
+      if (!warm) await writeTemplate(dir, input.template, name);
       const now = Date.now();
       const row: ContainerRow = {
         id,
@@ -74,7 +73,7 @@ export class ContainerService {
       this.repo.insert(row);
       const root = await realpath(dir);
       this.remember({ ...row, root });
-      this.log.info({ containerId: id, name, template: input.template }, 'container created');
+      this.log.info({ containerId: id, name, template: input.template, warm }, 'container created');
       return { ...row, root };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
