@@ -133,15 +133,45 @@ export const SETTINGS = {
     schema: csv,
     doc: 'Comma-separated program names allowed in `allow-list` mode (e.g. `npm,node,git,ls,cat`).',
   },
-  gitAllowFileProtocol: {
-    env: 'DISCO_GIT_ALLOW_FILE_PROTOCOL',
-    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
-    doc: 'Allow `file://` and local-path git remotes (off by default: a clone could read other repositories on the host).',
+  gitProtocols: {
+    env: 'DISCO_GIT_PROTOCOLS',
+    schema: csv.pipe(z.array(z.enum(['https', 'http', 'file'])).min(1)),
+    doc: 'Comma-separated transports git remotes may use: `https` (default), `http`, `file` (`file` lets a clone read other repositories on the host).',
   },
   gitTimeoutMs: {
     env: 'DISCO_GIT_TIMEOUT_MS',
     schema: intIn(1000, 24 * 3600_000),
     doc: 'Timeout for one git command (clone, push, pull…). Default 300000.',
+  },
+  limitMemoryMb: {
+    env: 'DISCO_LIMIT_MEMORY_MB',
+    schema: intIn(0, 1024 * 1024),
+    doc: 'Memory (heap, RLIMIT_DATA) per container process, in MiB. Default 4096; 0 for none.',
+  },
+  limitCpuSeconds: {
+    env: 'DISCO_LIMIT_CPU_SECONDS',
+    schema: intIn(0, 365 * 86400),
+    doc: 'CPU time per container process, in seconds (RLIMIT_CPU). Default 0 (none): dev servers run for days.',
+  },
+  limitProcesses: {
+    env: 'DISCO_LIMIT_PROCESSES',
+    schema: intIn(0, 1_000_000),
+    doc: "Processes of the daemon's user (RLIMIT_NPROC, a fork-bomb guard; not enforced when the daemon runs as root). Default 2048.",
+  },
+  limitFileSizeMb: {
+    env: 'DISCO_LIMIT_FILE_SIZE_MB',
+    schema: intIn(0, 1024 * 1024),
+    doc: 'Largest file a container process may write, in MiB (RLIMIT_FSIZE). Default 4096; 0 for none.',
+  },
+  idleStopMinutes: {
+    env: 'DISCO_IDLE_STOP_MINUTES',
+    schema: intIn(0, 525_600),
+    doc: 'Stop a container (kill its processes and terminals) after this many minutes without use. Default 60; 0 never.',
+  },
+  idleDeleteHours: {
+    env: 'DISCO_IDLE_DELETE_HOURS',
+    schema: intIn(0, 87_600),
+    doc: 'Delete a stopped, unpinned container after this many hours without use. Default 0: never (deleting work is opt-in).',
   },
   processLogMaxBytes: {
     env: 'DISCO_PROCESS_LOG_MAX_BYTES',
@@ -188,7 +218,13 @@ export interface Config {
   commandPolicy: 'deny-list' | 'allow-list';
   commandDeny: string[];
   commandAllow: string[];
-  gitAllowFileProtocol: boolean;
+  gitProtocols: Array<'https' | 'http' | 'file'>;
+  limitMemoryMb: number;
+  limitCpuSeconds: number;
+  limitProcesses: number;
+  limitFileSizeMb: number;
+  idleStopMinutes: number;
+  idleDeleteHours: number;
   gitTimeoutMs: number;
   processLogMaxBytes: number;
   publicUrl: string | undefined;
@@ -255,7 +291,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     commandPolicy: pick('commandPolicy') ?? 'deny-list',
     commandDeny: pick('commandDeny') ?? [],
     commandAllow: pick('commandAllow') ?? [],
-    gitAllowFileProtocol: pick('gitAllowFileProtocol') ?? false,
+    gitProtocols: pick('gitProtocols') ?? ['https'],
+    limitMemoryMb: pick('limitMemoryMb') ?? 4096,
+    limitCpuSeconds: pick('limitCpuSeconds') ?? 0,
+    limitProcesses: pick('limitProcesses') ?? 2048,
+    limitFileSizeMb: pick('limitFileSizeMb') ?? 4096,
+    idleStopMinutes: pick('idleStopMinutes') ?? 60,
+    idleDeleteHours: pick('idleDeleteHours') ?? 0,
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),

@@ -40,7 +40,12 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const adminUser = new UsersRepo(db).ensureAdmin();
     const adminToken = await ensureAdminToken(config.home, config.adminToken);
     const processes = new ProcessTable();
-    const sandbox = detectSandbox(config.sandbox);
+    const sandbox = detectSandbox(config.sandbox, {
+      memoryMb: config.limitMemoryMb,
+      cpuSeconds: config.limitCpuSeconds,
+      processes: config.limitProcesses,
+      fileSizeMb: config.limitFileSizeMb,
+    });
     if (sandbox.mode === 'none') log.warn({ sandbox: sandbox.reason }, 'container commands are NOT sandboxed');
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
@@ -52,6 +57,9 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     processManager.reconcile();
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log);
     const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log, pool);
+    containers.onLifecycle((id, event) => {
+      if (event === 'delete') processManager.removeContainer(id);
+    });
     await containers.init();
     const services: Services = {
       config,

@@ -41,7 +41,7 @@ describe.runIf(hasGit)('git ops over REST against real local repositories', () =
     sh(seed, 'add', '.');
     sh(seed, 'commit', '-m', 'seed commit');
     sh(seed, 'push', bare, 'main');
-    t = await startTestDaemon({ DISCO_GIT_ALLOW_FILE_PROTOCOL: 'true' });
+    t = await startTestDaemon({ DISCO_GIT_PROTOCOLS: 'https,file' });
     const c = (await t.json('POST', '/api/v1/containers', { name: 'repo' })).body;
     root = path.join(t.home, 'containers', c.id);
   });

@@ -37,6 +37,7 @@ const run = (command: string | string[], extra: Partial<Parameters<typeof runCom
       ownerId: 'admin',
       background: false,
       root,
+      network: true,
       command,
       shell: typeof command === 'string',
       cwd: '.',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -26,7 +26,12 @@ export interface Container extends ContainerRow {
   root: string;
 }
 
+/** Called when a container stops (idle or asked) or is deleted: whoever runs things in it ends them. */
+export type ContainerListener = (containerId: string, event: 'stop' | 'delete') => void;
+
 export class ContainerService {
+  private readonly listeners: ContainerListener[] = [];
+
   constructor(
     private readonly repo: ContainersRepo,
     private readonly containersDir: string,
@@ -44,10 +49,49 @@ export class ContainerService {
       this.repo.remove(row.id);
       this.log.info({ containerId: row.id }, 'finished an interrupted container delete');
     }
+    await this.reconcileDirectories();
     await this.pool?.init();
   }
 
-  async create(ownerId: string, input: { name?: string | undefined; template: TemplateName }): Promise<Container> {
+  /** Lets the process and terminal managers end what runs in a container when it stops or goes. */
+  onLifecycle(listener: ContainerListener): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(containerId: string, event: 'stop' | 'delete'): void {
+    for (const l of this.listeners) {
+      try {
+        l(containerId, event);
+      } catch (err) {
+        this.log.error({ err, containerId, event }, 'container listener failed');
+      }
+    }
+  }
+
+  /**
+   * After a crash: a workspace directory without a row (a create that never committed) is removed; a row
+   * whose directory is gone is marked 'missing' so it shows up and can be deleted.
+   */
+  private async reconcileDirectories(): Promise<void> {
+    const rows = new Map(this.repo.list().map((r) => [r.id, r]));
+    for (const entry of await readdir(this.containersDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !entry.name.startsWith(CONTAINER_ID_PREFIX) || rows.has(entry.name)) continue;
+      await rm(path.join(this.containersDir, entry.name), { recursive: true, force: true, maxRetries: 3 });
+      this.log.warn({ containerId: entry.name }, 'removed an orphaned workspace directory');
+    }
+    for (const row of rows.values()) {
+      if (row.status === 'missing') continue;
+      const dir = await realpath(path.join(this.containersDir, row.id)).catch(() => undefined);
+      if (dir) continue;
+      this.repo.setStatus(row.id, 'missing');
+      this.log.warn({ containerId: row.id }, 'workspace directory of a container is missing');
+    }
+  }
+
+  async create(
+    ownerId: string,
+    input: { name?: string | undefined; template: TemplateName; network?: boolean | undefined },
+  ): Promise<Container> {
     const id = newContainerId();
     const name =
       input.name ?? `${input.template}-${id.slice(CONTAINER_ID_PREFIX.length, CONTAINER_ID_PREFIX.length + 6)}`;
@@ -69,6 +113,8 @@ export class ContainerService {
         status: 'ready',
         createdAt: now,
         lastUsedAt: now,
+        network: input.network ?? true,
+        pinned: false,
       };
       this.repo.insert(row);
       const root = await realpath(dir);
@@ -135,13 +181,54 @@ export class ContainerService {
     this.byName.delete(`${c.ownerId}\0${c.name}`);
   }
 
-  /** Marks a container as used now (throttled); called by every op that works inside it. */
+  /** Marks a container as used now (throttled); a stopped container is ready again. */
   touch(container: Container): void {
     const now = Date.now();
+    if (container.status === 'stopped') {
+      this.repo.setStatus(container.id, 'ready');
+      container.status = 'ready';
+      this.repo.touch(container.id, now);
+      container.lastUsedAt = now;
+      this.log.info({ containerId: container.id }, 'container started again');
+      return;
+    }
     if (now - container.lastUsedAt < TOUCH_EVERY_MS) return;
     this.repo.touch(container.id, now);
     const cached = this.byId.get(container.id);
     if (cached) cached.lastUsedAt = now;
+  }
+
+  /** Kills everything running in a container; its files stay. Any later use makes it ready again. */
+  stop(container: ContainerRow, reason: 'idle' | 'asked'): ContainerRow {
+    const killed = this.processes.killContainer(container.id);
+    this.emit(container.id, 'stop');
+    this.repo.setStatus(container.id, 'stopped');
+    const cached = this.byId.get(container.id);
+    if (cached) cached.status = 'stopped';
+    this.log.info({ containerId: container.id, reason, killed }, 'container stopped');
+    return { ...container, status: 'stopped' };
+  }
+
+  /** Changes the network switch and the pin; returns the updated container. */
+  async update(
+    ownerId: string,
+    idOrName: string,
+    flags: { network?: boolean | undefined; pinned?: boolean | undefined },
+  ): Promise<Container> {
+    const c = await this.get(ownerId, idOrName);
+    this.repo.setFlags(c.id, flags);
+    if (flags.network !== undefined) c.network = flags.network;
+    if (flags.pinned !== undefined) c.pinned = flags.pinned;
+    this.log.info({ containerId: c.id, ...flags }, 'container updated');
+    return c;
+  }
+
+  /** Stopped, unpinned containers not used since `before`, and ready ones idle since `stopBefore`. */
+  idle(stopBefore: number, deleteBefore: number | undefined): { toStop: ContainerRow[]; toDelete: ContainerRow[] } {
+    return {
+      toStop: this.repo.idleSince(stopBefore, 'ready'),
+      toDelete: deleteBefore === undefined ? [] : this.repo.idleSince(deleteBefore, 'stopped').filter((c) => !c.pinned),
+    };
   }
 
   async delete(ownerId: string, idOrName: string): Promise<ContainerRow> {
@@ -154,6 +241,7 @@ export class ContainerService {
     this.forget(c);
     this.repo.setStatus(c.id, 'deleting');
     const killed = this.processes.killContainer(c.id);
+    this.emit(c.id, 'delete');
     await rm(path.join(this.containersDir, c.id), { recursive: true, force: true, maxRetries: 3 });
     this.repo.remove(c.id);
     this.log.info({ containerId: c.id, killed }, 'container deleted');

@@ -9,6 +9,10 @@ export interface ContainerRow {
   status: string;
   createdAt: number;
   lastUsedAt: number;
+  /** False: commands run without network (enforced by the sandbox). */
+  network: boolean;
+  /** Pinned containers are never deleted for being idle. */
+  pinned: boolean;
 }
 
 interface RawRow {
@@ -20,6 +24,8 @@ interface RawRow {
   status: string;
   created_at: number;
   last_used_at: number;
+  network: number;
+  pinned: number;
 }
 
 const toRow = (r: RawRow): ContainerRow => ({
@@ -31,6 +37,8 @@ const toRow = (r: RawRow): ContainerRow => ({
   status: r.status,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
+  network: r.network === 1,
+  pinned: r.pinned === 1,
 });
 
 export class ContainersRepo {
@@ -39,8 +47,8 @@ export class ContainersRepo {
   constructor(db: Db) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO containers (id, name, owner_id, runtime, template, status, created_at, last_used_at)
-         VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt)`,
+        `INSERT INTO containers (id, name, owner_id, runtime, template, status, created_at, last_used_at, network, pinned)
+         VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt, @network, @pinned)`,
       ),
       byId: db.prepare('SELECT * FROM containers WHERE id = ?'),
       exists: db.prepare("SELECT 1 FROM containers WHERE id = ? AND status != 'deleting'").pluck(),
@@ -50,11 +58,15 @@ export class ContainersRepo {
       setStatus: db.prepare('UPDATE containers SET status = ? WHERE id = ?'),
       touch: db.prepare('UPDATE containers SET last_used_at = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM containers WHERE id = ?'),
+      setFlags: db.prepare(
+        'UPDATE containers SET network = coalesce(@network, network), pinned = coalesce(@pinned, pinned) WHERE id = @id',
+      ),
+      idleSince: db.prepare('SELECT * FROM containers WHERE last_used_at < ? AND status = ? ORDER BY last_used_at'),
     };
   }
 
   insert(row: ContainerRow): void {
-    this.stmts.insert.run(row);
+    this.stmts.insert.run({ ...row, network: row.network ? 1 : 0, pinned: row.pinned ? 1 : 0 });
   }
 
   get(id: string): ContainerRow | undefined {
@@ -82,6 +94,16 @@ export class ContainersRepo {
 
   touch(id: string, at: number): void {
     this.stmts.touch.run(at, id);
+  }
+
+  setFlags(id: string, flags: { network?: boolean | undefined; pinned?: boolean | undefined }): void {
+    const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
+    this.stmts.setFlags.run({ id, network: bit(flags.network), pinned: bit(flags.pinned) });
+  }
+
+  /** Containers in `status` not used since `before` (ms epoch), least recently used first. */
+  idleSince(before: number, status: string): ContainerRow[] {
+    return (this.stmts.idleSince.all(before, status) as RawRow[]).map(toRow);
   }
 
   remove(id: string): boolean {

@@ -54,4 +54,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX processes_container ON processes(container_id, started_at);
     `,
   },
+  {
+    version: 3,
+    name: 'container_network_and_pin',
+    sql: `
+      ALTER TABLE containers ADD COLUMN network INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE containers ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX containers_idle ON containers(last_used_at);
+    `,
+  },
 ];

@@ -23,6 +23,10 @@ export const containerCreate = defineOp({
       .optional()
       .describe('Optional name; generated from the template when omitted.'),
     template: z.enum(TEMPLATE_NAMES).default('blank').describe('Starting files.'),
+    network: z
+      .boolean()
+      .default(true)
+      .describe('Whether commands may use the network (default true; false needs the sandbox).'),
   }),
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -70,10 +74,43 @@ export const containerDelete = defineOp({
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'containers',
+  run: async ({ id }, { principal, services }) =>
+    toContainerDto(await services.containers.delete(principal.userId, id)),
+});
+
+export const containerUpdate = defineOp({
+  name: 'container_update',
+  title: 'Update container',
+  description:
+    "Turns a container's network on or off for commands started from now on, and pins it (a pinned container " +
+    'is never deleted for being idle). Returns the container.',
+  method: 'PATCH',
+  path: '/containers/:id',
+  input: z.object({
+    id: containerRef,
+    network: z.boolean().optional().describe('Allow network access to commands started from now on.'),
+    pinned: z.boolean().optional().describe('Keep the container even when idle.'),
+  }),
+  output: ContainerSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'containers',
+  run: async ({ id, ...flags }, { principal, services }) =>
+    toContainerDto(await services.containers.update(principal.userId, id, flags)),
+});
+
+export const containerStop = defineOp({
+  name: 'container_stop',
+  title: 'Stop container',
+  description: 'Stops a container: kills its processes and terminals, keeps its files. Any later use starts it again.',
+  method: 'POST',
+  path: '/containers/:id/stop',
+  input: z.object({ id: containerRef }),
+  output: ContainerSchema,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  scope: 'containers',
   run: async ({ id }, { principal, services }) => {
-    const deleted = await services.containers.delete(principal.userId, id);
-    services.processManager.removeContainer(deleted.id);
-    return toContainerDto(deleted);
+    const c = await services.containers.get(principal.userId, id);
+    return toContainerDto(services.containers.stop(c, 'asked'));
   },
 });
 

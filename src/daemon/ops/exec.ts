@@ -107,6 +107,7 @@ export const exec = defineOp({
         background: input.background,
         ...(input.wait !== undefined || input.background ? { waitMs: input.wait ?? 0 } : {}),
         root: c.root,
+        network: c.network,
         command: input.command,
         shell: input.shell,
         cwd: input.cwd,

@@ -21,7 +21,7 @@ async function gitContext(ctx: OpContext, container: string): Promise<git.GitCon
   return {
     root: c.root,
     timeoutMs: config.gitTimeoutMs,
-    allowFileProtocol: config.gitAllowFileProtocol,
+    allowFileProtocol: config.gitProtocols.includes('file'),
     signal: ctx.signal,
     identity: { name: ctx.principal.userId, email: `${ctx.principal.userId}@users.disco.local` },
   };

@@ -1,5 +1,13 @@
 import { fetchDocument, search } from './chatgpt.js';
-import { containerCreate, containerDelete, containerGet, containerList, containerTemplates } from './containers.js';
+import {
+  containerCreate,
+  containerDelete,
+  containerGet,
+  containerList,
+  containerStop,
+  containerTemplates,
+  containerUpdate,
+} from './containers.js';
 import { exec } from './exec.js';
 import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
 import { gitBranch, gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitPull, gitPush, gitStatus } from './git.js';
@@ -12,6 +20,8 @@ export const OPS = [
   containerList,
   containerGet,
   containerDelete,
+  containerUpdate,
+  containerStop,
   containerTemplates,
   fileList,
   fileRead,

@@ -15,7 +15,9 @@ export const ContainerSchema = z.object({
   owner: z.string(),
   runtime: z.string(),
   template: z.string(),
-  status: z.string(),
+  status: z.string().describe("'ready', 'stopped' (idle: no processes; any use starts it again), 'deleting'"),
+  network: z.boolean().describe('Whether commands in the container may use the network.'),
+  pinned: z.boolean().describe('Pinned containers are never deleted for being idle.'),
   createdAt: z.string().describe('ISO 8601'),
   lastUsedAt: z.string().describe('ISO 8601'),
 });
@@ -27,6 +29,8 @@ export const toContainerDto = (c: ContainerRow): z.input<typeof ContainerSchema>
   runtime: c.runtime,
   template: c.template,
   status: c.status,
+  network: c.network,
+  pinned: c.pinned,
   createdAt: new Date(c.createdAt).toISOString(),
   lastUsedAt: new Date(c.lastUsedAt).toISOString(),
 });

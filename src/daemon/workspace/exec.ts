@@ -11,6 +11,7 @@ export interface ExecRequest {
   /** Return after this long even if the command still runs; undefined waits for the end. */
   waitMs?: number;
   root: string;
+  network: boolean;
   command: string | string[];
   shell: boolean;
   cwd: string;
@@ -111,6 +112,7 @@ export async function runCommand(req: ExecRequest, manager: ProcessManager): Pro
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
       interactive: req.background,
       timeoutMs: req.timeoutMs,
+      network: req.network,
     },
     commandEnv(req.root, req.containerId, req.env),
   );

@@ -7,7 +7,7 @@ import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-r
 import { DiscoError } from '../errors.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import { killGroup, type ProcessTable } from './process-table.js';
-import { bwrapArgs, findExecutable, type Sandbox } from './sandbox.js';
+import { findExecutable, Sandbox } from './sandbox.js';
 
 export interface StartSpec {
   containerId: string;
@@ -23,6 +23,8 @@ export interface StartSpec {
   /** Keep stdin open for process_input (background processes). */
   interactive: boolean;
   timeoutMs: number;
+  /** False runs the command without network (needs the sandbox). */
+  network: boolean;
 }
 
 /** One running (or finished, still remembered) process with its output log. */
@@ -116,7 +118,7 @@ export class ProcessManager {
     private readonly table: ProcessTable,
     private readonly logDir: string,
     private readonly logCapBytes: number,
-    private readonly sandbox: Sandbox = { mode: 'none', reason: 'not configured' },
+    private readonly sandbox: Sandbox = new Sandbox('none', 'not configured'),
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
   }
@@ -145,11 +147,13 @@ export class ProcessManager {
     if (this.sandbox.mode === 'bwrap' && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
       return Promise.reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
     }
-    const [spawnFile, spawnArgs] =
-      this.sandbox.mode === 'bwrap'
-        ? ['bwrap', [...bwrapArgs({ root: spec.root, cwd: spec.cwdAbs, network: true }), '--', file, ...args]]
-        : [file, args];
-    const child = spawn(spawnFile, spawnArgs, {
+    let confined: { file: string; args: string[] };
+    try {
+      confined = this.sandbox.wrap(file, args, { root: spec.root, cwd: spec.cwdAbs, network: spec.network });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const child = spawn(confined.file, confined.args, {
       cwd: spec.cwdAbs,
       env,
       detached: true,
