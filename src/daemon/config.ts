@@ -173,6 +173,11 @@ export const SETTINGS = {
     schema: intIn(0, 87_600),
     doc: 'Delete a stopped, unpinned container after this many hours without use. Default 0: never (deleting work is opt-in).',
   },
+  terminalDetachedMinutes: {
+    env: 'DISCO_TERMINAL_DETACHED_MINUTES',
+    schema: intIn(1, 10_080),
+    doc: 'A terminal no client has been attached to for this long is closed (reattach before, scrollback kept). Default 30.',
+  },
   processLogMaxBytes: {
     env: 'DISCO_PROCESS_LOG_MAX_BYTES',
     schema: bytes,
@@ -225,6 +230,7 @@ export interface Config {
   limitFileSizeMb: number;
   idleStopMinutes: number;
   idleDeleteHours: number;
+  terminalDetachedMinutes: number;
   gitTimeoutMs: number;
   processLogMaxBytes: number;
   publicUrl: string | undefined;
@@ -298,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     limitFileSizeMb: pick('limitFileSizeMb') ?? 4096,
     idleStopMinutes: pick('idleStopMinutes') ?? 60,
     idleDeleteHours: pick('idleDeleteHours') ?? 0,
+    terminalDetachedMinutes: pick('terminalDetachedMinutes') ?? 30,
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),

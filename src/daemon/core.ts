@@ -13,6 +13,7 @@ import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
 import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
+import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
@@ -57,7 +58,18 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     processManager.reconcile();
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log);
     const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log, pool);
+    const policy = new CommandPolicy({
+      mode: config.commandPolicy,
+      deny: config.commandDeny,
+      allow: config.commandAllow,
+    });
+    const terminals = new TerminalManager(sandbox, policy, log, {
+      scrollbackChars: 512 * 1024,
+      maxPerContainer: 16,
+      detachedTtlMs: config.terminalDetachedMinutes * 60_000,
+    });
     containers.onLifecycle((id, event) => {
+      terminals.endContainer(id);
       if (event === 'delete') processManager.removeContainer(id);
     });
     await containers.init();
@@ -68,7 +80,8 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       processes,
       processManager,
       sandbox,
-      policy: new CommandPolicy({ mode: config.commandPolicy, deny: config.commandDeny, allow: config.commandAllow }),
+      policy,
+      terminals,
       log,
     };
     return {
@@ -79,6 +92,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       admin: { userId: adminUser.id, scopes: new Set(SCOPES), via: 'admin_token' },
       close: async () => {
         await pool.stop();
+        terminals.shutdown();
         await processManager.shutdown();
         processes.killAll();
         db.close();

@@ -6,8 +6,10 @@ import { openCore } from './core.js';
 import type { Db } from './db/open.js';
 import { createApp } from './http/app.js';
 import { adminTokenVerifier } from './http/auth.js';
+import { rawRequestGuard } from './http/guards.js';
 import { createLogger, type Logger } from './log.js';
 import type { Services } from './ops/services.js';
+import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
 
 export { DB_FILE } from './core.js';
@@ -33,14 +35,19 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const core = await openCore(config, log);
   const { db, services } = core;
   try {
-    const { app, close: closeMcp } = createApp({
-      core,
-      log,
-      version: discoVersion(),
-      startedAt,
-      verifyToken: adminTokenVerifier(core.adminToken.token, core.admin),
-    });
+    const verifyToken = adminTokenVerifier(core.adminToken.token, core.admin);
+    const { app, close: closeMcp } = createApp({ core, log, version: discoVersion(), startedAt, verifyToken });
     const server = await listen(app, config.host, config.port);
+    const sockets = attachTerminalSockets(server, {
+      services,
+      verifyToken,
+      log,
+      guard: rawRequestGuard({
+        bindHost: config.host,
+        extraHosts: config.allowedHosts,
+        allowedOrigins: config.allowedOrigins,
+      }),
+    });
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -55,6 +62,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         log.info('shutting down');
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
         await closeMcp();
+        await sockets.close();
         await stopServer(server, config.shutdownGraceMs);
         const killed = services.processes.count();
         await core.close();

@@ -1,7 +1,7 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS } from '../../src/daemon/ops/index.js';
 import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { rawGet } from '../helpers/raw-http.js';
 
 let t: TestDaemon;
 beforeAll(async () => {
@@ -16,22 +16,6 @@ const routes = OPS.map((op) => ({
   method: op.method,
   path: `/api/v1${op.path.replace(/:[A-Za-z_]+/g, 'box')}`,
 }));
-
-/** node:http lets a test set Host freely (fetch does not). */
-function rawGet(urlPath: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  const url = new URL(t.url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: urlPath, headers }, (res) => {
-      let body = '';
-      res.on('data', (c) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('authentication', () => {
   it.each(routes)('$method $path ($name) needs a token', async ({ method, path }) => {
@@ -148,12 +132,15 @@ describe('Origin and Host guards', () => {
 
   it('refuses a non-loopback Host on a loopback daemon (DNS rebinding)', async () => {
     const port = new URL(t.url).port;
-    const bad = await rawGet('/api/v1/containers', {
+    const bad = await rawGet(t.url, '/api/v1/containers', {
       host: `evil.example:${port}`,
       authorization: `Bearer ${t.token}`,
     });
     expect(bad.status).toBe(403);
-    const good = await rawGet('/api/v1/containers', { host: `localhost:${port}`, authorization: `Bearer ${t.token}` });
+    const good = await rawGet(t.url, '/api/v1/containers', {
+      host: `localhost:${port}`,
+      authorization: `Bearer ${t.token}`,
+    });
     expect(good.status).toBe(200);
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { isLoopbackHost } from '../config.js';
 import { DiscoError } from '../errors.js';
@@ -14,7 +15,7 @@ function hostName(hostHeader: string): string {
  * loopback daemon; its requests then carry `Host: evil.example`. When bound to loopback only loopback
  * names (and configured extras) are accepted.
  */
-function hostCheck(bindHost: string, extraHosts: readonly string[]): (req: Request) => DiscoError | undefined {
+function hostCheck(bindHost: string, extraHosts: readonly string[]): (req: IncomingMessage) => DiscoError | undefined {
   if (!isLoopbackHost(bindHost)) return () => undefined;
   const allowed = new Set([...LOOPBACK_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
   return (req) => {
@@ -60,5 +61,27 @@ export function requestGuards(options: {
       }
     }
     next();
+  };
+}
+
+/**
+ * The same Host and Origin rules for requests that bypass express (the Socket.IO handshake and its
+ * WebSocket upgrade). The daemon's own origin is accepted over http or https (a TLS proxy may sit in front).
+ */
+export function rawRequestGuard(options: {
+  bindHost: string;
+  extraHosts: readonly string[];
+  allowedOrigins: readonly string[];
+}): (req: IncomingMessage) => DiscoError | undefined {
+  const checkHost = hostCheck(options.bindHost, options.extraHosts);
+  const allowed = new Set(options.allowedOrigins);
+  return (req) => {
+    const hostError = checkHost(req);
+    if (hostError) return hostError;
+    const origin = req.headers.origin;
+    if (origin === undefined || allowed.has(origin)) return undefined;
+    const host = req.headers.host ?? '';
+    if (origin === `http://${host}` || origin === `https://${host}`) return undefined;
+    return new DiscoError('forbidden', `origin '${origin}' is not allowed`);
   };
 }

@@ -13,6 +13,7 @@ import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from 
 import { gitBranch, gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitPull, gitPush, gitStatus } from './git.js';
 import type { Op } from './op.js';
 import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
+import { terminalClose, terminalList } from './terminals.js';
 
 /** The registry: REST routes, the OpenAPI document, MCP tools and CLI calls all come from this list. */
 export const OPS = [
@@ -35,6 +36,8 @@ export const OPS = [
   processInput,
   processKill,
   terminalHistory,
+  terminalList,
+  terminalClose,
   gitClone,
   gitStatus,
   gitDiff,

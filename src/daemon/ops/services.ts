@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Logger } from '../log.js';
+import type { TerminalManager } from '../terminals/manager.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
 import type { ProcessManager } from '../workspace/process-manager.js';
@@ -16,5 +17,6 @@ export interface Services {
   processManager: ProcessManager;
   sandbox: Sandbox;
   policy: CommandPolicy;
+  terminals: TerminalManager;
   log: Logger;
 }

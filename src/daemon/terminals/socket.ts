@@ -1,0 +1,167 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { type Socket, Server as SocketServer } from 'socket.io';
+import { z } from 'zod';
+import { DiscoError, ForbiddenError, toDiscoError, UnauthorizedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseInput } from '../ops/input.js';
+import type { Principal } from '../ops/op.js';
+import type { Services } from '../ops/services.js';
+import { resolveInWorkspace } from '../workspace/paths.js';
+import type { Terminal } from './terminal.js';
+
+/** Socket.IO namespace of interactive terminals. */
+export const TERMINALS_NAMESPACE = '/terminals';
+
+const size = { cols: z.number().int().min(2).max(1000), rows: z.number().int().min(1).max(500) };
+const OpenInput = z.object({
+  container: z.string().min(1).max(128),
+  command: z.array(z.string().max(4096)).min(1).max(256).optional(),
+  cwd: z.string().max(4096).default('.'),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(32_768)).default({}),
+  cols: size.cols.default(80),
+  rows: size.rows.default(24),
+});
+const AttachInput = z.object({ id: z.string().min(1).max(64), since: z.number().int().min(0).optional() });
+const InputInput = z.object({ id: z.string().min(1).max(64), data: z.string().max(64 * 1024) });
+const ResizeInput = z.object({ id: z.string().min(1).max(64), ...size });
+const IdInput = z.object({ id: z.string().min(1).max(64) });
+
+type Ack = (reply: Record<string, unknown>) => void;
+
+/**
+ * Terminals over Socket.IO (namespace `/terminals`). The client sends `open`, `attach`, `input`,
+ * `resize`, `detach` and `close` with an acknowledgement callback; the server sends `output`
+ * ({id, data, offset}) and `exit`. Security: the handshake passes the same Host/Origin guard as HTTP
+ * and needs a bearer token (`auth.token` or `Authorization`) with the `exec` scope; a socket only
+ * ever sees its user's terminals.
+ */
+export function attachTerminalSockets(
+  server: HttpServer,
+  deps: {
+    services: Services;
+    verifyToken: (token: string) => Principal | undefined;
+    guard: (req: IncomingMessage) => DiscoError | undefined;
+    log: Logger;
+  },
+): { close: () => Promise<void> } {
+  const io = new SocketServer(server, {
+    serveClient: false,
+    maxHttpBufferSize: 256 * 1024,
+    allowRequest: (req, callback) => {
+      const err = deps.guard(req);
+      callback(err ? err.message : null, !err);
+    },
+  });
+  const nsp = io.of(TERMINALS_NAMESPACE);
+  nsp.use((socket, next) => {
+    const header = /^Bearer\s+(\S+)\s*$/i.exec(socket.handshake.headers.authorization ?? '')?.[1];
+    const token = typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : header;
+    const principal = token ? deps.verifyToken(token) : undefined;
+    const error = !principal
+      ? new UnauthorizedError('a bearer token is required (auth.token)')
+      : !principal.scopes.has('exec')
+        ? new ForbiddenError("the 'exec' scope is required for terminals")
+        : undefined;
+    if (error) return next(Object.assign(new Error(error.message), { data: error.toBody().error }));
+    socket.data.principal = principal;
+    next();
+  });
+  nsp.on('connection', (socket) => handleSocket(socket, deps.services, deps.log));
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        // Detach every socket first; io.close() would also close the HTTP server, which main.ts does itself.
+        nsp.disconnectSockets(true);
+        io.engine.close();
+        resolve();
+      }),
+  };
+}
+
+function handleSocket(socket: Socket, services: Services, log: Logger): void {
+  const principal = socket.data.principal as Principal;
+  const terminals = services.terminals;
+  const attached = new Map<string, () => void>();
+
+  const attach = (t: Terminal, since: number | undefined) => {
+    attached.get(t.id)?.();
+    const onOutput = (data: string, offset: number) => socket.emit('output', { id: t.id, data, offset });
+    const onExit = () => socket.emit('exit', { id: t.id, exitCode: t.exitCode, signal: t.signal });
+    t.on('output', onOutput);
+    t.once('exit', onExit);
+    t.attached++;
+    t.aloneSince = undefined;
+    attached.set(t.id, () => {
+      t.off('output', onOutput);
+      t.off('exit', onExit);
+      attached.delete(t.id);
+      t.attached--;
+      if (t.attached === 0) t.aloneSince = Date.now();
+    });
+    const scrollback = t.read(since);
+    if (!t.running) queueMicrotask(onExit);
+    return { terminal: t.info(), data: scrollback.data, from: scrollback.from, offset: scrollback.offset };
+  };
+
+  const touch = async (t: Terminal) => {
+    const c = await services.containers.get(principal.userId, t.spec.containerId);
+    services.containers.touch(c);
+  };
+
+  /** Runs a handler; its result or typed error goes to the acknowledgement. */
+  const on = <S extends z.ZodObject>(event: string, schema: S, handler: (input: z.output<S>) => unknown) => {
+    socket.on(event, async (raw: unknown, ack?: Ack) => {
+      try {
+        const result = await handler(parseInput(schema, raw));
+        if (typeof ack === 'function') ack({ ok: true, ...(result as object) });
+      } catch (err) {
+        const e = toDiscoError(err);
+        if (!(err instanceof DiscoError)) log.error({ err, event }, 'terminal handler failed');
+        if (typeof ack === 'function') ack({ ok: false, ...e.toBody() });
+        else socket.emit('error_reply', { event, ...e.toBody() });
+      }
+    });
+  };
+
+  on('open', OpenInput, async (input) => {
+    const c = await services.containers.get(principal.userId, input.container);
+    services.containers.touch(c);
+    const cwd = await resolveInWorkspace(c.root, input.cwd);
+    const t = terminals.open({
+      containerId: c.id,
+      ownerId: principal.userId,
+      root: c.root,
+      cwdAbs: cwd.abs,
+      network: c.network,
+      command: input.command,
+      cols: input.cols,
+      rows: input.rows,
+      env: input.env,
+    });
+    return attach(t, 0);
+  });
+  on('attach', AttachInput, ({ id, since }) => attach(terminals.get(principal.userId, id), since));
+  on('input', InputInput, async ({ id, data }) => {
+    const t = terminals.get(principal.userId, id);
+    const refused = terminals.input(t, data);
+    void touch(t).catch(() => {});
+    if (refused) throw refused;
+    return {};
+  });
+  on('resize', ResizeInput, ({ id, cols, rows }) => {
+    terminals.get(principal.userId, id).resize(cols, rows);
+    return {};
+  });
+  on('detach', IdInput, ({ id }) => {
+    terminals.get(principal.userId, id);
+    attached.get(id)?.();
+    return {};
+  });
+  on('close', IdInput, ({ id }) => {
+    terminals.close(terminals.get(principal.userId, id));
+    return {};
+  });
+  socket.on('disconnect', () => {
+    for (const detach of [...attached.values()]) detach();
+  });
+}
