@@ -10,6 +10,7 @@ import { registerMcp } from './commands/mcp.js';
 import { registerProcesses } from './commands/processes.js';
 import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
+import { registerShell } from './commands/shell.js';
 import { registerToken } from './commands/token.js';
 import { resolveCliEnv } from './context.js';
 import type { Io } from './output.js';
@@ -34,6 +35,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerFiles(program, deps);
   registerExec(program, deps);
   registerProcesses(program, deps);
+  registerShell(program, deps);
   registerMcp(program, deps);
   for (const c of program.commands) {
     c.exitOverride();

@@ -58,7 +58,7 @@ export function attachTerminalSockets(
     const token = typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : header;
     const principal = token ? deps.verifyToken(token) : undefined;
     const error = !principal
-      ? new UnauthorizedError('a bearer token is required (auth.token)')
+      ? new UnauthorizedError(token ? 'invalid bearer token' : 'a bearer token is required (auth.token)')
       : !principal.scopes.has('exec')
         ? new ForbiddenError("the 'exec' scope is required for terminals")
         : undefined;
