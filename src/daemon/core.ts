@@ -55,7 +55,8 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       config.processLogMaxBytes,
       sandbox,
     );
-    processManager.reconcile();
+    const reconciled = processManager.reconcile();
+    if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log);
     const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log, pool);
     const policy = new CommandPolicy({

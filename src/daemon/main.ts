@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
+import { IdleReaper } from './containers/idle-reaper.js';
 import { openCore } from './core.js';
 import type { Db } from './db/open.js';
 import { createApp } from './http/app.js';
@@ -20,6 +21,8 @@ export interface Daemon {
   services: Services;
   log: Logger;
   db: Db;
+  /** Stops (and, when configured, deletes) idle containers; runs on a timer, callable for tests. */
+  reaper: IdleReaper;
   /** Stops accepting, waits for in-flight requests (bounded), kills processes, closes the database. */
   close(): Promise<void>;
 }
@@ -38,6 +41,14 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const verifyToken = adminTokenVerifier(core.adminToken.token, core.admin);
     const { app, close: closeMcp } = createApp({ core, log, version: discoVersion(), startedAt, verifyToken });
     const server = await listen(app, config.host, config.port);
+    const reaper = new IdleReaper(
+      services.containers,
+      services.processManager,
+      services.terminals,
+      { stopAfterMs: config.idleStopMinutes * 60_000, deleteAfterMs: config.idleDeleteHours * 3_600_000 },
+      log,
+    );
+    reaper.start(Math.min(60_000, Math.max(1000, (config.idleStopMinutes * 60_000) / 4)));
     const sockets = attachTerminalSockets(server, {
       services,
       verifyToken,
@@ -61,6 +72,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       closing ??= (async () => {
         log.info('shutting down');
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
+        await reaper.stop();
         await closeMcp();
         await sockets.close();
         await stopServer(server, config.shutdownGraceMs);
@@ -71,7 +83,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       })();
       return closing;
     };
-    return { url, port, services, log, db, close };
+    return { url, port, services, log, db, reaper, close };
   } catch (err) {
     await core.close();
     throw err;

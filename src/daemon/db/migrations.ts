@@ -63,4 +63,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX containers_idle ON containers(last_used_at);
     `,
   },
+  {
+    version: 4,
+    name: 'process_daemon_pid',
+    sql: `
+      ALTER TABLE processes ADD COLUMN daemon_pid INTEGER;
+    `,
+  },
 ];

@@ -55,15 +55,16 @@ export class ProcessesRepo {
   constructor(db: Db) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO processes (id, container_id, owner_id, command, shell, cwd, status, pid, started_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
+        `INSERT INTO processes (id, container_id, owner_id, command, shell, cwd, status, pid, started_at, daemon_pid)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
       ),
       finish: db.prepare('UPDATE processes SET status = ?, exit_code = ?, signal = ?, ended_at = ? WHERE id = ?'),
       byId: db.prepare('SELECT * FROM processes WHERE id = ?'),
       byContainer: db.prepare(
         'SELECT * FROM processes WHERE container_id = ? ORDER BY started_at DESC, id DESC LIMIT ?',
       ),
-      markLost: db.prepare("UPDATE processes SET status = 'lost', ended_at = ? WHERE status = 'running'"),
+      running: db.prepare("SELECT * FROM processes WHERE status = 'running'"),
+      markLost: db.prepare("UPDATE processes SET status = 'lost', ended_at = ? WHERE id = ? AND status = 'running'"),
       removeContainer: db.prepare('DELETE FROM processes WHERE container_id = ?'),
     };
   }
@@ -80,6 +81,7 @@ export class ProcessesRepo {
       row.cwd,
       row.pid,
       row.startedAt,
+      process.pid,
     );
   }
 
@@ -96,9 +98,17 @@ export class ProcessesRepo {
     return (this.stmts.byContainer.all(containerId, limit) as RawRow[]).map(toRow);
   }
 
-  /** At start-up: processes recorded as running belonged to a daemon that is gone. */
-  markLost(at: number): number {
-    return this.stmts.markLost.run(at).changes;
+  /** Processes recorded as running, with the pid of the daemon that started each. */
+  listRunning(): Array<ProcessRow & { daemonPid: number | null }> {
+    return (this.stmts.running.all() as Array<RawRow & { daemon_pid: number | null }>).map((r) => ({
+      ...toRow(r),
+      daemonPid: r.daemon_pid,
+    }));
+  }
+
+  /** A process whose daemon is gone: its end was never recorded. */
+  markLost(id: string, at: number): boolean {
+    return this.stmts.markLost.run(at, id).changes > 0;
   }
 
   removeContainer(containerId: string): void {

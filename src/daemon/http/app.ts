@@ -49,7 +49,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      checks: { database, sandbox },
+      checks: { database, sandbox, limits: services.sandbox.limitsReport() },
     });
   });
 

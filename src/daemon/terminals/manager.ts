@@ -100,9 +100,12 @@ export class TerminalManager {
     return t;
   }
 
-  list(ownerId: string, containerId?: string): Terminal[] {
+  /** A user's terminals (undefined: everyone's, for housekeeping), optionally of one container. */
+  list(ownerId: string | undefined, containerId?: string): Terminal[] {
     return [...this.terminals.values()].filter(
-      (t) => t.spec.ownerId === ownerId && (containerId === undefined || t.spec.containerId === containerId),
+      (t) =>
+        (ownerId === undefined || t.spec.ownerId === ownerId) &&
+        (containerId === undefined || t.spec.containerId === containerId),
     );
   }
 

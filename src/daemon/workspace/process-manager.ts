@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
 import { DiscoError } from '../errors.js';
@@ -106,6 +106,24 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
 
 const MAX_REMEMBERED_PER_CONTAINER = 50;
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when `pid` is a process the daemon started for this container (its environment says so). */
+function startedFor(pid: number, containerId: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`DISCO_CONTAINER_ID=${containerId}`);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Starts and tracks container processes: each in its own process group, its output in a bounded
  * on-disk log addressed by offset, its life recorded in SQLite for history.
@@ -133,9 +151,23 @@ export class ProcessManager {
     this.closed = true;
   }
 
-  /** Records left 'running' by a previous daemon are marked lost. */
-  reconcile(): number {
-    return this.repo.markLost(Date.now());
+  /**
+   * After a crash: processes a previous daemon left running are killed (a pid counts only if its
+   * environment still names the container, so a recycled pid is never hit) and their records marked lost.
+   */
+  reconcile(): { lost: number; killed: number } {
+    let killed = 0;
+    let lost = 0;
+    for (const row of this.repo.listRunning()) {
+      // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`) owns its own rows.
+      if (row.daemonPid !== null && row.daemonPid !== process.pid && isAlive(row.daemonPid)) continue;
+      if (row.pid !== null && startedFor(row.pid, row.containerId)) {
+        killGroup(row.pid);
+        killed++;
+      }
+      if (this.repo.markLost(row.id, Date.now())) lost++;
+    }
+    return { lost, killed };
   }
 
   start(spec: StartSpec, env: Record<string, string>): Promise<ManagedProcess> {

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { hasCommand, requireSystem } from '../helpers/system.js';
+
+const hasBwrap = requireSystem('bubblewrap', hasCommand('bwrap', ['--version']));
+const hasPrlimit = requireSystem('prlimit (util-linux)', hasCommand('prlimit', ['--version']));
+
+let t: TestDaemon;
+const run = async (container: string, command: string) =>
+  (await t.json('POST', '/api/v1/terminal/execute', { container, command, shell: true, timeoutMs: 20_000 })).body;
+
+beforeAll(async () => {
+  t = await startTestDaemon({
+    DISCO_LIMIT_MEMORY_MB: '256',
+    DISCO_LIMIT_FILE_SIZE_MB: '1',
+    DISCO_LIMIT_CPU_SECONDS: '1',
+  });
+  await t.json('POST', '/api/v1/containers', { name: 'limited' });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe.runIf(hasPrlimit)('resource limits', () => {
+  it('are reported by /health', async () => {
+    const limits = (await t.json('GET', '/health')).body.checks.limits;
+    expect(limits).toMatchObject({ applied: true, limits: { memoryMb: 256, fileSizeMb: 1, cpuSeconds: 1 } });
+  });
+
+  it('cap the memory a process may allocate', async () => {
+    const r = await run(
+      'limited',
+      `node -e "const a=[];try{for(let i=0;i<16;i++)a.push(Buffer.alloc(64<<20,1));console.log('got all')}catch(e){console.log('refused after', a.length)}"`,
+    );
+    expect(r.stdout).toMatch(/refused after [0-3]\b/);
+    const small = await run('limited', `node -e "console.log(Buffer.alloc(32<<20,1).length)"`);
+    expect(small.stdout.trim()).toBe(String(32 << 20));
+  });
+
+  it('cap the size of a file a process writes', async () => {
+    const r = await run('limited', 'head -c 3000000 /dev/zero > big.bin; echo "rc=$?"; wc -c < big.bin');
+    expect(r.stdout).toMatch(/rc=(?!0)\d+/);
+    expect(Number(r.stdout.trim().split('\n').pop())).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('cap CPU time: a busy loop is killed after its seconds', async () => {
+    const started = Date.now();
+    const r = await run('limited', 'while :; do :; done');
+    expect(r.exitCode === null ? r.signal : `exit ${r.exitCode}`).toMatch(/SIGXCPU|SIGKILL|exit 1(37|52)/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe.runIf(hasBwrap)('the per-container network switch', () => {
+  /** Connects to the daemon's own port: reachable with network, refused in an empty network namespace. */
+  const probe = () =>
+    `node -e "require('net').connect(${t.daemon.port},'127.0.0.1').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})"`;
+
+  it('is on by default and can be turned off and on again', async () => {
+    const created = await t.json('POST', '/api/v1/containers', { name: 'net' });
+    expect(created.body.network).toBe(true);
+    expect((await run('net', probe())).stdout.trim()).toBe('connected');
+
+    const off = await t.json('PATCH', '/api/v1/containers/net', { network: false });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ network: false, pinned: false });
+    expect((await run('net', probe())).stdout.trim()).toBe('ECONNREFUSED');
+    expect(
+      (await run('net', 'cat /sys/class/net/*/operstate 2>/dev/null | sort | uniq -c; ls /sys/class/net')).stdout,
+    ).not.toMatch(/eth|ens|enp/);
+
+    await t.json('PATCH', '/api/v1/containers/net', { network: true });
+    expect((await run('net', probe())).stdout.trim()).toBe('connected');
+  });
+
+  it('can be off from creation', async () => {
+    const created = await t.json('POST', '/api/v1/containers', { name: 'offline', network: false });
+    expect(created.body.network).toBe(false);
+    expect((await run('offline', probe())).stdout.trim()).toBe('ECONNREFUSED');
+  });
+
+  it('refuses bad updates without changing anything', async () => {
+    const bad = await t.json('PATCH', '/api/v1/containers/net', { network: 'no' });
+    expect(bad.status).toBe(400);
+    const unknown = await t.json('PATCH', '/api/v1/containers/net', { color: 'red' });
+    expect(unknown.status).toBe(400);
+    expect((await t.json('GET', '/api/v1/containers/net')).body.network).toBe(true);
+  });
+});
+
+describe('a daemon without a sandbox', () => {
+  it('refuses to run commands of an offline container rather than run them with network', async () => {
+    const bare = await startTestDaemon({ DISCO_SANDBOX: 'none' });
+    try {
+      await bare.json('POST', '/api/v1/containers', { name: 'offline', network: false });
+      const r = await bare.json('POST', '/api/v1/terminal/execute', { container: 'offline', command: ['true'] });
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe('unavailable');
+      expect(r.body.error.message).toMatch(/network is turned off/);
+    } finally {
+      await bare.stop();
+    }
+  });
+});
