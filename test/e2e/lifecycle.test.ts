@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServeProcess, spawnServe } from '../helpers/cli.js';
-import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
+import { bodyOf, startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { heartbeat, isBeating, startsBeating, stopsBeating } from '../helpers/procs.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
@@ -83,7 +83,7 @@ describe('after a crash (kill -9 of the daemon)', () => {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: await bodyOf(res) };
     };
     const c = (await call('POST', '/api/v1/containers', { name: 'crashy' })).body;
     const gone = (await call('POST', '/api/v1/containers', { name: 'gone' })).body;

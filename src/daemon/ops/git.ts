@@ -21,7 +21,10 @@ async function gitContext(ctx: OpContext, container: string): Promise<git.GitCon
   return {
     root: c.root,
     timeoutMs: config.gitTimeoutMs,
-    allowFileProtocol: config.gitProtocols.includes('file'),
+    protocols: config.gitProtocols,
+    sandbox: ctx.services.sandbox,
+    network: c.network,
+    stateDir: config.home,
     signal: ctx.signal,
     identity: { name: ctx.principal.userId, email: `${ctx.principal.userId}@users.disco.local` },
   };

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { DiscoError } from '../errors.js';
 import { killGroup } from './process-table.js';
+import type { Confinement, Sandbox } from './sandbox.js';
+
+export type GitProtocol = 'https' | 'http' | 'file';
 
 export interface GitOptions {
   cwd: string;
@@ -8,8 +11,11 @@ export interface GitOptions {
   home: string;
   timeoutMs: number;
   signal?: AbortSignal;
-  /** Allow file:// and local-path remotes (tests, trusted single-user setups). */
-  allowFileProtocol: boolean;
+  /** Transports remotes may use (`file` also covers local paths). */
+  protocols: readonly GitProtocol[];
+  /** Run git confined like the container's commands (workspace-only writes, its network switch). */
+  sandbox?: Sandbox;
+  confinement?: Omit<Confinement, 'cwd'>;
   extraEnv?: Record<string, string>;
   onStderr?: (text: string) => void;
   maxOutputBytes?: number;
@@ -26,7 +32,7 @@ export interface GitResult {
  * command, no pager or prompts, only https (and file when allowed) for transport, nothing from the
  * system or user config of the daemon's account.
  */
-export function safeGitArgs(allowFileProtocol: boolean): string[] {
+export function safeGitArgs(protocols: readonly GitProtocol[]): string[] {
   return [
     '-c',
     'core.quotepath=false',
@@ -40,10 +46,7 @@ export function safeGitArgs(allowFileProtocol: boolean): string[] {
     'credential.helper=',
     '-c',
     'protocol.allow=never',
-    '-c',
-    'protocol.https.allow=always',
-    '-c',
-    `protocol.file.allow=${allowFileProtocol ? 'always' : 'never'}`,
+    ...protocols.flatMap((p) => ['-c', `protocol.${p}.allow=always`]),
     '--no-pager',
   ];
 }
@@ -65,7 +68,16 @@ export function gitEnv(home: string, extra: Record<string, string> = {}): Record
 /** Runs the real git binary with the safe flags, in its own process group, bounded in time and output. */
 export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...safeGitArgs(opts.allowFileProtocol), ...args], {
+    const argv = [...safeGitArgs(opts.protocols), ...args];
+    let cmd: { file: string; args: string[] } = { file: 'git', args: argv };
+    try {
+      if (opts.sandbox && opts.confinement)
+        cmd = opts.sandbox.wrap('git', argv, { ...opts.confinement, cwd: opts.cwd });
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    const child = spawn(cmd.file, cmd.args, {
       cwd: opts.cwd,
       env: gitEnv(opts.home, opts.extraEnv),
       detached: true,

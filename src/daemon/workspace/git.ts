@@ -1,14 +1,20 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DiscoError, ValidationError } from '../errors.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
-import { type GitOptions, runGit } from './git-runner.js';
-import { normalizeRelative, resolveInWorkspace } from './paths.js';
+import { type GitOptions, type GitProtocol, runGit } from './git-runner.js';
+import { isInside, normalizeRelative, resolveInWorkspace } from './paths.js';
+import type { Sandbox } from './sandbox.js';
 
 export interface GitContext {
   root: string;
   timeoutMs: number;
-  allowFileProtocol: boolean;
+  protocols: readonly GitProtocol[];
+  /** Git runs in the container's sandbox, with the container's network switch. */
+  sandbox?: Sandbox;
+  network: boolean;
+  /** Disco's state directory: a file remote inside it (other containers, the database) is refused. */
+  stateDir: string;
   signal?: AbortSignal;
   /** Who commits: name and email for author and committer. */
   identity: { name: string; email: string };
@@ -28,13 +34,36 @@ function fail(what: string, stderr: string): never {
   );
 }
 
-async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<GitOptions> = {}) {
-  const r = await runGit(args, {
+/** Where git runs: the container's sandbox, plus any trusted local remote it must reach. */
+function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions {
+  return {
     cwd,
     home: ctx.root,
     timeoutMs: ctx.timeoutMs,
-    allowFileProtocol: ctx.allowFileProtocol,
+    protocols: ctx.protocols,
+    ...(ctx.sandbox
+      ? {
+          sandbox: ctx.sandbox,
+          confinement: {
+            root: ctx.root,
+            network: ctx.network,
+            ...(binds.readOnly ? { readOnly: binds.readOnly } : {}),
+            ...(binds.writable ? { writable: binds.writable } : {}),
+          },
+        }
+      : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+}
+
+interface Binds {
+  readOnly?: string[];
+  writable?: string[];
+}
+
+async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<GitOptions> = {}, binds: Binds = {}) {
+  const r = await runGit(args, {
+    ...runOptions(ctx, cwd, binds),
     extraEnv: {
       GIT_AUTHOR_NAME: ctx.identity.name,
       GIT_AUTHOR_EMAIL: ctx.identity.email,
@@ -61,20 +90,55 @@ function pathspecs(paths: readonly string[] | undefined): string[] {
   return ['--', ...paths.map((p) => normalizeRelative(p))];
 }
 
-export function checkRemoteUrl(url: string, allowFile: boolean): void {
+/** Checks a remote URL against the allowed transports; returns the local path of a file remote. */
+export function checkRemoteUrl(url: string, protocols: readonly GitProtocol[]): string | undefined {
+  const allowed = protocols.map((p) => `${p}://`).join(', ');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    if (allowFile && path.isAbsolute(url)) return;
-    throw new ValidationError('url must be an https:// URL', { url: redactUrl(url) });
+    if (protocols.includes('file') && path.isAbsolute(url)) return url;
+    throw new ValidationError(`url must be a URL (${allowed})`, { url: redactUrl(url) });
   }
   if (parsed.username || parsed.password) {
     // Security: a token in the URL would be stored in .git/config and shown in logs.
     throw new ValidationError('url must not contain credentials', { url: redactUrl(url) });
   }
-  if (parsed.protocol === 'https:' || (allowFile && parsed.protocol === 'file:')) return;
-  throw new ValidationError(`url scheme ${parsed.protocol} is not allowed; use https://`, { url: redactUrl(url) });
+  const scheme = parsed.protocol.slice(0, -1) as GitProtocol;
+  if (!protocols.includes(scheme)) {
+    throw new ValidationError(`url scheme ${parsed.protocol} is not allowed; use ${allowed}`, { url: redactUrl(url) });
+  }
+  return scheme === 'file' ? decodeURIComponent(parsed.pathname) : undefined;
+}
+
+/**
+ * A trusted local remote must be visible inside the sandbox: it is bound at its own path (read-only to
+ * fetch, writable to push). Security: never a path inside Disco's state directory (other containers,
+ * the database, keys) unless it is this container's own workspace.
+ */
+async function localRemoteBinds(ctx: GitContext, localPath: string | undefined, write: boolean): Promise<Binds> {
+  if (localPath === undefined) return {};
+  const real = await realpath(localPath).catch(() => undefined);
+  if (real === undefined) throw new DiscoError('git_failed', `git remote '${localPath}' does not exist`);
+  if (isInside(ctx.stateDir, real) && !isInside(ctx.root, real)) {
+    throw new ValidationError("a file remote may not point into Disco's state directory", { url: localPath });
+  }
+  if (isInside(ctx.root, real)) return {};
+  return write ? { writable: [real] } : { readOnly: [real] };
+}
+
+/** The local path behind a configured remote name (or URL), when it is a file remote. */
+async function remoteLocalPath(ctx: GitContext, cwd: string, remote: string): Promise<string | undefined> {
+  if (!ctx.protocols.includes('file')) return undefined;
+  const url = remote.includes('/')
+    ? remote
+    : (await git(ctx, cwd, ['config', '--get', `remote.${remote}.url`]).catch(() => '')).trim();
+  if (!url) return undefined;
+  try {
+    return checkRemoteUrl(url, ctx.protocols);
+  } catch {
+    return undefined; // not allowed: git itself refuses it with the protocol flags
+  }
 }
 
 export async function gitClone(
@@ -82,7 +146,8 @@ export async function gitClone(
   input: { url: string; path: string; branch?: string; depth?: number },
   onProgress?: (message: string) => void,
 ) {
-  checkRemoteUrl(input.url, ctx.allowFileProtocol);
+  const localPath = checkRemoteUrl(input.url, ctx.protocols);
+  const binds = await localRemoteBinds(ctx, localPath, false);
   const target = await resolveInWorkspace(ctx.root, input.path);
   const existing = await stat(target.abs).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new DiscoError('conflict', `'${input.path}' exists and is a file`);
@@ -90,15 +155,21 @@ export async function gitClone(
   if (input.branch) args.push('--branch', input.branch);
   if (input.depth) args.push('--depth', String(input.depth));
   args.push('--', input.url, target.abs);
-  await git(ctx, ctx.root, args, {
-    onStderr: (text) => {
-      const last = text
-        .split(/[\r\n]/)
-        .filter(Boolean)
-        .pop();
-      if (last) onProgress?.(redactUrl(last));
+  await git(
+    ctx,
+    ctx.root,
+    args,
+    {
+      onStderr: (text) => {
+        const last = text
+          .split(/[\r\n]/)
+          .filter(Boolean)
+          .pop();
+        if (last) onProgress?.(redactUrl(last));
+      },
     },
-  });
+    binds,
+  );
   const head = (await git(ctx, target.abs, ['rev-parse', 'HEAD']).catch(() => '')).trim();
   return { path: target.rel, head: head || null };
 }
@@ -120,14 +191,7 @@ export async function gitDiff(
     ...(input.staged ? ['--cached'] : []),
     ...pathspecs(input.paths),
   ];
-  const r = await runGit(args, {
-    cwd,
-    home: ctx.root,
-    timeoutMs: ctx.timeoutMs,
-    allowFileProtocol: ctx.allowFileProtocol,
-    maxOutputBytes: input.maxBytes + 1,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-  });
+  const r = await runGit(args, { ...runOptions(ctx, cwd), maxOutputBytes: input.maxBytes + 1 });
   if (r.exitCode !== 0) fail('diff', r.stderr);
   const truncated = r.stdout.length > input.maxBytes;
   return { diff: r.stdout.subarray(0, input.maxBytes).toString('utf8'), truncated };
@@ -165,9 +229,11 @@ export async function gitPush(
   input: { path: string; remote: string; branch?: string; setUpstream: boolean },
 ) {
   const cwd = await repoDir(ctx, input.path);
+  if (input.remote.startsWith('-')) throw new ValidationError('remote must not start with -');
+  const binds = await localRemoteBinds(ctx, await remoteLocalPath(ctx, cwd, input.remote), true);
   const args = ['push', '--porcelain', ...(input.setUpstream ? ['--set-upstream'] : []), input.remote];
   if (input.branch) args.push(input.branch);
-  const out = await git(ctx, cwd, args);
+  const out = await git(ctx, cwd, args, {}, binds);
   return { remote: input.remote, output: redactUrl(out).trim() };
 }
 
@@ -176,9 +242,11 @@ export async function gitPull(
   input: { path: string; remote: string; branch?: string; rebase: boolean },
 ) {
   const cwd = await repoDir(ctx, input.path);
+  if (input.remote.startsWith('-')) throw new ValidationError('remote must not start with -');
+  const binds = await localRemoteBinds(ctx, await remoteLocalPath(ctx, cwd, input.remote), false);
   const args = ['pull', '--no-edit', input.rebase ? '--rebase' : '--ff', input.remote];
   if (input.branch) args.push(input.branch);
-  await git(ctx, cwd, args);
+  await git(ctx, cwd, args, {}, binds);
   const head = (await git(ctx, cwd, ['rev-parse', 'HEAD'])).trim();
   return { head };
 }
