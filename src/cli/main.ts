@@ -3,14 +3,16 @@ import { ConfigError } from '../daemon/config.js';
 import { DatabaseOpenError } from '../daemon/db/open.js';
 import { discoVersion } from '../daemon/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
+import { registerCall } from './commands/call.js';
 import { registerContainers } from './commands/containers.js';
 import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
+import { registerGit } from './commands/git.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerProcesses } from './commands/processes.js';
 import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
-import { registerShell } from './commands/shell.js';
+import { registerShell, registerTerminals } from './commands/shell.js';
 import { registerToken } from './commands/token.js';
 import { resolveCliEnv } from './context.js';
 import type { Io } from './output.js';
@@ -36,6 +38,9 @@ export function buildProgram(deps: CommandDeps): Command {
   registerExec(program, deps);
   registerProcesses(program, deps);
   registerShell(program, deps);
+  registerTerminals(program, deps);
+  registerGit(program, deps);
+  registerCall(program, deps);
   registerMcp(program, deps);
   for (const c of program.commands) {
     c.exitOverride();

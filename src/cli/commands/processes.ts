@@ -75,7 +75,29 @@ export function registerProcesses(program: Command, deps: CommandDeps): void {
     .action(async (id: string, opts) =>
       deps.setExitCode(await logs(client(), outputFor(deps, {}), id, opts.follow === true)),
     );
+  withJson(
+    program
+      .command('input <processId> [text...]')
+      .description("write to a background process's stdin (the words, or this process's stdin when none)"),
+  )
+    .option('-n, --no-newline', 'do not add a newline after the words')
+    .option('--eof', 'close its stdin afterwards')
+    .action(async (id: string, words: string[], opts) => {
+      const text =
+        words.length > 0 ? words.join(' ') + (opts.newline === false ? '' : '\n') : await readAll(deps.io.stdin);
+      const r = await client().call('process_input', { id, text, end: opts.eof === true });
+      outputFor(deps, opts).result(
+        r,
+        () => `wrote ${r.bytes} bytes to ${r.processId}${opts.eof ? ' and closed its stdin' : ''}`,
+      );
+    });
   withJson(program.command('kill <processId>').description('signal a process and everything it started'))
     .option('-s, --signal <signal>', 'SIGTERM, SIGKILL, SIGINT or SIGHUP', 'SIGTERM')
     .action((id: string, opts) => kill(client(), outputFor(deps, opts), id, opts.signal));
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { ApiError } from '../client.js';
 import type { CliEnv } from '../context.js';
+import { clientFor } from '../context.js';
 import type { Io } from '../output.js';
+import { ago, table } from '../output.js';
 import { TerminalClient, type TerminalError } from '../terminal-client.js';
-import type { CommandDeps } from './shared.js';
+import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 /** Ctrl-] detaches (as in telnet): the terminal keeps running; `disco shell --attach <id>` comes back. */
 const DETACH = '\x1d';
@@ -119,4 +121,33 @@ export function registerShell(program: Command, deps: CommandDeps): void {
         throw new ApiError('validation_failed', 'give a container, or --attach <id>', 400);
       deps.setExitCode(await shell(deps.cliEnv(), deps.io, container, command, opts));
     });
+}
+
+export function registerTerminals(program: Command, deps: CommandDeps): void {
+  const group = program.command('terminals').description('list and close interactive terminals');
+  const client = () => clientFor(deps.cliEnv());
+  withJson(group.command('ls [container]').alias('list').description('your terminals (of one container)')).action(
+    async (container: string | undefined, opts) => {
+      const r = await client().call('terminal_list', container ? { container } : {});
+      outputFor(deps, opts).result(r, () =>
+        r.terminals.length === 0
+          ? 'no terminals; open one with `disco shell <container>`'
+          : table(
+              r.terminals.map((t) => ({
+                ...t,
+                command: t.command.join(' '),
+                state: t.running ? (t.attached > 0 ? 'attached' : 'detached') : `exited ${t.exitCode ?? ''}`,
+                created: ago(t.createdAt),
+              })),
+              ['id', 'containerId', 'state', 'created', 'command'],
+            ),
+      );
+    },
+  );
+  withJson(group.command('close <terminal>').description('close a terminal, killing what runs in it')).action(
+    async (id: string, opts) => {
+      const r = await client().call('terminal_close', { id });
+      outputFor(deps, opts).result(r, () => `closed ${r.id}`);
+    },
+  );
 }

@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import type { DiscoClient } from '../client.js';
+import { clientFor } from '../context.js';
+import { type Output, table } from '../output.js';
+import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
+
+const STATE: Record<string, string> = { M: 'modified', A: 'added', D: 'deleted', R: 'renamed', C: 'copied', T: 'type' };
+
+export async function gitStatus(client: DiscoClient, out: Output, container: string, repo: string) {
+  const r = await client.call('git_status', { container, path: repo });
+  out.result(r, () => {
+    const b = r.branch;
+    const track = b.upstream ? ` tracking ${b.upstream} (ahead ${b.ahead}, behind ${b.behind})` : '';
+    const head = `on ${b.head ?? '(detached)'}${track}`;
+    if (r.entries.length === 0) return `${head}\nclean`;
+    const rows = r.entries.map((e) => ({
+      staged: e.index === '.' || e.index === '?' ? '' : (STATE[e.index] ?? e.index),
+      unstaged: e.kind === 'untracked' ? 'untracked' : e.worktree === '.' ? '' : (STATE[e.worktree] ?? e.worktree),
+      path: e.origPath ? `${e.origPath} -> ${e.path}` : e.path,
+    }));
+    return `${head}\n${table(rows, ['staged', 'unstaged', 'path'])}`;
+  });
+}
+
+export function registerGit(program: Command, deps: CommandDeps): void {
+  const group = program.command('git').description('git in a container: clone, status, diff, log, commit, push, pull…');
+  const client = () => clientFor(deps.cliEnv());
+  const repo = (cmd: Command) => cmd.option('-C, --repo <dir>', 'repository directory in the workspace', '.');
+
+  withJson(repo(group.command('status <container>').description('changed, staged and untracked files'))).action(
+    (container: string, opts) => gitStatus(client(), outputFor(deps, opts), container, opts.repo),
+  );
+  withJson(repo(group.command('diff <container> [file]').description('unified diff (unstaged, or --staged)')))
+    .option('--staged', 'diff what is staged for commit')
+    .action(async (container: string, file: string | undefined, opts) => {
+      const r = await client().call('git_diff', {
+        container,
+        path: opts.repo,
+        staged: opts.staged === true,
+        ...(file ? { file } : {}),
+      });
+      outputFor(deps, opts).result(r, () => r.diff + (r.truncated ? '\n(diff truncated)' : ''));
+    });
+  withJson(repo(group.command('log <container>').description('recent commits, newest first')))
+    .option('-n, --limit <n>', 'how many', parseIntOption('--limit'), 20)
+    .action(async (container: string, opts) => {
+      const r = await client().call('git_log', { container, path: opts.repo, limit: opts.limit });
+      outputFor(deps, opts).result(r, () =>
+        r.commits.map((c) => `${c.hash.slice(0, 10)}  ${c.date.slice(0, 10)}  ${c.author}  ${c.subject}`).join('\n'),
+      );
+    });
+  withJson(repo(group.command('commit <container> [paths...]').description('commit (given paths, or --all)')))
+    .requiredOption('-m, --message <message>', 'commit message')
+    .option('-a, --all', 'stage every change first')
+    .action(async (container: string, paths: string[], opts) => {
+      const r = await client().call('git_commit', {
+        container,
+        path: opts.repo,
+        message: opts.message,
+        all: opts.all === true,
+        ...(paths.length > 0 ? { paths } : {}),
+      });
+      outputFor(deps, opts).result(r, () => `committed ${r.hash.slice(0, 10)} ${r.subject}`);
+    });
+  for (const verb of ['push', 'pull'] as const) {
+    withJson(repo(group.command(`${verb} <container> [remote] [branch]`).description(`git ${verb}`)))
+      .option('-u, --set-upstream', 'push: set the upstream of the branch')
+      .option('--rebase', 'pull: rebase instead of merge')
+      .action(async (container: string, remote: string | undefined, branch: string | undefined, opts) => {
+        const base = { container, path: opts.repo, remote: remote ?? 'origin', ...(branch ? { branch } : {}) };
+        const out = outputFor(deps, opts);
+        if (verb === 'push') {
+          const r = await client().call('git_push', { ...base, setUpstream: opts.setUpstream === true });
+          out.result(r, () => r.output || `pushed to ${r.remote}`);
+        } else {
+          const r = await client().call('git_pull', { ...base, rebase: opts.rebase === true });
+          out.result(r, () => `now at ${r.head.slice(0, 10)}`);
+        }
+      });
+  }
+  withJson(repo(group.command('branch <container> [name]').description('list branches, or create/switch one')))
+    .option('-c, --create', 'create the branch')
+    .option('-s, --switch', 'switch to the branch')
+    .action(async (container: string, name: string | undefined, opts) => {
+      const action = opts.create ? 'create' : opts.switch ? 'switch' : 'list';
+      const r = await client().call('git_branch', { container, path: opts.repo, action, ...(name ? { name } : {}) });
+      outputFor(deps, opts).result(r, () =>
+        r.branches.map((b) => `${b.current ? '*' : ' '} ${b.name}${b.upstream ? `  -> ${b.upstream}` : ''}`).join('\n'),
+      );
+    });
+  withJson(
+    repo(group.command('checkout <container> <ref> [paths...]').description('check out a ref, or restore paths')),
+  )
+    .option('-b, --create', 'create the branch')
+    .action(async (container: string, ref: string, paths: string[], opts) => {
+      const r = await client().call('git_checkout', {
+        container,
+        path: opts.repo,
+        ref,
+        create: opts.create === true,
+        ...(paths.length > 0 ? { paths } : {}),
+      });
+      outputFor(deps, opts).result(r, () => `on ${r.head}`);
+    });
+  withJson(
+    group.command('clone <container> <url> [dir]').description('clone an https:// repository into the workspace'),
+  )
+    .option('--branch <branch>', 'branch to check out')
+    .option('--depth <n>', 'shallow clone', parseIntOption('--depth'))
+    .action(async (container: string, url: string, dir: string | undefined, opts) => {
+      const r = await client().call('git_clone', {
+        container,
+        url,
+        path: dir ?? '.',
+        ...(opts.branch ? { branch: opts.branch } : {}),
+        ...(opts.depth ? { depth: opts.depth } : {}),
+      });
+      outputFor(deps, opts).result(r, () => `cloned into ${r.path} at ${r.head?.slice(0, 10) ?? '(empty)'}`);
+    });
+}
