@@ -140,10 +140,11 @@ describe('runCommand', () => {
     expect(manager.get('other-user', r.processId)).toBeUndefined();
   });
 
-  it('marks processes of a previous daemon as lost', async () => {
-    await run(['sleep', '5'], { background: true, waitMs: 0 });
+  it('kills the processes a previous daemon left and marks them lost', async () => {
+    const left = await run(['sleep', '5'], { background: true, waitMs: 0 });
     const fresh = new ProcessManager(new ProcessesRepo(db), new ProcessTable(), path.join(state, 'logs2'), 64 * 1024);
-    expect(fresh.reconcile()).toBe(1);
+    expect(fresh.reconcile()).toEqual({ lost: 1, killed: 1 });
+    await manager.get('admin', left.processId)?.done;
     expect(fresh.history('ctr_test', 10)[0]?.status).toBe('lost');
   });
 });
