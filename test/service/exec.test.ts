@@ -144,7 +144,7 @@ describe('runCommand', () => {
     const left = await run(['sleep', '5'], { background: true, waitMs: 0 });
     const fresh = new ProcessManager(new ProcessesRepo(db), new ProcessTable(), path.join(state, 'logs2'), 64 * 1024);
     expect(fresh.reconcile()).toEqual({ lost: 1, killed: 1 });
-    await manager.get('admin', left.processId)?.done;
     expect(fresh.history('ctr_test', 10)[0]?.status).toBe('lost');
+    await manager.get('admin', left.processId)?.done; // the kill really ended it
   });
 });
