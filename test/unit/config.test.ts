@@ -62,3 +62,11 @@ describe('loadConfig', () => {
     for (const s of Object.values(SETTINGS)) expect(readme, s.env).toContain(`\`${s.env}\``);
   });
 });
+
+describe('README', () => {
+  it('names every op of the registry', async () => {
+    const { OPS } = await import('../../src/daemon/ops/index.js');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const op of OPS) expect(readme, op.name).toContain(`\`${op.name}\``);
+  });
+});
