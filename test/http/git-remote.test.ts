@@ -104,6 +104,13 @@ describe.runIf(hasGit)('git against a real smart-HTTP remote (git http-backend)'
     });
     expect(r.status).toBe(400);
     expect(r.body.error.message).toMatch(/state directory/);
+    // A relative path reaches the same place from the repository directory; it is resolved first.
+    const pull = await t.json('POST', '/api/v1/containers/web/git/pull', {
+      path: 'project',
+      remote: `../../${victim.id}`,
+    });
+    expect(pull.status, JSON.stringify(pull.body)).toBe(400);
+    expect(pull.body.error.message).toMatch(/state directory/);
   });
 
   it.runIf(hasBwrap)(

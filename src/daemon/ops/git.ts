@@ -34,7 +34,8 @@ export const gitClone = defineOp({
   name: 'git_clone',
   title: 'Clone repository',
   description:
-    'Clones an https:// git repository into the container (default: the workspace root, which must be empty). ' +
+    'Clones a git repository (https://; http:// or file:// only if the daemon allows them) into the container ' +
+    '(default: the workspace root, which must be empty). Git runs in the container sandbox. ' +
     'Reports progress. Hooks never run, submodules are not fetched; credentials in the URL are refused.',
   method: 'POST',
   path: '/containers/:container/git/clone',

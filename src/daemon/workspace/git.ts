@@ -112,32 +112,48 @@ export function checkRemoteUrl(url: string, protocols: readonly GitProtocol[]): 
 }
 
 /**
+ * The local repository a push/pull remote (a URL, or a path as git reads one) stands for, or undefined
+ * when it is not local. Relative paths resolve against the repository directory. Throws for a URL the
+ * daemon does not allow. Git's rule: a path has no ':' before its first '/' (else `host:path` means ssh).
+ */
+export function localRemotePath(url: string, cwd: string, protocols: readonly GitProtocol[]): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return checkRemoteUrl(url, protocols);
+  const colon = url.indexOf(':');
+  const slash = url.indexOf('/');
+  if (colon >= 0 && (slash < 0 || colon < slash)) return undefined; // ssh or a helper: the protocol flags refuse it
+  return protocols.includes('file') ? path.resolve(cwd, url) : undefined;
+}
+
+/**
  * A trusted local remote must be visible inside the sandbox: it is bound at its own path (read-only to
  * fetch, writable to push). Security: never a path inside Disco's state directory (other containers,
- * the database, keys) unless it is this container's own workspace.
+ * the database, keys) unless it is this container's own workspace; compared after realpath on both sides.
  */
 async function localRemoteBinds(ctx: GitContext, localPath: string | undefined, write: boolean): Promise<Binds> {
   if (localPath === undefined) return {};
   const real = await realpath(localPath).catch(() => undefined);
   if (real === undefined) throw new DiscoError('git_failed', `git remote '${localPath}' does not exist`);
-  if (isInside(ctx.stateDir, real) && !isInside(ctx.root, real)) {
+  const root = await realpath(ctx.root).catch(() => ctx.root);
+  const stateDir = await realpath(ctx.stateDir).catch(() => ctx.stateDir);
+  if (isInside(root, real)) return {};
+  if (isInside(stateDir, real)) {
     throw new ValidationError("a file remote may not point into Disco's state directory", { url: localPath });
   }
-  if (isInside(ctx.root, real)) return {};
   return write ? { writable: [real] } : { readOnly: [real] };
 }
 
-/** The local path behind a configured remote name (or URL), when it is a file remote. */
+/**
+ * The local path behind a push/pull remote: a configured remote's URL (as git would read it), else the
+ * remote itself as a URL or path. Only a URL given in the request is refused here; a configured one that
+ * is not allowed is left to git, which refuses it through the protocol flags.
+ */
 async function remoteLocalPath(ctx: GitContext, cwd: string, remote: string): Promise<string | undefined> {
-  if (!ctx.protocols.includes('file')) return undefined;
-  const url = remote.includes('/')
-    ? remote
-    : (await git(ctx, cwd, ['config', '--get', `remote.${remote}.url`]).catch(() => '')).trim();
-  if (!url) return undefined;
+  const configured = (await git(ctx, cwd, ['config', '--get', `remote.${remote}.url`]).catch(() => '')).trim();
+  if (!configured) return localRemotePath(remote, cwd, ctx.protocols);
   try {
-    return checkRemoteUrl(url, ctx.protocols);
+    return localRemotePath(configured, cwd, ctx.protocols);
   } catch {
-    return undefined; // not allowed: git itself refuses it with the protocol flags
+    return undefined;
   }
 }
 
