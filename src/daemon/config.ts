@@ -188,6 +188,71 @@ export const SETTINGS = {
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
     doc: 'Public base URL (tunnel or deployment), used in links such as `fetch` results. Default: the URL a request came to.',
   },
+  jwtSecret: {
+    env: 'DISCO_JWT_SECRET',
+    schema: z.string().min(32, 'must be at least 32 characters'),
+    doc: "Shared secret for signing access tokens (HS256) and sealing stored GitHub tokens, so several instances accept each other's tokens. Default: an Ed25519 key generated into `$DISCO_HOME/keys` (0600).",
+  },
+  accessTokenTtlSeconds: {
+    env: 'DISCO_ACCESS_TOKEN_TTL_SECONDS',
+    schema: intIn(30, 86_400),
+    doc: 'Lifetime of an access token (JWT). Default 900 (15 minutes).',
+  },
+  refreshTokenTtlDays: {
+    env: 'DISCO_REFRESH_TOKEN_TTL_DAYS',
+    schema: intIn(1, 365),
+    doc: 'Lifetime of a refresh token (rotated on every use). Default 30.',
+  },
+  trustProxy: {
+    env: 'DISCO_TRUST_PROXY',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Trust `X-Forwarded-Proto`/`-Host`/`-For` from a reverse proxy for the public URL and client IP. Default `false`; prefer `DISCO_PUBLIC_URL`.',
+  },
+  oauthRedirectUris: {
+    env: 'DISCO_OAUTH_REDIRECT_URIS',
+    schema: csv.pipe(z.array(z.url())),
+    doc: "Extra redirect URIs OAuth clients may register, besides ChatGPT's (`https://chatgpt.com/connector_platform_oauth_redirect`) and loopback `http://127.0.0.1:*` ones.",
+  },
+  githubClientId: {
+    env: 'GITHUB_CLIENT_ID',
+    schema: z.string().min(1),
+    doc: 'GitHub OAuth app client id; enables "Sign in with GitHub" (callback `<public URL>/api/v1/auth/github/callback`).',
+  },
+  githubClientSecret: {
+    env: 'GITHUB_CLIENT_SECRET',
+    schema: z.string().min(1),
+    doc: 'GitHub OAuth app client secret.',
+  },
+  githubUrl: {
+    env: 'DISCO_GITHUB_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'GitHub web base URL (GitHub Enterprise). Default `https://github.com`.',
+  },
+  githubApiUrl: {
+    env: 'DISCO_GITHUB_API_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'GitHub API base URL. Default `https://api.github.com`.',
+  },
+  githubAllowedUsers: {
+    env: 'DISCO_GITHUB_ALLOWED_USERS',
+    schema: csv,
+    doc: 'GitHub logins that may sign in and get an account (`*` for anyone). Default: none; accounts already linked may always sign in.',
+  },
+  frameAncestors: {
+    env: 'DISCO_FRAME_ANCESTORS',
+    schema: csv,
+    doc: 'Origins allowed to frame Disco pages (CSP `frame-ancestors`). Default `https://chatgpt.com`.',
+  },
+  rateLimitPerMinute: {
+    env: 'DISCO_RATE_LIMIT_PER_MINUTE',
+    schema: intIn(1, 1_000_000),
+    doc: 'Requests per minute per signed-in user (and per IP before sign-in) on `/api/v1` and `/mcp`. Default 3000.',
+  },
+  authRateLimitPerMinute: {
+    env: 'DISCO_AUTH_RATE_LIMIT_PER_MINUTE',
+    schema: intIn(1, 1_000_000),
+    doc: 'Requests per minute per IP on sign-in and token endpoints. Default 30.',
+  },
   mcpStateless: {
     env: 'DISCO_MCP_STATELESS',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
@@ -235,6 +300,19 @@ export interface Config {
   processLogMaxBytes: number;
   publicUrl: string | undefined;
   mcpStateless: boolean;
+  jwtSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  trustProxy: boolean;
+  oauthRedirectUris: string[];
+  githubClientId: string | undefined;
+  githubClientSecret: string | undefined;
+  githubUrl: string;
+  githubApiUrl: string;
+  githubAllowedUsers: string[];
+  frameAncestors: string[];
+  rateLimitPerMinute: number;
+  authRateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -309,7 +387,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,
+    jwtSecret: pick('jwtSecret'),
+    accessTokenTtlSeconds: pick('accessTokenTtlSeconds') ?? 900,
+    refreshTokenTtlDays: pick('refreshTokenTtlDays') ?? 30,
+    trustProxy: pick('trustProxy') ?? false,
+    oauthRedirectUris: pick('oauthRedirectUris') ?? [],
+    githubClientId: pick('githubClientId'),
+    githubClientSecret: pick('githubClientSecret'),
+    githubUrl: pick('githubUrl') ?? 'https://github.com',
+    githubApiUrl: pick('githubApiUrl') ?? 'https://api.github.com',
+    githubAllowedUsers: pick('githubAllowedUsers') ?? [],
+    frameAncestors: pick('frameAncestors') ?? ['https://chatgpt.com'],
+    rateLimitPerMinute: pick('rateLimitPerMinute') ?? 3000,
+    authRateLimitPerMinute: pick('authRateLimitPerMinute') ?? 30,
   };
+  if ((config.githubClientId === undefined) !== (config.githubClientSecret === undefined)) {
+    throw new ConfigError('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');
+  }
   if (config.commandPolicy === 'allow-list' && config.commandAllow.length === 0) {
     throw new ConfigError('DISCO_COMMAND_ALLOW: must list at least one program when DISCO_COMMAND_POLICY=allow-list');
   }

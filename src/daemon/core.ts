@@ -1,12 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureAdminToken } from './auth/admin-token.js';
+import { AccessTokens } from './auth/jwt.js';
+import { AuthService } from './auth/service.js';
+import { loadSigningKeys } from './auth/signing-keys.js';
 import type { Config } from './config.js';
 import { ContainerService } from './containers/service.js';
 import { WarmPool } from './containers/warm-pool.js';
+import { AuditRepo } from './db/audit-repo.js';
 import { ContainersRepo } from './db/containers-repo.js';
 import { type Db, openDatabase } from './db/open.js';
 import { ProcessesRepo } from './db/processes-repo.js';
+import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
 import type { Logger } from './log.js';
 import { OPS } from './ops/index.js';
@@ -28,7 +33,7 @@ export interface Core {
   services: Services;
   ops: readonly Op[];
   adminToken: { token: string; source: 'env' | 'file' | 'generated' };
-  /** The admin user, who owns the bootstrap token (and, over stdio, the local caller). */
+  /** The admin user, who owns the bootstrap token; over stdio the local caller acts as them. */
   admin: Principal;
   /** Kills container processes (recording their end) and closes the database. */
   close(): Promise<void>;
@@ -38,8 +43,15 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
   await mkdir(config.home, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.home, DB_FILE));
   try {
-    const adminUser = new UsersRepo(db).ensureAdmin();
+    const users = new UsersRepo(db);
+    const adminUser = users.ensureAdmin();
     const adminToken = await ensureAdminToken(config.home, config.adminToken);
+    const keys = await loadSigningKeys(config.home, config.jwtSecret);
+    const auth = new AuthService(users, new TokensRepo(db), new AuditRepo(db), new AccessTokens(keys), {
+      accessTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTtlMs: config.refreshTokenTtlDays * 86_400_000,
+    });
+    auth.registerBootstrapToken(adminToken.token, adminUser.id);
     const processes = new ProcessTable();
     const sandbox = detectSandbox(config.sandbox, {
       memoryMb: config.limitMemoryMb,
@@ -83,6 +95,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       sandbox,
       policy,
       terminals,
+      auth,
       log,
     };
     return {
@@ -90,7 +103,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       services,
       ops: OPS as unknown as readonly Op[],
       adminToken,
-      admin: { userId: adminUser.id, scopes: new Set(SCOPES), via: 'admin_token' },
+      admin: { userId: adminUser.id, userName: adminUser.name, isAdmin: true, scopes: new Set(SCOPES), via: 'local' },
       close: async () => {
         await pool.stop();
         terminals.shutdown();

@@ -6,7 +6,6 @@ import { IdleReaper } from './containers/idle-reaper.js';
 import { openCore } from './core.js';
 import type { Db } from './db/open.js';
 import { createApp } from './http/app.js';
-import { adminTokenVerifier } from './http/auth.js';
 import { rawRequestGuard } from './http/guards.js';
 import { createLogger, type Logger } from './log.js';
 import type { Services } from './ops/services.js';
@@ -38,8 +37,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const core = await openCore(config, log);
   const { db, services } = core;
   try {
-    const verifyToken = adminTokenVerifier(core.adminToken.token, core.admin);
-    const { app, close: closeMcp } = createApp({ core, log, version: discoVersion(), startedAt, verifyToken });
+    const { app, close: closeMcp } = createApp({ core, log, version: discoVersion(), startedAt });
     const server = await listen(app, config.host, config.port);
     const reaper = new IdleReaper(
       services.containers,
@@ -51,7 +49,6 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     reaper.start(Math.min(60_000, Math.max(1000, (config.idleStopMinutes * 60_000) / 4)));
     const sockets = attachTerminalSockets(server, {
       services,
-      verifyToken,
       log,
       guard: rawRequestGuard({
         bindHost: config.host,

@@ -70,4 +70,85 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE processes ADD COLUMN daemon_pid INTEGER;
     `,
   },
+  {
+    version: 5,
+    name: 'identity',
+    sql: `
+      ALTER TABLE users ADD COLUMN password_hash TEXT;
+      ALTER TABLE users ADD COLUMN github_id INTEGER;
+      ALTER TABLE users ADD COLUMN github_login TEXT;
+      ALTER TABLE users ADD COLUMN github_token TEXT;
+      ALTER TABLE users ADD COLUMN email TEXT;
+      CREATE UNIQUE INDEX users_github ON users(github_id) WHERE github_id IS NOT NULL;
+
+      -- Personal access tokens (the bootstrap admin token is one of them); only a SHA-256 of the secret is kept.
+      CREATE TABLE access_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        hint TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'pat',
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX access_tokens_user ON access_tokens(user_id, created_at);
+
+      -- Refresh tokens: rotated on every use; a family is every token descended from one sign-in, and an
+      -- access token names its family (sid), so revoking the family cuts its access tokens off at once.
+      CREATE TABLE refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        family_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        client_id TEXT,
+        scopes TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+      CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);
+
+      CREATE TABLE oauth_clients (
+        client_id TEXT PRIMARY KEY,
+        secret_hash TEXT,
+        name TEXT,
+        metadata TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+      );
+
+      -- Authorization codes and in-flight browser logins (GitHub state, consent forms): single use, short-lived.
+      CREATE TABLE oauth_grants (
+        id_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+      CREATE INDEX oauth_grants_expiry ON oauth_grants(expires_at);
+
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        user_id TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        outcome TEXT NOT NULL,
+        via TEXT,
+        ip TEXT,
+        user_agent TEXT,
+        detail TEXT
+      );
+      CREATE INDEX audit_log_at ON audit_log(at);
+      CREATE INDEX audit_log_user ON audit_log(user_id, at);
+    `,
+  },
 ];

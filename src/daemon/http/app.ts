@@ -4,8 +4,8 @@ import type { Core } from '../core.js';
 import { checkDatabase } from '../db/open.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Principal } from '../ops/op.js';
 import { bearerAuth } from './auth.js';
+import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
 import { requestGuards } from './guards.js';
 import { buildOpenApi } from './openapi.js';
@@ -18,7 +18,6 @@ export interface AppDeps {
   log: Logger;
   version: string;
   startedAt: number;
-  verifyToken: (token: string) => Principal | undefined;
 }
 
 /** Request body limit: the largest allowed file, base64-inflated, plus room for the JSON around it. */
@@ -31,6 +30,8 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Security: X-Forwarded-* (client IP, protocol) are believed only when the operator says a proxy sets them.
+  app.set('trust proxy', config.trustProxy);
 
   app.use(requestLog(deps.log));
   app.use(
@@ -60,10 +61,11 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.use('/docs', docsRouter());
 
   const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
-  app.use('/mcp', bearerAuth(deps.verifyToken), mcp.router);
+  app.use('/mcp', bearerAuth(services.auth, config, 'mcp'), mcp.router);
 
   const api = express.Router();
-  api.use(bearerAuth(deps.verifyToken));
+  api.use('/auth', authRoutes(services.auth, config));
+  api.use(bearerAuth(services.auth, config, 'rest'));
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
   api.use((req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));

@@ -1,35 +1,37 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { UnauthorizedError } from '../errors.js';
+import { bearerOf, publicBaseUrl, realmFor, resourceMetadataUrl, type Surface } from '../auth/realm.js';
+import type { AuthService } from '../auth/service.js';
+import type { Config } from '../config.js';
+import { DiscoError, UnauthorizedError } from '../errors.js';
 import type { Principal } from '../ops/op.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 /**
- * The foundation's only credential: the admin token. The auth issue replaces `verify` with users, JWTs
- * and PATs; routes only ever see `res.locals.principal`.
+ * Every route behind this needs a valid token (a JWT access token or a personal access token), even on
+ * localhost. A 401 names the protected-resource metadata (RFC 9728) so OAuth clients such as ChatGPT can
+ * discover how to sign in.
  */
-export function adminTokenVerifier(adminToken: string, principal: Principal): (token: string) => Principal | undefined {
-  const expected = digest(adminToken);
-  // Security: compare fixed-length digests in constant time, so timing reveals nothing of the token.
-  return (token) => (timingSafeEqual(digest(token), expected) ? principal : undefined);
-}
-
-export function bearerAuth(verify: (token: string) => Principal | undefined) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const principal = match?.[1] ? verify(match[1]) : undefined;
-    if (!principal) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="disco"');
-      next(
-        new UnauthorizedError(
-          match ? 'invalid bearer token' : 'a bearer token is required (Authorization: Bearer <token>)',
-        ),
-      );
-      return;
+export function bearerAuth(auth: AuthService, config: Config, surface: Surface) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const base = publicBaseUrl(req, config);
+    const token = bearerOf(req.get('authorization'));
+    try {
+      if (!token) throw new UnauthorizedError('a bearer token is required (Authorization: Bearer <token>)');
+      const principal = await auth.authenticate(token, realmFor(base, surface));
+      principal.from = { ip: req.ip, userAgent: req.get('user-agent') };
+      res.locals.principal = principal;
+      res.locals.baseUrl = base;
+      next();
+    } catch (err) {
+      if (err instanceof DiscoError && err.code === 'unauthorized') {
+        const error = token ? `, error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"` : '';
+        res.setHeader(
+          'WWW-Authenticate',
+          `Bearer realm="disco", resource_metadata="${resourceMetadataUrl(base, surface)}"${error}`,
+        );
+      }
+      next(err);
     }
-    res.locals.principal = principal;
-    next();
   };
 }
+
+export const principalOf = (res: Response) => res.locals.principal as Principal;

@@ -25,7 +25,7 @@ export function opRoutes(ops: readonly Op[], services: Services): Router {
         principal: res.locals.principal as Principal,
         services,
         signal: controller.signal,
-        baseUrl: services.config.publicUrl ?? `${req.protocol}://${req.get('host')}`,
+        baseUrl: res.locals.baseUrl as string,
         progress: () => {},
       });
       res.setHeader('Cache-Control', 'no-store');

@@ -74,6 +74,7 @@ export const containerDelete = defineOp({
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'containers',
+  audit: true,
   run: async ({ id }, { principal, services }) =>
     toContainerDto(await services.containers.delete(principal.userId, id)),
 });

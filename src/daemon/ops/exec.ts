@@ -67,6 +67,7 @@ export const exec = defineOp({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
+  audit: true,
   run: async ({ container, ...input }, ctx) => {
     const { config } = ctx.services;
     if (typeof input.command === 'string' && !input.shell) {

@@ -109,6 +109,7 @@ export const fileDelete = defineOp({
   output: z.object({ path: z.string(), type: z.enum(['file', 'directory', 'symlink', 'other']), deleted: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   scope: 'files:write',
+  audit: true,
   run: async ({ container, ...input }, ctx) =>
     ctx.services.files.remove((await openContainer(ctx, container)).root, input),
 });

@@ -49,6 +49,7 @@ export const gitClone = defineOp({
   output: z.object({ path: z.string(), head: z.string().nullable() }),
   annotations: remoteWrites,
   scope: 'git',
+  audit: true,
   run: async ({ container, ...input }, ctx) => {
     let step = 0;
     return git.gitClone(await gitContext(ctx, container), input, (message) =>
@@ -173,6 +174,7 @@ export const gitPush = defineOp({
   output: z.object({ remote: z.string(), output: z.string() }),
   annotations: remoteWrites,
   scope: 'git',
+  audit: true,
   run: async ({ container, ...input }, ctx) => git.gitPush(await gitContext(ctx, container), input),
 });
 

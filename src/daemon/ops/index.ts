@@ -1,3 +1,5 @@
+import { authMe, passwordChange, tokenCreate, tokenList, tokenRevoke } from './account.js';
+import { auditList, userCreate, userList, userRevokeTokens } from './admin.js';
 import { fetchDocument, search } from './chatgpt.js';
 import {
   containerCreate,
@@ -49,6 +51,15 @@ export const OPS = [
   gitCheckout,
   search,
   fetchDocument,
+  authMe,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+  passwordChange,
+  userList,
+  userCreate,
+  userRevokeTokens,
+  auditList,
 ] as const satisfies readonly Op[];
 
 export type OpName = (typeof OPS)[number]['name'];

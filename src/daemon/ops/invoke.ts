@@ -1,18 +1,66 @@
 import type { z } from 'zod';
+import { DiscoError } from '../errors.js';
 import { parseInput } from './input.js';
 import { type AnyZodObject, authorize, type Op, type OpContext } from './op.js';
 
 /**
  * Runs one op for one caller: scope check, input validation, the handler, then output shaping (the
- * output schema strips anything internal such as absolute paths). REST and MCP both call this.
+ * output schema strips anything internal such as absolute paths). REST and MCP both call this, so the
+ * scope check and the audit log are the same on every surface.
  */
 export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
   op: Op<I, O>,
   rawInput: unknown,
   ctx: OpContext,
 ): Promise<z.output<O>> {
-  authorize(op, ctx.principal);
-  const input = parseInput(op.input, rawInput ?? {});
-  const result = await op.run(input, ctx);
-  return op.output.parse(result);
+  let input: z.output<I> | undefined;
+  try {
+    authorize(op, ctx.principal);
+    input = parseInput(op.input, rawInput ?? {});
+    const result = op.output.parse(await op.run(input, ctx));
+    if (op.audit) audit(op, input, ctx, 'ok');
+    return result;
+  } catch (err) {
+    const code = err instanceof DiscoError ? err.code : 'internal';
+    const denied = code === 'forbidden' || code === 'command_refused';
+    // Validation failures of audited ops are noise, not events: nothing was attempted.
+    if ((op.audit && input !== undefined) || denied) audit(op, input, ctx, denied ? 'denied' : 'failed', code, err);
+    throw err;
+  }
+}
+
+function audit(
+  op: Op,
+  input: Record<string, unknown> | undefined,
+  ctx: OpContext,
+  outcome: 'ok' | 'denied' | 'failed',
+  code?: string,
+  err?: unknown,
+): void {
+  const { principal } = ctx;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const ref = str(input?.container) ?? str(input?.id);
+  const path = str(input?.path) ?? str(input?.from);
+  const command = input?.command;
+  const detail: Record<string, unknown> = {};
+  // Only the program: a command line may carry secrets.
+  if (command !== undefined) detail.program = Array.isArray(command) ? command[0] : String(command).split(/\s+/)[0];
+  if (str(input?.remote)) detail.remote = input?.remote;
+  if (code) detail.error = code;
+  if (err instanceof DiscoError && err.code === 'command_refused') detail.rule = err.details?.rule;
+  if (principal.clientId) detail.clientId = principal.clientId;
+  try {
+    ctx.services.auth.audit({
+      userId: principal.userId,
+      action: op.name,
+      target: ref && path ? `${ref}:${path}` : (ref ?? path ?? null),
+      outcome,
+      via: principal.via,
+      ip: principal.from?.ip ?? null,
+      userAgent: principal.from?.userAgent ?? null,
+      detail: Object.keys(detail).length > 0 ? detail : null,
+    });
+  } catch (auditErr) {
+    ctx.services.log.error({ err: auditErr, op: op.name }, 'audit log write failed');
+  }
 }

@@ -2,7 +2,11 @@ import type { z } from 'zod';
 import { ForbiddenError } from '../errors.js';
 import type { Services } from './services.js';
 
-export const SCOPES = ['containers', 'files:read', 'files:write', 'exec', 'git', 'admin'] as const;
+/**
+ * `account` manages the caller's own tokens and password; `admin` is every scope plus user management and
+ * the audit log (only admins can hold it).
+ */
+export const SCOPES = ['containers', 'files:read', 'files:write', 'exec', 'git', 'account', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -17,9 +21,22 @@ export interface OpAnnotations {
 
 export interface Principal {
   userId: string;
+  userName: string;
+  isAdmin: boolean;
   scopes: ReadonlySet<Scope>;
-  /** How the caller authenticated, for logs and audit. */
-  via: 'admin_token';
+  /**
+   * How the caller authenticated: the bootstrap token, a personal access token, a first-party session
+   * (password or GitHub sign-in, the CLI), an OAuth client (ChatGPT…), or the local stdio transport.
+   */
+  via: 'admin_token' | 'pat' | 'session' | 'oauth' | 'local';
+  /** PAT id or access-token jti, for audit. */
+  tokenId?: string;
+  /** The session (refresh-token family) of an access token; logout revokes it. */
+  sessionId?: string;
+  /** OAuth client id when via is `oauth`. */
+  clientId?: string;
+  /** Where the request came from, for the audit log. */
+  from?: { ip?: string; userAgent?: string };
 }
 
 export interface Progress {
@@ -56,7 +73,10 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   input: I;
   output: O;
   annotations: OpAnnotations;
-  scope: Scope;
+  /** The scope a caller needs; `null` for ops any signed-in caller may use (e.g. who am I). */
+  scope: Scope | null;
+  /** Sensitive: every call is written to the audit log (who, what, target, outcome, from where). */
+  audit?: boolean;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
 }
 
@@ -69,6 +89,7 @@ export function defineOp<const N extends string, I extends AnyZodObject, O exten
 
 /** The one scope check, shared by REST and MCP. */
 export function authorize(op: Pick<Op, 'name' | 'scope'>, principal: Principal): void {
+  if (op.scope === null) return;
   if (!principal.scopes.has(op.scope) && !principal.scopes.has('admin')) {
     throw new ForbiddenError(`'${op.name}' needs the '${op.scope}' scope`);
   }

@@ -152,6 +152,7 @@ export const processKill = defineOp({
   output: z.object({ processId: z.string(), running: z.boolean(), signalled: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'exec',
+  audit: true,
   run: async ({ id, signal }, ctx) => {
     const p = findProcess(ctx, id);
     const wasRunning = p.running;

@@ -1,3 +1,4 @@
+import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Logger } from '../log.js';
@@ -18,5 +19,6 @@ export interface Services {
   sandbox: Sandbox;
   policy: CommandPolicy;
   terminals: TerminalManager;
+  auth: AuthService;
   log: Logger;
 }

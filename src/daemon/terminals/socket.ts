@@ -1,6 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { type Socket, Server as SocketServer } from 'socket.io';
 import { z } from 'zod';
+import { bearerOf, publicBaseUrl, realmFor } from '../auth/realm.js';
 import { DiscoError, ForbiddenError, toDiscoError, UnauthorizedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseInput } from '../ops/input.js';
@@ -39,7 +40,6 @@ export function attachTerminalSockets(
   server: HttpServer,
   deps: {
     services: Services;
-    verifyToken: (token: string) => Principal | undefined;
     guard: (req: IncomingMessage) => DiscoError | undefined;
     log: Logger;
   },
@@ -53,18 +53,23 @@ export function attachTerminalSockets(
     },
   });
   const nsp = io.of(TERMINALS_NAMESPACE);
-  nsp.use((socket, next) => {
-    const header = /^Bearer\s+(\S+)\s*$/i.exec(socket.handshake.headers.authorization ?? '')?.[1];
+  nsp.use(async (socket, next) => {
+    const header = bearerOf(socket.handshake.headers.authorization);
     const token = typeof socket.handshake.auth.token === 'string' ? socket.handshake.auth.token : header;
-    const principal = token ? deps.verifyToken(token) : undefined;
-    const error = !principal
-      ? new UnauthorizedError(token ? 'invalid bearer token' : 'a bearer token is required (auth.token)')
-      : !principal.scopes.has('exec')
-        ? new ForbiddenError("the 'exec' scope is required for terminals")
-        : undefined;
-    if (error) return next(Object.assign(new Error(error.message), { data: error.toBody().error }));
-    socket.data.principal = principal;
-    next();
+    const fail = (error: DiscoError) => next(Object.assign(new Error(error.message), { data: error.toBody().error }));
+    if (!token) return fail(new UnauthorizedError('a bearer token is required (auth.token)'));
+    const realm = realmFor(publicBaseUrl(socket.request, deps.services.config), 'socket');
+    try {
+      const principal = await deps.services.auth.authenticate(token, realm);
+      if (!principal.scopes.has('exec') && !principal.scopes.has('admin')) {
+        return fail(new ForbiddenError("the 'exec' scope is required for terminals"));
+      }
+      principal.from = { ip: socket.handshake.address, userAgent: socket.handshake.headers['user-agent'] };
+      socket.data.principal = principal;
+      next();
+    } catch (err) {
+      fail(err instanceof DiscoError ? err : new UnauthorizedError('invalid bearer token'));
+    }
   });
   nsp.on('connection', (socket) => handleSocket(socket, deps.services, deps.log));
   return {

@@ -1,0 +1,18 @@
+import { SCOPES, type Scope } from '../ops/op.js';
+
+const KNOWN = new Set<string>(SCOPES);
+
+/** Scopes a user may hold: everything but `admin` unless they are an admin. */
+export const scopesForUser = (isAdmin: boolean): Scope[] => SCOPES.filter((s) => isAdmin || s !== 'admin');
+
+/** Parses a space- or comma-separated list, keeping known scopes only, in canonical order. */
+export function parseScopes(raw: string | readonly string[] | undefined): Scope[] {
+  const list = typeof raw === 'string' ? raw.split(/[\s,]+/) : (raw ?? []);
+  const wanted = new Set(list.filter((s) => KNOWN.has(s)));
+  return SCOPES.filter((s) => wanted.has(s));
+}
+
+/** Unknown names in a requested scope list (for a clear validation error). */
+export const unknownScopes = (list: readonly string[]) => list.filter((s) => s && !KNOWN.has(s));
+
+export const intersectScopes = (a: readonly Scope[], b: readonly Scope[]): Scope[] => a.filter((s) => b.includes(s));

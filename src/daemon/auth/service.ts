@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
+import type { PatRow, TokensRepo } from '../db/tokens-repo.js';
+import type { UserRow, UsersRepo } from '../db/users-repo.js';
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import type { Principal, Scope } from '../ops/op.js';
+import { type AccessTokens, looksLikeJwt } from './jwt.js';
+import { hashPassword, PASSWORD_MIN_LENGTH, verifyPassword } from './passwords.js';
+import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
+import { newSecret, PAT_PREFIX, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
+
+export interface TokenPair {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  refreshToken: string;
+  scopes: Scope[];
+  user: { id: string; name: string; isAdmin: boolean };
+}
+
+/** Where tokens are minted and checked: the issuer (the daemon's public URL) and accepted audiences. */
+export interface Realm {
+  issuer: string;
+  audiences: readonly string[];
+}
+
+export interface AuthOptions {
+  accessTtlSeconds: number;
+  refreshTtlMs: number;
+}
+
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
+const TOUCH_EVERY_MS = 60_000;
+const BAD_LOGIN = 'invalid user name or password';
+
+/**
+ * Identity: users, sessions (JWT access + rotating refresh tokens with reuse detection), personal access
+ * tokens and the audit log. REST, MCP and the terminal socket all authenticate through `authenticate`.
+ */
+export class AuthService {
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    readonly users: UsersRepo,
+    private readonly tokens: TokensRepo,
+    private readonly auditLog: AuditRepo,
+    private readonly access: AccessTokens,
+    private readonly options: AuthOptions,
+  ) {}
+
+  audit(entry: AuditRecord): void {
+    this.auditLog.record(entry);
+  }
+
+  listAudit(q: { userId?: string; action?: string; before?: number; limit: number }) {
+    return this.auditLog.list(q);
+  }
+
+  /** The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts. */
+  registerBootstrapToken(token: string, adminId: string): void {
+    const hash = secretDigest(token);
+    if (this.tokens.patByHash(hash)) return;
+    this.tokens.insertPat({
+      id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      userId: adminId,
+      name: 'bootstrap',
+      tokenHash: hash,
+      hint: secretHint(token),
+      scopes: scopesForUser(true),
+      kind: 'bootstrap',
+      createdAt: Date.now(),
+      expiresAt: null,
+    });
+  }
+
+  /** Checks a bearer token (JWT or PAT) and returns who is calling, or throws `unauthorized`. */
+  async authenticate(token: string, realm: Realm): Promise<Principal> {
+    if (looksLikeJwt(token)) {
+      const claims = await this.access.verify(token, realm.issuer, realm.audiences);
+      if (this.tokens.isFamilyRevoked(claims.sid)) throw new UnauthorizedError('access token was revoked');
+      const user = this.liveUser(claims.sub);
+      return {
+        userId: user.id,
+        userName: user.name,
+        isAdmin: user.isAdmin,
+        scopes: new Set(intersectScopes(parseScopes(claims.scope), scopesForUser(user.isAdmin))),
+        via: claims.client_id ? 'oauth' : 'session',
+        tokenId: claims.jti,
+        sessionId: claims.sid,
+        ...(claims.client_id ? { clientId: claims.client_id } : {}),
+      };
+    }
+    const pat = this.tokens.patByHash(secretDigest(token));
+    const now = Date.now();
+    if (!pat || pat.revokedAt !== null || (pat.expiresAt !== null && pat.expiresAt <= now)) {
+      throw new UnauthorizedError(pat ? 'token was revoked or has expired' : 'invalid bearer token');
+    }
+    const user = this.liveUser(pat.userId);
+    if ((this.touched.get(pat.id) ?? 0) < now - TOUCH_EVERY_MS) {
+      this.touched.set(pat.id, now);
+      this.tokens.touchPat(pat.id, now);
+    }
+    return {
+      userId: user.id,
+      userName: user.name,
+      isAdmin: user.isAdmin,
+      scopes: new Set(intersectScopes(parseScopes(pat.scopes), scopesForUser(user.isAdmin))),
+      via: pat.kind === 'bootstrap' ? 'admin_token' : 'pat',
+      tokenId: pat.id,
+    };
+  }
+
+  private liveUser(id: string): UserRow {
+    const user = this.users.get(id);
+    if (!user) throw new UnauthorizedError('the token belongs to no user');
+    return user;
+  }
+
+  /** Local sign-in. The same answer and time for an unknown user and a wrong password. */
+  async passwordLogin(name: string, password: string, realm: Realm, scopes?: readonly string[]): Promise<TokenPair> {
+    const user = this.users.getByName(name);
+    const ok = await verifyPassword(password, user ? this.users.passwordHash(user.id) : null);
+    if (!user || !ok) throw new UnauthorizedError(BAD_LOGIN);
+    return this.startSession(user, scopes, realm);
+  }
+
+  /** Exchanges a PAT (the bootstrap token included) for a session with at most the PAT's scopes. */
+  async tokenLogin(token: string, realm: Realm, scopes?: readonly string[]): Promise<TokenPair> {
+    if (token.startsWith(REFRESH_PREFIX) || looksLikeJwt(token)) {
+      throw new ValidationError('token login takes a personal access token (or the bootstrap token)');
+    }
+    const principal = await this.authenticate(token, realm);
+    const user = this.users.get(principal.userId) as UserRow;
+    const wanted = scopes ? parseScopes(scopes) : [...principal.scopes];
+    return this.startSession(user, intersectScopes(wanted, [...principal.scopes]), realm);
+  }
+
+  /** Opens a session (a new refresh-token family) for a user who has just proven who they are. */
+  async startSession(
+    user: UserRow,
+    scopes: readonly string[] | undefined,
+    realm: Realm,
+    clientId?: string,
+  ): Promise<TokenPair> {
+    const granted = intersectScopes(
+      scopes ? parseScopes(scopes) : scopesForUser(user.isAdmin),
+      scopesForUser(user.isAdmin),
+    );
+    return this.mint(user, granted, realm, randomUUID(), clientId);
+  }
+
+  private async mint(
+    user: UserRow,
+    scopes: Scope[],
+    realm: Realm,
+    familyId: string,
+    clientId?: string,
+    audience = realm.audiences[0] as string,
+  ): Promise<TokenPair> {
+    const refreshToken = newSecret(REFRESH_PREFIX);
+    const now = Date.now();
+    this.tokens.insertRefresh({
+      tokenHash: secretDigest(refreshToken),
+      familyId,
+      userId: user.id,
+      clientId: clientId ?? null,
+      scopes,
+      audience,
+      createdAt: now,
+      expiresAt: now + this.options.refreshTtlMs,
+    });
+    const access = await this.access.issue({
+      userId: user.id,
+      scopes,
+      issuer: realm.issuer,
+      audience,
+      ttlSeconds: this.options.accessTtlSeconds,
+      sessionId: familyId,
+      ...(clientId ? { clientId } : {}),
+    });
+    return {
+      accessToken: access.token,
+      tokenType: 'Bearer',
+      expiresIn: this.options.accessTtlSeconds,
+      refreshToken,
+      scopes,
+      user: { id: user.id, name: user.name, isAdmin: user.isAdmin },
+    };
+  }
+
+  /**
+   * Rotates a refresh token: the old one is spent, a new one of the same family comes back. A spent token
+   * presented again means it was stolen (or the client raced itself): the whole family is revoked.
+   */
+  async refresh(
+    refreshToken: string,
+    realm: Realm,
+    opts: { clientId?: string; scopes?: readonly string[] } = {},
+  ): Promise<TokenPair> {
+    const hash = secretDigest(refreshToken);
+    const row = this.tokens.refresh(hash);
+    const now = Date.now();
+    if (!row || (row.clientId ?? undefined) !== opts.clientId) throw new UnauthorizedError('invalid refresh token');
+    if (row.revokedAt !== null) throw new UnauthorizedError('refresh token was revoked');
+    if (row.expiresAt <= now) throw new UnauthorizedError('refresh token expired');
+    if (!this.tokens.markRefreshUsed(hash, now)) {
+      this.tokens.revokeFamily(row.familyId, now);
+      this.audit({
+        userId: row.userId,
+        action: 'auth.refresh_reuse',
+        target: row.familyId,
+        outcome: 'denied',
+        via: row.clientId ? 'oauth' : 'session',
+        ip: null,
+        userAgent: null,
+        detail: row.clientId ? { clientId: row.clientId } : null,
+      });
+      throw new UnauthorizedError('refresh token was already used; every session of its family is now revoked');
+    }
+    const user = this.liveUser(row.userId);
+    const scopes = opts.scopes
+      ? intersectScopes(parseScopes(opts.scopes), parseScopes(row.scopes))
+      : parseScopes(row.scopes);
+    return this.mint(user, scopes, realm, row.familyId, row.clientId ?? undefined, row.audience);
+  }
+
+  /** Ends a session: the family of the refresh token given and/or of the access token presented. */
+  logout(refreshToken: string | undefined, principal: Principal | undefined): { revoked: boolean } {
+    const now = Date.now();
+    let revoked = false;
+    if (refreshToken) {
+      const row = this.tokens.refresh(secretDigest(refreshToken));
+      if (row && (!principal || row.userId === principal.userId)) {
+        revoked = this.tokens.revokeFamily(row.familyId, now) > 0 || revoked;
+      }
+    }
+    if (principal?.sessionId) revoked = this.tokens.revokeFamily(principal.sessionId, now) > 0 || revoked;
+    return { revoked };
+  }
+
+  /** Revokes a refresh token or an access token (OAuth revocation endpoint, RFC 7009); unknown ones are ignored. */
+  async revokeAny(token: string, realm: Realm, clientId?: string): Promise<void> {
+    const row = this.tokens.refresh(secretDigest(token));
+    if (row) {
+      if ((row.clientId ?? undefined) === clientId) this.tokens.revokeFamily(row.familyId, Date.now());
+      return;
+    }
+    if (!looksLikeJwt(token)) return;
+    try {
+      const claims = await this.access.verify(token, realm.issuer, realm.audiences);
+      if (claims.client_id === clientId) this.tokens.revokeFamily(claims.sid, Date.now());
+    } catch {
+      // Invalid or expired tokens need no revoking.
+    }
+  }
+
+  createPat(
+    userId: string,
+    input: { name: string; scopes?: readonly string[]; expiresInDays?: number },
+    callerScopes: ReadonlySet<Scope>,
+  ): { token: string; pat: PatRow } {
+    const user = this.users.get(userId) as UserRow;
+    const allowed = intersectScopes([...callerScopes], scopesForUser(user.isAdmin));
+    const wanted = input.scopes ? parseScopes(input.scopes) : allowed;
+    const denied = wanted.filter((s) => !allowed.includes(s));
+    if (denied.length > 0) throw new ValidationError(`a token cannot have scopes you lack: ${denied.join(', ')}`);
+    if (wanted.length === 0) throw new ValidationError('a token needs at least one scope');
+    if (this.tokens.patsOf(userId).some((p) => p.name === input.name && p.revokedAt === null)) {
+      throw new ConflictError(`you already have a token named '${input.name}'`);
+    }
+    const token = newSecret(PAT_PREFIX);
+    const now = Date.now();
+    const row = {
+      id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      userId,
+      name: input.name,
+      tokenHash: secretDigest(token),
+      hint: secretHint(token),
+      scopes: wanted,
+      kind: 'pat' as const,
+      createdAt: now,
+      expiresAt: input.expiresInDays ? now + input.expiresInDays * 86_400_000 : null,
+    };
+    this.tokens.insertPat(row);
+    return { token, pat: this.tokens.pat(row.id) as PatRow };
+  }
+
+  listPats(userId: string): PatRow[] {
+    return this.tokens.patsOf(userId);
+  }
+
+  /** Revokes one of the caller's tokens (an admin may revoke anyone's); others' ids are simply not found. */
+  revokePat(principal: Principal, id: string): PatRow {
+    const pat = this.tokens.pat(id);
+    if (!pat || (pat.userId !== principal.userId && !principal.isAdmin)) throw new NotFoundError(`token '${id}'`);
+    this.tokens.revokePat(id, Date.now());
+    return this.tokens.pat(id) as PatRow;
+  }
+
+  async createUser(input: { name: string; password?: string; isAdmin?: boolean; email?: string }): Promise<UserRow> {
+    if (!USER_NAME.test(input.name)) {
+      throw new ValidationError('a user name is 1-39 letters, digits, dots, dashes or underscores');
+    }
+    if (this.users.getByName(input.name)) throw new ConflictError(`user '${input.name}' already exists`);
+    return this.users.insert({
+      id: `usr_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      name: input.name,
+      isAdmin: input.isAdmin ?? false,
+      passwordHash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
+      email: input.email ?? null,
+    });
+  }
+
+  async setPassword(userId: string, password: string, current?: string): Promise<void> {
+    if (current !== undefined && !(await verifyPassword(current, this.users.passwordHash(userId)))) {
+      throw new UnauthorizedError('the current password is wrong');
+    }
+    this.users.setPassword(userId, await hashPassword(checkPassword(password)));
+  }
+
+  /** Every token of a user stops working now: PATs and sessions (with their access tokens) revoked. */
+  revokeUserTokens(userId: string): { pats: number; refresh: number } {
+    if (!this.users.get(userId)) throw new NotFoundError(`user '${userId}'`);
+    return this.tokens.revokeAllOf(userId, Date.now());
+  }
+
+  purgeExpired(now = Date.now()) {
+    return this.tokens.purgeExpired(now);
+  }
+}
+
+function checkPassword(password: string): string {
+  if (password.length < PASSWORD_MIN_LENGTH) {
+    throw new ValidationError(`a password needs at least ${PASSWORD_MIN_LENGTH} characters`);
+  }
+  return password;
+}

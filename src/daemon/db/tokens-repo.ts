@@ -1,0 +1,180 @@
+import type { Db } from './open.js';
+
+export interface PatRow {
+  id: string;
+  userId: string;
+  name: string;
+  /** The first characters of the secret, enough to recognise it in a list; never the secret. */
+  hint: string;
+  scopes: string[];
+  kind: 'pat' | 'bootstrap';
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+interface RawPat {
+  id: string;
+  user_id: string;
+  name: string;
+  hint: string;
+  scopes: string;
+  kind: PatRow['kind'];
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+const toPat = (r: RawPat): PatRow => ({
+  id: r.id,
+  userId: r.user_id,
+  name: r.name,
+  hint: r.hint,
+  scopes: r.scopes.split(' ').filter(Boolean),
+  kind: r.kind,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+  revokedAt: r.revoked_at,
+});
+
+export interface RefreshRow {
+  tokenHash: string;
+  familyId: string;
+  userId: string;
+  clientId: string | null;
+  scopes: string[];
+  audience: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  revokedAt: number | null;
+}
+
+interface RawRefresh {
+  token_hash: string;
+  family_id: string;
+  user_id: string;
+  client_id: string | null;
+  scopes: string;
+  audience: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+const toRefresh = (r: RawRefresh): RefreshRow => ({
+  tokenHash: r.token_hash,
+  familyId: r.family_id,
+  userId: r.user_id,
+  clientId: r.client_id,
+  scopes: r.scopes.split(' ').filter(Boolean),
+  audience: r.audience,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+  revokedAt: r.revoked_at,
+});
+
+/** Personal access tokens, refresh tokens and revoked access-token ids. Only hashes of secrets are stored. */
+export class TokensRepo {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      insertPat: db.prepare(
+        `INSERT INTO access_tokens (id, user_id, name, token_hash, hint, scopes, kind, created_at, expires_at)
+         VALUES (@id, @userId, @name, @tokenHash, @hint, @scopes, @kind, @createdAt, @expiresAt)`,
+      ),
+      patByHash: db.prepare('SELECT * FROM access_tokens WHERE token_hash = ?'),
+      patById: db.prepare('SELECT * FROM access_tokens WHERE id = ?'),
+      patsOf: db.prepare('SELECT * FROM access_tokens WHERE user_id = ? ORDER BY created_at, id'),
+      touchPat: db.prepare('UPDATE access_tokens SET last_used_at = ? WHERE id = ?'),
+      revokePat: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      revokePatsOf: db.prepare('UPDATE access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
+      insertRefresh: db.prepare(
+        `INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scopes, audience, created_at, expires_at)
+         VALUES (@tokenHash, @familyId, @userId, @clientId, @scopes, @audience, @createdAt, @expiresAt)`,
+      ),
+      refreshByHash: db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
+      markUsed: db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
+      revokeFamily: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
+      revokeRefreshOf: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
+      familyRevoked: db.prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1'),
+      // A family is purged only when every token in it has expired (its access tokens are long dead by then).
+      purgeRefresh: db.prepare(
+        `DELETE FROM refresh_tokens WHERE family_id IN (
+           SELECT family_id FROM refresh_tokens GROUP BY family_id HAVING MAX(expires_at) < ?)`,
+      ),
+    };
+  }
+
+  insertPat(p: Omit<PatRow, 'lastUsedAt' | 'revokedAt' | 'scopes'> & { scopes: readonly string[]; tokenHash: string }) {
+    this.stmts.insertPat.run({ ...p, scopes: p.scopes.join(' ') });
+  }
+
+  patByHash(hash: string): PatRow | undefined {
+    const r = this.stmts.patByHash.get(hash) as RawPat | undefined;
+    return r && toPat(r);
+  }
+
+  pat(id: string): PatRow | undefined {
+    const r = this.stmts.patById.get(id) as RawPat | undefined;
+    return r && toPat(r);
+  }
+
+  patsOf(userId: string): PatRow[] {
+    return (this.stmts.patsOf.all(userId) as RawPat[]).map(toPat);
+  }
+
+  touchPat(id: string, at: number): void {
+    this.stmts.touchPat.run(at, id);
+  }
+
+  revokePat(id: string, at: number): boolean {
+    return this.stmts.revokePat.run(at, id).changes > 0;
+  }
+
+  insertRefresh(r: Omit<RefreshRow, 'usedAt' | 'revokedAt' | 'scopes'> & { scopes: readonly string[] }): void {
+    this.stmts.insertRefresh.run({ ...r, scopes: r.scopes.join(' ') });
+  }
+
+  refresh(hash: string): RefreshRow | undefined {
+    const r = this.stmts.refreshByHash.get(hash) as RawRefresh | undefined;
+    return r && toRefresh(r);
+  }
+
+  /** Marks a refresh token used; false when it already was (a replay). Atomic, so two racing uses cannot both win. */
+  markRefreshUsed(hash: string, at: number): boolean {
+    return this.stmts.markUsed.run(at, hash).changes > 0;
+  }
+
+  revokeFamily(familyId: string, at: number): number {
+    return this.stmts.revokeFamily.run(at, familyId).changes;
+  }
+
+  /** Revokes every PAT and refresh token of a user. */
+  revokeAllOf(userId: string, at: number): { pats: number; refresh: number } {
+    return this.db.transaction(() => ({
+      pats: this.stmts.revokePatsOf.run(at, userId).changes,
+      refresh: this.stmts.revokeRefreshOf.run(at, userId).changes,
+    }))();
+  }
+
+  /** True when the session family was revoked (logout, reuse, admin): its access tokens are refused. */
+  isFamilyRevoked(familyId: string): boolean {
+    return this.stmts.familyRevoked.get(familyId) !== undefined;
+  }
+
+  /** Removes refresh-token families that can no longer be used; returns how many tokens went. */
+  purgeExpired(now: number): { refresh: number } {
+    return { refresh: this.stmts.purgeRefresh.run(now).changes };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

@@ -1,0 +1,101 @@
+import express, { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import { bearerOf, publicBaseUrl, realmFor } from '../auth/realm.js';
+import type { AuthService } from '../auth/service.js';
+import type { Config } from '../config.js';
+import { DiscoError, ValidationError } from '../errors.js';
+import { SCOPES } from '../ops/op.js';
+
+const scopes = z.array(z.enum(SCOPES)).min(1).optional();
+const LoginBody = z.union([
+  z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024), scopes }).strict(),
+  z.object({ token: z.string().min(16).max(512), scopes }).strict(),
+]);
+const RefreshBody = z.object({ refreshToken: z.string().min(1).max(512), scopes }).strict();
+const LogoutBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).strict();
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    throw new ValidationError(
+      'expected {"username","password"} or {"token"} (login), {"refreshToken"} (refresh, logout)',
+      { issues: r.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    );
+  }
+  return r.data;
+}
+
+/**
+ * First-party sign-in under /api/v1/auth (no bearer needed to reach them): login by password or by
+ * exchanging a personal access token (the bootstrap token included), refresh with rotation, logout.
+ */
+export function authRoutes(auth: AuthService, config: Config): Router {
+  const router = Router();
+  router.use(express.json({ limit: '16kb', strict: true }));
+  const meta = (req: Request) => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
+  const realm = (req: Request) => realmFor(publicBaseUrl(req, config), 'rest');
+
+  router.post('/login', async (req: Request, res: Response) => {
+    const body = parse(LoginBody, req.body);
+    const who = 'username' in body ? body.username : 'token';
+    try {
+      const pair =
+        'username' in body
+          ? await auth.passwordLogin(body.username, body.password, realm(req), body.scopes)
+          : await auth.tokenLogin(body.token, realm(req), body.scopes);
+      auth.audit({
+        userId: pair.user.id,
+        action: 'auth.login',
+        target: null,
+        outcome: 'ok',
+        via: 'username' in body ? 'password' : 'token',
+        ...meta(req),
+        detail: null,
+      });
+      res.setHeader('Cache-Control', 'no-store');
+      res.json(pair);
+    } catch (err) {
+      if (err instanceof DiscoError && err.code === 'unauthorized') {
+        auth.audit({
+          userId: null,
+          action: 'auth.login',
+          target: who.slice(0, 64),
+          outcome: 'denied',
+          via: 'username' in body ? 'password' : 'token',
+          ...meta(req),
+          detail: null,
+        });
+      }
+      throw err;
+    }
+  });
+
+  router.post('/refresh', async (req: Request, res: Response) => {
+    const body = parse(RefreshBody, req.body);
+    const pair = await auth.refresh(body.refreshToken, realm(req), body.scopes ? { scopes: body.scopes } : {});
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(pair);
+  });
+
+  router.post('/logout', async (req: Request, res: Response) => {
+    const body = parse(LogoutBody, req.body);
+    const bearer = bearerOf(req.get('authorization'));
+    const principal = bearer ? await auth.authenticate(bearer, realm(req)).catch(() => undefined) : undefined;
+    if (!body.refreshToken && !principal)
+      throw new ValidationError('give the refresh token or the access token to end');
+    const result = auth.logout(body.refreshToken, principal);
+    if (principal) {
+      auth.audit({
+        userId: principal.userId,
+        action: 'auth.logout',
+        target: null,
+        outcome: 'ok',
+        via: principal.via,
+        ...meta(req),
+        detail: null,
+      });
+    }
+    res.json(result);
+  });
+  return router;
+}

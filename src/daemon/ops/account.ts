@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { PatRow } from '../db/tokens-repo.js';
+import { ValidationError } from '../errors.js';
+import { defineOp, SCOPES } from './op.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const TokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  hint: z
+    .string()
+    .describe('The first characters of the secret, to recognise it; the secret itself is never shown again.'),
+  scopes: z.array(z.string()),
+  kind: z.enum(['pat', 'bootstrap']),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+
+export const toTokenDto = (p: PatRow): z.input<typeof TokenSchema> => ({
+  id: p.id,
+  name: p.name,
+  hint: p.hint,
+  scopes: p.scopes,
+  kind: p.kind,
+  createdAt: new Date(p.createdAt).toISOString(),
+  expiresAt: iso(p.expiresAt),
+  lastUsedAt: iso(p.lastUsedAt),
+  revokedAt: iso(p.revokedAt),
+});
+
+const scopeList = z.array(z.enum(SCOPES));
+
+export const authMe = defineOp({
+  name: 'auth_me',
+  title: 'Who am I',
+  description: 'Returns the signed-in user, how this request authenticated and the scopes it carries.',
+  method: 'GET',
+  path: '/auth/me',
+  input: z.object({}),
+  output: z.object({
+    user: z.object({
+      id: z.string(),
+      name: z.string(),
+      isAdmin: z.boolean(),
+      email: z.string().nullable(),
+      github: z.string().nullable().describe('Linked GitHub login, if any.'),
+    }),
+    via: z.string(),
+    scopes: scopeList,
+    clientId: z.string().optional(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: null,
+  run: async (_input, { principal, services }) => {
+    const user = services.auth.users.get(principal.userId);
+    return {
+      user: {
+        id: principal.userId,
+        name: principal.userName,
+        isAdmin: principal.isAdmin,
+        email: user?.email ?? null,
+        github: user?.githubLogin ?? null,
+      },
+      via: principal.via,
+      scopes: SCOPES.filter((s) => principal.scopes.has(s)),
+      ...(principal.clientId ? { clientId: principal.clientId } : {}),
+    };
+  },
+});
+
+export const tokenCreate = defineOp({
+  name: 'token_create',
+  title: 'Create personal access token',
+  description:
+    'Creates a named personal access token for scripts and CI, with at most your own scopes (all of them when ' +
+    'omitted) and an optional expiry. The secret is returned once, now; only a hash is kept.',
+  method: 'POST',
+  path: '/tokens',
+  successStatus: 201,
+  audit: true,
+  input: z.object({
+    name: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[\w .:@-]+$/, 'letters, digits, space and . _ : @ -'),
+    scopes: scopeList.min(1).optional().describe('Scopes of the token; default: all of yours.'),
+    expiresInDays: z.number().int().min(1).max(3650).optional().describe('Lifetime in days; default: no expiry.'),
+  }),
+  output: TokenSchema.extend({ token: z.string().describe('The secret. Store it now: it is not shown again.') }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  scope: 'account',
+  run: async (input, { principal, services }) => {
+    const { token, pat } = services.auth.createPat(principal.userId, input, principal.scopes);
+    return { ...toTokenDto(pat), token };
+  },
+});
+
+export const tokenList = defineOp({
+  name: 'token_list',
+  title: 'List personal access tokens',
+  description: 'Lists your personal access tokens (name, scopes, hint, last use, revocation) without their secrets.',
+  method: 'GET',
+  path: '/tokens',
+  input: z.object({}),
+  output: z.object({ tokens: z.array(TokenSchema) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'account',
+  run: async (_input, { principal, services }) => ({
+    tokens: services.auth.listPats(principal.userId).map(toTokenDto),
+  }),
+});
+
+export const tokenRevoke = defineOp({
+  name: 'token_revoke',
+  title: 'Revoke personal access token',
+  description: 'Revokes one of your personal access tokens by id; it stops working at once.',
+  method: 'DELETE',
+  path: '/tokens/:id',
+  audit: true,
+  input: z.object({ id: z.string().min(1).max(64) }),
+  output: TokenSchema,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  scope: 'account',
+  run: async ({ id }, { principal, services }) => toTokenDto(services.auth.revokePat(principal, id)),
+});
+
+export const passwordChange = defineOp({
+  name: 'password_change',
+  title: 'Change password',
+  description: 'Sets your password for local sign-in; give the current one when you have one.',
+  method: 'PUT',
+  path: '/auth/password',
+  audit: true,
+  input: z.object({
+    currentPassword: z.string().max(1024).optional(),
+    newPassword: z.string().max(1024),
+  }),
+  output: z.object({ changed: z.literal(true) }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'account',
+  run: async ({ currentPassword, newPassword }, { principal, services }) => {
+    const user = services.auth.users.get(principal.userId);
+    if (user?.hasPassword && currentPassword === undefined) {
+      throw new ValidationError('currentPassword is required to change an existing password');
+    }
+    await services.auth.setPassword(principal.userId, newPassword, user?.hasPassword ? currentPassword : undefined);
+    return { changed: true as const };
+  },
+});

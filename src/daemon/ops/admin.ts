@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import type { UserRow } from '../db/users-repo.js';
+import { defineOp } from './op.js';
+
+export const UserSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  isAdmin: z.boolean(),
+  email: z.string().nullable(),
+  github: z.string().nullable(),
+  hasPassword: z.boolean(),
+  createdAt: z.string(),
+});
+
+const toUserDto = (u: UserRow): z.input<typeof UserSchema> => ({
+  id: u.id,
+  name: u.name,
+  isAdmin: u.isAdmin,
+  email: u.email,
+  github: u.githubLogin,
+  hasPassword: u.hasPassword,
+  createdAt: new Date(u.createdAt).toISOString(),
+});
+
+const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+
+export const userList = defineOp({
+  name: 'user_list',
+  title: 'List users',
+  description: 'Admin: lists every user (local and GitHub-linked).',
+  method: 'GET',
+  path: '/users',
+  input: z.object({}),
+  output: z.object({ users: z.array(UserSchema) }),
+  annotations: readOnly,
+  scope: 'admin',
+  run: async (_input, { services }) => ({ users: services.auth.users.list().map(toUserDto) }),
+});
+
+export const userCreate = defineOp({
+  name: 'user_create',
+  title: 'Create user',
+  description: 'Admin: creates a local user who signs in with a password (at least 10 characters).',
+  method: 'POST',
+  path: '/users',
+  successStatus: 201,
+  audit: true,
+  input: z.object({
+    name: z.string().min(1).max(39),
+    password: z.string().max(1024).optional().describe('Omit for a user who only signs in with GitHub or a PAT.'),
+    isAdmin: z.boolean().default(false),
+    email: z.email().optional(),
+  }),
+  output: UserSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  scope: 'admin',
+  run: async (input, { services }) => toUserDto(await services.auth.createUser(input)),
+});
+
+export const userRevokeTokens = defineOp({
+  name: 'user_revoke_tokens',
+  title: "Revoke a user's tokens",
+  description:
+    'Admin: revokes every token of a user at once: personal access tokens and sessions (refresh tokens and the access tokens issued from them).',
+  method: 'POST',
+  path: '/users/:id/revoke-tokens',
+  audit: true,
+  input: z.object({ id: z.string().min(1).max(64).describe('User id (usr_…, or admin) or name.') }),
+  output: z.object({ user: z.string(), personalAccessTokens: z.number(), refreshTokens: z.number() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  scope: 'admin',
+  run: async ({ id }, { services }) => {
+    const user = services.auth.users.get(id) ?? services.auth.users.getByName(id);
+    const revoked = services.auth.revokeUserTokens(user?.id ?? id);
+    return { user: user?.id ?? id, personalAccessTokens: revoked.pats, refreshTokens: revoked.refresh };
+  },
+});
+
+export const AuditEntrySchema = z.object({
+  id: z.number(),
+  at: z.string(),
+  userId: z.string().nullable(),
+  action: z.string(),
+  target: z.string().nullable(),
+  outcome: z.enum(['ok', 'denied', 'failed']),
+  via: z.string().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  detail: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const auditList = defineOp({
+  name: 'audit_list',
+  title: 'Audit log',
+  description:
+    'Admin: sensitive operations (sign-ins, token creation and revocation, exec, file deletes, git push, refused ' +
+    'commands), newest first: who, what, target, outcome, when, from where. Page with `before` (an entry id).',
+  method: 'GET',
+  path: '/audit',
+  input: z.object({
+    user: z.string().max(64).optional().describe('Only this user id.'),
+    action: z.string().max(64).optional().describe("Only this action, e.g. 'exec' or 'auth.login'."),
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(500).default(100),
+  }),
+  output: z.object({ entries: z.array(AuditEntrySchema) }),
+  annotations: readOnly,
+  scope: 'admin',
+  run: async ({ user, action, before, limit }, { services }) => ({
+    entries: services.auth
+      .listAudit({
+        ...(user ? { userId: user } : {}),
+        ...(action ? { action } : {}),
+        ...(before ? { before } : {}),
+        limit,
+      })
+      .map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+  }),
+});
