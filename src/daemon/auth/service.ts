@@ -17,6 +17,8 @@ export interface TokenPair {
   refreshToken: string;
   scopes: Scope[];
   user: { id: string; name: string; isAdmin: boolean };
+  /** The session (refresh-token family); logout or revocation ends it with all its tokens. */
+  sessionId: string;
 }
 
 /** Where tokens are minted and checked: the issuer (the daemon's public URL) and accepted audiences. */
@@ -186,6 +188,7 @@ export class AuthService {
       refreshToken,
       scopes,
       user: { id: user.id, name: user.name, isAdmin: user.isAdmin },
+      sessionId: familyId,
     };
   }
 
@@ -196,7 +199,7 @@ export class AuthService {
   async refresh(
     refreshToken: string,
     realm: Realm,
-    opts: { clientId?: string; scopes?: readonly string[] } = {},
+    opts: { clientId?: string; scopes?: readonly string[]; audience?: string } = {},
   ): Promise<TokenPair> {
     const hash = secretDigest(refreshToken);
     const row = this.tokens.refresh(hash);
@@ -204,6 +207,9 @@ export class AuthService {
     if (!row || (row.clientId ?? undefined) !== opts.clientId) throw new UnauthorizedError('invalid refresh token');
     if (row.revokedAt !== null) throw new UnauthorizedError('refresh token was revoked');
     if (row.expiresAt <= now) throw new UnauthorizedError('refresh token expired');
+    if (opts.audience !== undefined && opts.audience !== row.audience) {
+      throw new UnauthorizedError('refresh token was issued for another resource');
+    }
     if (!this.tokens.markRefreshUsed(hash, now)) {
       this.tokens.revokeFamily(row.familyId, now);
       this.audit({
@@ -237,6 +243,11 @@ export class AuthService {
     }
     if (principal?.sessionId) revoked = this.tokens.revokeFamily(principal.sessionId, now) > 0 || revoked;
     return { revoked };
+  }
+
+  /** Ends one session (refresh-token family) and its access tokens. */
+  revokeSession(familyId: string): void {
+    this.tokens.revokeFamily(familyId, Date.now());
   }
 
   /** Revokes a refresh token or an access token (OAuth revocation endpoint, RFC 7009); unknown ones are ignored. */
