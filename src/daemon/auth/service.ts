@@ -121,10 +121,15 @@ export class AuthService {
 
   /** Local sign-in. The same answer and time for an unknown user and a wrong password. */
   async passwordLogin(name: string, password: string, realm: Realm, scopes?: readonly string[]): Promise<TokenPair> {
+    return this.startSession(await this.verifyCredentials(name, password), scopes, realm);
+  }
+
+  /** Checks a user name and password (the consent page signs people in with it). */
+  async verifyCredentials(name: string, password: string): Promise<UserRow> {
     const user = this.users.getByName(name);
     const ok = await verifyPassword(password, user ? this.users.passwordHash(user.id) : null);
     if (!user || !ok) throw new UnauthorizedError(BAD_LOGIN);
-    return this.startSession(user, scopes, realm);
+    return user;
   }
 
   /** Exchanges a PAT (the bootstrap token included) for a session with at most the PAT's scopes. */
