@@ -2,13 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { AccessTokens } from './auth/jwt.js';
+import { ClientRegistry } from './auth/oauth/clients.js';
+import { AuthorizationServer } from './auth/oauth/server.js';
 import { AuthService } from './auth/service.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
-import type { Config } from './config.js';
+import { type Config, isLoopbackHost } from './config.js';
 import { ContainerService } from './containers/service.js';
 import { WarmPool } from './containers/warm-pool.js';
 import { AuditRepo } from './db/audit-repo.js';
 import { ContainersRepo } from './db/containers-repo.js';
+import { GrantsRepo } from './db/grants-repo.js';
 import { type Db, openDatabase } from './db/open.js';
 import { ProcessesRepo } from './db/processes-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
@@ -33,6 +36,8 @@ export interface Core {
   services: Services;
   ops: readonly Op[];
   adminToken: { token: string; source: 'env' | 'file' | 'generated' };
+  /** The OAuth 2.1 authorization server (for MCP clients such as ChatGPT, and `disco login`). */
+  oauth: AuthorizationServer;
   /** The admin user, who owns the bootstrap token; over stdio the local caller acts as them. */
   admin: Principal;
   /** Kills container processes (recording their end) and closes the database. */
@@ -52,6 +57,11 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       refreshTtlMs: config.refreshTokenTtlDays * 86_400_000,
     });
     auth.registerBootstrapToken(adminToken.token, adminUser.id);
+    const oauth = new AuthorizationServer(
+      auth,
+      new ClientRegistry(db, config.oauthRedirectUris, isLoopbackHost(config.host)),
+      new GrantsRepo(db),
+    );
     const processes = new ProcessTable();
     const sandbox = detectSandbox(config.sandbox, {
       memoryMb: config.limitMemoryMb,
@@ -103,6 +113,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       services,
       ops: OPS as unknown as readonly Op[],
       adminToken,
+      oauth,
       admin: { userId: adminUser.id, userName: adminUser.name, isAdmin: true, scopes: new Set(SCOPES), via: 'local' },
       close: async () => {
         await pool.stop();

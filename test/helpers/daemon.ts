@@ -38,6 +38,9 @@ export async function startTestDaemon(
     DISCO_PORT: '0',
     DISCO_LOG_LEVEL: 'silent',
     DISCO_ADMIN_TOKEN: token,
+    // Tests sign in far more often than people do; the rate-limit tests set their own budgets.
+    DISCO_AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
     ...env,
   });
   mutate?.(config);

@@ -8,6 +8,8 @@ import { bearerAuth } from './auth.js';
 import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
 import { requestGuards } from './guards.js';
+import { rateLimiters, securityHeaders } from './hardening.js';
+import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { processStreamRouter } from './process-stream.js';
 import { requestLog } from './request-log.js';
@@ -34,9 +36,17 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.set('trust proxy', config.trustProxy);
 
   app.use(requestLog(deps.log));
+  app.use(securityHeaders(config));
   app.use(
-    requestGuards({ bindHost: config.host, extraHosts: config.allowedHosts, allowedOrigins: config.allowedOrigins }),
+    requestGuards({
+      bindHost: config.host,
+      extraHosts: config.allowedHosts,
+      allowedOrigins: config.allowedOrigins,
+      // OAuth discovery, token, registration and revocation take no cookies: any web client may call them.
+      openPath: (p) => p.startsWith('/.well-known/') || /^\/oauth\/(token|register|revoke)$/.test(p),
+    }),
   );
+  const limits = rateLimiters(config);
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
@@ -60,12 +70,15 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   });
   app.use('/docs', docsRouter());
 
+  app.use(oauthRoutes({ as: deps.core.oauth, auth: services.auth, config, log: deps.log, limiter: limits.auth }));
+
   const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
-  app.use('/mcp', bearerAuth(services.auth, config, 'mcp'), mcp.router);
+  app.use('/mcp', limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router);
 
   const api = express.Router();
-  api.use('/auth', authRoutes(services.auth, config));
-  api.use(bearerAuth(services.auth, config, 'rest'));
+  api.use(limits.perIp);
+  api.use('/auth', limits.auth, authRoutes(services.auth, config));
+  api.use(bearerAuth(services.auth, config, 'rest'), limits.perUser);
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
   api.use((req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));

@@ -33,6 +33,8 @@ export function requestGuards(options: {
   bindHost: string;
   extraHosts: readonly string[];
   allowedOrigins: readonly string[];
+  /** Paths any origin may call (cookie-less public endpoints): answered with `Access-Control-Allow-Origin: *`. */
+  openPath?: (path: string) => boolean;
 }) {
   const checkHost = hostCheck(options.bindHost, options.extraHosts);
   const allowed = new Set(options.allowedOrigins);
@@ -42,6 +44,17 @@ export function requestGuards(options: {
     if (hostError) return next(hostError);
     const origin = req.headers.origin;
     if (origin === undefined) return next();
+    if (options.openPath?.(req.path)) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Mcp-Protocol-Version');
+        res.setHeader('Access-Control-Max-Age', '600');
+        res.status(204).end();
+        return;
+      }
+      return next();
+    }
     const self = `${req.protocol}://${req.headers.host ?? ''}`;
     if (origin !== self && !allowed.has(origin)) {
       return next(new DiscoError('forbidden', `origin '${origin}' is not allowed`));

@@ -1,0 +1,215 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { Db } from '../../db/open.js';
+import { DiscoError } from '../../errors.js';
+import { secretDigest } from '../secrets.js';
+import { fetchClientMetadataDocument } from './cimd.js';
+
+export const CHATGPT_REDIRECT_URI = 'https://chatgpt.com/connector_platform_oauth_redirect';
+/** The CLI's own public client (`disco login https://…`): loopback redirect, PKCE. */
+export const CLI_CLIENT_ID = 'disco-cli';
+
+export interface OAuthClient {
+  clientId: string;
+  name: string;
+  redirectUris: string[];
+  /** `none` for public clients (PKCE only), else the secret must be presented. */
+  authMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  source: 'dcr' | 'cimd' | 'builtin';
+  scope?: string;
+  clientUri?: string;
+}
+
+interface RawClient {
+  client_id: string;
+  secret_hash: string | null;
+  name: string | null;
+  metadata: string;
+  source: OAuthClient['source'];
+  expires_at: number | null;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const isLoopbackHttp = (u: URL) => u.protocol === 'http:' && LOOPBACK.has(u.hostname);
+const CIMD_TTL_MS = 60 * 60_000;
+
+/**
+ * Registered OAuth clients: dynamic registration (RFC 7591), Client ID Metadata Documents (the client id
+ * is an https URL to its metadata), and the CLI's built-in client. Client secrets are stored hashed.
+ */
+export class ClientRegistry {
+  private readonly stmts;
+
+  constructor(
+    db: Db,
+    private readonly extraRedirectUris: readonly string[],
+    private readonly allowLoopbackDocuments: boolean,
+  ) {
+    this.stmts = {
+      get: db.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
+      upsert: db.prepare(
+        `INSERT INTO oauth_clients (client_id, secret_hash, name, metadata, source, created_at, expires_at)
+         VALUES (@clientId, @secretHash, @name, @metadata, @source, @createdAt, @expiresAt)
+         ON CONFLICT(client_id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata,
+           expires_at = excluded.expires_at`,
+      ),
+    };
+  }
+
+  /** Redirect URIs a client may use: ChatGPT's, configured ones, and loopback (RFC 8252) for native apps. */
+  redirectAllowed(uri: string): boolean {
+    let u: URL;
+    try {
+      u = new URL(uri);
+    } catch {
+      return false;
+    }
+    if (u.hash) return false;
+    return uri === CHATGPT_REDIRECT_URI || this.extraRedirectUris.includes(uri) || isLoopbackHttp(u);
+  }
+
+  /** RFC 7591. Returns the registration response (the secret, for confidential clients, only here). */
+  register(body: unknown): Record<string, unknown> {
+    const parsed = OAuthClientMetadataSchema.safeParse(body);
+    if (!parsed.success) throw new OAuthRequestError('invalid_client_metadata', parsed.error.issues[0]?.message ?? '');
+    const meta = parsed.data;
+    if (meta.redirect_uris.length === 0) throw new OAuthRequestError('invalid_redirect_uri', 'redirect_uris is empty');
+    const refused = meta.redirect_uris.find((u) => !this.redirectAllowed(u));
+    if (refused) {
+      throw new OAuthRequestError(
+        'invalid_redirect_uri',
+        `redirect URI '${refused}' is not allowed here (ChatGPT's, loopback, or DISCO_OAUTH_REDIRECT_URIS)`,
+      );
+    }
+    const method = (meta.token_endpoint_auth_method ?? 'client_secret_basic') as string;
+    if (!['none', 'client_secret_post', 'client_secret_basic'].includes(method)) {
+      throw new OAuthRequestError('invalid_client_metadata', `token_endpoint_auth_method '${method}' is not supported`);
+    }
+    const grants = meta.grant_types ?? ['authorization_code', 'refresh_token'];
+    if (grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
+      throw new OAuthRequestError('invalid_client_metadata', 'only authorization_code and refresh_token grants');
+    }
+    const clientId = `mcp_${randomUUID().replaceAll('-', '')}`;
+    const secret = method === 'none' ? undefined : randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const stored = { ...meta, token_endpoint_auth_method: method, grant_types: grants, response_types: ['code'] };
+    this.stmts.upsert.run({
+      clientId,
+      secretHash: secret ? secretDigest(secret) : null,
+      name: meta.client_name ?? null,
+      metadata: JSON.stringify(stored),
+      source: 'dcr',
+      createdAt: now,
+      expiresAt: null,
+    });
+    return {
+      ...stored,
+      client_id: clientId,
+      client_id_issued_at: Math.floor(now / 1000),
+      ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+    };
+  }
+
+  /** Finds a client; an https client id is fetched as a metadata document (cached for an hour). */
+  async get(clientId: string): Promise<OAuthClient | undefined> {
+    if (clientId === CLI_CLIENT_ID) {
+      return { clientId, name: 'Disco CLI', redirectUris: [], authMethod: 'none', source: 'builtin' };
+    }
+    const row = this.stmts.get.get(clientId) as RawClient | undefined;
+    if (row && (row.expires_at === null || row.expires_at > Date.now())) return toClient(row);
+    if (!/^https?:\/\//.test(clientId)) return undefined;
+    const doc = await fetchClientMetadataDocument(clientId, { allowLoopback: this.allowLoopbackDocuments });
+    const parsed = OAuthClientMetadataSchema.safeParse(doc);
+    if (!parsed.success) throw new OAuthRequestError('invalid_client', 'the client metadata document is not valid');
+    const refused = parsed.data.redirect_uris.find((u) => !this.redirectAllowed(u) && !sameOrigin(u, clientId));
+    if (refused) throw new OAuthRequestError('invalid_client', `redirect URI '${refused}' is not allowed here`);
+    const method = parsed.data.token_endpoint_auth_method ?? 'none';
+    if (method !== 'none') throw new OAuthRequestError('invalid_client', 'metadata-document clients must be public');
+    const now = Date.now();
+    this.stmts.upsert.run({
+      clientId,
+      secretHash: null,
+      name: parsed.data.client_name ?? null,
+      metadata: JSON.stringify({ ...parsed.data, token_endpoint_auth_method: 'none' }),
+      source: 'cimd',
+      createdAt: now,
+      expiresAt: now + CIMD_TTL_MS,
+    });
+    return toClient(this.stmts.get.get(clientId) as RawClient);
+  }
+
+  /** Checks a client secret in constant time against its stored digest. */
+  verifySecret(clientId: string, secret: string | undefined): boolean {
+    const row = this.stmts.get.get(clientId) as RawClient | undefined;
+    if (!row?.secret_hash) return false;
+    const a = Buffer.from(secretDigest(secret ?? ''));
+    const b = Buffer.from(row.secret_hash);
+    return secret !== undefined && a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** Whether a redirect URI matches a client's registration (loopback ports may vary, RFC 8252 §7.3). */
+  redirectMatches(client: OAuthClient, uri: string): boolean {
+    if (client.source === 'builtin') {
+      try {
+        return isLoopbackHttp(new URL(uri));
+      } catch {
+        return false;
+      }
+    }
+    if (client.redirectUris.includes(uri)) return true;
+    try {
+      const u = new URL(uri);
+      if (!isLoopbackHttp(u)) return false;
+      return client.redirectUris.some((r) => {
+        const ru = new URL(r);
+        return isLoopbackHttp(ru) && ru.hostname === u.hostname && ru.pathname === u.pathname;
+      });
+    } catch {
+      return false;
+    }
+  }
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+function toClient(row: RawClient): OAuthClient {
+  const meta = JSON.parse(row.metadata) as {
+    redirect_uris: string[];
+    token_endpoint_auth_method?: OAuthClient['authMethod'];
+    scope?: string;
+    client_uri?: string;
+  };
+  return {
+    clientId: row.client_id,
+    name: row.name ?? row.client_id,
+    redirectUris: meta.redirect_uris,
+    authMethod: meta.token_endpoint_auth_method ?? 'client_secret_basic',
+    source: row.source,
+    ...(meta.scope ? { scope: meta.scope } : {}),
+    ...(meta.client_uri ? { clientUri: meta.client_uri } : {}),
+  };
+}
+
+/** An OAuth protocol error (RFC 6749 §5.2 / RFC 7591 §3.2.2): `{ error, error_description }`. */
+export class OAuthRequestError extends DiscoError {
+  readonly httpStatus: number;
+
+  constructor(
+    readonly oauthCode: string,
+    description: string,
+    status = 400,
+  ) {
+    super(status === 401 ? 'unauthorized' : 'validation_failed', description);
+    this.httpStatus = status;
+  }
+
+  toOAuth() {
+    return { error: this.oauthCode, error_description: this.message };
+  }
+}

@@ -1,0 +1,83 @@
+import type { RequestHandler, Response } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Config } from '../config.js';
+import { DiscoError } from '../errors.js';
+import type { Principal } from '../ops/op.js';
+
+/**
+ * Security headers on every response. Pages are few (Swagger UI, the sign-in page, which sets its own
+ * stricter CSP); `frame-ancestors` admits ChatGPT (configurable) so its UI can embed Disco's pages.
+ */
+export function securityHeaders(config: Pick<Config, 'frameAncestors'>): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        // Swagger UI sets style attributes; scripts stay strict.
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'font-src': ["'self'"],
+        'object-src': ["'none'"],
+        'base-uri': ["'none'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'self'", ...config.frameAncestors],
+      },
+    },
+    // frame-ancestors decides framing; X-Frame-Options cannot express "ChatGPT too", so it is left out.
+    xFrameOptions: false,
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    strictTransportSecurity: { maxAge: 15_552_000, includeSubDomains: false },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
+export type LimiterStoreFactory = (prefix: string) => Store | undefined;
+
+/**
+ * Rate limits: per IP before authentication, per user after it, and a strict per-IP budget on sign-in
+ * and token endpoints. Over the limit: 429 with `Retry-After` and the usual error body. Counters live in
+ * memory, or in a shared store (Redis) when one is given, so several instances share them.
+ */
+export function rateLimiters(
+  config: Pick<Config, 'rateLimitPerMinute' | 'authRateLimitPerMinute'>,
+  store: LimiterStoreFactory = () => undefined,
+) {
+  const handler = (message: string) => (_req: unknown, res: Response) => {
+    const err = new DiscoError('rate_limited', message);
+    res.locals.errorCode = err.code;
+    res.status(429).json(err.toBody());
+  };
+  const common = { windowMs: 60_000, standardHeaders: 'draft-7' as const, legacyHeaders: false };
+  const withStore = (prefix: string) => {
+    const s = store(prefix);
+    return s ? { store: s } : {};
+  };
+  return {
+    perIp: rateLimit({
+      ...common,
+      ...withStore('ip'),
+      limit: config.rateLimitPerMinute,
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
+      handler: handler('too many requests from this address; retry after the time in Retry-After'),
+    }),
+    perUser: rateLimit({
+      ...common,
+      ...withStore('user'),
+      limit: config.rateLimitPerMinute,
+      keyGenerator: (_req, res) => `u:${(res.locals.principal as Principal | undefined)?.userId ?? 'anonymous'}`,
+      handler: handler('too many requests for this user; retry after the time in Retry-After'),
+    }),
+    auth: rateLimit({
+      ...common,
+      ...withStore('auth'),
+      limit: config.authRateLimitPerMinute,
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
+      handler: handler('too many sign-in attempts from this address; retry after the time in Retry-After'),
+    }),
+  };
+}
