@@ -24,7 +24,10 @@ describe('/openapi.json', () => {
     const operations = Object.values(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(
       (p) => Object.values(p),
     );
-    expect(operations.map((o) => o.operationId).sort()).toEqual(OPS.map((op) => op.name).sort());
+    // Every op, plus the three sign-in endpoints that hand tokens out (and so take none).
+    const signIn = ['auth_login', 'auth_logout', 'auth_refresh'];
+    expect(operations.map((o) => o.operationId).sort()).toEqual([...OPS.map((op) => op.name), ...signIn].sort());
+    expect(doc.components.securitySchemes.oauth2.flows.authorizationCode.tokenUrl).toBe('/oauth/token');
     const write = doc.paths['/api/v1/containers/{container}/files/content'].put;
     expect(write['x-required-scope']).toBe('files:write');
     expect(write['x-mcp-annotations']).toEqual({

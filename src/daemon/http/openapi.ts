@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ERROR_STATUS } from '../errors.js';
 import { jsonSchemaOf } from '../ops/input.js';
-import { type Op, pathParams } from '../ops/op.js';
+import { type Op, pathParams, SCOPES, type Scope } from '../ops/op.js';
 
 type Schema = Record<string, unknown>;
 
@@ -41,6 +41,7 @@ function operation(op: Op): Schema {
     description: op.description,
     tags: [tagOf(op)],
     'x-required-scope': op.scope,
+    security: [{ bearer: [] }, { oauth2: op.scope ? [op.scope] : [] }],
     'x-mcp-annotations': op.annotations,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(!bodyless && rest.length > 0
@@ -77,6 +78,8 @@ function tagOf(op: Op): string {
   if (op.name.startsWith('file_')) return 'files';
   if (op.name === 'search' || op.name === 'fetch') return 'search';
   if (op.name === 'exec' || op.name.startsWith('process_') || op.name.startsWith('terminal_')) return 'exec';
+  if (op.name.startsWith('auth_') || op.name.startsWith('token_') || op.name === 'password_change') return 'auth';
+  if (op.name.startsWith('user_') || op.name.startsWith('audit_')) return 'admin';
   return op.name.split('_')[0] ?? op.name;
 }
 
@@ -105,10 +108,31 @@ export function buildOpenApi(ops: readonly Op[], info: { version: string; server
       { name: 'exec', description: 'Commands inside a workspace' },
       { name: 'git', description: 'Git repositories inside a workspace' },
       { name: 'search', description: "Search and fetch across workspaces (ChatGPT's connector tools)" },
+      { name: 'auth', description: 'Sign-in, sessions, personal access tokens' },
+      { name: 'admin', description: 'Users and the audit log (admins)' },
     ],
-    paths,
+    paths: { ...paths, ...AUTH_PATHS },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Admin token (`disco token`).' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An access token from /api/v1/auth/login or OAuth, or a personal access token (the bootstrap admin token is one).',
+        },
+        oauth2: {
+          type: 'oauth2',
+          description: 'OAuth 2.1 with PKCE (S256); dynamic client registration at /oauth/register.',
+          flows: {
+            authorizationCode: {
+              authorizationUrl: '/oauth/authorize',
+              tokenUrl: '/oauth/token',
+              refreshUrl: '/oauth/token',
+              scopes: Object.fromEntries(SCOPES.map((s) => [s, SCOPE_DOCS[s]])),
+            },
+          },
+        },
+      },
       schemas: {
         Error: {
           type: 'object',
@@ -135,3 +159,98 @@ export function buildOpenApi(ops: readonly Op[], info: { version: string; server
     },
   };
 }
+
+const SCOPE_DOCS: Record<Scope, string> = {
+  containers: 'Create, list, stop and delete containers',
+  'files:read': 'Read files',
+  'files:write': 'Write, move and delete files',
+  exec: 'Run commands and terminals',
+  git: 'Git operations',
+  account: 'Own tokens and password',
+  admin: 'Everything, plus users and the audit log',
+};
+
+const err = { $ref: '#/components/responses/Error' };
+const tokenPair = {
+  description: 'A session: a short-lived access token and a refresh token (rotated on every use).',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['accessToken', 'tokenType', 'expiresIn', 'refreshToken', 'scopes', 'user'],
+        properties: {
+          accessToken: { type: 'string' },
+          tokenType: { const: 'Bearer' },
+          expiresIn: { type: 'integer' },
+          refreshToken: { type: 'string' },
+          scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } },
+          user: {
+            type: 'object',
+            properties: { id: { type: 'string' }, name: { type: 'string' }, isAdmin: { type: 'boolean' } },
+          },
+          sessionId: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+const scopesProp = { type: 'array', items: { type: 'string', enum: [...SCOPES] } };
+const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
+
+/** The sign-in endpoints, which take no bearer token (they hand them out). */
+const AUTH_PATHS: Record<string, Record<string, Schema>> = {
+  '/api/v1/auth/login': {
+    post: {
+      operationId: 'auth_login',
+      summary: 'Sign in',
+      description:
+        'With a user name and password, or by exchanging a personal access token (the bootstrap admin token included).',
+      tags: ['auth'],
+      security: [],
+      requestBody: body({
+        oneOf: [
+          {
+            type: 'object',
+            required: ['username', 'password'],
+            properties: { username: { type: 'string' }, password: { type: 'string' }, scopes: scopesProp },
+          },
+          { type: 'object', required: ['token'], properties: { token: { type: 'string' }, scopes: scopesProp } },
+        ],
+      }),
+      responses: { '200': tokenPair, '400': err, '401': err, '429': err },
+    },
+  },
+  '/api/v1/auth/refresh': {
+    post: {
+      operationId: 'auth_refresh',
+      summary: 'Refresh a session',
+      description:
+        'Spends the refresh token and returns a new pair. A spent token used again revokes the whole session.',
+      tags: ['auth'],
+      security: [],
+      requestBody: body({
+        type: 'object',
+        required: ['refreshToken'],
+        properties: { refreshToken: { type: 'string' }, scopes: scopesProp },
+      }),
+      responses: { '200': tokenPair, '400': err, '401': err, '429': err },
+    },
+  },
+  '/api/v1/auth/logout': {
+    post: {
+      operationId: 'auth_logout',
+      summary: 'Sign out',
+      description: 'Revokes the session of the refresh token given and/or of the bearer access token.',
+      tags: ['auth'],
+      security: [],
+      requestBody: body({ type: 'object', properties: { refreshToken: { type: 'string' } } }),
+      responses: {
+        '200': {
+          description: 'Done',
+          content: { 'application/json': { schema: { type: 'object', properties: { revoked: { type: 'boolean' } } } } },
+        },
+        '400': err,
+      },
+    },
+  },
+};
