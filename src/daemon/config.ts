@@ -246,7 +246,7 @@ export const SETTINGS = {
   rateLimitPerMinute: {
     env: 'DISCO_RATE_LIMIT_PER_MINUTE',
     schema: intIn(1, 1_000_000),
-    doc: 'Requests per minute per signed-in user (and per IP before sign-in) on `/api/v1` and `/mcp`. Default 3000.',
+    doc: 'Requests per minute per signed-in user on `/api/v1` and `/mcp` (per address: twice that). Default 3000.',
   },
   authRateLimitPerMinute: {
     env: 'DISCO_AUTH_RATE_LIMIT_PER_MINUTE',

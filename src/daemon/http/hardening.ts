@@ -61,7 +61,8 @@ export function rateLimiters(
     perIp: rateLimit({
       ...common,
       ...withStore('ip'),
-      limit: config.rateLimitPerMinute,
+      // Several people may share an address (an office NAT): the per-address budget is twice a user's.
+      limit: config.rateLimitPerMinute * 2,
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
       handler: handler('too many requests from this address; retry after the time in Retry-After'),
     }),
