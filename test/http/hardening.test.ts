@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { rawGet } from '../helpers/raw-http.js';
 
 describe('HTTP hardening', () => {
@@ -42,7 +42,7 @@ describe('HTTP hardening', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('forbidden');
+    expect((await bodyOf(res)).error.code).toBe('forbidden');
     expect((await t.json('GET', '/api/v1/containers')).body.containers).toEqual([]);
   });
 
@@ -67,7 +67,7 @@ describe('HTTP hardening', () => {
       body: JSON.stringify({ token: 'x'.repeat(64 * 1024) }),
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe('too_large');
+    expect((await bodyOf(res)).error.code).toBe('too_large');
   });
 });
 
@@ -91,7 +91,7 @@ describe('rate limits', () => {
     const limited = await attempt();
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await limited.json()).error.code).toBe('rate_limited');
+    expect((await bodyOf(limited)).error.code).toBe('rate_limited');
   });
 
   it('limits requests per user', async () => {
@@ -101,6 +101,6 @@ describe('rate limits', () => {
     const limited = await t.request('GET', '/api/v1/containers');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await limited.json()).error.message).toContain('for this user');
+    expect((await bodyOf(limited)).error.message).toContain('for this user');
   });
 });
