@@ -150,7 +150,19 @@ function handleSocket(socket: Socket, services: Services, log: Logger): void {
     const t = terminals.get(principal.userId, id);
     const refused = terminals.input(t, data);
     void touch(t).catch(() => {});
-    if (refused) throw refused;
+    if (refused) {
+      services.auth.audit({
+        userId: principal.userId,
+        action: 'terminal_input',
+        target: t.spec.containerId,
+        outcome: 'denied',
+        via: principal.via,
+        ip: principal.from?.ip ?? null,
+        userAgent: principal.from?.userAgent ?? null,
+        detail: { terminal: t.id, error: refused.code, rule: refused.details?.rule },
+      });
+      throw refused;
+    }
     return {};
   });
   on('resize', ResizeInput, ({ id, cols, rows }) => {
