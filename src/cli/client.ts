@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ErrorBody } from '../daemon/errors.js';
 import { OPS, type OpName } from '../daemon/ops/index.js';
 import { pathParams } from '../daemon/ops/op.js';
+import type { TokenSource } from './session.js';
 
 type OpOf<N extends OpName> = Extract<(typeof OPS)[number], { name: N }>;
 export type OpInput<N extends OpName> = z.input<OpOf<N>['input']>;
@@ -39,8 +40,13 @@ export class DaemonUnreachableError extends Error {
 export class DiscoClient {
   constructor(
     readonly baseUrl: string,
-    private readonly token: string | undefined,
+    private readonly tokens: TokenSource | string | undefined,
   ) {}
+
+  /** The bearer token to send (a stored login's access token is refreshed when due). */
+  token(): Promise<string | undefined> {
+    return typeof this.tokens === 'object' ? this.tokens.get() : Promise.resolve(this.tokens);
+  }
 
   async call<N extends OpName>(name: N, input: OpInput<N>): Promise<OpOutput<N>> {
     const op = OPS.find((o) => o.name === name);
@@ -60,20 +66,11 @@ export class DiscoClient {
   }
 
   async request(method: string, url: URL, body?: unknown): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (err) {
-      // fetch rejects only for network failures (refused, DNS, reset, blocked port): the daemon is not reachable.
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new DaemonUnreachableError(this.baseUrl, cause?.code ?? cause?.message);
+    let res = await this.send(method, url, body, await this.token());
+    if (res.status === 401 && typeof this.tokens === 'object') {
+      // An access token can lapse between check and use: refresh once and retry.
+      const retry = await this.tokens.retryToken();
+      if (retry) res = await this.send(method, url, body, retry);
     }
     const text = await res.text();
     let json: unknown;
@@ -87,5 +84,22 @@ export class DiscoClient {
       throw new ApiError(e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, res.status, e?.details);
     }
     return json;
+  }
+
+  private async send(method: string, url: URL, body: unknown, token: string | undefined): Promise<Response> {
+    try {
+      return await fetch(url, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      // fetch rejects only for network failures (refused, DNS, reset, blocked port): the daemon is not reachable.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new DaemonUnreachableError(this.baseUrl, cause?.code ?? cause?.message);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { ConfigError } from '../daemon/config.js';
 import { DatabaseOpenError } from '../daemon/db/open.js';
 import { discoVersion } from '../daemon/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
+import { registerAuth } from './commands/auth.js';
 import { registerCall } from './commands/call.js';
 import { registerContainers } from './commands/containers.js';
 import { registerExec } from './commands/exec.js';
@@ -33,6 +34,7 @@ export function buildProgram(deps: CommandDeps): Command {
     .exitOverride();
   registerServe(program, deps);
   registerToken(program, deps);
+  registerAuth(program, deps);
   registerContainers(program, deps);
   registerFiles(program, deps);
   registerExec(program, deps);

@@ -9,11 +9,19 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `disco` binary as a real process. */
-export function disco(args: string[], env: Record<string, string>, stdin?: string | Buffer): Promise<CliResult> {
+/**
+ * Runs the built `disco` binary as a real process (or, with `wrap`, another command line, such as
+ * `dbus-run-session -- sh -c '…disco…'`, with the same environment handling).
+ */
+export function disco(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string | Buffer,
+  wrap?: { command: string; args: string[]; env: Record<string, string> },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DISCO_BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    const child = spawn(wrap ? wrap.command : process.execPath, wrap ? wrap.args : [DISCO_BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...wrap?.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -32,7 +32,7 @@ export async function shell(
   const stdin = io.stdin as TtyIn;
   const stdout = io.stdout as TtyOut;
   const size = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
-  const client = await TerminalClient.connect(env.baseUrl, env.token).catch((err: TerminalError) => {
+  const client = await TerminalClient.connect(env.baseUrl, await env.tokens.get()).catch((err: TerminalError) => {
     throw new ApiError(err.code, `cannot open a terminal: ${err.message}`, 0);
   });
   const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
