@@ -4,6 +4,7 @@ import { ensureAdminToken } from './auth/admin-token.js';
 import { AccessTokens } from './auth/jwt.js';
 import { ClientRegistry } from './auth/oauth/clients.js';
 import { AuthorizationServer } from './auth/oauth/server.js';
+import { loadSecretBox } from './auth/secret-box.js';
 import { AuthService } from './auth/service.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
 import { type Config, isLoopbackHost } from './config.js';
@@ -55,6 +56,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const auth = new AuthService(users, new TokensRepo(db), new AuditRepo(db), new AccessTokens(keys), {
       accessTtlSeconds: config.accessTokenTtlSeconds,
       refreshTtlMs: config.refreshTokenTtlDays * 86_400_000,
+      box: await loadSecretBox(config.home, config.jwtSecret),
     });
     auth.registerBootstrapToken(adminToken.token, adminUser.id);
     const oauth = new AuthorizationServer(

@@ -18,6 +18,29 @@ export async function startGitHttp(projectRoot: string): Promise<GitHttpServer> 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push(`${req.method} ${url.pathname}`);
+    gitHttpBackend(req, res, projectRoot, url);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Answers one smart-HTTP request with `git http-backend` over the repositories under `projectRoot`. */
+export function gitHttpBackend(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  projectRoot: string,
+  url: URL,
+): void {
+  {
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -63,16 +86,5 @@ export async function startGitHttp(projectRoot: string): Promise<GitHttpServer> 
       res.write(head.subarray(end + 4));
     });
     cgi.on('close', () => res.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }
 }

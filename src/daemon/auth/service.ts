@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
 import type { PatRow, TokensRepo } from '../db/tokens-repo.js';
 import type { UserRow, UsersRepo } from '../db/users-repo.js';
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
+import type { GithubUser } from './github.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { hashPassword, PASSWORD_MIN_LENGTH, verifyPassword } from './passwords.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
+import type { SecretBox } from './secret-box.js';
 import { newSecret, PAT_PREFIX, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
 
 export interface TokenPair {
@@ -30,6 +32,8 @@ export interface Realm {
 export interface AuthOptions {
   accessTtlSeconds: number;
   refreshTtlMs: number;
+  /** Seals GitHub tokens at rest. */
+  box: SecretBox;
 }
 
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
@@ -339,6 +343,46 @@ export class AuthService {
   revokeUserTokens(userId: string): { pats: number; refresh: number } {
     if (!this.users.get(userId)) throw new NotFoundError(`user '${userId}'`);
     return this.tokens.revokeAllOf(userId, Date.now());
+  }
+
+  /**
+   * The Disco user behind a GitHub account: the linked one, or (when the operator allows this login) a new
+   * user named after it. `linkTo` links the account to a signed-in user instead. The token is sealed.
+   */
+  signInWithGithub(gh: GithubUser, token: string, allowed: readonly string[], linkTo?: string): UserRow {
+    const linked = this.users.getByGithubId(gh.id);
+    let user: UserRow | undefined;
+    if (linkTo) {
+      if (linked && linked.id !== linkTo)
+        throw new ConflictError(`GitHub account '${gh.login}' is linked to another user`);
+      user = this.users.get(linkTo);
+    } else if (linked) {
+      user = linked;
+    } else if (allowed.includes('*') || allowed.some((a) => a.toLowerCase() === gh.login.toLowerCase())) {
+      const name = this.users.getByName(gh.login) ? `${gh.login}-github` : gh.login;
+      if (this.users.getByName(name)) throw new ConflictError(`a user named '${name}' already exists`);
+      user = this.users.insert({
+        id: `usr_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+        name,
+        isAdmin: false,
+        email: gh.email,
+        githubId: gh.id,
+        githubLogin: gh.login,
+      });
+    } else {
+      throw new ForbiddenError(
+        `GitHub account '${gh.login}' may not sign in here; an admin can allow it with DISCO_GITHUB_ALLOWED_USERS`,
+      );
+    }
+    if (!user) throw new NotFoundError(`user '${linkTo}'`);
+    this.users.setGithub(user.id, gh.id, gh.login, this.options.box.seal(token, user.id));
+    return this.users.get(user.id) as UserRow;
+  }
+
+  /** The user's GitHub token, for git over https to GitHub; undefined when none is linked. */
+  githubToken(userId: string): string | undefined {
+    const sealed = this.users.githubToken(userId);
+    return sealed ? this.options.box.open(sealed, userId) : undefined;
   }
 
   purgeExpired(now = Date.now()) {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { bearerAuth } from './auth.js';
 import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
+import { GITHUB_START_PATH, githubRoutes } from './github-routes.js';
 import { requestGuards } from './guards.js';
 import { rateLimiters, securityHeaders } from './hardening.js';
 import { oauthRoutes } from './oauth-routes.js';
@@ -70,13 +71,26 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   });
   app.use('/docs', docsRouter());
 
-  app.use(oauthRoutes({ as: deps.core.oauth, auth: services.auth, config, log: deps.log, limiter: limits.auth }));
+  const githubEnabled = config.githubClientId !== undefined;
+  app.use(
+    oauthRoutes({
+      as: deps.core.oauth,
+      auth: services.auth,
+      config,
+      log: deps.log,
+      limiter: limits.auth,
+      ...(githubEnabled
+        ? { githubStart: (id: string) => `${GITHUB_START_PATH}?request=${encodeURIComponent(id)}` }
+        : {}),
+    }),
+  );
 
   const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
   app.use('/mcp', limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router);
 
   const api = express.Router();
   api.use(limits.perIp);
+  api.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
   api.use('/auth', limits.auth, authRoutes(services.auth, config));
   api.use(bearerAuth(services.auth, config, 'rest'), limits.perUser);
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });

@@ -26,8 +26,25 @@ async function gitContext(ctx: OpContext, container: string): Promise<git.GitCon
     network: c.network,
     stateDir: config.home,
     signal: ctx.signal,
-    identity: { name: ctx.principal.userId, email: `${ctx.principal.userId}@users.disco.local` },
+    identity: identityOf(ctx),
+    ...credentialsOf(ctx),
   };
+}
+
+/** Author and committer: the user's name and email (their GitHub noreply address, else a local one). */
+function identityOf(ctx: OpContext): git.GitContext['identity'] {
+  const user = ctx.services.auth.users.get(ctx.principal.userId);
+  const name = user?.name ?? ctx.principal.userName;
+  const email =
+    user?.email ??
+    (user?.githubId ? `${user.githubId}+${user.githubLogin}@users.noreply.github.com` : `${name}@users.disco.local`);
+  return { name, email };
+}
+
+/** The signed-in user's GitHub token, for private repositories on the configured GitHub host. */
+function credentialsOf(ctx: OpContext): Pick<git.GitContext, 'credentials'> {
+  const token = ctx.services.auth.githubToken(ctx.principal.userId);
+  return token ? { credentials: { urlPrefix: `${ctx.services.config.githubUrl}/`, token } } : {};
 }
 
 export const gitClone = defineOp({

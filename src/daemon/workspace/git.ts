@@ -18,6 +18,22 @@ export interface GitContext {
   signal?: AbortSignal;
   /** Who commits: name and email for author and committer. */
   identity: { name: string; email: string };
+  /**
+   * The user's token for one https host (their linked GitHub account), sent as an Authorization header to
+   * that host only. It goes to git through the environment (GIT_CONFIG_*): never in a URL, an argument,
+   * a config file or a log.
+   */
+  credentials?: { urlPrefix: string; token: string };
+}
+
+function credentialEnv(c: GitContext['credentials']): Record<string, string> {
+  if (!c) return {};
+  const basic = Buffer.from(`x-access-token:${c.token}`).toString('base64');
+  return {
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: `http.${c.urlPrefix}.extraHeader`,
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+  };
 }
 
 /** Hides credentials a URL may carry, for messages and logs. */
@@ -69,6 +85,7 @@ async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<
       GIT_AUTHOR_EMAIL: ctx.identity.email,
       GIT_COMMITTER_NAME: ctx.identity.name,
       GIT_COMMITTER_EMAIL: ctx.identity.email,
+      ...credentialEnv(ctx.credentials),
     },
     ...extra,
   });

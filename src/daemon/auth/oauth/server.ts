@@ -60,7 +60,7 @@ export class AuthorizationServer {
   constructor(
     private readonly auth: AuthService,
     readonly clients: ClientRegistry,
-    private readonly grants: GrantsRepo,
+    readonly grants: GrantsRepo,
   ) {}
 
   /**
