@@ -12,5 +12,8 @@ export const newSecret = (prefix: string) => `${prefix}${randomBytes(32).toStrin
  */
 export const secretDigest = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
-/** What a list shows of a secret: prefix and four characters. */
-export const secretHint = (secret: string) => `${secret.slice(0, secret.lastIndexOf('_') + 5)}…`;
+/** What a list shows of a secret: its known prefix and four characters (base64url may itself contain `_`). */
+export const secretHint = (secret: string) => {
+  const prefix = /^disco_(?:pat_|rt_)?/.exec(secret)?.[0] ?? '';
+  return `${secret.slice(0, prefix.length + 4)}…`;
+};

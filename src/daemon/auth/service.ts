@@ -84,7 +84,7 @@ export class AuthService {
   async authenticate(token: string, realm: Realm): Promise<Principal> {
     if (looksLikeJwt(token)) {
       const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      if (this.tokens.isFamilyRevoked(claims.sid)) throw new UnauthorizedError('access token was revoked');
+      if (!this.tokens.isSessionLive(claims.sid)) throw new UnauthorizedError('access token was revoked');
       const user = this.liveUser(claims.sub);
       return {
         userId: user.id,

@@ -103,7 +103,7 @@ export class TokensRepo {
       markUsed: db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
       revokeFamily: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
       revokeRefreshOf: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
-      familyRevoked: db.prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1'),
+      familyLive: db.prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NULL LIMIT 1'),
       // A family is purged only when every token in it has expired (its access tokens are long dead by then).
       purgeRefresh: db.prepare(
         `DELETE FROM refresh_tokens WHERE family_id IN (
@@ -164,9 +164,12 @@ export class TokensRepo {
     }))();
   }
 
-  /** True when the session family was revoked (logout, reuse, admin): its access tokens are refused. */
-  isFamilyRevoked(familyId: string): boolean {
-    return this.stmts.familyRevoked.get(familyId) !== undefined;
+  /**
+   * True while a session (refresh-token family) exists and is not revoked. Access tokens of a revoked
+   * (logout, reuse, admin) or unknown session are refused, so even a correctly signed token needs a session.
+   */
+  isSessionLive(familyId: string): boolean {
+    return this.stmts.familyLive.get(familyId) !== undefined;
   }
 
   /** Removes refresh-token families that can no longer be used; returns how many tokens went. */
