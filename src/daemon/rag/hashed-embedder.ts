@@ -1,5 +1,5 @@
 import type { Embedder } from './embedder.js';
-import { STOP_WORDS, tokenize } from './tokens.js';
+import { STOP_WORDS, type Token, tokenize } from './tokens.js';
 
 /**
  * The embedded default: a hashed bag of code-aware features, no model, no download, no network.
@@ -31,10 +31,15 @@ export class HashedEmbedder implements Embedder {
   }
 
   embedOne(text: string): Float32Array {
+    return this.embedTokens(tokenize(text));
+  }
+
+  /** Perf: the indexer tokenizes each chunk once for both FTS5 and this embedder. */
+  embedTokens(tokens: readonly Token[]): Float32Array {
     const v = new Float32Array(this.dim);
     const terms = new Map<string, number>();
     const idents = new Map<string, number>();
-    for (const t of tokenize(text)) {
+    for (const t of tokens) {
       if (t.parts.length === 0) {
         if (t.word.length > 1 && !STOP_WORDS.has(t.word)) bump(terms, stem(t.word));
         continue;

@@ -7,7 +7,8 @@ import { type ChunkOptions, chunkFile } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
 import { SyntaxParsers } from './syntax.js';
-import { expandForIndex } from './tokens.js';
+import { HashedEmbedder } from './hashed-embedder.js';
+import { expandTokens, type Token, tokenize } from './tokens.js';
 
 export interface IndexLimits {
   /** Larger files are skipped. */
@@ -105,8 +106,9 @@ export async function runIndexJob(
   const embedder = createEmbedder(input.embedder);
   const parsers = new SyntaxParsers();
   const indexingStarted = performance.now();
-  let batch: { file: Omit<FileUpdate, 'chunks'>; chunks: Omit<NewChunk, 'vector'>[]; reuse?: Map<string, Buffer> }[] =
-    [];
+  type Pending = Omit<NewChunk, 'vector'> & { tokens?: readonly Token[] };
+  let batch: { file: Omit<FileUpdate, 'chunks'>; chunks: Pending[]; reuse?: Map<string, Buffer> }[] = [];
+  const hashed = embedder instanceof HashedEmbedder ? embedder : undefined;
   let deletions: string[] = [];
   let batchChunks = 0;
 
@@ -114,14 +116,19 @@ export async function runIndexJob(
     if (batch.length === 0 && deletions.length === 0) return;
     const pending = batch.flatMap((b) => b.chunks.map((c) => ({ c, reuse: b.reuse?.get(c.hash) })));
     const toEmbed = pending.filter((x) => x.reuse === undefined);
-    const vectors = await embedder.embed(
-      toEmbed.map((x) => embeddingText(x.c)),
-      signal,
-    );
+    const vectors = hashed
+      ? toEmbed.map((x) => hashed.embedTokens(x.c.tokens ?? tokenize(embeddingText(x.c))))
+      : await embedder.embed(
+          toEmbed.map((x) => embeddingText(x.c)),
+          signal,
+        );
     const fresh = new Map(toEmbed.map((x, i) => [x.c, vectorBytes(vectors[i] as Float32Array)]));
     const updates: FileUpdate[] = batch.map((b) => ({
       ...b.file,
-      chunks: b.chunks.map((c) => ({ ...c, vector: b.reuse?.get(c.hash) ?? (fresh.get(c) as Buffer) })),
+      chunks: b.chunks.map((pc) => {
+        const { tokens: _tokens, ...c } = pc;
+        return { ...c, vector: b.reuse?.get(c.hash) ?? (fresh.get(pc) as Buffer) };
+      }),
     }));
     repo.writeBatch(input.indexId, updates, deletions);
     p.chunks += batchChunks;
@@ -150,17 +157,22 @@ export async function runIndexJob(
       const { language, chunks } = await chunkFile(f.rel, outcome.text, parsers, input.limits.chunk);
       batch.push({
         file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs, language },
-        chunks: chunks.map((c) => ({
-          path: f.rel,
-          language,
-          symbol: c.symbol,
-          kind: c.kind,
-          startLine: c.startLine,
-          endLine: c.endLine,
-          hash: chunkHash(c.content),
-          content: c.content,
-          ftsBody: expandForIndex(`${f.rel} ${c.symbol ?? ''} ${c.content}`),
-        })),
+        chunks: chunks.map((c) => {
+          // The embedder sees the same text (path, symbol, body), so one tokenization serves both.
+          const tokens = tokenize(embeddingText({ path: f.rel, symbol: c.symbol, content: c.content }));
+          return {
+            path: f.rel,
+            language,
+            symbol: c.symbol,
+            kind: c.kind,
+            startLine: c.startLine,
+            endLine: c.endLine,
+            hash: chunkHash(c.content),
+            content: c.content,
+            ftsBody: expandTokens(tokens),
+            ...(hashed ? { tokens } : {}),
+          };
+        }),
         ...(before ? { reuse: repo.vectorsByHash(input.indexId, f.rel) } : {}),
       });
       batchChunks += chunks.length;

@@ -5,14 +5,19 @@
 
 /** Identifiers (with `_`, `$` and digits), plain words in any script, and numbers. */
 const WORD = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
+/** Perf: the same for ASCII text, several times faster than Unicode property classes. */
+const ASCII_WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Splits `parseHTTPRequest_v2` into `parse`, `http`, `request`, `v`, `2`: camelCase, snake_case, digits. */
 const PART = /\p{Lu}+(?!\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lo}+|\p{N}+/gu;
+const SIMPLE = /^[a-z]+$/;
 
 /** Longest token kept; longer runs are hashes, base64 or minified code, useless for search. */
 export const MAX_TOKEN_LENGTH = 48;
 
 export function splitIdentifier(word: string): string[] {
+  if (SIMPLE.test(word)) return [word];
   const parts = word.match(PART);
   if (!parts) return [];
   return parts.map((p) => p.toLowerCase());
@@ -25,16 +30,32 @@ export interface Token {
   parts: string[];
 }
 
-/** Every identifier or word of a text, in order, with its parts. */
+function makeToken(raw: string): Token | undefined {
+  const word = raw.replace(/\$/g, '').toLowerCase();
+  if (word.length === 0) return undefined;
+  const parts = splitIdentifier(raw);
+  return { word, parts: parts.length > 1 || (parts[0] !== undefined && parts[0] !== word) ? parts : [] };
+}
+
+/** Perf: code repeats its identifiers endlessly; splitting each distinct one once saves most of the work. */
+const TOKEN_CACHE = new Map<string, Token | null>();
+const TOKEN_CACHE_MAX = 200_000;
+
+/** Every identifier or word of a text, in order, with its parts. Tokens are shared: do not mutate them. */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  for (const m of text.matchAll(WORD)) {
+  const re = NON_ASCII.test(text) ? WORD : ASCII_WORD;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const raw = m[0];
     if (raw.length > MAX_TOKEN_LENGTH) continue;
-    const word = raw.replace(/\$/g, '').toLowerCase();
-    if (word.length === 0) continue;
-    const parts = splitIdentifier(raw);
-    out.push({ word, parts: parts.length > 1 || (parts[0] !== undefined && parts[0] !== word) ? parts : [] });
+    let t = TOKEN_CACHE.get(raw);
+    if (t === undefined) {
+      t = makeToken(raw) ?? null;
+      if (TOKEN_CACHE.size >= TOKEN_CACHE_MAX) TOKEN_CACHE.clear();
+      TOKEN_CACHE.set(raw, t);
+    }
+    if (t) out.push(t);
   }
   return out;
 }
@@ -44,8 +65,12 @@ export function tokenize(text: string): Token[] {
  * identifier and its words. FTS5's own tokenizer (unicode61, `_` kept in tokens, Porter stems) runs on it.
  */
 export function expandForIndex(text: string): string {
+  return expandTokens(tokenize(text));
+}
+
+export function expandTokens(tokens: readonly Token[]): string {
   const out: string[] = [];
-  for (const t of tokenize(text)) {
+  for (const t of tokens) {
     out.push(t.word);
     for (const p of t.parts) if (p.length > 1 && p !== t.word) out.push(p);
   }
