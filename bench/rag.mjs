@@ -2,9 +2,9 @@
 // pass after editing 10 files), peak RSS while indexing, and search latency at ~10k and ~100k chunks.
 // Writes bench/results/rag.json. Run with `npm run bench` (needs `npm run build` first).
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
-import { summarize } from './lib/stats.mjs';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { copyCorpus, corpusFiles } from './lib/rag-corpus.mjs';
+import { summarize } from './lib/stats.mjs';
 
 const results = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
 const b = await benchDaemon();
@@ -66,7 +66,12 @@ try {
       for (let i = 0; i < need; i++) await copyCorpus(list, scale.root, `copy${copies++}`);
       const r = await indexWait(scale.id);
       status = r.s;
-      results[`build${target}`] = { chunks: status.chunks, files: status.files, wallMs: r.wallMs, rssPeakMb: mb(peakRss) };
+      results[`build${target}`] = {
+        chunks: status.chunks,
+        files: status.files,
+        wallMs: r.wallMs,
+        rssPeakMb: mb(peakRss),
+      };
     }
     const rest = [];
     const service = { hybrid: [], bm25: [], vector: [] };

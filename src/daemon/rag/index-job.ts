@@ -6,8 +6,8 @@ import { walkWorkspace } from '../workspace/walk.js';
 import { type ChunkOptions, chunkFile } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
-import { SyntaxParsers } from './syntax.js';
 import { HashedEmbedder } from './hashed-embedder.js';
+import { SyntaxParsers } from './syntax.js';
 import { expandTokens, type Token, tokenize } from './tokens.js';
 
 export interface IndexLimits {

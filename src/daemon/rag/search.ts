@@ -142,6 +142,7 @@ export class HybridSearch {
     }
     return candidates
       .map((c) => ({ id: c.id, score: dot(qv, bytesVector(c.vector)) }))
+      .filter((c) => c.score > 0)
       .sort((a, b) => b.score - a.score)
       .slice(0, n);
   }
