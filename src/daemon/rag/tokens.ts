@@ -7,6 +7,7 @@
 const WORD = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
 /** Perf: the same for ASCII text, several times faster than Unicode property classes. */
 const ASCII_WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at a control character.
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Splits `parseHTTPRequest_v2` into `parse`, `http`, `request`, `v`, `2`: camelCase, snake_case, digits. */
