@@ -75,7 +75,9 @@ export const ragIndex = defineOp({
         message: progressMessage(s),
       });
     report(started);
-    return rag.wait(c.id, report, ctx.signal);
+    const final = await rag.wait(c.id, report, ctx.signal);
+    report(final);
+    return final;
   },
 });
 
