@@ -11,6 +11,7 @@ import { registerFiles } from './commands/files.js';
 import { registerGit } from './commands/git.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerProcesses } from './commands/processes.js';
+import { registerRag } from './commands/rag.js';
 import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
 import { registerShell, registerTerminals } from './commands/shell.js';
@@ -42,6 +43,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerShell(program, deps);
   registerTerminals(program, deps);
   registerGit(program, deps);
+  registerRag(program, deps);
   registerCall(program, deps);
   registerMcp(program, deps);
   for (const c of program.commands) {

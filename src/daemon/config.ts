@@ -258,6 +258,51 @@ export const SETTINGS = {
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: 'Serve `/mcp` without sessions (every request stands alone), for several instances behind a load balancer. Default `false`.',
   },
+  embeddingsUrl: {
+    env: 'DISCO_EMBEDDINGS_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'Base URL of an OpenAI-compatible embeddings API (e.g. `https://api.openai.com/v1`; requests go to `<url>/embeddings`). Unset: the built-in offline hashed embedder.',
+  },
+  embeddingsModel: {
+    env: 'DISCO_EMBEDDINGS_MODEL',
+    schema: z.string().min(1).max(200),
+    doc: 'Embedding model asked of `DISCO_EMBEDDINGS_URL`. Default `text-embedding-3-small`.',
+  },
+  embeddingsKey: {
+    env: 'DISCO_EMBEDDINGS_KEY',
+    schema: z.string().min(1),
+    doc: 'Bearer key for `DISCO_EMBEDDINGS_URL` (never logged).',
+  },
+  embeddingsDimensions: {
+    env: 'DISCO_EMBEDDINGS_DIMENSIONS',
+    schema: intIn(8, 8192).refine((n) => n % 8 === 0, 'must be a multiple of 8'),
+    doc: 'Vector size to ask the model for (models that support `dimensions`). Default: what the model returns.',
+  },
+  embeddingsBatch: {
+    env: 'DISCO_EMBEDDINGS_BATCH',
+    schema: intIn(1, 2048),
+    doc: 'Texts per embeddings request. Default 64.',
+  },
+  ragMaxFileBytes: {
+    env: 'DISCO_RAG_MAX_FILE_BYTES',
+    schema: bytes,
+    doc: 'Files larger than this are left out of the search index. Default 1 MiB.',
+  },
+  ragMaxFiles: {
+    env: 'DISCO_RAG_MAX_FILES',
+    schema: intIn(1, 10_000_000),
+    doc: 'Most files one container index takes (the rest is reported as truncated). Default 100000.',
+  },
+  ragChunkChars: {
+    env: 'DISCO_RAG_CHUNK_CHARS',
+    schema: intIn(200, 100_000),
+    doc: 'Target largest chunk, in characters; bigger definitions are split into members or windows. Default 2400.',
+  },
+  ragWatch: {
+    env: 'DISCO_RAG_WATCH',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Also re-index when files change on disk (commands, editors), not only after writes through Disco. Default `false`.',
+  },
   shutdownGraceMs: {
     env: 'DISCO_SHUTDOWN_GRACE_MS',
     schema: intIn(0, 600_000),
@@ -313,6 +358,15 @@ export interface Config {
   frameAncestors: string[];
   rateLimitPerMinute: number;
   authRateLimitPerMinute: number;
+  embeddingsUrl: string | undefined;
+  embeddingsModel: string;
+  embeddingsKey: string | undefined;
+  embeddingsDimensions: number | undefined;
+  embeddingsBatch: number;
+  ragMaxFileBytes: number;
+  ragMaxFiles: number;
+  ragChunkChars: number;
+  ragWatch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -400,6 +454,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     frameAncestors: pick('frameAncestors') ?? ['https://chatgpt.com'],
     rateLimitPerMinute: pick('rateLimitPerMinute') ?? 3000,
     authRateLimitPerMinute: pick('authRateLimitPerMinute') ?? 30,
+    embeddingsUrl: pick('embeddingsUrl'),
+    embeddingsModel: pick('embeddingsModel') ?? 'text-embedding-3-small',
+    embeddingsKey: pick('embeddingsKey'),
+    embeddingsDimensions: pick('embeddingsDimensions'),
+    embeddingsBatch: pick('embeddingsBatch') ?? 64,
+    ragMaxFileBytes: pick('ragMaxFileBytes') ?? 1024 * 1024,
+    ragMaxFiles: pick('ragMaxFiles') ?? 100_000,
+    ragChunkChars: pick('ragChunkChars') ?? 2400,
+    ragWatch: pick('ragWatch') ?? false,
   };
   if ((config.githubClientId === undefined) !== (config.githubClientSecret === undefined)) {
     throw new ConfigError('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');

@@ -15,6 +15,7 @@ import { ContainersRepo } from './db/containers-repo.js';
 import { GrantsRepo } from './db/grants-repo.js';
 import { type Db, openDatabase } from './db/open.js';
 import { ProcessesRepo } from './db/processes-repo.js';
+import { RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
 import type { Logger } from './log.js';
@@ -22,6 +23,8 @@ import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
 import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
+import { RagService } from './rag/service.js';
+import { ragSettings } from './rag/settings.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { WorkspaceFiles } from './workspace/files.js';
@@ -47,7 +50,8 @@ export interface Core {
 
 export async function openCore(config: Config, log: Logger): Promise<Core> {
   await mkdir(config.home, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(config.home, DB_FILE));
+  const dbFile = path.join(config.home, DB_FILE);
+  const db = openDatabase(dbFile);
   try {
     const users = new UsersRepo(db);
     const adminUser = users.ensureAdmin();
@@ -93,11 +97,16 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       maxPerContainer: 16,
       detachedTtlMs: config.terminalDetachedMinutes * 60_000,
     });
+    const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
-      if (event === 'delete') processManager.removeContainer(id);
+      if (event === 'delete') {
+        processManager.removeContainer(id);
+        rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
+      }
     });
     await containers.init();
+    await rag.resume(async (id, ownerId) => (await containers.get(ownerId, id).catch(() => undefined))?.root);
     const services: Services = {
       config,
       containers,
@@ -108,6 +117,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       policy,
       terminals,
       auth,
+      rag,
       log,
     };
     return {
@@ -122,6 +132,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
         terminals.shutdown();
         await processManager.shutdown();
         processes.killAll();
+        await rag.close();
         db.close();
       },
     };

@@ -19,6 +19,9 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'headers.cookie',
   'config.adminToken',
+  'key',
+  '*.key',
+  'config.embeddingsKey',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -151,4 +151,50 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_user ON audit_log(user_id, at);
     `,
   },
+  {
+    // Version 5 is taken by identity and 7 by production work on other branches; versions apply by number.
+    version: 6,
+    name: 'rag_index',
+    sql: `
+      CREATE TABLE rag_indexes (
+        id INTEGER PRIMARY KEY,
+        container_id TEXT NOT NULL UNIQUE,
+        embedder TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        files INTEGER NOT NULL DEFAULT 0,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        started_at INTEGER,
+        finished_at INTEGER,
+        runner_pid INTEGER,
+        heartbeat_at INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE rag_files (
+        index_id INTEGER NOT NULL REFERENCES rag_indexes(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        chunks INTEGER NOT NULL,
+        PRIMARY KEY (index_id, path)
+      ) WITHOUT ROWID;
+      CREATE TABLE rag_chunks (
+        id INTEGER PRIMARY KEY,
+        index_id INTEGER NOT NULL REFERENCES rag_indexes(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        language TEXT NOT NULL,
+        symbol TEXT,
+        kind TEXT NOT NULL,
+        start_line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        content TEXT NOT NULL,
+        vector BLOB NOT NULL
+      );
+      CREATE INDEX rag_chunks_path ON rag_chunks(index_id, path);
+    `,
+  },
 ];

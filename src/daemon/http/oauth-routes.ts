@@ -4,6 +4,7 @@ import { type AuthorizationServer, AuthorizePageError } from '../auth/oauth/serv
 import { publicBaseUrl } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
+import type { UserRow } from '../db/users-repo.js';
 import { DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { consentPage, errorPage, sendPage } from './pages/consent.js';
@@ -136,7 +137,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     const ip = req.ip ?? null;
     try {
       if (body.action === 'deny') return res.redirect(303, as.deny(requestId));
-      let user;
+      let user: UserRow;
       if (body.consent) {
         user = as.takeConsent(body.consent, requestId);
       } else {

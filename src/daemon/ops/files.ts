@@ -95,8 +95,12 @@ export const fileWrite = defineOp({
   output: z.object({ path: z.string(), size: z.number().int(), hash, created: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'files:write',
-  run: async ({ container, ...input }, ctx) =>
-    ctx.services.files.write((await openContainer(ctx, container)).root, input),
+  run: async ({ container, ...input }, ctx) => {
+    const c = await openContainer(ctx, container);
+    const result = await ctx.services.files.write(c.root, input);
+    ctx.services.rag.changed(c);
+    return result;
+  },
 });
 
 export const fileDelete = defineOp({
@@ -110,8 +114,12 @@ export const fileDelete = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   scope: 'files:write',
   audit: true,
-  run: async ({ container, ...input }, ctx) =>
-    ctx.services.files.remove((await openContainer(ctx, container)).root, input),
+  run: async ({ container, ...input }, ctx) => {
+    const c = await openContainer(ctx, container);
+    const result = await ctx.services.files.remove(c.root, input);
+    ctx.services.rag.changed(c);
+    return result;
+  },
 });
 
 export const fileMove = defineOp({
@@ -132,8 +140,12 @@ export const fileMove = defineOp({
   output: z.object({ from: z.string(), to: z.string(), type: z.enum(['file', 'directory', 'symlink', 'other']) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   scope: 'files:write',
-  run: async ({ container, ...input }, ctx) =>
-    ctx.services.files.move((await openContainer(ctx, container)).root, input),
+  run: async ({ container, ...input }, ctx) => {
+    const c = await openContainer(ctx, container);
+    const result = await ctx.services.files.move(c.root, input);
+    ctx.services.rag.changed(c);
+    return result;
+  },
 });
 
 export const fileSearch = defineOp({

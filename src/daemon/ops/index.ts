@@ -15,6 +15,7 @@ import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from 
 import { gitBranch, gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitPull, gitPush, gitStatus } from './git.js';
 import type { Op } from './op.js';
 import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
+import { ragIndex, ragSearch } from './rag.js';
 import { terminalClose, terminalList } from './terminals.js';
 
 /** The registry: REST routes, the OpenAPI document, MCP tools and CLI calls all come from this list. */
@@ -49,6 +50,8 @@ export const OPS = [
   gitPull,
   gitBranch,
   gitCheckout,
+  ragIndex,
+  ragSearch,
   search,
   fetchDocument,
   authMe,

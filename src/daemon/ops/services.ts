@@ -2,6 +2,7 @@ import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Logger } from '../log.js';
+import type { RagService } from '../rag/service.js';
 import type { TerminalManager } from '../terminals/manager.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
@@ -20,5 +21,6 @@ export interface Services {
   policy: CommandPolicy;
   terminals: TerminalManager;
   auth: AuthService;
+  rag: RagService;
   log: Logger;
 }

@@ -1,0 +1,44 @@
+// An in-process daemon for the RAG benchmarks (built code from dist/), so RSS can be sampled in-process.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../dist/daemon/config.js';
+import { startDaemon } from '../../dist/daemon/main.js';
+
+export async function benchDaemon(env = {}) {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'disco-bench-rag-'));
+  const token = `bench-${Math.random().toString(36).slice(2)}-token-padding`;
+  const daemon = await startDaemon(
+    loadConfig({
+      DISCO_HOME: home,
+      DISCO_PORT: '0',
+      DISCO_LOG_LEVEL: 'silent',
+      DISCO_ADMIN_TOKEN: token,
+      DISCO_POOL_SIZE: '0',
+      ...env,
+    }),
+  );
+  const call = async (method, p, body) => {
+    const res = await fetch(`${daemon.url}/api/v1${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const container = async (name) => {
+    const c = await call('POST', '/containers', { name });
+    return { ...c, root: path.join(home, 'containers', c.id) };
+  };
+  return {
+    daemon,
+    call,
+    container,
+    stop: async () => {
+      await daemon.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { LANGUAGES } from '../rag/languages.js';
+import type { IndexStatus } from '../rag/status.js';
+import { openContainer } from './container-scope.js';
+import { defineOp } from './op.js';
+import { containerRef } from './schemas.js';
+
+const ProgressSchema = z.object({
+  phase: z.enum(['scanning', 'indexing', 'done']),
+  filesTotal: z.number().int(),
+  filesDone: z.number().int(),
+  filesIndexed: z.number().int().describe('Re-chunked and re-embedded in this pass (new or changed).'),
+  filesUnchanged: z.number().int(),
+  filesSkipped: z.number().int().describe('Binary, minified, too large or vanished.'),
+  filesDeleted: z.number().int(),
+  chunks: z.number().int().describe('Chunks written in this pass.'),
+  filesPerSecond: z.number(),
+  chunksPerSecond: z.number(),
+  etaSeconds: z.number().nullable(),
+  elapsedMs: z.number().int(),
+  truncated: z.boolean().describe('The workspace has more files than DISCO_RAG_MAX_FILES.'),
+});
+
+export const IndexStatusSchema = z.object({
+  container: z.string(),
+  state: z.enum(['none', 'indexing', 'ready', 'cancelled', 'failed']),
+  embedder: z.object({ id: z.string(), dimension: z.number().int() }).nullable(),
+  files: z.number().int().describe('Files in the index (as of the last finished pass).'),
+  chunks: z.number().int(),
+  progress: ProgressSchema.nullable().describe('The running pass, or the last one since the daemon started.'),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+const progressMessage = (s: IndexStatus) => {
+  const p = s.progress;
+  if (!p) return s.state;
+  const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+  return `${p.filesDone}/${p.filesTotal} files, ${p.chunks} chunks, ${p.filesPerSecond} files/s${eta}`;
+};
+
+export const ragIndex = defineOp({
+  name: 'rag_index',
+  title: 'Index a container for search',
+  description:
+    "Builds or refreshes a container's search index (code split into functions, classes and sections; " +
+    'keyword and vector search). action: start (default) runs an incremental pass in the background — only ' +
+    'new or changed files are re-read — and returns at once unless wait: true (then progress is reported ' +
+    'and the final status returned); status reports progress (files done/total, rate, ETA); cancel stops ' +
+    'a pass (what it finished stays indexed). force: true rebuilds from scratch. The index then follows ' +
+    "writes made through Disco's file tools.",
+  method: 'POST',
+  path: '/rag/index',
+  input: z.object({
+    container: containerRef,
+    action: z.enum(['start', 'status', 'cancel']).default('start'),
+    force: z.boolean().default(false).describe('Drop the index and rebuild it (start only).'),
+    wait: z.boolean().default(false).describe('Return when the pass ends, reporting progress meanwhile.'),
+  }),
+  output: IndexStatusSchema,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'files:read',
+  run: async ({ container, action, force, wait }, ctx) => {
+    const c = await openContainer(ctx, container);
+    const rag = ctx.services.rag;
+    if (action === 'status') return rag.status(c.id);
+    if (action === 'cancel') return rag.cancel(c.id);
+    const started = await rag.start(c, { force });
+    if (!wait) return started;
+    const report = (s: IndexStatus) =>
+      ctx.progress({
+        progress: s.progress?.filesDone ?? 0,
+        ...(s.progress ? { total: s.progress.filesTotal } : {}),
+        message: progressMessage(s),
+      });
+    report(started);
+    const final = await rag.wait(c.id, report, ctx.signal);
+    report(final);
+    return final;
+  },
+});
+
+const HitSchema = z.object({
+  path: z.string(),
+  startLine: z.number().int(),
+  endLine: z.number().int(),
+  symbol: z.string().nullable().describe('Function, class, method (Class.method) or heading the chunk holds.'),
+  kind: z.string(),
+  language: z.string(),
+  snippet: z.string().describe('Up to 8 lines of the chunk around the best match.'),
+  snippetStartLine: z.number().int(),
+  score: z.number().describe('Fused score; higher is better.'),
+  bm25: z.object({ score: z.number(), rank: z.number().int() }).nullable(),
+  vector: z.object({ similarity: z.number(), rank: z.number().int() }).nullable(),
+});
+
+export const ragSearch = defineOp({
+  name: 'rag_search',
+  title: 'Search code and docs',
+  description:
+    "Finds the functions, classes and document sections of a container's workspace that best answer a " +
+    'question or match identifiers ("where is the retry backoff computed", "parseConfig"): keyword ranking ' +
+    '(BM25, camelCase and snake_case aware) fused with vector similarity. Returns path, line range, symbol ' +
+    'and a snippet per hit; read more with file_read and the line range. Filter with path (a glob such as ' +
+    "'src/**' or '*.py') and language. Needs an index: run rag_index first.",
+  method: 'POST',
+  path: '/rag/search',
+  input: z.object({
+    container: containerRef,
+    query: z.string().min(1).max(2000),
+    k: z.number().int().min(1).max(50).default(10).describe('Results to return (at most 50).'),
+    mode: z.enum(['hybrid', 'bm25', 'vector']).default('hybrid'),
+    path: z.string().min(1).max(1000).optional().describe("Glob over workspace paths, e.g. 'src/**/*.ts'."),
+    language: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe(`One of: ${LANGUAGES.join(', ')}.`),
+  }),
+  output: z.object({
+    container: z.string(),
+    mode: z.enum(['hybrid', 'bm25', 'vector']),
+    results: z.array(HitSchema),
+    warnings: z.array(z.string()),
+    tookMs: z.number(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'files:read',
+  run: async ({ container, query, ...opts }, ctx) => {
+    const c = await openContainer(ctx, container);
+    const status = ctx.services.rag.status(c.id);
+    const r = await ctx.services.rag.searchIndex(c.id, query, opts, ctx.signal);
+    if (status.state === 'indexing' && status.progress) {
+      r.warnings.push(
+        `the index is being built (${status.progress.filesDone}/${status.progress.filesTotal} files): results may be incomplete`,
+      );
+    }
+    return { container: c.id, ...r };
+  },
+});

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import type { FileState, FileUpdate, NewChunk, RagRepo } from '../db/rag-repo.js';
+import { isBinary } from '../workspace/content.js';
+import { walkWorkspace } from '../workspace/walk.js';
+import { type ChunkOptions, chunkFile } from './chunker.js';
+import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
+import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
+import { HashedEmbedder } from './hashed-embedder.js';
+import { SyntaxParsers } from './syntax.js';
+import { expandTokens, type Token, tokenize } from './tokens.js';
+
+export interface IndexLimits {
+  /** Larger files are skipped. */
+  maxFileBytes: number;
+  /** The walk stops after this many candidate files. */
+  maxFiles: number;
+  chunk: ChunkOptions;
+  /** Files per transaction: a crash loses at most one batch, and the daemon's own writes wait at most one. */
+  batchFiles: number;
+}
+
+export interface JobProgress {
+  phase: 'scanning' | 'indexing' | 'done';
+  filesTotal: number;
+  filesDone: number;
+  /** Re-chunked and re-embedded in this run. */
+  filesIndexed: number;
+  filesUnchanged: number;
+  filesSkipped: number;
+  filesDeleted: number;
+  /** Chunks written in this run. */
+  chunks: number;
+  /** Time spent in the indexing phase so far, for rates. */
+  indexingMs: number;
+  elapsedMs: number;
+  /** True when the walk hit maxFiles. */
+  truncated: boolean;
+}
+
+export interface IndexJobInput {
+  indexId: number;
+  root: string;
+  embedder: EmbedderSpec;
+  limits: IndexLimits;
+}
+
+const chunkHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+
+/**
+ * One incremental pass over a workspace: walk (honouring .gitignore and the skip rules), compare each
+ * file with what the index holds (size + mtime, then content hash), re-chunk and re-embed only what
+ * changed, drop what disappeared. Writes go in batches, each one transaction, so a kill -9 leaves a
+ * consistent index and the next pass resumes where this one stopped.
+ */
+export async function runIndexJob(
+  repo: RagRepo,
+  input: IndexJobInput,
+  onProgress: (p: JobProgress) => void,
+  signal: AbortSignal,
+): Promise<JobProgress> {
+  const started = performance.now();
+  const p: JobProgress = {
+    phase: 'scanning',
+    filesTotal: 0,
+    filesDone: 0,
+    filesIndexed: 0,
+    filesUnchanged: 0,
+    filesSkipped: 0,
+    filesDeleted: 0,
+    chunks: 0,
+    indexingMs: 0,
+    elapsedMs: 0,
+    truncated: false,
+  };
+  let lastReport = 0;
+  const report = (force = false) => {
+    const now = performance.now();
+    if (!force && now - lastReport < 100) return;
+    lastReport = now;
+    p.elapsedMs = Math.round(now - started);
+    onProgress({ ...p });
+  };
+
+  const files: { rel: string; abs: string }[] = [];
+  for await (const e of walkWorkspace(input.root, '.', {
+    maxDepth: 64,
+    gitignore: true,
+    skipDirs: SKIPPED_DIRS,
+    signal,
+  })) {
+    if (!e.dirent.isFile()) continue;
+    if (skipByName(e.rel)) continue;
+    if (files.length >= input.limits.maxFiles) {
+      p.truncated = true;
+      break;
+    }
+    files.push({ rel: e.rel, abs: e.abs });
+  }
+  p.filesTotal = files.length;
+  p.phase = 'indexing';
+  report(true);
+
+  const known = repo.fileStates(input.indexId);
+  const seen = new Set<string>();
+  const embedder = createEmbedder(input.embedder);
+  const parsers = new SyntaxParsers();
+  const indexingStarted = performance.now();
+  type Pending = Omit<NewChunk, 'vector'> & { tokens?: readonly Token[] };
+  let batch: { file: Omit<FileUpdate, 'chunks'>; chunks: Pending[]; reuse?: Map<string, Buffer> }[] = [];
+  const hashed = embedder instanceof HashedEmbedder ? embedder : undefined;
+  let deletions: string[] = [];
+  let batchChunks = 0;
+
+  const flush = async () => {
+    if (batch.length === 0 && deletions.length === 0) return;
+    const pending = batch.flatMap((b) => b.chunks.map((c) => ({ c, reuse: b.reuse?.get(c.hash) })));
+    const toEmbed = pending.filter((x) => x.reuse === undefined);
+    const vectors = hashed
+      ? toEmbed.map((x) => hashed.embedTokens(x.c.tokens ?? tokenize(embeddingText(x.c))))
+      : await embedder.embed(
+          toEmbed.map((x) => embeddingText(x.c)),
+          signal,
+        );
+    const fresh = new Map(toEmbed.map((x, i) => [x.c, vectorBytes(vectors[i] as Float32Array)]));
+    const updates: FileUpdate[] = batch.map((b) => ({
+      ...b.file,
+      chunks: b.chunks.map((pc) => {
+        const { tokens: _tokens, ...c } = pc;
+        return { ...c, vector: b.reuse?.get(c.hash) ?? (fresh.get(pc) as Buffer) };
+      }),
+    }));
+    repo.writeBatch(input.indexId, updates, deletions);
+    p.chunks += batchChunks;
+    p.filesDeleted += deletions.length;
+    batch = [];
+    deletions = [];
+    batchChunks = 0;
+    p.indexingMs = Math.round(performance.now() - indexingStarted);
+    report(true);
+  };
+
+  for (const f of files) {
+    if (signal.aborted) break;
+    seen.add(f.rel);
+    const before = known.get(f.rel);
+    const outcome = await examine(f, before, input.limits.maxFileBytes);
+    if (outcome.kind === 'skip') {
+      p.filesSkipped++;
+      if (before) deletions.push(f.rel);
+    } else if (outcome.kind === 'unchanged') {
+      p.filesUnchanged++;
+    } else if (outcome.kind === 'touched') {
+      repo.touchFile(input.indexId, f.rel, outcome.size, outcome.mtimeMs);
+      p.filesUnchanged++;
+    } else {
+      const { language, chunks } = await chunkFile(f.rel, outcome.text, parsers, input.limits.chunk);
+      batch.push({
+        file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs, language },
+        chunks: chunks.map((c) => {
+          // The embedder sees the same text (path, symbol, body), so one tokenization serves both.
+          const tokens = tokenize(embeddingText({ path: f.rel, symbol: c.symbol, content: c.content }));
+          return {
+            path: f.rel,
+            language,
+            symbol: c.symbol,
+            kind: c.kind,
+            startLine: c.startLine,
+            endLine: c.endLine,
+            hash: chunkHash(c.content),
+            content: c.content,
+            ftsBody: expandTokens(tokens),
+            ...(hashed ? { tokens } : {}),
+          };
+        }),
+        ...(before ? { reuse: repo.vectorsByHash(input.indexId, f.rel) } : {}),
+      });
+      batchChunks += chunks.length;
+      p.filesIndexed++;
+    }
+    p.filesDone++;
+    if (batch.length >= input.limits.batchFiles || batchChunks >= input.limits.batchFiles * 16) await flush();
+    p.indexingMs = Math.round(performance.now() - indexingStarted);
+    report();
+  }
+  // Deletions only after a complete walk: a cancelled or truncated pass must not drop what it did not see.
+  if (!signal.aborted && !p.truncated) {
+    for (const path of known.keys()) if (!seen.has(path)) deletions.push(path);
+  }
+  await flush();
+  p.phase = 'done';
+  p.indexingMs = Math.round(performance.now() - indexingStarted);
+  report(true);
+  return { ...p, elapsedMs: Math.round(performance.now() - started) };
+}
+
+type Outcome =
+  | { kind: 'skip' }
+  | { kind: 'unchanged' }
+  | { kind: 'touched'; size: number; mtimeMs: number }
+  | { kind: 'changed'; text: string; hash: string; size: number; mtimeMs: number };
+
+async function examine(f: { abs: string }, before: FileState | undefined, maxBytes: number): Promise<Outcome> {
+  let s: Awaited<ReturnType<typeof stat>>;
+  try {
+    s = await stat(f.abs);
+  } catch {
+    return { kind: 'skip' }; // vanished since the walk
+  }
+  const mtimeMs = Math.trunc(s.mtimeMs);
+  if (!s.isFile() || s.size > maxBytes) return { kind: 'skip' };
+  if (before && before.size === s.size && before.mtimeMs === mtimeMs) return { kind: 'unchanged' };
+  let data: Buffer;
+  try {
+    data = await readFile(f.abs);
+  } catch {
+    return { kind: 'skip' };
+  }
+  if (isBinary(data)) return { kind: 'skip' };
+  const hash = createHash('sha256').update(data).digest('hex');
+  if (before && before.hash === hash) return { kind: 'touched', size: s.size, mtimeMs };
+  const text = data.toString('utf8');
+  if (looksMinified(text)) return { kind: 'skip' };
+  return { kind: 'changed', text, hash, size: s.size, mtimeMs };
+}
