@@ -253,6 +253,16 @@ export const SETTINGS = {
     schema: intIn(1, 1_000_000),
     doc: 'Requests per minute per IP on sign-in and token endpoints. Default 30.',
   },
+  redisUrl: {
+    env: 'REDIS_URL',
+    schema: z.url({ protocol: /^rediss?$/ }),
+    doc: 'Redis shared by several instances behind one load balancer: sessions and tokens, rate limits, MCP session routing, events, the instance registry. Default: none (single instance, SQLite only).',
+  },
+  instanceUrl: {
+    env: 'DISCO_INSTANCE_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: "This instance's own address as the other instances reach it (with `REDIS_URL`). Default: the address it listens on.",
+  },
   mcpStateless: {
     env: 'DISCO_MCP_STATELESS',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
@@ -345,6 +355,8 @@ export interface Config {
   processLogMaxBytes: number;
   publicUrl: string | undefined;
   mcpStateless: boolean;
+  redisUrl: string | undefined;
+  instanceUrl: string | undefined;
   jwtSecret: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
@@ -441,6 +453,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,
+    redisUrl: pick('redisUrl'),
+    instanceUrl: pick('instanceUrl'),
     jwtSecret: pick('jwtSecret'),
     accessTokenTtlSeconds: pick('accessTokenTtlSeconds') ?? 900,
     refreshTokenTtlDays: pick('refreshTokenTtlDays') ?? 30,
@@ -464,6 +478,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     ragChunkChars: pick('ragChunkChars') ?? 2400,
     ragWatch: pick('ragWatch') ?? false,
   };
+  if (config.redisUrl && !config.jwtSecret) {
+    throw new ConfigError(
+      'DISCO_JWT_SECRET: required with REDIS_URL, so every instance accepts the tokens the others issue',
+    );
+  }
   if ((config.githubClientId === undefined) !== (config.githubClientSecret === undefined)) {
     throw new ConfigError('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');
   }

@@ -7,6 +7,9 @@ import { AuthorizationServer } from './auth/oauth/server.js';
 import { loadSecretBox } from './auth/secret-box.js';
 import { AuthService } from './auth/service.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
+import { SqliteTokenStore } from './auth/token-store.js';
+import { connectRedis, redisReady } from './cluster/redis.js';
+import { RedisTokenStore } from './cluster/redis-token-store.js';
 import { type Config, isLoopbackHost } from './config.js';
 import { ContainerService } from './containers/service.js';
 import { WarmPool } from './containers/warm-pool.js';
@@ -40,6 +43,8 @@ export interface Core {
   services: Services;
   ops: readonly Op[];
   adminToken: { token: string; source: 'env' | 'file' | 'generated' };
+  /** The Redis connection shared by several instances (REDIS_URL); absent in single-instance mode. */
+  shared: ReturnType<typeof connectRedis> | undefined;
   /** The OAuth 2.1 authorization server (for MCP clients such as ChatGPT, and `disco login`). */
   oauth: AuthorizationServer;
   /** The admin user, who owns the bootstrap token; over stdio the local caller acts as them. */
@@ -52,17 +57,24 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
   await mkdir(config.home, { recursive: true, mode: 0o700 });
   const dbFile = path.join(config.home, DB_FILE);
   const db = openDatabase(dbFile);
+  let shared: ReturnType<typeof connectRedis> | undefined;
   try {
     const users = new UsersRepo(db);
     const adminUser = users.ensureAdmin();
     const adminToken = await ensureAdminToken(config.home, config.adminToken);
     const keys = await loadSigningKeys(config.home, config.jwtSecret);
-    const auth = new AuthService(users, new TokensRepo(db), new AuditRepo(db), new AccessTokens(keys), {
+    shared = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+    if (shared) await redisReady(shared.redis, 10_000);
+    const refreshTtlMs = config.refreshTokenTtlDays * 86_400_000;
+    const tokenStore = shared
+      ? new RedisTokenStore(shared.redis, refreshTtlMs)
+      : new SqliteTokenStore(new TokensRepo(db));
+    const auth = new AuthService(users, tokenStore, new AuditRepo(db), new AccessTokens(keys), {
       accessTtlSeconds: config.accessTokenTtlSeconds,
-      refreshTtlMs: config.refreshTokenTtlDays * 86_400_000,
+      refreshTtlMs,
       box: await loadSecretBox(config.home, config.jwtSecret),
     });
-    auth.registerBootstrapToken(adminToken.token, adminUser.id);
+    await auth.registerBootstrapToken(adminToken.token, adminUser.id);
     const oauth = new AuthorizationServer(
       auth,
       new ClientRegistry(db, config.oauthRedirectUris, isLoopbackHost(config.host)),
@@ -125,6 +137,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       services,
       ops: OPS as unknown as readonly Op[],
       adminToken,
+      shared,
       oauth,
       admin: { userId: adminUser.id, userName: adminUser.name, isAdmin: true, scopes: new Set(SCOPES), via: 'local' },
       close: async () => {
@@ -137,6 +150,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       },
     };
   } catch (err) {
+    await shared?.close();
     db.close();
     throw err;
   }

@@ -10,6 +10,9 @@ export interface AccessClaims {
   client_id?: string;
   /** The session (refresh-token family) the token belongs to; revoking it revokes the token. */
   sid: string;
+  /** The user's name and admin flag, so an instance that does not have the user's row can still serve them. */
+  name?: string;
+  adm?: boolean;
   jti: string;
   iat: number;
   exp: number;
@@ -24,6 +27,7 @@ export interface IssueInput {
   audience: string | string[];
   ttlSeconds: number;
   sessionId: string;
+  user: { name: string; isAdmin: boolean };
   clientId?: string;
 }
 
@@ -38,6 +42,8 @@ export class AccessTokens {
     const token = await new SignJWT({
       scope: input.scopes.join(' '),
       sid: input.sessionId,
+      name: input.user.name,
+      adm: input.user.isAdmin,
       ...(input.clientId ? { client_id: input.clientId } : {}),
     })
       .setProtectedHeader({ alg: this.keys.alg, kid: this.keys.kid, typ: 'at+jwt' })

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
-import type { PatRow, TokensRepo } from '../db/tokens-repo.js';
+import type { PatRow } from '../db/tokens-repo.js';
 import type { UserRow, UsersRepo } from '../db/users-repo.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
@@ -10,6 +10,7 @@ import { hashPassword, PASSWORD_MIN_LENGTH, verifyPassword } from './passwords.j
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
 import { newSecret, PAT_PREFIX, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
+import type { TokenStore } from './token-store.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -36,6 +37,9 @@ export interface AuthOptions {
   box: SecretBox;
 }
 
+/** Who a session is for: enough to mint tokens without the user's row (another instance may hold it). */
+type SessionUser = Pick<UserRow, 'id' | 'name' | 'isAdmin'>;
+
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
 const TOUCH_EVERY_MS = 60_000;
 const BAD_LOGIN = 'invalid user name or password';
@@ -49,7 +53,7 @@ export class AuthService {
 
   constructor(
     readonly users: UsersRepo,
-    private readonly tokens: TokensRepo,
+    private readonly tokens: TokenStore,
     private readonly auditLog: AuditRepo,
     private readonly access: AccessTokens,
     private readonly options: AuthOptions,
@@ -64,10 +68,10 @@ export class AuthService {
   }
 
   /** The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts. */
-  registerBootstrapToken(token: string, adminId: string): void {
+  async registerBootstrapToken(token: string, adminId: string): Promise<void> {
     const hash = secretDigest(token);
-    if (this.tokens.patByHash(hash)) return;
-    this.tokens.insertPat({
+    if (await this.tokens.patByHash(hash)) return;
+    await this.tokens.insertPat({
       id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
       userId: adminId,
       name: 'bootstrap',
@@ -75,6 +79,8 @@ export class AuthService {
       hint: secretHint(token),
       scopes: scopesForUser(true),
       kind: 'bootstrap',
+      userName: 'admin',
+      userIsAdmin: true,
       createdAt: Date.now(),
       expiresAt: null,
     });
@@ -84,8 +90,8 @@ export class AuthService {
   async authenticate(token: string, realm: Realm): Promise<Principal> {
     if (looksLikeJwt(token)) {
       const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      if (!this.tokens.isSessionLive(claims.sid)) throw new UnauthorizedError('access token was revoked');
-      const user = this.liveUser(claims.sub);
+      if (!(await this.tokens.isSessionLive(claims.sid))) throw new UnauthorizedError('access token was revoked');
+      const user = this.userOf(claims.sub, claims.name, claims.adm);
       return {
         userId: user.id,
         userName: user.name,
@@ -97,15 +103,15 @@ export class AuthService {
         ...(claims.client_id ? { clientId: claims.client_id } : {}),
       };
     }
-    const pat = this.tokens.patByHash(secretDigest(token));
+    const pat = await this.tokens.patByHash(secretDigest(token));
     const now = Date.now();
     if (!pat || pat.revokedAt !== null || (pat.expiresAt !== null && pat.expiresAt <= now)) {
       throw new UnauthorizedError(pat ? 'token was revoked or has expired' : 'invalid bearer token');
     }
-    const user = this.liveUser(pat.userId);
+    const user = this.userOf(pat.userId, pat.userName, pat.userIsAdmin);
     if ((this.touched.get(pat.id) ?? 0) < now - TOUCH_EVERY_MS) {
       this.touched.set(pat.id, now);
-      this.tokens.touchPat(pat.id, now);
+      await this.tokens.touchPat(pat.id, now);
     }
     return {
       userId: user.id,
@@ -117,10 +123,19 @@ export class AuthService {
     };
   }
 
-  private liveUser(id: string): UserRow {
+  /**
+   * The user a token names: this instance's row, or — when tokens are shared between instances and the
+   * user was made on another one — who the token itself says (its signature or shared record vouches).
+   */
+  private userOf(
+    id: string,
+    name: string | undefined,
+    isAdmin: boolean | undefined,
+  ): Pick<UserRow, 'id' | 'name' | 'isAdmin'> {
     const user = this.users.get(id);
-    if (!user) throw new UnauthorizedError('the token belongs to no user');
-    return user;
+    if (user) return user;
+    if (this.tokens.shared && name !== undefined) return { id, name, isAdmin: isAdmin === true };
+    throw new UnauthorizedError('the token belongs to no user');
   }
 
   /** Local sign-in. The same answer and time for an unknown user and a wrong password. */
@@ -142,14 +157,14 @@ export class AuthService {
       throw new ValidationError('token login takes a personal access token (or the bootstrap token)');
     }
     const principal = await this.authenticate(token, realm);
-    const user = this.users.get(principal.userId) as UserRow;
+    const user = { id: principal.userId, name: principal.userName, isAdmin: principal.isAdmin };
     const wanted = scopes ? parseScopes(scopes) : [...principal.scopes];
     return this.startSession(user, intersectScopes(wanted, [...principal.scopes]), realm);
   }
 
   /** Opens a session (a new refresh-token family) for a user who has just proven who they are. */
   async startSession(
-    user: UserRow,
+    user: SessionUser,
     scopes: readonly string[] | undefined,
     realm: Realm,
     clientId?: string,
@@ -162,7 +177,7 @@ export class AuthService {
   }
 
   private async mint(
-    user: UserRow,
+    user: SessionUser,
     scopes: Scope[],
     realm: Realm,
     familyId: string,
@@ -171,7 +186,7 @@ export class AuthService {
   ): Promise<TokenPair> {
     const refreshToken = newSecret(REFRESH_PREFIX);
     const now = Date.now();
-    this.tokens.insertRefresh({
+    await this.tokens.insertRefresh({
       tokenHash: secretDigest(refreshToken),
       familyId,
       userId: user.id,
@@ -180,12 +195,15 @@ export class AuthService {
       audience,
       createdAt: now,
       expiresAt: now + this.options.refreshTtlMs,
+      userName: user.name,
+      userIsAdmin: user.isAdmin,
     });
     const access = await this.access.issue({
       userId: user.id,
       scopes,
       issuer: realm.issuer,
       audience,
+      user: { name: user.name, isAdmin: user.isAdmin },
       ttlSeconds: this.options.accessTtlSeconds,
       sessionId: familyId,
       ...(clientId ? { clientId } : {}),
@@ -211,7 +229,7 @@ export class AuthService {
     opts: { clientId?: string; scopes?: readonly string[]; audience?: string } = {},
   ): Promise<TokenPair> {
     const hash = secretDigest(refreshToken);
-    const row = this.tokens.refresh(hash);
+    const row = await this.tokens.refresh(hash);
     const now = Date.now();
     if (!row || (row.clientId ?? undefined) !== opts.clientId) throw new UnauthorizedError('invalid refresh token');
     if (row.revokedAt !== null) throw new UnauthorizedError('refresh token was revoked');
@@ -219,8 +237,8 @@ export class AuthService {
     if (opts.audience !== undefined && opts.audience !== row.audience) {
       throw new UnauthorizedError('refresh token was issued for another resource');
     }
-    if (!this.tokens.markRefreshUsed(hash, now)) {
-      this.tokens.revokeFamily(row.familyId, now);
+    if (!(await this.tokens.markRefreshUsed(hash, now))) {
+      await this.tokens.revokeFamily(row.familyId, now);
       this.audit({
         userId: row.userId,
         action: 'auth.refresh_reuse',
@@ -233,7 +251,7 @@ export class AuthService {
       });
       throw new UnauthorizedError('refresh token was already used; every session of its family is now revoked');
     }
-    const user = this.liveUser(row.userId);
+    const user = this.userOf(row.userId, row.userName, row.userIsAdmin);
     const scopes = opts.scopes
       ? intersectScopes(parseScopes(opts.scopes), parseScopes(row.scopes))
       : parseScopes(row.scopes);
@@ -241,52 +259,53 @@ export class AuthService {
   }
 
   /** Ends a session: the family of the refresh token given and/or of the access token presented. */
-  logout(refreshToken: string | undefined, principal: Principal | undefined): { revoked: boolean } {
+  async logout(refreshToken: string | undefined, principal: Principal | undefined): Promise<{ revoked: boolean }> {
     const now = Date.now();
     let revoked = false;
     if (refreshToken) {
-      const row = this.tokens.refresh(secretDigest(refreshToken));
+      const row = await this.tokens.refresh(secretDigest(refreshToken));
       if (row && (!principal || row.userId === principal.userId)) {
-        revoked = this.tokens.revokeFamily(row.familyId, now) > 0 || revoked;
+        revoked = (await this.tokens.revokeFamily(row.familyId, now)) > 0 || revoked;
       }
     }
-    if (principal?.sessionId) revoked = this.tokens.revokeFamily(principal.sessionId, now) > 0 || revoked;
+    if (principal?.sessionId) revoked = (await this.tokens.revokeFamily(principal.sessionId, now)) > 0 || revoked;
     return { revoked };
   }
 
   /** Ends one session (refresh-token family) and its access tokens. */
-  revokeSession(familyId: string): void {
-    this.tokens.revokeFamily(familyId, Date.now());
+  async revokeSession(familyId: string): Promise<void> {
+    await this.tokens.revokeFamily(familyId, Date.now());
   }
 
   /** Revokes a refresh token or an access token (OAuth revocation endpoint, RFC 7009); unknown ones are ignored. */
   async revokeAny(token: string, realm: Realm, clientId?: string): Promise<void> {
-    const row = this.tokens.refresh(secretDigest(token));
+    const row = await this.tokens.refresh(secretDigest(token));
     if (row) {
-      if ((row.clientId ?? undefined) === clientId) this.tokens.revokeFamily(row.familyId, Date.now());
+      if ((row.clientId ?? undefined) === clientId) await this.tokens.revokeFamily(row.familyId, Date.now());
       return;
     }
     if (!looksLikeJwt(token)) return;
     try {
       const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      if (claims.client_id === clientId) this.tokens.revokeFamily(claims.sid, Date.now());
+      if (claims.client_id === clientId) await this.tokens.revokeFamily(claims.sid, Date.now());
     } catch {
       // Invalid or expired tokens need no revoking.
     }
   }
 
-  createPat(
-    userId: string,
+  async createPat(
+    principal: Pick<Principal, 'userId' | 'userName' | 'isAdmin' | 'scopes'>,
     input: { name: string; scopes?: readonly string[]; expiresInDays?: number },
-    callerScopes: ReadonlySet<Scope>,
-  ): { token: string; pat: PatRow } {
-    const user = this.users.get(userId) as UserRow;
+  ): Promise<{ token: string; pat: PatRow }> {
+    const userId = principal.userId;
+    const callerScopes = principal.scopes;
+    const user = { isAdmin: principal.isAdmin };
     const allowed = intersectScopes([...callerScopes], scopesForUser(user.isAdmin));
     const wanted = input.scopes ? parseScopes(input.scopes) : allowed;
     const denied = wanted.filter((s) => !allowed.includes(s));
     if (denied.length > 0) throw new ValidationError(`a token cannot have scopes you lack: ${denied.join(', ')}`);
     if (wanted.length === 0) throw new ValidationError('a token needs at least one scope');
-    if (this.tokens.patsOf(userId).some((p) => p.name === input.name && p.revokedAt === null)) {
+    if ((await this.tokens.patsOf(userId)).some((p) => p.name === input.name && p.revokedAt === null)) {
       throw new ConflictError(`you already have a token named '${input.name}'`);
     }
     const token = newSecret(PAT_PREFIX);
@@ -299,23 +318,25 @@ export class AuthService {
       hint: secretHint(token),
       scopes: wanted,
       kind: 'pat' as const,
+      userName: principal.userName,
+      userIsAdmin: principal.isAdmin,
       createdAt: now,
       expiresAt: input.expiresInDays ? now + input.expiresInDays * 86_400_000 : null,
     };
-    this.tokens.insertPat(row);
-    return { token, pat: this.tokens.pat(row.id) as PatRow };
+    await this.tokens.insertPat(row);
+    return { token, pat: (await this.tokens.pat(row.id)) as PatRow };
   }
 
-  listPats(userId: string): PatRow[] {
+  listPats(userId: string): Promise<PatRow[]> {
     return this.tokens.patsOf(userId);
   }
 
   /** Revokes one of the caller's tokens (an admin may revoke anyone's); others' ids are simply not found. */
-  revokePat(principal: Principal, id: string): PatRow {
-    const pat = this.tokens.pat(id);
+  async revokePat(principal: Principal, id: string): Promise<PatRow> {
+    const pat = await this.tokens.pat(id);
     if (!pat || (pat.userId !== principal.userId && !principal.isAdmin)) throw new NotFoundError(`token '${id}'`);
-    this.tokens.revokePat(id, Date.now());
-    return this.tokens.pat(id) as PatRow;
+    await this.tokens.revokePat(id, Date.now());
+    return (await this.tokens.pat(id)) as PatRow;
   }
 
   async createUser(input: { name: string; password?: string; isAdmin?: boolean; email?: string }): Promise<UserRow> {
@@ -340,8 +361,8 @@ export class AuthService {
   }
 
   /** Every token of a user stops working now: PATs and sessions (with their access tokens) revoked. */
-  revokeUserTokens(userId: string): { pats: number; refresh: number } {
-    if (!this.users.get(userId)) throw new NotFoundError(`user '${userId}'`);
+  async revokeUserTokens(userId: string): Promise<{ pats: number; refresh: number }> {
+    if (!this.users.get(userId) && !this.tokens.shared) throw new NotFoundError(`user '${userId}'`);
     return this.tokens.revokeAllOf(userId, Date.now());
   }
 

@@ -12,6 +12,9 @@ export interface PatRow {
   expiresAt: number | null;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** Carried by shared (Redis) records so another instance knows the owner without their row. */
+  userName?: string;
+  userIsAdmin?: boolean;
 }
 
 interface RawPat {
@@ -51,6 +54,8 @@ export interface RefreshRow {
   expiresAt: number;
   usedAt: number | null;
   revokedAt: number | null;
+  userName?: string;
+  userIsAdmin?: boolean;
 }
 
 interface RawRefresh {
@@ -113,7 +118,8 @@ export class TokensRepo {
   }
 
   insertPat(p: Omit<PatRow, 'lastUsedAt' | 'revokedAt' | 'scopes'> & { scopes: readonly string[]; tokenHash: string }) {
-    this.stmts.insertPat.run({ ...p, scopes: p.scopes.join(' ') });
+    const { userName: _n, userIsAdmin: _a, ...row } = p;
+    this.stmts.insertPat.run({ ...row, scopes: p.scopes.join(' ') });
   }
 
   patByHash(hash: string): PatRow | undefined {
@@ -139,7 +145,8 @@ export class TokensRepo {
   }
 
   insertRefresh(r: Omit<RefreshRow, 'usedAt' | 'revokedAt' | 'scopes'> & { scopes: readonly string[] }): void {
-    this.stmts.insertRefresh.run({ ...r, scopes: r.scopes.join(' ') });
+    const { userName: _n, userIsAdmin: _a, ...row } = r;
+    this.stmts.insertRefresh.run({ ...row, scopes: r.scopes.join(' ') });
   }
 
   refresh(hash: string): RefreshRow | undefined {

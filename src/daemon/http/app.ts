@@ -9,7 +9,7 @@ import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
 import { GITHUB_START_PATH, githubRoutes } from './github-routes.js';
 import { requestGuards } from './guards.js';
-import { rateLimiters, securityHeaders } from './hardening.js';
+import { rateLimiters, redisLimiterStore, securityHeaders } from './hardening.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { processStreamRouter } from './process-stream.js';
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
       openPath: (p) => p.startsWith('/.well-known/') || /^\/oauth\/(token|register|revoke)$/.test(p),
     }),
   );
-  const limits = rateLimiters(config);
+  const limits = rateLimiters(config, deps.core.shared ? redisLimiterStore(deps.core.shared.redis) : undefined);
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);

@@ -83,7 +83,7 @@ export function authRoutes(auth: AuthService, config: Config): Router {
     const principal = bearer ? await auth.authenticate(bearer, realm(req)).catch(() => undefined) : undefined;
     if (!body.refreshToken && !principal)
       throw new ValidationError('give the refresh token or the access token to end');
-    const result = auth.logout(body.refreshToken, principal);
+    const result = await auth.logout(body.refreshToken, principal);
     if (principal) {
       auth.audit({
         userId: principal.userId,

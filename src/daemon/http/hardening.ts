@@ -1,6 +1,8 @@
 import type { RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import { RedisStore } from 'rate-limit-redis';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
 import type { Principal } from '../ops/op.js';
@@ -55,7 +57,8 @@ export function rateLimiters(
   const common = { windowMs: 60_000, standardHeaders: 'draft-7' as const, legacyHeaders: false };
   const withStore = (prefix: string) => {
     const s = store(prefix);
-    return s ? { store: s } : {};
+    // A shared store that is down must not take the API down with it: requests pass, the logs say why.
+    return s ? { store: s, passOnStoreError: true } : {};
   };
   return {
     perIp: rateLimit({
@@ -82,3 +85,12 @@ export function rateLimiters(
     }),
   };
 }
+
+/** Rate-limit counters in Redis, shared by every instance. */
+export const redisLimiterStore =
+  (redis: Redis): LimiterStoreFactory =>
+  (prefix) =>
+    new RedisStore({
+      prefix: `rl:${prefix}:`,
+      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<never>,
+    });

@@ -94,7 +94,7 @@ export const tokenCreate = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   scope: 'account',
   run: async (input, { principal, services }) => {
-    const { token, pat } = services.auth.createPat(principal.userId, input, principal.scopes);
+    const { token, pat } = await services.auth.createPat(principal, input);
     return { ...toTokenDto(pat), token };
   },
 });
@@ -110,7 +110,7 @@ export const tokenList = defineOp({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'account',
   run: async (_input, { principal, services }) => ({
-    tokens: services.auth.listPats(principal.userId).map(toTokenDto),
+    tokens: (await services.auth.listPats(principal.userId)).map(toTokenDto),
   }),
 });
 
@@ -125,7 +125,7 @@ export const tokenRevoke = defineOp({
   output: TokenSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'account',
-  run: async ({ id }, { principal, services }) => toTokenDto(services.auth.revokePat(principal, id)),
+  run: async ({ id }, { principal, services }) => toTokenDto(await services.auth.revokePat(principal, id)),
 });
 
 export const passwordChange = defineOp({

@@ -71,7 +71,7 @@ export const userRevokeTokens = defineOp({
   scope: 'admin',
   run: async ({ id }, { services }) => {
     const user = services.auth.users.get(id) ?? services.auth.users.getByName(id);
-    const revoked = services.auth.revokeUserTokens(user?.id ?? id);
+    const revoked = await services.auth.revokeUserTokens(user?.id ?? id);
     return { user: user?.id ?? id, personalAccessTokens: revoked.pats, refreshTokens: revoked.refresh };
   },
 });

@@ -206,7 +206,7 @@ export class AuthorizationServer {
     const grant = this.grants.take<CodeGrant>(hash, 'code');
     if (!grant) {
       const replayed = this.grants.spent<CodeGrant>(hash, 'code');
-      if (replayed?.familyId) this.auth.revokeSession(replayed.familyId);
+      if (replayed?.familyId) await this.auth.revokeSession(replayed.familyId);
       throw new OAuthRequestError('invalid_grant', 'the authorization code is invalid, expired or already used');
     }
     if (grant.clientId !== client.clientId)

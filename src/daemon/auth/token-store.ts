@@ -1,0 +1,48 @@
+import type { PatRow, RefreshRow, TokensRepo } from '../db/tokens-repo.js';
+
+export type NewPat = Omit<PatRow, 'lastUsedAt' | 'revokedAt' | 'scopes'> & {
+  scopes: readonly string[];
+  tokenHash: string;
+};
+export type NewRefresh = Omit<RefreshRow, 'usedAt' | 'revokedAt' | 'scopes'> & { scopes: readonly string[] };
+
+/**
+ * Where PATs and sessions (refresh-token families) live: this instance's SQLite, or Redis when several
+ * instances share them (a token minted or revoked on one is known to all, at once).
+ */
+export interface TokenStore {
+  readonly shared: boolean;
+  insertPat(p: NewPat): Promise<void>;
+  patByHash(hash: string): Promise<PatRow | undefined>;
+  pat(id: string): Promise<PatRow | undefined>;
+  patsOf(userId: string): Promise<PatRow[]>;
+  touchPat(id: string, at: number): Promise<void>;
+  revokePat(id: string, at: number): Promise<boolean>;
+  insertRefresh(r: NewRefresh): Promise<void>;
+  refresh(hash: string): Promise<RefreshRow | undefined>;
+  /** Spends a refresh token; false when it already was (a replay). Atomic across racing callers. */
+  markRefreshUsed(hash: string, at: number): Promise<boolean>;
+  revokeFamily(familyId: string, at: number): Promise<number>;
+  revokeAllOf(userId: string, at: number): Promise<{ pats: number; refresh: number }>;
+  isSessionLive(familyId: string): Promise<boolean>;
+  purgeExpired(now: number): Promise<{ refresh: number }>;
+}
+
+/** The single-instance store: SQLite, through the repository (synchronous, wrapped). */
+export class SqliteTokenStore implements TokenStore {
+  readonly shared = false;
+  constructor(private readonly repo: TokensRepo) {}
+  insertPat = async (p: NewPat) => this.repo.insertPat(p);
+  patByHash = async (hash: string) => this.repo.patByHash(hash);
+  pat = async (id: string) => this.repo.pat(id);
+  patsOf = async (userId: string) => this.repo.patsOf(userId);
+  touchPat = async (id: string, at: number) => this.repo.touchPat(id, at);
+  revokePat = async (id: string, at: number) => this.repo.revokePat(id, at);
+  insertRefresh = async (r: NewRefresh) => this.repo.insertRefresh(r);
+  refresh = async (hash: string) => this.repo.refresh(hash);
+  markRefreshUsed = async (hash: string, at: number) => this.repo.markRefreshUsed(hash, at);
+  revokeFamily = async (familyId: string, at: number) => this.repo.revokeFamily(familyId, at);
+  revokeAllOf = async (userId: string, at: number) => this.repo.revokeAllOf(userId, at);
+  isSessionLive = async (familyId: string) => this.repo.isSessionLive(familyId);
+  purgeExpired = async (now: number) => this.repo.purgeExpired(now);
+}
