@@ -1,7 +1,8 @@
 import { renderToString } from 'ink';
 import { createElement } from 'react';
 import { describe, expect, it } from 'vitest';
-import { IndexProgress, progressBar, progressLine } from '../../src/cli/ui/index-progress.js';
+import { IndexProgress } from '../../src/cli/ui/index-progress.js';
+import { progressBar, progressLine } from '../../src/cli/ui/progress-text.js';
 import { chunkFile } from '../../src/daemon/rag/chunker.js';
 import { looksMinified, skipByName } from '../../src/daemon/rag/eligibility.js';
 import { dot } from '../../src/daemon/rag/embedder.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
-import { type IndexStatusView, progressLine } from '../ui/index-progress.js';
+import { type IndexStatusView, progressLine } from '../ui/progress-text.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 export interface IndexOptions {

@@ -4,7 +4,7 @@ import type { CliEnv } from '../context.js';
 import { clientFor } from '../context.js';
 import type { Io } from '../output.js';
 import { ago, table } from '../output.js';
-import { TerminalClient, type TerminalError } from '../terminal-client.js';
+import type { TerminalError } from '../terminal-client.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 /** Ctrl-] detaches (as in telnet): the terminal keeps running; `disco shell --attach <id>` comes back. */
@@ -32,6 +32,7 @@ export async function shell(
   const stdin = io.stdin as TtyIn;
   const stdout = io.stdout as TtyOut;
   const size = () => ({ cols: stdout.columns || 80, rows: stdout.rows || 24 });
+  const { TerminalClient } = await import('../terminal-client.js');
   const client = await TerminalClient.connect(env.baseUrl, await env.tokens.get()).catch((err: TerminalError) => {
     throw new ApiError(err.code, `cannot open a terminal: ${err.message}`, 0);
   });
