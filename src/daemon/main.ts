@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
+import { Cluster } from './cluster/cluster.js';
 import { IdleReaper } from './containers/idle-reaper.js';
 import { openCore } from './core.js';
 import type { Db } from './db/open.js';
@@ -36,6 +37,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const log = createLogger(config.logLevel, options.logDestination);
   const core = await openCore(config, log);
   const { db, services } = core;
+  if (core.shared && config.jwtSecret) services.cluster = new Cluster(core.shared.redis, config.jwtSecret, log);
   try {
     const { app, close: closeMcp } = createApp({ core, log, version: discoVersion(), startedAt });
     const server = await listen(app, config.host, config.port);
@@ -59,6 +61,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    await services.cluster?.start(config.instanceUrl ?? url);
     log.info(
       { url, home: config.home, adminToken: core.adminToken.source, startupMs: Date.now() - startedAt },
       'disco listening',
@@ -70,6 +73,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         log.info('shutting down');
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
         await reaper.stop();
+        await services.cluster?.stop();
         await closeMcp();
         await sockets.close();
         await stopServer(server, config.shutdownGraceMs);

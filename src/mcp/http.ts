@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import express, { type Request, type Response, Router } from 'express';
+import { proxyRequest } from '../daemon/cluster/proxy.js';
 import type { Core } from '../daemon/core.js';
 import { UnauthorizedError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
@@ -28,7 +29,7 @@ function rpcError(res: Response, status: number, code: number, message: string):
  * Auth, Host and Origin checks run before this router (the same ones as REST).
  */
 export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router: Router; close: () => Promise<void> } {
-  const { config } = core.services;
+  const { config, cluster } = core.services;
   const sessions = new Map<string, Session>();
 
   const contextFor = (baseUrl: string): McpCallContext => ({
@@ -69,9 +70,15 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
     const sessionId = req.get('mcp-session-id');
     if (sessionId) {
       const session = sessions.get(sessionId);
+      if (!session && cluster) {
+        // Opened on another instance: that instance serves it (any instance can take any request).
+        const where = await cluster.sessionHome(`mcp-session:${sessionId}`);
+        if (where) return proxyRequest(req, res, where.url, req.method === 'POST' ? req.body : undefined);
+      }
       // Another user's session id is answered exactly like an unknown one.
       if (!session || session.userId !== principal.userId) return rpcError(res, 404, -32001, 'Session not found');
       session.lastSeen = Date.now();
+      cluster?.claim(`mcp-session:${sessionId}`, SESSION_IDLE_MS);
       return session.transport.handleRequest(req, res, req.body);
     }
     if (req.method !== 'POST' || !isInitializeRequest(req.body)) {
@@ -84,6 +91,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       retryInterval: 1000,
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, userId: principal.userId, lastSeen: Date.now() });
+        cluster?.claim(`mcp-session:${id}`, SESSION_IDLE_MS);
         log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
       },
       onsessionclosed: (id) => {

@@ -10,6 +10,7 @@ import { docsRouter } from './docs.js';
 import { GITHUB_START_PATH, githubRoutes } from './github-routes.js';
 import { requestGuards } from './guards.js';
 import { rateLimiters, redisLimiterStore, securityHeaders } from './hardening.js';
+import { internalRoutes } from './internal-routes.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { processStreamRouter } from './process-stream.js';
@@ -72,6 +73,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.use('/docs', docsRouter());
 
   const githubEnabled = config.githubClientId !== undefined;
+  if (services.cluster) {
+    app.use(internalRoutes(ops, services, services.cluster, deps.log, bodyLimit(config.fileWriteMaxBytes)));
+  }
   app.use(
     oauthRoutes({
       as: deps.core.oauth,

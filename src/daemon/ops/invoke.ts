@@ -17,8 +17,18 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
   try {
     authorize(op, ctx.principal);
     input = parseInput(op.input, rawInput ?? {});
+    const cluster = ctx.forwarded ? undefined : ctx.services.cluster;
+    if (cluster) {
+      // Another instance holds the container or process: it runs the op (and audits it).
+      const where = await cluster.placement(op, input, ctx.principal.userId);
+      if (where) return op.output.parse(await cluster.forward(where, op.name, input, ctx.principal, ctx.signal));
+    }
     const result = op.output.parse(await op.run(input, ctx));
     if (op.audit) audit(op, input, ctx, 'ok');
+    if (ctx.services.cluster) {
+      await ctx.services.cluster.recordLocal(op, input, result, ctx.principal.userId);
+      if (cluster && op.name === 'container_list') return (await mergeContainerLists(cluster, ctx, result)) as z.output<O>;
+    }
     return result;
   } catch (err) {
     const code = err instanceof DiscoError ? err.code : 'internal';
@@ -63,4 +73,23 @@ function audit(
   } catch (auditErr) {
     ctx.services.log.error({ err: auditErr, op: op.name }, 'audit log write failed');
   }
+}
+
+/** container_list across instances: every live instance's list for this user, merged. */
+async function mergeContainerLists(
+  cluster: NonNullable<OpContext['services']['cluster']>,
+  ctx: OpContext,
+  local: unknown,
+): Promise<unknown> {
+  const lists = [(local as { containers: Array<{ id: string; createdAt: string }> }).containers];
+  for (const other of (await cluster.instances()).filter((i) => i.id !== cluster.self.id)) {
+    const remote = await cluster.forward(other, 'container_list', {}, ctx.principal, ctx.signal).catch(() => undefined);
+    if (remote) lists.push((remote as { containers: Array<{ id: string; createdAt: string }> }).containers);
+  }
+  const seen = new Set<string>();
+  const containers = lists.flat().filter((c) => !seen.has(c.id) && seen.add(c.id));
+  // Containers on an instance that stopped are still yours: listed, as unavailable.
+  containers.push(...((await cluster.unreachableContainers(ctx.principal.userId, seen)) as typeof containers));
+  containers.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  return { containers };
 }

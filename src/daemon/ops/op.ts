@@ -54,6 +54,8 @@ export interface OpContext {
   baseUrl: string;
   /** Reports progress of long work (MCP progress notifications, CLI progress); a no-op when nobody listens. */
   progress: (p: Progress) => void;
+  /** Set when another instance forwarded this call here: run it locally, never forward again. */
+  forwarded?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds ops of every input/output shape.

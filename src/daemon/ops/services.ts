@@ -1,4 +1,5 @@
 import type { AuthService } from '../auth/service.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Logger } from '../log.js';
@@ -21,6 +22,8 @@ export interface Services {
   policy: CommandPolicy;
   terminals: TerminalManager;
   auth: AuthService;
+  /** Present with REDIS_URL: routes ops to the instance that holds their container. */
+  cluster?: Cluster;
   rag: RagService;
   log: Logger;
 }
