@@ -40,7 +40,8 @@ describe('terminals over Socket.IO', () => {
     const a = await TerminalProbe.connect(t.url, t.token);
     const { terminal } = await a.client.open({ container });
     await a.client.input(terminal.id, 'export KEEP=kept-value; (sleep 0.4; echo "late-$((40+2))") &\r');
-    await a.waitFor(terminal.id, /[$#] $/);
+    // The echoed line, then the next prompt (not the first prompt, which may come before the echo).
+    await a.waitFor(terminal.id, /export KEEP[^\n]*\n[\s\S]*[$#] $/);
     const seen = a.offsets.get(terminal.id) ?? 0;
     a.close(); // the connection drops; the shell and its background job go on
 

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatEta, type IndexStatusView, progressBar, progressLine } from './progress-text.js';
+import { formatEta, type IndexStatusView, progressBar } from './progress-text.js';
 
 export function IndexProgress({ status }: { status: IndexStatusView }) {
   const p = status.progress;

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
 import type { PatRow } from '../db/tokens-repo.js';
 import type { UserRow, UsersRepo } from '../db/users-repo.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { ConflictError, DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
-import type { GithubUser } from './github.js';
+import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { hashPassword, PASSWORD_MIN_LENGTH, verifyPassword } from './passwords.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
@@ -50,6 +50,10 @@ const BAD_LOGIN = 'invalid user name or password';
  */
 export class AuthService {
   private readonly touched = new Map<string, number>();
+  /** GitHub accounts linked to users, and their sealed tokens. */
+  readonly github: GithubAccounts;
+  /** The bootstrap token's record, kept in memory to let the operator in while a shared store is down. */
+  private bootstrap: { digest: string; pat: PatRow } | undefined;
 
   constructor(
     readonly users: UsersRepo,
@@ -57,7 +61,9 @@ export class AuthService {
     private readonly auditLog: AuditRepo,
     private readonly access: AccessTokens,
     private readonly options: AuthOptions,
-  ) {}
+  ) {
+    this.github = new GithubAccounts(users, options.box);
+  }
 
   audit(entry: AuditRecord): void {
     this.auditLog.record(entry);
@@ -70,7 +76,11 @@ export class AuthService {
   /** The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts. */
   async registerBootstrapToken(token: string, adminId: string): Promise<void> {
     const hash = secretDigest(token);
-    if (await this.tokens.patByHash(hash)) return;
+    const existing = await this.tokens.patByHash(hash);
+    if (existing) {
+      this.bootstrap = { digest: hash, pat: existing };
+      return;
+    }
     await this.tokens.insertPat({
       id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
       userId: adminId,
@@ -84,13 +94,17 @@ export class AuthService {
       createdAt: Date.now(),
       expiresAt: null,
     });
+    this.bootstrap = { digest: hash, pat: (await this.tokens.patByHash(hash)) as PatRow };
   }
 
   /** Checks a bearer token (JWT or PAT) and returns who is calling, or throws `unauthorized`. */
   async authenticate(token: string, realm: Realm): Promise<Principal> {
     if (looksLikeJwt(token)) {
       const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      if (!(await this.tokens.isSessionLive(claims.sid))) throw new UnauthorizedError('access token was revoked');
+      const live = await this.tokens.isSessionLive(claims.sid).catch((err: unknown) => {
+        throw storeDown(err);
+      });
+      if (!live) throw new UnauthorizedError('access token was revoked');
       const user = this.userOf(claims.sub, claims.name, claims.adm);
       return {
         userId: user.id,
@@ -103,7 +117,12 @@ export class AuthService {
         ...(claims.client_id ? { clientId: claims.client_id } : {}),
       };
     }
-    const pat = await this.tokens.patByHash(secretDigest(token));
+    const digest = secretDigest(token);
+    const pat = await this.tokens.patByHash(digest).catch((err: unknown) => {
+      // The shared store is unreachable: the bootstrap token still gets the operator in, nothing else does.
+      if (this.bootstrap && digest === this.bootstrap.digest) return this.bootstrap.pat;
+      throw storeDown(err);
+    });
     const now = Date.now();
     if (!pat || pat.revokedAt !== null || (pat.expiresAt !== null && pat.expiresAt <= now)) {
       throw new UnauthorizedError(pat ? 'token was revoked or has expired' : 'invalid bearer token');
@@ -366,46 +385,6 @@ export class AuthService {
     return this.tokens.revokeAllOf(userId, Date.now());
   }
 
-  /**
-   * The Disco user behind a GitHub account: the linked one, or (when the operator allows this login) a new
-   * user named after it. `linkTo` links the account to a signed-in user instead. The token is sealed.
-   */
-  signInWithGithub(gh: GithubUser, token: string, allowed: readonly string[], linkTo?: string): UserRow {
-    const linked = this.users.getByGithubId(gh.id);
-    let user: UserRow | undefined;
-    if (linkTo) {
-      if (linked && linked.id !== linkTo)
-        throw new ConflictError(`GitHub account '${gh.login}' is linked to another user`);
-      user = this.users.get(linkTo);
-    } else if (linked) {
-      user = linked;
-    } else if (allowed.includes('*') || allowed.some((a) => a.toLowerCase() === gh.login.toLowerCase())) {
-      const name = this.users.getByName(gh.login) ? `${gh.login}-github` : gh.login;
-      if (this.users.getByName(name)) throw new ConflictError(`a user named '${name}' already exists`);
-      user = this.users.insert({
-        id: `usr_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-        name,
-        isAdmin: false,
-        email: gh.email,
-        githubId: gh.id,
-        githubLogin: gh.login,
-      });
-    } else {
-      throw new ForbiddenError(
-        `GitHub account '${gh.login}' may not sign in here; an admin can allow it with DISCO_GITHUB_ALLOWED_USERS`,
-      );
-    }
-    if (!user) throw new NotFoundError(`user '${linkTo}'`);
-    this.users.setGithub(user.id, gh.id, gh.login, this.options.box.seal(token, user.id));
-    return this.users.get(user.id) as UserRow;
-  }
-
-  /** The user's GitHub token, for git over https to GitHub; undefined when none is linked. */
-  githubToken(userId: string): string | undefined {
-    const sealed = this.users.githubToken(userId);
-    return sealed ? this.options.box.open(sealed, userId) : undefined;
-  }
-
   purgeExpired(now = Date.now()) {
     return this.tokens.purgeExpired(now);
   }
@@ -416,4 +395,9 @@ function checkPassword(password: string): string {
     throw new ValidationError(`a password needs at least ${PASSWORD_MIN_LENGTH} characters`);
   }
   return password;
+}
+
+function storeDown(err: unknown): DiscoError {
+  if (err instanceof DiscoError) return err;
+  return new DiscoError('unavailable', 'the shared token store (Redis) is unreachable; try again shortly');
 }

@@ -35,13 +35,11 @@ export function proxyRequest(req: Request, res: Response, targetBase: string, bo
     });
     upstream.once('error', () => {
       if (!res.headersSent)
-        res
-          .status(503)
-          .json({
-            jsonrpc: '2.0',
-            error: { code: -32001, message: 'the instance holding this session did not answer' },
-            id: null,
-          });
+        res.status(503).json({
+          jsonrpc: '2.0',
+          error: { code: -32001, message: 'the instance holding this session did not answer' },
+          id: null,
+        });
       else res.end();
       resolve();
     });

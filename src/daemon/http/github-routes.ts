@@ -95,7 +95,7 @@ export function githubRoutes(deps: { auth: AuthService; as: AuthorizationServer;
         codeVerifier: state.verifier,
       });
       const ghUser = await githubUser(gh, accessToken);
-      const user = auth.signInWithGithub(ghUser, accessToken, config.githubAllowedUsers, state.linkUserId);
+      const user = auth.github.signInWithGithub(ghUser, accessToken, config.githubAllowedUsers, state.linkUserId);
       auth.audit({
         userId: user.id,
         action: state.linkUserId ? 'auth.github_link' : 'auth.login',

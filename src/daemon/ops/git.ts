@@ -43,7 +43,7 @@ function identityOf(ctx: OpContext): git.GitContext['identity'] {
 
 /** The signed-in user's GitHub token, for private repositories on the configured GitHub host. */
 function credentialsOf(ctx: OpContext): Pick<git.GitContext, 'credentials'> {
-  const token = ctx.services.auth.githubToken(ctx.principal.userId);
+  const token = ctx.services.auth.github.githubToken(ctx.principal.userId);
   return token ? { credentials: { urlPrefix: `${ctx.services.config.githubUrl}/`, token } } : {};
 }
 
