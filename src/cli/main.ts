@@ -16,6 +16,7 @@ import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
 import { registerShell, registerTerminals } from './commands/shell.js';
 import { registerToken } from './commands/token.js';
+import { registerWorker } from './commands/worker.js';
 import { resolveCliEnv } from './context.js';
 import type { Io } from './output.js';
 
@@ -46,6 +47,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerRag(program, deps);
   registerCall(program, deps);
   registerMcp(program, deps);
+  registerWorker(program, deps);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

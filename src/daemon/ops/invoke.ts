@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DiscoError } from '../errors.js';
+import { DiscoError, type ErrorCode } from '../errors.js';
 import { parseInput } from './input.js';
 import { type AnyZodObject, authorize, type Op, type OpContext } from './op.js';
 
@@ -14,14 +14,19 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
   ctx: OpContext,
 ): Promise<z.output<O>> {
   let input: z.output<I> | undefined;
+  const started = performance.now();
+  const observe = (code: ErrorCode | undefined) =>
+    ctx.services.observer?.opDone(op.name, ctx.transport ?? 'rest', (performance.now() - started) / 1000, code);
   try {
     authorize(op, ctx.principal);
     input = parseInput(op.input, rawInput ?? {});
     const result = op.output.parse(await op.run(input, ctx));
     if (op.audit) audit(op, input, ctx, 'ok');
+    observe(undefined);
     return result;
   } catch (err) {
     const code = err instanceof DiscoError ? err.code : 'internal';
+    observe(code);
     const denied = code === 'forbidden' || code === 'command_refused';
     // Validation failures of audited ops are noise, not events: nothing was attempted.
     if ((op.audit && input !== undefined) || denied) audit(op, input, ctx, denied ? 'denied' : 'failed', code, err);

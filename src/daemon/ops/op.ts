@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ForbiddenError } from '../errors.js';
+import type { Transport } from './observe.js';
 import type { Services } from './services.js';
 
 /**
@@ -54,6 +55,8 @@ export interface OpContext {
   baseUrl: string;
   /** Reports progress of long work (MCP progress notifications, CLI progress); a no-op when nobody listens. */
   progress: (p: Progress) => void;
+  /** The surface of this call, for metrics (default `rest`). */
+  transport?: Transport;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds ops of every input/output shape.
