@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { pino } from 'pino';
 import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
 import { startWorker } from '../../daemon/worker.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
@@ -9,7 +10,8 @@ export async function worker(
   flags: ConfigFlags & { once?: boolean; json?: boolean },
 ): Promise<number> {
   const config = loadConfig(deps.processEnv, { ...(flags.home ? { home: flags.home } : {}) });
-  const w = await startWorker(config);
+  // With --once stdout carries the report, so the logs go to stderr.
+  const w = await startWorker(config, flags.once ? { logDestination: pino.destination({ fd: 2, sync: true }) } : {});
   try {
     if (flags.once) {
       const { leaseHeld, reports } = await w.runOnce();
