@@ -6,6 +6,7 @@ import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
 import { registerCall } from './commands/call.js';
 import { registerContainers } from './commands/containers.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
 import { registerGit } from './commands/git.js';
@@ -48,6 +49,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerCall(program, deps);
   registerMcp(program, deps);
   registerWorker(program, deps);
+  registerDoctor(program, deps);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

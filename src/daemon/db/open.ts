@@ -78,3 +78,18 @@ export function checkDatabase(db: Db): { ok: boolean; latencyMs: number; error?:
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Loads the SQLite driver and sqlite-vec into a throwaway in-memory database (`disco doctor`). */
+export function probeSqlite(): { sqlite: string; vec: string } {
+  const db = new Database(':memory:');
+  try {
+    sqliteVec.load(db);
+    const row = db.prepare('SELECT sqlite_version() AS sqlite, vec_version() AS vec').get() as {
+      sqlite: string;
+      vec: string;
+    };
+    return row;
+  } finally {
+    db.close();
+  }
+}
