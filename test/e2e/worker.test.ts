@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { bodyOf, tempDir } from '../helpers/daemon.js';
 import { heartbeat, isAlive, isBeating, startsBeating, waitUntil } from '../helpers/procs.js';
 
@@ -103,6 +104,28 @@ describe('disco worker', () => {
     ).toEqual(['busy', 'fresh', 'pinned']);
     expect((await fetch(`${serve.url}/ready`)).status).toBe(200);
     await call('POST', `/api/v1/terminal/processes/${bg.body.processId}/kill`, {});
+  });
+
+  it('runs until SIGTERM, holding the lease, and gives it back when it stops', async () => {
+    const home = await tempDir('disco-worker-run-');
+    const child = spawn(process.execPath, [DISCO_BIN, 'worker'], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, DISCO_HOME: home, DISCO_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    child.stdout.on('data', (c: Buffer) => {
+      logs += c.toString();
+    });
+    expect(await waitUntil(() => logs.includes('"msg":"job done"'), 15_000)).toBe(true);
+    expect(logs).toContain('"msg":"job lease acquired"');
+    expect(logs).toContain('"job":"sqlite-maintenance"');
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const db = new Database(path.join(home, 'disco.db'));
+    expect(db.prepare('SELECT count(*) FROM leases').pluck().get()).toBe(0);
+    expect(db.prepare("SELECT ok FROM job_runs WHERE job = 'sqlite-maintenance'").pluck().get()).toBe(1);
+    db.close();
   });
 
   it('says so and exits 1 when another worker holds the lease', async () => {
