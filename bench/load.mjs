@@ -84,7 +84,11 @@ async function mcpSession(url) {
 
 async function main() {
   const home = await mkdtemp(path.join(os.tmpdir(), 'disco-load-'));
-  const { child, url } = await spawnDaemon(home, TOKEN, { DISCO_LOG_LEVEL: 'info' });
+  // Rate limits at their ceiling: this measures the daemon, not its limiter's budget.
+  const { child, url } = await spawnDaemon(home, TOKEN, {
+    DISCO_LOG_LEVEL: 'info',
+    DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
+  });
   // Keep the daemon's last output, to say why if it dies under load.
   let tail = '';
   const keep = (c) => {

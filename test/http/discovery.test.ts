@@ -37,14 +37,22 @@ describe('discovery', () => {
         namespaces: { terminals: 'https://disco.example.com/terminals' },
       },
     });
-    expect(config.auth.methods.map((m: { type: string }) => m.type)).toEqual(['bearer']);
+    expect(config.auth.methods.map((m: { type: string }) => m.type)).toEqual(['bearer', 'oauth2']);
+    expect(config.auth.methods[1]).toMatchObject({
+      metadataUrl: 'https://disco.example.com/.well-known/oauth-authorization-server',
+      tokenUrl: 'https://disco.example.com/oauth/token',
+    });
 
     const plugin = JSON.parse((await get('/.well-known/ai-plugin.json')).text);
     expect(plugin).toMatchObject({
       schema_version: 'v1',
       name_for_model: 'disco',
       api: { type: 'openapi', url: 'https://disco.example.com/openapi.json' },
-      auth: { type: 'user_http', authorization_type: 'bearer' },
+      auth: {
+        type: 'oauth',
+        client_url: 'https://disco.example.com/oauth/authorize',
+        authorization_url: 'https://disco.example.com/oauth/token',
+      },
     });
     const logo = await get('/logo.svg');
     expect(logo.type).toContain('image/svg+xml');
@@ -108,6 +116,16 @@ describe('metrics', () => {
     t = await startTestDaemon();
     expect((await get('/metrics')).status).toBe(401);
     expect((await get('/metrics', { authorization: 'Bearer wrong-token' })).status).toBe(401);
+    // A signed-in user who is not an admin: metrics cover everyone's containers, so no.
+    expect((await t.json('POST', '/api/v1/users', { name: 'bob', password: 'correct horse battery' })).status).toBe(
+      201,
+    );
+    const login = await t.request('POST', '/api/v1/auth/login', {
+      auth: false,
+      body: { username: 'bob', password: 'correct horse battery' },
+    });
+    const { accessToken } = await login.json();
+    expect((await get('/metrics', { authorization: `Bearer ${accessToken}` })).status).toBe(403);
   });
 
   it('records latency per op and transport, errors by code, and state gauges', async () => {
