@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../daemon/config.js';
-import { type Check, runDoctor } from '../../daemon/doctor/checks.js';
+import type { Check } from '../../daemon/doctor/checks.js';
 import { table } from '../output.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
@@ -9,6 +9,7 @@ export async function doctor(deps: CommandDeps, opts: { json?: boolean; offline?
   let checks: Check[];
   try {
     const config = loadConfig(deps.processEnv);
+    const { runDoctor } = await import('../../daemon/doctor/checks.js'); // loaded on use
     checks = await runDoctor({
       config,
       redisUrl: deps.processEnv.REDIS_URL || undefined,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
-import { startWorker } from '../../daemon/worker.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 /** Runs the background jobs: once (`--once`, prints what each did), or until SIGINT/SIGTERM. */
@@ -11,6 +10,8 @@ export async function worker(
 ): Promise<number> {
   const config = loadConfig(deps.processEnv, { ...(flags.home ? { home: flags.home } : {}) });
   // With --once stdout carries the report, so the logs go to stderr.
+  // Perf: loaded on use, so other commands do not pay for the worker's modules at start-up.
+  const { startWorker } = await import('../../daemon/worker.js');
   const w = await startWorker(config, flags.once ? { logDestination: pino.destination({ fd: 2, sync: true }) } : {});
   try {
     if (flags.once) {
