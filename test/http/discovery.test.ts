@@ -124,7 +124,7 @@ describe('metrics', () => {
       auth: false,
       body: { username: 'bob', password: 'correct horse battery' },
     });
-    const { accessToken } = await login.json();
+    const { accessToken } = (await login.json()) as { accessToken: string };
     expect((await get('/metrics', { authorization: `Bearer ${accessToken}` })).status).toBe(403);
   });
 

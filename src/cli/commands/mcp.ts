@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
-import { serveStdio } from '../../mcp/stdio.js';
 import type { CommandDeps } from './shared.js';
 
 export function registerMcp(program: Command, deps: CommandDeps): void {
@@ -10,6 +9,7 @@ export function registerMcp(program: Command, deps: CommandDeps): void {
     .option('--home <dir>', 'state directory (default ~/.disco)')
     .action(async (opts: Pick<ConfigFlags, 'home'>) => {
       const config = loadConfig({ DISCO_LOG_LEVEL: 'warn', ...deps.processEnv }, opts);
+      const { serveStdio } = await import('../../mcp/stdio.js'); // loaded on use
       await serveStdio(config, { stdin: deps.io.stdin, stdout: deps.io.stdout });
       deps.setExitCode(0);
     });

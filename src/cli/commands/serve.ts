@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
-import { startDaemon } from '../../daemon/main.js';
 import type { CommandDeps } from './shared.js';
 
 /** Starts the daemon in the foreground and resolves once it has shut down after SIGINT/SIGTERM. */
@@ -15,6 +14,8 @@ export async function serve(deps: CommandDeps, flags: ConfigFlags): Promise<void
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   try {
+    // Perf: loaded on use, so commands that only talk to a daemon start fast.
+    const { startDaemon } = await import('../../daemon/main.js');
     const daemon = await startDaemon(config);
     deps.io.stderr.write(
       `Disco listening on ${daemon.url} (home ${config.home}). API docs: ${daemon.url}/docs · token: \`disco token\`\n`,
