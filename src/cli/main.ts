@@ -6,6 +6,7 @@ import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
 import { registerCall } from './commands/call.js';
 import { registerContainers } from './commands/containers.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
 import { registerGit } from './commands/git.js';
@@ -16,6 +17,7 @@ import { registerServe } from './commands/serve.js';
 import type { CommandDeps } from './commands/shared.js';
 import { registerShell, registerTerminals } from './commands/shell.js';
 import { registerToken } from './commands/token.js';
+import { registerWorker } from './commands/worker.js';
 import { resolveCliEnv } from './context.js';
 import type { Io } from './output.js';
 
@@ -46,6 +48,8 @@ export function buildProgram(deps: CommandDeps): Command {
   registerRag(program, deps);
   registerCall(program, deps);
   registerMcp(program, deps);
+  registerWorker(program, deps);
+  registerDoctor(program, deps);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -183,6 +183,16 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Disk kept per process for its output log (oldest output rotates out past it). Default 8 MiB.',
   },
+  minFreeDiskMb: {
+    env: 'DISCO_MIN_FREE_DISK_MB',
+    schema: intIn(0, 1024 * 1024 * 1024),
+    doc: '`/ready` fails when the disk holding `$DISCO_HOME` has less free space than this, in MiB. Default 512.',
+  },
+  metricsPort: {
+    env: 'DISCO_METRICS_PORT',
+    schema: intIn(0, 65535),
+    doc: 'Also serve Prometheus `/metrics` without a token on `127.0.0.1:<port>` (on the main port it needs the bearer token). Default: off.',
+  },
   publicUrl: {
     env: 'DISCO_PUBLIC_URL',
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
@@ -353,6 +363,8 @@ export interface Config {
   terminalDetachedMinutes: number;
   gitTimeoutMs: number;
   processLogMaxBytes: number;
+  minFreeDiskMb: number;
+  metricsPort: number | undefined;
   publicUrl: string | undefined;
   mcpStateless: boolean;
   redisUrl: string | undefined;
@@ -451,6 +463,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     terminalDetachedMinutes: pick('terminalDetachedMinutes') ?? 30,
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
+    minFreeDiskMb: pick('minFreeDiskMb') ?? 512,
+    metricsPort: pick('metricsPort'),
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,
     redisUrl: pick('redisUrl'),

@@ -30,6 +30,7 @@ import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
+import { killContainerPids } from './workspace/container-pids.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
@@ -112,6 +113,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
+      killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
       if (event === 'delete') {
         processManager.removeContainer(id);
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));

@@ -1,14 +1,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
-import type { Config } from './config.js';
 import { Cluster } from './cluster/cluster.js';
-import { IdleReaper } from './containers/idle-reaper.js';
+import type { Config } from './config.js';
+import { IdleReaper, inUseInProcess } from './containers/idle-reaper.js';
 import { openCore } from './core.js';
+import { JobsRepo } from './db/jobs-repo.js';
 import type { Db } from './db/open.js';
 import { createApp } from './http/app.js';
 import { rawRequestGuard } from './http/guards.js';
+import { storeHooks } from './jobs/hooks.js';
+import { buildJobs, idleSweepEveryMs } from './jobs/jobs.js';
+import { JobRunner } from './jobs/runner.js';
 import { createLogger, type Logger } from './log.js';
+import { Metrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
 import type { Services } from './ops/services.js';
 import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
@@ -21,8 +27,13 @@ export interface Daemon {
   services: Services;
   log: Logger;
   db: Db;
-  /** Stops (and, when configured, deletes) idle containers; runs on a timer, callable for tests. */
+  /** Stops (and, when configured, deletes) idle containers; run by the jobs, callable for tests. */
   reaper: IdleReaper;
+  /** Background jobs, run in-process while no `disco worker` holds the lease. */
+  jobs: JobRunner;
+  metrics: Metrics;
+  /** Where `/metrics` is served without a token (DISCO_METRICS_PORT), if anywhere. */
+  metricsUrl: string | undefined;
   /** Stops accepting, waits for in-flight requests (bounded), kills processes, closes the database. */
   close(): Promise<void>;
 }
@@ -39,16 +50,49 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const { db, services } = core;
   if (core.shared && config.jwtSecret) services.cluster = new Cluster(core.shared.redis, config.jwtSecret, log);
   try {
-    const { app, close: closeMcp } = createApp({ core, log, version: discoVersion(), startedAt });
+    const metrics = new Metrics({
+      containersByStatus: () => services.containers.countByStatus(),
+      poolAvailable: () => services.containers.poolAvailable(),
+      runningProcesses: () => services.processes.count(),
+      openTerminals: () => services.terminals.list(undefined).filter((t) => t.running).length,
+    });
+    services.observer = metrics;
+    const { app, close: closeMcp } = createApp({
+      core,
+      log,
+      version: discoVersion(),
+      startedAt,
+      metrics,
+    });
     const server = await listen(app, config.host, config.port);
+    const metricsServer =
+      config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort);
     const reaper = new IdleReaper(
       services.containers,
-      services.processManager,
-      services.terminals,
+      inUseInProcess(services.processManager, services.terminals),
       { stopAfterMs: config.idleStopMinutes * 60_000, deleteAfterMs: config.idleDeleteHours * 3_600_000 },
       log,
     );
-    reaper.start(Math.min(60_000, Math.max(1000, (config.idleStopMinutes * 60_000) / 4)));
+    const jobsRepo = new JobsRepo(db);
+    const jobs = new JobRunner(
+      jobsRepo,
+      buildJobs({
+        reaper,
+        repo: jobsRepo,
+        idleEveryMs: idleSweepEveryMs(config.idleStopMinutes),
+        hooks: storeHooks(db),
+      }),
+      { kind: 'daemon', tickMs: 5_000, leaseTtlMs: 30_000, onRun: (job, ok) => metrics.jobDone(job, ok) },
+      log,
+    );
+    jobs.start();
+    // `disco worker` cannot see terminal clients: a container with one attached is marked used each minute.
+    const beacon = setInterval(() => {
+      for (const t of services.terminals.list(undefined)) {
+        if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
+      }
+    }, 60_000);
+    beacon.unref();
     const sockets = attachTerminalSockets(server, {
       services,
       log,
@@ -72,7 +116,9 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       closing ??= (async () => {
         log.info('shutting down');
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
-        await reaper.stop();
+        clearInterval(beacon);
+        await jobs.stop();
+        await metricsServer?.close();
         await services.cluster?.stop();
         await closeMcp();
         await sockets.close();
@@ -84,7 +130,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       })();
       return closing;
     };
-    return { url, port, services, log, db, reaper, close };
+    return { url, port, services, log, db, reaper, jobs, metrics, metricsUrl: metricsServer?.url, close };
   } catch (err) {
     await core.close();
     throw err;

@@ -9,7 +9,8 @@ export function registerMcp(program: Command, deps: CommandDeps): void {
     .option('--home <dir>', 'state directory (default ~/.disco)')
     .action(async (opts: Pick<ConfigFlags, 'home'>) => {
       const config = loadConfig({ DISCO_LOG_LEVEL: 'warn', ...deps.processEnv }, opts);
-      await (await import('../../mcp/stdio.js')).serveStdio(config, { stdin: deps.io.stdin, stdout: deps.io.stdout });
+      const { serveStdio } = await import('../../mcp/stdio.js'); // loaded on use
+      await serveStdio(config, { stdin: deps.io.stdin, stdout: deps.io.stdout });
       deps.setExitCode(0);
     });
 }

@@ -14,7 +14,9 @@ export async function serve(deps: CommandDeps, flags: ConfigFlags): Promise<void
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   try {
-    const daemon = await (await import('../../daemon/main.js')).startDaemon(config);
+    // Perf: loaded on use, so commands that only talk to a daemon start fast.
+    const { startDaemon } = await import('../../daemon/main.js');
+    const daemon = await startDaemon(config);
     deps.io.stderr.write(
       `Disco listening on ${daemon.url} (home ${config.home}). API docs: ${daemon.url}/docs · token: \`disco token\`\n`,
     );

@@ -10,20 +10,26 @@ export interface IdlePolicy {
   deleteAfterMs: number;
 }
 
+/** True while something runs in the container that makes it "in use" whatever its last API call. */
+export type InUseCheck = (containerId: string) => boolean;
+
+/** In the daemon: a running process, or a terminal with a client attached. */
+export function inUseInProcess(processes: ProcessManager, terminals: TerminalManager): InUseCheck {
+  return (id) =>
+    processes.running(id).length > 0 || terminals.list(undefined, id).some((t) => t.running && t.attached > 0);
+}
+
 /**
  * Stops containers nobody has used for a while (their processes and terminals are killed, files kept)
- * and, when configured, deletes stopped ones later unless pinned. A container with a running process or
- * an attached terminal is in use, whatever its last API call. Each sweep is idempotent; the scale issue
- * moves it into `disco worker`.
+ * and, when configured, deletes stopped ones later unless pinned. A container in use is skipped, whatever
+ * its last API call. The same sweep runs in the daemon and in `disco worker` (the `idle-containers`
+ * job); what differs is how "in use" is seen and who ends the processes — the ContainerService's
+ * lifecycle listeners. Each sweep is idempotent.
  */
 export class IdleReaper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-
   constructor(
     private readonly containers: ContainerService,
-    private readonly processes: ProcessManager,
-    private readonly terminals: TerminalManager,
+    private readonly inUse: InUseCheck,
     private readonly policy: IdlePolicy,
     private readonly log: Logger,
   ) {}
@@ -52,31 +58,5 @@ export class IdleReaper {
       }
     }
     return { stopped, deleted };
-  }
-
-  private inUse(containerId: string): boolean {
-    return (
-      this.processes.running(containerId).length > 0 ||
-      this.terminals.list(undefined, containerId).some((t) => t.running && t.attached > 0)
-    );
-  }
-
-  /** Sweeps every `everyMs` (at most one sweep at a time). */
-  start(everyMs: number): void {
-    if (this.policy.stopAfterMs === 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .catch((err) => this.log.error({ err }, 'idle sweep failed'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, everyMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
   }
 }

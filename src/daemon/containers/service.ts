@@ -5,7 +5,7 @@ import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProcessTable } from '../workspace/process-table.js';
-import type { TemplateName } from './templates.js';
+import { TEMPLATE_NAMES, type TemplateName } from './templates.js';
 import { type WarmPool, writeTemplate } from './warm-pool.js';
 
 export const CONTAINER_ID_PREFIX = 'ctr_';
@@ -164,10 +164,16 @@ export class ContainerService {
     const id = idOrName.startsWith(CONTAINER_ID_PREFIX) ? idOrName : this.byName.get(`${ownerId}\0${idOrName}`);
     const c = id === undefined ? undefined : this.byId.get(id);
     if (!c || c.ownerId !== ownerId) return undefined;
-    // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`) may have deleted it:
-    // a primary-key probe keeps the cache honest for a few microseconds.
-    if (this.repo.exists(c.id)) return c;
+    // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`, `disco worker`) may have
+    // stopped or deleted it: a primary-key probe keeps the cache honest for a few microseconds.
+    const status = this.repo.statusOf(c.id);
+    if (status !== undefined && status !== 'deleting') {
+      c.status = status;
+      return c;
+    }
     this.forget(c);
+    // Whatever this process still runs for it ends, as if the delete had happened here.
+    this.emit(c.id, 'delete');
     return undefined;
   }
 
@@ -198,6 +204,13 @@ export class ContainerService {
     if (cached) cached.lastUsedAt = now;
   }
 
+  /** Marks a container used now by id (a terminal with a client attached keeps it from going idle). */
+  markUsed(id: string, now = Date.now()): void {
+    this.repo.touch(id, now);
+    const cached = this.byId.get(id);
+    if (cached) cached.lastUsedAt = now;
+  }
+
   /** Kills everything running in a container; its files stay. Any later use makes it ready again. */
   stop(container: ContainerRow, reason: 'idle' | 'asked'): ContainerRow {
     const killed = this.processes.killContainer(container.id);
@@ -221,6 +234,18 @@ export class ContainerService {
     if (flags.pinned !== undefined) c.pinned = flags.pinned;
     this.log.info({ containerId: c.id, ...flags }, 'container updated');
     return c;
+  }
+
+  /** How many containers are in each status (metrics). */
+  countByStatus(): Record<string, number> {
+    return this.repo.countByStatus();
+  }
+
+  /** Prepared workspaces ready per template (metrics). */
+  poolAvailable(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of TEMPLATE_NAMES) out[t] = this.pool?.available(t) ?? 0;
+    return out;
   }
 
   /** Stopped, unpinned containers not used since `before`, and ready ones idle since `stopBefore`. */

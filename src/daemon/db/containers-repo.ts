@@ -51,7 +51,8 @@ export class ContainersRepo {
          VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt, @network, @pinned)`,
       ),
       byId: db.prepare('SELECT * FROM containers WHERE id = ?'),
-      exists: db.prepare("SELECT 1 FROM containers WHERE id = ? AND status != 'deleting'").pluck(),
+      statusOf: db.prepare('SELECT status FROM containers WHERE id = ?').pluck(),
+      countByStatus: db.prepare('SELECT status, count(*) AS n FROM containers GROUP BY status'),
       byName: db.prepare('SELECT * FROM containers WHERE owner_id = ? AND name = ?'),
       listByOwner: db.prepare('SELECT * FROM containers WHERE owner_id = ? ORDER BY created_at, id'),
       listAll: db.prepare('SELECT * FROM containers ORDER BY created_at, id'),
@@ -74,8 +75,15 @@ export class ContainersRepo {
     return r && toRow(r);
   }
 
-  exists(id: string): boolean {
-    return this.stmts.exists.get(id) !== undefined;
+  /** The container's status, or undefined when there is no such row. */
+  statusOf(id: string): string | undefined {
+    return this.stmts.statusOf.get(id) as string | undefined;
+  }
+
+  countByStatus(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.stmts.countByStatus.all() as Array<{ status: string; n: number }>) counts[r.status] = r.n;
+    return counts;
   }
 
   getByName(ownerId: string, name: string): ContainerRow | undefined {

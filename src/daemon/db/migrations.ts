@@ -197,4 +197,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX rag_chunks_path ON rag_chunks(index_id, path);
     `,
   },
+  {
+    version: 7,
+    name: 'job_lease_and_runs',
+    sql: `
+      CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        pid INTEGER NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE job_runs (
+        job TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        ok INTEGER,
+        summary TEXT,
+        runs INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];

@@ -47,14 +47,21 @@ export function migrate(db: Db, migrations: readonly Migration[]): number[] {
     (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
   );
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
   const done: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.version, m.name, Date.now());
-    })();
-    done.push(m.version);
+    // IMMEDIATE takes the write lock first, and the check is repeated under it: `disco serve` and
+    // `disco worker` started together (a Procfile) must not both apply the same migration.
+    const ran = db
+      .transaction(() => {
+        if (isApplied.get(m.version) !== undefined) return false;
+        db.exec(m.sql);
+        record.run(m.version, m.name, Date.now());
+        return true;
+      })
+      .immediate();
+    if (ran) done.push(m.version);
   }
   return done;
 }
@@ -71,3 +78,18 @@ export function checkDatabase(db: Db): { ok: boolean; latencyMs: number; error?:
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Loads the SQLite driver and sqlite-vec into a throwaway in-memory database (`disco doctor`). */
+export function probeSqlite(): { sqlite: string; vec: string } {
+  const db = new Database(':memory:');
+  try {
+    sqliteVec.load(db);
+    const row = db.prepare('SELECT sqlite_version() AS sqlite, vec_version() AS vec').get() as {
+      sqlite: string;
+      vec: string;
+    };
+    return row;
+  } finally {
+    db.close();
+  }
+}

@@ -66,6 +66,7 @@ export class ProcessesRepo {
       running: db.prepare("SELECT * FROM processes WHERE status = 'running'"),
       markLost: db.prepare("UPDATE processes SET status = 'lost', ended_at = ? WHERE id = ? AND status = 'running'"),
       removeContainer: db.prepare('DELETE FROM processes WHERE container_id = ?'),
+      idsOfContainer: db.prepare('SELECT id FROM processes WHERE container_id = ?').pluck(),
     };
   }
 
@@ -109,6 +110,10 @@ export class ProcessesRepo {
   /** A process whose daemon is gone: its end was never recorded. */
   markLost(id: string, at: number): boolean {
     return this.stmts.markLost.run(at, id).changes > 0;
+  }
+
+  idsOfContainer(containerId: string): string[] {
+    return this.stmts.idsOfContainer.all(containerId) as string[];
   }
 
   removeContainer(containerId: string): void {

@@ -4,6 +4,7 @@ import type { Core } from '../core.js';
 import { checkDatabase } from '../db/open.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../observability/metrics.js';
 import { bearerAuth } from './auth.js';
 import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
@@ -14,6 +15,7 @@ import { internalRoutes } from './internal-routes.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { processStreamRouter } from './process-stream.js';
+import { publicRoutes } from './public-routes.js';
 import { requestLog } from './request-log.js';
 import { opRoutes } from './routes.js';
 
@@ -22,6 +24,7 @@ export interface AppDeps {
   log: Logger;
   version: string;
   startedAt: number;
+  metrics?: Metrics;
 }
 
 /** Request body limit: the largest allowed file, base64-inflated, plus room for the JSON around it. */
@@ -39,6 +42,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   app.use(requestLog(deps.log));
   app.use(securityHeaders(config));
+  if (deps.metrics) app.use(deps.metrics.httpMiddleware());
   app.use(
     requestGuards({
       bindHost: config.host,
@@ -65,6 +69,8 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
       checks: { database, sandbox, limits: services.sandbox.limitsReport() },
     });
   });
+
+  app.use(publicRoutes(deps));
 
   const openapi = buildOpenApi(ops, { version: deps.version });
   app.get('/openapi.json', (_req, res) => {

@@ -27,6 +27,7 @@ export function opRoutes(ops: readonly Op[], services: Services): Router {
         signal: controller.signal,
         baseUrl: res.locals.baseUrl as string,
         progress: () => {},
+        transport: 'rest',
       });
       res.setHeader('Cache-Control', 'no-store');
       res.status(op.successStatus ?? 200).json(result);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DiscoError } from '../errors.js';
+import { DiscoError, type ErrorCode } from '../errors.js';
 import { parseInput } from './input.js';
 import { type AnyZodObject, authorize, type Op, type OpContext } from './op.js';
 
@@ -14,6 +14,9 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
   ctx: OpContext,
 ): Promise<z.output<O>> {
   let input: z.output<I> | undefined;
+  const started = performance.now();
+  const observe = (code: ErrorCode | undefined) =>
+    ctx.services.observer?.opDone(op.name, ctx.transport ?? 'rest', (performance.now() - started) / 1000, code);
   try {
     authorize(op, ctx.principal);
     input = parseInput(op.input, rawInput ?? {});
@@ -27,11 +30,14 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
     if (op.audit) audit(op, input, ctx, 'ok');
     if (ctx.services.cluster) {
       await ctx.services.cluster.recordLocal(op, input, result, ctx.principal.userId);
-      if (cluster && op.name === 'container_list') return (await mergeContainerLists(cluster, ctx, result)) as z.output<O>;
+      if (cluster && op.name === 'container_list')
+        return (await mergeContainerLists(cluster, ctx, result)) as z.output<O>;
     }
+    observe(undefined);
     return result;
   } catch (err) {
     const code = err instanceof DiscoError ? err.code : 'internal';
+    observe(code);
     const denied = code === 'forbidden' || code === 'command_refused';
     // Validation failures of audited ops are noise, not events: nothing was attempted.
     if ((op.audit && input !== undefined) || denied) audit(op, input, ctx, denied ? 'denied' : 'failed', code, err);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ForbiddenError } from '../errors.js';
+import type { Transport } from './observe.js';
 import type { Services } from './services.js';
 
 /**
@@ -56,6 +57,8 @@ export interface OpContext {
   progress: (p: Progress) => void;
   /** Set when another instance forwarded this call here: run it locally, never forward again. */
   forwarded?: boolean;
+  /** The surface of this call, for metrics (default `rest`). */
+  transport?: Transport;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds ops of every input/output shape.

@@ -10,6 +10,7 @@ import type { WorkspaceFiles } from '../workspace/files.js';
 import type { ProcessManager } from '../workspace/process-manager.js';
 import type { ProcessTable } from '../workspace/process-table.js';
 import type { Sandbox } from '../workspace/sandbox.js';
+import type { OpObserver } from './observe.js';
 
 /** What ops may use. Built once in daemon/main.ts and passed down; ops never construct services. */
 export interface Services {
@@ -26,4 +27,6 @@ export interface Services {
   cluster?: Cluster;
   rag: RagService;
   log: Logger;
+  /** Told about every op call (metrics); absent over stdio. */
+  observer?: OpObserver;
 }

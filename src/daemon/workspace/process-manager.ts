@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
 import { DiscoError } from '../errors.js';
+import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import { killGroup, type ProcessTable } from './process-table.js';
 import { findExecutable, Sandbox } from './sandbox.js';
@@ -106,24 +107,6 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
 
 const MAX_REMEMBERED_PER_CONTAINER = 50;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** True when `pid` is a process the daemon started for this container (its environment says so). */
-function startedFor(pid: number, containerId: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`DISCO_CONTAINER_ID=${containerId}`);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Starts and tracks container processes: each in its own process group, its output in a bounded
  * on-disk log addressed by offset, its life recorded in SQLite for history.
@@ -160,8 +143,8 @@ export class ProcessManager {
     let lost = 0;
     for (const row of this.repo.listRunning()) {
       // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`) owns its own rows.
-      if (row.daemonPid !== null && row.daemonPid !== process.pid && isAlive(row.daemonPid)) continue;
-      if (row.pid !== null && startedFor(row.pid, row.containerId)) {
+      if (row.daemonPid !== null && row.daemonPid !== process.pid && processAlive(row.daemonPid)) continue;
+      if (row.pid !== null && runsForContainer(row.pid, row.containerId)) {
         killGroup(row.pid);
         killed++;
       }

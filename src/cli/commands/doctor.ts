@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../daemon/config.js';
+import type { Check } from '../../daemon/doctor/checks.js';
+import { table } from '../output.js';
+import { type CommandDeps, outputFor, withJson } from './shared.js';
+
+/** Checks the environment; exit 1 when a check fails (warnings do not). */
+export async function doctor(deps: CommandDeps, opts: { json?: boolean; offline?: boolean }): Promise<number> {
+  let checks: Check[];
+  try {
+    const config = loadConfig(deps.processEnv);
+    const { runDoctor } = await import('../../daemon/doctor/checks.js'); // loaded on use
+    checks = await runDoctor({
+      config,
+      redisUrl: deps.processEnv.REDIS_URL || undefined,
+      checkPublicUrl: !opts.offline,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    checks = [{ name: 'config', status: 'fail', detail: err.message, fix: 'fix the variable named above' }];
+  }
+  const failed = checks.filter((c) => c.status === 'fail').length;
+  const warned = checks.filter((c) => c.status === 'warn').length;
+  outputFor(deps, opts).result({ ok: failed === 0, checks }, () =>
+    [
+      table(
+        checks.map((c) => ({ ...c, status: c.status.toUpperCase(), fix: c.fix ?? '' })),
+        ['name', 'status', 'detail', 'fix'],
+        ['CHECK', 'STATUS', 'DETAIL', 'FIX'],
+      ),
+      '',
+      failed > 0 ? `${failed} problem(s), ${warned} warning(s)` : `all good${warned ? ` (${warned} warning(s))` : ''}`,
+    ].join('\n'),
+  );
+  return failed > 0 ? 1 : 0;
+}
+
+export function registerDoctor(program: Command, deps: CommandDeps): void {
+  withJson(
+    program
+      .command('doctor')
+      .description('check this machine for what Disco needs, with a fix for each problem')
+      .option('--offline', 'do not contact DISCO_PUBLIC_URL'),
+  ).action(async (opts: { json?: boolean; offline?: boolean }) => {
+    deps.setExitCode(await doctor(deps, opts));
+  });
+}

@@ -1,0 +1,208 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Config } from '../config.js';
+import { probeSqlite } from '../db/open.js';
+import { freeDiskBytes } from '../observability/readiness.js';
+import { detectSandbox, findExecutable } from '../workspace/sandbox.js';
+import { pingRedis } from './redis-ping.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about a warn or fail. */
+  fix?: string;
+}
+
+export interface DoctorInput {
+  config: Config;
+  /** REDIS_URL, when set. */
+  redisUrl?: string | undefined;
+  /** Reaches the public URL's /health (off in offline runs). */
+  checkPublicUrl?: boolean;
+  nodeVersion?: string;
+}
+
+const ok = (name: string, detail: string): Check => ({ name, status: 'ok', detail });
+const bad = (name: string, status: 'warn' | 'fail', detail: string, fix: string): Check => ({
+  name,
+  status,
+  detail,
+  fix,
+});
+
+export function checkNode(version: string): Check {
+  const major = Number(version.replace(/^v/, '').split('.')[0]);
+  return major >= 20
+    ? ok('node', `Node ${version}`)
+    : bad('node', 'fail', `Node ${version} is too old`, 'install Node 20 or newer (e.g. from nodesource or nvm)');
+}
+
+function checkSqlite(): Check {
+  try {
+    const v = probeSqlite();
+    return ok('sqlite-vec', `SQLite ${v.sqlite}, sqlite-vec ${v.vec}`);
+  } catch (err) {
+    return bad(
+      'sqlite-vec',
+      'fail',
+      `cannot load the SQLite driver or sqlite-vec: ${(err as Error).message}`,
+      'reinstall with `npm ci` on this platform (python3, make and g++ are needed to build better-sqlite3)',
+    );
+  }
+}
+
+function checkSandbox(config: Config): Check {
+  try {
+    const s = detectSandbox(config.sandbox);
+    if (s.mode === 'bwrap') return ok('bubblewrap', 'container commands run in a bubblewrap sandbox');
+    if (config.sandbox === 'none') {
+      return bad(
+        'bubblewrap',
+        'warn',
+        'sandbox disabled (DISCO_SANDBOX=none)',
+        'unset DISCO_SANDBOX to sandbox commands',
+      );
+    }
+    return bad(
+      'bubblewrap',
+      'warn',
+      s.reason,
+      'apt-get install bubblewrap; if it is installed, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)',
+    );
+  } catch (err) {
+    return bad('bubblewrap', 'fail', (err as Error).message, 'apt-get install bubblewrap, or set DISCO_SANDBOX=auto');
+  }
+}
+
+function checkGit(): Check {
+  try {
+    const out = execFileSync('git', ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+    return ok('git', out);
+  } catch {
+    return bad('git', 'fail', 'git is not installed', 'apt-get install git (the git ops run the real binary)');
+  }
+}
+
+function checkChromium(): Check {
+  const path = process.env.PATH ?? '/usr/bin:/bin';
+  const found = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'].find((b) =>
+    findExecutable(b, '/', path),
+  );
+  return found
+    ? ok('chromium', `${found} found`)
+    : bad(
+        'chromium',
+        'warn',
+        'no Chromium found',
+        'apt-get install chromium (needed for browser and computer-use tools)',
+      );
+}
+
+/** keytar is optional (it compiles against libsecret and needs a D-Bus secret service at run time). */
+function checkKeychain(): Check {
+  const require = createRequire(import.meta.url);
+  try {
+    require('keytar');
+    return ok('keychain', 'keytar loads: tokens can be kept in the system keychain');
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    return bad(
+      'keychain',
+      'warn',
+      missing
+        ? 'keytar is not installed: tokens are kept in a 0600 file'
+        : `keytar does not load: ${(err as Error).message}`,
+      'optional: apt-get install libsecret-1-dev, then npm install keytar (needs a D-Bus secret service at run time)',
+    );
+  }
+}
+
+async function checkRedis(url: string | undefined): Promise<Check> {
+  if (!url) return ok('redis', 'not configured (REDIS_URL unset): single-instance mode');
+  const shown = url.replace(/\/\/[^@/]*@/, '//***@');
+  try {
+    const ms = await pingRedis(url);
+    return ok('redis', `${shown} answered PING in ${ms} ms`);
+  } catch (err) {
+    return bad('redis', 'fail', `${shown}: ${(err as Error).message}`, 'start Redis or fix REDIS_URL');
+  }
+}
+
+async function checkDisk(config: Config): Promise<Check> {
+  const min = config.minFreeDiskMb * 1024 * 1024;
+  try {
+    mkdirSync(config.home, { recursive: true, mode: 0o700 });
+    const free = await freeDiskBytes(config.home);
+    const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
+    return free >= min
+      ? ok('disk', `${gib(free)} free at ${config.home}`)
+      : bad(
+          'disk',
+          'fail',
+          `${gib(free)} free at ${config.home}`,
+          `free space, or lower DISCO_MIN_FREE_DISK_MB (${config.minFreeDiskMb})`,
+        );
+  } catch (err) {
+    return bad(
+      'disk',
+      'fail',
+      `cannot use ${config.home}: ${(err as Error).message}`,
+      'set DISCO_HOME to a writable directory',
+    );
+  }
+}
+
+async function checkPublicUrl(config: Config, reach: boolean): Promise<Check> {
+  const url = config.publicUrl;
+  if (!url) {
+    return bad(
+      'public-url',
+      'warn',
+      'DISCO_PUBLIC_URL is not set: fine locally, but ChatGPT needs a public HTTPS URL',
+      'run behind a tunnel or deploy, then set DISCO_PUBLIC_URL=https://<host>',
+    );
+  }
+  if (!url.startsWith('https://')) {
+    return bad(
+      'public-url',
+      'fail',
+      `${url} is not HTTPS`,
+      'ChatGPT connects over HTTPS only: put TLS in front and use https://',
+    );
+  }
+  if (!reach) return ok('public-url', `${url} (not contacted)`);
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+    return res.ok
+      ? ok('public-url', `${url}/health answered ${res.status} over TLS`)
+      : bad('public-url', 'fail', `${url}/health answered ${res.status}`, 'check that the URL reaches this daemon');
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return bad(
+      'public-url',
+      'fail',
+      `${url} unreachable: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      'check DNS, the tunnel or proxy, and that the TLS certificate is valid for this host',
+    );
+  }
+}
+
+/** Every check, in a fixed order; none throws. */
+export async function runDoctor(input: DoctorInput): Promise<Check[]> {
+  const { config } = input;
+  return [
+    checkNode(input.nodeVersion ?? process.version),
+    checkSqlite(),
+    checkSandbox(config),
+    checkGit(),
+    checkChromium(),
+    checkKeychain(),
+    await checkRedis(input.redisUrl),
+    await checkDisk(config),
+    await checkPublicUrl(config, input.checkPublicUrl ?? true),
+  ];
+}

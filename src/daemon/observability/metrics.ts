@@ -1,0 +1,141 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode } from '../errors.js';
+import type { OpObserver, Transport } from '../ops/observe.js';
+
+/** What the gauges read at scrape time. Each is cheap (in-memory, or one grouped SQLite query). */
+export interface MetricsSources {
+  containersByStatus: () => Record<string, number>;
+  poolAvailable: () => Record<string, number>;
+  runningProcesses: () => number;
+  openTerminals: () => number;
+  /** Present only when Redis is configured: 1 when it answered its last ping. */
+  redisUp?: () => Promise<boolean>;
+}
+
+/** Seconds; from a cached file read (~0.2 ms) to a long `exec` or `git clone`. */
+const OP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * Prometheus metrics of one daemon, on its own registry (prom-client's global one would mix daemons
+ * started in one process, as tests do). prom-client: the de-facto Node client, with process metrics built in.
+ */
+export class Metrics implements OpObserver {
+  readonly registry = new Registry();
+  private readonly opDuration = new Histogram({
+    name: 'disco_op_duration_seconds',
+    help: 'Time to run one op, by op, transport (rest, mcp) and outcome (ok, error).',
+    labelNames: ['op', 'transport', 'outcome'] as const,
+    buckets: OP_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly opErrors = new Counter({
+    name: 'disco_op_errors_total',
+    help: 'Ops that ended in an error, by op, transport and error code.',
+    labelNames: ['op', 'transport', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpErrors = new Counter({
+    name: 'disco_http_errors_total',
+    help: 'HTTP responses carrying an error body, by error code (includes unauthorized and not_found).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly jobRuns = new Counter({
+    name: 'disco_job_runs_total',
+    help: 'Background job runs, by job and outcome (ok, error).',
+    labelNames: ['job', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sources?: MetricsSources) {
+    collectDefaultMetrics({ register: this.registry });
+    if (sources) this.bind(sources);
+  }
+
+  /** Registers the state gauges; called once the services they read exist. */
+  bind(sources: MetricsSources): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'disco_containers',
+      help: 'Containers by status (ready, stopped, missing, deleting).',
+      labelNames: ['status'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const counts = { ready: 0, stopped: 0, ...sources.containersByStatus() };
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'disco_pool_available',
+      help: 'Prepared workspaces ready in the warm pool, by template.',
+      labelNames: ['template'] as const,
+      registers,
+      collect() {
+        for (const [template, n] of Object.entries(sources.poolAvailable())) this.set({ template }, n);
+      },
+    });
+    new Gauge({
+      name: 'disco_processes_running',
+      help: 'Container processes this daemon is running.',
+      registers,
+      collect() {
+        this.set(sources.runningProcesses());
+      },
+    });
+    new Gauge({
+      name: 'disco_terminals_open',
+      help: 'Interactive terminals running.',
+      registers,
+      collect() {
+        this.set(sources.openTerminals());
+      },
+    });
+    const { redisUp } = sources;
+    if (redisUp) {
+      new Gauge({
+        name: 'disco_redis_up',
+        help: '1 when Redis answered a ping at scrape time, else 0.',
+        registers,
+        async collect() {
+          this.set((await redisUp().catch(() => false)) ? 1 : 0);
+        },
+      });
+    }
+  }
+
+  opDone(op: string, transport: Transport, seconds: number, errorCode: ErrorCode | undefined): void {
+    this.opDuration.observe({ op, transport, outcome: errorCode ? 'error' : 'ok' }, seconds);
+    if (errorCode) this.opErrors.inc({ op, transport, code: errorCode });
+  }
+
+  jobDone(job: string, ok: boolean): void {
+    this.jobRuns.inc({ job, outcome: ok ? 'ok' : 'error' });
+  }
+
+  /** Counts responses that ended with an error code (set by the error handler in res.locals). */
+  httpMiddleware() {
+    return (_req: Request, res: Response, next: NextFunction) => {
+      res.once('finish', () => {
+        const code = res.locals.errorCode as string | undefined;
+        if (code) this.httpErrors.inc({ code });
+      });
+      next();
+    };
+  }
+
+  /** The `/metrics` handler (Prometheus text format). */
+  handler() {
+    return async (_req: Request, res: Response, next: NextFunction) => {
+      try {
+        const body = await this.registry.metrics();
+        res.setHeader('Content-Type', this.registry.contentType);
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(body);
+      } catch (err) {
+        next(err);
+      }
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { statfs } from 'node:fs/promises';
+import { checkDatabase, type Db } from '../db/open.js';
+import type { Sandbox } from '../workspace/sandbox.js';
+
+export interface CheckResult {
+  ok: boolean;
+  [detail: string]: unknown;
+}
+
+export interface Readiness {
+  status: 'ready' | 'not_ready';
+  checks: Record<'database' | 'redis' | 'sandbox' | 'disk', CheckResult | { configured: false }>;
+}
+
+export interface ReadinessDeps {
+  db: Db;
+  sandbox: Pick<Sandbox, 'mode' | 'reason'>;
+  /** Whether a bubblewrap sandbox is required (DISCO_SANDBOX=bwrap). */
+  sandboxRequired: boolean;
+  /** Directory whose file system must keep free space ($DISCO_HOME). */
+  home: string;
+  minFreeBytes: number;
+  /** Present only when Redis is configured: pings it. */
+  redisPing?: () => Promise<void>;
+}
+
+/** Free bytes for an unprivileged user on the file system holding `dir`. */
+export async function freeDiskBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return s.bavail * s.bsize;
+}
+
+async function diskCheck(home: string, minFreeBytes: number): Promise<CheckResult> {
+  try {
+    const freeBytes = await freeDiskBytes(home);
+    return {
+      ok: freeBytes >= minFreeBytes,
+      freeBytes,
+      minFreeBytes,
+      ...(freeBytes < minFreeBytes ? { error: 'free disk space is below DISCO_MIN_FREE_DISK_MB' } : {}),
+    };
+  } catch (err) {
+    return { ok: false, error: `cannot stat the file system: ${(err as NodeJS.ErrnoException).code ?? 'error'}` };
+  }
+}
+
+async function redisCheck(ping: ReadinessDeps['redisPing']): Promise<CheckResult | { configured: false }> {
+  if (!ping) return { configured: false };
+  const started = performance.now();
+  try {
+    await ping();
+    return { ok: true, configured: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (err) {
+    return { ok: false, configured: true, error: (err as Error).message };
+  }
+}
+
+/**
+ * `/ready`: can this instance serve traffic now? Unlike `/health` (the process is alive) it fails when a
+ * dependency does: the database, Redis when configured, a required sandbox, or free disk space.
+ */
+export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
+  const database = checkDatabase(deps.db);
+  const sandbox: CheckResult = {
+    ok: deps.sandbox.mode === 'bwrap' || !deps.sandboxRequired,
+    mode: deps.sandbox.mode,
+    ...(deps.sandbox.mode === 'none'
+      ? { warning: `container commands are not sandboxed: ${deps.sandbox.reason}` }
+      : {}),
+  };
+  const [disk, redis] = await Promise.all([diskCheck(deps.home, deps.minFreeBytes), redisCheck(deps.redisPing)]);
+  const checks = { database, redis, sandbox, disk };
+  const ok = Object.values(checks).every((c) => !('ok' in c) || c.ok);
+  return { status: ok ? 'ready' : 'not_ready', checks };
+}
