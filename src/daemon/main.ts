@@ -55,6 +55,14 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       poolAvailable: () => services.containers.poolAvailable(),
       runningProcesses: () => services.processes.count(),
       openTerminals: () => services.terminals.list(undefined).filter((t) => t.running).length,
+      ...(core.shared
+        ? {
+            redisUp: async () => {
+              await core.shared?.redis.ping();
+              return true;
+            },
+          }
+        : {}),
     });
     services.observer = metrics;
     const { app, close: closeMcp } = createApp({

@@ -52,7 +52,11 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
       openPath: (p) => p.startsWith('/.well-known/') || /^\/oauth\/(token|register|revoke)$/.test(p),
     }),
   );
-  const limits = rateLimiters(config, deps.core.shared ? redisLimiterStore(deps.core.shared.redis) : undefined);
+  const limits = rateLimiters(
+    config,
+    deps.core.shared ? redisLimiterStore(deps.core.shared.redis) : undefined,
+    deps.log,
+  );
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
@@ -70,7 +74,19 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
     });
   });
 
-  app.use(publicRoutes(deps));
+  const shared = deps.core.shared;
+  app.use(
+    publicRoutes({
+      ...deps,
+      redisPing: shared
+        ? async () => {
+            if (shared.redis.status !== 'ready')
+              throw new Error(shared.health().error ?? `redis is ${shared.redis.status}`);
+            await shared.redis.ping();
+          }
+        : undefined,
+    }),
+  );
 
   const openapi = buildOpenApi(ops, { version: deps.version });
   app.get('/openapi.json', (_req, res) => {

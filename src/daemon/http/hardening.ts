@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { Principal } from '../ops/op.js';
 
 /**
@@ -48,13 +49,24 @@ export type LimiterStoreFactory = (prefix: string) => Store | undefined;
 export function rateLimiters(
   config: Pick<Config, 'rateLimitPerMinute' | 'authRateLimitPerMinute'>,
   store: LimiterStoreFactory = () => undefined,
+  log?: Logger,
 ) {
   const handler = (message: string) => (_req: unknown, res: Response) => {
     const err = new DiscoError('rate_limited', message);
     res.locals.errorCode = err.code;
     res.status(429).json(err.toBody());
   };
-  const common = { windowMs: 60_000, standardHeaders: 'draft-7' as const, legacyHeaders: false };
+  // The library's own messages (a store that is down, say) go to our log, throttled to one line a minute.
+  let lastWarn = 0;
+  const logger = {
+    warn: (...args: unknown[]) => log?.warn({ detail: String(args[0]) }, 'rate limiter'),
+    error: (...args: unknown[]) => {
+      if (Date.now() - lastWarn < 60_000) return;
+      lastWarn = Date.now();
+      log?.warn({ err: String(args[1] ?? args[0]) }, 'rate limiter store unavailable; requests pass unlimited');
+    },
+  };
+  const common = { windowMs: 60_000, standardHeaders: 'draft-7' as const, legacyHeaders: false, logger };
   const withStore = (prefix: string) => {
     const s = store(prefix);
     // A shared store that is down must not take the API down with it: requests pass, the logs say why.

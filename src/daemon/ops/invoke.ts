@@ -23,13 +23,19 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
     const cluster = ctx.forwarded ? undefined : ctx.services.cluster;
     if (cluster) {
       // Another instance holds the container or process: it runs the op (and audits it).
-      const where = await cluster.placement(op, input, ctx.principal.userId);
+      const where = await cluster.placement(op, input, ctx.principal.userId).catch((err: unknown) => {
+        // Redis unreachable: serve from this instance what it holds; the rest is not found here.
+        if (err instanceof DiscoError) throw err;
+        return undefined;
+      });
       if (where) return op.output.parse(await cluster.forward(where, op.name, input, ctx.principal, ctx.signal));
     }
     const result = op.output.parse(await op.run(input, ctx));
     if (op.audit) audit(op, input, ctx, 'ok');
     if (ctx.services.cluster) {
-      await ctx.services.cluster.recordLocal(op, input, result, ctx.principal.userId);
+      await ctx.services.cluster.recordLocal(op, input, result, ctx.principal.userId).catch((err: Error) => {
+        ctx.services.log.warn({ err: err.message, op: op.name }, 'could not record the container in Redis');
+      });
       if (cluster && op.name === 'container_list')
         return (await mergeContainerLists(cluster, ctx, result)) as z.output<O>;
     }
