@@ -5,6 +5,9 @@ import { pingRedis } from '../../src/daemon/doctor/redis-ping.js';
 import { disco } from '../helpers/cli.js';
 import { tempDir } from '../helpers/daemon.js';
 
+/** With REDIS_URL the daemon also needs the shared signing secret. */
+const SECRET = 'doctor-test-secret-0123456789abcdefghijkl';
+
 /** A loopback server speaking just enough RESP: AUTH (checked) and PING. */
 function fakeRedis(password?: string): Promise<{ url: string; close: () => Promise<void> }> {
   const server = net.createServer((socket) => {
@@ -68,7 +71,10 @@ describe('disco doctor', () => {
   });
 
   it('prints a table with a fix for each problem and exits 1 when a check fails', async () => {
-    const r = await run({ REDIS_URL: 'redis://127.0.0.1:1', DISCO_PUBLIC_URL: 'http://disco.example.com' }, []);
+    const r = await run(
+      { REDIS_URL: 'redis://127.0.0.1:1', DISCO_JWT_SECRET: SECRET, DISCO_PUBLIC_URL: 'http://disco.example.com' },
+      [],
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^CHECK\s+STATUS\s+DETAIL\s+FIX/);
     expect(r.stdout).toMatch(
@@ -81,7 +87,7 @@ describe('disco doctor', () => {
   it('pings a Redis given by REDIS_URL, with its password, and hides the password', async () => {
     redis = await fakeRedis('s3cret');
     const url = redis.url.replace('redis://', 'redis://:s3cret@');
-    const r = await run({ REDIS_URL: url }, ['--json', '--offline']);
+    const r = await run({ REDIS_URL: url, DISCO_JWT_SECRET: SECRET }, ['--json', '--offline']);
     expect(checkOf(r.json, 'redis')).toMatchObject({ status: 'ok', detail: expect.stringContaining('PING') });
     expect(r.stdout).not.toContain('s3cret');
     await expect(pingRedis(redis.url.replace('redis://', 'redis://:wrong@'))).rejects.toThrow(/WRONGPASS/);
