@@ -4,6 +4,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISCO_BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/daemon.js';
+import { childEnv } from '../helpers/env.js';
 
 const root = new URL('../../', import.meta.url);
 const text = (file: string) => readFile(new URL(file, root), 'utf8');
@@ -29,7 +30,7 @@ describe('deployment', () => {
     const port = await freePort();
     // The image sets DISCO_HOME and HOME; the host adds PORT. Nothing else.
     const child = spawn(process.execPath, [DISCO_BIN, 'serve'], {
-      env: { PATH: process.env.PATH ?? '', HOME: home, DISCO_HOME: home, PORT: String(port) },
+      env: childEnv({ HOME: home, DISCO_HOME: home, PORT: String(port) }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     stop = async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCO_BIN, disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
+import { childEnv } from '../helpers/env.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
 const PASSWORD = 'a long enough password';
@@ -87,7 +88,7 @@ describe('disco login / whoami / logout', () => {
   it('signs in through the browser (loopback redirect with PKCE)', async () => {
     const c = await client();
     const child = spawn(process.execPath, [DISCO_BIN, 'login', t.url, '--web', '--json'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...c.env },
+      env: childEnv(c.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

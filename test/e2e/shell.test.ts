@@ -2,6 +2,7 @@ import pty, { type IPty } from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCO_BIN } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { childEnv } from '../helpers/env.js';
 
 let t: TestDaemon;
 
@@ -18,7 +19,7 @@ function runOnPty(args: string[], cols = 90, rows = 25, token = t.token) {
   const term: IPty = pty.spawn(process.execPath, [DISCO_BIN, 'shell', ...args], {
     cols,
     rows,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DISCO_URL: t.url, DISCO_TOKEN: token },
+    env: childEnv({ DISCO_URL: t.url, DISCO_TOKEN: token }),
   });
   let out = '';
   term.onData((d) => {

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { bodyOf, tempDir } from '../helpers/daemon.js';
+import { childEnv } from '../helpers/env.js';
 import { heartbeat, isAlive, isBeating, startsBeating, waitUntil } from '../helpers/procs.js';
 
 const HOUR = 3_600_000;
@@ -109,7 +110,7 @@ describe('disco worker', () => {
   it('runs until SIGTERM, holding the lease, and gives it back when it stops', async () => {
     const home = await tempDir('disco-worker-run-');
     const child = spawn(process.execPath, [DISCO_BIN, 'worker'], {
-      env: { PATH: process.env.PATH ?? '', HOME: home, DISCO_HOME: home, DISCO_LOG_LEVEL: 'info' },
+      env: childEnv({ HOME: home, DISCO_HOME: home, DISCO_LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let logs = '';

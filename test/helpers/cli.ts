@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from './env.js';
 
 export const DISCO_BIN = fileURLToPath(new URL('../../bin/disco.js', import.meta.url));
 
@@ -21,7 +22,7 @@ export function disco(
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(wrap ? wrap.command : process.execPath, wrap ? wrap.args : [DISCO_BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, ...wrap?.env },
+      env: childEnv({ ...env, ...wrap?.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -46,7 +47,7 @@ export interface ServeProcess {
 export function spawnServe(home: string, env: Record<string, string> = {}): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [DISCO_BIN, 'serve', '--port', '0', '--home', home], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let logs = '';

@@ -4,6 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { DISCO_BIN } from './cli.js';
 import { startTestDaemon, tempDir } from './daemon.js';
+import { childEnv } from './env.js';
 
 export interface McpHarness {
   client: Client;
@@ -39,7 +40,7 @@ export async function stdioHarness(): Promise<McpHarness> {
     new StdioClientTransport({
       command: process.execPath,
       args: [DISCO_BIN, 'mcp'],
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DISCO_HOME: home },
+      env: childEnv({ DISCO_HOME: home }),
       stderr: 'pipe',
     }),
   );
