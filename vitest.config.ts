@@ -14,10 +14,9 @@ export default defineConfig({
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
       reportOnFailure: true,
-      // Code run only inside spawned `disco` processes (the CLI e2e tests, serve, worker, shell) is not
-      // counted: V8 coverage sees the test workers alone. The aim is 80 % lines and branches; until the
-      // suite gets there the thresholds sit at the measured level, so coverage can only go up.
-      thresholds: { lines: 71, branches: 58 },
+      // These count the test workers alone; `scripts/coverage.mjs` (CI) adds the code that runs in spawned
+      // `disco` processes and worker threads and enforces 85 % lines and 80 % branches on the total.
+      thresholds: { lines: 70, branches: 60 },
     },
   },
 });

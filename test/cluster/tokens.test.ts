@@ -69,4 +69,33 @@ describe.runIf(redisAvailable())('tokens shared by two instances through Redis',
     expect(await me(b, refreshed.accessToken)).toBe(401);
     expect(await me(a, refreshed.accessToken)).toBe(401);
   });
+
+  it('revokes every token of a user on all instances at once (admin, through B)', async () => {
+    const login = (await (
+      await fetch(`${a.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'zoe', password: 'cluster password' }),
+      })
+    ).json()) as Json;
+    const pat = (await (
+      await fetch(`${a.url}/api/v1/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${login.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'zoe-ci', expiresInDays: 30 }),
+      })
+    ).json()) as Json;
+    expect(await me(b, pat.token)).toBe(200);
+    // B does not hold Zoe's row; the revocation reaches her tokens through Redis all the same.
+    const revoked = await fetch(`${b.url}/api/v1/users/${login.user.id}/revoke-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(((await revoked.json()) as Json).personalAccessTokens).toBeGreaterThanOrEqual(1);
+    for (const d of [a, b]) {
+      expect(await me(d, pat.token)).toBe(401);
+      expect(await me(d, login.accessToken)).toBe(401);
+    }
+  });
 });

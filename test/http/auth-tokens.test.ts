@@ -193,3 +193,40 @@ describe('token lifecycle', () => {
     expect(denied.map((e: Json) => e.target)).toContain('carol');
   });
 });
+
+describe('sign-in endpoints refuse malformed requests', () => {
+  let t: TestDaemon;
+  beforeAll(async () => {
+    t = await startTestDaemon();
+  });
+  afterAll(() => t.stop());
+
+  it('answers validation errors for bodies they cannot use', async () => {
+    const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${t.url}/api/v1/auth/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Json };
+    };
+    for (const [path, body] of [
+      ['login', {}],
+      ['login', { username: 'a' }],
+      ['login', { token: 'short' }],
+      ['login', { username: 'a', password: 'b', extra: 1 }],
+      ['refresh', {}],
+      ['logout', {}],
+    ] as const) {
+      const r = await post(path, body);
+      expect(r.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(r.body.error.code).toBe('validation_failed');
+    }
+    expect((await post('login', '{not json')).body.error.code).toBe('validation_failed');
+    // A refresh token or a JWT is not something to log in with.
+    expect((await post('login', { token: `disco_rt_${'x'.repeat(40)}` })).status).toBe(400);
+    // Logout with only a (valid) bearer ends that session.
+    const s = (await post('login', { token: t.token })).body;
+    expect((await post('logout', {}, { authorization: `Bearer ${s.accessToken}` })).body.revoked).toBe(true);
+  });
+});
