@@ -37,6 +37,11 @@ export async function shell(
     throw new ApiError(err.code, `cannot open a terminal: ${err.message}`, 0);
   });
   const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
+  // Output can arrive in the same packet as the open/attach answer, before the live handler below is
+  // in place: keep it, and play it through that handler (offsets drop what the answer already held).
+  const early: Array<[string, string, number]> = [];
+  const keepEarly = (tid: string, data: string, end: number) => early.push([tid, data, end]);
+  client.on('output', keepEarly);
   try {
     const first = await (opts.attach
       ? client.attach(opts.attach, 0)
@@ -88,6 +93,8 @@ export async function shell(
       };
       const onEnd = () => void client.input(id, '\x04').catch(() => {}); // piped input ran out: EOF
       const onResize = () => void client.resize(id, size().cols, size().rows).catch(() => {});
+      client.off('output', keepEarly);
+      for (const [tid, data, end] of early.splice(0)) onOutput(tid, data, end);
       client.on('output', onOutput);
       client.on('exit', (tid, code) => tid === id && finish(code ?? 1));
       client.on('reconnect', () => {
