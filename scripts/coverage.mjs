@@ -76,14 +76,14 @@ writeFileSync(path.join(root, 'coverage', 'coverage-merged.json'), JSON.stringif
 const total = map.getCoverageSummary().toJSON();
 writeFileSync(path.join(root, 'coverage', 'coverage-merged-summary.json'), `${JSON.stringify(total, null, 2)}\n`);
 const pct = (k) => total[k].pct;
-console.log(
+process.stdout.write(
   `coverage (tests + ${added} files run only in spawned processes or threads): ` +
-    `lines ${pct('lines')}% · branches ${pct('branches')}% · functions ${pct('functions')}% · statements ${pct('statements')}%`,
+    `lines ${pct('lines')}% · branches ${pct('branches')}% · functions ${pct('functions')}% · statements ${pct('statements')}%\n`,
 );
 let failed = false;
 for (const [k, min] of Object.entries(THRESHOLDS)) {
   if (pct(k) < min) {
-    console.error(`coverage: ${k} ${pct(k)}% is below the ${min}% threshold`);
+    process.stderr.write(`coverage: ${k} ${pct(k)}% is below the ${min}% threshold\n`);
     failed = true;
   }
 }
