@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { atomicWrite } from '../daemon/workspace/files.js';
 import type { LoginStore, StoredLogin } from './session.js';
 
@@ -31,19 +34,45 @@ const withTimeout = <T>(p: Promise<T>, ms: number) =>
 
 /** Loads keytar and checks a secret service answers; the reason when not. */
 async function openKeychain(): Promise<{ keychain?: Keychain; reason?: string }> {
-  let mod: { default?: Keychain } & Partial<Keychain>;
+  let modulePath: string;
   try {
-    mod = (await import('keytar' as string)) as typeof mod;
+    modulePath = createRequire(import.meta.url).resolve('keytar');
   } catch {
     return { reason: 'keytar is not installed' };
   }
-  const keychain = (mod.default ?? mod) as Keychain;
-  try {
-    await withTimeout(keychain.getPassword(SERVICE, '__probe__'), PROBE_TIMEOUT_MS);
-    return { keychain };
-  } catch (err) {
-    return { reason: (err as Error).message.split('\n')[0] ?? 'unavailable' };
-  }
+  // The probe runs in a child process: a keychain call stuck on a wedged D-Bus cannot be cancelled, and
+  // a libuv thread blocked in it would keep this process from ever exiting. A child can be killed.
+  const probe = await probeInChild(modulePath);
+  if (probe) return { reason: probe };
+  const mod = (await import(pathToFileURL(modulePath).href)) as { default?: Keychain } & Partial<Keychain>;
+  return { keychain: (mod.default ?? mod) as Keychain };
+}
+
+/** Asks the keychain once from a short-lived child; undefined when it answered, else why not. */
+function probeInChild(modulePath: string): Promise<string | undefined> {
+  const script = `const k = require(${JSON.stringify(modulePath)});
+(k.default ?? k).getPassword('disco', '__probe__').then(() => process.exit(0), (e) => {
+  process.stderr.write(String(e && e.message || e).split('\\n')[0]); process.exit(1);
+});`;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('timed out');
+    }, PROBE_TIMEOUT_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      resolve(e.message);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? undefined : err.trim() || `exit ${code}`);
+    });
+  });
 }
 
 const readJson = async <T>(file: string, fallback: T): Promise<T> => {
