@@ -64,6 +64,7 @@ export async function githubExchangeCode(
   } catch {
     throw unavailable('sign-in');
   }
+  if (res.status >= 500) throw unavailable('sign-in');
   const body = (await res.json().catch(() => ({}))) as {
     access_token?: string;
     scope?: string;
@@ -95,8 +96,9 @@ export async function githubUser(gh: GithubEndpoints, token: string): Promise<Gi
   } catch {
     throw unavailable('API');
   }
+  if (res.status >= 500) throw unavailable('API');
   if (!res.ok) throw new DiscoError('unauthorized', `GitHub did not accept the token (HTTP ${res.status})`);
-  const u = (await res.json()) as Partial<GithubUser>;
+  const u = (await res.json().catch(() => ({}))) as Partial<GithubUser>;
   if (typeof u.id !== 'number' || typeof u.login !== 'string')
     throw new DiscoError('unavailable', 'GitHub answered an unexpected user');
   return { id: u.id, login: u.login, name: u.name ?? null, email: u.email ?? null };
