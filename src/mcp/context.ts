@@ -21,6 +21,7 @@ export function opContextFor(context: McpCallContext, extra: Extra, progressToke
     services: context.services,
     signal: extra.signal,
     baseUrl: context.baseUrlOf(extra),
+    wantsProgress: progressToken !== undefined,
     transport: 'mcp',
     progress: (p) => {
       if (progressToken === undefined || extra.signal.aborted) return;

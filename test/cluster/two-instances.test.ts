@@ -111,6 +111,28 @@ describe.runIf(redisAvailable())('two instances behind one Redis', () => {
     await client.close();
   });
 
+  it('relays progress of an op forwarded to A to an MCP client on B (Redis pub/sub)', async () => {
+    const client = new Client({ name: 'progress-via-b', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${b.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${a.token}` } },
+      }),
+    );
+    const reports: unknown[] = [];
+    const res = await client.callTool(
+      {
+        name: 'exec',
+        arguments: { container: 'shared', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo tick $i; sleep 0.5; done'] },
+      },
+      undefined,
+      { onprogress: (p) => reports.push(p), timeout: 15_000 },
+    );
+    expect(res.isError).toBeFalsy();
+    expect((res.structuredContent as Json).stdout).toContain('tick 5');
+    expect(reports.length).toBeGreaterThan(0);
+    await client.close();
+  });
+
   it("reports A's containers unavailable on B once A stops", async () => {
     await a.stop();
     aStopped = true;

@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Redis } from 'ioredis';
 import { DiscoError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Op, Principal, Scope } from '../ops/op.js';
+import type { Op, Principal, Progress, Scope } from '../ops/op.js';
 
 const HEARTBEAT_MS = 5000;
 const ALIVE_MS = 15_000;
@@ -40,6 +40,8 @@ export class Cluster {
   readonly self: InstanceInfo;
   private readonly key: Buffer;
   private timer: NodeJS.Timeout | undefined;
+  private subscriber: Promise<Redis> | undefined;
+  private readonly progressHandlers = new Map<string, (p: Progress) => void>();
 
   constructor(
     private readonly redis: Redis,
@@ -68,6 +70,7 @@ export class Cluster {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.subscriber) (await this.subscriber).disconnect();
     await this.redis
       .multi()
       .del(`instance:${this.self.id}`)
@@ -181,8 +184,54 @@ export class Cluster {
     input: unknown,
     principal: Principal,
     signal?: AbortSignal,
+    onProgress?: (p: Progress) => void,
   ): Promise<unknown> {
-    const body = JSON.stringify({ input, principal: { ...principal, scopes: [...principal.scopes] } });
+    // Progress of the forwarded call comes back over Redis pub/sub, on a channel of its own.
+    const progressChannel = onProgress ? `disco:progress:${randomBytes(12).toString('base64url')}` : undefined;
+    if (progressChannel && onProgress) await this.listen(progressChannel, onProgress);
+    try {
+      return await this.post(to, opName, input, principal, signal, progressChannel);
+    } finally {
+      if (progressChannel) this.progressHandlers.delete(progressChannel);
+    }
+  }
+
+  /** Publishes one progress report of a forwarded call to the instance that forwarded it. */
+  publishProgress(channel: string, p: Progress): void {
+    this.redis.publish(channel, JSON.stringify(p)).catch(() => {});
+  }
+
+  private async listen(channel: string, handler: (p: Progress) => void): Promise<void> {
+    if (!this.subscriber) {
+      // A connection in subscriber mode can do nothing else: one, shared by every forwarded call.
+      const sub = this.redis.duplicate({ keyPrefix: '', enableOfflineQueue: true });
+      sub.on('error', () => {});
+      sub.on('pmessage', (_pattern: string, ch: string, message: string) => {
+        try {
+          this.progressHandlers.get(ch)?.(JSON.parse(message) as Progress);
+        } catch {
+          // A malformed report is dropped; the call's result still arrives.
+        }
+      });
+      this.subscriber = sub.psubscribe('disco:progress:*').then(() => sub);
+    }
+    await this.subscriber;
+    this.progressHandlers.set(channel, handler);
+  }
+
+  private async post(
+    to: InstanceInfo,
+    opName: string,
+    input: unknown,
+    principal: Principal,
+    signal: AbortSignal | undefined,
+    progressChannel: string | undefined,
+  ): Promise<unknown> {
+    const body = JSON.stringify({
+      input,
+      principal: { ...principal, scopes: [...principal.scopes] },
+      ...(progressChannel ? { progressChannel } : {}),
+    });
     let res: Response;
     try {
       res = await fetch(`${to.url}${INTERNAL_OP_PATH}/${encodeURIComponent(opName)}`, {

@@ -33,7 +33,11 @@ export function internalRoutes(
         res.status(404).json(new DiscoError('not_found', `op '${req.params.name}' not found`).toBody());
         return;
       }
-      const { input, principal } = JSON.parse(raw) as { input: unknown; principal: WirePrincipal };
+      const { input, principal, progressChannel } = JSON.parse(raw) as {
+        input: unknown;
+        principal: WirePrincipal;
+        progressChannel?: string;
+      };
       const controller = new AbortController();
       res.once('close', () => {
         if (!res.writableFinished) controller.abort();
@@ -44,7 +48,10 @@ export function internalRoutes(
           services,
           signal: controller.signal,
           baseUrl: services.config.publicUrl ?? cluster.self.url,
-          progress: () => {},
+          progress:
+            typeof progressChannel === 'string' && progressChannel.startsWith('disco:progress:')
+              ? (p) => cluster.publishProgress(progressChannel, p)
+              : () => {},
           forwarded: true,
         });
         res.json({ result });

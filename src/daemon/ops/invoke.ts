@@ -28,7 +28,10 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
         if (err instanceof DiscoError) throw err;
         return undefined;
       });
-      if (where) return op.output.parse(await cluster.forward(where, op.name, input, ctx.principal, ctx.signal));
+      if (where) {
+        const relay = ctx.wantsProgress ? ctx.progress : undefined;
+        return op.output.parse(await cluster.forward(where, op.name, input, ctx.principal, ctx.signal, relay));
+      }
     }
     const result = op.output.parse(await op.run(input, ctx));
     if (op.audit) audit(op, input, ctx, 'ok');

@@ -55,6 +55,8 @@ export interface OpContext {
   baseUrl: string;
   /** Reports progress of long work (MCP progress notifications, CLI progress); a no-op when nobody listens. */
   progress: (p: Progress) => void;
+  /** True when somebody listens to `progress` (an MCP client gave a progress token). */
+  wantsProgress?: boolean;
   /** Set when another instance forwarded this call here: run it locally, never forward again. */
   forwarded?: boolean;
   /** The surface of this call, for metrics (default `rest`). */
