@@ -122,7 +122,10 @@ describe.runIf(redisAvailable())('two instances behind one Redis', () => {
     const res = await client.callTool(
       {
         name: 'exec',
-        arguments: { container: 'shared', command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo tick $i; sleep 0.5; done'] },
+        arguments: {
+          container: 'shared',
+          command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo tick $i; sleep 0.5; done'],
+        },
       },
       undefined,
       { onprogress: (p) => reports.push(p), timeout: 15_000 },
