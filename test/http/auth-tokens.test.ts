@@ -1,7 +1,20 @@
 import { createSecretKey } from 'node:crypto';
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTHeaderParameters,
+  SignJWT,
+  UnsecuredJWT,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
 type Json = any;
@@ -112,7 +125,11 @@ describe('token lifecycle', () => {
     const second = (await call('POST', '/api/v1/auth/refresh', undefined, { refreshToken: first.refreshToken })).body;
     expect(second.refreshToken).not.toBe(first.refreshToken);
     expect((await me(second.accessToken)).status).toBe(200);
-    const reuse = await call('POST', '/api/v1/auth/refresh', undefined, { refreshToken: first.refreshToken });
+    // A replay is detected whatever else it asks for (here a scope the session never had).
+    const reuse = await call('POST', '/api/v1/auth/refresh', undefined, {
+      refreshToken: first.refreshToken,
+      scopes: ['admin'],
+    });
     expect(reuse.status).toBe(401);
     expect(reuse.body.error.message).toContain('already used');
     expect((await me(second.accessToken)).status).toBe(401);
@@ -191,6 +208,271 @@ describe('token lifecycle', () => {
       (e: Json) => e.outcome === 'denied',
     );
     expect(denied.map((e: Json) => e.target)).toContain('carol');
+  });
+
+  it('accepts a correctly signed token only with a live session, and never beyond what the user may hold', async () => {
+    const s = (await login('carol')).body;
+    const sid = decodeJwt(s.accessToken).sid as string;
+    expect(sid).toBe(s.sessionId);
+    // The forged token is accepted when it names a live session: the refusals above are for the one claim changed.
+    expect((await me(await forge({ sid }))).body).toMatchObject({ via: 'session', scopes: ['containers'] });
+    // A token that claims `admin` for a user who is not one carries no admin power.
+    const claimsAdmin = await forge({ sid, scope: 'containers admin' });
+    expect((await me(claimsAdmin)).body.scopes).toEqual(['containers']);
+    expect((await call('GET', '/api/v1/users', claimsAdmin)).status).toBe(403);
+    expect((await me(await forge({ sid }, { exp: Math.floor(Date.now() / 1000) - 1 }))).body.error.message).toBe(
+      'access token expired',
+    );
+    const key = createSecretKey(Buffer.from(SECRET));
+    const now = Math.floor(Date.now() / 1000);
+    const full = { sub: carolId, jti: 'j2', iat: now, exp: now + 60, scope: 'containers', sid, iss: t.url, aud: t.url };
+    for (const claim of Object.keys(full)) {
+      const { [claim]: _left, ...rest } = full as Record<string, unknown>;
+      const token = await new SignJWT(rest).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(key);
+      expect((await me(token)).status, `without ${claim}`).toBe(401);
+    }
+    // Only access tokens (typ at+jwt) are accepted as bearers, not other JWTs signed with the same key.
+    const idToken = await new SignJWT(full).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
+    expect((await me(idToken)).status).toBe(401);
+  });
+
+  it('caps a session exchanged for a personal access token at that token’s scopes, through refreshes', async () => {
+    const s = (await login('carol')).body;
+    const pat = (
+      await call('POST', '/api/v1/tokens', s.accessToken, { name: 'narrow', scopes: ['containers', 'files:read'] })
+    ).body;
+    const exchanged = await call('POST', '/api/v1/auth/login', undefined, { token: pat.token });
+    expect(exchanged.status).toBe(200);
+    expect(exchanged.body.scopes).toEqual(['containers', 'files:read']);
+    const narrower = await call('POST', '/api/v1/auth/refresh', undefined, {
+      refreshToken: exchanged.body.refreshToken,
+      scopes: ['files:read'],
+    });
+    expect(narrower.body.scopes).toEqual(['files:read']);
+    expect((await me(narrower.body.accessToken)).body.scopes).toEqual(['files:read']);
+    // Refreshing again without naming scopes keeps the narrowed grant; it never widens back.
+    const again = await call('POST', '/api/v1/auth/refresh', undefined, { refreshToken: narrower.body.refreshToken });
+    expect(again.body.scopes).toEqual(['files:read']);
+    expect((await call('POST', '/api/v1/containers', again.body.accessToken, {})).status).toBe(403);
+    // Asking for more than the session holds is refused, not silently turned into a token with no scopes.
+    const wider = await call('POST', '/api/v1/auth/refresh', undefined, {
+      refreshToken: again.body.refreshToken,
+      scopes: ['files:read', 'git'],
+    });
+    expect(wider.status).toBe(400);
+    expect(wider.body.error.message).toContain('git');
+    const nothing = await call('POST', '/api/v1/auth/login', undefined, { token: pat.token, scopes: ['git'] });
+    expect(nothing.status).toBe(400);
+    expect(nothing.body.error.code).toBe('validation_failed');
+    // Revoking the PAT ends the sessions made from it: a leaked PAT cannot be laundered into a session.
+    await call('DELETE', `/api/v1/tokens/${pat.id}`, s.accessToken);
+    expect((await me(again.body.accessToken)).status).toBe(401);
+    const after = await call('POST', '/api/v1/auth/refresh', undefined, { refreshToken: again.body.refreshToken });
+    expect(after.status).toBe(401);
+  });
+
+  it('refuses a personal access token or a refresh token past its expiry', async () => {
+    const s = (await login('carol')).body;
+    const pat = (await call('POST', '/api/v1/tokens', s.accessToken, { name: 'short-lived', expiresInDays: 1 })).body;
+    const expiresAt = Date.parse(pat.expiresAt);
+    expect(expiresAt - Date.now()).toBeGreaterThan(86_300_000);
+    expect((await me(pat.token)).status).toBe(200);
+    // Time travel: the rows expire now instead of tomorrow (PATs) or in thirty days (refresh tokens).
+    t.daemon.db.prepare('UPDATE access_tokens SET expires_at = ? WHERE id = ?').run(Date.now() - 1, pat.id);
+    t.daemon.db
+      .prepare('UPDATE refresh_tokens SET expires_at = ? WHERE family_id = ?')
+      .run(Date.now() - 1, s.sessionId);
+    const expired = await me(pat.token);
+    expect(expired.status).toBe(401);
+    expect(expired.body.error.message).toBe('token was revoked or has expired');
+    const refresh = await call('POST', '/api/v1/auth/refresh', undefined, { refreshToken: s.refreshToken });
+    expect(refresh.status).toBe(401);
+    expect(refresh.body.error.message).toBe('refresh token expired');
+  });
+
+  it('cuts off an open MCP session the moment its token is revoked', async () => {
+    const s = (await login('carol')).body;
+    const pat = (await call('POST', '/api/v1/tokens', s.accessToken, { name: 'mcp' })).body;
+    const clients = [];
+    for (const token of [pat.token, s.accessToken]) {
+      const client = new Client({ name: 'revocation', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      expect((await client.callTool({ name: 'auth_me', arguments: {} })).isError).toBeFalsy();
+      clients.push(client);
+    }
+    const [byPat, bySession] = clients as [Client, Client];
+    expect((await call('DELETE', `/api/v1/tokens/${pat.id}`, s.accessToken)).status).toBe(200);
+    await expect(byPat.callTool({ name: 'auth_me', arguments: {} })).rejects.toThrow(/401|unauthorized/i);
+    expect((await bySession.callTool({ name: 'auth_me', arguments: {} })).isError).toBeFalsy();
+    expect((await call('POST', '/api/v1/auth/logout', s.accessToken, {})).body.revoked).toBe(true);
+    await expect(bySession.callTool({ name: 'auth_me', arguments: {} })).rejects.toThrow(/401|unauthorized/i);
+    for (const client of clients) await client.close().catch(() => {});
+  });
+
+  it('audits token revocation, sign-ins with their address, and git push; audit_list filters and pages', async () => {
+    const s = (await login('carol')).body;
+    const pat = (await call('POST', '/api/v1/tokens', s.accessToken, { name: 'to-revoke' })).body;
+    await call('DELETE', `/api/v1/tokens/${pat.id}`, s.accessToken);
+    const c = (await call('POST', '/api/v1/containers', s.accessToken, { name: 'audited' })).body;
+    // No repository there: the push fails, and the attempt is on record all the same.
+    const push = await call('POST', `/api/v1/containers/${c.id}/git/push`, s.accessToken, { remote: 'origin' });
+    expect(push.status).toBeGreaterThanOrEqual(400);
+    const list = async (query: string) => (await t.json('GET', `/api/v1/audit?${query}`)).body.entries as Json[];
+    expect((await list(`action=token_revoke&user=${carolId}`))[0]).toMatchObject({
+      target: pat.id,
+      outcome: 'ok',
+      via: 'session',
+    });
+    expect((await list(`action=git_push&user=${carolId}`))[0]).toMatchObject({
+      target: `${c.id}:.`,
+      outcome: 'failed',
+      detail: { remote: 'origin', error: push.body.error.code },
+    });
+    const signIn = (await list(`action=auth.login&user=${carolId}`))[0];
+    expect(signIn).toMatchObject({ outcome: 'ok', via: 'password', ip: expect.stringMatching(/127\.0\.0\.1/) });
+    // Newest first; `before` continues where a page ended, `limit` bounds it, filters combine.
+    const all = await list(`user=${carolId}&limit=500`);
+    expect(all.length).toBeGreaterThan(6);
+    expect(all.every((e) => e.userId === carolId)).toBe(true);
+    const ids = all.map((e) => e.id);
+    expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+    const first = await list(`user=${carolId}&limit=3`);
+    const second = await list(`user=${carolId}&limit=3&before=${first[2].id}`);
+    expect([...first, ...second].map((e) => e.id)).toEqual(ids.slice(0, 6));
+    expect(await list('user=usr_nobody')).toEqual([]);
+    expect((await t.json('GET', '/api/v1/audit?limit=0')).body.error.code).toBe('validation_failed');
+  });
+
+  it('changes a password: the current one is required and checked, the new one follows the rules', async () => {
+    const s = (await login('carol')).body;
+    const change = (body: unknown) => call('PUT', '/api/v1/auth/password', s.accessToken, body);
+    expect((await change({ newPassword: 'a brand new password' })).body.error.code).toBe('validation_failed');
+    const wrong = await change({ currentPassword: 'not the password', newPassword: 'a brand new password' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('unauthorized');
+    expect((await change({ currentPassword: PASSWORD, newPassword: 'short' })).body.error.code).toBe(
+      'validation_failed',
+    );
+    expect((await change({ currentPassword: PASSWORD, newPassword: 'a brand new password' })).body).toEqual({
+      changed: true,
+    });
+    expect((await login('carol')).status).toBe(401);
+    expect((await login('carol', 'a brand new password')).status).toBe(200);
+    const audit = (await t.json('GET', `/api/v1/audit?action=password_change&user=${carolId}`)).body.entries;
+    expect(audit.map((e: Json) => `${e.outcome} ${e.detail?.error ?? ''}`.trim())).toEqual([
+      'ok',
+      'failed validation_failed',
+      'failed unauthorized',
+      'failed validation_failed',
+    ]);
+    expect(JSON.stringify(audit)).not.toContain('brand new');
+  });
+});
+
+describe('access tokens signed with the daemon’s own Ed25519 key', () => {
+  let t: TestDaemon;
+  let session: Json;
+  let jwk: JWK;
+  const me = async (token: string) => {
+    const res = await fetch(`${t.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  const claims = () => {
+    const now = Math.floor(Date.now() / 1000);
+    return { sub: 'admin', jti: 'j', iat: now, exp: now + 60, scope: 'containers', sid: session.sessionId };
+  };
+  const signed = (header: JWTHeaderParameters, key: Parameters<SignJWT['sign']>[0], payload = claims()) =>
+    new SignJWT(payload).setProtectedHeader(header).setIssuer(t.url).setAudience(t.url).sign(key);
+
+  let home = '';
+  /** The bootstrap token in force (startTestDaemon's own is not, once a restart sets DISCO_ADMIN_TOKEN). */
+  let admin = '';
+
+  beforeAll(async () => {
+    home = await tempDir();
+    t = await startTestDaemon({ DISCO_HOME: home });
+    const res = await t.request('POST', '/api/v1/auth/login', { auth: false, body: { token: t.token } });
+    session = await res.json();
+    jwk = JSON.parse(await readFile(path.join(home, 'keys', 'jwt-signing.json'), 'utf8'));
+  });
+  afterAll(async () => {
+    await t.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('generates the key pair into $DISCO_HOME/keys, readable by the daemon’s user only', async () => {
+    expect((await stat(path.join(home, 'keys'))).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(home, 'keys', 'jwt-signing.json'))).mode & 0o777).toBe(0o600);
+    expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', d: expect.any(String) });
+    expect(decodeProtectedHeader(session.accessToken)).toMatchObject({ alg: 'EdDSA', kid: jwk.kid, typ: 'at+jwt' });
+  });
+
+  it('accepts its own signature and refuses another key’s, HS256 keyed with its public key, and none', async () => {
+    const own = await importJWK(jwk, 'EdDSA');
+    expect((await me(await signed({ alg: 'EdDSA', typ: 'at+jwt', kid: jwk.kid }, own))).body.via).toBe('session');
+    const other = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const publicBytes = Buffer.from(jwk.x as string, 'base64url');
+    const { d: _private, ...publicJwk } = jwk;
+    const refused = [
+      await signed({ alg: 'EdDSA', typ: 'at+jwt', kid: jwk.kid }, other.privateKey),
+      // Algorithm confusion: the public key used as an HMAC secret must not verify.
+      await signed({ alg: 'HS256', typ: 'at+jwt', kid: jwk.kid }, createSecretKey(publicBytes)),
+      await signed(
+        { alg: 'HS256', typ: 'at+jwt', kid: jwk.kid },
+        createSecretKey(Buffer.from(JSON.stringify(publicJwk))),
+      ),
+      new UnsecuredJWT(claims()).setIssuer(t.url).setAudience(t.url).encode(),
+    ];
+    for (const token of refused) {
+      const res = await me(token);
+      expect(res.status).toBe(401);
+      expect(res.body.error.message).toMatch(/^invalid (access|bearer) token$/);
+    }
+  });
+
+  /** Restarts on the same home and port (the issuer and audience, the public URL, stay what they were). */
+  const restart = async (adminToken: string) => {
+    const port = String(t.daemon.port);
+    await t.stop();
+    t = await startTestDaemon({ DISCO_HOME: home, DISCO_PORT: port, DISCO_ADMIN_TOKEN: adminToken });
+  };
+
+  it('keeps its key across a restart: sessions from before go on', async () => {
+    admin = t.token;
+    await restart(admin);
+    expect(JSON.parse(await readFile(path.join(home, 'keys', 'jwt-signing.json'), 'utf8'))).toEqual(jwk);
+    const res = await t.request('POST', '/api/v1/auth/refresh', {
+      auth: false,
+      body: { refreshToken: session.refreshToken },
+    });
+    expect(res.status).toBe(200);
+    const pair = (await res.json()) as Json;
+    expect(decodeProtectedHeader(pair.accessToken).kid).toBe(jwk.kid);
+    expect((await me(pair.accessToken)).body.user.name).toBe('admin');
+    session = pair;
+  });
+
+  it('revokes the previous bootstrap token, and the sessions exchanged for it, when the token changes', async () => {
+    const old = admin;
+    expect((await me(old)).status).toBe(200);
+    admin = `rotated-${old}`;
+    await restart(admin);
+    expect((await me(admin)).body.via).toBe('admin_token');
+    expect((await me(old)).status).toBe(401);
+    expect((await me(session.accessToken)).status).toBe(401);
+    const refresh = await t.request('POST', '/api/v1/auth/refresh', {
+      auth: false,
+      body: { refreshToken: session.refreshToken },
+    });
+    expect(refresh.status).toBe(401);
+    const list = await fetch(`${t.url}/api/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } });
+    const tokens = ((await list.json()) as Json).tokens as Json[];
+    expect(tokens).toHaveLength(2);
+    expect(tokens.filter((x) => x.kind === 'bootstrap').map((x) => x.revokedAt === null)).toEqual([false, true]);
   });
 });
 

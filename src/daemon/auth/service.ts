@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
-import type { PatRow } from '../db/tokens-repo.js';
+import type { PatRow, RefreshRow } from '../db/tokens-repo.js';
 import type { UserRow, UsersRepo } from '../db/users-repo.js';
 import { ConflictError, DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
@@ -43,6 +43,8 @@ type SessionUser = Pick<UserRow, 'id' | 'name' | 'isAdmin'>;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
 const TOUCH_EVERY_MS = 60_000;
 const BAD_LOGIN = 'invalid user name or password';
+/** The id of a session exchanged for a PAT: `<PAT id>.<uuid>`. */
+const PAT_SESSION = /^(tok_[0-9a-f]{16})\./;
 
 /**
  * Identity: users, sessions (JWT access + rotating refresh tokens with reuse detection), personal access
@@ -73,10 +75,24 @@ export class AuthService {
     return this.auditLog.list(q);
   }
 
-  /** The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts. */
+  /**
+   * The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts.
+   * On a single instance, a new bootstrap token (DISCO_ADMIN_TOKEN changed, the token file replaced) revokes
+   * the previous one: rotating it is how an operator shuts out a leaked one. Instances sharing a store may
+   * (wrongly) each have their own; they would revoke each other's at every start, so there the old one is
+   * revoked by hand (token_revoke).
+   */
   async registerBootstrapToken(token: string, adminId: string): Promise<void> {
     const hash = secretDigest(token);
     const existing = await this.tokens.patByHash(hash);
+    if (!this.tokens.shared) {
+      const now = Date.now();
+      for (const old of await this.tokens.patsOf(adminId)) {
+        if (old.kind === 'bootstrap' && old.revokedAt === null && old.id !== existing?.id) {
+          await this.tokens.revokePat(old.id, now);
+        }
+      }
+    }
     if (existing) {
       this.bootstrap = { digest: hash, pat: existing };
       return;
@@ -105,6 +121,7 @@ export class AuthService {
         throw storeDown(err);
       });
       if (!live) throw new UnauthorizedError('access token was revoked');
+      await this.checkParentPat(claims.sid);
       const user = this.userOf(claims.sub, claims.name, claims.adm);
       return {
         userId: user.id,
@@ -178,7 +195,10 @@ export class AuthService {
     const principal = await this.authenticate(token, realm);
     const user = { id: principal.userId, name: principal.userName, isAdmin: principal.isAdmin };
     const wanted = scopes ? parseScopes(scopes) : [...principal.scopes];
-    return this.startSession(user, intersectScopes(wanted, [...principal.scopes]), realm);
+    // Security: the session is named after the PAT it was exchanged for and lives no longer than it, so
+    // revoking a leaked PAT also ends every session made from it.
+    const familyId = `${principal.tokenId}.${randomUUID()}`;
+    return this.mint(user, grantable(intersectScopes(wanted, [...principal.scopes])), realm, familyId);
   }
 
   /** Opens a session (a new refresh-token family) for a user who has just proven who they are. */
@@ -192,7 +212,7 @@ export class AuthService {
       scopes ? parseScopes(scopes) : scopesForUser(user.isAdmin),
       scopesForUser(user.isAdmin),
     );
-    return this.mint(user, granted, realm, randomUUID(), clientId);
+    return this.mint(user, grantable(granted), realm, randomUUID(), clientId);
   }
 
   private async mint(
@@ -256,25 +276,35 @@ export class AuthService {
     if (opts.audience !== undefined && opts.audience !== row.audience) {
       throw new UnauthorizedError('refresh token was issued for another resource');
     }
-    if (!(await this.tokens.markRefreshUsed(hash, now))) {
-      await this.tokens.revokeFamily(row.familyId, now);
-      this.audit({
-        userId: row.userId,
-        action: 'auth.refresh_reuse',
-        target: row.familyId,
-        outcome: 'denied',
-        via: row.clientId ? 'oauth' : 'session',
-        ip: null,
-        userAgent: null,
-        detail: row.clientId ? { clientId: row.clientId } : null,
-      });
-      throw new UnauthorizedError('refresh token was already used; every session of its family is now revoked');
+    // A replay is a replay whatever else the request asks; the atomic mark below settles racing uses.
+    if (row.usedAt !== null) await this.refreshReused(row, now);
+    const held = parseScopes(row.scopes);
+    const wider = opts.scopes ? parseScopes(opts.scopes).filter((s) => !held.includes(s)) : [];
+    // RFC 6749 §6: a refresh may narrow the grant, never widen it (silently dropping would empty the session).
+    if (wider.length > 0) {
+      throw new ValidationError(`a refresh cannot add scopes the session lacks: ${wider.join(', ')}`);
     }
+    await this.checkParentPat(row.familyId);
+    if (!(await this.tokens.markRefreshUsed(hash, now))) await this.refreshReused(row, now);
     const user = this.userOf(row.userId, row.userName, row.userIsAdmin);
-    const scopes = opts.scopes
-      ? intersectScopes(parseScopes(opts.scopes), parseScopes(row.scopes))
-      : parseScopes(row.scopes);
+    const scopes = grantable(opts.scopes ? intersectScopes(parseScopes(opts.scopes), held) : held);
     return this.mint(user, scopes, realm, row.familyId, row.clientId ?? undefined, row.audience);
+  }
+
+  /** A spent refresh token came back: its whole family is revoked, and the event audited. */
+  private async refreshReused(row: RefreshRow, now: number): Promise<never> {
+    await this.tokens.revokeFamily(row.familyId, now);
+    this.audit({
+      userId: row.userId,
+      action: 'auth.refresh_reuse',
+      target: row.familyId,
+      outcome: 'denied',
+      via: row.clientId ? 'oauth' : 'session',
+      ip: null,
+      userAgent: null,
+      detail: row.clientId ? { clientId: row.clientId } : null,
+    });
+    throw new UnauthorizedError('refresh token was already used; every session of its family is now revoked');
   }
 
   /** Ends a session: the family of the refresh token given and/or of the access token presented. */
@@ -310,6 +340,16 @@ export class AuthService {
     } catch {
       // Invalid or expired tokens need no revoking.
     }
+  }
+
+  /** A session exchanged for a PAT ends when that PAT is revoked or expires. */
+  private async checkParentPat(familyId: string): Promise<void> {
+    const patId = PAT_SESSION.exec(familyId)?.[1];
+    if (!patId) return;
+    const pat = await this.tokens.pat(patId);
+    if (pat && pat.revokedAt === null && (pat.expiresAt === null || pat.expiresAt > Date.now())) return;
+    await this.tokens.revokeFamily(familyId, Date.now());
+    throw new UnauthorizedError('the token this session was signed in with was revoked or has expired');
   }
 
   async createPat(
@@ -388,6 +428,12 @@ export class AuthService {
   purgeExpired(now = Date.now()) {
     return this.tokens.purgeExpired(now);
   }
+}
+
+/** A session needs at least one scope: asking only for scopes one cannot have is an error, not an empty token. */
+function grantable(scopes: Scope[]): Scope[] {
+  if (scopes.length === 0) throw new ValidationError('none of the requested scopes can be granted');
+  return scopes;
 }
 
 function checkPassword(password: string): string {
