@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TerminalClient, type TerminalError } from '../../src/cli/terminal-client.js';
 import { OPS } from '../../src/daemon/ops/index.js';
 import { type Op, pathParams, SCOPES } from '../../src/daemon/ops/op.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -62,22 +63,49 @@ describe('scope enforcement, generated from the registry', () => {
     },
   );
 
-  it('MCP: every scoped tool is an isError forbidden result without its scope', async () => {
-    for (const scope of SCOPES) {
+  it('MCP: every scoped tool is an isError forbidden result without its scope, and not refused with it', async () => {
+    const connect = async (scopes: string[]) => {
       const client = new Client({ name: 'scope-matrix', version: '1' });
       await client.connect(
         new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
-          requestInit: { headers: { authorization: `Bearer ${await patFor(allBut(scope))}` } },
+          requestInit: { headers: { authorization: `Bearer ${await patFor(scopes)}` } },
         }),
       );
-      for (const op of scoped.filter((o) => o.scope === scope)) {
-        const res = await client.callTool({ name: op.name, arguments: {} });
+      return client;
+    };
+    const codeOf = (res: Awaited<ReturnType<Client['callTool']>>) => {
+      const text = (res.content as Array<{ text: string }>)[0]?.text ?? '';
+      return res.isError ? (JSON.parse(text).error.code as string) : undefined;
+    };
+    for (const scope of SCOPES) {
+      const ops = scoped.filter((o) => o.scope === scope);
+      const without = await connect(allBut(scope));
+      for (const op of ops) {
+        const res = await without.callTool({ name: op.name, arguments: {} });
         expect(res.isError, op.name).toBe(true);
-        const text = (res.content as Array<{ text: string }>)[0]?.text ?? '';
-        expect(JSON.parse(text).error.code, op.name).toBe('forbidden');
+        expect(codeOf(res), op.name).toBe('forbidden');
       }
-      await client.close();
+      await without.close();
+      if (scope === 'admin') continue;
+      const only = await connect([scope]);
+      for (const op of ops) {
+        expect(codeOf(await only.callTool({ name: op.name, arguments: {} })), op.name).not.toBe('forbidden');
+      }
+      // Ops that need no scope answer any signed-in caller.
+      expect((await only.callTool({ name: 'auth_me', arguments: {} })).isError, scope).toBeFalsy();
+      await only.close();
     }
+  });
+
+  it('terminal socket: needs the exec scope', async () => {
+    const refused = await TerminalClient.connect(t.url, await patFor(allBut('exec')), { reconnection: false }).catch(
+      (e: TerminalError) => e,
+    );
+    expect(refused).toMatchObject({ code: 'forbidden' });
+    const client = await TerminalClient.connect(t.url, await patFor(['exec']), { reconnection: false });
+    // Connected: a request for a terminal that is not there is answered, not refused.
+    expect(await client.attach('term_nope').catch((e: TerminalError) => e.code)).toBe('not_found');
+    client.disconnect();
   });
 
   it('answers nothing but public routes without a token, pointing 401s at the resource metadata', async () => {
@@ -86,6 +114,10 @@ describe('scope enforcement, generated from the registry', () => {
       expect(res.status, op.name).toBe(401);
       expect(res.headers.get('www-authenticate'), op.name).toContain('resource_metadata="');
     }
+    // Routes that are not ops: the process output stream.
+    const stream = await fetch(`${t.url}/api/v1/terminal/stream?processId=proc_x`);
+    expect(stream.status).toBe(401);
+    expect(stream.headers.get('www-authenticate')).toContain('resource_metadata="');
     const mcp = await fetch(`${t.url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
