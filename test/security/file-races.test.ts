@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -60,7 +60,6 @@ describe.runIf(hasBwrap && hasPython)('file operations while the container swaps
     await api('PUT', '/files/content', { path: 'd/victim.txt', content: 'workspace victim\n' });
     await api('PUT', '/files/content', { path: 'swap.py', content: SWAPPER });
     // Created from the host: the sandbox cannot see hostDir, but a symlink needs no target to exist.
-    const { symlink } = await import('node:fs/promises');
     await symlink(hostDir, path.join(root, 'l'));
     mcp = new Client({ name: 'race-test', version: '1.0.0' });
     await mcp.connect(

@@ -3,7 +3,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 /**
  * FIFOs and devices must never reach a read or a write: opening or reading one blocks a libuv threadpool
@@ -25,7 +25,7 @@ describe('special files in a workspace', () => {
       ...(body === undefined ? {} : { body }),
       headers: {},
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: await bodyOf(res) };
   };
   const timed = async <T>(work: Promise<T>, ms = 3000): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
