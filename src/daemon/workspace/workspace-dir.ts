@@ -300,18 +300,22 @@ const SYNC_READ_MAX = 256 * 1024;
  * so one byte more than the cap is asked for rather than trusting the size).
  */
 export async function readCapped(fd: number, size: number, max: number): Promise<Buffer | undefined> {
-  const buf = Buffer.allocUnsafe(Math.min(size, max) + 1);
+  let buf = Buffer.allocUnsafe(Math.min(size, max) + 1);
   let filled = 0;
-  const sync = buf.length <= SYNC_READ_MAX;
   for (;;) {
-    const n = sync
-      ? readSync(fd, buf, filled, buf.length - filled, filled)
-      : (await readAsync(fd, buf, filled, buf.length - filled, filled)).bytesRead;
+    const n =
+      buf.length - filled <= SYNC_READ_MAX
+        ? readSync(fd, buf, filled, buf.length - filled, filled)
+        : (await readAsync(fd, buf, filled, buf.length - filled, filled)).bytesRead;
     if (n === 0) break;
     filled += n;
-    if (filled === buf.length) break;
+    if (filled < buf.length) continue;
+    if (filled > max) return undefined;
+    // Grew since fstat: make room (up to one byte past the cap) rather than return a prefix as the whole.
+    const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
+    buf.copy(bigger, 0, 0, filled);
+    buf = bigger;
   }
-  if (filled > max) return undefined;
   return buf.subarray(0, filled);
 }
 
@@ -325,7 +329,8 @@ export function readSmallAt(dirFd: number, name: string, max: number): string | 
     let filled = 0;
     for (let n = 1; n > 0 && filled < buf.length; filled += n)
       n = readSync(file.fd, buf, filled, buf.length - filled, filled);
-    return filled > max ? undefined : buf.toString('utf8', 0, filled);
+    // More than fstat said: it is being rewritten; better no rules than half of them.
+    return filled > file.stat.size ? undefined : buf.toString('utf8', 0, filled);
   } finally {
     closeSync(file.fd);
   }
