@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -84,6 +84,12 @@ describe.runIf(hasBwrap && hasPython)('file operations while the container swaps
   });
 
   it('never reads, lists, searches or indexes a host file, nor creates, moves or deletes one', async () => {
+    // Positive control: the swapper is live (d is seen as the symlink from the host at some moment).
+    let swapped = false;
+    for (let i = 0; i < 2000 && !swapped; i++) {
+      swapped = (await lstat(path.join(root, 'd')).catch(() => undefined))?.isSymbolicLink() ?? false;
+    }
+    expect(swapped).toBe(true);
     let served = 0;
     for (let i = 0; i < 250; i++) {
       const r = await api('GET', '/files/content?path=d/secret.txt');

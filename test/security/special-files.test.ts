@@ -11,7 +11,8 @@ import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
  * answer quickly with a typed error or skip the file, and the daemon must keep serving and stop on close.
  */
 describe('special files in a workspace', () => {
-  let t: TestDaemon;
+  let t: TestDaemon | undefined;
+  const daemon = () => t as TestDaemon;
   let root: string;
   const fifos: string[] = [];
   const mkfifo = (rel: string) => {
@@ -21,7 +22,7 @@ describe('special files in a workspace', () => {
   };
   // A hung request fails the test instead of hanging it.
   const json = async (method: string, p: string, body?: unknown) => {
-    const res = await t.request(method, p, {
+    const res = await daemon().request(method, p, {
       ...(body === undefined ? {} : { body }),
       headers: {},
     });
@@ -41,8 +42,8 @@ describe('special files in a workspace', () => {
 
   beforeAll(async () => {
     t = await startTestDaemon({ DISCO_POOL_SIZE: '0' });
-    const c = (await t.json('POST', '/api/v1/containers', { name: 'special' })).body;
-    root = path.join(t.home, 'containers', c.id);
+    const c = (await daemon().json('POST', '/api/v1/containers', { name: 'special' })).body;
+    root = path.join(daemon().home, 'containers', c.id);
     await writeFile(path.join(root, 'ok.txt'), 'fine\n');
     mkfifo('pipe');
     await symlink('/dev/zero', path.join(root, 'zero'));
@@ -66,7 +67,7 @@ describe('special files in a workspace', () => {
         // no reader: nothing is stuck on it
       }
     }
-    await timed(t.stop(), 5000);
+    if (t) await timed(t.stop(), 5000);
   });
 
   const api = (p: string) => `/api/v1/containers/special${p}`;
@@ -115,10 +116,12 @@ describe('special files in a workspace', () => {
     expect(index.body).toMatchObject({ state: 'ready' });
   }, 30_000);
 
-  it('still serves other requests afterwards', async () => {
+  it('still serves other requests afterwards, and stops on close', async () => {
     const ok = await timed(json('GET', api('/files/content?path=ok.txt')));
     expect(ok.body.content).toBe('fine\n');
     const written = await timed(json('PUT', api('/files/content'), { path: 'after.txt', content: 'y' }));
     expect(written.status).toBe(200);
+    await timed(daemon().stop(), 5000);
+    t = undefined;
   });
 });
