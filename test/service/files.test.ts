@@ -172,3 +172,17 @@ describe('searchWorkspace', () => {
     expect((await searchWorkspace(root, { ...base, glob: 'a/*.ts' })).matches).toEqual([{ path: 'a/d.ts' }]);
   });
 });
+
+describe.runIf(process.getuid?.() === 0)('WorkspaceFiles with an owner (daemon running as root)', () => {
+  const owned = new WorkspaceFiles({ readMaxBytes: 1024, writeMaxBytes: 1024, owner: { uid: 65534, gid: 65534 } });
+
+  it('hands every file and directory it creates to the owner', async () => {
+    await owned.write(root, { path: 'a/b/c.txt', content: 'x', encoding: 'utf8', createParents: true });
+    await owned.write(root, { path: 'a/b/c.txt', content: 'y', encoding: 'utf8', createParents: true });
+    await owned.write(root, { path: 'd.txt', content: 'z', encoding: 'utf8', createParents: true });
+    await owned.move(root, { from: 'd.txt', to: 'm/n/d.txt', overwrite: false, createParents: true });
+    for (const p of ['a', 'a/b', 'a/b/c.txt', 'm', 'm/n', 'm/n/d.txt']) {
+      expect({ p, uid: (await stat(path.join(root, p))).uid }).toEqual({ p, uid: 65534 });
+    }
+  });
+});

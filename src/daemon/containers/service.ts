@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProcessTable } from '../workspace/process-table.js';
+import { removeTree } from '../workspace/remove-tree.js';
 import { TEMPLATE_NAMES, type TemplateName } from './templates.js';
 import { type WarmPool, writeTemplate } from './warm-pool.js';
 
@@ -45,7 +46,7 @@ export class ContainerService {
     // A crash in the middle of a delete leaves the row marked 'deleting': finish the job.
     for (const row of this.repo.list()) {
       if (row.status !== 'deleting') continue;
-      await rm(path.join(this.containersDir, row.id), { recursive: true, force: true, maxRetries: 3 });
+      await removeTree(path.join(this.containersDir, row.id));
       this.repo.remove(row.id);
       this.log.info({ containerId: row.id }, 'finished an interrupted container delete');
     }
@@ -76,7 +77,7 @@ export class ContainerService {
     const rows = new Map(this.repo.list().map((r) => [r.id, r]));
     for (const entry of await readdir(this.containersDir, { withFileTypes: true })) {
       if (!entry.isDirectory() || !entry.name.startsWith(CONTAINER_ID_PREFIX) || rows.has(entry.name)) continue;
-      await rm(path.join(this.containersDir, entry.name), { recursive: true, force: true, maxRetries: 3 });
+      await removeTree(path.join(this.containersDir, entry.name));
       this.log.warn({ containerId: entry.name }, 'removed an orphaned workspace directory');
     }
     for (const row of rows.values()) {
@@ -122,7 +123,7 @@ export class ContainerService {
       this.log.info({ containerId: id, name, template: input.template, warm }, 'container created');
       return { ...row, root };
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await removeTree(dir);
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new ConflictError(`a container named '${name}' already exists`, { name });
       }
@@ -267,7 +268,8 @@ export class ContainerService {
     this.repo.setStatus(c.id, 'deleting');
     const killed = this.processes.killContainer(c.id);
     this.emit(c.id, 'delete');
-    await rm(path.join(this.containersDir, c.id), { recursive: true, force: true, maxRetries: 3 });
+    // Security: the tree is the container's; a process left behind may swap its directories for links.
+    await removeTree(path.join(this.containersDir, c.id));
     this.repo.remove(c.id);
     this.log.info({ containerId: c.id, killed }, 'container deleted');
     return { ...c, status: 'deleted' };

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
 import type { FileState, FileUpdate, NewChunk, RagRepo } from '../db/rag-repo.js';
 import { isBinary } from '../workspace/content.js';
 import { walkWorkspace } from '../workspace/walk.js';
+import { readCapped, WorkspaceDir } from '../workspace/workspace-dir.js';
 import { type ChunkOptions, chunkFile } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
@@ -82,8 +83,26 @@ export async function runIndexJob(
     onProgress({ ...p });
   };
 
-  const files: { rel: string; abs: string }[] = [];
-  for await (const e of walkWorkspace(input.root, '.', {
+  // Security: every file is reached from the root's descriptor without following links (see WorkspaceDir).
+  const ws = WorkspaceDir.open(input.root);
+  try {
+    return await indexPass(repo, input, ws, p, report, started, signal);
+  } finally {
+    ws.close();
+  }
+}
+
+async function indexPass(
+  repo: RagRepo,
+  input: IndexJobInput,
+  ws: WorkspaceDir,
+  p: JobProgress,
+  report: (force?: boolean) => void,
+  started: number,
+  signal: AbortSignal,
+): Promise<JobProgress> {
+  const files: { rel: string }[] = [];
+  for await (const e of walkWorkspace(ws, '.', {
     maxDepth: 64,
     gitignore: true,
     skipDirs: SKIPPED_DIRS,
@@ -95,7 +114,7 @@ export async function runIndexJob(
       p.truncated = true;
       break;
     }
-    files.push({ rel: e.rel, abs: e.abs });
+    files.push({ rel: e.rel });
   }
   p.filesTotal = files.length;
   p.phase = 'indexing';
@@ -146,7 +165,7 @@ export async function runIndexJob(
   const ahead = (i: number) => {
     const g = files[i];
     if (!g) return;
-    const read = examine(g, known.get(g.rel), input.limits.maxFileBytes);
+    const read = examine(ws, g.rel, known.get(g.rel), input.limits.maxFileBytes);
     read.catch(() => {}); // awaited (and its error raised) in order below; never an unhandled rejection
     pending[i] = read;
   };
@@ -216,23 +235,25 @@ type Outcome =
   | { kind: 'touched'; size: number; mtimeMs: number }
   | { kind: 'changed'; text: string; hash: string; size: number; mtimeMs: number };
 
-async function examine(f: { abs: string }, before: FileState | undefined, maxBytes: number): Promise<Outcome> {
-  let s: Awaited<ReturnType<typeof stat>>;
-  try {
-    s = await stat(f.abs);
-  } catch {
-    return { kind: 'skip' }; // vanished since the walk
-  }
+async function examine(
+  ws: WorkspaceDir,
+  rel: string,
+  before: FileState | undefined,
+  maxBytes: number,
+): Promise<Outcome> {
+  const file = ws.openRegularStrict(rel); // vanished, replaced by a link or not a regular file: skipped
+  if (!file) return { kind: 'skip' };
+  let data: Buffer | undefined;
+  const s = file.stat;
   const mtimeMs = Math.trunc(s.mtimeMs);
-  if (!s.isFile() || s.size > maxBytes) return { kind: 'skip' };
-  if (before && before.size === s.size && before.mtimeMs === mtimeMs) return { kind: 'unchanged' };
-  let data: Buffer;
   try {
-    data = await readFile(f.abs);
-  } catch {
-    return { kind: 'skip' };
+    if (s.size > maxBytes) return { kind: 'skip' };
+    if (before && before.size === s.size && before.mtimeMs === mtimeMs) return { kind: 'unchanged' };
+    data = await readCapped(file.fd, s.size, maxBytes).catch(() => undefined);
+  } finally {
+    closeSync(file.fd);
   }
-  if (isBinary(data)) return { kind: 'skip' };
+  if (!data || isBinary(data)) return { kind: 'skip' };
   const hash = createHash('sha256').update(data).digest('hex');
   if (before && before.hash === hash) return { kind: 'touched', size: s.size, mtimeMs };
   const text = data.toString('utf8');

@@ -1,5 +1,4 @@
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { fromErrno, InvalidPathError, PathOutsideWorkspaceError } from '../errors.js';
 
@@ -68,7 +67,10 @@ function realpathOfExistingPrefix(abs: string): string {
 }
 
 /**
- * The one gate between a client's path and the disk. `root` must already be a realpath.
+ * Check-then-use resolution for paths handed to a command's sandbox (exec and terminal cwd, git), whose
+ * use happens inside the sandbox's own view of the workspace. Security: never use it to open a workspace
+ * file from the daemon: a process can swap a checked directory for a symlink before the use; file
+ * operations go through WorkspaceDir (workspace-dir.ts) instead. `root` must already be a realpath.
  * Resolves symlinks (also for files that do not exist yet, through their existing ancestors) and refuses
  * anything that lands outside the root. With `followFinal: false` the last component is not followed, so
  * a symlink itself can be deleted or moved even when it points elsewhere.
@@ -99,14 +101,4 @@ export async function resolveInWorkspace(
 export function toRel(root: string, abs: string): string {
   const rel = path.relative(root, abs).split(path.sep).join('/');
   return rel === '' ? '.' : rel;
-}
-
-/** lstat that returns undefined for a missing path instead of throwing. */
-export async function lstatOrUndefined(abs: string) {
-  try {
-    return await lstat(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }

@@ -1,10 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
 import picomatch from 'picomatch';
 import { DiscoError, ValidationError } from '../errors.js';
 import { isBinary } from './content.js';
 import { compileLinearRegex } from './linear-regex.js';
-import { resolveInWorkspace } from './paths.js';
 import { walkWorkspace } from './walk.js';
+import { openRegularAt, readCapped, withWorkspace } from './workspace-dir.js';
 
 export interface SearchInput {
   path: string;
@@ -69,62 +69,72 @@ export async function searchWorkspace(
   signal?: AbortSignal,
 ) {
   if (!input.glob && !input.query) throw new ValidationError('give a glob, a query, or both');
-  const base = await resolveInWorkspace(root, input.path);
-  const s = await stat(base.abs).catch(() => undefined);
-  if (!s) throw new DiscoError('not_found', `'${input.path}' not found`, { path: input.path });
-  if (!s.isDirectory())
-    throw new DiscoError('not_a_directory', `'${input.path}' is not a directory`, { path: input.path });
-  const globMatch = input.glob ? picomatch(input.glob, { dot: true, basename: !input.glob.includes('/') }) : undefined;
-  const match = input.query ? lineMatcher(input.query, input.regex, input.caseSensitive) : undefined;
-  const deadline = Date.now() + limits.deadlineMs;
-  const matches: SearchMatch[] = [];
-  let filesScanned = 0;
-  let truncated = false;
-  let reason: string | undefined;
+  return withWorkspace(root, async (ws) => {
+    const base = ws.openFollow(input.path);
+    closeSync(base.fd);
+    if (!base.stat.isDirectory())
+      throw new DiscoError('not_a_directory', `'${input.path}' is not a directory`, { path: input.path });
+    const globMatch = input.glob
+      ? picomatch(input.glob, { dot: true, basename: !input.glob.includes('/') })
+      : undefined;
+    const match = input.query ? lineMatcher(input.query, input.regex, input.caseSensitive) : undefined;
+    const deadline = Date.now() + limits.deadlineMs;
+    const matches: SearchMatch[] = [];
+    let filesScanned = 0;
+    let truncated = false;
+    let reason: string | undefined;
 
-  walk: for await (const e of walkWorkspace(root, base.rel, {
-    maxDepth: 64,
-    gitignore: !input.includeIgnored,
-    skipDirs: input.includeIgnored ? new Set(['.git']) : DEFAULT_SKIP,
-    ...(signal ? { signal } : {}),
-  })) {
-    if (!e.dirent.isFile()) continue;
-    if (globMatch && !globMatch(e.rel)) continue;
-    if (++filesScanned > limits.maxFilesScanned || Date.now() > deadline) {
-      truncated = true;
-      reason = filesScanned > limits.maxFilesScanned ? 'file scan limit reached' : 'time limit reached';
-      break;
-    }
-    if (!match) {
-      matches.push({ path: e.rel });
-      if (matches.length >= input.maxResults) {
+    walk: for await (const e of walkWorkspace(ws, base.rel, {
+      maxDepth: 64,
+      gitignore: !input.includeIgnored,
+      skipDirs: input.includeIgnored ? new Set(['.git']) : DEFAULT_SKIP,
+      ...(signal ? { signal } : {}),
+    })) {
+      if (!e.dirent.isFile()) continue;
+      if (globMatch && !globMatch(e.rel)) continue;
+      if (++filesScanned > limits.maxFilesScanned || Date.now() > deadline) {
         truncated = true;
-        reason = 'maxResults reached';
+        reason = filesScanned > limits.maxFilesScanned ? 'file scan limit reached' : 'time limit reached';
         break;
       }
-      continue;
-    }
-    const fileStat = await stat(e.abs).catch(() => undefined);
-    if (!fileStat || fileStat.size > limits.maxFileBytes) continue;
-    const data = await readFile(e.abs).catch(() => undefined);
-    if (!data || isBinary(data)) continue;
-    const lines = data.toString('utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = (lines[i] as string).replace(/\r$/, '');
-      const col = match(line);
-      if (col === -1) continue;
-      matches.push({ path: e.rel, line: i + 1, column: col + 1, text: excerpt(line, col) });
-      if (matches.length >= input.maxResults) {
-        truncated = true;
-        reason = 'maxResults reached';
-        break walk;
+      if (!match) {
+        matches.push({ path: e.rel });
+        if (matches.length >= input.maxResults) {
+          truncated = true;
+          reason = 'maxResults reached';
+          break;
+        }
+        continue;
+      }
+      // Security: opened through the directory the walk holds, never by name; only a regular file is read.
+      const file = openRegularAt(e.dirFd, e.dirent.name);
+      if (!file) continue;
+      let data: Buffer | undefined;
+      try {
+        if (file.stat.size <= limits.maxFileBytes)
+          data = await readCapped(file.fd, file.stat.size, limits.maxFileBytes);
+      } finally {
+        closeSync(file.fd);
+      }
+      if (!data || isBinary(data)) continue;
+      const lines = data.toString('utf8').split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const line = (lines[i] as string).replace(/\r$/, '');
+        const col = match(line);
+        if (col === -1) continue;
+        matches.push({ path: e.rel, line: i + 1, column: col + 1, text: excerpt(line, col) });
+        if (matches.length >= input.maxResults) {
+          truncated = true;
+          reason = 'maxResults reached';
+          break walk;
+        }
       }
     }
-  }
-  return {
-    matches,
-    filesScanned: Math.min(filesScanned, limits.maxFilesScanned),
-    truncated,
-    ...(reason ? { reason } : {}),
-  };
+    return {
+      matches,
+      filesScanned: Math.min(filesScanned, limits.maxFilesScanned),
+      truncated,
+      ...(reason ? { reason } : {}),
+    };
+  });
 }

@@ -1,7 +1,7 @@
-import type { Dirent } from 'node:fs';
-import { opendir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { closeSync, constants, type Dirent, openSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import ignore, { type Ignore } from 'ignore';
+import { at, O_PATH, readSmallAt, type WorkspaceDir } from './workspace-dir.js';
 
 /** A .gitignore matcher anchored at the directory that holds it. */
 interface Matcher {
@@ -11,7 +11,12 @@ interface Matcher {
 
 export interface WalkEntry {
   rel: string;
-  abs: string;
+  /**
+   * The entry as a path pinned by its directory's descriptor (`/proc/self/fd/N/name`): valid until the walk
+   * moves on. Open it with O_NOFOLLOW (openRegularAt, lstat): never by `rel`, which a process may redirect.
+   */
+  at: string;
+  dirFd: number;
   dirent: Dirent;
   depth: number;
 }
@@ -26,13 +31,13 @@ export interface WalkOptions {
   signal?: AbortSignal;
 }
 
-async function loadMatcher(absDir: string, relDir: string): Promise<Matcher | undefined> {
-  try {
-    const text = await readFile(path.join(absDir, '.gitignore'), 'utf8');
-    return { base: relDir, ig: ignore().add(text) };
-  } catch {
-    return undefined;
-  }
+/** Security: a .gitignore is read only when it is a regular file of at most this size (never a FIFO or /dev/zero). */
+export const GITIGNORE_MAX_BYTES = 256 * 1024;
+const { O_DIRECTORY, O_NOFOLLOW } = constants;
+
+function loadMatcher(dirFd: number, relDir: string): Matcher | undefined {
+  const text = readSmallAt(dirFd, '.gitignore', GITIGNORE_MAX_BYTES);
+  return text === undefined ? undefined : { base: relDir, ig: ignore().add(text) };
 }
 
 function ignoredBy(matchers: readonly Matcher[], rel: string, isDir: boolean): boolean {
@@ -47,57 +52,90 @@ function ignoredBy(matchers: readonly Matcher[], rel: string, isDir: boolean): b
  * Ancestors' .gitignore files between the root and `startRel`, so a walk that starts in a subdirectory
  * still honours the rules above it.
  */
-async function ancestorMatchers(root: string, startRel: string): Promise<Matcher[]> {
+function ancestorMatchers(ws: WorkspaceDir, startRel: string): Matcher[] {
   const matchers: Matcher[] = [];
   const parts = startRel === '.' ? [] : startRel.split('/');
   for (let i = 0; i <= parts.length; i++) {
     const rel = i === 0 ? '.' : parts.slice(0, i).join('/');
-    const m = await loadMatcher(path.join(root, rel), rel);
-    if (m) matchers.push(m);
+    let fd: number;
+    try {
+      fd = ws.openDirStrict(rel, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+    } catch {
+      break;
+    }
+    try {
+      const m = loadMatcher(fd, rel);
+      if (m) matchers.push(m);
+    } finally {
+      closeSync(fd);
+    }
   }
   return matchers;
 }
 
 /**
- * Breadth-first walk under `root/startRel`, sorted by name within each directory, never following
- * symlinks (they are yielded as entries, not descended).
+ * Breadth-first walk under `startRel` (a canonical path: no symlink in it), sorted by name within each
+ * directory, never following symlinks (they are yielded as entries, not descended). Every directory is
+ * reopened from the root descriptor without following links, so a directory swapped for a symlink
+ * mid-walk is skipped rather than read.
  */
-export async function* walkWorkspace(root: string, startRel: string, options: WalkOptions): AsyncGenerator<WalkEntry> {
-  const queue: { abs: string; rel: string; depth: number; matchers: Matcher[] }[] = [
-    {
-      abs: startRel === '.' ? root : path.join(root, startRel),
-      rel: startRel,
-      depth: 1,
-      matchers: options.gitignore ? await ancestorMatchers(root, startRel) : [],
-    },
+export async function* walkWorkspace(
+  ws: WorkspaceDir,
+  startRel: string,
+  options: WalkOptions,
+): AsyncGenerator<WalkEntry> {
+  const queue: { rel: string; depth: number; matchers: Matcher[] }[] = [
+    { rel: startRel, depth: 1, matchers: options.gitignore ? ancestorMatchers(ws, startRel) : [] },
   ];
   while (queue.length > 0) {
     const dir = queue.shift();
     if (!dir) break;
     if (options.signal?.aborted) return;
-    let entries: Dirent[];
+    let dirFd: number;
     try {
-      const handle = await opendir(dir.abs);
-      entries = [];
-      for await (const d of handle) entries.push(d);
+      dirFd = ws.openDirStrict(dir.rel);
     } catch {
-      continue; // vanished or unreadable mid-walk: skip it rather than fail the whole walk
+      continue; // vanished, unreadable or swapped for a link mid-walk: skip it rather than fail the walk
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const dirent of entries) {
-      const rel = dir.rel === '.' ? dirent.name : `${dir.rel}/${dirent.name}`;
-      const isDir = dirent.isDirectory();
-      if (options.gitignore && ignoredBy(dir.matchers, rel, isDir)) continue;
-      const abs = path.join(dir.abs, dirent.name);
-      yield { rel, abs, dirent, depth: dir.depth };
-      if (isDir && dir.depth < options.maxDepth && !options.skipDirs?.has(dirent.name)) {
-        let matchers = dir.matchers;
-        if (options.gitignore) {
-          const own = await loadMatcher(abs, rel);
-          if (own) matchers = [...matchers, own];
-        }
-        queue.push({ abs, rel, depth: dir.depth + 1, matchers });
+    try {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(at(dirFd), { withFileTypes: true });
+      } catch {
+        continue;
       }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const dirent of entries) {
+        const rel = dir.rel === '.' ? dirent.name : `${dir.rel}/${dirent.name}`;
+        const isDir = dirent.isDirectory();
+        if (options.gitignore && ignoredBy(dir.matchers, rel, isDir)) continue;
+        yield { rel, at: at(dirFd, dirent.name), dirFd, dirent, depth: dir.depth };
+        if (isDir && dir.depth < options.maxDepth && !options.skipDirs?.has(dirent.name)) {
+          let matchers = dir.matchers;
+          if (options.gitignore) {
+            const own = childMatcher(dirFd, dirent.name, rel);
+            if (own) matchers = [...matchers, own];
+          }
+          queue.push({ rel, depth: dir.depth + 1, matchers });
+        }
+      }
+    } finally {
+      closeSync(dirFd);
     }
+  }
+}
+
+/** The .gitignore of a child directory, read through a descriptor of the child itself. */
+function childMatcher(dirFd: number, name: string, rel: string): Matcher | undefined {
+  let child: number;
+  try {
+    child = openSync(at(dirFd, name), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    return loadMatcher(child, rel);
+  } finally {
+    closeSync(child);
   }
 }
