@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { PatRow } from '../db/tokens-repo.js';
-import { ValidationError } from '../errors.js';
 import { defineOp, SCOPES } from './op.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -131,7 +130,9 @@ export const tokenRevoke = defineOp({
 export const passwordChange = defineOp({
   name: 'password_change',
   title: 'Change password',
-  description: 'Sets your password for local sign-in; give the current one when you have one.',
+  description:
+    'Sets your password for local sign-in; give the current one when you have one. A first password needs a ' +
+    'token with all your scopes or a recent sign-in. Your other sessions end; personal access tokens stay.',
   method: 'PUT',
   path: '/auth/password',
   audit: true,
@@ -143,11 +144,7 @@ export const passwordChange = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'account',
   run: async ({ currentPassword, newPassword }, { principal, services }) => {
-    const user = services.auth.users.get(principal.userId);
-    if (user?.hasPassword && currentPassword === undefined) {
-      throw new ValidationError('currentPassword is required to change an existing password');
-    }
-    await services.auth.setPassword(principal.userId, newPassword, user?.hasPassword ? currentPassword : undefined);
+    await services.auth.accounts.setPassword(principal, newPassword, currentPassword);
     return { changed: true as const };
   },
 });
