@@ -266,7 +266,7 @@ export const SETTINGS = {
   redisUrl: {
     env: 'REDIS_URL',
     schema: z.url({ protocol: /^rediss?$/ }),
-    doc: 'Redis shared by several instances behind one load balancer: sessions and tokens, rate limits, MCP session routing, events, the instance registry. Default: none (single instance, SQLite only).',
+    doc: 'Redis shared by several instances behind one load balancer: sessions and tokens, rate limits, MCP session routing, events, the instance registry. Off loopback it must carry a password (`redis://:PASSWORD@host:6379`), or Disco refuses to start. Default: none (single instance, SQLite only).',
   },
   instanceUrl: {
     env: 'DISCO_INSTANCE_URL',

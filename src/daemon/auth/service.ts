@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
 import type { PatRow, RefreshRow } from '../db/tokens-repo.js';
 import type { UserRow, UsersRepo } from '../db/users-repo.js';
-import { ConflictError, DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
 import { Accounts, PAT_SESSION } from './accounts.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
+import { PersonalTokens } from './personal-tokens.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
-import { newSecret, PAT_PREFIX, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
+import { newSecret, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
 import type { TokenStore } from './token-store.js';
 
 export interface TokenPair {
@@ -52,6 +53,8 @@ export class AuthService {
   readonly github: GithubAccounts;
   /** Users and their passwords. */
   readonly accounts: Accounts;
+  /** Personal access tokens. */
+  readonly pats: PersonalTokens;
   /** The bootstrap token's record, kept in memory to let the operator in while a shared store is down. */
   private bootstrap: { digest: string; pat: PatRow } | undefined;
 
@@ -64,6 +67,7 @@ export class AuthService {
   ) {
     this.github = new GithubAccounts(users, options.box);
     this.accounts = new Accounts(users, tokens);
+    this.pats = new PersonalTokens(tokens);
   }
 
   audit(entry: AuditRecord): void {
@@ -344,7 +348,11 @@ export class AuthService {
     if (!looksLikeJwt(token)) return;
     try {
       const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      if (claims.client_id === clientId) await this.tokens.revokeFamily(claims.sid, Date.now());
+      const session = await this.tokens.session(claims.sid);
+      // Only the session the token really belongs to (a forged token must not end someone else's).
+      if (claims.client_id === clientId && session?.userId === claims.sub && session.clientId === (clientId ?? null)) {
+        await this.tokens.revokeFamily(claims.sid, Date.now());
+      }
     } catch {
       // Invalid or expired tokens need no revoking.
     }
@@ -358,52 +366,6 @@ export class AuthService {
     if (pat && pat.revokedAt === null && (pat.expiresAt === null || pat.expiresAt > Date.now())) return;
     await this.tokens.revokeFamily(familyId, Date.now());
     throw new UnauthorizedError('the token this session was signed in with was revoked or has expired');
-  }
-
-  async createPat(
-    principal: Pick<Principal, 'userId' | 'userName' | 'isAdmin' | 'scopes'>,
-    input: { name: string; scopes?: readonly string[]; expiresInDays?: number },
-  ): Promise<{ token: string; pat: PatRow }> {
-    const userId = principal.userId;
-    const callerScopes = principal.scopes;
-    const user = { isAdmin: principal.isAdmin };
-    const allowed = intersectScopes([...callerScopes], scopesForUser(user.isAdmin));
-    const wanted = input.scopes ? parseScopes(input.scopes) : allowed;
-    const denied = wanted.filter((s) => !allowed.includes(s));
-    if (denied.length > 0) throw new ValidationError(`a token cannot have scopes you lack: ${denied.join(', ')}`);
-    if (wanted.length === 0) throw new ValidationError('a token needs at least one scope');
-    if ((await this.tokens.patsOf(userId)).some((p) => p.name === input.name && p.revokedAt === null)) {
-      throw new ConflictError(`you already have a token named '${input.name}'`);
-    }
-    const token = newSecret(PAT_PREFIX);
-    const now = Date.now();
-    const row = {
-      id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      userId,
-      name: input.name,
-      tokenHash: secretDigest(token),
-      hint: secretHint(token),
-      scopes: wanted,
-      kind: 'pat' as const,
-      userName: principal.userName,
-      userIsAdmin: principal.isAdmin,
-      createdAt: now,
-      expiresAt: input.expiresInDays ? now + input.expiresInDays * 86_400_000 : null,
-    };
-    await this.tokens.insertPat(row);
-    return { token, pat: (await this.tokens.pat(row.id)) as PatRow };
-  }
-
-  listPats(userId: string): Promise<PatRow[]> {
-    return this.tokens.patsOf(userId);
-  }
-
-  /** Revokes one of the caller's tokens (an admin may revoke anyone's); others' ids are simply not found. */
-  async revokePat(principal: Principal, id: string): Promise<PatRow> {
-    const pat = await this.tokens.pat(id);
-    if (!pat || (pat.userId !== principal.userId && !principal.isAdmin)) throw new NotFoundError(`token '${id}'`);
-    await this.tokens.revokePat(id, Date.now());
-    return (await this.tokens.pat(id)) as PatRow;
   }
 
   createUser(input: { name: string; password?: string; isAdmin?: boolean; email?: string }): Promise<UserRow> {

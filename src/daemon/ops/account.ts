@@ -93,7 +93,7 @@ export const tokenCreate = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   scope: 'account',
   run: async (input, { principal, services }) => {
-    const { token, pat } = await services.auth.createPat(principal, input);
+    const { token, pat } = await services.auth.pats.create(principal, input);
     return { ...toTokenDto(pat), token };
   },
 });
@@ -109,7 +109,7 @@ export const tokenList = defineOp({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'account',
   run: async (_input, { principal, services }) => ({
-    tokens: (await services.auth.listPats(principal.userId)).map(toTokenDto),
+    tokens: (await services.auth.pats.list(principal.userId)).map(toTokenDto),
   }),
 });
 
@@ -124,7 +124,7 @@ export const tokenRevoke = defineOp({
   output: TokenSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'account',
-  run: async ({ id }, { principal, services }) => toTokenDto(await services.auth.revokePat(principal, id)),
+  run: async ({ id }, { principal, services }) => toTokenDto(await services.auth.pats.revoke(principal, id)),
 });
 
 export const passwordChange = defineOp({
