@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/daemon/config.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { disco } from '../helpers/cli.js';
+import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
@@ -137,6 +139,19 @@ describe('Redis off loopback needs a password', () => {
       expect(config(url), url).toThrow(ConfigError);
       expect(config(url), url).toThrow(/REDIS_URL.*password/);
     }
+  });
+
+  it('the daemon itself exits with that message before it serves anything', async () => {
+    const home = await tempDir();
+    const run = await disco(['serve'], {
+      DISCO_HOME: home,
+      DISCO_PORT: '0',
+      REDIS_URL: 'redis://10.1.2.3:6379',
+      DISCO_JWT_SECRET: SECRET,
+    });
+    await rm(home, { recursive: true, force: true });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/REDIS_URL: Redis at 10\.1\.2\.3 is not on loopback, so it needs a password/);
   });
 
   it('accepts a password off loopback, and loopback without one', () => {
