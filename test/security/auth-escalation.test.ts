@@ -64,7 +64,7 @@ describe('escalation through access tokens, first passwords and password changes
     expect(who.body.user).toMatchObject({ name: 'mallory', isAdmin: false });
     expect(who.body.scopes).not.toContain('admin');
     expect((await call('GET', '/api/v1/users', asHerself)).status).toBe(403);
-  });
+  }, 60_000);
 
   it('an account-only token of an admin without a password cannot set a first password; a full sign-in can', async () => {
     const pat = await t.json('POST', '/api/v1/tokens', { name: 'account only', scopes: ['account'] });
@@ -92,7 +92,7 @@ describe('escalation through access tokens, first passwords and password changes
       newPassword: 'another admin password',
     });
     expect(change.status).toBe(200);
-  });
+  }, 60_000);
 
   it('a password change ends the user’s other sessions and refresh tokens, keeps the current one and PATs', async () => {
     expect((await t.json('POST', '/api/v1/users', { name: 'nina', password: PASSWORD })).status).toBe(201);

@@ -127,7 +127,7 @@ describe.runIf(redisAvailable())('records written straight into Redis', () => {
     // Untouched records are still served.
     expect((await call('GET', '/api/v1/auth/me', adminSession.accessToken)).status).toBe(200);
     expect((await call('GET', '/api/v1/auth/me', t.token)).status).toBe(200);
-  });
+  }, 60_000);
 });
 
 describe('Redis off loopback needs a password', () => {
