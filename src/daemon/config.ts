@@ -266,7 +266,7 @@ export const SETTINGS = {
   redisUrl: {
     env: 'REDIS_URL',
     schema: z.url({ protocol: /^rediss?$/ }),
-    doc: 'Redis shared by several instances behind one load balancer: sessions and tokens, rate limits, MCP session routing, events, the instance registry. Default: none (single instance, SQLite only).',
+    doc: 'Redis shared by several instances behind one load balancer: sessions and tokens, rate limits, MCP session routing, events, the instance registry. Off loopback it must carry a password (`redis://:PASSWORD@host:6379`), or Disco refuses to start. Default: none (single instance, SQLite only).',
   },
   instanceUrl: {
     env: 'DISCO_INSTANCE_URL',
@@ -497,6 +497,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
       'DISCO_JWT_SECRET: required with REDIS_URL, so every instance accepts the tokens the others issue',
     );
   }
+  const redisProblem = config.redisUrl ? redisUrlProblem(config.redisUrl) : undefined;
+  if (redisProblem) throw new ConfigError(`REDIS_URL: ${redisProblem}`);
   if ((config.githubClientId === undefined) !== (config.githubClientSecret === undefined)) {
     throw new ConfigError('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');
   }
@@ -507,6 +509,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw new ConfigError('DISCO_EXEC_TIMEOUT_MS: must not exceed DISCO_EXEC_MAX_TIMEOUT_MS');
   }
   return config;
+}
+
+/**
+ * Security: Redis holds the shared token store and the rate-limit counters; anyone who can talk to it can
+ * revoke tokens or flood it. Off loopback it must ask for a password (in the URL: `redis://:pass@host` or
+ * `redis://user:pass@host`), so Disco refuses to start without one rather than trust an open Redis.
+ */
+export function redisUrlProblem(url: string): string | undefined {
+  const u = new URL(url);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (isLoopbackHost(host)) return undefined;
+  if (u.password !== '' || u.searchParams.get('password')) return undefined;
+  return `Redis at ${host} is not on loopback, so it needs a password: give one in the URL (redis://:PASSWORD@${u.host}, or redis://USER:PASSWORD@${u.host} with an ACL user) and set requirepass/ACLs on the server`;
 }
 
 /** True when the bind address only accepts local connections. */

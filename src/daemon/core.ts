@@ -4,6 +4,7 @@ import { ensureAdminToken } from './auth/admin-token.js';
 import { AccessTokens } from './auth/jwt.js';
 import { ClientRegistry } from './auth/oauth/clients.js';
 import { AuthorizationServer } from './auth/oauth/server.js';
+import { RecordSeal } from './auth/record-seal.js';
 import { loadSecretBox } from './auth/secret-box.js';
 import { AuthService } from './auth/service.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
@@ -67,8 +68,9 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     shared = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
     if (shared) await redisReady(shared.redis, 10_000);
     const refreshTtlMs = config.refreshTokenTtlDays * 86_400_000;
+    // loadConfig requires DISCO_JWT_SECRET with REDIS_URL: the shared records are sealed with a key from it.
     const tokenStore = shared
-      ? new RedisTokenStore(shared.redis, refreshTtlMs)
+      ? new RedisTokenStore(shared.redis, refreshTtlMs, new RecordSeal(config.jwtSecret ?? ''), log)
       : new SqliteTokenStore(new TokensRepo(db));
     const auth = new AuthService(users, tokenStore, new AuditRepo(db), new AccessTokens(keys), {
       accessTtlSeconds: config.accessTokenTtlSeconds,

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { AuditRecord, AuditRepo } from '../db/audit-repo.js';
 import type { PatRow, RefreshRow } from '../db/tokens-repo.js';
 import type { UserRow, UsersRepo } from '../db/users-repo.js';
-import { ConflictError, DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
+import { Accounts, PAT_SESSION } from './accounts.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
-import { hashPassword, PASSWORD_MIN_LENGTH, verifyPassword } from './passwords.js';
+import { PersonalTokens } from './personal-tokens.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
-import { newSecret, PAT_PREFIX, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
+import { newSecret, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
 import type { TokenStore } from './token-store.js';
 
 export interface TokenPair {
@@ -40,11 +41,7 @@ export interface AuthOptions {
 /** Who a session is for: enough to mint tokens without the user's row (another instance may hold it). */
 type SessionUser = Pick<UserRow, 'id' | 'name' | 'isAdmin'>;
 
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,38}$/;
 const TOUCH_EVERY_MS = 60_000;
-const BAD_LOGIN = 'invalid user name or password';
-/** The id of a session exchanged for a PAT: `<PAT id>.<uuid>`. */
-const PAT_SESSION = /^(tok_[0-9a-f]{16})\./;
 
 /**
  * Identity: users, sessions (JWT access + rotating refresh tokens with reuse detection), personal access
@@ -54,6 +51,10 @@ export class AuthService {
   private readonly touched = new Map<string, number>();
   /** GitHub accounts linked to users, and their sealed tokens. */
   readonly github: GithubAccounts;
+  /** Users and their passwords. */
+  readonly accounts: Accounts;
+  /** Personal access tokens. */
+  readonly pats: PersonalTokens;
   /** The bootstrap token's record, kept in memory to let the operator in while a shared store is down. */
   private bootstrap: { digest: string; pat: PatRow } | undefined;
 
@@ -65,6 +66,8 @@ export class AuthService {
     private readonly options: AuthOptions,
   ) {
     this.github = new GithubAccounts(users, options.box);
+    this.accounts = new Accounts(users, tokens);
+    this.pats = new PersonalTokens(tokens);
   }
 
   audit(entry: AuditRecord): void {
@@ -115,25 +118,7 @@ export class AuthService {
 
   /** Checks a bearer token (JWT or PAT) and returns who is calling, or throws `unauthorized`. */
   async authenticate(token: string, realm: Realm): Promise<Principal> {
-    if (looksLikeJwt(token)) {
-      const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      const live = await this.tokens.isSessionLive(claims.sid).catch((err: unknown) => {
-        throw storeDown(err);
-      });
-      if (!live) throw new UnauthorizedError('access token was revoked');
-      await this.checkParentPat(claims.sid);
-      const user = this.userOf(claims.sub, claims.name, claims.adm);
-      return {
-        userId: user.id,
-        userName: user.name,
-        isAdmin: user.isAdmin,
-        scopes: new Set(intersectScopes(parseScopes(claims.scope), scopesForUser(user.isAdmin))),
-        via: claims.client_id ? 'oauth' : 'session',
-        tokenId: claims.jti,
-        sessionId: claims.sid,
-        ...(claims.client_id ? { clientId: claims.client_id } : {}),
-      };
-    }
+    if (looksLikeJwt(token)) return this.authenticateAccess(token, realm);
     const digest = secretDigest(token);
     const pat = await this.tokens.patByHash(digest).catch((err: unknown) => {
       // The shared store is unreachable: the bootstrap token still gets the operator in, nothing else does.
@@ -160,6 +145,36 @@ export class AuthService {
   }
 
   /**
+   * An access token is only as good as its session's record. Security: the signature proves who minted the
+   * token, not that its claims are consistent, and a signing key may leak; so the session must be live and
+   * name the same user (and OAuth client), the user and admin flag come from the user's row (or the sealed
+   * shared session record), and the scopes are capped by the session's grant and what the user may hold.
+   */
+  private async authenticateAccess(token: string, realm: Realm): Promise<Principal> {
+    const claims = await this.access.verify(token, realm.issuer, realm.audiences);
+    const session = await this.tokens.session(claims.sid).catch((err: unknown) => {
+      throw storeDown(err);
+    });
+    if (!session || session.revokedAt !== null) throw new UnauthorizedError('access token was revoked');
+    if (session.userId !== claims.sub || (session.clientId ?? undefined) !== claims.client_id) {
+      throw new UnauthorizedError('access token does not match its session');
+    }
+    await this.checkParentPat(claims.sid);
+    const user = this.userOf(session.userId, session.userName, session.userIsAdmin);
+    const held = intersectScopes(parseScopes(session.scopes), scopesForUser(user.isAdmin));
+    return {
+      userId: user.id,
+      userName: user.name,
+      isAdmin: user.isAdmin,
+      scopes: new Set(intersectScopes(parseScopes(claims.scope), held)),
+      via: session.clientId ? 'oauth' : 'session',
+      tokenId: claims.jti,
+      sessionId: claims.sid,
+      ...(session.clientId ? { clientId: session.clientId } : {}),
+    };
+  }
+
+  /**
    * The user a token names: this instance's row, or — when tokens are shared between instances and the
    * user was made on another one — who the token itself says (its signature or shared record vouches).
    */
@@ -180,11 +195,8 @@ export class AuthService {
   }
 
   /** Checks a user name and password (the consent page signs people in with it). */
-  async verifyCredentials(name: string, password: string): Promise<UserRow> {
-    const user = this.users.getByName(name);
-    const ok = await verifyPassword(password, user ? this.users.passwordHash(user.id) : null);
-    if (!user || !ok) throw new UnauthorizedError(BAD_LOGIN);
-    return user;
+  verifyCredentials(name: string, password: string): Promise<UserRow> {
+    return this.accounts.verifyCredentials(name, password);
   }
 
   /** Exchanges a PAT (the bootstrap token included) for a session with at most the PAT's scopes. */
@@ -336,7 +348,11 @@ export class AuthService {
     if (!looksLikeJwt(token)) return;
     try {
       const claims = await this.access.verify(token, realm.issuer, realm.audiences);
-      if (claims.client_id === clientId) await this.tokens.revokeFamily(claims.sid, Date.now());
+      const session = await this.tokens.session(claims.sid);
+      // Only the session the token really belongs to (a forged token must not end someone else's).
+      if (claims.client_id === clientId && session?.userId === claims.sub && session.clientId === (clientId ?? null)) {
+        await this.tokens.revokeFamily(claims.sid, Date.now());
+      }
     } catch {
       // Invalid or expired tokens need no revoking.
     }
@@ -352,71 +368,8 @@ export class AuthService {
     throw new UnauthorizedError('the token this session was signed in with was revoked or has expired');
   }
 
-  async createPat(
-    principal: Pick<Principal, 'userId' | 'userName' | 'isAdmin' | 'scopes'>,
-    input: { name: string; scopes?: readonly string[]; expiresInDays?: number },
-  ): Promise<{ token: string; pat: PatRow }> {
-    const userId = principal.userId;
-    const callerScopes = principal.scopes;
-    const user = { isAdmin: principal.isAdmin };
-    const allowed = intersectScopes([...callerScopes], scopesForUser(user.isAdmin));
-    const wanted = input.scopes ? parseScopes(input.scopes) : allowed;
-    const denied = wanted.filter((s) => !allowed.includes(s));
-    if (denied.length > 0) throw new ValidationError(`a token cannot have scopes you lack: ${denied.join(', ')}`);
-    if (wanted.length === 0) throw new ValidationError('a token needs at least one scope');
-    if ((await this.tokens.patsOf(userId)).some((p) => p.name === input.name && p.revokedAt === null)) {
-      throw new ConflictError(`you already have a token named '${input.name}'`);
-    }
-    const token = newSecret(PAT_PREFIX);
-    const now = Date.now();
-    const row = {
-      id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      userId,
-      name: input.name,
-      tokenHash: secretDigest(token),
-      hint: secretHint(token),
-      scopes: wanted,
-      kind: 'pat' as const,
-      userName: principal.userName,
-      userIsAdmin: principal.isAdmin,
-      createdAt: now,
-      expiresAt: input.expiresInDays ? now + input.expiresInDays * 86_400_000 : null,
-    };
-    await this.tokens.insertPat(row);
-    return { token, pat: (await this.tokens.pat(row.id)) as PatRow };
-  }
-
-  listPats(userId: string): Promise<PatRow[]> {
-    return this.tokens.patsOf(userId);
-  }
-
-  /** Revokes one of the caller's tokens (an admin may revoke anyone's); others' ids are simply not found. */
-  async revokePat(principal: Principal, id: string): Promise<PatRow> {
-    const pat = await this.tokens.pat(id);
-    if (!pat || (pat.userId !== principal.userId && !principal.isAdmin)) throw new NotFoundError(`token '${id}'`);
-    await this.tokens.revokePat(id, Date.now());
-    return (await this.tokens.pat(id)) as PatRow;
-  }
-
-  async createUser(input: { name: string; password?: string; isAdmin?: boolean; email?: string }): Promise<UserRow> {
-    if (!USER_NAME.test(input.name)) {
-      throw new ValidationError('a user name is 1-39 letters, digits, dots, dashes or underscores');
-    }
-    if (this.users.getByName(input.name)) throw new ConflictError(`user '${input.name}' already exists`);
-    return this.users.insert({
-      id: `usr_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      name: input.name,
-      isAdmin: input.isAdmin ?? false,
-      passwordHash: input.password === undefined ? null : await hashPassword(checkPassword(input.password)),
-      email: input.email ?? null,
-    });
-  }
-
-  async setPassword(userId: string, password: string, current?: string): Promise<void> {
-    if (current !== undefined && !(await verifyPassword(current, this.users.passwordHash(userId)))) {
-      throw new UnauthorizedError('the current password is wrong');
-    }
-    this.users.setPassword(userId, await hashPassword(checkPassword(password)));
+  createUser(input: { name: string; password?: string; isAdmin?: boolean; email?: string }): Promise<UserRow> {
+    return this.accounts.create(input);
   }
 
   /** Every token of a user stops working now: PATs and sessions (with their access tokens) revoked. */
@@ -434,13 +387,6 @@ export class AuthService {
 function grantable(scopes: Scope[]): Scope[] {
   if (scopes.length === 0) throw new ValidationError('none of the requested scopes can be granted');
   return scopes;
-}
-
-function checkPassword(password: string): string {
-  if (password.length < PASSWORD_MIN_LENGTH) {
-    throw new ValidationError(`a password needs at least ${PASSWORD_MIN_LENGTH} characters`);
-  }
-  return password;
 }
 
 function storeDown(err: unknown): DiscoError {

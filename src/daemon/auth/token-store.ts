@@ -1,10 +1,12 @@
-import type { PatRow, RefreshRow, TokensRepo } from '../db/tokens-repo.js';
+import type { PatRow, RefreshRow, SessionRecord, TokensRepo } from '../db/tokens-repo.js';
 
 export type NewPat = Omit<PatRow, 'lastUsedAt' | 'revokedAt' | 'scopes'> & {
   scopes: readonly string[];
   tokenHash: string;
 };
 export type NewRefresh = Omit<RefreshRow, 'usedAt' | 'revokedAt' | 'scopes'> & { scopes: readonly string[] };
+
+export type { SessionRecord };
 
 /**
  * Where PATs and sessions (refresh-token families) live: this instance's SQLite, or Redis when several
@@ -24,7 +26,10 @@ export interface TokenStore {
   markRefreshUsed(hash: string, at: number): Promise<boolean>;
   revokeFamily(familyId: string, at: number): Promise<number>;
   revokeAllOf(userId: string, at: number): Promise<{ pats: number; refresh: number }>;
-  isSessionLive(familyId: string): Promise<boolean>;
+  /** The session, revoked or not; undefined when unknown (or, in Redis, not sealed by us). */
+  session(familyId: string): Promise<SessionRecord | undefined>;
+  /** Ends every session of a user but `except` (the caller's own); returns how many ended. */
+  revokeSessionsOf(userId: string, at: number, except?: string): Promise<number>;
   purgeExpired(now: number): Promise<{ refresh: number }>;
 }
 
@@ -43,6 +48,8 @@ export class SqliteTokenStore implements TokenStore {
   markRefreshUsed = async (hash: string, at: number) => this.repo.markRefreshUsed(hash, at);
   revokeFamily = async (familyId: string, at: number) => this.repo.revokeFamily(familyId, at);
   revokeAllOf = async (userId: string, at: number) => this.repo.revokeAllOf(userId, at);
-  isSessionLive = async (familyId: string) => this.repo.isSessionLive(familyId);
+  session = async (familyId: string) => this.repo.session(familyId);
+  revokeSessionsOf = async (userId: string, at: number, except?: string) =>
+    this.repo.revokeSessionsOf(userId, at, except);
   purgeExpired = async (now: number) => this.repo.purgeExpired(now);
 }

@@ -58,6 +58,24 @@ export interface RefreshRow {
   userIsAdmin?: boolean;
 }
 
+/**
+ * A session (refresh-token family) as the store knows it: whose it is and what it was granted. Access tokens
+ * are checked against it, so a token's claims never outrank the record (see AuthService.authenticate).
+ */
+export interface SessionRecord {
+  familyId: string;
+  userId: string;
+  /** The owner's name and admin flag, carried by shared records for instances without the user's row. */
+  userName?: string;
+  userIsAdmin?: boolean;
+  /** Scopes granted when the session began; refreshes only narrow them. */
+  scopes: string[];
+  clientId: string | null;
+  /** When the user signed in (ms): the session's first token. */
+  authTime: number;
+  revokedAt: number | null;
+}
+
 interface RawRefresh {
   token_hash: string;
   family_id: string;
@@ -109,6 +127,12 @@ export class TokensRepo {
       revokeFamily: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
       revokeRefreshOf: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
       familyLive: db.prepare('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NULL LIMIT 1'),
+      // The family's first token: who signed in, when, with what grant (later tokens only narrow it).
+      familyFirst: db.prepare('SELECT * FROM refresh_tokens WHERE family_id = ? ORDER BY created_at, rowid LIMIT 1'),
+      familyRevokedAt: db.prepare('SELECT MAX(revoked_at) AS at FROM refresh_tokens WHERE family_id = ?'),
+      revokeOthersOf: db.prepare(
+        'UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND family_id != ? AND revoked_at IS NULL',
+      ),
       // A family is purged only when every token in it has expired (its access tokens are long dead by then).
       purgeRefresh: db.prepare(
         `DELETE FROM refresh_tokens WHERE family_id IN (
@@ -172,11 +196,27 @@ export class TokensRepo {
   }
 
   /**
-   * True while a session (refresh-token family) exists and is not revoked. Access tokens of a revoked
-   * (logout, reuse, admin) or unknown session are refused, so even a correctly signed token needs a session.
+   * A session (refresh-token family): live while any of its tokens is unrevoked (revocation marks them all).
+   * Access tokens of a revoked or unknown session are refused, so even a correctly signed token needs one.
    */
-  isSessionLive(familyId: string): boolean {
-    return this.stmts.familyLive.get(familyId) !== undefined;
+  session(familyId: string): SessionRecord | undefined {
+    const first = this.stmts.familyFirst.get(familyId) as RawRefresh | undefined;
+    if (!first) return undefined;
+    const live = this.stmts.familyLive.get(familyId) !== undefined;
+    const revokedAt = live ? null : ((this.stmts.familyRevokedAt.get(familyId) as { at: number | null }).at ?? 0);
+    return {
+      familyId,
+      userId: first.user_id,
+      scopes: first.scopes.split(' ').filter(Boolean),
+      clientId: first.client_id,
+      authTime: first.created_at,
+      revokedAt,
+    };
+  }
+
+  /** Revokes every session of a user but one (`except`, the caller's); returns how many tokens it marked. */
+  revokeSessionsOf(userId: string, at: number, except = ''): number {
+    return this.stmts.revokeOthersOf.run(at, userId, except).changes;
   }
 
   /** Removes refresh-token families that can no longer be used; returns how many tokens went. */

@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   const api = express.Router();
   api.use(limits.perIp);
   api.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
-  api.use('/auth', limits.auth, authRoutes(services.auth, config));
+  api.use('/auth', authRoutes(services.auth, config, limits.auth));
   api.use(bearerAuth(services.auth, config, 'rest'), limits.perUser);
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.

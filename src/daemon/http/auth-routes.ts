@@ -1,4 +1,4 @@
-import express, { type Request, type Response, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import { bearerOf, publicBaseUrl, realmFor } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
@@ -28,14 +28,20 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 /**
  * First-party sign-in under /api/v1/auth (no bearer needed to reach them): login by password or by
  * exchanging a personal access token (the bootstrap token included), refresh with rotation, logout.
+ * `signInLimit` (the per-address sign-in budget) counts login and refresh only: other /auth routes
+ * (`/auth/me`, the password change) are ordinary authenticated calls and must not lock anyone out.
  */
-export function authRoutes(auth: AuthService, config: Config): Router {
+export function authRoutes(
+  auth: AuthService,
+  config: Config,
+  signInLimit: RequestHandler = (_req, _res, next) => next(),
+): Router {
   const router = Router();
   router.use(express.json({ limit: '16kb', strict: true }));
   const meta = (req: Request) => ({ ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
   const realm = (req: Request) => realmFor(publicBaseUrl(req, config), 'rest');
 
-  router.post('/login', async (req: Request, res: Response) => {
+  router.post('/login', signInLimit, async (req: Request, res: Response) => {
     const body = parse(LoginBody, req.body);
     const who = 'username' in body ? body.username : 'token';
     try {
@@ -70,7 +76,7 @@ export function authRoutes(auth: AuthService, config: Config): Router {
     }
   });
 
-  router.post('/refresh', async (req: Request, res: Response) => {
+  router.post('/refresh', signInLimit, async (req: Request, res: Response) => {
     const body = parse(RefreshBody, req.body);
     const pair = await auth.refresh(body.refreshToken, realm(req), body.scopes ? { scopes: body.scopes } : {});
     res.setHeader('Cache-Control', 'no-store');

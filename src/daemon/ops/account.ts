@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { PatRow } from '../db/tokens-repo.js';
-import { ValidationError } from '../errors.js';
 import { defineOp, SCOPES } from './op.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -94,7 +93,7 @@ export const tokenCreate = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   scope: 'account',
   run: async (input, { principal, services }) => {
-    const { token, pat } = await services.auth.createPat(principal, input);
+    const { token, pat } = await services.auth.pats.create(principal, input);
     return { ...toTokenDto(pat), token };
   },
 });
@@ -110,7 +109,7 @@ export const tokenList = defineOp({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'account',
   run: async (_input, { principal, services }) => ({
-    tokens: (await services.auth.listPats(principal.userId)).map(toTokenDto),
+    tokens: (await services.auth.pats.list(principal.userId)).map(toTokenDto),
   }),
 });
 
@@ -125,13 +124,15 @@ export const tokenRevoke = defineOp({
   output: TokenSchema,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'account',
-  run: async ({ id }, { principal, services }) => toTokenDto(await services.auth.revokePat(principal, id)),
+  run: async ({ id }, { principal, services }) => toTokenDto(await services.auth.pats.revoke(principal, id)),
 });
 
 export const passwordChange = defineOp({
   name: 'password_change',
   title: 'Change password',
-  description: 'Sets your password for local sign-in; give the current one when you have one.',
+  description:
+    'Sets your password for local sign-in; give the current one when you have one. A first password needs a ' +
+    'token with all your scopes or a recent sign-in. Your other sessions end; personal access tokens stay.',
   method: 'PUT',
   path: '/auth/password',
   audit: true,
@@ -143,11 +144,7 @@ export const passwordChange = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'account',
   run: async ({ currentPassword, newPassword }, { principal, services }) => {
-    const user = services.auth.users.get(principal.userId);
-    if (user?.hasPassword && currentPassword === undefined) {
-      throw new ValidationError('currentPassword is required to change an existing password');
-    }
-    await services.auth.setPassword(principal.userId, newPassword, user?.hasPassword ? currentPassword : undefined);
+    await services.auth.accounts.setPassword(principal, newPassword, currentPassword);
     return { changed: true as const };
   },
 });
