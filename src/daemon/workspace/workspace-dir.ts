@@ -63,6 +63,12 @@ export class NotARegularFileError extends DiscoError {
   }
 }
 
+/** The components of a client's path after the lexical checks; none for the root. */
+function partsOf(input: string): string[] {
+  const rel = normalizeRelative(input);
+  return rel === '.' ? [] : rel.split('/');
+}
+
 /** Returns the link's target when `name` in `dirFd` is a symlink, else undefined. */
 function linkAt(dirFd: number, name: string): string | undefined {
   try {
@@ -118,8 +124,7 @@ export class WorkspaceDir {
    * With `create`, missing parents are made (and handed to `owner`).
    */
   locate(input: string, options: { followFinal: boolean; create?: boolean; owner?: Owner | undefined }): Located {
-    const rel = normalizeRelative(input);
-    let parts = rel === '.' ? [] : rel.split('/');
+    let parts = partsOf(input);
     for (let hops = 0; ; hops++) {
       if (hops > MAX_SYMLINK_HOPS) throw new InvalidPathError('too many symlinks', input);
       if (parts.length === 0) throw new InvalidPathError('the workspace root has no parent', input);
@@ -183,10 +188,7 @@ export class WorkspaceDir {
    * a FIFO opens non-blocking and the caller refuses it by its type. The caller closes `fd`.
    */
   openFollow(input: string): { fd: number; rel: string; stat: Stats } {
-    let parts = (() => {
-      const rel = normalizeRelative(input);
-      return rel === '.' ? [] : rel.split('/');
-    })();
+    let parts = partsOf(input);
     for (let hops = 0; ; hops++) {
       if (hops > MAX_SYMLINK_HOPS) throw new InvalidPathError('too many symlinks', input);
       if (parts.length === 0) {
