@@ -370,7 +370,7 @@ describe('token lifecycle', () => {
       'failed validation_failed',
     ]);
     expect(JSON.stringify(audit)).not.toContain('brand new');
-  });
+  }, 60_000);
 });
 
 describe('access tokens signed with the daemon’s own Ed25519 key', () => {

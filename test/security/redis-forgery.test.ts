@@ -130,6 +130,45 @@ describe.runIf(redisAvailable())('records written straight into Redis', () => {
   }, 60_000);
 });
 
+describe.runIf(redisAvailable())('records written before sealing', () => {
+  it('are refused, except the bootstrap token, which the daemon registers again at start', async () => {
+    const redis = await startRedis();
+    const old = new Redis(redis.url, { keyPrefix: 'disco:' });
+    const bootstrap = `legacy-bootstrap-${randomBytes(16).toString('hex')}`;
+    const legacyPat = `disco_pat_${randomBytes(32).toString('base64url')}`;
+    const record = (token: string, id: string, kind: string) => ({
+      id,
+      userId: 'admin',
+      name: kind,
+      tokenHash: digest(token),
+      hint: 'x…',
+      scopes: ['containers', 'exec', 'account', 'admin'],
+      kind,
+      userName: 'admin',
+      userIsAdmin: true,
+      createdAt: Date.now(),
+      expiresAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+    // What an older version wrote: plain JSON.
+    await old.set(`pat:${digest(bootstrap)}`, JSON.stringify(record(bootstrap, 'tok_00000000000000aa', 'bootstrap')));
+    await old.set(`pat:${digest(legacyPat)}`, JSON.stringify(record(legacyPat, 'tok_00000000000000bb', 'pat')));
+    const t = await startTestDaemon({ REDIS_URL: redis.url, DISCO_JWT_SECRET: SECRET, DISCO_ADMIN_TOKEN: bootstrap });
+    try {
+      const me = (token: string) =>
+        fetch(`${t.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      expect(await me(bootstrap)).toBe(200);
+      expect(await me(legacyPat)).toBe(401);
+      expect((await old.get(`pat:${digest(bootstrap)}`))?.startsWith('s1.')).toBe(true);
+    } finally {
+      old.disconnect();
+      await t.stop();
+      await redis.stop();
+    }
+  }, 60_000);
+});
+
 describe('Redis off loopback needs a password', () => {
   const config = (url: string) => () =>
     loadConfig({ DISCO_HOME: '/tmp/disco-redis-url-test', REDIS_URL: url, DISCO_JWT_SECRET: SECRET });
