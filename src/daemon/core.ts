@@ -133,7 +133,13 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const services: Services = {
       config,
       containers,
-      files: new WorkspaceFiles({ readMaxBytes: config.fileReadMaxBytes, writeMaxBytes: config.fileWriteMaxBytes }),
+      files: new WorkspaceFiles({
+        readMaxBytes: config.fileReadMaxBytes,
+        writeMaxBytes: config.fileWriteMaxBytes,
+        // What the daemon creates in a workspace belongs to the sandbox uid of a root daemon (files.ts
+        // takes `owner` once its fd-relative rewrite lands; until then this spread is ignored).
+        ...(sandbox.owner ? { owner: sandbox.owner } : {}),
+      }),
       processes,
       processManager,
       sandbox,

@@ -161,6 +161,8 @@ export class Sandbox {
     const launch = this.extras.launch;
     if (this.mode === 'bwrap' && launch) {
       if (launch.owner) claimRoot(c.root, launch.owner);
+      // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
+      if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
       cmd = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), cmd);
     }
     const rl = prlimitArgs(this.limits);
