@@ -85,6 +85,20 @@ describe.runIf(hasBwrap)('a command cannot act as host root', () => {
     }
   });
 
+  it('gets template files it can change (warm pool or not)', async () => {
+    const made = (await t.json('POST', '/api/v1/containers', { name: 'from-template', template: 'node' })).body;
+    const r = (
+      await t.json('POST', '/api/v1/terminal/execute', {
+        container: 'from-template',
+        command: 'echo "// edited" >> index.js && rm .gitignore && echo ok',
+        shell: true,
+      })
+    ).body;
+    expect(r.stdout, r.stderr).toBe('ok\n');
+    const pkg = await lstat(path.join(t.home, 'containers', made.id, 'package.json'));
+    if (daemonIsRoot) expect(pkg.uid).not.toBe(0);
+  });
+
   it('cannot rewrite kernel.core_pattern (the core-dump-handler escape)', async () => {
     const r = await run(`echo '|/bin/sh -c "id > /tmp/pwned"' > ${CORE_PATTERN} 2>&1; echo "rc=$?"`);
     const after = readFileSync(CORE_PATTERN, 'utf8');
