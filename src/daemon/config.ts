@@ -97,7 +97,22 @@ export const SETTINGS = {
   sandbox: {
     env: 'DISCO_SANDBOX',
     schema: z.enum(['auto', 'bwrap', 'none']),
-    doc: 'Run container commands in a bubblewrap sandbox: `auto` (default: when bwrap works), `bwrap` (required), `none`.',
+    doc: 'Run container commands in a bubblewrap sandbox: `auto` (default: when bwrap works, else only admins may run commands), `bwrap` (required), `none` (everyone runs commands unsandboxed).',
+  },
+  bwrap: {
+    env: 'DISCO_BWRAP',
+    schema: z.string().min(1),
+    doc: 'The bubblewrap program. Default `bwrap` on `PATH`.',
+  },
+  sandboxUid: {
+    env: 'DISCO_SANDBOX_UID',
+    schema: intIn(1, 2 ** 31 - 2),
+    doc: 'Host uid commands run as when the daemon runs as root (never root itself). Default 65534 (nobody); a dedicated uid is better.',
+  },
+  sandboxGid: {
+    env: 'DISCO_SANDBOX_GID',
+    schema: intIn(1, 2 ** 31 - 2),
+    doc: 'Host gid commands run as when the daemon runs as root. Default the sandbox uid.',
   },
   commandPolicy: {
     env: 'DISCO_COMMAND_POLICY',
@@ -350,6 +365,9 @@ export interface Config {
   shutdownGraceMs: number;
   poolSize: number;
   sandbox: 'auto' | 'bwrap' | 'none';
+  bwrap: string;
+  sandboxUid: number;
+  sandboxGid: number;
   commandPolicy: 'deny-list' | 'allow-list';
   commandDeny: string[];
   commandAllow: string[];
@@ -450,6 +468,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
     poolSize: pick('poolSize') ?? 2,
     sandbox: pick('sandbox') ?? 'auto',
+    bwrap: pick('bwrap') ?? 'bwrap',
+    sandboxUid: pick('sandboxUid') ?? 65534,
+    sandboxGid: pick('sandboxGid') ?? pick('sandboxUid') ?? 65534,
     commandPolicy: pick('commandPolicy') ?? 'deny-list',
     commandDeny: pick('commandDeny') ?? [],
     commandAllow: pick('commandAllow') ?? [],

@@ -35,7 +35,7 @@ import { killContainerPids } from './workspace/container-pids.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
-import { detectSandbox } from './workspace/sandbox.js';
+import { detectSandbox, sandboxOptions } from './workspace/sandbox.js';
 
 export const DB_FILE = 'disco.db';
 
@@ -84,13 +84,15 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       new GrantsRepo(db),
     );
     const processes = new ProcessTable();
-    const sandbox = detectSandbox(config.sandbox, {
-      memoryMb: config.limitMemoryMb,
-      cpuSeconds: config.limitCpuSeconds,
-      processes: config.limitProcesses,
-      fileSizeMb: config.limitFileSizeMb,
-    });
-    if (sandbox.mode === 'none') log.warn({ sandbox: sandbox.reason }, 'container commands are NOT sandboxed');
+    const sandbox = detectSandbox(config.sandbox, sandboxOptions(config));
+    if (sandbox.mode === 'none') {
+      log.warn(
+        { sandbox: sandbox.reason, commands: sandbox.commands },
+        sandbox.commands === 'admins'
+          ? 'container commands are NOT sandboxed: only admins may run commands, terminals and git (set DISCO_SANDBOX=none to allow everyone)'
+          : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
+      );
+    } else log.info(sandbox.report(), 'container commands are sandboxed');
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
       processes,
@@ -100,8 +102,15 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
-    const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log);
-    const containers = new ContainerService(new ContainersRepo(db), config.containersDir, processes, log, pool);
+    const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log, sandbox.owner);
+    const containers = new ContainerService(
+      new ContainersRepo(db),
+      config.containersDir,
+      processes,
+      log,
+      pool,
+      sandbox.owner,
+    );
     const policy = new CommandPolicy({
       mode: config.commandPolicy,
       deny: config.commandDeny,
@@ -126,7 +135,12 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
     const services: Services = {
       config,
       containers,
-      files: new WorkspaceFiles({ readMaxBytes: config.fileReadMaxBytes, writeMaxBytes: config.fileWriteMaxBytes }),
+      files: new WorkspaceFiles({
+        readMaxBytes: config.fileReadMaxBytes,
+        writeMaxBytes: config.fileWriteMaxBytes,
+        // What the daemon creates in a workspace belongs to the sandbox uid of a root daemon.
+        owner: sandbox.owner,
+      }),
       processes,
       processManager,
       sandbox,

@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   command_refused: 403,
+  sandbox_required: 403,
   not_found: 404,
   conflict: 409,
   too_large: 413,

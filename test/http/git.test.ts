@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
@@ -13,8 +13,15 @@ let bare: string;
 let root: string;
 const G = '/api/v1/containers/repo/git';
 
+/**
+ * A root daemon runs git as the sandbox uid (65534 by default), so a file remote it pushes to must be
+ * that uid's, like every git command the test itself runs on the remotes.
+ */
+const asSandboxUid = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+
 function sh(cwd: string, ...args: string[]) {
-  return execFileSync('git', args, {
+  const [file, ...argv] = [...asSandboxUid, 'git', ...args];
+  return execFileSync(file as string, argv, {
     cwd,
     encoding: 'utf8',
     env: {
@@ -32,9 +39,11 @@ function sh(cwd: string, ...args: string[]) {
 describe.runIf(hasGit)('git ops over REST against real local repositories', () => {
   beforeAll(async () => {
     remotes = await tempDir('disco-git-remotes-');
+    if (asSandboxUid.length > 0) await chown(remotes, 65534, 65534);
     bare = path.join(remotes, 'origin.git');
     const seed = path.join(remotes, 'seed');
     await mkdir(seed);
+    if (asSandboxUid.length > 0) await chown(seed, 65534, 65534);
     sh(remotes, 'init', '--bare', '--initial-branch=main', bare);
     sh(seed, 'init', '--initial-branch=main');
     await writeFile(path.join(seed, 'README.md'), '# seeded\n');
@@ -85,7 +94,8 @@ describe.runIf(hasGit)('git ops over REST against real local repositories', () =
   });
 
   it('pushes to the remote and pulls what others pushed', async () => {
-    expect((await t.json('POST', `${G}/push`, {})).status).toBe(200);
+    const pushed = await t.json('POST', `${G}/push`, {});
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(200);
     expect(sh(remotes, '--git-dir', bare, 'log', '-1', '--format=%s', 'main').trim()).toBe('edit from disco');
     const other = path.join(remotes, 'other');
     sh(remotes, 'clone', bare, other);

@@ -37,7 +37,11 @@ describe.runIf(hasBwrap)('the bubblewrap sandbox', () => {
   afterAll(() => t.stop());
 
   it('is reported by /health', async () => {
-    expect((await t.json('GET', '/health')).body.checks.sandbox).toEqual({ mode: 'bwrap' });
+    expect((await t.json('GET', '/health')).body.checks.sandbox).toEqual({
+      mode: 'bwrap',
+      commands: 'everyone',
+      seccomp: true,
+    });
   });
 
   it("hides other containers, the database, the admin token and the host's home", async () => {

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProcessTable } from '../workspace/process-table.js';
 import { removeTree } from '../workspace/remove-tree.js';
+import type { Owner } from '../workspace/sandbox-launch.js';
 import { TEMPLATE_NAMES, type TemplateName } from './templates.js';
 import { type WarmPool, writeTemplate } from './warm-pool.js';
 
@@ -39,6 +40,8 @@ export class ContainerService {
     private readonly processes: ProcessTable,
     private readonly log: Logger,
     private readonly pool?: WarmPool,
+    /** The sandbox uid of a root daemon: new workspaces belong to it so commands can write there. */
+    private readonly owner?: Owner,
   ) {}
 
   async init(): Promise<void> {
@@ -103,7 +106,7 @@ export class ContainerService {
     const warm = (await this.pool?.claim(input.template, dir, name)) ?? false;
     if (!warm) await mkdir(dir, { mode: 0o755 });
     try {
-      if (!warm) await writeTemplate(dir, input.template, name);
+      if (!warm) await writeTemplate(dir, input.template, name, this.owner);
       const now = Date.now();
       const row: ContainerRow = {
         id,

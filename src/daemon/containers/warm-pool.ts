@@ -1,19 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lchown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import type { Owner } from '../workspace/sandbox-launch.js';
 import { TEMPLATE_NAMES, TEMPLATES, type TemplateName } from './templates.js';
 
 /** Name written into pooled workspaces; replaced by the real name when one is claimed. */
 const PLACEHOLDER = 'disco-pooled-workspace';
 
-/** Writes a template's files into `dir` for a workspace called `name`. */
-export async function writeTemplate(dir: string, template: TemplateName, name: string): Promise<void> {
+/**
+ * Writes a template's files into `dir` for a workspace called `name`; with an owner (the sandbox uid of a
+ * root daemon), `dir` and everything written belong to it. Security: only while nothing runs in `dir`
+ * (a new or pooled workspace), and never following links (lchown).
+ */
+export async function writeTemplate(dir: string, template: TemplateName, name: string, owner?: Owner): Promise<void> {
   const files: Record<string, string> = TEMPLATES[template].files(name);
+  const give = (p: string) => (owner ? lchown(p, owner.uid, owner.gid) : undefined);
+  await give(dir);
   for (const [rel, content] of Object.entries(files)) {
     const abs = path.join(dir, rel);
-    await mkdir(path.dirname(abs), { recursive: true });
+    const made = await mkdir(path.dirname(abs), { recursive: true });
+    if (made) for (let d = path.dirname(abs); d.startsWith(made); d = path.dirname(d)) await give(d);
     await writeFile(abs, content);
+    await give(abs);
   }
 }
 
@@ -31,6 +40,8 @@ export class WarmPool {
     private readonly dir: string,
     private readonly size: number,
     private readonly log: Logger,
+    /** Owner of prepared workspaces (the sandbox uid of a root daemon). */
+    private readonly owner?: Owner,
   ) {}
 
   async init(): Promise<void> {
@@ -53,6 +64,7 @@ export class WarmPool {
       const nameDependent: Record<string, string> = TEMPLATES[template].files(name);
       const placeholder: Record<string, string> = TEMPLATES[template].files(PLACEHOLDER);
       for (const [rel, content] of Object.entries(nameDependent)) {
+        // Overwrites keep the file's owner; the pool wrote it for the sandbox uid already.
         if (placeholder[rel] !== content) await writeFile(path.join(target, rel), content);
       }
       return true;
@@ -75,7 +87,7 @@ export class WarmPool {
           while (!this.stopped && list.length < this.size) {
             const dir = path.join(this.dir, `${template}-${randomBytes(6).toString('hex')}`);
             await mkdir(dir, { mode: 0o755 });
-            await writeTemplate(dir, template, PLACEHOLDER);
+            await writeTemplate(dir, template, PLACEHOLDER, this.owner);
             list.push(dir);
           }
         }

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { Config } from '../config.js';
 import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
-import { detectSandbox, findExecutable } from '../workspace/sandbox.js';
+import { detectSandbox, findExecutable, sandboxOptions } from '../workspace/sandbox.js';
 import { pingRedis } from './redis-ping.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -57,21 +57,28 @@ function checkSqlite(): Check {
 
 function checkSandbox(config: Config): Check {
   try {
-    const s = detectSandbox(config.sandbox);
-    if (s.mode === 'bwrap') return ok('bubblewrap', 'container commands run in a bubblewrap sandbox');
+    const s = detectSandbox(config.sandbox, { ...sandboxOptions(config), stateDir: undefined });
+    if (s.mode === 'bwrap') {
+      const who = s.owner ? `uid ${s.owner.uid}` : "the daemon's uid in a user namespace";
+      return ok(
+        'bubblewrap',
+        `container commands run in a bubblewrap sandbox as ${who}${s.seccomp ? ', with seccomp' : ''}`,
+      );
+    }
     if (config.sandbox === 'none') {
       return bad(
         'bubblewrap',
         'warn',
-        'sandbox disabled (DISCO_SANDBOX=none)',
+        "sandbox disabled (DISCO_SANDBOX=none): everyone's commands run unsandboxed, beside the daemon's keys",
         'unset DISCO_SANDBOX to sandbox commands',
       );
     }
     return bad(
       'bubblewrap',
       'warn',
-      s.reason,
-      'apt-get install bubblewrap; if it is installed, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)',
+      `${s.reason}: only admins may run commands, terminals and git`,
+      'apt-get install bubblewrap; if it is installed, allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1); ' +
+        'or set DISCO_SANDBOX=none to let every user run commands unsandboxed',
     );
   } catch (err) {
     return bad('bubblewrap', 'fail', (err as Error).message, 'apt-get install bubblewrap, or set DISCO_SANDBOX=auto');

@@ -60,12 +60,8 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
-    const sandbox = {
-      mode: services.sandbox.mode,
-      ...(services.sandbox.mode === 'none'
-        ? { warning: `container commands are not sandboxed: ${services.sandbox.reason}` }
-        : {}),
-    };
+    const { mode, commands, seccomp, warning } = services.sandbox.report();
+    const sandbox = { mode, commands, seccomp, ...(warning ? { warning } : {}) };
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,

@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { publicBaseUrl } from '../auth/realm.js';
 import type { Config } from '../config.js';
 import { type Op, SCOPES } from '../ops/op.js';
+import type { SandboxReport } from '../workspace/sandbox.js';
 
 /** One way a client can authenticate; `/config` lists them and the plugin manifest derives its `auth`. */
 export type AuthMethod =
@@ -70,7 +71,13 @@ export function areaOf(opName: string): string {
 }
 
 /** `/capabilities`: generated from the op registry. */
-export function capabilities(ops: readonly Op[], version: string, baseUrl: string, config: Config) {
+export function capabilities(
+  ops: readonly Op[],
+  version: string,
+  baseUrl: string,
+  config: Config,
+  sandbox?: Pick<SandboxReport, 'mode' | 'commands' | 'reason' | 'seccomp'>,
+) {
   const areas = new Map<string, string[]>();
   for (const op of ops) {
     const area = areaOf(op.name);
@@ -98,6 +105,17 @@ export function capabilities(ops: readonly Op[], version: string, baseUrl: strin
       resources: ['disco://containers/{id}/files/{+path}'],
     },
     terminals: { protocol: 'socket.io', namespace: '/terminals', path: '/socket.io/' },
+    // Who may run programs, and whether they are sandboxed (exec, terminals and git need it).
+    ...(sandbox
+      ? {
+          sandbox: {
+            mode: sandbox.mode,
+            commands: sandbox.commands,
+            seccomp: sandbox.seccomp,
+            reason: sandbox.reason,
+          },
+        }
+      : {}),
   };
 }
 
@@ -105,6 +123,8 @@ export interface DiscoveryDeps {
   ops: readonly Op[];
   config: Config;
   version: string;
+  /** The sandbox's report, for /capabilities. */
+  sandbox?: () => SandboxReport;
 }
 
 const DESCRIPTION =
@@ -167,7 +187,7 @@ export function discoveryRouter(deps: DiscoveryDeps): Router {
   });
 
   router.get('/capabilities', (req, res) => {
-    send(res, capabilities(ops, version, baseOf(req), config));
+    send(res, capabilities(ops, version, baseOf(req), config, deps.sandbox?.()));
   });
 
   router.get('/.well-known/ai-plugin.json', (req, res) => {

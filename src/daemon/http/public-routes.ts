@@ -22,7 +22,7 @@ export function publicRoutes(deps: PublicRoutesDeps): Router {
   const { services, db, ops } = deps.core;
   const { config } = services;
   const router = Router();
-  router.use(discoveryRouter({ ops, config, version: deps.version }));
+  router.use(discoveryRouter({ ops, config, version: deps.version, sandbox: () => services.sandbox.report() }));
   router.get('/ready', async (_req, res, next) => {
     try {
       const readiness = await checkReadiness({

@@ -14,7 +14,7 @@ export interface Readiness {
 
 export interface ReadinessDeps {
   db: Db;
-  sandbox: Pick<Sandbox, 'mode' | 'reason'>;
+  sandbox: Pick<Sandbox, 'mode' | 'report'>;
   /** Whether a bubblewrap sandbox is required (DISCO_SANDBOX=bwrap). */
   sandboxRequired: boolean;
   /** Directory whose file system must keep free space ($DISCO_HOME). */
@@ -61,12 +61,12 @@ async function redisCheck(ping: ReadinessDeps['redisPing']): Promise<CheckResult
  */
 export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   const database = checkDatabase(deps.db);
+  const { mode, commands, warning } = deps.sandbox.report();
   const sandbox: CheckResult = {
-    ok: deps.sandbox.mode === 'bwrap' || !deps.sandboxRequired,
-    mode: deps.sandbox.mode,
-    ...(deps.sandbox.mode === 'none'
-      ? { warning: `container commands are not sandboxed: ${deps.sandbox.reason}` }
-      : {}),
+    ok: mode === 'bwrap' || !deps.sandboxRequired,
+    mode,
+    commands,
+    ...(warning ? { warning } : {}),
   };
   const [disk, redis] = await Promise.all([diskCheck(deps.home, deps.minFreeBytes), redisCheck(deps.redisPing)]);
   const checks = { database, redis, sandbox, disk };

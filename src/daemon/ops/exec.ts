@@ -70,6 +70,7 @@ export const exec = defineOp({
   audit: true,
   run: async ({ container, ...input }, ctx) => {
     const { config } = ctx.services;
+    ctx.services.sandbox.assertMayRun(ctx.principal, 'a command');
     if (typeof input.command === 'string' && !input.shell) {
       throw new ValidationError('a command string needs shell: true; or pass an argv array to run without a shell');
     }

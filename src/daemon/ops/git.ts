@@ -16,6 +16,8 @@ const remoteWrites = {
 } as const;
 
 async function gitContext(ctx: OpContext, container: string): Promise<git.GitContext> {
+  // Security: a repository's own config names programs git runs (filters, diff drivers), even for status.
+  ctx.services.sandbox.assertMayRun(ctx.principal, 'git');
   const c = await openContainer(ctx, container);
   const { config } = ctx.services;
   return {

@@ -47,7 +47,7 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
   } catch (err) {
     const code = err instanceof DiscoError ? err.code : 'internal';
     observe(code);
-    const denied = code === 'forbidden' || code === 'command_refused';
+    const denied = code === 'forbidden' || code === 'command_refused' || code === 'sandbox_required';
     // Validation failures of audited ops are noise, not events: nothing was attempted.
     if ((op.audit && input !== undefined) || denied) audit(op, input, ctx, denied ? 'denied' : 'failed', code, err);
     throw err;

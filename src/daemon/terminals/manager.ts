@@ -71,6 +71,7 @@ export class TerminalManager {
       root: req.root,
       cwd: req.cwdAbs,
       network: req.network,
+      pty: true,
     });
     const child = pty.spawn(confined.file, confined.args, {
       name: 'xterm-256color',

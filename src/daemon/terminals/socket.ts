@@ -129,6 +129,7 @@ function handleSocket(socket: Socket, services: Services, log: Logger): void {
   };
 
   on('open', OpenInput, async (input) => {
+    services.sandbox.assertMayRun(principal, 'a terminal');
     const c = await services.containers.get(principal.userId, input.container);
     services.containers.touch(c);
     const cwd = await resolveInWorkspace(c.root, input.cwd);

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, lchownSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
+import { type LaunchTools, launchArgv, mountSlots, type Owner, writeSeccompFilter } from './sandbox-launch.js';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -29,14 +31,50 @@ export interface Confinement {
   readOnly?: readonly string[];
   /** Host paths made visible read-write at the same place (e.g. a file:// remote being pushed to). */
   writable?: readonly string[];
+  /** Runs on a PTY: keeps the terminal as its controlling terminal (no new session; TIOCSTI is filtered). */
+  pty?: boolean;
+}
+
+/** Who may run programs in containers: everyone, or only admins (no sandbox and nobody chose that). */
+export type CommandAccess = 'everyone' | 'admins';
+
+/** Refusal of a program run by a non-admin on a host where commands cannot be sandboxed. */
+export class SandboxRequiredError extends DiscoError {
+  constructor(what: string, reason: string) {
+    super(
+      'sandbox_required',
+      `${what} would run unsandboxed here (${reason}), beside the daemon's keys, so only admins may do it; ` +
+        'install bubblewrap (and allow user namespaces), or an admin may set DISCO_SANDBOX=none to allow everyone',
+      { sandbox: 'none', reason },
+    );
+  }
+}
+
+export interface SandboxReport {
+  mode: SandboxMode;
+  commands: CommandAccess;
+  reason: string;
+  seccomp: boolean;
+  /** The host uid commands run as, when the daemon is root. */
+  uid?: number;
+  warning?: string;
+}
+
+export interface SandboxExtras {
+  /** Builds bwrap's command line (mode bwrap only). */
+  launch?: { tools: LaunchTools; filter: string | undefined; owner: Owner | undefined; slots: string | undefined };
+  /** Who may run programs (default everyone). */
+  commands?: CommandAccess;
 }
 
 /**
  * The isolation commands of containers run under. Security: with bubblewrap, the workspace is the only
  * writable path; /usr is read-only; $DISCO_HOME (database, keys, other containers), /root and /home are
- * not mounted at all; /tmp is private; new PID/IPC/UTS namespaces; all capabilities dropped; the whole
- * namespace dies with its bwrap process (which the daemon kills as a group). Resource limits apply with
- * or without bubblewrap.
+ * not mounted at all; /tmp is private; /proc/sys is read-only; new user, PID/IPC/UTS namespaces and no
+ * further user namespaces; all capabilities dropped; a seccomp deny-list (seccomp.ts); the whole
+ * namespace dies with its bwrap process (which the daemon kills as a group). A root daemon drops to an
+ * unprivileged uid (`owner`) before bwrap, so no command holds host root. Resource limits apply with or
+ * without bubblewrap. Without bubblewrap only admins may run programs unless DISCO_SANDBOX=none.
  */
 export class Sandbox {
   constructor(
@@ -46,11 +84,55 @@ export class Sandbox {
     readonly limits: ResourceLimits = NO_LIMITS,
     /** Path of util-linux `prlimit`, or undefined when it is missing (limits then cannot be applied). */
     readonly prlimit: string | undefined = undefined,
+    private readonly extras: SandboxExtras = {},
   ) {}
 
   /** True when `network: false` can be honoured (it needs a network namespace). */
   get canIsolateNetwork(): boolean {
     return this.mode === 'bwrap';
+  }
+
+  /** Who may run programs (exec, terminals, git). */
+  get commands(): CommandAccess {
+    return this.extras.commands ?? 'everyone';
+  }
+
+  /**
+   * The host uid and gid commands run as when the daemon is root (undefined otherwise): the container
+   * root and whatever the daemon creates in a workspace must belong to them so commands can write there.
+   */
+  get owner(): Owner | undefined {
+    return this.extras.launch?.owner;
+  }
+
+  /** True when commands run under the seccomp filter. */
+  get seccomp(): boolean {
+    return this.mode === 'bwrap' && this.extras.launch?.filter !== undefined;
+  }
+
+  /** Throws sandbox_required when `who` may not run programs here (`what`: a command, a terminal, git). */
+  assertMayRun(who: { isAdmin: boolean }, what: string): void {
+    if (this.commands === 'admins' && !who.isAdmin) throw new SandboxRequiredError(what, this.reason);
+  }
+
+  /** What /health, /ready and /capabilities say about the sandbox. */
+  report(): SandboxReport {
+    return {
+      mode: this.mode,
+      commands: this.commands,
+      reason: this.reason,
+      seccomp: this.seccomp,
+      ...(this.owner ? { uid: this.owner.uid } : {}),
+      ...(this.mode === 'none'
+        ? {
+            warning:
+              `container commands are not sandboxed: ${this.reason}` +
+              (this.commands === 'admins'
+                ? '; only admins may run them'
+                : '; everyone may run them (DISCO_SANDBOX=none)'),
+          }
+        : {}),
+    };
   }
 
   /** What the limits actually do here, for /health. */
@@ -61,8 +143,8 @@ export class Sandbox {
     return {
       applied: true,
       limits: this.limits,
-      ...(this.limits.processes > 0 && process.getuid?.() === 0
-        ? { warning: 'the daemon runs as root, so the process-count limit is not enforced' }
+      ...(this.limits.processes > 0 && process.getuid?.() === 0 && !this.owner
+        ? { warning: 'commands run as root, so the process-count limit is not enforced' }
         : {}),
     };
   }
@@ -76,11 +158,26 @@ export class Sandbox {
       );
     }
     let cmd = [file, ...args];
-    if (this.mode === 'bwrap') cmd = ['bwrap', ...bwrapArgs(c), '--', ...cmd];
+    const launch = this.extras.launch;
+    if (this.mode === 'bwrap' && launch) {
+      if (launch.owner) claimRoot(c.root, launch.owner);
+      // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
+      if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
+      cmd = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), cmd);
+    }
     const rl = prlimitArgs(this.limits);
     if (rl.length > 0 && this.prlimit) cmd = [this.prlimit, ...rl, '--', ...cmd];
     return { file: cmd[0] as string, args: cmd.slice(1) };
   }
+}
+
+/**
+ * Security: the workspace root itself (never what is inside: a container controls that tree) is given
+ * to the sandbox uid, without following links, so commands can create files at the top.
+ */
+export function claimRoot(root: string, owner: Owner): void {
+  const s = lstatSync(root);
+  if (s.isDirectory() && (s.uid !== owner.uid || s.gid !== owner.gid)) lchownSync(root, owner.uid, owner.gid);
 }
 
 const MIB = 1024 * 1024;
@@ -99,23 +196,79 @@ function which(name: string): string | undefined {
   return findExecutable(name, '/', process.env.PATH ?? '/usr/bin:/bin');
 }
 
-/** Picks the sandbox: `auto` uses bubblewrap when it works here, else none (with a reason to warn about). */
-export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', limits: ResourceLimits = NO_LIMITS): Sandbox {
+export interface DetectOptions {
+  limits?: ResourceLimits;
+  /** The bwrap program (DISCO_BWRAP); default `bwrap` on PATH. */
+  bwrap?: string;
+  /** uid/gid commands run as when the daemon is root (DISCO_SANDBOX_UID/GID); default 65534 (nobody). */
+  uid?: number;
+  gid?: number;
+  /** Where the seccomp filter file is written: the daemon's state directory (default a private temp dir). */
+  stateDir?: string;
+}
+
+/** The sandbox settings of a config (also used by `disco doctor`). */
+export function sandboxOptions(config: Config): DetectOptions {
+  return {
+    limits: {
+      memoryMb: config.limitMemoryMb,
+      cpuSeconds: config.limitCpuSeconds,
+      processes: config.limitProcesses,
+      fileSizeMb: config.limitFileSizeMb,
+    },
+    bwrap: config.bwrap,
+    uid: config.sandboxUid,
+    gid: config.sandboxGid,
+    stateDir: config.home,
+  };
+}
+
+/**
+ * Picks the sandbox: `auto` uses bubblewrap when it works here, else none with commands for admins only
+ * (with a reason to warn about); `none` is none for everyone, on purpose; `bwrap` fails without it.
+ */
+export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: DetectOptions = {}): Sandbox {
+  const limits = opts.limits ?? NO_LIMITS;
   const prlimit = which('prlimit');
   if (configured === 'none') return new Sandbox('none', 'disabled by DISCO_SANDBOX=none', limits, prlimit);
+  let why: string;
   try {
+    const bwrapPath = which(opts.bwrap ?? 'bwrap');
+    if (!bwrapPath) throw Object.assign(new Error('bwrap not found'), { code: 'ENOENT' });
+    const root = process.getuid?.() === 0;
+    const uid = opts.uid ?? 65534;
+    const tools: LaunchTools = {
+      sh: which('sh') ?? '/bin/sh',
+      bwrap: bwrapPath,
+      ...(root ? { setpriv: which('setpriv'), unshare: which('unshare'), mount: which('mount') } : {}),
+    };
+    const launch = {
+      tools,
+      filter: writeSeccompFilter(opts.stateDir),
+      owner: root ? { uid, gid: opts.gid ?? uid } : undefined,
+      slots: root ? mountSlots() : undefined,
+    };
+    const sandbox = new Sandbox('bwrap', 'bubblewrap', limits, prlimit, { launch });
     // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed.
-    const probe = os.tmpdir();
-    execFileSync('bwrap', [...bwrapArgs({ root: probe, cwd: probe, network: false }), '--', 'true'], {
-      stdio: 'ignore',
-      timeout: 10_000,
-    });
-    return new Sandbox('bwrap', 'bubblewrap', limits, prlimit);
+    const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
+    try {
+      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: false });
+      execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000, cwd: probe });
+    } finally {
+      rmSync(probe, { recursive: true, force: true });
+    }
+    return sandbox;
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'bwrap is not installed' : 'bwrap cannot run here';
-    if (configured === 'bwrap') throw new Error(`DISCO_SANDBOX=bwrap but ${why}`);
-    return new Sandbox('none', `${why}; commands run unsandboxed`, limits, prlimit);
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '')
+      .trim()
+      .split('\n')[0];
+    why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'bwrap is not installed'
+        : `bwrap cannot run here${stderr ? ` (${stderr.slice(0, 200)})` : ''}`;
   }
+  if (configured === 'bwrap') throw new Error(`DISCO_SANDBOX=bwrap but ${why}`);
+  return new Sandbox('none', `${why}; commands run unsandboxed`, limits, prlimit, { commands: 'admins' });
 }
 
 /** The few /etc files programs need (DNS, users, TLS roots); the rest of /etc stays hidden. */
@@ -132,15 +285,22 @@ const ETC = [
   'gitconfig',
 ];
 
-/** bubblewrap arguments for one command (see Sandbox for what they guarantee). */
-export function bwrapArgs(c: Confinement): string[] {
+/**
+ * bubblewrap arguments for one command (see Sandbox for what they guarantee). `bind` maps a host
+ * directory to the path bwrap binds it from (a root daemon passes them through mount slots).
+ */
+export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (p) => p): string[] {
   const args = [
     '--die-with-parent',
+    '--unshare-user',
+    '--disable-userns',
     '--unshare-pid',
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
     ...(c.network ? [] : ['--unshare-net']),
+    // Security: without a PTY the command gets no controlling terminal to push input into (TIOCSTI).
+    ...(c.pty ? [] : ['--new-session']),
     '--cap-drop',
     'ALL',
     '--ro-bind',
@@ -153,10 +313,12 @@ export function bwrapArgs(c: Confinement): string[] {
   for (const name of ETC) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
   // Node (and tools beside it) may live outside /usr, e.g. under /opt or a version manager's directory.
   const nodePrefix = path.dirname(path.dirname(process.execPath));
-  if (!nodePrefix.startsWith('/usr')) args.push('--ro-bind', nodePrefix, nodePrefix);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', c.root, c.root);
-  for (const p of c.readOnly ?? []) args.push('--ro-bind', p, p);
-  for (const p of c.writable ?? []) args.push('--bind', p, p);
+  if (!nodePrefix.startsWith('/usr')) args.push('--ro-bind', bind(nodePrefix), nodePrefix);
+  // Security: kernel knobs stay read-only even to a uid that could write them (core_pattern runs as root).
+  args.push('--proc', '/proc', '--ro-bind', '/proc/sys', '/proc/sys');
+  args.push('--dev', '/dev', '--tmpfs', '/tmp', '--bind', bind(c.root), c.root);
+  for (const p of c.readOnly ?? []) args.push('--ro-bind', bind(p), p);
+  for (const p of c.writable ?? []) args.push('--bind', bind(p), p);
   args.push('--chdir', c.cwd);
   return args;
 }

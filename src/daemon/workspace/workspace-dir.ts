@@ -42,6 +42,8 @@ export const at = (dirFd: number, name?: string): string =>
 
 export const errnoOf = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;
 
+/** The uid and gid commands run as on the host (a root daemon's sandbox uid); what the daemon creates for a
+ * container belongs to them. */
 export interface Owner {
   uid: number;
   gid: number;
