@@ -523,6 +523,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
   if ((config.githubClientId === undefined) !== (config.githubClientSecret === undefined)) {
     throw new ConfigError('GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET: set both or neither');
   }
+  // Security: a container's root must never contain the daemon's state (database, signing keys).
+  if (home === config.containersDir || home.startsWith(`${config.containersDir}${path.sep}`)) {
+    throw new ConfigError('DISCO_CONTAINERS_DIR: must not contain DISCO_HOME (a workspace would hold the daemon keys)');
+  }
   if (config.commandPolicy === 'allow-list' && config.commandAllow.length === 0) {
     throw new ConfigError('DISCO_COMMAND_ALLOW: must list at least one program when DISCO_COMMAND_POLICY=allow-list');
   }

@@ -70,3 +70,15 @@ describe('README', () => {
     for (const op of OPS) expect(readme, op.name).toContain(`\`${op.name}\``);
   });
 });
+
+describe('containers directory', () => {
+  it('refuses one that contains the daemon home, where a workspace would hold the signing keys', () => {
+    expect(() => loadConfig({ DISCO_HOME: '/srv/disco/state', DISCO_CONTAINERS_DIR: '/srv/disco' })).toThrow(
+      ConfigError,
+    );
+    expect(() => loadConfig({ DISCO_HOME: '/srv/disco', DISCO_CONTAINERS_DIR: '/srv/disco' })).toThrow(ConfigError);
+    expect(loadConfig({ DISCO_HOME: '/srv/disco', DISCO_CONTAINERS_DIR: '/srv/disco-containers' }).containersDir).toBe(
+      '/srv/disco-containers',
+    );
+  });
+});
