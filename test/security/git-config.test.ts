@@ -27,6 +27,8 @@ interface Case {
   control: string[] | null;
   /** A remote pulled from as well (besides origin and the in-workspace `inner`). */
   remote?: string;
+  /** Keys Disco cannot make inert: every op is refused instead of run. */
+  refused?: true;
 }
 
 const EVIL = '$ROOT/.git/evil.sh';
@@ -204,6 +206,7 @@ const CASES: Case[] = [
     attributes: '* filter=ev',
     setup: (r) => writeFile(path.join(r, '.git/extra.cfg'), filterConfig(r)),
     control: ['hash-object', 'shared.txt'],
+    refused: true,
   },
   {
     name: 'includeIf.<condition>.path',
@@ -211,6 +214,7 @@ const CASES: Case[] = [
     attributes: '* filter=ev',
     setup: (r) => writeFile(path.join(r, '.git/extra.cfg'), filterConfig(r)),
     control: ['hash-object', 'shared.txt'],
+    refused: true,
   },
   {
     name: 'core.alternateRefsCommand',
@@ -315,5 +319,10 @@ describe.runIf(hasGit)('a git-only token runs no program the repository configur
     ];
     expect(existsSync(marker), trail.join('\n')).toBe(false);
     for (const line of trail) expect(line).not.toMatch(/→ 5\d\d/);
+    // Not refusing everything: the everyday ops still work, or, for what cannot be made inert, are refused.
+    const [status, , , log, commit] = trail;
+    for (const line of [status, log, commit]) {
+      expect(line).toMatch(c.refused ? /→ 403 .*command_refused/ : /→ 200 /);
+    }
   });
 });
