@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -23,6 +23,8 @@ interface Case {
   /** Written to .git/info/attributes (container-controlled, never committed). */
   attributes?: string;
   setup?: (root: string) => Promise<void>;
+  /** Undoes what the positive control changed, so the case still applies to Disco's ops. */
+  rearm?: (root: string) => Promise<void>;
   /** Plain git arguments that run the program today (null: needs a terminal or a merge to show). */
   control: string[] | null;
   /** A remote pulled from as well (besides origin and the in-workspace `inner`). */
@@ -43,6 +45,26 @@ const writeHooks = async (dir: string, names: string[]) => {
 };
 const filterConfig = (root: string) =>
   `[filter "ev"]\n\tclean = ${root}/.git/evil.sh\n\tsmudge = ${root}/.git/evil.sh\n`;
+
+/** A populated submodule whose own config names a filter; its file looks stale, so status would look inside. */
+async function submoduleWithFilter(root: string) {
+  const sub = path.join(root, 'sub');
+  await mkdir(path.join(sub, '.git/info'), { recursive: true });
+  gitSh(sub, ['init', '-q']);
+  await writeFile(path.join(sub, 'f'), 's\n');
+  gitSh(sub, ['add', 'f']);
+  gitSh(sub, ['commit', '-qm', 's']);
+  gitSh(sub, ['config', 'filter.ev.clean', `${root}/.git/evil.sh`]);
+  await writeFile(path.join(sub, '.git/info/attributes'), '* filter=ev\n');
+  gitSh(root, ['add', 'sub']);
+  gitSh(root, ['commit', '-qm', 'sub']);
+  await staleSubmoduleFile(root);
+}
+/** Same size, other content, old time: git must run the clean filter to tell whether it changed. */
+async function staleSubmoduleFile(root: string) {
+  await writeFile(path.join(root, 'sub/f'), 't\n');
+  await utimes(path.join(root, 'sub/f'), 946684800, 946684800);
+}
 
 let locked = '';
 const CASES: Case[] = [
@@ -222,6 +244,12 @@ const CASES: Case[] = [
     setup: (r) => writeFile(path.join(r, '.git/objects/info/alternates'), `${r}/inner.git/objects\n`),
     control: ['fetch', 'origin'],
   },
+  {
+    name: "a submodule's own filter (status, diff, add inside it)",
+    setup: submoduleWithFilter,
+    rearm: staleSubmoduleFile,
+    control: ['status'],
+  },
 ];
 
 let t: TestDaemon;
@@ -296,6 +324,7 @@ describe.runIf(hasGit)('a git-only token runs no program the repository configur
       await gitShTry(root, c.control, { GIT_TERMINAL_PROMPT: '0' });
       expect(existsSync(marker), `positive control: plain git ${c.control.join(' ')} runs the program`).toBe(true);
       await rm(marker);
+      await c.rearm?.(root);
     }
 
     await writeFile(path.join(root, 'shared.txt'), `mine ${i}\n`);

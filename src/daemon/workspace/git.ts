@@ -90,14 +90,15 @@ async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<
   const r = await runGit(args, {
     ...runOptions(ctx, cwd, binds),
     configArgs,
+    ...extra,
     extraEnv: {
       GIT_AUTHOR_NAME: ctx.identity.name,
       GIT_AUTHOR_EMAIL: ctx.identity.email,
       GIT_COMMITTER_NAME: ctx.identity.name,
       GIT_COMMITTER_EMAIL: ctx.identity.email,
       ...credentialEnv(ctx.credentials),
+      ...extra.extraEnv,
     },
-    ...extra,
   });
   if (r.exitCode !== 0) fail(args[0] ?? '', r.stderr);
   return r.stdout.toString('utf8');
@@ -210,13 +211,36 @@ export async function gitLog(ctx: GitContext, input: { path: string; limit: numb
   return { commits: parseLog(out) };
 }
 
+/**
+ * What `git add` is given. Security: add looks inside a submodule whose files look changed by running
+ * `git status` there, with the submodule's own config (its filters, which the superproject's config read
+ * does not see). So every gitlink is left out of what add examines (`:(exclude,literal)` pathspecs; client
+ * paths stay literal with `:(literal)`).
+ */
+async function stageArgs(ctx: GitContext, cwd: string, paths: string[] | undefined) {
+  const links = (await git(ctx, cwd, ['ls-files', '--stage', '--full-name', '-z']))
+    .split('\0')
+    .filter((line) => line.startsWith('160000 '))
+    .map((line) => line.slice(line.indexOf('\t') + 1));
+  const none: Record<string, string> = {};
+  if (links.length === 0) return { args: paths ? ['add', ...pathspecs(paths)] : ['add', '--all'], env: none };
+  const include = paths ? paths.map((p) => `:(literal)${normalizeRelative(p)}`) : [':/'];
+  const exclude = links.map((l) => `:(top,exclude,literal)${l}`);
+  return {
+    args: ['add', ...(paths ? [] : ['--all']), '--', ...include, ...exclude],
+    env: { GIT_LITERAL_PATHSPECS: '0' },
+  };
+}
+
 export async function gitCommit(
   ctx: GitContext,
   input: { path: string; message: string; all: boolean; paths?: string[] },
 ) {
   const cwd = await repoDir(ctx, input.path);
-  if (input.paths?.length) await git(ctx, cwd, ['add', ...pathspecs(input.paths)]);
-  else if (input.all) await git(ctx, cwd, ['add', '--all']);
+  if (input.paths?.length || input.all) {
+    const stage = await stageArgs(ctx, cwd, input.paths?.length ? input.paths : undefined);
+    await git(ctx, cwd, stage.args, { extraEnv: stage.env });
+  }
   await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]);
   const [hash = '', subject = ''] = (await git(ctx, cwd, ['log', '-1', '--format=%H%x1f%s'])).trim().split('\x1f');
   return { hash, subject };
