@@ -87,7 +87,7 @@ export const exec = defineOp({
     }
     const c = await openContainer(ctx, container);
     try {
-      ctx.services.policy.check(input.command, input.shell);
+      ctx.services.policy.check(input.command, input.shell, input.env);
     } catch (err) {
       ctx.services.log.warn(
         // Only the rule and the program: a command line may carry secrets.

@@ -27,6 +27,7 @@ async function gitContext(ctx: OpContext, container: string): Promise<git.GitCon
     sandbox: ctx.services.sandbox,
     network: c.network,
     stateDir: config.home,
+    containersDir: config.containersDir,
     signal: ctx.signal,
     identity: identityOf(ctx),
     ...credentialsOf(ctx),

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DiscoError } from '../errors.js';
+import { gitRefusal, shellWords } from './command-policy-git.js';
 
 /**
  * Patterns of clearly destructive commands refused by default. Defence in depth, not a security
@@ -24,10 +25,12 @@ export interface PolicyConfig {
   allow: readonly string[];
 }
 
+const SEPARATORS = /\|\||&&|[|;&\n()`]|\$\(/;
+
 /** First word of each simple command in a shell line: `a | b && c; d` → a, b, c, d. */
 export function shellProgramNames(line: string): string[] {
   return line
-    .split(/\|\||&&|[|;&\n()`]|\$\(/)
+    .split(SEPARATORS)
     .map((part) => part.trim().replace(/^(\w+=\S*\s+)+/, '')) // drop leading VAR=value assignments
     .filter((part) => part !== '')
     .map((part) => path.basename(part.split(/\s+/)[0] ?? ''));
@@ -44,7 +47,7 @@ export class CommandPolicy {
   }
 
   /** Throws `command_refused` with the rule that matched; returns quietly when the command may run. */
-  check(command: string | readonly string[], shell: boolean): void {
+  check(command: string | readonly string[], shell: boolean, env: Readonly<Record<string, string>> = {}): void {
     const line = typeof command === 'string' ? command : command.join(' ');
     for (const rule of this.deny) {
       if (rule.test(line)) {
@@ -63,6 +66,17 @@ export class CommandPolicy {
             refused,
           },
         );
+      }
+      const commands = shell || typeof command === 'string' ? line.split(SEPARATORS).map(shellWords) : [[...command]];
+      // Security: variables given beside the command reach git too (GIT_CONFIG_COUNT/KEY/VALUE set any key).
+      const assignments = Object.keys(env).map((name) => `${name}=`);
+      for (const words of commands) {
+        const why = gitRefusal([...assignments, ...words]);
+        if (why) {
+          throw new DiscoError('command_refused', `the command policy refuses ${why} in allow-list mode`, {
+            refused: ['git'],
+          });
+        }
       }
     }
   }

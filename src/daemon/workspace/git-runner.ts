@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { DiscoError } from '../errors.js';
+import { FIXED_OVERRIDES } from './git-config-guard.js';
 import { killGroup } from './process-table.js';
 import type { Confinement, Sandbox } from './sandbox.js';
 
@@ -16,6 +18,8 @@ export interface GitOptions {
   /** Run git confined like the container's commands (workspace-only writes, its network switch). */
   sandbox?: Sandbox;
   confinement?: Omit<Confinement, 'cwd'>;
+  /** `-c` overrides for this repository's named drivers (git-config-guard), before the subcommand. */
+  configArgs?: readonly string[];
   extraEnv?: Record<string, string>;
   onStderr?: (text: string) => void;
   maxOutputBytes?: number;
@@ -28,22 +32,13 @@ export interface GitResult {
 }
 
 /**
- * Security: flags that make git safe to point at a repository nobody vetted. No hooks, no fsmonitor
- * command, no pager or prompts, only https (and file when allowed) for transport, nothing from the
- * system or user config of the daemon's account.
+ * Security: flags that make git safe to point at a repository nobody vetted: every executable key with a
+ * fixed name overridden (git-config-guard.ts explains the whole design), no pager or prompts, only the
+ * allowed transports, nothing from the system or user config of the daemon's account.
  */
 export function safeGitArgs(protocols: readonly GitProtocol[]): string[] {
   return [
-    '-c',
-    'core.quotepath=false',
-    '-c',
-    'core.hooksPath=/dev/null',
-    '-c',
-    'core.fsmonitor=false',
-    '-c',
-    'core.pager=cat',
-    '-c',
-    'credential.helper=',
+    ...FIXED_OVERRIDES.flatMap((kv) => ['-c', kv]),
     '-c',
     'protocol.allow=never',
     ...protocols.flatMap((p) => ['-c', `protocol.${p}.allow=always`]),
@@ -51,7 +46,15 @@ export function safeGitArgs(protocols: readonly GitProtocol[]): string[] {
   ];
 }
 
-export function gitEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * The environment git runs with. Security: GIT_ALLOW_PROTOCOL beats any `protocol.<name>.allow` a
+ * repository sets (ext::, fd::, ssh); `:` is git's do-nothing editor; discovery stops at the workspace.
+ */
+export function gitEnv(
+  home: string,
+  extra: Record<string, string> = {},
+  protocols: readonly GitProtocol[] = ['https'],
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
@@ -61,6 +64,12 @@ export function gitEnv(home: string, extra: Record<string, string> = {}): Record
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_ASKPASS: '/bin/false',
     SSH_ASKPASS: '/bin/false',
+    GIT_EDITOR: ':',
+    GIT_SEQUENCE_EDITOR: ':',
+    GIT_PAGER: 'cat',
+    GIT_ALLOW_PROTOCOL: protocols.join(':'),
+    GIT_CEILING_DIRECTORIES: path.dirname(home),
+    GIT_LITERAL_PATHSPECS: '1',
     ...extra,
   };
 }
@@ -68,7 +77,7 @@ export function gitEnv(home: string, extra: Record<string, string> = {}): Record
 /** Runs the real git binary with the safe flags, in its own process group, bounded in time and output. */
 export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const argv = [...safeGitArgs(opts.protocols), ...args];
+    const argv = [...safeGitArgs(opts.protocols), ...(opts.configArgs ?? []), ...args];
     let cmd: { file: string; args: string[] } = { file: 'git', args: argv };
     try {
       if (opts.sandbox && opts.confinement)
@@ -79,7 +88,7 @@ export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
     }
     const child = spawn(cmd.file, cmd.args, {
       cwd: opts.cwd,
-      env: gitEnv(opts.home, opts.extraEnv),
+      env: gitEnv(opts.home, opts.extraEnv, opts.protocols),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,9 +1,11 @@
-import { realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { DiscoError, ValidationError } from '../errors.js';
+import { type ConfigEntry, parseConfigList, REMOTE_PROGRAMS, repoConfigOverrides } from './git-config-guard.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
+import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
+import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
 import { type GitOptions, type GitProtocol, runGit } from './git-runner.js';
-import { isInside, normalizeRelative, resolveInWorkspace } from './paths.js';
+import { normalizeRelative, resolveInWorkspace } from './paths.js';
 import type { Sandbox } from './sandbox.js';
 
 export interface GitContext {
@@ -13,8 +15,9 @@ export interface GitContext {
   /** Git runs in the container's sandbox, with the container's network switch. */
   sandbox?: Sandbox;
   network: boolean;
-  /** Disco's state directory: a file remote inside it (other containers, the database) is refused. */
+  /** Disco's state and containers directories: a file remote reaching either is refused. */
   stateDir: string;
+  containersDir: string;
   signal?: AbortSignal;
   /** Who commits: name and email for author and committer. */
   identity: { name: string; email: string };
@@ -36,8 +39,7 @@ function credentialEnv(c: GitContext['credentials']): Record<string, string> {
   };
 }
 
-/** Hides credentials a URL may carry, for messages and logs. */
-export const redactUrl = (text: string) => text.replace(/(\w+:\/\/)[^/@\s]+@/g, '$1***@');
+export { checkRemoteUrl, localRemotePath, redactUrl } from './git-remote.js';
 
 function fail(what: string, stderr: string): never {
   const lines = redactUrl(stderr)
@@ -72,22 +74,31 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
   };
 }
 
-interface Binds {
-  readOnly?: string[];
-  writable?: string[];
+/** The repository's own config as git reads it here (includes off), for git-config-guard. */
+async function repoConfig(ctx: GitContext, cwd: string): Promise<ConfigEntry[]> {
+  const r = await runGit(['config', '--list', '-z', '--show-scope', '--no-includes'], runOptions(ctx, cwd));
+  if (r.exitCode !== 0) fail('config', r.stderr);
+  return parseConfigList(r.stdout.toString('utf8'));
 }
 
+/**
+ * Runs one git command. Security: the repository's config is read right before, and every driver it
+ * names is made inert on this command's line (git-config-guard.ts); keys that cannot be are refused.
+ */
 async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<GitOptions> = {}, binds: Binds = {}) {
+  const configArgs = repoConfigOverrides(await repoConfig(ctx, cwd));
   const r = await runGit(args, {
     ...runOptions(ctx, cwd, binds),
+    configArgs,
+    ...extra,
     extraEnv: {
       GIT_AUTHOR_NAME: ctx.identity.name,
       GIT_AUTHOR_EMAIL: ctx.identity.email,
       GIT_COMMITTER_NAME: ctx.identity.name,
       GIT_COMMITTER_EMAIL: ctx.identity.email,
       ...credentialEnv(ctx.credentials),
+      ...extra.extraEnv,
     },
-    ...extra,
   });
   if (r.exitCode !== 0) fail(args[0] ?? '', r.stderr);
   return r.stdout.toString('utf8');
@@ -107,71 +118,17 @@ function pathspecs(paths: readonly string[] | undefined): string[] {
   return ['--', ...paths.map((p) => normalizeRelative(p))];
 }
 
-/** Checks a remote URL against the allowed transports; returns the local path of a file remote. */
-export function checkRemoteUrl(url: string, protocols: readonly GitProtocol[]): string | undefined {
-  const allowed = protocols.map((p) => `${p}://`).join(', ');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    if (protocols.includes('file') && path.isAbsolute(url)) return url;
-    throw new ValidationError(`url must be a URL (${allowed})`, { url: redactUrl(url) });
-  }
-  if (parsed.username || parsed.password) {
-    // Security: a token in the URL would be stored in .git/config and shown in logs.
-    throw new ValidationError('url must not contain credentials', { url: redactUrl(url) });
-  }
-  const scheme = parsed.protocol.slice(0, -1) as GitProtocol;
-  if (!protocols.includes(scheme)) {
-    throw new ValidationError(`url scheme ${parsed.protocol} is not allowed; use ${allowed}`, { url: redactUrl(url) });
-  }
-  return scheme === 'file' ? decodeURIComponent(parsed.pathname) : undefined;
-}
+const remoteScope = (ctx: GitContext) => ({
+  root: ctx.root,
+  stateDir: ctx.stateDir,
+  containersDir: ctx.containersDir,
+  protocols: ctx.protocols,
+});
 
-/**
- * The local repository a push/pull remote (a URL, or a path as git reads one) stands for, or undefined
- * when it is not local. Relative paths resolve against the repository directory. Throws for a URL the
- * daemon does not allow. Git's rule: a path has no ':' before its first '/' (else `host:path` means ssh).
- */
-export function localRemotePath(url: string, cwd: string, protocols: readonly GitProtocol[]): string | undefined {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return checkRemoteUrl(url, protocols);
-  const colon = url.indexOf(':');
-  const slash = url.indexOf('/');
-  if (colon >= 0 && (slash < 0 || colon < slash)) return undefined; // ssh or a helper: the protocol flags refuse it
-  return protocols.includes('file') ? path.resolve(cwd, url) : undefined;
-}
-
-/**
- * A trusted local remote must be visible inside the sandbox: it is bound at its own path (read-only to
- * fetch, writable to push). Security: never a path inside Disco's state directory (other containers,
- * the database, keys) unless it is this container's own workspace; compared after realpath on both sides.
- */
-async function localRemoteBinds(ctx: GitContext, localPath: string | undefined, write: boolean): Promise<Binds> {
-  if (localPath === undefined) return {};
-  const real = await realpath(localPath).catch(() => undefined);
-  if (real === undefined) throw new DiscoError('git_failed', `git remote '${localPath}' does not exist`);
-  const root = await realpath(ctx.root).catch(() => ctx.root);
-  const stateDir = await realpath(ctx.stateDir).catch(() => ctx.stateDir);
-  if (isInside(root, real)) return {};
-  if (isInside(stateDir, real)) {
-    throw new ValidationError("a file remote may not point into Disco's state directory", { url: localPath });
-  }
-  return write ? { writable: [real] } : { readOnly: [real] };
-}
-
-/**
- * The local path behind a push/pull remote: a configured remote's URL (as git would read it), else the
- * remote itself as a URL or path. Only a URL given in the request is refused here; a configured one that
- * is not allowed is left to git, which refuses it through the protocol flags.
- */
-async function remoteLocalPath(ctx: GitContext, cwd: string, remote: string): Promise<string | undefined> {
-  const configured = (await git(ctx, cwd, ['config', '--get', `remote.${remote}.url`]).catch(() => '')).trim();
-  if (!configured) return localRemotePath(remote, cwd, ctx.protocols);
-  try {
-    return localRemotePath(configured, cwd, ctx.protocols);
-  } catch {
-    return undefined;
-  }
+/** Binds for the local paths behind a remote (checked), read from the repository's config. */
+async function remoteBinds(ctx: GitContext, cwd: string, remote: string, push: boolean): Promise<Binds> {
+  const paths = remoteLocalPaths(remoteScope(ctx), await repoConfig(ctx, cwd), cwd, remote, push);
+  return localRemoteBinds(remoteScope(ctx), paths, push);
 }
 
 export async function gitClone(
@@ -180,12 +137,12 @@ export async function gitClone(
   onProgress?: (message: string) => void,
 ) {
   const localPath = checkRemoteUrl(input.url, ctx.protocols);
-  const binds = await localRemoteBinds(ctx, localPath, false);
+  const binds = await localRemoteBinds(remoteScope(ctx), localPath === undefined ? [] : [localPath], false);
   const target = await resolveInWorkspace(ctx.root, input.path);
   const existing = await stat(target.abs).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new DiscoError('conflict', `'${input.path}' exists and is a file`);
-  const args = ['clone', '--progress', '--no-recurse-submodules'];
-  if (input.branch) args.push('--branch', input.branch);
+  const args = ['clone', '--progress', '--no-recurse-submodules', `--upload-pack=${REMOTE_PROGRAMS.uploadPack}`];
+  if (input.branch) args.push('--branch', assertBranchName(input.branch));
   if (input.depth) args.push('--depth', String(input.depth));
   args.push('--', input.url, target.abs);
   await git(
@@ -209,7 +166,16 @@ export async function gitClone(
 
 export async function gitStatus(ctx: GitContext, rel: string) {
   const cwd = await repoDir(ctx, rel);
-  return parseStatusV2(await git(ctx, cwd, ['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=all']));
+  return parseStatusV2(
+    await git(ctx, cwd, [
+      'status',
+      '--porcelain=v2',
+      '--branch',
+      '-z',
+      '--untracked-files=all',
+      '--ignore-submodules=all',
+    ]),
+  );
 }
 
 export async function gitDiff(
@@ -221,10 +187,13 @@ export async function gitDiff(
     'diff',
     '--no-color',
     '--no-ext-diff',
+    '--no-textconv',
+    '--ignore-submodules=all',
     ...(input.staged ? ['--cached'] : []),
     ...pathspecs(input.paths),
   ];
-  const r = await runGit(args, { ...runOptions(ctx, cwd), maxOutputBytes: input.maxBytes + 1 });
+  const configArgs = repoConfigOverrides(await repoConfig(ctx, cwd));
+  const r = await runGit(args, { ...runOptions(ctx, cwd), configArgs, maxOutputBytes: input.maxBytes + 1 });
   if (r.exitCode !== 0) fail('diff', r.stderr);
   const truncated = r.stdout.length > input.maxBytes;
   return { diff: r.stdout.subarray(0, input.maxBytes).toString('utf8'), truncated };
@@ -232,11 +201,8 @@ export async function gitDiff(
 
 export async function gitLog(ctx: GitContext, input: { path: string; limit: number; ref?: string; file?: string }) {
   const cwd = await repoDir(ctx, input.path);
-  const args = ['log', `--format=${LOG_FORMAT}`, `-n${input.limit}`];
-  if (input.ref) {
-    if (input.ref.startsWith('-')) throw new ValidationError('ref must not start with -');
-    args.push(input.ref);
-  }
+  const args = ['log', '--no-show-signature', `--format=${LOG_FORMAT}`, `-n${input.limit}`, '--end-of-options'];
+  if (input.ref) args.push(assertRevision(input.ref));
   args.push(...pathspecs(input.file ? [input.file] : undefined));
   const out = await git(ctx, cwd, args).catch((err: DiscoError) => {
     if (/does not have any commits/.test(err.message)) return '';
@@ -245,14 +211,37 @@ export async function gitLog(ctx: GitContext, input: { path: string; limit: numb
   return { commits: parseLog(out) };
 }
 
+/**
+ * What `git add` is given. Security: add looks inside a submodule whose files look changed by running
+ * `git status` there, with the submodule's own config (its filters, which the superproject's config read
+ * does not see). So every gitlink is left out of what add examines (`:(exclude,literal)` pathspecs; client
+ * paths stay literal with `:(literal)`).
+ */
+async function stageArgs(ctx: GitContext, cwd: string, paths: string[] | undefined) {
+  const links = (await git(ctx, cwd, ['ls-files', '--stage', '--full-name', '-z']))
+    .split('\0')
+    .filter((line) => line.startsWith('160000 '))
+    .map((line) => line.slice(line.indexOf('\t') + 1));
+  const none: Record<string, string> = {};
+  if (links.length === 0) return { args: paths ? ['add', ...pathspecs(paths)] : ['add', '--all'], env: none };
+  const include = paths ? paths.map((p) => `:(literal)${normalizeRelative(p)}`) : [':/'];
+  const exclude = links.map((l) => `:(top,exclude,literal)${l}`);
+  return {
+    args: ['add', ...(paths ? [] : ['--all']), '--', ...include, ...exclude],
+    env: { GIT_LITERAL_PATHSPECS: '0' },
+  };
+}
+
 export async function gitCommit(
   ctx: GitContext,
   input: { path: string; message: string; all: boolean; paths?: string[] },
 ) {
   const cwd = await repoDir(ctx, input.path);
-  if (input.paths?.length) await git(ctx, cwd, ['add', ...pathspecs(input.paths)]);
-  else if (input.all) await git(ctx, cwd, ['add', '--all']);
-  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '-m', input.message]);
+  if (input.paths?.length || input.all) {
+    const stage = await stageArgs(ctx, cwd, input.paths?.length ? input.paths : undefined);
+    await git(ctx, cwd, stage.args, { extraEnv: stage.env });
+  }
+  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]);
   const [hash = '', subject = ''] = (await git(ctx, cwd, ['log', '-1', '--format=%H%x1f%s'])).trim().split('\x1f');
   return { hash, subject };
 }
@@ -262,12 +251,23 @@ export async function gitPush(
   input: { path: string; remote: string; branch?: string; setUpstream: boolean },
 ) {
   const cwd = await repoDir(ctx, input.path);
-  if (input.remote.startsWith('-')) throw new ValidationError('remote must not start with -');
-  const binds = await localRemoteBinds(ctx, await remoteLocalPath(ctx, cwd, input.remote), true);
-  const args = ['push', '--porcelain', ...(input.setUpstream ? ['--set-upstream'] : []), input.remote];
-  if (input.branch) args.push(input.branch);
+  const remote = assertRemote(input.remote);
+  const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
+  const binds = await remoteBinds(ctx, cwd, remote, true);
+  const args = [
+    'push',
+    '--porcelain',
+    '--no-verify',
+    '--no-signed',
+    '--no-recurse-submodules',
+    `--receive-pack=${REMOTE_PROGRAMS.receivePack}`,
+    ...(input.setUpstream ? ['--set-upstream'] : []),
+    '--end-of-options',
+    remote,
+    ...(branch === undefined ? [] : [branch]),
+  ];
   const out = await git(ctx, cwd, args, {}, binds);
-  return { remote: input.remote, output: redactUrl(out).trim() };
+  return { remote, output: redactUrl(out).trim() };
 }
 
 export async function gitPull(
@@ -275,10 +275,21 @@ export async function gitPull(
   input: { path: string; remote: string; branch?: string; rebase: boolean },
 ) {
   const cwd = await repoDir(ctx, input.path);
-  if (input.remote.startsWith('-')) throw new ValidationError('remote must not start with -');
-  const binds = await localRemoteBinds(ctx, await remoteLocalPath(ctx, cwd, input.remote), false);
-  const args = ['pull', '--no-edit', input.rebase ? '--rebase' : '--ff', input.remote];
-  if (input.branch) args.push(input.branch);
+  const remote = assertRemote(input.remote);
+  const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
+  const binds = await remoteBinds(ctx, cwd, remote, false);
+  const args = [
+    'pull',
+    '--no-edit',
+    '--no-verify-signatures',
+    '--no-recurse-submodules',
+    '--no-stat',
+    input.rebase ? '--rebase=true' : '--no-rebase',
+    `--upload-pack=${REMOTE_PROGRAMS.uploadPack}`,
+    '--end-of-options',
+    remote,
+    ...(branch === undefined ? [] : [branch]),
+  ];
   await git(ctx, cwd, args, {}, binds);
   const head = (await git(ctx, cwd, ['rev-parse', 'HEAD'])).trim();
   return { head };
@@ -291,8 +302,14 @@ export async function gitBranch(
   const cwd = await repoDir(ctx, input.path);
   if (input.action !== 'list') {
     if (!input.name) throw new ValidationError(`name is required to ${input.action} a branch`);
-    await git(ctx, cwd, ['check-ref-format', '--branch', input.name]);
-    await git(ctx, cwd, input.action === 'create' ? ['branch', '--', input.name] : ['switch', '--', input.name]);
+    const name = assertBranchName(input.name, 'name');
+    await git(
+      ctx,
+      cwd,
+      input.action === 'create'
+        ? ['branch', '--end-of-options', name]
+        : ['switch', '--no-recurse-submodules', '--end-of-options', name],
+    );
   }
   const out = await git(ctx, cwd, [
     'branch',
@@ -306,12 +323,14 @@ export async function gitCheckout(
   input: { path: string; ref?: string; create: boolean; paths?: string[] },
 ) {
   const cwd = await repoDir(ctx, input.path);
-  if (input.ref?.startsWith('-')) throw new ValidationError('ref must not start with -');
+  const ref = input.ref === undefined ? undefined : assertRevision(input.ref);
   if (input.paths?.length) {
-    await git(ctx, cwd, ['checkout', input.ref ?? 'HEAD', ...pathspecs(input.paths)]);
+    await git(ctx, cwd, ['checkout', '--no-recurse-submodules', ref ?? 'HEAD', ...pathspecs(input.paths)]);
   } else {
-    if (!input.ref) throw new ValidationError('give a ref to check out, or paths to restore');
-    await git(ctx, cwd, input.create ? ['checkout', '-b', input.ref] : ['checkout', input.ref]);
+    if (!ref) throw new ValidationError('give a ref to check out, or paths to restore');
+    // `checkout <ref> --`: git 2.39's checkout takes no --end-of-options; the ref is checked above.
+    const args = input.create ? ['-b', assertBranchName(ref)] : [ref, '--'];
+    await git(ctx, cwd, ['checkout', '--no-recurse-submodules', ...args]);
   }
   const head = (await git(ctx, cwd, ['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
   return { head };
