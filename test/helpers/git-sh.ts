@@ -16,8 +16,11 @@ const envOf = (cwd: string, env: Record<string, string>) => ({
   ...env,
 });
 
+/** The test's git runs as root on trees a root daemon hands to the sandbox uid: trust them. */
+const TRUST = ['-c', 'safe.directory=*'];
+
 export function gitSh(cwd: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync('git', args, {
+  return execFileSync('git', [...TRUST, ...args], {
     cwd,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,6 +34,6 @@ export function gitSh(cwd: string, args: string[], env: Record<string, string> =
  */
 export function gitShTry(cwd: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, env: envOf(cwd, env), timeout: 20_000 }, () => resolve());
+    execFile('git', [...TRUST, ...args], { cwd, env: envOf(cwd, env), timeout: 20_000 }, () => resolve());
   });
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { gitSh, gitShTry } from '../helpers/git-sh.js';
+import { handToSandbox } from '../helpers/sandbox-uid.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
 /**
@@ -329,6 +330,7 @@ describe.runIf(hasGit)('a git-only token runs no program the repository configur
 
     await writeFile(path.join(root, 'shared.txt'), `mine ${i}\n`);
     await writeFile(path.join(root, `new-${i}.txt`), 'mine\n');
+    handToSandbox(root);
     const G = `/containers/k${i}/git`;
     const trail = [
       await asGit('GET', `${G}/status`),

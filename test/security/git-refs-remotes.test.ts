@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { gitSh } from '../helpers/git-sh.js';
+import { handToSandbox } from '../helpers/sandbox-uid.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
 /**
@@ -52,6 +53,7 @@ describe.runIf(hasGit)('git refs, remotes and the state directory', () => {
     marker = path.join(root, '.git/pwned');
     await writeFile(path.join(root, '.git/evil.sh'), `#!/bin/sh\ntouch "${marker}"\nexit 1\n`);
     await chmod(path.join(root, '.git/evil.sh'), 0o755);
+    handToSandbox(root);
     const pat = await t.json('POST', '/api/v1/tokens', { name: 'git-only', scopes: ['git'] });
     gitToken = pat.body.token;
   });
