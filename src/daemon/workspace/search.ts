@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import picomatch from 'picomatch';
 import { DiscoError, ValidationError } from '../errors.js';
 import { isBinary } from './content.js';
+import { workspaceGlob } from './glob-match.js';
 import { compileLinearRegex } from './linear-regex.js';
 import { resolveInWorkspace } from './paths.js';
 import { walkWorkspace } from './walk.js';
@@ -37,6 +37,22 @@ export const DEFAULT_SEARCH_LIMITS: SearchLimits = {
 };
 
 const MAX_LINE_TEXT = 400;
+/** Perf: the longest stretch a search runs before letting other requests in (the budget is 50 ms). */
+const SLICE_MS = 10;
+
+/** Gives the event loop a turn once `SLICE_MS` have passed since the last one. */
+function cooperativeYield(): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    if (performance.now() - last < SLICE_MS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        last = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
 const DEFAULT_SKIP = new Set(['.git', 'node_modules']);
 
 type LineMatcher = (line: string) => number; // column index of the first match, or -1
@@ -74,13 +90,14 @@ export async function searchWorkspace(
   if (!s) throw new DiscoError('not_found', `'${input.path}' not found`, { path: input.path });
   if (!s.isDirectory())
     throw new DiscoError('not_a_directory', `'${input.path}' is not a directory`, { path: input.path });
-  const globMatch = input.glob ? picomatch(input.glob, { dot: true, basename: !input.glob.includes('/') }) : undefined;
+  const globMatch = input.glob ? workspaceGlob(input.glob) : undefined;
   const match = input.query ? lineMatcher(input.query, input.regex, input.caseSensitive) : undefined;
   const deadline = Date.now() + limits.deadlineMs;
   const matches: SearchMatch[] = [];
   let filesScanned = 0;
   let truncated = false;
   let reason: string | undefined;
+  const maybeYield = cooperativeYield();
 
   walk: for await (const e of walkWorkspace(root, base.rel, {
     maxDepth: 64,
@@ -88,6 +105,7 @@ export async function searchWorkspace(
     skipDirs: input.includeIgnored ? new Set(['.git']) : DEFAULT_SKIP,
     ...(signal ? { signal } : {}),
   })) {
+    await maybeYield();
     if (!e.dirent.isFile()) continue;
     if (globMatch && !globMatch(e.rel)) continue;
     if (++filesScanned > limits.maxFilesScanned || Date.now() > deadline) {
@@ -110,6 +128,7 @@ export async function searchWorkspace(
     if (!data || isBinary(data)) continue;
     const lines = data.toString('utf8').split('\n');
     for (let i = 0; i < lines.length; i++) {
+      if (i % 256 === 255) await maybeYield();
       const line = (lines[i] as string).replace(/\r$/, '');
       const col = match(line);
       if (col === -1) continue;
