@@ -2,8 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { DiscoError, ValidationError } from '../errors.js';
 import { isBinary } from './content.js';
 import { workspaceGlob } from './glob-match.js';
+import { type LineHit, type LineMatcher, scanLines } from './line-scan.js';
 import { compileLinearRegex } from './linear-regex.js';
 import { resolveInWorkspace } from './paths.js';
+import { RegexThread } from './regex-thread.js';
 import { walkWorkspace } from './walk.js';
 
 export interface SearchInput {
@@ -36,7 +38,6 @@ export const DEFAULT_SEARCH_LIMITS: SearchLimits = {
   deadlineMs: 10_000,
 };
 
-const MAX_LINE_TEXT = 400;
 /** Perf: the longest stretch a search runs before letting other requests in (the budget is 50 ms). */
 const SLICE_MS = 10;
 
@@ -55,23 +56,11 @@ function cooperativeYield(): () => Promise<void> | undefined {
 }
 const DEFAULT_SKIP = new Set(['.git', 'node_modules']);
 
-type LineMatcher = (line: string) => number; // column index of the first match, or -1
-
-function lineMatcher(query: string, regex: boolean, caseSensitive: boolean): LineMatcher {
-  if (regex) {
-    const re = compileLinearRegex(query, caseSensitive);
-    return (line) => line.search(re);
-  }
+/** A literal query runs here (indexOf is native and fast); a regex runs in a RegexThread. */
+function literalMatcher(query: string, caseSensitive: boolean): LineMatcher {
   if (caseSensitive) return (line) => line.indexOf(query);
   const q = query.toLowerCase();
   return (line) => line.toLowerCase().indexOf(q);
-}
-
-/** Cuts long lines (minified code) to a window around the match so results stay readable and small. */
-function excerpt(line: string, column: number): string {
-  if (line.length <= MAX_LINE_TEXT) return line;
-  const from = Math.max(0, column - 100);
-  return `${from > 0 ? '…' : ''}${line.slice(from, from + MAX_LINE_TEXT)}…`;
 }
 
 /**
@@ -91,7 +80,30 @@ export async function searchWorkspace(
   if (!s.isDirectory())
     throw new DiscoError('not_a_directory', `'${input.path}' is not a directory`, { path: input.path });
   const globMatch = input.glob ? workspaceGlob(input.glob) : undefined;
-  const match = input.query ? lineMatcher(input.query, input.regex, input.caseSensitive) : undefined;
+  if (input.query && input.regex) compileLinearRegex(input.query, input.caseSensitive); // errors before any work
+  const match = input.query && !input.regex ? literalMatcher(input.query, input.caseSensitive) : undefined;
+  const regexThread = input.query && input.regex ? new RegexThread(input.query, input.caseSensitive) : undefined;
+  try {
+    return await scan(root, base.rel, input, limits, { globMatch, match, regexThread }, signal);
+  } finally {
+    regexThread?.close();
+  }
+}
+
+interface Matchers {
+  globMatch: ((p: string) => boolean) | undefined;
+  match: LineMatcher | undefined;
+  regexThread: RegexThread | undefined;
+}
+
+async function scan(
+  root: string,
+  baseRel: string,
+  input: SearchInput,
+  limits: SearchLimits,
+  { globMatch, match, regexThread }: Matchers,
+  signal?: AbortSignal,
+) {
   const deadline = Date.now() + limits.deadlineMs;
   const matches: SearchMatch[] = [];
   let filesScanned = 0;
@@ -99,7 +111,7 @@ export async function searchWorkspace(
   let reason: string | undefined;
   const maybeYield = cooperativeYield();
 
-  walk: for await (const e of walkWorkspace(root, base.rel, {
+  for await (const e of walkWorkspace(root, baseRel, {
     maxDepth: 64,
     gitignore: !input.includeIgnored,
     skipDirs: input.includeIgnored ? new Set(['.git']) : DEFAULT_SKIP,
@@ -113,7 +125,7 @@ export async function searchWorkspace(
       reason = filesScanned > limits.maxFilesScanned ? 'file scan limit reached' : 'time limit reached';
       break;
     }
-    if (!match) {
+    if (!match && !regexThread) {
       matches.push({ path: e.rel });
       if (matches.length >= input.maxResults) {
         truncated = true;
@@ -126,18 +138,21 @@ export async function searchWorkspace(
     if (!fileStat || fileStat.size > limits.maxFileBytes) continue;
     const data = await readFile(e.abs).catch(() => undefined);
     if (!data || isBinary(data)) continue;
-    const lines = data.toString('utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (i % 256 === 255) await maybeYield();
-      const line = (lines[i] as string).replace(/\r$/, '');
-      const col = match(line);
-      if (col === -1) continue;
-      matches.push({ path: e.rel, line: i + 1, column: col + 1, text: excerpt(line, col) });
-      if (matches.length >= input.maxResults) {
-        truncated = true;
-        reason = 'maxResults reached';
-        break walk;
-      }
+    const text = data.toString('utf8');
+    const room = input.maxResults - matches.length;
+    const hits: LineHit[] | 'timeout' = regexThread
+      ? await regexThread.scan(text, room, deadline)
+      : scanLines(text, match as LineMatcher, room);
+    if (hits === 'timeout') {
+      truncated = true;
+      reason = 'time limit reached';
+      break;
+    }
+    for (const hit of hits) matches.push({ path: e.rel, ...hit });
+    if (matches.length >= input.maxResults) {
+      truncated = true;
+      reason = 'maxResults reached';
+      break;
     }
   }
   return {
