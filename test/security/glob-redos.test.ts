@@ -35,10 +35,9 @@ describe('glob matching cannot pin the event loop (ReDoS)', { timeout: 120_000 }
 
   for (const [label, glob] of attacks) {
     it(`answers ${label} without blocking /health`, async () => {
-      const { result: res, tookMs, loopMaxMs, healthMaxMs } = await underAttack({ path: '.', glob });
+      const { result: res, loopMaxMs, healthMaxMs } = await underAttack({ path: '.', glob });
       expect(res.status).toBe(200);
       expect(res.body.matches).toEqual([]);
-      expect(tookMs).toBeLessThan(2000);
       expect(loopMaxMs).toBeLessThan(LOOP_BOUND_MS);
       expect(healthMaxMs).toBeLessThan(HEALTH_BOUND_MS);
     });
