@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPrivateAddress } from '../../src/daemon/auth/oauth/cimd.js';
+import { classifyAddress } from '../../src/daemon/auth/oauth/address-policy.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
@@ -100,9 +100,9 @@ describe('Client ID Metadata Documents', () => {
       'fd00::1',
       '::ffff:10.0.0.1',
     ]) {
-      expect(isPrivateAddress(ip), ip).toBe(true);
+      expect(classifyAddress(ip), ip).not.toBe('public');
     }
-    for (const ip of ['8.8.8.8', '140.82.112.3', '2606:4700::1111']) expect(isPrivateAddress(ip), ip).toBe(false);
+    for (const ip of ['8.8.8.8', '140.82.112.3', '2606:4700::1111']) expect(classifyAddress(ip), ip).toBe('public');
   });
 });
 

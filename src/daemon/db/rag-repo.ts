@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { workspaceGlob } from '../workspace/glob-match.js';
 import type { Db } from './open.js';
 
 export type IndexState = 'indexing' | 'ready' | 'cancelled' | 'failed';
@@ -60,7 +60,7 @@ export interface ChunkRow {
 
 export interface SearchFilter {
   language?: string | undefined;
-  /** A glob over workspace-relative paths (picomatch syntax). */
+  /** A glob over workspace-relative paths (see workspace/glob-match.ts for the syntax). */
   pathGlob?: string | undefined;
 }
 
@@ -91,8 +91,18 @@ export class RagRepo {
   matcher(pattern: string): (p: string) => boolean {
     let m = this.globs.get(pattern);
     if (!m) {
-      const glob = picomatch(pattern, { dot: true, basename: !pattern.includes('/') });
-      m = (p: string) => glob(p);
+      // Security: a linear-time matcher, as client globs run here once per row inside SQL. Perf: chunks
+      // of one file share a path, so each distinct path is matched once.
+      const glob = workspaceGlob(pattern);
+      const known = new Map<string, boolean>();
+      m = (p: string) => {
+        let hit = known.get(p);
+        if (hit === undefined) {
+          hit = glob(p);
+          if (known.size < 50_000) known.set(p, hit);
+        }
+        return hit;
+      };
       if (this.globs.size > 100) this.globs.clear();
       this.globs.set(pattern, m);
     }

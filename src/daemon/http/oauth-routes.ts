@@ -45,11 +45,27 @@ function clientCredentials(req: Request): { id?: string; secret?: string } {
   };
 }
 
+/** A body-parser failure the client caused (too large, not JSON, …), as an OAuth error; else undefined. */
+function fromBodyParser(err: unknown): { status: number; description: string } | undefined {
+  const e = err as { type?: unknown; status?: unknown; limit?: unknown };
+  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status >= 500) return undefined;
+  if (e.type === 'entity.too.large')
+    return { status: 413, description: `request body is over the ${e.limit} byte limit` };
+  if (e.type === 'entity.parse.failed') return { status: 400, description: 'request body is not valid JSON' };
+  if (e.type === 'parameters.too.many') return { status: 413, description: 'too many form parameters' };
+  return { status: e.status === 415 ? 415 : 400, description: 'unreadable request body' };
+}
+
 /** JSON endpoints answer OAuth's own error shape (RFC 6749 §5.2), never HTML. */
 function oauthErrors(log: Logger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     res.setHeader('Cache-Control', 'no-store');
+    const parser = fromBodyParser(err);
+    if (parser) {
+      res.status(parser.status).json({ error: 'invalid_request', error_description: parser.description });
+      return;
+    }
     if (err instanceof OAuthRequestError) {
       if (err.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Basic realm="disco"');
       res.status(err.httpStatus).json(err.toOAuth());

@@ -7,11 +7,14 @@ import { gitRefusal, shellWords } from './command-policy-git.js';
  * boundary (the sandbox is): a determined caller can always write a script that does the same.
  */
 export const DEFAULT_DENY: readonly RegExp[] = [
-  /\brm\s+(-[a-zA-Z]*\s+)*-[a-zA-Z]*[rR][a-zA-Z]*\s+(-[a-zA-Z-]+\s+)*(\/|\/\*|~|\$HOME)(\s|$)/, // rm -rf / (or ~)
+  // Security: client command lines run through these with the backtracking engine, so each is written to
+  // have one way to match a given text (linear time): the first word holding r/R is the recursive flag,
+  // and dd's `of=` is looked for only after the first dd of each simple command.
+  /\brm\s+(?:-[a-qs-zA-QS-Z]*\s+)*-[a-qs-zA-QS-Z]*[rR][a-zA-Z]*(?:\s+-[a-zA-Z-]+)*\s+(\/|\/\*|~|\$HOME)(\s|$)/, // rm -rf / (or ~)
   /--no-preserve-root/,
   /:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:/, // the classic fork bomb
   /\bmkfs(\.\w+)?\b/,
-  /\bdd\b[^|;&]*\bof=\/dev\/(sd|nvme|hd|vd|xvd|mmcblk)/,
+  /(?:^|[|;&])(?:(?!\bdd\b)[^|;&])*\bdd\b[^|;&]*\bof=\/dev\/(sd|nvme|hd|vd|xvd|mmcblk)/,
   />\s*\/dev\/(sd|nvme|hd|vd|xvd|mmcblk)\w*/,
   /(^|[;&|(]\s*|\bsudo\s+)(shutdown|reboot|halt|poweroff)(\s|$)/, // in command position only
   /\bchmod\s+(-[a-zA-Z]+\s+)*[0-7]{3,4}\s+\/(\s|$)/,

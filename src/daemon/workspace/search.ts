@@ -1,10 +1,12 @@
 import { closeSync } from 'node:fs';
-import picomatch from 'picomatch';
 import { DiscoError, ValidationError } from '../errors.js';
 import { isBinary } from './content.js';
+import { workspaceGlob } from './glob-match.js';
+import { type LineHit, type LineMatcher, scanLines } from './line-scan.js';
 import { compileLinearRegex } from './linear-regex.js';
+import { RegexThread } from './regex-thread.js';
 import { walkWorkspace } from './walk.js';
-import { openRegularAt, readCapped, withWorkspace } from './workspace-dir.js';
+import { openRegularAt, readCapped, type WorkspaceDir, withWorkspace } from './workspace-dir.js';
 
 export interface SearchInput {
   path: string;
@@ -36,26 +38,29 @@ export const DEFAULT_SEARCH_LIMITS: SearchLimits = {
   deadlineMs: 10_000,
 };
 
-const MAX_LINE_TEXT = 400;
+/** Perf: the longest stretch a search runs before letting other requests in (the budget is 50 ms). */
+const SLICE_MS = 10;
+
+/** Gives the event loop a turn once `SLICE_MS` have passed since the last one. */
+function cooperativeYield(): () => Promise<void> | undefined {
+  let last = performance.now();
+  return () => {
+    if (performance.now() - last < SLICE_MS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        last = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
 const DEFAULT_SKIP = new Set(['.git', 'node_modules']);
 
-type LineMatcher = (line: string) => number; // column index of the first match, or -1
-
-function lineMatcher(query: string, regex: boolean, caseSensitive: boolean): LineMatcher {
-  if (regex) {
-    const re = compileLinearRegex(query, caseSensitive);
-    return (line) => line.search(re);
-  }
+/** A literal query runs here (indexOf is native and fast); a regex runs in a RegexThread. */
+function literalMatcher(query: string, caseSensitive: boolean): LineMatcher {
   if (caseSensitive) return (line) => line.indexOf(query);
   const q = query.toLowerCase();
   return (line) => line.toLowerCase().indexOf(q);
-}
-
-/** Cuts long lines (minified code) to a window around the match so results stay readable and small. */
-function excerpt(line: string, column: number): string {
-  if (line.length <= MAX_LINE_TEXT) return line;
-  const from = Math.max(0, column - 100);
-  return `${from > 0 ? '…' : ''}${line.slice(from, from + MAX_LINE_TEXT)}…`;
 }
 
 /**
@@ -74,67 +79,93 @@ export async function searchWorkspace(
     closeSync(base.fd);
     if (!base.stat.isDirectory())
       throw new DiscoError('not_a_directory', `'${input.path}' is not a directory`, { path: input.path });
-    const globMatch = input.glob
-      ? picomatch(input.glob, { dot: true, basename: !input.glob.includes('/') })
-      : undefined;
-    const match = input.query ? lineMatcher(input.query, input.regex, input.caseSensitive) : undefined;
-    const deadline = Date.now() + limits.deadlineMs;
-    const matches: SearchMatch[] = [];
-    let filesScanned = 0;
-    let truncated = false;
-    let reason: string | undefined;
+    const globMatch = input.glob ? workspaceGlob(input.glob) : undefined;
+    if (input.query && input.regex) compileLinearRegex(input.query, input.caseSensitive); // errors before any work
+    const match = input.query && !input.regex ? literalMatcher(input.query, input.caseSensitive) : undefined;
+    const regexThread = input.query && input.regex ? new RegexThread(input.query, input.caseSensitive) : undefined;
+    try {
+      return await scan(ws, base.rel, input, limits, { globMatch, match, regexThread }, signal);
+    } finally {
+      regexThread?.close();
+    }
+  });
+}
 
-    walk: for await (const e of walkWorkspace(ws, base.rel, {
-      maxDepth: 64,
-      gitignore: !input.includeIgnored,
-      skipDirs: input.includeIgnored ? new Set(['.git']) : DEFAULT_SKIP,
-      ...(signal ? { signal } : {}),
-    })) {
-      if (!e.dirent.isFile()) continue;
-      if (globMatch && !globMatch(e.rel)) continue;
-      if (++filesScanned > limits.maxFilesScanned || Date.now() > deadline) {
+interface Matchers {
+  globMatch: ((p: string) => boolean) | undefined;
+  match: LineMatcher | undefined;
+  regexThread: RegexThread | undefined;
+}
+
+async function scan(
+  ws: WorkspaceDir,
+  baseRel: string,
+  input: SearchInput,
+  limits: SearchLimits,
+  { globMatch, match, regexThread }: Matchers,
+  signal?: AbortSignal,
+) {
+  const deadline = Date.now() + limits.deadlineMs;
+  const matches: SearchMatch[] = [];
+  let filesScanned = 0;
+  let truncated = false;
+  let reason: string | undefined;
+  const maybeYield = cooperativeYield();
+
+  for await (const e of walkWorkspace(ws, baseRel, {
+    maxDepth: 64,
+    gitignore: !input.includeIgnored,
+    skipDirs: input.includeIgnored ? new Set(['.git']) : DEFAULT_SKIP,
+    ...(signal ? { signal } : {}),
+  })) {
+    await maybeYield();
+    if (!e.dirent.isFile()) continue;
+    if (globMatch && !globMatch(e.rel)) continue;
+    if (++filesScanned > limits.maxFilesScanned || Date.now() > deadline) {
+      truncated = true;
+      reason = filesScanned > limits.maxFilesScanned ? 'file scan limit reached' : 'time limit reached';
+      break;
+    }
+    if (!match && !regexThread) {
+      matches.push({ path: e.rel });
+      if (matches.length >= input.maxResults) {
         truncated = true;
-        reason = filesScanned > limits.maxFilesScanned ? 'file scan limit reached' : 'time limit reached';
+        reason = 'maxResults reached';
         break;
       }
-      if (!match) {
-        matches.push({ path: e.rel });
-        if (matches.length >= input.maxResults) {
-          truncated = true;
-          reason = 'maxResults reached';
-          break;
-        }
-        continue;
-      }
-      // Security: opened through the directory the walk holds, never by name; only a regular file is read.
-      const file = openRegularAt(e.dirFd, e.dirent.name);
-      if (!file) continue;
-      let data: Buffer | undefined;
-      try {
-        if (file.stat.size <= limits.maxFileBytes)
-          data = await readCapped(file.fd, file.stat.size, limits.maxFileBytes);
-      } finally {
-        closeSync(file.fd);
-      }
-      if (!data || isBinary(data)) continue;
-      const lines = data.toString('utf8').split('\n');
-      for (let i = 0; i < lines.length; i++) {
-        const line = (lines[i] as string).replace(/\r$/, '');
-        const col = match(line);
-        if (col === -1) continue;
-        matches.push({ path: e.rel, line: i + 1, column: col + 1, text: excerpt(line, col) });
-        if (matches.length >= input.maxResults) {
-          truncated = true;
-          reason = 'maxResults reached';
-          break walk;
-        }
-      }
+      continue;
     }
-    return {
-      matches,
-      filesScanned: Math.min(filesScanned, limits.maxFilesScanned),
-      truncated,
-      ...(reason ? { reason } : {}),
-    };
-  });
+    // Security: opened through the directory the walk holds, never by name; only a regular file is read.
+    const file = openRegularAt(e.dirFd, e.dirent.name);
+    if (!file) continue;
+    let data: Buffer | undefined;
+    try {
+      if (file.stat.size <= limits.maxFileBytes) data = await readCapped(file.fd, file.stat.size, limits.maxFileBytes);
+    } finally {
+      closeSync(file.fd);
+    }
+    if (!data || isBinary(data)) continue;
+    const text = data.toString('utf8');
+    const room = input.maxResults - matches.length;
+    const hits: LineHit[] | 'timeout' = regexThread
+      ? await regexThread.scan(text, room, deadline)
+      : scanLines(text, match as LineMatcher, room);
+    if (hits === 'timeout') {
+      truncated = true;
+      reason = 'time limit reached';
+      break;
+    }
+    for (const hit of hits) matches.push({ path: e.rel, ...hit });
+    if (matches.length >= input.maxResults) {
+      truncated = true;
+      reason = 'maxResults reached';
+      break;
+    }
+  }
+  return {
+    matches,
+    filesScanned: Math.min(filesScanned, limits.maxFilesScanned),
+    truncated,
+    ...(reason ? { reason } : {}),
+  };
 }

@@ -3,7 +3,9 @@ import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth
 import type { Db } from '../../db/open.js';
 import { DiscoError } from '../../errors.js';
 import { secretDigest } from '../secrets.js';
+import type { Resolver } from './address-policy.js';
 import { fetchClientMetadataDocument } from './cimd.js';
+import { metadataViolation } from './metadata-limits.js';
 
 export const CHATGPT_REDIRECT_URI = 'https://chatgpt.com/connector_platform_oauth_redirect';
 /** The CLI's own public client (`disco login https://…`): loopback redirect, PKCE. */
@@ -44,6 +46,8 @@ export class ClientRegistry {
     db: Db,
     private readonly extraRedirectUris: readonly string[],
     private readonly allowLoopbackDocuments: boolean,
+    /** Name resolution for metadata documents (tests resolve names to chosen addresses). */
+    private readonly resolve?: Resolver,
   ) {
     this.stmts = {
       get: db.prepare('SELECT * FROM oauth_clients WHERE client_id = ?'),
@@ -70,6 +74,8 @@ export class ClientRegistry {
 
   /** RFC 7591. Returns the registration response (the secret, for confidential clients, only here). */
   register(body: unknown): Record<string, unknown> {
+    const tooBig = metadataViolation(body);
+    if (tooBig) throw new OAuthRequestError(tooBig.error, tooBig.description);
     const parsed = OAuthClientMetadataSchema.safeParse(body);
     if (!parsed.success) throw new OAuthRequestError('invalid_client_metadata', parsed.error.issues[0]?.message ?? '');
     const meta = parsed.data;
@@ -118,7 +124,12 @@ export class ClientRegistry {
     const row = this.stmts.get.get(clientId) as RawClient | undefined;
     if (row && (row.expires_at === null || row.expires_at > Date.now())) return toClient(row);
     if (!/^https?:\/\//.test(clientId)) return undefined;
-    const doc = await fetchClientMetadataDocument(clientId, { allowLoopback: this.allowLoopbackDocuments });
+    const doc = await fetchClientMetadataDocument(clientId, {
+      allowLoopback: this.allowLoopbackDocuments,
+      ...(this.resolve ? { resolve: this.resolve } : {}),
+    });
+    const tooBig = metadataViolation(doc);
+    if (tooBig) throw new OAuthRequestError('invalid_client', `the client metadata document: ${tooBig.description}`);
     const parsed = OAuthClientMetadataSchema.safeParse(doc);
     if (!parsed.success) throw new OAuthRequestError('invalid_client', 'the client metadata document is not valid');
     const refused = parsed.data.redirect_uris.find((u) => !this.redirectAllowed(u) && !sameOrigin(u, clientId));
@@ -147,26 +158,35 @@ export class ClientRegistry {
     return secret !== undefined && a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** Whether a redirect URI matches a client's registration (loopback ports may vary, RFC 8252 §7.3). */
+  /**
+   * Whether a redirect URI matches a client's registration: character for character, except that a
+   * loopback URI may name any port (RFC 8252 §7.3). Security: no added query, fragment, user info or path.
+   */
   redirectMatches(client: OAuthClient, uri: string): boolean {
+    const u = parseUrl(uri);
+    if (!u) return false;
     if (client.source === 'builtin') {
-      try {
-        return isLoopbackHttp(new URL(uri));
-      } catch {
-        return false;
-      }
+      // The CLI's own client: any loopback port, the URI exactly as the CLI builds it.
+      return (
+        isLoopbackHttp(u) && !u.username && !u.password && !uri.includes('?') && !uri.includes('#') && u.href === uri
+      );
     }
     if (client.redirectUris.includes(uri)) return true;
-    try {
-      const u = new URL(uri);
-      if (!isLoopbackHttp(u)) return false;
-      return client.redirectUris.some((r) => {
-        const ru = new URL(r);
-        return isLoopbackHttp(ru) && ru.hostname === u.hostname && ru.pathname === u.pathname;
-      });
-    } catch {
-      return false;
-    }
+    if (!isLoopbackHttp(u)) return false;
+    return client.redirectUris.some((r) => {
+      const ru = parseUrl(r);
+      if (!ru || !isLoopbackHttp(ru)) return false;
+      ru.port = u.port;
+      return ru.href === uri;
+    });
+  }
+}
+
+function parseUrl(uri: string): URL | undefined {
+  try {
+    return new URL(uri);
+  } catch {
+    return undefined;
   }
 }
 
