@@ -1,4 +1,4 @@
-// Regenerates README's configuration table from the SETTINGS table in src/daemon/config.ts (one source of
+// Regenerates README's configuration table from the SETTINGS table in src/daemon/settings.ts (one source of
 // truth). Run `npm run docs:config` after adding or changing a setting; a unit test checks they agree.
 import { readFile, writeFile } from 'node:fs/promises';
 import { configTable } from '../dist/daemon/config-doc.js';

@@ -78,3 +78,23 @@ export async function startTestDaemon(
 /** Parses a response body for assertions on arbitrary JSON shapes. */
 // biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes
 export const bodyOf = (res: Response): Promise<any> => res.json();
+
+/** One JSON request to a daemon with a bearer token of the test's choosing (or none): status and parsed body. */
+export async function callWithToken(
+  baseUrl: string,
+  method: string,
+  urlPath: string,
+  token?: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${urlPath}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}

@@ -2,24 +2,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeJwt, importJWK, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { callWithToken, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
-type Json = any;
 const PASSWORD = 'escalation password';
 
 /** Calls the daemon with a bearer token of the test's choosing (or none). */
-const caller = (t: TestDaemon) => async (method: string, urlPath: string, token?: string, body?: unknown) => {
-  const res = await fetch(`${t.url}${urlPath}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as Json };
-};
+const caller = (t: TestDaemon) => (method: string, urlPath: string, token?: string, body?: unknown) =>
+  callWithToken(t.url, method, urlPath, token, body);
 
 describe('escalation through access tokens, first passwords and password changes', () => {
   let t: TestDaemon;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TerminalError } from '../../src/cli/terminal-client.js';
 import { loadConfig } from '../../src/daemon/config.js';
 import { runDoctor } from '../../src/daemon/doctor/checks.js';
-import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
+import { callWithToken, startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { TerminalProbe } from '../helpers/terminal.js';
 
 /**
@@ -26,17 +26,7 @@ async function signIn(t: TestDaemon, name: string): Promise<string> {
 }
 
 function as(t: TestDaemon, token: string) {
-  return async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${t.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as Json };
-  };
+  return (method: string, path: string, body?: unknown) => callWithToken(t.url, method, path, token, body);
 }
 
 describe('DISCO_SANDBOX=auto where bubblewrap cannot run', () => {

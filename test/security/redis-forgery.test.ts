@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/daemon/config.js';
 import { disco } from '../helpers/cli.js';
-import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
+import { callWithToken, startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON
@@ -17,17 +17,8 @@ describe.runIf(redisAvailable())('records written straight into Redis', () => {
   let t: TestDaemon;
   /** The attacker's own connection: they can write Redis, but do not know DISCO_JWT_SECRET. */
   let attacker: Redis;
-  const call = async (method: string, urlPath: string, token?: string, body?: unknown) => {
-    const res = await fetch(`${t.url}${urlPath}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json().catch(() => undefined)) as Json };
-  };
+  const call = (method: string, urlPath: string, token?: string, body?: unknown) =>
+    callWithToken(t.url, method, urlPath, token, body);
 
   beforeAll(async () => {
     redis = await startRedis();

@@ -1,0 +1,347 @@
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 7419;
+
+export const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bytes = intIn(1024, 1024 ** 3);
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+
+/**
+ * Every setting in one table: the env variable, an optional CLI flag, its schema (parsing from strings)
+ * and the line of documentation that README's configuration table repeats. One source of truth.
+ */
+export const SETTINGS = {
+  host: {
+    env: 'DISCO_HOST',
+    flag: '--host',
+    schema: z.string().min(1),
+    doc: 'Address to bind. Default `127.0.0.1`, or `0.0.0.0` when `PORT` is set.',
+  },
+  port: {
+    env: 'DISCO_PORT',
+    flag: '--port',
+    schema: intIn(0, 65535),
+    doc: `Port to listen on. Default ${DEFAULT_PORT}; \`PORT\` (Railway) is used when set.`,
+  },
+  home: {
+    env: 'DISCO_HOME',
+    flag: '--home',
+    schema: z.string().min(1),
+    doc: 'State directory (SQLite, admin token, containers). Default `~/.disco`.',
+  },
+  containersDir: {
+    env: 'DISCO_CONTAINERS_DIR',
+    schema: z.string().min(1),
+    doc: 'Where workspaces live. Default `$DISCO_HOME/containers`.',
+  },
+  adminToken: {
+    env: 'DISCO_ADMIN_TOKEN',
+    schema: z.string().min(16, 'must be at least 16 characters'),
+    doc: 'Admin bearer token. Generated into `$DISCO_HOME/admin-token` (0600) when unset.',
+  },
+  logLevel: {
+    env: 'DISCO_LOG_LEVEL',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    doc: 'Log level. Default `info`.',
+  },
+  allowedOrigins: {
+    env: 'DISCO_ALLOWED_ORIGINS',
+    schema: csv,
+    doc: 'Comma-separated browser origins allowed to call the API. Default `https://chatgpt.com`.',
+  },
+  allowedHosts: {
+    env: 'DISCO_ALLOWED_HOSTS',
+    schema: csv,
+    doc: 'Extra `Host` names accepted when bound to loopback (DNS-rebinding guard).',
+  },
+  execTimeoutMs: {
+    env: 'DISCO_EXEC_TIMEOUT_MS',
+    schema: intIn(100, 24 * 3600_000),
+    doc: 'Default command timeout. Default 60000.',
+  },
+  execMaxTimeoutMs: {
+    env: 'DISCO_EXEC_MAX_TIMEOUT_MS',
+    schema: intIn(100, 24 * 3600_000),
+    doc: 'Largest timeout a caller may ask for. Default 600000.',
+  },
+  execMaxOutputBytes: {
+    env: 'DISCO_EXEC_MAX_OUTPUT_BYTES',
+    schema: bytes,
+    doc: 'Cap per output stream of a command; beyond it output is dropped and `truncated` set. Default 1 MiB.',
+  },
+  fileReadMaxBytes: {
+    env: 'DISCO_FILE_READ_MAX_BYTES',
+    schema: bytes,
+    doc: 'Largest file returned whole by a read (use a line range past it). Default 5 MiB.',
+  },
+  fileWriteMaxBytes: {
+    env: 'DISCO_FILE_WRITE_MAX_BYTES',
+    schema: bytes,
+    doc: 'Largest file a write accepts. Default 25 MiB.',
+  },
+  poolSize: {
+    env: 'DISCO_POOL_SIZE',
+    schema: intIn(0, 100),
+    doc: 'Prepared workspaces kept ready per template, so creating a container is a rename. Default 2; 0 turns the pool off.',
+  },
+  sandbox: {
+    env: 'DISCO_SANDBOX',
+    schema: z.enum(['auto', 'bwrap', 'none']),
+    doc: 'Run container commands in a bubblewrap sandbox: `auto` (default: when bwrap works, else only admins may run commands), `bwrap` (required), `none` (everyone runs commands unsandboxed).',
+  },
+  bwrap: {
+    env: 'DISCO_BWRAP',
+    schema: z.string().min(1),
+    doc: 'The bubblewrap program. Default `bwrap` on `PATH`.',
+  },
+  sandboxUid: {
+    env: 'DISCO_SANDBOX_UID',
+    schema: intIn(1, 2 ** 31 - 2),
+    doc: 'Host uid commands run as when the daemon runs as root (never root itself). Default 65534 (nobody); a dedicated uid is better.',
+  },
+  sandboxGid: {
+    env: 'DISCO_SANDBOX_GID',
+    schema: intIn(1, 2 ** 31 - 2),
+    doc: 'Host gid commands run as when the daemon runs as root. Default the sandbox uid.',
+  },
+  commandPolicy: {
+    env: 'DISCO_COMMAND_POLICY',
+    schema: z.enum(['deny-list', 'allow-list']),
+    doc: '`deny-list` (default: refuse clearly destructive commands such as `rm -rf /`) or `allow-list` (only `DISCO_COMMAND_ALLOW`).',
+  },
+  commandDeny: {
+    env: 'DISCO_COMMAND_DENY',
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z.string().refine((p) => {
+            try {
+              new RegExp(p);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'each entry must be a valid regular expression'),
+        ),
+      ),
+    doc: 'Extra comma-separated regular expressions of command lines to refuse.',
+  },
+  commandAllow: {
+    env: 'DISCO_COMMAND_ALLOW',
+    schema: csv,
+    doc: 'Comma-separated program names allowed in `allow-list` mode (e.g. `npm,node,git,ls,cat`).',
+  },
+  gitProtocols: {
+    env: 'DISCO_GIT_PROTOCOLS',
+    schema: csv.pipe(z.array(z.enum(['https', 'http', 'file'])).min(1)),
+    doc: 'Comma-separated transports git remotes may use: `https` (default), `http`, `file` (`file` lets a clone read other repositories on the host).',
+  },
+  gitTimeoutMs: {
+    env: 'DISCO_GIT_TIMEOUT_MS',
+    schema: intIn(1000, 24 * 3600_000),
+    doc: 'Timeout for one git command (clone, push, pull…). Default 300000.',
+  },
+  limitMemoryMb: {
+    env: 'DISCO_LIMIT_MEMORY_MB',
+    schema: intIn(0, 1024 * 1024),
+    doc: 'Memory (heap, RLIMIT_DATA) per container process, in MiB. Default 4096; 0 for none.',
+  },
+  limitCpuSeconds: {
+    env: 'DISCO_LIMIT_CPU_SECONDS',
+    schema: intIn(0, 365 * 86400),
+    doc: 'CPU time per container process, in seconds (RLIMIT_CPU). Default 0 (none): dev servers run for days.',
+  },
+  limitProcesses: {
+    env: 'DISCO_LIMIT_PROCESSES',
+    schema: intIn(0, 1_000_000),
+    doc: "Processes of the daemon's user (RLIMIT_NPROC, a fork-bomb guard; not enforced when the daemon runs as root). Default 2048.",
+  },
+  limitFileSizeMb: {
+    env: 'DISCO_LIMIT_FILE_SIZE_MB',
+    schema: intIn(0, 1024 * 1024),
+    doc: 'Largest file a container process may write, in MiB (RLIMIT_FSIZE). Default 4096; 0 for none.',
+  },
+  idleStopMinutes: {
+    env: 'DISCO_IDLE_STOP_MINUTES',
+    schema: intIn(0, 525_600),
+    doc: 'Stop a container (kill its processes and terminals) after this many minutes without use. Default 60; 0 never.',
+  },
+  idleDeleteHours: {
+    env: 'DISCO_IDLE_DELETE_HOURS',
+    schema: intIn(0, 87_600),
+    doc: 'Delete a stopped, unpinned container after this many hours without use. Default 0: never (deleting work is opt-in).',
+  },
+  terminalDetachedMinutes: {
+    env: 'DISCO_TERMINAL_DETACHED_MINUTES',
+    schema: intIn(1, 10_080),
+    doc: 'A terminal no client has been attached to for this long is closed (reattach before, scrollback kept). Default 30.',
+  },
+  processLogMaxBytes: {
+    env: 'DISCO_PROCESS_LOG_MAX_BYTES',
+    schema: bytes,
+    doc: 'Disk kept per process for its output log (oldest output rotates out past it). Default 8 MiB.',
+  },
+  minFreeDiskMb: {
+    env: 'DISCO_MIN_FREE_DISK_MB',
+    schema: intIn(0, 1024 * 1024 * 1024),
+    doc: '`/ready` fails when the disk holding `$DISCO_HOME` has less free space than this, in MiB. Default 512.',
+  },
+  metricsPort: {
+    env: 'DISCO_METRICS_PORT',
+    schema: intIn(0, 65535),
+    doc: 'Also serve Prometheus `/metrics` without a token on `127.0.0.1:<port>` (on the main port it needs the bearer token). Default: off.',
+  },
+  publicUrl: {
+    env: 'DISCO_PUBLIC_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'Public base URL (tunnel or deployment), used in links such as `fetch` results. Default: the URL a request came to.',
+  },
+  jwtSecret: {
+    env: 'DISCO_JWT_SECRET',
+    schema: z.string().min(32, 'must be at least 32 characters'),
+    doc: "Shared secret for signing access tokens (HS256) and sealing stored GitHub tokens, so several instances accept each other's tokens. Default: an Ed25519 key generated into `$DISCO_HOME/keys` (0600).",
+  },
+  accessTokenTtlSeconds: {
+    env: 'DISCO_ACCESS_TOKEN_TTL_SECONDS',
+    schema: intIn(30, 86_400),
+    doc: 'Lifetime of an access token (JWT). Default 900 (15 minutes).',
+  },
+  refreshTokenTtlDays: {
+    env: 'DISCO_REFRESH_TOKEN_TTL_DAYS',
+    schema: intIn(1, 365),
+    doc: 'Lifetime of a refresh token (rotated on every use). Default 30.',
+  },
+  trustProxy: {
+    env: 'DISCO_TRUST_PROXY',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Trust `X-Forwarded-Proto`/`-Host`/`-For` from a reverse proxy for the public URL and client IP. Default `false`; prefer `DISCO_PUBLIC_URL`.',
+  },
+  oauthRedirectUris: {
+    env: 'DISCO_OAUTH_REDIRECT_URIS',
+    schema: csv.pipe(z.array(z.url())),
+    doc: "Extra redirect URIs OAuth clients may register, besides ChatGPT's (`https://chatgpt.com/connector_platform_oauth_redirect`) and loopback `http://127.0.0.1:*` ones.",
+  },
+  githubClientId: {
+    env: 'GITHUB_CLIENT_ID',
+    schema: z.string().min(1),
+    doc: 'GitHub OAuth app client id; enables "Sign in with GitHub" (callback `<public URL>/api/v1/auth/github/callback`).',
+  },
+  githubClientSecret: {
+    env: 'GITHUB_CLIENT_SECRET',
+    schema: z.string().min(1),
+    doc: 'GitHub OAuth app client secret.',
+  },
+  githubUrl: {
+    env: 'DISCO_GITHUB_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'GitHub web base URL (GitHub Enterprise). Default `https://github.com`.',
+  },
+  githubApiUrl: {
+    env: 'DISCO_GITHUB_API_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'GitHub API base URL. Default `https://api.github.com`.',
+  },
+  githubAllowedUsers: {
+    env: 'DISCO_GITHUB_ALLOWED_USERS',
+    schema: csv,
+    doc: 'GitHub logins that may sign in and get an account (`*` for anyone). Default: none; accounts already linked may always sign in.',
+  },
+  frameAncestors: {
+    env: 'DISCO_FRAME_ANCESTORS',
+    schema: csv,
+    doc: 'Origins allowed to frame Disco pages (CSP `frame-ancestors`). Default `https://chatgpt.com`.',
+  },
+  rateLimitPerMinute: {
+    env: 'DISCO_RATE_LIMIT_PER_MINUTE',
+    schema: intIn(1, 1_000_000),
+    doc: 'Requests per minute per signed-in user on `/api/v1` and `/mcp` (per address: twice that). Default 3000.',
+  },
+  authRateLimitPerMinute: {
+    env: 'DISCO_AUTH_RATE_LIMIT_PER_MINUTE',
+    schema: intIn(1, 1_000_000),
+    doc: 'Requests per minute per IP on sign-in and token endpoints. Default 30.',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    schema: z.url({ protocol: /^rediss?$/ }),
+    doc: 'Redis shared by several instances behind one load balancer: sessions and tokens, rate limits, MCP session routing, events, the instance registry. Off loopback it must carry a password (`redis://:PASSWORD@host:6379`), or Disco refuses to start. Default: none (single instance, SQLite only).',
+  },
+  instanceUrl: {
+    env: 'DISCO_INSTANCE_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: "This instance's own address as the other instances reach it (with `REDIS_URL`). Default: the address it listens on.",
+  },
+  mcpStateless: {
+    env: 'DISCO_MCP_STATELESS',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Serve `/mcp` without sessions (every request stands alone), for several instances behind a load balancer. Default `false`.',
+  },
+  embeddingsUrl: {
+    env: 'DISCO_EMBEDDINGS_URL',
+    schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+    doc: 'Base URL of an OpenAI-compatible embeddings API (e.g. `https://api.openai.com/v1`; requests go to `<url>/embeddings`). Unset: the built-in offline hashed embedder.',
+  },
+  embeddingsModel: {
+    env: 'DISCO_EMBEDDINGS_MODEL',
+    schema: z.string().min(1).max(200),
+    doc: 'Embedding model asked of `DISCO_EMBEDDINGS_URL`. Default `text-embedding-3-small`.',
+  },
+  embeddingsKey: {
+    env: 'DISCO_EMBEDDINGS_KEY',
+    schema: z.string().min(1),
+    doc: 'Bearer key for `DISCO_EMBEDDINGS_URL` (never logged).',
+  },
+  embeddingsDimensions: {
+    env: 'DISCO_EMBEDDINGS_DIMENSIONS',
+    schema: intIn(8, 8192).refine((n) => n % 8 === 0, 'must be a multiple of 8'),
+    doc: 'Vector size to ask the model for (models that support `dimensions`). Default: what the model returns.',
+  },
+  embeddingsBatch: {
+    env: 'DISCO_EMBEDDINGS_BATCH',
+    schema: intIn(1, 2048),
+    doc: 'Texts per embeddings request. Default 64.',
+  },
+  ragMaxFileBytes: {
+    env: 'DISCO_RAG_MAX_FILE_BYTES',
+    schema: bytes,
+    doc: 'Files larger than this are left out of the search index. Default 1 MiB.',
+  },
+  ragMaxFiles: {
+    env: 'DISCO_RAG_MAX_FILES',
+    schema: intIn(1, 10_000_000),
+    doc: 'Most files one container index takes (the rest is reported as truncated). Default 100000.',
+  },
+  ragChunkChars: {
+    env: 'DISCO_RAG_CHUNK_CHARS',
+    schema: intIn(200, 100_000),
+    doc: 'Target largest chunk, in characters; bigger definitions are split into members or windows. Default 2400.',
+  },
+  ragWatch: {
+    env: 'DISCO_RAG_WATCH',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: 'Also re-index when files change on disk (commands, editors), not only after writes through Disco. Default `false`.',
+  },
+  shutdownGraceMs: {
+    env: 'DISCO_SHUTDOWN_GRACE_MS',
+    schema: intIn(0, 600_000),
+    doc: 'How long shutdown waits for in-flight requests. Default 10000.',
+  },
+} as const;
+
+export type Settings = typeof SETTINGS;
+export type SettingKey = keyof Settings;
