@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
 import { compileGlob, MAX_GLOB_LENGTH, workspaceGlob } from '../../src/daemon/workspace/glob-match.js';
@@ -114,26 +113,23 @@ describe('compileGlob semantics', () => {
 
 describe('compileGlob runs in linear time, within a step budget', () => {
   /** Runs one match; a glob built to be slow may be refused, but never after more than the budget. */
-  const time = (pattern: string, subject: string) => {
+  const outcome = (pattern: string, subject: string): boolean | 'refused' => {
     const m = compileGlob(pattern);
-    const t0 = performance.now();
-    let result: boolean | 'refused';
     try {
-      result = m(subject);
+      return m(subject);
     } catch (err) {
       expect((err as Error).message).toMatch(/too complex/);
-      result = 'refused';
+      return 'refused';
     }
-    return { result, ms: performance.now() - t0 };
   };
 
   it('answers the classic backtracking attack on a 36-character name at once', () => {
-    const { result, ms } = time(`${'*a'.repeat(8)}*b`, 'a'.repeat(36));
-    expect(result).toBe(false);
-    expect(ms).toBeLessThan(20);
+    expect(outcome(`${'*a'.repeat(8)}*b`, 'a'.repeat(36))).toBe(false);
   });
 
-  it('answers or refuses the worst globs on a 4 KiB path in well under 50 ms', () => {
+  // The step budget bounds the work of one match, so these end (answered or refused) instead of
+  // backtracking; how long that takes is measured by the security suite's event-loop test, not here.
+  it('answers or refuses the worst globs on a 4 KiB path within its step budget', () => {
     const cases: [string, string][] = [
       [`${'*a'.repeat(40)}*b`, 'a'.repeat(4096)],
       [`${'*{a,aa}'.repeat(30)}*b`, 'a'.repeat(4096)],
@@ -144,10 +140,7 @@ describe('compileGlob runs in linear time, within a step budget', () => {
     ];
     for (const [pattern, subject] of cases) {
       expect(pattern.length).toBeLessThanOrEqual(MAX_GLOB_LENGTH);
-      // The fastest of three: the bound is about the matcher, not about GC or a loaded machine's scheduler.
-      const runs = [time(pattern, subject), time(pattern, subject), time(pattern, subject)];
-      for (const r of runs) expect(r.result).not.toBe(true);
-      expect(Math.min(...runs.map((r) => r.ms))).toBeLessThan(50);
+      expect(outcome(pattern, subject)).not.toBe(true);
     }
   });
 
