@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
+    // Generous: end-to-end tests spawn many CLI processes and sandboxes, and on a loaded 2-core machine
+    // (coverage on, two workers) a healthy run of one took 13 s. A hang still fails.
+    testTimeout: 60_000,
     hookTimeout: 30_000,
     // Real daemons, processes and files: keep parallelism modest on a 2-core machine.
     pool: 'forks',
