@@ -169,7 +169,7 @@ export const SETTINGS = {
   limitProcesses: {
     env: 'DISCO_LIMIT_PROCESSES',
     schema: intIn(0, 1_000_000),
-    doc: "Processes of the daemon's user (RLIMIT_NPROC, a fork-bomb guard; not enforced when the daemon runs as root). Default 2048.",
+    doc: 'Processes of the user commands run as (RLIMIT_NPROC, a fork-bomb guard; the sandbox uid when the daemon runs as root, so shared by its containers; not enforced when commands run as root without a sandbox). Default 2048.',
   },
   limitFileSizeMb: {
     env: 'DISCO_LIMIT_FILE_SIZE_MB',

@@ -14,7 +14,7 @@ export interface ResourceLimits {
   memoryMb: number;
   /** RLIMIT_CPU: CPU seconds per process. */
   cpuSeconds: number;
-  /** RLIMIT_NPROC: processes of the daemon's user (not enforced for root). */
+  /** RLIMIT_NPROC: processes of the user commands run as (not enforced when that is root). */
   processes: number;
   /** RLIMIT_FSIZE: largest file a command may write, in MiB. */
   fileSizeMb: number;
