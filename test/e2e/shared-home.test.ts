@@ -88,10 +88,9 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
         for (const stdio of SIDES) {
           for (const worker of SIDES) {
             const combo = `stdio ${stdio}, worker ${worker}`;
-            await useStdio(home, stdio, daemon.token);
-            expect(await status(daemon.url, daemon.token), `after the stdio server (${combo})`).toBe(200);
-            await useWorker(home, worker, daemon.token);
-            expect(await status(daemon.url, daemon.token), `after the worker (${combo})`).toBe(200);
+            // Side by side, as an editor's stdio server and a worker run beside the daemon.
+            await Promise.all([useStdio(home, stdio, daemon.token), useWorker(home, worker, daemon.token)]);
+            expect(await status(daemon.url, daemon.token), `after ${combo}`).toBe(200);
           }
         }
         // Neither side process replaced the daemon's token file, nor wrote one the daemon did not.
@@ -105,6 +104,24 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
       }
     }, 180_000);
   });
+
+  it('keeps both tokens of two daemons on one home, one given DISCO_ADMIN_TOKEN and one using the file', async () => {
+    const home = await tempDir('disco-shared-home-');
+    let second: ServeProcess | undefined;
+    try {
+      const first = await startDaemon(home, 'env');
+      second = await spawnServe(home, { DISCO_LOG_LEVEL: 'info' });
+      const fileToken = (await readFile(path.join(home, 'admin-token'), 'utf8')).trim();
+      for (const url of [first.url, second.url]) {
+        expect(await status(url, first.token)).toBe(200);
+        expect(await status(url, fileToken)).toBe(200);
+      }
+    } finally {
+      second?.child.kill('SIGKILL');
+      serve?.child.kill('SIGKILL');
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('refuses the token the operator rotated away from, and side processes do not bring it back', async () => {
     const home = await tempDir('disco-shared-home-');
