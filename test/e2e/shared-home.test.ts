@@ -35,7 +35,7 @@ const sideEnv = (home: string, side: SideToken, daemonToken: string) =>
   });
 
 /** Starts `disco mcp` as an editor would, calls a tool over stdio through the SDK client, and closes it. */
-async function useStdio(home: string, side: SideToken, daemonToken: string): Promise<void> {
+async function runStdioServer(home: string, side: SideToken, daemonToken: string): Promise<void> {
   const client = new Client({ name: 'disco-shared-home-test', version: '1.0.0' });
   await client.connect(
     new StdioClientTransport({
@@ -53,7 +53,7 @@ async function useStdio(home: string, side: SideToken, daemonToken: string): Pro
   }
 }
 
-async function useWorker(home: string, side: SideToken, daemonToken: string): Promise<void> {
+async function runWorkerOnce(home: string, side: SideToken, daemonToken: string): Promise<void> {
   const env = sideEnv(home, side, daemonToken);
   const res = await disco(['worker', '--once', '--json', '--home', home], env);
   expect(res.code, res.stderr).toBe(0);
@@ -89,7 +89,7 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
           for (const worker of SIDES) {
             const combo = `stdio ${stdio}, worker ${worker}`;
             // Side by side, as an editor's stdio server and a worker run beside the daemon.
-            await Promise.all([useStdio(home, stdio, daemon.token), useWorker(home, worker, daemon.token)]);
+            await Promise.all([runStdioServer(home, stdio, daemon.token), runWorkerOnce(home, worker, daemon.token)]);
             expect(await status(daemon.url, daemon.token), `after ${combo}`).toBe(200);
           }
         }
@@ -134,9 +134,9 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
       expect(await status(url, OTHER_TOKEN)).toBe(200);
       expect(await status(url, first.token)).toBe(401);
       // A stdio server or a worker still started with the old token neither revives it nor revokes the new one.
-      await useStdio(home, 'same', first.token);
-      await useWorker(home, 'same', first.token);
-      await useStdio(home, 'none', first.token);
+      await runStdioServer(home, 'same', first.token);
+      await runWorkerOnce(home, 'same', first.token);
+      await runStdioServer(home, 'none', first.token);
       expect(await status(url, OTHER_TOKEN)).toBe(200);
       expect(await status(url, first.token)).toBe(401);
     } finally {
