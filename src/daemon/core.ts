@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureAdminToken } from './auth/admin-token.js';
+import { type AdminTokenSource, bootstrapSlotOf, ensureAdminToken } from './auth/admin-token.js';
 import { AccessTokens } from './auth/jwt.js';
 import { ClientRegistry } from './auth/oauth/clients.js';
 import { AuthorizationServer } from './auth/oauth/server.js';
@@ -44,7 +44,8 @@ export interface Core {
   db: Db;
   services: Services;
   ops: readonly Op[];
-  adminToken: { token: string; source: 'env' | 'file' | 'generated' };
+  /** The bootstrap token this process was given and registered; only `disco serve` has one. */
+  adminToken: { token: string; source: AdminTokenSource } | undefined;
   /** The Redis connection shared by several instances (REDIS_URL); absent in single-instance mode. */
   shared: ReturnType<typeof connectRedis> | undefined;
   /** The OAuth 2.1 authorization server (for MCP clients such as ChatGPT, and `disco login`). */
@@ -55,7 +56,15 @@ export interface Core {
   close(): Promise<void>;
 }
 
-export async function openCore(config: Config, log: Logger): Promise<Core> {
+export interface CoreOptions {
+  /**
+   * Whether this process takes bearer tokens (`disco serve`), and so reads or generates the bootstrap token
+   * and registers it. The stdio server acts as the admin over its pipe and needs none.
+   */
+  bootstrapToken: boolean;
+}
+
+export async function openCore(config: Config, log: Logger, options: CoreOptions): Promise<Core> {
   await mkdir(config.home, { recursive: true, mode: 0o700 });
   const dbFile = path.join(config.home, DB_FILE);
   const db = openDatabase(dbFile);
@@ -63,7 +72,12 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
   try {
     const users = new UsersRepo(db);
     const adminUser = users.ensureAdmin();
-    const adminToken = await ensureAdminToken(config.home, config.adminToken);
+    // Security: a bootstrap token is adopted only by the process that was given it. Only the daemon, which
+    // answers bearer tokens, registers one, and a new one revokes just the previous one from the same slot
+    // (DISCO_ADMIN_TOKEN, or the token file): an operator who changes DISCO_ADMIN_TOKEN for `disco serve`
+    // shuts the old one out, while `disco mcp` (started by an editor with whatever environment it has) and
+    // `disco worker` never read, write, register or revoke one, so none of them can lock the daemon out.
+    const adminToken = options.bootstrapToken ? await ensureAdminToken(config.home, config.adminToken) : undefined;
     const keys = await loadSigningKeys(config.home, config.jwtSecret);
     shared = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
     if (shared) await redisReady(shared.redis, 10_000);
@@ -77,7 +91,8 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       refreshTtlMs,
       box: await loadSecretBox(config.home, config.jwtSecret),
     });
-    await auth.registerBootstrapToken(adminToken.token, adminUser.id);
+    if (adminToken)
+      await auth.registerBootstrapToken(adminToken.token, adminUser.id, bootstrapSlotOf(adminToken.source));
     const oauth = new AuthorizationServer(
       auth,
       new ClientRegistry(db, config.oauthRedirectUris, isLoopbackHost(config.host)),

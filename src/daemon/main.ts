@@ -46,7 +46,7 @@ export interface StartOptions {
 export async function startDaemon(config: Config, options: StartOptions = {}): Promise<Daemon> {
   const startedAt = Date.now();
   const log = createLogger(config.logLevel, options.logDestination);
-  const core = await openCore(config, log);
+  const core = await openCore(config, log, { bootstrapToken: true });
   const { db, services } = core;
   if (core.shared && config.jwtSecret) services.cluster = new Cluster(core.shared.redis, config.jwtSecret, log);
   try {
@@ -115,7 +115,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     await services.cluster?.start(config.instanceUrl ?? url);
     log.info(
-      { url, home: config.home, adminToken: core.adminToken.source, startupMs: Date.now() - startedAt },
+      { url, home: config.home, adminToken: core.adminToken?.source, startupMs: Date.now() - startedAt },
       'disco listening',
     );
 

@@ -45,7 +45,7 @@ export const SETTINGS = {
   adminToken: {
     env: 'DISCO_ADMIN_TOKEN',
     schema: z.string().min(16, 'must be at least 16 characters'),
-    doc: 'Admin bearer token. Generated into `$DISCO_HOME/admin-token` (0600) when unset.',
+    doc: 'Admin bearer token of `disco serve`. Generated into `$DISCO_HOME/admin-token` (0600) when unset. `disco mcp` and `disco worker` ignore it.',
   },
   logLevel: {
     env: 'DISCO_LOG_LEVEL',

@@ -12,7 +12,8 @@ import { buildMcpServer } from './server.js';
  */
 export async function serveStdio(config: Config, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }) {
   const log = createLogger(config.logLevel, pino.destination({ fd: 2, sync: true }));
-  const core = await openCore(config, log);
+  // Over its pipe the caller is the local admin: no bearer token is read, generated or registered here.
+  const core = await openCore(config, log, { bootstrapToken: false });
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const baseUrl = config.publicUrl ?? `http://${host}:${config.port}`;
   const server = buildMcpServer(core.ops, {

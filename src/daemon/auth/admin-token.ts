@@ -7,6 +7,16 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 
 export const adminTokenPath = (home: string) => path.join(home, ADMIN_TOKEN_FILE);
 
+export type AdminTokenSource = 'env' | 'file' | 'generated';
+
+/**
+ * Where a bootstrap token came from, as far as replacing one is concerned: DISCO_ADMIN_TOKEN, or the token
+ * file (read or written). A new token revokes only the previous one from the same place.
+ */
+export type BootstrapSlot = 'env' | 'file';
+
+export const bootstrapSlotOf = (source: AdminTokenSource): BootstrapSlot => (source === 'env' ? 'env' : 'file');
+
 /**
  * The bootstrap admin token: DISCO_ADMIN_TOKEN when set (deploys, scripts), else the one kept in
  * `$DISCO_HOME/admin-token`, generated with 256 bits of randomness on first start and stored 0600.
@@ -14,7 +24,7 @@ export const adminTokenPath = (home: string) => path.join(home, ADMIN_TOKEN_FILE
 export async function ensureAdminToken(
   home: string,
   fromEnv: string | undefined,
-): Promise<{ token: string; source: 'env' | 'file' | 'generated' }> {
+): Promise<{ token: string; source: AdminTokenSource }> {
   if (fromEnv) return { token: fromEnv, source: 'env' };
   const file = adminTokenPath(home);
   try {

@@ -5,6 +5,7 @@ import type { UserRow, UsersRepo } from '../db/users-repo.js';
 import { DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Principal, Scope } from '../ops/op.js';
 import { Accounts, PAT_SESSION } from './accounts.js';
+import type { BootstrapSlot } from './admin-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { PersonalTokens } from './personal-tokens.js';
@@ -43,6 +44,11 @@ type SessionUser = Pick<UserRow, 'id' | 'name' | 'isAdmin'>;
 
 const TOUCH_EVERY_MS = 60_000;
 
+/** What bootstrap tokens were named before they had a slot: such a one is in every slot. */
+const LEGACY_BOOTSTRAP_NAME = 'bootstrap';
+const bootstrapName = (slot: BootstrapSlot) =>
+  `bootstrap (${slot === 'env' ? 'DISCO_ADMIN_TOKEN' : 'admin-token file'})`;
+
 /**
  * Identity: users, sessions (JWT access + rotating refresh tokens with reuse detection), personal access
  * tokens and the audit log. REST, MCP and the terminal socket all authenticate through `authenticate`.
@@ -80,18 +86,21 @@ export class AuthService {
 
   /**
    * The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts.
-   * On a single instance, a new bootstrap token (DISCO_ADMIN_TOKEN changed, the token file replaced) revokes
-   * the previous one: rotating it is how an operator shuts out a leaked one. Instances sharing a store may
-   * (wrongly) each have their own; they would revoke each other's at every start, so there the old one is
+   * Only `disco serve` registers one (see openCore); it is named after its slot, DISCO_ADMIN_TOKEN or the
+   * token file. On a single instance, a new token in a slot revokes that slot's previous one (and one
+   * from before slots existed): rotating it is how an operator shuts out a leaked one. Instances sharing a store
+   * may (wrongly) each have their own; they would revoke each other's at every start, so there the old one is
    * revoked by hand (token_revoke).
    */
-  async registerBootstrapToken(token: string, adminId: string): Promise<void> {
+  async registerBootstrapToken(token: string, adminId: string, slot: BootstrapSlot): Promise<void> {
     const hash = secretDigest(token);
+    const name = bootstrapName(slot);
     const existing = await this.tokens.patByHash(hash);
     if (!this.tokens.shared) {
       const now = Date.now();
       for (const old of await this.tokens.patsOf(adminId)) {
-        if (old.kind === 'bootstrap' && old.revokedAt === null && old.id !== existing?.id) {
+        const sameSlot = old.name === name || old.name === LEGACY_BOOTSTRAP_NAME;
+        if (old.kind === 'bootstrap' && sameSlot && old.revokedAt === null && old.id !== existing?.id) {
           await this.tokens.revokePat(old.id, now);
         }
       }
@@ -103,7 +112,7 @@ export class AuthService {
     await this.tokens.insertPat({
       id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
       userId: adminId,
-      name: 'bootstrap',
+      name,
       tokenHash: hash,
       hint: secretHint(token),
       scopes: scopesForUser(true),
