@@ -32,6 +32,7 @@ import { ragSettings } from './rag/settings.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
+import { DiskBudget } from './workspace/disk-budget.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
@@ -99,6 +100,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       path.join(config.home, 'process-logs'),
       config.processLogMaxBytes,
       sandbox,
+      (err, context) => log.error({ err, ...context }, 'cannot record the end of a process'),
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -140,6 +142,10 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
         writeMaxBytes: config.fileWriteMaxBytes,
         // What the daemon creates in a workspace belongs to the sandbox uid of a root daemon.
         owner: sandbox.owner,
+        budget: new DiskBudget({
+          reserveBytes: config.diskReserveMb * 1024 * 1024,
+          quotaBytes: config.containerDiskMb * 1024 * 1024,
+        }),
       }),
       processes,
       processManager,

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
-import { DiscoError } from '../errors.js';
+import { DiscoError, toDiscoError } from '../errors.js';
 import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import { killGroup, type ProcessTable } from './process-table.js';
@@ -85,8 +85,12 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
       this.status = this.timedOut ? 'timed_out' : signal ? 'killed' : 'exited';
       this.endedAt = Date.now();
       this.log.close();
-      onEnd(this);
-      this.emit('exit');
+      try {
+        onEnd(this);
+      } finally {
+        // Waiters (a foreground exec) are released even when recording the end failed.
+        this.emit('exit');
+      }
     });
   }
 
@@ -120,6 +124,8 @@ export class ProcessManager {
     private readonly logDir: string,
     private readonly logCapBytes: number,
     private readonly sandbox: Sandbox = new Sandbox('none', 'not configured'),
+    /** Where failures off the request path (recording a process's end) are reported. */
+    private readonly onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
   }
@@ -186,21 +192,33 @@ export class ProcessManager {
       child.once('spawn', () => {
         const id = `proc_${randomBytes(9).toString('base64url')}`;
         const p = new ManagedProcess(id, spec, child, new OutputLog(this.logDir, id, this.logCapBytes));
+        try {
+          this.repo.insert({
+            id,
+            containerId: spec.containerId,
+            ownerId: spec.ownerId,
+            command: spec.command,
+            shell: spec.shell,
+            cwd: spec.cwdRel,
+            pid: child.pid ?? null,
+            startedAt: p.startedAt,
+          });
+        } catch (err) {
+          // SQLITE_FULL and the like: a process the database cannot record is not run.
+          killGroup(child.pid, 'SIGKILL');
+          reject(toDiscoError(err));
+          return;
+        }
         this.table.add(spec.containerId, child);
         this.live.set(id, p);
-        this.repo.insert({
-          id,
-          containerId: spec.containerId,
-          ownerId: spec.ownerId,
-          command: spec.command,
-          shell: spec.shell,
-          cwd: spec.cwdRel,
-          pid: child.pid ?? null,
-          startedAt: p.startedAt,
-        });
         p.attach((ended) => {
           if (this.closed) return; // the database may be gone; the next start marks it lost
-          this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
+          try {
+            this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
+          } catch (err) {
+            // A full disk: the row stays `running` until the next start reconciles it as lost.
+            this.onError(err, { processId: ended.id });
+          }
           this.forgetOld(spec.containerId);
         });
         child.stdin?.on('error', () => {}); // EPIPE when the command does not read its input

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
+import { requireSystem } from '../helpers/system.js';
+
+/** Mounting a small tmpfs needs root; locally without it these tests skip, under CI they must run. */
+function canMount(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const runs = requireSystem('root and mount(8) for a small tmpfs', canMount());
+
+let t: TestDaemon;
+let mnt: string;
+const X = '/api/v1/terminal/execute';
+const C = '/api/v1/containers/full';
+
+beforeAll(async () => {
+  if (!runs) return;
+  mnt = await tempDir('disco-disk-full-');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=60m', 'tmpfs', mnt]);
+  t = await startTestDaemon({
+    DISCO_HOME: path.join(mnt, 'home'),
+    DISCO_DISK_RESERVE_MB: '4',
+    DISCO_EXEC_TIMEOUT_MS: '20000',
+  });
+  await t.json('POST', '/api/v1/containers', { name: 'full' });
+  await t.json('PUT', `${C}/files/content`, { path: 'keep.txt', content: 'kept' });
+});
+afterAll(async () => {
+  if (!runs) return;
+  await t?.stop();
+  execFileSync('umount', ['-l', mnt]);
+  await rm(mnt, { recursive: true, force: true });
+});
+
+/** Polls an async check until it holds or `ms` pass. */
+async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const exec = (body: Record<string, unknown>) => t.json('POST', X, { container: 'full', ...body });
+const fill = 'dd if=/dev/zero of=big bs=1M count=200; echo filled; for i in $(seq 1 2000); do echo out $i; done';
+
+/** The daemon survives, reads work, writes answer no_space; after `big` is gone writes work again. */
+async function expectSurvivesAndRecovers() {
+  expect((await t.json('GET', '/health')).status).toBe(200);
+  const read = await t.json('GET', `${C}/files/content?path=keep.txt`);
+  expect(read.body.content).toBe('kept');
+  const write = await t.json('PUT', `${C}/files/content`, { path: 'new.txt', content: 'x'.repeat(8192) });
+  expect(write.status).toBe(507);
+  expect(write.body.error.code).toBe('no_space');
+  expect(JSON.stringify(write.body)).not.toMatch(/ENOSPC|at .*\.js/);
+  const ready = await t.json('GET', '/ready');
+  expect(ready.body.checks.disk).toMatchObject({ ok: false, freeBytes: expect.any(Number) });
+
+  expect((await exec({ command: ['rm', '-f', 'big'] })).body.exitCode).toBe(0);
+  await eventually(async () => (await t.json('PUT', `${C}/files/content`, { path: 'new.txt', content: 'ok' })).status === 200);
+  expect((await t.json('GET', `${C}/files/content?path=new.txt`)).body.content).toBe('ok');
+}
+
+describe.runIf(runs)('a full file system under $DISCO_HOME', () => {
+  it('survives dd filling the disk in a foreground exec, answers no_space to writes and recovers', async () => {
+    const r = await exec({ command: fill, shell: true });
+    expect(r.status).toBe(200);
+    expect(r.body.stdout).toContain('filled');
+    await expectSurvivesAndRecovers();
+  });
+
+  it('survives dd filling the disk in a background process; its output log keeps a marker, not a crash', async () => {
+    const r = await exec({ command: fill, shell: true, background: true });
+    const id = r.body.processId as string;
+    let page: { body: { running: boolean; records: { text: string }[] } } | undefined;
+    await eventually(async () => {
+      page = await t.json('GET', `/api/v1/terminal/processes/${id}/output?offset=0`);
+      return page?.body.running === false;
+    }, 30_000);
+    const text = page?.body.records.map((x) => x.text).join('') ?? '';
+    expect(text).toMatch(/disco: output dropped: no space left on the device/);
+    await expectSurvivesAndRecovers();
+  });
+
+  it('keeps SQLite consistent', async () => {
+    const db = new Database(path.join(mnt, 'home', 'disco.db'), { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+});
