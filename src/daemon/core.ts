@@ -100,7 +100,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       path.join(config.home, 'process-logs'),
       config.processLogMaxBytes,
       sandbox,
-      (err, context) => log.error({ err, ...context }, 'cannot record the end of a process'),
+      (err, context) => log.error({ err, ...context }, 'cannot write process history'),
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');

@@ -15,8 +15,8 @@ import { JobRunner } from './jobs/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
-import { installProcessGuard } from './process-guard.js';
 import type { Services } from './ops/services.js';
+import { installProcessGuard } from './process-guard.js';
 import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
 
@@ -69,7 +69,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         : {}),
     });
     services.observer = metrics;
-    if (options.processGuard !== false) uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
+    if (options.processGuard !== false)
+      uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
     const { app, close: closeMcp } = createApp({
       core,
       log,

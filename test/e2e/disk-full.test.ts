@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { requireSystem } from '../helpers/system.js';
 
@@ -29,7 +30,8 @@ beforeAll(async () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=60m', 'tmpfs', mnt]);
   t = await startTestDaemon({
     DISCO_HOME: path.join(mnt, 'home'),
-    DISCO_DISK_RESERVE_MB: '4',
+    // No reserve: writes reach the full file system and must turn its ENOSPC into no_space themselves.
+    DISCO_DISK_RESERVE_MB: '0',
     DISCO_EXEC_TIMEOUT_MS: '20000',
   });
   await t.json('POST', '/api/v1/containers', { name: 'full' });
@@ -67,7 +69,9 @@ async function expectSurvivesAndRecovers() {
   expect(ready.body.checks.disk).toMatchObject({ ok: false, freeBytes: expect.any(Number) });
 
   expect((await exec({ command: ['rm', '-f', 'big'] })).body.exitCode).toBe(0);
-  await eventually(async () => (await t.json('PUT', `${C}/files/content`, { path: 'new.txt', content: 'ok' })).status === 200);
+  await eventually(
+    async () => (await t.json('PUT', `${C}/files/content`, { path: 'new.txt', content: 'ok' })).status === 200,
+  );
   expect((await t.json('GET', `${C}/files/content?path=new.txt`)).body.content).toBe('ok');
 }
 
@@ -90,6 +94,50 @@ describe.runIf(runs)('a full file system under $DISCO_HOME', () => {
     const text = page?.body.records.map((x) => x.text).join('') ?? '';
     expect(text).toMatch(/disco: output dropped: no space left on the device/);
     await expectSurvivesAndRecovers();
+  });
+
+  it('answers no_space, not a 500, when creating a container (database row and directory) hits the full disk', async () => {
+    expect((await exec({ command: 'dd if=/dev/zero of=big bs=1M count=200', shell: true })).status).toBe(200);
+    let failed: { status: number; body: { error?: { code: string } } } | undefined;
+    // Each container takes a database row and a directory; keep creating until the disk says no.
+    for (let i = 0; i < 50 && !failed; i++) {
+      const r = await t.json('POST', '/api/v1/containers', { name: `more-${i}` });
+      if (r.status !== 201 && r.status !== 200) failed = r;
+    }
+    expect(failed?.status).toBe(507);
+    expect(failed?.body.error?.code).toBe('no_space');
+    expect((await t.json('GET', '/health')).status).toBe(200);
+    expect((await exec({ command: ['rm', '-f', 'big'] })).body.exitCode).toBe(0);
+    const again = await t.json('POST', '/api/v1/containers', { name: 'after' });
+    expect([200, 201]).toContain(again.status);
+  });
+
+  it('shows the full disk in /ready and disco doctor', async () => {
+    expect((await exec({ command: 'dd if=/dev/zero of=big bs=1M count=200', shell: true })).status).toBe(200);
+    try {
+      const ready = await t.json('GET', '/ready');
+      expect(ready.body.checks.disk).toMatchObject({
+        ok: false,
+        freeBytes: expect.any(Number),
+        containersFreeBytes: expect.any(Number),
+        reserveBytes: 0,
+      });
+      expect(ready.body.checks.disk.freeBytes).toBeLessThan(1024 * 1024);
+      const r = await disco(['doctor', '--json', '--offline'], {
+        DISCO_HOME: path.join(mnt, 'home'),
+        DISCO_DISK_RESERVE_MB: '8',
+      });
+      const disk = JSON.parse(r.stdout).checks.find((c: { name: string }) => c.name === 'disk');
+      expect(disk).toMatchObject({ status: 'fail', detail: expect.stringContaining('free for workspaces') });
+      expect(disk.fix).toMatch(/no_space|DISCO_MIN_FREE_DISK_MB/);
+    } finally {
+      expect((await exec({ command: ['rm', '-f', 'big'] })).body.exitCode).toBe(0);
+    }
+  });
+
+  it('let nothing escape to the process-wide guard', async () => {
+    const metric = await t.daemon.metrics.registry.getSingleMetric('disco_uncaught_errors_total')?.get();
+    expect(metric?.values.filter((v) => v.value > 0)).toEqual([]);
   });
 
   it('keeps SQLite consistent', async () => {

@@ -9,8 +9,8 @@ import {
   ValidationError,
 } from '../errors.js';
 import { formatBytes, sha256 } from './content.js';
-import { readLines, readWhole } from './file-read.js';
 import type { DiskBudget } from './disk-budget.js';
+import { readLines, readWhole } from './file-read.js';
 import { writeFileAt } from './file-write.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { normalizeRelative } from './paths.js';

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
-import { DiscoError, toDiscoError } from '../errors.js';
+import { DiscoError } from '../errors.js';
 import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import { killGroup, type ProcessTable } from './process-table.js';
@@ -204,10 +204,9 @@ export class ProcessManager {
             startedAt: p.startedAt,
           });
         } catch (err) {
-          // SQLITE_FULL and the like: a process the database cannot record is not run.
-          killGroup(child.pid, 'SIGKILL');
-          reject(toDiscoError(err));
-          return;
+          // SQLITE_FULL on a full disk: the command still runs unrecorded (its output is live), because a
+          // command such as `rm big` is how a user frees the space; its history row is what is lost.
+          this.onError(err, { processId: id, step: 'record the start of a process' });
         }
         this.table.add(spec.containerId, child);
         this.live.set(id, p);
@@ -217,7 +216,7 @@ export class ProcessManager {
             this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
           } catch (err) {
             // A full disk: the row stays `running` until the next start reconciles it as lost.
-            this.onError(err, { processId: ended.id });
+            this.onError(err, { processId: ended.id, step: 'record the end of a process' });
           }
           this.forgetOld(spec.containerId);
         });
