@@ -86,9 +86,13 @@ export class DiskBudget {
     if (u) u.bytes += bytes;
   }
 
-  /** Drops what is known of a workspace (after a delete, or when files were removed). */
-  forget(root: string): void {
-    this.usage.delete(root);
+  /**
+   * After a delete: the next check measures again. The old estimate holds until then, so deleting a file
+   * between writes cannot open a window of unmeasured writes.
+   */
+  invalidate(root: string): void {
+    const u = this.usage.get(root);
+    if (u) u.at = 0;
   }
 
   /** The last measurement (plus writes since), starting a refresh when it is stale or missing. */

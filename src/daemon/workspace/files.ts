@@ -212,7 +212,7 @@ export class WorkspaceFiles {
         } catch (err) {
           throw fromErrno(err, input.path);
         }
-        this.options.budget?.forget(root);
+        this.options.budget?.invalidate(root);
         return { path: target.rel, type, deleted: true };
       } finally {
         ws.release(target.dirFd);

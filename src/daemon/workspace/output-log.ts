@@ -29,9 +29,6 @@ interface Segment {
   size: number;
 }
 
-/** Minimum pause between attempts to write again after a write failed. */
-const RETRY_MS = 1000;
-
 const reasonOf = (err: unknown): string => {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC') return 'no space left on the device';
@@ -63,6 +60,8 @@ export class OutputLog {
     private readonly dir: string,
     private readonly id: string,
     private readonly capBytes: number,
+    /** Minimum pause between attempts to write again after a write failed. */
+    private readonly retryMs = 1000,
   ) {}
 
   append(stream: StreamName, text: string): void {
@@ -133,10 +132,10 @@ export class OutputLog {
     const marker = record('stderr', `\n[disco: output dropped: ${reasonOf(err)}]\n`);
     this.segments.push({ data: marker, base: this.end, size: marker.length });
     this.end += marker.length;
-    this.dropping = { bytes: lost, retryAt: Date.now() + RETRY_MS };
+    this.dropping = { bytes: lost, retryAt: Date.now() + this.retryMs };
   }
 
-  /** Tries (at most once per RETRY_MS unless forced) to write again; true when output is kept from now on. */
+  /** Tries (at most once per retryMs unless forced) to write again; true when output is kept from now on. */
   private resume(force: boolean): boolean {
     const d = this.dropping;
     if (!d) return true;
@@ -152,7 +151,7 @@ export class OutputLog {
         rmSync(last.file, { force: true });
         this.segments.pop();
       }
-      d.retryAt = Date.now() + RETRY_MS;
+      d.retryAt = Date.now() + this.retryMs;
       return false;
     }
   }
