@@ -102,8 +102,12 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     jobs.start();
     // `disco worker` cannot see terminal clients: a container with one attached is marked used each minute.
     const beacon = setInterval(() => {
-      for (const t of services.terminals.list(undefined)) {
-        if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
+      try {
+        for (const t of services.terminals.list(undefined)) {
+          if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
+        }
+      } catch (err) {
+        log.warn({ err }, 'cannot mark containers with attached terminals as used'); // SQLITE_FULL: next minute
       }
     }, 60_000);
     beacon.unref();

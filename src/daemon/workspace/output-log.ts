@@ -103,7 +103,7 @@ export class OutputLog {
         written += n;
       }
     } catch (err) {
-      // Perf: a record half on disk would break every later read; cutting back needs no free space.
+      // A record half on disk would break every later read; cutting the file back needs no free space.
       if (written > 0) {
         try {
           ftruncateSync(this.fd, seg.size);
