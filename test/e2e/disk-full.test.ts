@@ -39,9 +39,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (!runs) return;
-  await t?.stop();
-  execFileSync('umount', ['-l', mnt]);
-  await rm(mnt, { recursive: true, force: true });
+  try {
+    await t?.stop();
+  } finally {
+    execFileSync('umount', ['-l', mnt]);
+    await rm(mnt, { recursive: true, force: true });
+  }
 });
 
 /** Polls an async check until it holds or `ms` pass. */
@@ -132,6 +135,23 @@ describe.runIf(runs)('a full file system under $DISCO_HOME', () => {
       expect(disk.fix).toMatch(/no_space|DISCO_MIN_FREE_DISK_MB/);
     } finally {
       expect((await exec({ command: ['rm', '-f', 'big'] })).body.exitCode).toBe(0);
+    }
+  });
+
+  it('keeps DISCO_DISK_RESERVE_MB free for the daemon: container writes below it answer no_space', async () => {
+    const reserved = await startTestDaemon({ DISCO_HOME: path.join(mnt, 'reserved'), DISCO_DISK_RESERVE_MB: '59' });
+    try {
+      await reserved.json('POST', '/api/v1/containers', { name: 'r' });
+      const w = await reserved.json('PUT', '/api/v1/containers/r/files/content', { path: 'a', content: 'x' });
+      expect(w.status).toBe(507);
+      expect(w.body.error).toMatchObject({
+        code: 'no_space',
+        details: { reserveBytes: 59 * 1024 * 1024, freeBytes: expect.any(Number) },
+      });
+      const ready = await reserved.json('GET', '/ready');
+      expect(ready.body.checks.disk).toMatchObject({ reserveBytes: 59 * 1024 * 1024, refusingWrites: true });
+    } finally {
+      await reserved.stop();
     }
   });
 
