@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,14 +9,18 @@ import { disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { requireSystem } from '../helpers/system.js';
 
-/** Mounting a small tmpfs needs root; locally without it these tests skip, under CI they must run. */
+/** Mounting a small tmpfs needs root (and CAP_SYS_ADMIN): probed by mounting one. */
 function canMount(): boolean {
   if (process.getuid?.() !== 0) return false;
+  const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-mount-probe-'));
   try {
-    execFileSync('mount', ['--version'], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
   }
 }
 const runs = requireSystem('root and mount(8) for a small tmpfs', canMount());
