@@ -32,7 +32,7 @@ import { ragSettings } from './rag/settings.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
-import { DiskBudget } from './workspace/disk-budget.js';
+import { DiskBudget, ReserveWatch } from './workspace/disk-budget.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
@@ -94,6 +94,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
       processes,
@@ -101,6 +102,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
       config.processLogMaxBytes,
       sandbox,
       (err, context) => log.error({ err, ...context }, 'cannot write process history'),
+      outputReserve,
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -168,6 +170,7 @@ export async function openCore(config: Config, log: Logger): Promise<Core> {
         await pool.stop();
         terminals.shutdown();
         await processManager.shutdown();
+        outputReserve.stop();
         processes.killAll();
         await rag.close();
         db.close();

@@ -204,7 +204,7 @@ export const SETTINGS = {
   diskReserveMb: {
     env: 'DISCO_DISK_RESERVE_MB',
     schema: intIn(0, 1024 * 1024),
-    doc: "Free space kept for the daemon's own state: file writes on behalf of containers are refused (`no_space`, 507) when they would leave less than this, in MiB, on the file system holding the workspaces (0 = off). Default 64.",
+    doc: "Free space kept for the daemon's own state, in MiB (0 = off): below it, file writes on behalf of containers are refused (`no_space`, 507) and process output is dropped with a marker. Default 64.",
   },
   containerDiskMb: {
     env: 'DISCO_CONTAINER_DISK_MB',

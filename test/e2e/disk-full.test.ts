@@ -145,17 +145,23 @@ describe.runIf(runs)('a full file system under $DISCO_HOME', () => {
   });
 
   it('keeps DISCO_DISK_RESERVE_MB free for the daemon: container writes below it answer no_space', async () => {
-    const reserved = await startTestDaemon({ DISCO_HOME: path.join(mnt, 'reserved'), DISCO_DISK_RESERVE_MB: '59' });
+    const reserved = await startTestDaemon({ DISCO_HOME: path.join(mnt, 'reserved'), DISCO_DISK_RESERVE_MB: '60' });
     try {
       await reserved.json('POST', '/api/v1/containers', { name: 'r' });
       const w = await reserved.json('PUT', '/api/v1/containers/r/files/content', { path: 'a', content: 'x' });
       expect(w.status).toBe(507);
       expect(w.body.error).toMatchObject({
         code: 'no_space',
-        details: { reserveBytes: 59 * 1024 * 1024, freeBytes: expect.any(Number) },
+        details: { reserveBytes: 60 * 1024 * 1024, freeBytes: expect.any(Number) },
       });
+      // Process output is a write for the container too: dropped with a marker rather than stored.
+      const run = await reserved.json('POST', X, { container: 'r', command: ['echo', 'hello'] });
+      const out = await reserved.json('GET', `/api/v1/terminal/processes/${run.body.processId}/output?offset=0`);
+      expect(out.body.records.map((r: { text: string }) => r.text).join('')).toMatch(
+        /output dropped: the disk is below the daemon reserve/,
+      );
       const ready = await reserved.json('GET', '/ready');
-      expect(ready.body.checks.disk).toMatchObject({ reserveBytes: 59 * 1024 * 1024, refusingWrites: true });
+      expect(ready.body.checks.disk).toMatchObject({ reserveBytes: 60 * 1024 * 1024, refusingWrites: true });
     } finally {
       await reserved.stop();
     }

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoError } from '../../src/daemon/errors.js';
-import { DiskBudget, duBytes } from '../../src/daemon/workspace/disk-budget.js';
+import { DiskBudget, duBytes, ReserveWatch } from '../../src/daemon/workspace/disk-budget.js';
 import { tempDir } from '../helpers/daemon.js';
 
 const MiB = 1024 * 1024;
@@ -73,5 +73,26 @@ describe('DiskBudget', () => {
     await mkdir(path.join(dir, 'sub'));
     await writeFile(path.join(dir, 'sub', 'f'), Buffer.alloc(256 * 1024, 1));
     expect(await duBytes(dir)).toBeGreaterThanOrEqual(256 * 1024);
+  });
+
+  it('watches the reserve for hot paths without a statfs per call', async () => {
+    let free = 100 * MiB;
+    let calls = 0;
+    const watch = await new ReserveWatch('/h', 64 * MiB, 10, async () => {
+      calls++;
+      return free;
+    }).start();
+    try {
+      expect(watch.belowReserve).toBe(false);
+      free = 10 * MiB;
+      const before = calls;
+      for (let i = 0; i < 1000; i++) void watch.belowReserve;
+      expect(calls).toBe(before);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(watch.belowReserve).toBe(true);
+    } finally {
+      watch.stop();
+    }
+    expect((await new ReserveWatch('/h', 0, 10, async () => 0).start()).belowReserve).toBe(false);
   });
 });

@@ -43,4 +43,14 @@ describe.runIf(runs)('OutputLog on a full device', () => {
     log.remove();
     expect((await readdir(dir)).filter((f) => f.startsWith('p2.') && f !== 'p2.0.log')).toEqual([]);
   });
+
+  it('drops output while the daemon reserve is reached, and resumes once it is not', () => {
+    let refusal: string | undefined = 'the disk is below the daemon reserve';
+    const log = new OutputLog(dir, 'p3', 1024 * 1024, 0, () => refusal);
+    log.append('stdout', 'lost\n');
+    expect(texts(log)).toEqual(['\n[disco: output dropped: the disk is below the daemon reserve]\n']);
+    refusal = undefined;
+    log.append('stdout', 'kept\n');
+    expect(texts(log).slice(1)).toEqual(['[disco: output resumed; 5 bytes were dropped]\n', 'kept\n']);
+  });
 });

@@ -124,3 +124,44 @@ export class DiskBudget {
     await this.usage.get(root)?.refreshing;
   }
 }
+
+/**
+ * A recent answer to "is the file system holding `dir` below the reserve?" for hot paths such as process
+ * output, where a statfs per chunk would cost too much: one async statfs every `intervalMs`.
+ */
+export class ReserveWatch {
+  private low = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly reserveBytes: number,
+    private readonly intervalMs = 2000,
+    private readonly freeBytes: (dir: string) => Promise<number> = freeBytesAt,
+  ) {}
+
+  /** Starts watching (no-op with no reserve); resolves after the first measurement. */
+  async start(): Promise<this> {
+    if (this.reserveBytes <= 0 || this.timer) return this;
+    const tick = () =>
+      this.freeBytes(this.dir).then(
+        (free) => {
+          this.low = free < this.reserveBytes;
+        },
+        () => {}, // cannot stat: keep the last answer
+      );
+    this.timer = setInterval(tick, this.intervalMs);
+    this.timer.unref();
+    await tick();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get belowReserve(): boolean {
+    return this.low;
+  }
+}

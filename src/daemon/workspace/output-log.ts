@@ -62,20 +62,29 @@ export class OutputLog {
     private readonly capBytes: number,
     /** Minimum pause between attempts to write again after a write failed. */
     private readonly retryMs = 1000,
+    /** A reason to drop output before it reaches the disk (the daemon's disk reserve), or undefined. */
+    private readonly refuse: () => string | undefined = () => undefined,
   ) {}
 
   append(stream: StreamName, text: string): void {
     if (this.closed || text === '') return;
     const line = record(stream, text);
-    if (this.dropping && !this.resume(false)) {
-      this.dropping.bytes += line.length;
-      return;
+    const lost = Buffer.byteLength(text); // counted as the output's own bytes, not the record's
+    const refused = this.refuse();
+    if (refused !== undefined) this.drop(refused, lost);
+    else if (this.dropping && !this.resume(false)) this.drop('', lost);
+    else {
+      try {
+        this.write(line);
+      } catch (err) {
+        this.drop(reasonOf(err), lost);
+      }
     }
-    try {
-      this.write(line);
-    } catch (err) {
-      this.startDropping(err, line.length);
-    }
+  }
+
+  private drop(reason: string, lost: number): void {
+    if (this.dropping) this.dropping.bytes += lost;
+    else this.startDropping(reason, lost);
   }
 
   /** Writes one whole record to the current segment (opening or rotating as needed), or throws having written none. */
@@ -127,9 +136,9 @@ export class OutputLog {
     this.fd = undefined;
   }
 
-  private startDropping(err: unknown, lost: number): void {
+  private startDropping(reason: string, lost: number): void {
     this.closeFd();
-    const marker = record('stderr', `\n[disco: output dropped: ${reasonOf(err)}]\n`);
+    const marker = record('stderr', `\n[disco: output dropped: ${reason}]\n`);
     this.segments.push({ data: marker, base: this.end, size: marker.length });
     this.end += marker.length;
     this.dropping = { bytes: lost, retryAt: Date.now() + this.retryMs };
@@ -139,7 +148,7 @@ export class OutputLog {
   private resume(force: boolean): boolean {
     const d = this.dropping;
     if (!d) return true;
-    if (!force && Date.now() < d.retryAt) return false;
+    if (!force && (Date.now() < d.retryAt || this.refuse() !== undefined)) return false;
     try {
       this.write(record('stderr', `[disco: output resumed; ${d.bytes} bytes were dropped]\n`));
       this.dropping = undefined;

@@ -126,11 +126,16 @@ export class ProcessManager {
     private readonly sandbox: Sandbox = new Sandbox('none', 'not configured'),
     /** Where failures off the request path (recording a process's end) are reported. */
     private readonly onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
+    /** Below the daemon's disk reserve, process output is dropped (with a marker) rather than stored. */
+    private readonly reserve?: { readonly belowReserve: boolean },
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
   }
 
   private closed = false;
+
+  private readonly refuseOutput = () =>
+    this.reserve?.belowReserve ? 'the disk is below the daemon reserve (DISCO_DISK_RESERVE_MB)' : undefined;
 
   /** Kills every running process and waits (bounded) so their end is recorded before the database closes. */
   async shutdown(graceMs = 2000): Promise<void> {
@@ -191,7 +196,12 @@ export class ProcessManager {
       });
       child.once('spawn', () => {
         const id = `proc_${randomBytes(9).toString('base64url')}`;
-        const p = new ManagedProcess(id, spec, child, new OutputLog(this.logDir, id, this.logCapBytes));
+        const p = new ManagedProcess(
+          id,
+          spec,
+          child,
+          new OutputLog(this.logDir, id, this.logCapBytes, 1000, this.refuseOutput),
+        );
         try {
           this.repo.insert({
             id,
