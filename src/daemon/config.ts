@@ -39,6 +39,8 @@ export interface Config {
   gitTimeoutMs: number;
   processLogMaxBytes: number;
   minFreeDiskMb: number;
+  diskReserveMb: number;
+  containerDiskMb: number;
   metricsPort: number | undefined;
   publicUrl: string | undefined;
   mcpStateless: boolean;
@@ -142,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     minFreeDiskMb: pick('minFreeDiskMb') ?? 512,
+    diskReserveMb: pick('diskReserveMb') ?? 64,
+    containerDiskMb: pick('containerDiskMb') ?? 0,
     metricsPort: pick('metricsPort'),
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,

@@ -32,6 +32,7 @@ import { ragSettings } from './rag/settings.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
+import { DiskBudget, ReserveWatch } from './workspace/disk-budget.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
@@ -108,12 +109,15 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
       processes,
       path.join(config.home, 'process-logs'),
       config.processLogMaxBytes,
       sandbox,
+      (err, context) => log.error({ err, ...context }, 'cannot write process history'),
+      outputReserve,
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -155,6 +159,10 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         writeMaxBytes: config.fileWriteMaxBytes,
         // What the daemon creates in a workspace belongs to the sandbox uid of a root daemon.
         owner: sandbox.owner,
+        budget: new DiskBudget({
+          reserveBytes: config.diskReserveMb * 1024 * 1024,
+          quotaBytes: config.containerDiskMb * 1024 * 1024,
+        }),
       }),
       processes,
       processManager,
@@ -177,6 +185,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         await pool.stop();
         terminals.shutdown();
         await processManager.shutdown();
+        outputReserve.stop();
         processes.killAll();
         await rag.close();
         db.close();

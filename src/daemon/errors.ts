@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  no_space: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -99,10 +100,27 @@ export class ForbiddenError extends DiscoError {
   }
 }
 
+/** Storage is full (ENOSPC, a quota, the daemon's reserve, SQLITE_FULL): 507, retry once space is freed. */
+export class NoSpaceError extends DiscoError {
+  constructor(message = 'no space left for this write; free some space and retry', details?: Record<string, unknown>) {
+    super('no_space', message, details);
+  }
+}
+
+/** Errno and SQLite codes meaning the storage is full or failing; their text never reaches a client. */
+export function fromStorageError(err: unknown): DiscoError | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return new NoSpaceError();
+  if (code === 'EIO' || code.startsWith('SQLITE_IOERR'))
+    return new DiscoError('unavailable', 'storage I/O error; retry later');
+  return undefined;
+}
+
 /** Maps anything thrown to a DiscoError; unknown errors become `internal` without leaking their text. */
 export function toDiscoError(err: unknown): DiscoError {
   if (err instanceof DiscoError) return err;
-  return new DiscoError('internal', 'internal error');
+  return fromStorageError(err) ?? new DiscoError('internal', 'internal error');
 }
 
 /** Node's errno codes that have a clear meaning for a client, mapped to our codes. */

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { Services } from './ops/services.js';
+import { installProcessGuard } from './process-guard.js';
 import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
 
@@ -40,6 +41,8 @@ export interface Daemon {
 
 export interface StartOptions {
   logDestination?: DestinationStream;
+  /** Log and count errors nothing caught instead of exiting (default true); see installProcessGuard. */
+  processGuard?: boolean;
 }
 
 /** Builds everything from config, in order, and starts listening. Nothing here runs at import time. */
@@ -49,6 +52,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
   const core = await openCore(config, log, { bootstrapToken: true });
   const { db, services } = core;
   if (core.shared && config.jwtSecret) services.cluster = new Cluster(core.shared.redis, config.jwtSecret, log);
+  let uninstallGuard = () => {};
   try {
     const metrics = new Metrics({
       containersByStatus: () => services.containers.countByStatus(),
@@ -65,6 +69,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         : {}),
     });
     services.observer = metrics;
+    if (options.processGuard !== false)
+      uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
     const { app, close: closeMcp } = createApp({
       core,
       log,
@@ -96,8 +102,12 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     jobs.start();
     // `disco worker` cannot see terminal clients: a container with one attached is marked used each minute.
     const beacon = setInterval(() => {
-      for (const t of services.terminals.list(undefined)) {
-        if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
+      try {
+        for (const t of services.terminals.list(undefined)) {
+          if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
+        }
+      } catch (err) {
+        log.warn({ err }, 'cannot mark containers with attached terminals as used'); // SQLITE_FULL: next minute
       }
     }, 60_000);
     beacon.unref();
@@ -134,12 +144,14 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         const killed = services.processes.count();
         await core.close();
         log.info({ killed }, 'stopped');
+        uninstallGuard();
         await new Promise<void>((resolve) => log.flush(() => resolve()));
       })();
       return closing;
     };
     return { url, port, services, log, db, reaper, jobs, metrics, metricsUrl: metricsServer?.url, close };
   } catch (err) {
+    uninstallGuard();
     await core.close();
     throw err;
   }

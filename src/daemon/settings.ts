@@ -201,6 +201,16 @@ export const SETTINGS = {
     schema: intIn(0, 1024 * 1024 * 1024),
     doc: '`/ready` fails when the disk holding `$DISCO_HOME` has less free space than this, in MiB. Default 512.',
   },
+  diskReserveMb: {
+    env: 'DISCO_DISK_RESERVE_MB',
+    schema: intIn(0, 1024 * 1024),
+    doc: "Free space kept for the daemon's own state, in MiB (0 = off): below it, file writes on behalf of containers are refused (`no_space`, 507) and process output is dropped with a marker. Default 64.",
+  },
+  containerDiskMb: {
+    env: 'DISCO_CONTAINER_DISK_MB',
+    schema: intIn(0, 1024 * 1024 * 1024),
+    doc: 'Per-container disk quota in MiB for writes made through the daemon, measured with `du` in the background (0 = off). Commands inside the sandbox are not stopped by it. Default 0.',
+  },
   metricsPort: {
     env: 'DISCO_METRICS_PORT',
     schema: intIn(0, 65535),

@@ -61,6 +61,9 @@ describe('disco doctor', () => {
       detail: expect.stringContaining('sqlite-vec'),
     });
     expect(checkOf(r.json, 'git')).toMatchObject({ status: 'ok' });
+    expect(checkOf(r.json, 'disk')).toMatchObject({
+      detail: expect.stringMatching(/free for workspaces at .*reserve 64 MiB/),
+    });
     expect(checkOf(r.json, 'redis')).toMatchObject({ status: 'ok', detail: expect.stringContaining('not configured') });
     expect(checkOf(r.json, 'public-url')).toMatchObject({
       status: 'warn',

@@ -203,7 +203,12 @@ export class ContainerService {
       return;
     }
     if (now - container.lastUsedAt < TOUCH_EVERY_MS) return;
-    this.repo.touch(container.id, now);
+    try {
+      this.repo.touch(container.id, now);
+    } catch (err) {
+      // Bookkeeping for the idle reaper: on a full disk (SQLITE_FULL) reads must still be served.
+      this.log.warn({ err, containerId: container.id }, 'cannot record container use');
+    }
     const cached = this.byId.get(container.id);
     if (cached) cached.lastUsedAt = now;
   }

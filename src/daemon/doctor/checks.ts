@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { Config } from '../config.js';
 import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
@@ -139,20 +140,36 @@ async function checkRedis(url: string | undefined): Promise<Check> {
   }
 }
 
+/** Free bytes where `dir` is or will be: its nearest existing ancestor (a fresh home has no containers yet). */
+async function freeDiskBytesNear(dir: string): Promise<number> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      return await freeDiskBytes(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(at) === at) throw err;
+    }
+  }
+}
+
 async function checkDisk(config: Config): Promise<Check> {
   const min = config.minFreeDiskMb * 1024 * 1024;
   try {
     mkdirSync(config.home, { recursive: true, mode: 0o700 });
     const free = await freeDiskBytes(config.home);
     const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
-    return free >= min
-      ? ok('disk', `${gib(free)} free at ${config.home}`)
-      : bad(
-          'disk',
-          'fail',
-          `${gib(free)} free at ${config.home}`,
-          `free space, or lower DISCO_MIN_FREE_DISK_MB (${config.minFreeDiskMb})`,
-        );
+    const workspaces = await freeDiskBytesNear(config.containersDir);
+    const reserve = config.diskReserveMb * 1024 * 1024;
+    const where = `${gib(free)} free at ${config.home}; ${gib(workspaces)} free for workspaces at ${config.containersDir} (reserve ${config.diskReserveMb} MiB)`;
+    if (free < min)
+      return bad('disk', 'fail', where, `free space, or lower DISCO_MIN_FREE_DISK_MB (${config.minFreeDiskMb})`);
+    if (reserve > 0 && workspaces < reserve)
+      return bad(
+        'disk',
+        'fail',
+        where,
+        'free space: file writes for containers are refused (no_space) below the reserve',
+      );
+    return ok('disk', where);
   } catch (err) {
     return bad(
       'disk',

@@ -31,6 +31,8 @@ export function publicRoutes(deps: PublicRoutesDeps): Router {
         sandboxRequired: config.sandbox === 'bwrap',
         home: config.home,
         minFreeBytes: config.minFreeDiskMb * 1024 * 1024,
+        containersDir: config.containersDir,
+        reserveBytes: config.diskReserveMb * 1024 * 1024,
         redisPing: deps.redisPing,
       });
       res.setHeader('Cache-Control', 'no-store');

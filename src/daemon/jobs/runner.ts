@@ -135,7 +135,12 @@ export class JobRunner {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
-    if (this.held) this.repo.release(JOBS_LEASE, this.holder);
+    try {
+      if (this.held) this.repo.release(JOBS_LEASE, this.holder);
+    } catch (err) {
+      // A full disk must not stop the shutdown: the lease simply expires (leaseTtlMs) instead.
+      this.log.warn({ err }, 'cannot release the jobs lease');
+    }
     this.held = false;
   }
 }

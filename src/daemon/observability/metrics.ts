@@ -48,6 +48,13 @@ export class Metrics implements OpObserver {
     registers: [this.registry],
   });
 
+  private readonly uncaught = new Counter({
+    name: 'disco_uncaught_errors_total',
+    help: 'Errors thrown in callbacks that nothing caught, by kind (exception, rejection); the daemon kept serving.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   constructor(sources?: MetricsSources) {
     collectDefaultMetrics({ register: this.registry });
     if (sources) this.bind(sources);
@@ -108,6 +115,10 @@ export class Metrics implements OpObserver {
   opDone(op: string, transport: Transport, seconds: number, errorCode: ErrorCode | undefined): void {
     this.opDuration.observe({ op, transport, outcome: errorCode ? 'error' : 'ok' }, seconds);
     if (errorCode) this.opErrors.inc({ op, transport, code: errorCode });
+  }
+
+  uncaughtError(kind: 'exception' | 'rejection'): void {
+    this.uncaught.inc({ kind });
   }
 
   jobDone(job: string, ok: boolean): void {

@@ -20,6 +20,10 @@ export interface ReadinessDeps {
   /** Directory whose file system must keep free space ($DISCO_HOME). */
   home: string;
   minFreeBytes: number;
+  /** Where workspaces live, reported too when it is another file system. */
+  containersDir?: string;
+  /** DISCO_DISK_RESERVE_MB in bytes: below it, container writes are refused with no_space. */
+  reserveBytes?: number;
   /** Present only when Redis is configured: pings it. */
   redisPing?: () => Promise<void>;
 }
@@ -30,13 +34,19 @@ export async function freeDiskBytes(dir: string): Promise<number> {
   return s.bavail * s.bsize;
 }
 
-async function diskCheck(home: string, minFreeBytes: number): Promise<CheckResult> {
+async function diskCheck(deps: ReadinessDeps): Promise<CheckResult> {
+  const { home, minFreeBytes, containersDir, reserveBytes } = deps;
   try {
     const freeBytes = await freeDiskBytes(home);
+    const containers =
+      containersDir === undefined ? undefined : await freeDiskBytes(containersDir).catch(() => undefined);
+    const refusing = reserveBytes !== undefined && reserveBytes > 0 && (containers ?? freeBytes) < reserveBytes;
     return {
       ok: freeBytes >= minFreeBytes,
       freeBytes,
       minFreeBytes,
+      ...(containers !== undefined ? { containersFreeBytes: containers } : {}),
+      ...(reserveBytes !== undefined ? { reserveBytes, refusingWrites: refusing } : {}),
       ...(freeBytes < minFreeBytes ? { error: 'free disk space is below DISCO_MIN_FREE_DISK_MB' } : {}),
     };
   } catch (err) {
@@ -68,7 +78,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
     commands,
     ...(warning ? { warning } : {}),
   };
-  const [disk, redis] = await Promise.all([diskCheck(deps.home, deps.minFreeBytes), redisCheck(deps.redisPing)]);
+  const [disk, redis] = await Promise.all([diskCheck(deps), redisCheck(deps.redisPing)]);
   const checks = { database, redis, sandbox, disk };
   const ok = Object.values(checks).every((c) => !('ok' in c) || c.ok);
   return { status: ok ? 'ready' : 'not_ready', checks };

@@ -9,6 +9,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import { formatBytes, sha256 } from './content.js';
+import type { DiskBudget } from './disk-budget.js';
 import { readLines, readWhole } from './file-read.js';
 import { writeFileAt } from './file-write.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -45,6 +46,8 @@ export interface FileLimits {
 export interface WorkspaceFilesOptions extends FileLimits {
   /** When set, every file and directory the daemon creates in a workspace is handed to this uid/gid. */
   owner?: Owner | undefined;
+  /** When set, writes are refused with `no_space` below the disk reserve or over the container's quota. */
+  budget?: DiskBudget | undefined;
 }
 
 const typeOf = (s: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType =>
@@ -131,6 +134,7 @@ export class WorkspaceFiles {
     }
     if (normalizeRelative(input.path) === '.')
       throw new InvalidPathError('cannot write to the workspace root', input.path);
+    await this.options.budget?.check(root, data.length);
     return withWorkspace(root, async (ws) => {
       let target: Located;
       try {
@@ -141,7 +145,9 @@ export class WorkspaceFiles {
         throw err;
       }
       try {
-        return await this.writes.run(`${root}\0${target.rel}`, () => this.replace(target, data, input));
+        const result = await this.writes.run(`${root}\0${target.rel}`, () => this.replace(target, data, input));
+        this.options.budget?.wrote(root, data.length);
+        return result;
       } finally {
         ws.release(target.dirFd);
       }
@@ -206,6 +212,7 @@ export class WorkspaceFiles {
         } catch (err) {
           throw fromErrno(err, input.path);
         }
+        this.options.budget?.invalidate(root);
         return { path: target.rel, type, deleted: true };
       } finally {
         ws.release(target.dirFd);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -21,49 +21,148 @@ export interface OutputPage {
 }
 
 interface Segment {
-  file: string;
+  /** On disk, or `data` held in memory (a drop marker written while the disk had no room). */
+  file?: string;
+  data?: Buffer;
   /** Logical offset of the segment's first byte. */
   base: number;
   size: number;
 }
 
+const reasonOf = (err: unknown): string => {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC') return 'no space left on the device';
+  if (code === 'EDQUOT') return 'disk quota exceeded';
+  if (code === 'EIO') return 'I/O error';
+  return `write failed (${code ?? 'error'})`;
+};
+
+const record = (stream: StreamName, text: string): Buffer =>
+  Buffer.from(`${JSON.stringify({ t: Date.now(), s: stream === 'stdout' ? 'o' : 'e', d: text })}\n`);
+
 /**
  * A process's output as a bounded, append-only log on disk: JSON lines `{t,s,d}` addressed by logical
  * byte offsets that only grow. Two segments of `capBytes / 2`: when the newer fills up the older is
  * dropped, so memory stays flat and disk stays bounded however long the process runs.
+ *
+ * Appending never throws: when the disk is full or failing (ENOSPC, EDQUOT, EIO) output is dropped, a
+ * marker record (kept in memory) says so, and writing resumes by itself once a retry succeeds, with a
+ * second marker counting what was lost. A torn record is cut back, so the log stays whole JSON lines.
  */
 export class OutputLog {
   private readonly segments: Segment[] = [];
-  private fd: number;
+  private fd: number | undefined;
   private end = 0;
   private closed = false;
+  private dropping: { bytes: number; retryAt: number } | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly id: string,
     private readonly capBytes: number,
-  ) {
-    this.fd = this.openSegment(0);
-  }
-
-  private openSegment(base: number): number {
-    const file = path.join(this.dir, `${this.id}.${base}.log`);
-    this.segments.push({ file, base, size: 0 });
-    return openSync(file, 'w', 0o600);
-  }
+    /** Minimum pause between attempts to write again after a write failed. */
+    private readonly retryMs = 1000,
+    /** A reason to drop output before it reaches the disk (the daemon's disk reserve), or undefined. */
+    private readonly refuse: () => string | undefined = () => undefined,
+  ) {}
 
   append(stream: StreamName, text: string): void {
     if (this.closed || text === '') return;
-    const line = Buffer.from(`${JSON.stringify({ t: Date.now(), s: stream === 'stdout' ? 'o' : 'e', d: text })}\n`);
-    const current = this.segments[this.segments.length - 1] as Segment;
-    if (current.size > 0 && current.size + line.length > this.capBytes / 2) {
-      closeSync(this.fd);
-      if (this.segments.length >= 2) rmSync((this.segments.shift() as Segment).file, { force: true });
-      this.fd = this.openSegment(this.end);
+    const line = record(stream, text);
+    const lost = Buffer.byteLength(text); // counted as the output's own bytes, not the record's
+    const refused = this.refuse();
+    if (refused !== undefined) this.drop(refused, lost);
+    else if (this.dropping && !this.resume(false)) this.drop('', lost);
+    else {
+      try {
+        this.write(line);
+      } catch (err) {
+        this.drop(reasonOf(err), lost);
+      }
     }
-    writeSync(this.fd, line);
-    (this.segments[this.segments.length - 1] as Segment).size += line.length;
+  }
+
+  private drop(reason: string, lost: number): void {
+    if (this.dropping) this.dropping.bytes += lost;
+    else this.startDropping(reason, lost);
+  }
+
+  /** Writes one whole record to the current segment (opening or rotating as needed), or throws having written none. */
+  private write(line: Buffer): void {
+    const current = this.segments[this.segments.length - 1];
+    if (this.fd !== undefined && current && current.size > 0 && current.size + line.length > this.capBytes / 2) {
+      this.closeFd();
+    }
+    if (this.fd === undefined) {
+      // The newest closed segments up to half the cap stay; with the new one the log stays within the cap.
+      while (this.segments.reduce((sum, x) => sum + x.size, 0) > this.capBytes / 2) {
+        const old = this.segments.shift() as Segment;
+        if (old.file) rmSync(old.file, { force: true });
+      }
+      const file = path.join(this.dir, `${this.id}.${this.end}.log`);
+      this.fd = openSync(file, 'w', 0o600);
+      this.segments.push({ file, base: this.end, size: 0 });
+    }
+    const seg = this.segments[this.segments.length - 1] as Segment;
+    let written = 0;
+    try {
+      while (written < line.length) {
+        const n = writeSync(this.fd, line, written, line.length - written, seg.size + written);
+        if (n === 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+        written += n;
+      }
+    } catch (err) {
+      // A record half on disk would break every later read; cutting the file back needs no free space.
+      if (written > 0) {
+        try {
+          ftruncateSync(this.fd, seg.size);
+        } catch {
+          // the next segment starts at the logical end; this one is never read past seg.size
+        }
+      }
+      throw err;
+    }
+    seg.size += line.length;
     this.end += line.length;
+  }
+
+  private closeFd(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // EIO on close: the data already written is what it is
+    }
+    this.fd = undefined;
+  }
+
+  private startDropping(reason: string, lost: number): void {
+    this.closeFd();
+    const marker = record('stderr', `\n[disco: output dropped: ${reason}]\n`);
+    this.segments.push({ data: marker, base: this.end, size: marker.length });
+    this.end += marker.length;
+    this.dropping = { bytes: lost, retryAt: Date.now() + this.retryMs };
+  }
+
+  /** Tries (at most once per retryMs unless forced) to write again; true when output is kept from now on. */
+  private resume(force: boolean): boolean {
+    const d = this.dropping;
+    if (!d) return true;
+    if (!force && (Date.now() < d.retryAt || this.refuse() !== undefined)) return false;
+    try {
+      this.write(record('stderr', `[disco: output resumed; ${d.bytes} bytes were dropped]\n`));
+      this.dropping = undefined;
+      return true;
+    } catch {
+      this.closeFd();
+      const last = this.segments[this.segments.length - 1];
+      if (last?.file && last.size === 0) {
+        rmSync(last.file, { force: true });
+        this.segments.pop();
+      }
+      d.retryAt = Date.now() + this.retryMs;
+      return false;
+    }
   }
 
   get nextOffset(): number {
@@ -82,11 +181,14 @@ export class OutputLog {
       if (!seg) break;
       const want = Math.min(seg.base + seg.size - position, budget);
       const buf = Buffer.alloc(want);
-      const fd = openSync(seg.file, 'r');
-      try {
-        readSync(fd, buf, 0, want, position - seg.base);
-      } finally {
-        closeSync(fd);
+      if (seg.data) seg.data.copy(buf, 0, position - seg.base, position - seg.base + want);
+      else {
+        const fd = openSync(seg.file as string, 'r');
+        try {
+          readSync(fd, buf, 0, want, position - seg.base);
+        } finally {
+          closeSync(fd);
+        }
       }
       const lastNewline = buf.lastIndexOf(0x0a);
       if (lastNewline < 0) {
@@ -107,12 +209,13 @@ export class OutputLog {
   /** Stops writing; the files stay readable until `remove`. */
   close(): void {
     if (this.closed) return;
+    if (this.dropping) this.resume(true);
     this.closed = true;
-    closeSync(this.fd);
+    this.closeFd();
   }
 
   remove(): void {
     this.close();
-    for (const s of this.segments) rmSync(s.file, { force: true });
+    for (const s of this.segments) if (s.file) rmSync(s.file, { force: true });
   }
 }

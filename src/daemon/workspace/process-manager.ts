@@ -85,8 +85,12 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
       this.status = this.timedOut ? 'timed_out' : signal ? 'killed' : 'exited';
       this.endedAt = Date.now();
       this.log.close();
-      onEnd(this);
-      this.emit('exit');
+      try {
+        onEnd(this);
+      } finally {
+        // Waiters (a foreground exec) are released even when recording the end failed.
+        this.emit('exit');
+      }
     });
   }
 
@@ -120,11 +124,18 @@ export class ProcessManager {
     private readonly logDir: string,
     private readonly logCapBytes: number,
     private readonly sandbox: Sandbox = new Sandbox('none', 'not configured'),
+    /** Where failures off the request path (recording a process's end) are reported. */
+    private readonly onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
+    /** Below the daemon's disk reserve, process output is dropped (with a marker) rather than stored. */
+    private readonly reserve?: { readonly belowReserve: boolean },
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
   }
 
   private closed = false;
+
+  private readonly refuseOutput = () =>
+    this.reserve?.belowReserve ? 'the disk is below the daemon reserve (DISCO_DISK_RESERVE_MB)' : undefined;
 
   /** Kills every running process and waits (bounded) so their end is recorded before the database closes. */
   async shutdown(graceMs = 2000): Promise<void> {
@@ -185,22 +196,38 @@ export class ProcessManager {
       });
       child.once('spawn', () => {
         const id = `proc_${randomBytes(9).toString('base64url')}`;
-        const p = new ManagedProcess(id, spec, child, new OutputLog(this.logDir, id, this.logCapBytes));
+        const p = new ManagedProcess(
+          id,
+          spec,
+          child,
+          new OutputLog(this.logDir, id, this.logCapBytes, 1000, this.refuseOutput),
+        );
+        try {
+          this.repo.insert({
+            id,
+            containerId: spec.containerId,
+            ownerId: spec.ownerId,
+            command: spec.command,
+            shell: spec.shell,
+            cwd: spec.cwdRel,
+            pid: child.pid ?? null,
+            startedAt: p.startedAt,
+          });
+        } catch (err) {
+          // SQLITE_FULL on a full disk: the command still runs unrecorded (its output is live), because a
+          // command such as `rm big` is how a user frees the space; its history row is what is lost.
+          this.onError(err, { processId: id, step: 'record the start of a process' });
+        }
         this.table.add(spec.containerId, child);
         this.live.set(id, p);
-        this.repo.insert({
-          id,
-          containerId: spec.containerId,
-          ownerId: spec.ownerId,
-          command: spec.command,
-          shell: spec.shell,
-          cwd: spec.cwdRel,
-          pid: child.pid ?? null,
-          startedAt: p.startedAt,
-        });
         p.attach((ended) => {
           if (this.closed) return; // the database may be gone; the next start marks it lost
-          this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
+          try {
+            this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
+          } catch (err) {
+            // A full disk: the row stays `running` until the next start reconciles it as lost.
+            this.onError(err, { processId: ended.id, step: 'record the end of a process' });
+          }
           this.forgetOld(spec.containerId);
         });
         child.stdin?.on('error', () => {}); // EPIPE when the command does not read its input
