@@ -12,25 +12,10 @@ import { PersonalTokens } from './personal-tokens.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
 import { newSecret, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
+import type { Realm, TokenPair } from './token-pair.js';
 import type { TokenStore } from './token-store.js';
 
-export interface TokenPair {
-  accessToken: string;
-  tokenType: 'Bearer';
-  /** Seconds until the access token expires. */
-  expiresIn: number;
-  refreshToken: string;
-  scopes: Scope[];
-  user: { id: string; name: string; isAdmin: boolean };
-  /** The session (refresh-token family); logout or revocation ends it with all its tokens. */
-  sessionId: string;
-}
-
-/** Where tokens are minted and checked: the issuer (the daemon's public URL) and accepted audiences. */
-export interface Realm {
-  issuer: string;
-  audiences: readonly string[];
-}
+export type { Realm, TokenPair } from './token-pair.js';
 
 export interface AuthOptions {
   accessTtlSeconds: number;
