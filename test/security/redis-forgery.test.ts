@@ -12,6 +12,23 @@ type Json = any;
 const SECRET = 'redis-forgery-secret-0123456789abcdefghij';
 const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** A token-store record of an admin PAT as the store writes it, for an attacker to write into Redis. */
+const adminPatRecord = (token: string, id: string, kind: string, name = kind) => ({
+  id,
+  userId: 'admin',
+  name,
+  tokenHash: digest(token),
+  hint: 'disco_pat_xxxx…',
+  scopes: ['containers', 'exec', 'account', 'admin'],
+  kind,
+  userName: 'admin',
+  userIsAdmin: true,
+  createdAt: Date.now(),
+  expiresAt: null,
+  lastUsedAt: null,
+  revokedAt: null,
+});
+
 describe.runIf(redisAvailable())('records written straight into Redis', () => {
   let redis: RedisServer;
   let t: TestDaemon;
@@ -33,21 +50,7 @@ describe.runIf(redisAvailable())('records written straight into Redis', () => {
 
   it('refuses an admin PAT minted by writing its record into Redis', async () => {
     const token = `disco_pat_${randomBytes(32).toString('base64url')}`;
-    const forged = {
-      id: 'tok_0123456789abcdef',
-      userId: 'admin',
-      name: 'forged',
-      tokenHash: digest(token),
-      hint: 'disco_pat_xxxx…',
-      scopes: ['containers', 'exec', 'account', 'admin'],
-      kind: 'pat',
-      userName: 'admin',
-      userIsAdmin: true,
-      createdAt: Date.now(),
-      expiresAt: null,
-      lastUsedAt: null,
-      revokedAt: null,
-    };
+    const forged = adminPatRecord(token, 'tok_0123456789abcdef', 'pat', 'forged');
     await attacker.set(`pat:${digest(token)}`, JSON.stringify(forged));
     await attacker.set(`pat-id:${forged.id}`, digest(token));
     await attacker.sadd('pats:admin', forged.id);
@@ -127,24 +130,12 @@ describe.runIf(redisAvailable())('records written before sealing', () => {
     const old = new Redis(redis.url, { keyPrefix: 'disco:' });
     const bootstrap = `legacy-bootstrap-${randomBytes(16).toString('hex')}`;
     const legacyPat = `disco_pat_${randomBytes(32).toString('base64url')}`;
-    const record = (token: string, id: string, kind: string) => ({
-      id,
-      userId: 'admin',
-      name: kind,
-      tokenHash: digest(token),
-      hint: 'x…',
-      scopes: ['containers', 'exec', 'account', 'admin'],
-      kind,
-      userName: 'admin',
-      userIsAdmin: true,
-      createdAt: Date.now(),
-      expiresAt: null,
-      lastUsedAt: null,
-      revokedAt: null,
-    });
     // What an older version wrote: plain JSON.
-    await old.set(`pat:${digest(bootstrap)}`, JSON.stringify(record(bootstrap, 'tok_00000000000000aa', 'bootstrap')));
-    await old.set(`pat:${digest(legacyPat)}`, JSON.stringify(record(legacyPat, 'tok_00000000000000bb', 'pat')));
+    await old.set(
+      `pat:${digest(bootstrap)}`,
+      JSON.stringify(adminPatRecord(bootstrap, 'tok_00000000000000aa', 'bootstrap')),
+    );
+    await old.set(`pat:${digest(legacyPat)}`, JSON.stringify(adminPatRecord(legacyPat, 'tok_00000000000000bb', 'pat')));
     const t = await startTestDaemon({ REDIS_URL: redis.url, DISCO_JWT_SECRET: SECRET, DISCO_ADMIN_TOKEN: bootstrap });
     try {
       const me = (token: string) =>

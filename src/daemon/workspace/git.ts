@@ -131,6 +131,17 @@ async function remoteBinds(ctx: GitContext, cwd: string, remote: string, push: b
   return localRemoteBinds(remoteScope(ctx), paths, push);
 }
 
+/**
+ * What push and pull act on, checked the same way for both: the repository, a remote name and branch that
+ * cannot pass for options, and the host directories a local remote needs bound (writable only to push).
+ */
+async function remoteTarget(ctx: GitContext, input: { path: string; remote: string; branch?: string }, push: boolean) {
+  const cwd = await repoDir(ctx, input.path);
+  const remote = assertRemote(input.remote);
+  const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
+  return { cwd, remote, branch, binds: await remoteBinds(ctx, cwd, remote, push) };
+}
+
 export async function gitClone(
   ctx: GitContext,
   input: { url: string; path: string; branch?: string; depth?: number },
@@ -250,10 +261,7 @@ export async function gitPush(
   ctx: GitContext,
   input: { path: string; remote: string; branch?: string; setUpstream: boolean },
 ) {
-  const cwd = await repoDir(ctx, input.path);
-  const remote = assertRemote(input.remote);
-  const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
-  const binds = await remoteBinds(ctx, cwd, remote, true);
+  const { cwd, remote, branch, binds } = await remoteTarget(ctx, input, true);
   const args = [
     'push',
     '--porcelain',
@@ -274,10 +282,7 @@ export async function gitPull(
   ctx: GitContext,
   input: { path: string; remote: string; branch?: string; rebase: boolean },
 ) {
-  const cwd = await repoDir(ctx, input.path);
-  const remote = assertRemote(input.remote);
-  const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
-  const binds = await remoteBinds(ctx, cwd, remote, false);
+  const { cwd, remote, branch, binds } = await remoteTarget(ctx, input, false);
   const args = [
     'pull',
     '--no-edit',
