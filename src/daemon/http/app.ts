@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
+import { networkReport } from '../containers/network-policy.js';
 import type { Core } from '../core.js';
 import { checkDatabase } from '../db/open.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
@@ -66,7 +67,12 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      checks: { database, sandbox, limits: services.sandbox.limitsReport() },
+      checks: {
+        database,
+        sandbox,
+        limits: services.sandbox.limitsReport(),
+        network: networkReport(config.allowHostNetwork),
+      },
     });
   });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pty from '@lydell/node-pty';
 import { DiscoError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import { commandEnv } from '../workspace/exec.js';
 import { findExecutable, type Sandbox } from '../workspace/sandbox.js';
@@ -21,7 +22,7 @@ export interface OpenRequest {
   root: string;
   /** Already resolved and contained. */
   cwdAbs: string;
-  network: boolean;
+  network: NetworkMode;
   /** argv to run; default the shell (bash, else sh). */
   command?: string[] | undefined;
   cols: number;
@@ -71,6 +72,7 @@ export class TerminalManager {
       root: req.root,
       cwd: req.cwdAbs,
       network: req.network,
+      container: req.containerId,
       pty: true,
     });
     const child = pty.spawn(confined.file, confined.args, {

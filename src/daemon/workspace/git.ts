@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { DiscoError, ValidationError } from '../errors.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import { type ConfigEntry, parseConfigList, REMOTE_PROGRAMS, repoConfigOverrides } from './git-config-guard.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
@@ -12,9 +13,11 @@ export interface GitContext {
   root: string;
   timeoutMs: number;
   protocols: readonly GitProtocol[];
-  /** Git runs in the container's sandbox, with the container's network switch. */
+  /** Git runs in the container's sandbox, with the container's network mode. */
   sandbox?: Sandbox;
-  network: boolean;
+  network: NetworkMode;
+  /** The container (its cgroups). */
+  containerId?: string;
   /** Disco's state and containers directories: a file remote reaching either is refused. */
   stateDir: string;
   containersDir: string;
@@ -65,6 +68,7 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
           confinement: {
             root: ctx.root,
             network: ctx.network,
+            ...(ctx.containerId ? { container: ctx.containerId } : {}),
             ...(binds.readOnly ? { readOnly: binds.readOnly } : {}),
             ...(binds.writable ? { writable: binds.writable } : {}),
           },

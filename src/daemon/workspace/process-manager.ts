@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
 import { DiscoError } from '../errors.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import { killGroup, type ProcessTable } from './process-table.js';
@@ -24,8 +25,8 @@ export interface StartSpec {
   /** Keep stdin open for process_input (background processes). */
   interactive: boolean;
   timeoutMs: number;
-  /** False runs the command without network (needs the sandbox). */
-  network: boolean;
+  /** The container's network mode (`off` needs the sandbox). */
+  network: NetworkMode;
 }
 
 /** One running (or finished, still remembered) process with its output log. */
@@ -175,7 +176,12 @@ export class ProcessManager {
     }
     let confined: { file: string; args: string[] };
     try {
-      confined = this.sandbox.wrap(file, args, { root: spec.root, cwd: spec.cwdAbs, network: spec.network });
+      confined = this.sandbox.wrap(file, args, {
+        root: spec.root,
+        cwd: spec.cwdAbs,
+        network: spec.network,
+        container: spec.containerId,
+      });
     } catch (err) {
       return Promise.reject(err);
     }

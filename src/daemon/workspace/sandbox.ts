@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import { type LaunchTools, launchArgv, mountSlots, type Owner, writeSeccompFilter } from './sandbox-launch.js';
 
 export type SandboxMode = 'bwrap' | 'none';
@@ -26,7 +27,10 @@ export const NO_LIMITS: ResourceLimits = { memoryMb: 0, cpuSeconds: 0, processes
 export interface Confinement {
   root: string;
   cwd: string;
-  network: boolean;
+  /** `off` and `egress` get a network namespace of their own; `host` shares the host's. */
+  network: NetworkMode;
+  /** The container the command belongs to: its cgroups (per-container limits) are joined first. */
+  container?: string;
   /** Host paths made visible read-only at the same place (e.g. a trusted file:// git remote). */
   readOnly?: readonly string[];
   /** Host paths made visible read-write at the same place (e.g. a file:// remote being pushed to). */
@@ -87,7 +91,7 @@ export class Sandbox {
     private readonly extras: SandboxExtras = {},
   ) {}
 
-  /** True when `network: false` can be honoured (it needs a network namespace). */
+  /** True when a network namespace of its own can be given (`off`, and `egress`'s isolation). */
   get canIsolateNetwork(): boolean {
     return this.mode === 'bwrap';
   }
@@ -151,10 +155,13 @@ export class Sandbox {
 
   /** The program and arguments that run `file args` confined: limits, then bubblewrap, then the command. */
   wrap(file: string, args: readonly string[], c: Confinement): { file: string; args: string[] } {
-    if (!c.network && !this.canIsolateNetwork) {
+    // Without a sandbox, `off` cannot be honoured and is refused; `egress` runs with the host's network
+    // (nothing is isolated there anyway: the command runs beside the daemon's keys, which the report says).
+    if (c.network === 'off' && !this.canIsolateNetwork) {
       throw new DiscoError(
         'unavailable',
-        'network is turned off for this container, but commands are not sandboxed here, so it cannot be enforced',
+        "network mode 'off' cannot be enforced here: commands are not sandboxed (no network namespace)",
+        { network: 'off' },
       );
     }
     let cmd = [file, ...args];
@@ -252,7 +259,7 @@ export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: Detec
     // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed.
     const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
     try {
-      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: false });
+      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
       execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000, cwd: probe });
     } finally {
       rmSync(probe, { recursive: true, force: true });
@@ -298,7 +305,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
-    ...(c.network ? [] : ['--unshare-net']),
+    ...(c.network === 'host' ? [] : ['--unshare-net']),
     // Security: without a PTY the command gets no controlling terminal to push input into (TIOCSTI).
     ...(c.pty ? [] : ['--new-session']),
     '--cap-drop',
