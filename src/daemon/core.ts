@@ -29,6 +29,7 @@ import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { detectCgroups } from './sandbox/cgroups.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
@@ -109,6 +110,11 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    const cgroups = detectCgroups(config);
+    sandbox.cgroups = cgroups;
+    const leftover = await cgroups.cleanup();
+    if (leftover > 0) log.warn({ groups: leftover }, 'container cgroups of a previous daemon were found and ended');
+    log.info(cgroups.report(), 'per-container limits');
     const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
@@ -144,6 +150,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
+      cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
@@ -187,6 +194,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         await processManager.shutdown();
         outputReserve.stop();
         processes.killAll();
+        await cgroups.shutdown();
         await rag.close();
         db.close();
       },

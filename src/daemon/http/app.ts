@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
-    const { mode, commands, seccomp, warning } = services.sandbox.report();
+    const { mode, commands, seccomp, warning, containerLimits } = services.sandbox.report();
     const sandbox = { mode, commands, seccomp, ...(warning ? { warning } : {}) };
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',
@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
         database,
         sandbox,
         limits: services.sandbox.limitsReport(),
+        ...(containerLimits ? { containerLimits } : {}),
         network: networkReport(config.allowHostNetwork),
       },
     });

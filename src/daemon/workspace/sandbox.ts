@@ -4,8 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
+import type { Cgroups, CgroupsReport } from '../sandbox/cgroups.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
-import { type LaunchTools, launchArgv, mountSlots, type Owner, writeSeccompFilter } from './sandbox-launch.js';
+import {
+  joinCgroupsArgv,
+  type LaunchTools,
+  launchArgv,
+  mountSlots,
+  type Owner,
+  writeSeccompFilter,
+} from './sandbox-launch.js';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -62,6 +70,8 @@ export interface SandboxReport {
   /** The host uid commands run as, when the daemon is root. */
   uid?: number;
   warning?: string;
+  /** Per-container limits (cgroups): which are enforced here, and why not. */
+  containerLimits?: CgroupsReport;
 }
 
 export interface SandboxExtras {
@@ -90,6 +100,9 @@ export class Sandbox {
     readonly prlimit: string | undefined = undefined,
     private readonly extras: SandboxExtras = {},
   ) {}
+
+  /** Per-container limits (cgroups); commands that name their container join its groups. */
+  cgroups: Cgroups | undefined;
 
   /** True when a network namespace of its own can be given (`off`, and `egress`'s isolation). */
   get canIsolateNetwork(): boolean {
@@ -127,6 +140,7 @@ export class Sandbox {
       reason: this.reason,
       seccomp: this.seccomp,
       ...(this.owner ? { uid: this.owner.uid } : {}),
+      ...(this.cgroups ? { containerLimits: this.cgroups.report() } : {}),
       ...(this.mode === 'none'
         ? {
             warning:
@@ -172,6 +186,8 @@ export class Sandbox {
       if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
       cmd = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), cmd);
     }
+    const groups = c.container !== undefined ? this.cgroups?.groupFor(c.container) : undefined;
+    if (groups) cmd = joinCgroupsArgv(launch?.tools.sh ?? which('sh') ?? '/bin/sh', groups, cmd);
     const rl = prlimitArgs(this.limits);
     if (rl.length > 0 && this.prlimit) cmd = [this.prlimit, ...rl, '--', ...cmd];
     return { file: cmd[0] as string, args: cmd.slice(1) };
