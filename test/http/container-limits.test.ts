@@ -81,6 +81,15 @@ describe.runIf(enforced)('per-container limits on a host that enforces them', ()
     expect(held + two).toBeLessThan(20);
   });
 
+  it.runIf(hasBwrap)('cannot leave its groups: the cgroup file system is not there to write to', async () => {
+    const r = await run(
+      'small',
+      'for f in /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/pids/cgroup.procs; do (echo $$ > $f) 2>/dev/null && echo "moved via $f"; done; ls /sys/fs/cgroup 2>&1 | head -3',
+    );
+    expect(r.stdout).not.toMatch(/moved via/);
+    expect(r.stdout).toMatch(/No such file or directory|cannot access/);
+  });
+
   it.runIf(hasBwrap)('memory: a process allocating 200 MB in a 64 MB container is killed', async () => {
     const r = await run(
       'small',
