@@ -2,14 +2,34 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Db } from '../../db/open.js';
 import { DiscoError } from '../../errors.js';
+import { SCOPES } from '../../ops/op.js';
 import { secretDigest } from '../secrets.js';
 import type { Resolver } from './address-policy.js';
 import { fetchClientMetadataDocument } from './cimd.js';
 import { metadataViolation } from './metadata-limits.js';
 
 export const CHATGPT_REDIRECT_URI = 'https://chatgpt.com/connector_platform_oauth_redirect';
-/** The CLI's own public client (`disco login https://…`): loopback redirect, PKCE. */
-export const CLI_CLIENT_ID = 'disco-cli';
+/** ChatGPT's per-connector redirect: `https://chatgpt.com/connector/oauth/<callback id>`, nothing else. */
+const CHATGPT_CONNECTOR_REDIRECT = /^https:\/\/chatgpt\.com\/connector\/oauth\/[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Whether a redirect URI is one of ChatGPT's: the older fixed one, or a per-connector one. Security: the
+ * whole string must match (exact host, https, default port, no user info, query or fragment), and the URL
+ * parser must read it back unchanged, so no spelling of another host or path slips through.
+ */
+export function isChatgptRedirect(uri: string): boolean {
+  if (uri === CHATGPT_REDIRECT_URI) return true;
+  if (!CHATGPT_CONNECTOR_REDIRECT.test(uri)) return false;
+  try {
+    return new URL(uri).href === uri;
+  } catch {
+    return false;
+  }
+}
+
+import { CLI_CLIENT_ID } from '../first-party.js';
+
+export { CLI_CLIENT_ID };
 
 export interface OAuthClient {
   clientId: string;
@@ -69,7 +89,7 @@ export class ClientRegistry {
       return false;
     }
     if (u.hash) return false;
-    return uri === CHATGPT_REDIRECT_URI || this.extraRedirectUris.includes(uri) || isLoopbackHttp(u);
+    return isChatgptRedirect(uri) || this.extraRedirectUris.includes(uri) || isLoopbackHttp(u);
   }
 
   /** RFC 7591. Returns the registration response (the secret, for confidential clients, only here). */
@@ -119,7 +139,9 @@ export class ClientRegistry {
   /** Finds a client; an https client id is fetched as a metadata document (cached for an hour). */
   async get(clientId: string): Promise<OAuthClient | undefined> {
     if (clientId === CLI_CLIENT_ID) {
-      return { clientId, name: 'Disco CLI', redirectUris: [], authMethod: 'none', source: 'builtin' };
+      // The CLI is Disco's own: it may ask for everything its user holds (account and admin included).
+      const scope = SCOPES.join(' ');
+      return { clientId, name: 'Disco CLI', redirectUris: [], authMethod: 'none', source: 'builtin', scope };
     }
     const row = this.stmts.get.get(clientId) as RawClient | undefined;
     if (row && (row.expires_at === null || row.expires_at > Date.now())) return toClient(row);

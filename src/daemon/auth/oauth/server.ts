@@ -3,13 +3,34 @@ import type { GrantsRepo } from '../../db/grants-repo.js';
 import type { UserRow } from '../../db/users-repo.js';
 import { DiscoError } from '../../errors.js';
 import { SCOPES, type Scope } from '../../ops/op.js';
-import { parseScopes, unknownScopes } from '../scopes.js';
+import { parseScopes } from '../scopes.js';
 import { secretDigest } from '../secrets.js';
 import type { AuthService } from '../service.js';
 import { type ClientRegistry, type OAuthClient, OAuthRequestError } from './clients.js';
 
 /** What an OAuth client gets when it asks for no scope: working in containers, not account or admin. */
 export const DEFAULT_OAUTH_SCOPES: Scope[] = ['containers', 'files:read', 'files:write', 'exec', 'git'];
+/** Scopes over the account itself (tokens, password) and over Disco (users, audit): never granted by default. */
+export const PRIVILEGED_SCOPES: readonly Scope[] = ['account', 'admin'];
+/**
+ * Scopes the metadata advertises besides Disco's own: `offline_access` (OpenID's name for "give me a refresh
+ * token"; Disco always does, so asking for it changes nothing). Clients may ask for it without failing.
+ */
+export const OFFLINE_ACCESS = 'offline_access';
+
+/**
+ * What an authorization request is granted. Unknown scopes (`offline_access`, OpenID's `openid`, `profile`,
+ * `email`, …) are ignored: what is known is granted. Security: `account` and `admin` are granted only to a
+ * client whose registration (or metadata document) lists them, and the consent page then says so in plain
+ * words; any other client that asks for them gets the rest. An empty result (only privileged scopes were
+ * asked for, and refused) is the caller's `invalid_scope`.
+ */
+export function grantedScopes(client: Pick<OAuthClient, 'scope'>, requested: string | undefined): Scope[] {
+  const asked = parseScopes(requested ?? '');
+  if (asked.length === 0) return [...DEFAULT_OAUTH_SCOPES];
+  const registered = parseScopes(client.scope ?? '');
+  return asked.filter((s) => !PRIVILEGED_SCOPES.includes(s) || registered.includes(s));
+}
 const REQUEST_TTL_MS = 10 * 60_000;
 const CODE_TTL_MS = 2 * 60_000;
 
@@ -92,10 +113,10 @@ export class AuthorizationServer {
       return fail('invalid_request', 'code_challenge (PKCE) is required');
     }
     if (str('code_challenge_method') !== 'S256') return fail('invalid_request', "code_challenge_method must be 'S256'");
-    const requested = (str('scope') ?? '').split(' ').filter(Boolean);
-    const unknown = unknownScopes(requested);
-    if (unknown.length > 0) return fail('invalid_scope', `unknown scope: ${unknown.join(', ')}`);
-    const scopes = requested.length > 0 ? parseScopes(requested) : DEFAULT_OAUTH_SCOPES;
+    const scopes = grantedScopes(client, str('scope'));
+    if (scopes.length === 0) {
+      return fail('invalid_scope', 'admin and account are granted only to clients that registered for them');
+    }
     const resource = resourceFor(issuer, str('resource'));
     if (!resource) return fail('invalid_target', `resource must be ${issuer}/mcp (or ${issuer})`);
     const pending: PendingAuthorization = {
@@ -249,7 +270,7 @@ export class AuthorizationServer {
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
       revocation_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
-      scopes_supported: [...SCOPES],
+      scopes_supported: [...SCOPES, OFFLINE_ACCESS],
       authorization_response_iss_parameter_supported: true,
       client_id_metadata_document_supported: true,
       service_documentation: `${issuer}/docs`,
@@ -261,7 +282,8 @@ export class AuthorizationServer {
     return {
       resource,
       authorization_servers: [issuer],
-      scopes_supported: [...SCOPES],
+      // Security: a spec-following client asks for every scope listed here; account and admin are not.
+      scopes_supported: resource.endsWith('/mcp') ? [...DEFAULT_OAUTH_SCOPES] : [...SCOPES],
       bearer_methods_supported: ['header'],
       resource_name: 'Disco',
       resource_documentation: `${issuer}/docs`,
