@@ -90,6 +90,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const auth = new AuthService(users, tokenStore, new AuditRepo(db), new AccessTokens(keys), {
       accessTtlSeconds: config.accessTokenTtlSeconds,
       refreshTtlMs,
+      refreshGraceMs: config.refreshGraceSeconds * 1000,
       box: await loadSecretBox(config.home, config.jwtSecret),
     });
     if (adminToken)

@@ -209,6 +209,7 @@ export class AuthorizationServer {
           { issuer, audiences: [resource ?? `${issuer}/mcp`] },
           {
             clientId: client.clientId,
+            grace: true,
             ...(requested ? { scopes: requested } : {}),
             ...(resource ? { audience: resource } : {}),
           },
