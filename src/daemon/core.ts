@@ -99,6 +99,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       auth,
       new ClientRegistry(db, config.oauthRedirectUris, isLoopbackHost(config.host)),
       new GrantsRepo(db),
+      tokenStore,
     );
     const processes = new ProcessTable();
     const sandbox = detectSandbox(config.sandbox, sandboxOptions(config));

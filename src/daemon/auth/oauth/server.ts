@@ -6,6 +6,8 @@ import { SCOPES, type Scope } from '../../ops/op.js';
 import { parseScopes } from '../scopes.js';
 import { secretDigest } from '../secrets.js';
 import type { AuthService } from '../service.js';
+import type { TokenStore } from '../token-store.js';
+import { ASSERTION_ALGORITHMS, assertionSubject, ClientAssertions } from './client-assertion.js';
 import { type ClientRegistry, type OAuthClient, OAuthRequestError } from './clients.js';
 
 /** What an OAuth client gets when it asks for no scope: working in containers, not account or admin. */
@@ -32,6 +34,17 @@ export function grantedScopes(client: Pick<OAuthClient, 'scope'>, requested: str
   return asked.filter((s) => !PRIVILEGED_SCOPES.includes(s) || registered.includes(s));
 }
 const REQUEST_TTL_MS = 10 * 60_000;
+/** `private_key_jwt` is for clients known by a metadata document (dynamic registration takes the others). */
+const AUTH_METHODS = ['none', 'client_secret_post', 'client_secret_basic', 'private_key_jwt'];
+
+/** What a token or revocation request carries to authenticate its client. */
+export interface ClientCredentials {
+  id?: string;
+  secret?: string;
+  /** RFC 7523 `client_assertion` and `client_assertion_type`. */
+  assertion?: string;
+  assertionType?: string;
+}
 const CODE_TTL_MS = 2 * 60_000;
 
 export interface PendingAuthorization {
@@ -78,11 +91,17 @@ export function redirectWith(uri: string, params: Record<string, string | undefi
  * with reuse detection), RFC 8707 resource indicators bound into the token audience, RFC 9207 `iss`.
  */
 export class AuthorizationServer {
+  private readonly assertions: ClientAssertions;
+
   constructor(
     private readonly auth: AuthService,
     readonly clients: ClientRegistry,
     readonly grants: GrantsRepo,
-  ) {}
+    /** Where used client-assertion ids are remembered: the token store (Redis when shared). */
+    private readonly marks: Pick<TokenStore, 'putMarkOnce'>,
+  ) {
+    this.assertions = new ClientAssertions(clients.fetchOptions);
+  }
 
   /**
    * Validates an authorization request. Errors about the client or redirect URI are shown, not redirected;
@@ -182,12 +201,25 @@ export class AuthorizationServer {
     });
   }
 
-  /** Authenticates the client of a token or revocation request (public clients: none; others: their secret). */
-  async authenticateClient(clientId: string | undefined, secret: string | undefined): Promise<OAuthClient> {
+  /**
+   * Authenticates the client of a token or revocation request: public clients by nothing (PKCE binds the
+   * code), `private_key_jwt` clients by a signed assertion (its `sub` names the client when no client_id is
+   * sent), others by their secret. Security: a client registered for one method is held to it.
+   */
+  async authenticateClient(creds: ClientCredentials, endpoint: string, issuer: string): Promise<OAuthClient> {
+    const clientId = creds.id ?? (creds.assertion ? assertionSubject(creds.assertion) : undefined);
     if (!clientId) throw new OAuthRequestError('invalid_client', 'client_id is required', 401);
     const client = await this.clients.get(clientId).catch(() => undefined);
     if (!client) throw new OAuthRequestError('invalid_client', 'unknown client', 401);
-    if (client.authMethod !== 'none' && !this.clients.verifySecret(clientId, secret)) {
+    if (client.authMethod === 'private_key_jwt') {
+      await this.assertions.verify(client, creds.assertion, creds.assertionType, {
+        endpoint,
+        issuer,
+        rememberOnce: (key, expiresAt) => this.marks.putMarkOnce(key, '1', expiresAt),
+      });
+    } else if (creds.assertion !== undefined) {
+      throw new OAuthRequestError('invalid_client', 'this client does not authenticate with an assertion', 401);
+    } else if (client.authMethod !== 'none' && !this.clients.verifySecret(clientId, creds.secret)) {
       throw new OAuthRequestError('invalid_client', 'client authentication failed', 401);
     }
     return client;
@@ -269,8 +301,10 @@ export class AuthorizationServer {
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
-      revocation_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
+      revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
       scopes_supported: [...SCOPES, OFFLINE_ACCESS],
       authorization_response_iss_parameter_supported: true,
       client_id_metadata_document_supported: true,
