@@ -25,7 +25,11 @@ export function pkce() {
  * 401 challenge, walks the consent page as the person would, and uses the token endpoint.
  */
 export class ChatgptStandIn {
-  constructor(private readonly t: TestDaemon) {}
+  constructor(
+    private readonly t: TestDaemon,
+    /** The daemon's DISCO_PUBLIC_URL, when set (the resource and token audience are named after it). */
+    private readonly publicUrl = t.url,
+  ) {}
 
   /** The scope of the 401 challenge on /mcp (what a spec-following client asks for). */
   async challengeScope(): Promise<string> {
@@ -49,7 +53,7 @@ export class ChatgptStandIn {
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',
-      resource: `${this.t.url}/mcp`,
+      resource: `${this.publicUrl}/mcp`,
       scope,
     });
     const page = await fetch(`${this.t.url}/oauth/authorize?${q}`, { redirect: 'manual' });
