@@ -209,4 +209,33 @@ describe('ChatGPT connects with least privilege', () => {
     const refreshed = await gpt.token({ ...refresh, client_assertion_type: TYPE, client_assertion: fresh });
     expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
   });
+
+  it('fetches a jwks_uri under the metadata fetch rules: never from a private address', async () => {
+    for (const [i, jwksUri] of [
+      'http://169.254.169.254/latest/meta-data/jwks.json',
+      'https://10.0.0.7/jwks.json',
+      'https://[::ffff:169.254.169.254]/jwks.json',
+      'https://[fd00::1]/jwks.json',
+    ].entries()) {
+      const clientId = host.serveClient(`/ssrf-${i}.json`, {
+        client_name: 'ChatGPT',
+        redirect_uris: [CONNECTOR_REDIRECT],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: jwksUri,
+      });
+      const done = await gpt.authorize(clientId, CONNECTOR_REDIRECT, CONNECTOR_SCOPES, ADA);
+      const res = await gpt.token({
+        grant_type: 'authorization_code',
+        code: done.code,
+        code_verifier: done.verifier,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await host.assertion(clientId, `${t.url}/oauth/token`),
+      });
+      expect([jwksUri, res.status, res.body.error_description]).toEqual([
+        jwksUri,
+        401,
+        expect.stringContaining('host refused'),
+      ]);
+    }
+  });
 });
