@@ -48,8 +48,14 @@ describe('ChatGPT stays connected', () => {
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(a.body).toEqual(b.body);
     expect(await works(a.body.access_token)).toBe(true);
-    // The session goes on: the new refresh token rotates as usual.
-    const next = await refresh(a.body.refresh_token);
+    // The session goes on: the new refresh token rotates as usual (a scope of unknown names changes nothing).
+    const next = await gpt.token({
+      grant_type: 'refresh_token',
+      refresh_token: a.body.refresh_token,
+      client_id: clientId,
+      scope: 'offline_access openid',
+    });
+    expect(next.body.scope).toBe('containers exec');
     expect(next.status).toBe(200);
     expect(await works(next.body.access_token)).toBe(true);
     // Once the client has moved on, the first token again is a reuse: the session is revoked.

@@ -232,7 +232,9 @@ export class AuthorizationServer {
     if (grantType === 'refresh_token') {
       const refresh = str('refresh_token');
       if (!refresh) throw new OAuthRequestError('invalid_request', 'refresh_token is required');
-      const requested = str('scope')?.split(' ').filter(Boolean);
+      // Unknown scopes (offline_access, openid…) are ignored here too; naming none of Disco's keeps the grant.
+      const known = parseScopes(str('scope') ?? '');
+      const requested = known.length > 0 ? known : undefined;
       const resource = str('resource') ? resourceFor(issuer, str('resource')) : undefined;
       if (str('resource') && !resource) throw new OAuthRequestError('invalid_target', 'unknown resource');
       const pair = await this.auth
