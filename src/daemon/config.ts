@@ -53,6 +53,7 @@ export interface Config {
   jwtSecret: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
+  refreshGraceSeconds: number;
   trustProxy: boolean;
   oauthRedirectUris: string[];
   githubClientId: string | undefined;
@@ -162,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     jwtSecret: pick('jwtSecret'),
     accessTokenTtlSeconds: pick('accessTokenTtlSeconds') ?? 900,
     refreshTokenTtlDays: pick('refreshTokenTtlDays') ?? 30,
+    refreshGraceSeconds: pick('refreshGraceSeconds') ?? 30,
     trustProxy: pick('trustProxy') ?? false,
     oauthRedirectUris: pick('oauthRedirectUris') ?? [],
     githubClientId: pick('githubClientId'),

@@ -91,6 +91,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const auth = new AuthService(users, tokenStore, new AuditRepo(db), new AccessTokens(keys), {
       accessTtlSeconds: config.accessTokenTtlSeconds,
       refreshTtlMs,
+      refreshGraceMs: config.refreshGraceSeconds * 1000,
       box: await loadSecretBox(config.home, config.jwtSecret),
     });
     if (adminToken)
@@ -99,6 +100,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       auth,
       new ClientRegistry(db, config.oauthRedirectUris, isLoopbackHost(config.host)),
       new GrantsRepo(db),
+      tokenStore,
     );
     const processes = new ProcessTable();
     const sandbox = detectSandbox(config.sandbox, sandboxOptions(config));

@@ -256,6 +256,11 @@ export const SETTINGS = {
     schema: intIn(1, 365),
     doc: 'Lifetime of a refresh token (rotated on every use). Default 30.',
   },
+  refreshGraceSeconds: {
+    env: 'DISCO_REFRESH_GRACE_SECONDS',
+    schema: intIn(0, 300),
+    doc: 'Seconds after a refresh token is used in which the same token again gets the same new tokens (a client retrying a refresh), instead of revoking the session as a reuse. `0` turns it off. Default 30.',
+  },
   trustProxy: {
     env: 'DISCO_TRUST_PROXY',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
@@ -264,7 +269,7 @@ export const SETTINGS = {
   oauthRedirectUris: {
     env: 'DISCO_OAUTH_REDIRECT_URIS',
     schema: csv.pipe(z.array(z.url())),
-    doc: "Extra redirect URIs OAuth clients may register, besides ChatGPT's (`https://chatgpt.com/connector_platform_oauth_redirect`) and loopback `http://127.0.0.1:*` ones.",
+    doc: "Extra redirect URIs OAuth clients may register, besides ChatGPT's (`https://chatgpt.com/connector_platform_oauth_redirect` and `https://chatgpt.com/connector/oauth/<id>`) and loopback `http://127.0.0.1:*` ones.",
   },
   githubClientId: {
     env: 'GITHUB_CLIENT_ID',

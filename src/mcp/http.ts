@@ -25,7 +25,8 @@ function rpcError(res: Response, status: number, code: number, message: string):
 
 /**
  * Streamable HTTP at /mcp: POST for requests, GET for the server's SSE stream, DELETE to end a session.
- * Sessions belong to the user who opened them; in stateless mode every request gets its own server.
+ * Sessions belong to the user who opened them; in stateless mode, and for a POST that carries no session id
+ * and is not an initialize, a request gets its own server.
  * Auth, Host and Origin checks run before this router (the same ones as REST).
  */
 export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router: Router; close: () => Promise<void> } {
@@ -81,7 +82,10 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       cluster?.claim(`mcp-session:${sessionId}`, SESSION_IDLE_MS);
       return session.transport.handleRequest(req, res, req.body);
     }
-    if (req.method !== 'POST' || !isInitializeRequest(req.body)) {
+    // A request with no session id that is not an initialize: served sessionless, by a server of its own
+    // (clients that keep no session, and the stateless direction of the protocol). Streams need a session.
+    if (req.method === 'POST' && !isInitializeRequest(req.body)) return handleStateless(req, res);
+    if (req.method !== 'POST') {
       return rpcError(res, 400, -32000, 'Bad Request: no valid Mcp-Session-Id; start with an initialize request');
     }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

@@ -11,12 +11,12 @@ import type { z } from 'zod';
 import { DiscoError, toDiscoError } from '../daemon/errors.js';
 import { jsonSchemaOf } from '../daemon/ops/input.js';
 import { invokeOp } from '../daemon/ops/invoke.js';
-import type { Op } from '../daemon/ops/op.js';
+import { type Op, refusal } from '../daemon/ops/op.js';
 import { type McpCallContext, opContextFor } from './context.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => jsonSchemaOf(schema, io) as Tool['inputSchema'];
 
-/** The tools/list answer, computed once from the registry: every op, with explicit annotations. */
+/** Every op as a tool, with explicit annotations, computed once; tools/list shows each caller its share. */
 export function toolDefinitions(ops: readonly Op[]): Tool[] {
   return ops.map((op) => ({
     name: op.name,
@@ -50,7 +50,11 @@ export function registerOpTools(mcp: McpServer, ops: readonly Op[], context: Mcp
   const tools = toolDefinitions(ops);
   const byName = new Map(ops.map((op) => [op.name, op]));
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
-  mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+  // Least privilege: a token sees only the tools it may call (a connector's token no admin or token tools).
+  mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+    const principal = context.principalOf(extra);
+    return { tools: tools.filter((t) => !refusal(byName.get(t.name) as Op, principal)) };
+  });
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const op = byName.get(request.params.name);
     if (!op) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);

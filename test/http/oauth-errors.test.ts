@@ -122,7 +122,8 @@ describe('OAuth endpoints: every refusal is a typed OAuth error', () => {
     expect(await redirected({ ...base, response_type: 'code', code_challenge_method: 'plain' })).toBe(
       'invalid_request',
     );
-    expect(await redirected({ ...base, response_type: 'code', scope: 'containers root' })).toBe('invalid_scope');
+    // Unknown scopes are ignored; asking only for what this client did not register for is refused.
+    expect(await redirected({ ...base, response_type: 'code', scope: 'admin account root' })).toBe('invalid_scope');
     expect(await redirected({ ...base, response_type: 'code', resource: 'https://elsewhere.example/mcp' })).toBe(
       'invalid_target',
     );

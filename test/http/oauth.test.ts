@@ -152,10 +152,15 @@ describe('OAuth 2.1 for MCP clients, as ChatGPT does it', () => {
     });
     expect(rest.status).toBe(401);
 
-    // 7. Refresh rotates; the spent refresh token replayed revokes the family, access tokens included.
-    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, ...creds });
+    // 7. Refresh rotates; a retry of the same refresh at once gets the same pair (grace window); once the
+    // client has moved on, the spent refresh token replayed revokes the family, access tokens included.
+    const first = await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, ...creds });
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(issued.body.refresh_token);
+    const retry = await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, ...creds });
+    expect(retry.body).toEqual(first.body);
+    const refreshed = await token({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token, ...creds });
     expect(refreshed.status).toBe(200);
-    expect(refreshed.body.refresh_token).not.toBe(issued.body.refresh_token);
     const reused = await token({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, ...creds });
     expect(reused.status).toBe(400);
     expect(reused.body.error).toBe('invalid_grant');

@@ -99,9 +99,17 @@ describe('/mcp over Streamable HTTP', () => {
     expect(result.serverInfo.name).toBe('disco');
   });
 
-  it('answers 400 without a session and 404 for an unknown or ended one', async () => {
+  it('answers a request without a session statelessly, and 404 for an unknown or ended session', async () => {
     const list = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
-    expect((await post(list)).res.status).toBe(400);
+    const sessionless = await post(list);
+    expect(sessionless.res.status).toBe(200);
+    expect(sessionless.res.headers.get('mcp-session-id')).toBeNull();
+    expect(sessionless.events.find((e) => e.data)?.data.result.tools.length).toBeGreaterThan(5);
+    // A stream (GET) still needs a session.
+    const stream = await fetch(`${t.url}/mcp`, {
+      headers: { authorization: `Bearer ${t.token}`, accept: 'text/event-stream' },
+    });
+    expect(stream.status).toBe(400);
     expect((await post(list, { 'mcp-session-id': 'not-a-session' })).res.status).toBe(404);
     const { session } = await openSession();
     const listed = await post(list, { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' });

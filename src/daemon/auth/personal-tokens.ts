@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { PatRow } from '../db/tokens-repo.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Principal } from '../ops/op.js';
+import { viaThirdPartyClient } from './first-party.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import { newSecret, PAT_PREFIX, secretDigest, secretHint } from './secrets.js';
 import type { TokenStore } from './token-store.js';
@@ -15,9 +16,12 @@ export class PersonalTokens {
   constructor(private readonly tokens: TokenStore) {}
 
   async create(
-    principal: Pick<Principal, 'userId' | 'userName' | 'isAdmin' | 'scopes'>,
+    principal: Pick<Principal, 'userId' | 'userName' | 'isAdmin' | 'scopes' | 'via' | 'clientId'>,
     input: { name: string; scopes?: readonly string[]; expiresInDays?: number },
   ): Promise<{ token: string; pat: PatRow }> {
+    // Security (defence in depth; the op refuses first): an OAuth client's token never mints a PAT.
+    if (viaThirdPartyClient(principal))
+      throw new ForbiddenError('an OAuth client cannot create personal access tokens');
     const userId = principal.userId;
     const callerScopes = principal.scopes;
     const user = { isAdmin: principal.isAdmin };

@@ -9,6 +9,7 @@ import type { BootstrapSlot } from './admin-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { PersonalTokens } from './personal-tokens.js';
+import { RefreshGrace } from './refresh-grace.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
 import { newSecret, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
@@ -20,6 +21,8 @@ export type { Realm, TokenPair } from './token-pair.js';
 export interface AuthOptions {
   accessTtlSeconds: number;
   refreshTtlMs: number;
+  /** How long a repeat of a just-spent refresh token gets the same new pair (0: never; a reuse revokes). */
+  refreshGraceMs?: number;
   /** Seals GitHub tokens at rest. */
   box: SecretBox;
 }
@@ -48,6 +51,7 @@ export class AuthService {
   readonly pats: PersonalTokens;
   /** The bootstrap token's record, kept in memory to let the operator in while a shared store is down. */
   private bootstrap: { digest: string; pat: PatRow } | undefined;
+  private readonly grace: RefreshGrace;
 
   constructor(
     readonly users: UsersRepo,
@@ -59,6 +63,7 @@ export class AuthService {
     this.github = new GithubAccounts(users, options.box);
     this.accounts = new Accounts(users, tokens);
     this.pats = new PersonalTokens(tokens);
+    this.grace = new RefreshGrace(tokens, options.refreshGraceMs ?? 0);
   }
 
   audit(entry: AuditRecord): void {
@@ -271,7 +276,7 @@ export class AuthService {
   async refresh(
     refreshToken: string,
     realm: Realm,
-    opts: { clientId?: string; scopes?: readonly string[]; audience?: string } = {},
+    opts: { clientId?: string; scopes?: readonly string[]; audience?: string; grace?: boolean } = {},
   ): Promise<TokenPair> {
     const hash = secretDigest(refreshToken);
     const row = await this.tokens.refresh(hash);
@@ -282,8 +287,9 @@ export class AuthService {
     if (opts.audience !== undefined && opts.audience !== row.audience) {
       throw new UnauthorizedError('refresh token was issued for another resource');
     }
-    // A replay is a replay whatever else the request asks; the atomic mark below settles racing uses.
-    if (row.usedAt !== null) await this.refreshReused(row, now);
+    // A replay is a replay whatever else the request asks (but see the grace window); the atomic mark below
+    // settles racing uses.
+    if (row.usedAt !== null) return this.repeatOrReused(refreshToken, row, now, opts.grace);
     const held = parseScopes(row.scopes);
     const wider = opts.scopes ? parseScopes(opts.scopes).filter((s) => !held.includes(s)) : [];
     // RFC 6749 §6: a refresh may narrow the grant, never widen it (silently dropping would empty the session).
@@ -291,10 +297,24 @@ export class AuthService {
       throw new ValidationError(`a refresh cannot add scopes the session lacks: ${wider.join(', ')}`);
     }
     await this.checkParentPat(row.familyId);
-    if (!(await this.tokens.markRefreshUsed(hash, now))) await this.refreshReused(row, now);
+    if (!(await this.tokens.markRefreshUsed(hash, now))) {
+      return this.repeatOrReused(refreshToken, (await this.tokens.refresh(hash)) ?? row, now, opts.grace);
+    }
     const user = this.userOf(row.userId, row.userName, row.userIsAdmin);
     const scopes = grantable(opts.scopes ? intersectScopes(parseScopes(opts.scopes), held) : held);
-    return this.mint(user, scopes, realm, row.familyId, row.clientId ?? undefined, row.audience);
+    const pair = await this.mint(user, scopes, realm, row.familyId, row.clientId ?? undefined, row.audience);
+    if (opts.grace) await this.grace.remember(refreshToken, pair, now);
+    return pair;
+  }
+
+  /**
+   * A spent refresh token again: within the grace window (OAuth clients, which retry) the same new pair,
+   * else a reuse that revokes. First-party sessions (the CLI, the web) do not race themselves: no grace.
+   */
+  private async repeatOrReused(refreshToken: string, row: RefreshRow, now: number, grace = false): Promise<TokenPair> {
+    if (row.revokedAt !== null) throw new UnauthorizedError('refresh token was revoked');
+    const pair = grace ? await this.grace.repeat(refreshToken, row.usedAt, now) : undefined;
+    return pair ?? this.refreshReused(row, now);
   }
 
   /** A spent refresh token came back: its whole family is revoked, and the event audited. */

@@ -31,6 +31,11 @@ export interface TokenStore {
   /** Ends every session of a user but `except` (the caller's own); returns how many ended. */
   revokeSessionsOf(userId: string, at: number, except?: string): Promise<number>;
   purgeExpired(now: number): Promise<{ refresh: number }>;
+  /** A short-lived mark (a sealed grace record), replacing any under the same key. */
+  putMark(key: string, value: string, expiresAt: number): Promise<void>;
+  /** Sets a mark unless a live one exists; false when one did (a single-use id seen before). Atomic. */
+  putMarkOnce(key: string, value: string, expiresAt: number): Promise<boolean>;
+  mark(key: string): Promise<string | undefined>;
 }
 
 /** The single-instance store: SQLite, through the repository (synchronous, wrapped). */
@@ -52,4 +57,7 @@ export class SqliteTokenStore implements TokenStore {
   revokeSessionsOf = async (userId: string, at: number, except?: string) =>
     this.repo.revokeSessionsOf(userId, at, except);
   purgeExpired = async (now: number) => this.repo.purgeExpired(now);
+  putMark = async (key: string, value: string, expiresAt: number) => this.repo.putMark(key, value, expiresAt);
+  putMarkOnce = async (key: string, value: string, expiresAt: number) => this.repo.putMarkOnce(key, value, expiresAt);
+  mark = async (key: string) => this.repo.mark(key);
 }

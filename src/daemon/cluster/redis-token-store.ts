@@ -13,13 +13,15 @@ const REFUSED_LOGGED_MAX = 1024;
  * PATs and sessions in Redis, shared by every instance. Keys (under the client's prefix):
  * `pat:<digest>` → the PAT, `pat-id:<id>` → its digest, `pats:<user>` → ids; `rt:<digest>` → a refresh
  * token (expiring with it), `rt-used:<digest>` (SET NX: exactly one caller spends a token),
- * `fam:<id>` → the session (its user, grant, sign-in time and revocation), `fams:<user>` → the user's sessions.
+ * `fam:<id>` → the session (its user, grant, sign-in time and revocation), `fams:<user>` → the user's sessions,
+ * `mark:<key>` → short-lived marks (a refresh's sealed successor for the grace window, used assertion ids).
  *
  * Security: whoever can write Redis must not be able to mint a token. The records (`pat:`, `rt:`, `fam:`) are
  * sealed (RecordSeal, keyed from DISCO_JWT_SECRET and bound to their key); one that does not open — forged,
  * edited, moved to another key, or written unsealed by an older version — is treated as absent and logged
  * once. The index keys (`pat-id:`, `pats:`, `fams:`) and the `rt-used:`/`pat-used:` marks are not sealed:
- * what they point at is checked against the sealed record, and tampering with them can only deny service.
+ * what they point at is checked against the sealed record, and tampering with them can only deny service. The
+ * `mark:` values are either encrypted under a key only the presenter of a spent refresh token has, or bare ids.
  */
 export class RedisTokenStore implements TokenStore {
   readonly shared = true;
@@ -173,6 +175,19 @@ export class RedisTokenStore implements TokenStore {
     let pats = 0;
     for (const id of await this.redis.smembers(`pats:${userId}`)) if (await this.revokePat(id, at)) pats++;
     return { pats, refresh: await this.revokeSessionsOf(userId, at) };
+  }
+
+  async putMark(key: string, value: string, expiresAt: number): Promise<void> {
+    await this.redis.set(`mark:${key}`, value, 'PX', Math.max(1, expiresAt - Date.now()));
+  }
+
+  async putMarkOnce(key: string, value: string, expiresAt: number): Promise<boolean> {
+    const ttl = Math.max(1, expiresAt - Date.now());
+    return (await this.redis.set(`mark:${key}`, value, 'PX', ttl, 'NX')) === 'OK';
+  }
+
+  async mark(key: string): Promise<string | undefined> {
+    return (await this.redis.get(`mark:${key}`)) ?? undefined;
   }
 
   /** Redis expires tokens and sessions by itself; nothing to purge. */

@@ -232,4 +232,17 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE containers SET network_mode = CASE WHEN network = 0 THEN 'off' ELSE 'egress' END;
     `,
   },
+  {
+    version: 9,
+    name: 'token_marks',
+    sql: `
+      -- Short-lived marks of the token endpoint: a spent refresh token's sealed successor (the grace window
+      -- for racing refreshes), and the ids of client assertions already used (RFC 7523 single use).
+      CREATE TABLE token_marks (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -133,6 +133,18 @@ export class TokensRepo {
       revokeOthersOf: db.prepare(
         'UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND family_id != ? AND revoked_at IS NULL',
       ),
+      putMark: db.prepare(
+        `INSERT INTO token_marks (key, value, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      ),
+      // Only a new key, or one whose mark has expired, is taken: of two racing callers exactly one wins.
+      putMarkOnce: db.prepare(
+        `INSERT INTO token_marks (key, value, expires_at) VALUES (@key, @value, @expiresAt)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+         WHERE token_marks.expires_at <= @now`,
+      ),
+      getMark: db.prepare('SELECT value FROM token_marks WHERE key = ? AND expires_at > ?'),
+      purgeMarks: db.prepare('DELETE FROM token_marks WHERE expires_at <= ?'),
       // A family is purged only when every token in it has expired (its access tokens are long dead by then).
       purgeRefresh: db.prepare(
         `DELETE FROM refresh_tokens WHERE family_id IN (
@@ -219,9 +231,23 @@ export class TokensRepo {
     return this.stmts.revokeOthersOf.run(at, userId, except).changes;
   }
 
-  /** Removes refresh-token families that can no longer be used; returns how many tokens went. */
+  /** Removes refresh-token families that can no longer be used (and expired marks); returns how many tokens went. */
   purgeExpired(now: number): { refresh: number } {
+    this.stmts.purgeMarks.run(now);
     return { refresh: this.stmts.purgeRefresh.run(now).changes };
+  }
+
+  putMark(key: string, value: string, expiresAt: number): void {
+    this.stmts.putMark.run(key, value, expiresAt);
+  }
+
+  /** Sets a mark unless a live one exists; false when it did (the key was already used). Atomic. */
+  putMarkOnce(key: string, value: string, expiresAt: number): boolean {
+    return this.stmts.putMarkOnce.run({ key, value, expiresAt, now: Date.now() }).changes > 0;
+  }
+
+  mark(key: string): string | undefined {
+    return (this.stmts.getMark.get(key, Date.now()) as { value: string } | undefined)?.value;
   }
 
   transaction<T>(fn: () => T): T {

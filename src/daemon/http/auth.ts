@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { DEFAULT_OAUTH_SCOPES } from '../auth/oauth/server.js';
 import { bearerOf, publicBaseUrl, realmFor, resourceMetadataUrl, type Surface } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
@@ -8,7 +9,7 @@ import type { Principal } from '../ops/op.js';
 /**
  * Every route behind this needs a valid token (a JWT access token or a personal access token), even on
  * localhost. A 401 names the protected-resource metadata (RFC 9728) so OAuth clients such as ChatGPT can
- * discover how to sign in.
+ * discover how to sign in; on /mcp it also names the scopes a connector should ask for.
  */
 export function bearerAuth(auth: AuthService, config: Config, surface: Surface) {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -23,10 +24,13 @@ export function bearerAuth(auth: AuthService, config: Config, surface: Surface) 
       next();
     } catch (err) {
       if (err instanceof DiscoError && err.code === 'unauthorized') {
+        // Least privilege: a client follows the challenge's scope (MCP authorization spec) rather than asking
+        // for every scope the metadata lists, so it names what a connector needs, never account or admin.
+        const scope = surface === 'mcp' ? `, scope="${DEFAULT_OAUTH_SCOPES.join(' ')}"` : '';
         const error = token ? `, error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"` : '';
         res.setHeader(
           'WWW-Authenticate',
-          `Bearer realm="disco", resource_metadata="${resourceMetadataUrl(base, surface)}"${error}`,
+          `Bearer realm="disco", resource_metadata="${resourceMetadataUrl(base, surface)}"${scope}${error}`,
         );
       }
       next(err);

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { OAuthRequestError } from '../auth/oauth/clients.js';
-import { type AuthorizationServer, AuthorizePageError } from '../auth/oauth/server.js';
+import { type AuthorizationServer, AuthorizePageError, type ClientCredentials } from '../auth/oauth/server.js';
 import { publicBaseUrl } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
@@ -28,8 +28,11 @@ const origin = (uri: string) => {
   }
 };
 
-/** Client credentials from the body (client_secret_post) or a Basic header (client_secret_basic). */
-function clientCredentials(req: Request): { id?: string; secret?: string } {
+/**
+ * Client credentials from the body (client_secret_post, or an RFC 7523 assertion for private_key_jwt) or a
+ * Basic header (client_secret_basic).
+ */
+function clientCredentials(req: Request): ClientCredentials {
   const basic = /^Basic\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
   if (basic) {
     const decoded = Buffer.from(basic, 'base64').toString('utf8');
@@ -42,6 +45,8 @@ function clientCredentials(req: Request): { id?: string; secret?: string } {
   return {
     ...(typeof body.client_id === 'string' ? { id: body.client_id } : {}),
     ...(typeof body.client_secret === 'string' ? { secret: body.client_secret } : {}),
+    ...(typeof body.client_assertion === 'string' ? { assertion: body.client_assertion } : {}),
+    ...(typeof body.client_assertion_type === 'string' ? { assertionType: body.client_assertion_type } : {}),
   };
 }
 
@@ -194,8 +199,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
 
   const api = Router();
   api.post('/oauth/token', deps.limiter, ...formOrJson, async (req, res) => {
-    const creds = clientCredentials(req);
-    const client = await as.authenticateClient(creds.id, creds.secret);
+    const client = await as.authenticateClient(clientCredentials(req), `${base(req)}/oauth/token`, base(req));
     const tokens = await as.token(client, (req.body ?? {}) as Record<string, unknown>, base(req));
     res.setHeader('Cache-Control', 'no-store');
     res.json(tokens);
@@ -207,8 +211,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     res.status(201).json(registered);
   });
   api.post('/oauth/revoke', deps.limiter, ...formOrJson, async (req, res) => {
-    const creds = clientCredentials(req);
-    const client = await as.authenticateClient(creds.id, creds.secret);
+    const client = await as.authenticateClient(clientCredentials(req), `${base(req)}/oauth/revoke`, base(req));
     const token = (req.body as Record<string, unknown>)?.token;
     if (typeof token !== 'string') throw new OAuthRequestError('invalid_request', 'token is required');
     await as.revoke(client, token, base(req));

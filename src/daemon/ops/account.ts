@@ -92,6 +92,8 @@ export const tokenCreate = defineOp({
   output: TokenSchema.extend({ token: z.string().describe('The secret. Store it now: it is not shown again.') }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   scope: 'account',
+  // A PAT would outlive the OAuth session it was minted from: revoking ChatGPT's access must end it all.
+  thirdPartyClients: false,
   run: async (input, { principal, services }) => {
     const { token, pat } = await services.auth.pats.create(principal, input);
     return { ...toTokenDto(pat), token };
@@ -141,7 +143,8 @@ export const passwordChange = defineOp({
     newPassword: z.string().max(1024),
   }),
   output: z.object({ changed: z.literal(true) }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  // Ends every other session of the user.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'account',
   run: async ({ currentPassword, newPassword }, { principal, services }) => {
     await services.auth.accounts.setPassword(principal, newPassword, currentPassword);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { viaThirdPartyClient } from '../auth/first-party.js';
 import { ForbiddenError } from '../errors.js';
 import type { Transport } from './observe.js';
 import type { Services } from './services.js';
@@ -82,6 +83,11 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   annotations: OpAnnotations;
   /** The scope a caller needs; `null` for ops any signed-in caller may use (e.g. who am I). */
   scope: Scope | null;
+  /**
+   * Security: `false` for ops no third-party OAuth client (ChatGPT…) may call whatever its scopes, such as
+   * minting a personal access token (which would outlive the client's revocable session).
+   */
+  thirdPartyClients?: false;
   /** Sensitive: every call is written to the audit log (who, what, target, outcome, from where). */
   audit?: boolean;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
@@ -94,12 +100,24 @@ export function defineOp<const N extends string, I extends AnyZodObject, O exten
   return op;
 }
 
-/** The one scope check, shared by REST and MCP. */
-export function authorize(op: Pick<Op, 'name' | 'scope'>, principal: Principal): void {
-  if (op.scope === null) return;
-  if (!principal.scopes.has(op.scope) && !principal.scopes.has('admin')) {
-    throw new ForbiddenError(`'${op.name}' needs the '${op.scope}' scope`);
+/** Why a caller may not call an op, or undefined when it may: the one check shared by REST, MCP and tools/list. */
+export function refusal(
+  op: Pick<Op, 'name' | 'scope' | 'thirdPartyClients'>,
+  principal: Principal,
+): string | undefined {
+  if (op.thirdPartyClients === false && viaThirdPartyClient(principal)) {
+    return `'${op.name}' cannot be called with a token issued to an OAuth client`;
   }
+  if (op.scope === null) return undefined;
+  if (!principal.scopes.has(op.scope) && !principal.scopes.has('admin'))
+    return `'${op.name}' needs the '${op.scope}' scope`;
+  return undefined;
+}
+
+/** The one scope check, shared by REST and MCP. */
+export function authorize(op: Pick<Op, 'name' | 'scope' | 'thirdPartyClients'>, principal: Principal): void {
+  const why = refusal(op, principal);
+  if (why) throw new ForbiddenError(why);
 }
 
 /** Path parameter names of an op, in order. */

@@ -133,7 +133,8 @@ export const processInput = defineOp({
   path: '/terminal/processes/:id/input',
   input: z.object({ id: processId, text: z.string().max(1024 * 1024), end: z.boolean().default(false) }),
   output: z.object({ processId: z.string(), bytes: z.number().int() }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  // What is written may be a shell command line: it can do anything exec can (delete, reach the network).
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
   run: async ({ id, text, end }, ctx) => {
     const p = findProcess(ctx, id);

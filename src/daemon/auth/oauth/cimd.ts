@@ -13,27 +13,26 @@ export interface MetadataFetchOptions {
 }
 
 /**
- * Fetches a Client ID Metadata Document. Security: the client id is attacker-chosen, so this is an
- * outbound request on someone else's behalf: https only; the host is resolved once and every address must
- * be public (see address-policy.ts) unless the daemon is a loopback-only dev instance and the document is
- * on loopback; the request then goes to exactly the vetted address (no DNS rebinding), follows no
- * redirects, and is cut at 5 s and 64 KiB.
+ * Fetches a JSON document a client names (its Client ID Metadata Document, its JWKS). Security: the URL
+ * is attacker-chosen, so this is an outbound request on someone else's behalf: https only; the host is
+ * resolved once and every address must be public (see address-policy.ts) unless the daemon is a
+ * loopback-only dev instance and the document is on loopback; the request then goes to exactly the vetted
+ * address (no DNS rebinding), follows no redirects, and is cut at 5 s and 64 KiB. Errors name `what`.
  */
-export async function fetchClientMetadataDocument(url: string, opts: MetadataFetchOptions): Promise<unknown> {
+export async function fetchClientDocument(url: string, what: string, opts: MetadataFetchOptions): Promise<unknown> {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new OAuthRequestError('invalid_client', 'client_id is not a URL');
+    throw new OAuthRequestError('invalid_client', `${what} is not a URL`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new OAuthRequestError('invalid_client', 'client_id must be https');
-  }
-  if (u.username || u.password) throw new OAuthRequestError('invalid_client', 'client_id must not carry credentials');
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new OAuthRequestError('invalid_client', `${what} must be https`);
+  if (u.username || u.password) throw new OAuthRequestError('invalid_client', `${what} must not carry credentials`);
   const vetted = await vetHost(u.hostname, opts);
-  if (!vetted.ok) throw new OAuthRequestError('invalid_client', `client_id host refused: ${vetted.reason}`);
+  if (!vetted.ok) throw new OAuthRequestError('invalid_client', `${what} host refused: ${vetted.reason}`);
   if (u.protocol !== 'https:' && !vetted.loopback)
-    throw new OAuthRequestError('invalid_client', 'client_id must be https');
+    throw new OAuthRequestError('invalid_client', `${what} must be https`);
   let res: Awaited<ReturnType<typeof pinnedGet>>;
   try {
     res = await pinnedGet(u, vetted.target, {
@@ -43,20 +42,30 @@ export async function fetchClientMetadataDocument(url: string, opts: MetadataFet
     });
   } catch (err) {
     const tooLarge = err instanceof PinnedRequestError && /over \d+ bytes/.test(err.message);
-    throw new OAuthRequestError(
-      'invalid_client',
-      tooLarge ? 'the client metadata document is too large' : 'the client metadata document could not be fetched',
-    );
+    throw new OAuthRequestError('invalid_client', tooLarge ? `${what} is too large` : `${what} could not be fetched`);
   }
   if (res.status < 200 || res.status > 299) {
-    throw new OAuthRequestError('invalid_client', `the client metadata document answered ${res.status}`);
+    throw new OAuthRequestError('invalid_client', `${what} answered ${res.status}`);
   }
-  let doc: unknown;
   try {
-    doc = JSON.parse(res.body.toString('utf8'));
+    return JSON.parse(res.body.toString('utf8'));
   } catch {
-    throw new OAuthRequestError('invalid_client', 'the client metadata document is not JSON');
+    throw new OAuthRequestError('invalid_client', `${what} is not JSON`);
   }
+}
+
+/** Fetches a Client ID Metadata Document (see fetchClientDocument); its `client_id` must be its own URL. */
+export async function fetchClientMetadataDocument(url: string, opts: MetadataFetchOptions): Promise<unknown> {
+  const doc = await fetchClientDocument(url, 'the client metadata document', opts).catch((err: unknown) => {
+    // The URL itself is the client id: say so in the errors about it.
+    if (
+      err instanceof OAuthRequestError &&
+      /^the client metadata document (is not a URL|must|host)/.test(err.message)
+    ) {
+      throw new OAuthRequestError('invalid_client', err.message.replace('the client metadata document', 'client_id'));
+    }
+    throw err;
+  });
   if (!doc || typeof doc !== 'object' || (doc as { client_id?: unknown }).client_id !== url) {
     throw new OAuthRequestError('invalid_client', "the document's client_id must equal its URL");
   }

@@ -2,21 +2,47 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Db } from '../../db/open.js';
 import { DiscoError } from '../../errors.js';
+import { SCOPES } from '../../ops/op.js';
 import { secretDigest } from '../secrets.js';
 import type { Resolver } from './address-policy.js';
-import { fetchClientMetadataDocument } from './cimd.js';
+import { fetchClientMetadataDocument, type MetadataFetchOptions } from './cimd.js';
 import { metadataViolation } from './metadata-limits.js';
 
 export const CHATGPT_REDIRECT_URI = 'https://chatgpt.com/connector_platform_oauth_redirect';
-/** The CLI's own public client (`disco login https://…`): loopback redirect, PKCE. */
-export const CLI_CLIENT_ID = 'disco-cli';
+/** ChatGPT's per-connector redirect: `https://chatgpt.com/connector/oauth/<callback id>`, nothing else. */
+const CHATGPT_CONNECTOR_REDIRECT = /^https:\/\/chatgpt\.com\/connector\/oauth\/[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Whether a redirect URI is one of ChatGPT's: the older fixed one, or a per-connector one. Security: the
+ * whole string must match (exact host, https, default port, no user info, query or fragment), and the URL
+ * parser must read it back unchanged, so no spelling of another host or path slips through.
+ */
+export function isChatgptRedirect(uri: string): boolean {
+  if (uri === CHATGPT_REDIRECT_URI) return true;
+  if (!CHATGPT_CONNECTOR_REDIRECT.test(uri)) return false;
+  try {
+    return new URL(uri).href === uri;
+  } catch {
+    return false;
+  }
+}
+
+import { CLI_CLIENT_ID } from '../first-party.js';
+
+export { CLI_CLIENT_ID };
 
 export interface OAuthClient {
   clientId: string;
   name: string;
   redirectUris: string[];
-  /** `none` for public clients (PKCE only), else the secret must be presented. */
-  authMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  /**
+   * `none` for public clients (PKCE only); `private_key_jwt` (metadata documents): a signed assertion
+   * (RFC 7523) with a key of its JWKS; else the secret must be presented.
+   */
+  authMethod: 'none' | 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
+  /** Where a `private_key_jwt` client publishes its public keys (or `jwks`, inline). */
+  jwksUri?: string;
+  jwks?: unknown;
   source: 'dcr' | 'cimd' | 'builtin';
   scope?: string;
   clientUri?: string;
@@ -60,6 +86,11 @@ export class ClientRegistry {
     };
   }
 
+  /** How documents a client names are fetched (its metadata document, its JWKS). */
+  get fetchOptions(): MetadataFetchOptions {
+    return { allowLoopback: this.allowLoopbackDocuments, ...(this.resolve ? { resolve: this.resolve } : {}) };
+  }
+
   /** Redirect URIs a client may use: ChatGPT's, configured ones, and loopback (RFC 8252) for native apps. */
   redirectAllowed(uri: string): boolean {
     let u: URL;
@@ -69,7 +100,7 @@ export class ClientRegistry {
       return false;
     }
     if (u.hash) return false;
-    return uri === CHATGPT_REDIRECT_URI || this.extraRedirectUris.includes(uri) || isLoopbackHttp(u);
+    return isChatgptRedirect(uri) || this.extraRedirectUris.includes(uri) || isLoopbackHttp(u);
   }
 
   /** RFC 7591. Returns the registration response (the secret, for confidential clients, only here). */
@@ -119,15 +150,14 @@ export class ClientRegistry {
   /** Finds a client; an https client id is fetched as a metadata document (cached for an hour). */
   async get(clientId: string): Promise<OAuthClient | undefined> {
     if (clientId === CLI_CLIENT_ID) {
-      return { clientId, name: 'Disco CLI', redirectUris: [], authMethod: 'none', source: 'builtin' };
+      // The CLI is Disco's own: it may ask for everything its user holds (account and admin included).
+      const scope = SCOPES.join(' ');
+      return { clientId, name: 'Disco CLI', redirectUris: [], authMethod: 'none', source: 'builtin', scope };
     }
     const row = this.stmts.get.get(clientId) as RawClient | undefined;
     if (row && (row.expires_at === null || row.expires_at > Date.now())) return toClient(row);
     if (!/^https?:\/\//.test(clientId)) return undefined;
-    const doc = await fetchClientMetadataDocument(clientId, {
-      allowLoopback: this.allowLoopbackDocuments,
-      ...(this.resolve ? { resolve: this.resolve } : {}),
-    });
+    const doc = await fetchClientMetadataDocument(clientId, this.fetchOptions);
     const tooBig = metadataViolation(doc);
     if (tooBig) throw new OAuthRequestError('invalid_client', `the client metadata document: ${tooBig.description}`);
     const parsed = OAuthClientMetadataSchema.safeParse(doc);
@@ -135,13 +165,18 @@ export class ClientRegistry {
     const refused = parsed.data.redirect_uris.find((u) => !this.redirectAllowed(u) && !sameOrigin(u, clientId));
     if (refused) throw new OAuthRequestError('invalid_client', `redirect URI '${refused}' is not allowed here`);
     const method = parsed.data.token_endpoint_auth_method ?? 'none';
-    if (method !== 'none') throw new OAuthRequestError('invalid_client', 'metadata-document clients must be public');
+    if (method !== 'none' && method !== 'private_key_jwt') {
+      throw new OAuthRequestError('invalid_client', 'metadata-document clients are public or use private_key_jwt');
+    }
+    if (method === 'private_key_jwt' && !parsed.data.jwks_uri && !parsed.data.jwks) {
+      throw new OAuthRequestError('invalid_client', 'a private_key_jwt client needs jwks_uri or jwks');
+    }
     const now = Date.now();
     this.stmts.upsert.run({
       clientId,
       secretHash: null,
       name: parsed.data.client_name ?? null,
-      metadata: JSON.stringify({ ...parsed.data, token_endpoint_auth_method: 'none' }),
+      metadata: JSON.stringify({ ...parsed.data, token_endpoint_auth_method: method }),
       source: 'cimd',
       createdAt: now,
       expiresAt: now + CIMD_TTL_MS,
@@ -204,6 +239,8 @@ function toClient(row: RawClient): OAuthClient {
     token_endpoint_auth_method?: OAuthClient['authMethod'];
     scope?: string;
     client_uri?: string;
+    jwks_uri?: string;
+    jwks?: unknown;
   };
   return {
     clientId: row.client_id,
@@ -213,6 +250,8 @@ function toClient(row: RawClient): OAuthClient {
     source: row.source,
     ...(meta.scope ? { scope: meta.scope } : {}),
     ...(meta.client_uri ? { clientUri: meta.client_uri } : {}),
+    ...(meta.jwks_uri ? { jwksUri: meta.jwks_uri } : {}),
+    ...(meta.jwks ? { jwks: meta.jwks } : {}),
   };
 }
 

@@ -3,14 +3,48 @@ import type { GrantsRepo } from '../../db/grants-repo.js';
 import type { UserRow } from '../../db/users-repo.js';
 import { DiscoError } from '../../errors.js';
 import { SCOPES, type Scope } from '../../ops/op.js';
-import { parseScopes, unknownScopes } from '../scopes.js';
+import { parseScopes } from '../scopes.js';
 import { secretDigest } from '../secrets.js';
 import type { AuthService } from '../service.js';
+import type { TokenStore } from '../token-store.js';
+import { ASSERTION_ALGORITHMS, assertionSubject, ClientAssertions } from './client-assertion.js';
 import { type ClientRegistry, type OAuthClient, OAuthRequestError } from './clients.js';
 
 /** What an OAuth client gets when it asks for no scope: working in containers, not account or admin. */
 export const DEFAULT_OAUTH_SCOPES: Scope[] = ['containers', 'files:read', 'files:write', 'exec', 'git'];
+/** Scopes over the account itself (tokens, password) and over Disco (users, audit): never granted by default. */
+export const PRIVILEGED_SCOPES: readonly Scope[] = ['account', 'admin'];
+/**
+ * Scopes the metadata advertises besides Disco's own: `offline_access` (OpenID's name for "give me a refresh
+ * token"; Disco always does, so asking for it changes nothing). Clients may ask for it without failing.
+ */
+export const OFFLINE_ACCESS = 'offline_access';
+
+/**
+ * What an authorization request is granted. Unknown scopes (`offline_access`, OpenID's `openid`, `profile`,
+ * `email`, …) are ignored: what is known is granted. Security: `account` and `admin` are granted only to a
+ * client whose registration (or metadata document) lists them, and the consent page then says so in plain
+ * words; any other client that asks for them gets the rest. An empty result (only privileged scopes were
+ * asked for, and refused) is the caller's `invalid_scope`.
+ */
+export function grantedScopes(client: Pick<OAuthClient, 'scope'>, requested: string | undefined): Scope[] {
+  const asked = parseScopes(requested ?? '');
+  if (asked.length === 0) return [...DEFAULT_OAUTH_SCOPES];
+  const registered = parseScopes(client.scope ?? '');
+  return asked.filter((s) => !PRIVILEGED_SCOPES.includes(s) || registered.includes(s));
+}
 const REQUEST_TTL_MS = 10 * 60_000;
+/** `private_key_jwt` is for clients known by a metadata document (dynamic registration takes the others). */
+const AUTH_METHODS = ['none', 'client_secret_post', 'client_secret_basic', 'private_key_jwt'];
+
+/** What a token or revocation request carries to authenticate its client. */
+export interface ClientCredentials {
+  id?: string;
+  secret?: string;
+  /** RFC 7523 `client_assertion` and `client_assertion_type`. */
+  assertion?: string;
+  assertionType?: string;
+}
 const CODE_TTL_MS = 2 * 60_000;
 
 export interface PendingAuthorization {
@@ -57,11 +91,17 @@ export function redirectWith(uri: string, params: Record<string, string | undefi
  * with reuse detection), RFC 8707 resource indicators bound into the token audience, RFC 9207 `iss`.
  */
 export class AuthorizationServer {
+  private readonly assertions: ClientAssertions;
+
   constructor(
     private readonly auth: AuthService,
     readonly clients: ClientRegistry,
     readonly grants: GrantsRepo,
-  ) {}
+    /** Where used client-assertion ids are remembered: the token store (Redis when shared). */
+    private readonly marks: Pick<TokenStore, 'putMarkOnce'>,
+  ) {
+    this.assertions = new ClientAssertions(clients.fetchOptions);
+  }
 
   /**
    * Validates an authorization request. Errors about the client or redirect URI are shown, not redirected;
@@ -92,10 +132,10 @@ export class AuthorizationServer {
       return fail('invalid_request', 'code_challenge (PKCE) is required');
     }
     if (str('code_challenge_method') !== 'S256') return fail('invalid_request', "code_challenge_method must be 'S256'");
-    const requested = (str('scope') ?? '').split(' ').filter(Boolean);
-    const unknown = unknownScopes(requested);
-    if (unknown.length > 0) return fail('invalid_scope', `unknown scope: ${unknown.join(', ')}`);
-    const scopes = requested.length > 0 ? parseScopes(requested) : DEFAULT_OAUTH_SCOPES;
+    const scopes = grantedScopes(client, str('scope'));
+    if (scopes.length === 0) {
+      return fail('invalid_scope', 'admin and account are granted only to clients that registered for them');
+    }
     const resource = resourceFor(issuer, str('resource'));
     if (!resource) return fail('invalid_target', `resource must be ${issuer}/mcp (or ${issuer})`);
     const pending: PendingAuthorization = {
@@ -161,12 +201,25 @@ export class AuthorizationServer {
     });
   }
 
-  /** Authenticates the client of a token or revocation request (public clients: none; others: their secret). */
-  async authenticateClient(clientId: string | undefined, secret: string | undefined): Promise<OAuthClient> {
+  /**
+   * Authenticates the client of a token or revocation request: public clients by nothing (PKCE binds the
+   * code), `private_key_jwt` clients by a signed assertion (its `sub` names the client when no client_id is
+   * sent), others by their secret. Security: a client registered for one method is held to it.
+   */
+  async authenticateClient(creds: ClientCredentials, endpoint: string, issuer: string): Promise<OAuthClient> {
+    const clientId = creds.id ?? (creds.assertion ? assertionSubject(creds.assertion) : undefined);
     if (!clientId) throw new OAuthRequestError('invalid_client', 'client_id is required', 401);
     const client = await this.clients.get(clientId).catch(() => undefined);
     if (!client) throw new OAuthRequestError('invalid_client', 'unknown client', 401);
-    if (client.authMethod !== 'none' && !this.clients.verifySecret(clientId, secret)) {
+    if (client.authMethod === 'private_key_jwt') {
+      await this.assertions.verify(client, creds.assertion, creds.assertionType, {
+        endpoint,
+        issuer,
+        rememberOnce: (key, expiresAt) => this.marks.putMarkOnce(key, '1', expiresAt),
+      });
+    } else if (creds.assertion !== undefined) {
+      throw new OAuthRequestError('invalid_client', 'this client does not authenticate with an assertion', 401);
+    } else if (client.authMethod !== 'none' && !this.clients.verifySecret(clientId, creds.secret)) {
       throw new OAuthRequestError('invalid_client', 'client authentication failed', 401);
     }
     return client;
@@ -179,7 +232,9 @@ export class AuthorizationServer {
     if (grantType === 'refresh_token') {
       const refresh = str('refresh_token');
       if (!refresh) throw new OAuthRequestError('invalid_request', 'refresh_token is required');
-      const requested = str('scope')?.split(' ').filter(Boolean);
+      // Unknown scopes (offline_access, openid…) are ignored here too; naming none of Disco's keeps the grant.
+      const known = parseScopes(str('scope') ?? '');
+      const requested = known.length > 0 ? known : undefined;
       const resource = str('resource') ? resourceFor(issuer, str('resource')) : undefined;
       if (str('resource') && !resource) throw new OAuthRequestError('invalid_target', 'unknown resource');
       const pair = await this.auth
@@ -188,6 +243,7 @@ export class AuthorizationServer {
           { issuer, audiences: [resource ?? `${issuer}/mcp`] },
           {
             clientId: client.clientId,
+            grace: true,
             ...(requested ? { scopes: requested } : {}),
             ...(resource ? { audience: resource } : {}),
           },
@@ -247,9 +303,11 @@ export class AuthorizationServer {
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
-      revocation_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
-      scopes_supported: [...SCOPES],
+      token_endpoint_auth_methods_supported: AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
+      revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
+      scopes_supported: [...SCOPES, OFFLINE_ACCESS],
       authorization_response_iss_parameter_supported: true,
       client_id_metadata_document_supported: true,
       service_documentation: `${issuer}/docs`,
@@ -261,7 +319,8 @@ export class AuthorizationServer {
     return {
       resource,
       authorization_servers: [issuer],
-      scopes_supported: [...SCOPES],
+      // Security: a spec-following client asks for every scope listed here; account and admin are not.
+      scopes_supported: resource.endsWith('/mcp') ? [...DEFAULT_OAUTH_SCOPES] : [...SCOPES],
       bearer_methods_supported: ['header'],
       resource_name: 'Disco',
       resource_documentation: `${issuer}/docs`,

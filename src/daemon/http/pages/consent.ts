@@ -77,11 +77,31 @@ export function consentPage(v: ConsentView): string {
     `<h1>Allow ${escapeHtml(v.clientName)} to use Disco?</h1>` +
     `<p class="muted">${escapeHtml(v.clientId)} · returns to ${escapeHtml(v.redirectHost)}</p>` +
     (v.error ? `<div class="error">${escapeHtml(v.error)}</div>` : '') +
+    privilegeWarning(v) +
     `<p>It will be able to:</p><ul>${scopes}</ul>` +
     `<form method="post" action="/oauth/authorize"><input type="hidden" name="request" value="${escapeHtml(v.requestId)}">${who}` +
     `<div class="row"><button class="deny" name="action" value="deny" formnovalidate>Deny</button>` +
     `<button class="approve" name="action" value="approve">Allow</button></div></form>${github}`
   );
+}
+
+/**
+ * Security: account and admin are only ever granted to a client whose registration asked for them, and then
+ * the page says in plain words, above the list, what that hands over.
+ */
+function privilegeWarning(v: ConsentView): string {
+  const name = escapeHtml(v.clientName);
+  const lines: string[] = [];
+  if (v.scopes.includes('admin')) {
+    lines.push(
+      `${name} asks to <b>administer Disco</b>: it could create users, revoke everyone’s tokens and read the audit log.`,
+    );
+  }
+  if (v.scopes.includes('account')) {
+    lines.push(`${name} asks to <b>manage your account</b>: it could create and revoke your access tokens.`);
+  }
+  if (lines.length === 0) return '';
+  return `<div class="error"><p>${lines.join('</p><p>')}</p><p>Allow this only if you trust ${name} as much as yourself.</p></div>`;
 }
 
 export function errorPage(message: string): string {
