@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
+import { loadMcpSdk } from '../mcp/http.js';
 import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import { IdleReaper, inUseInProcess } from './containers/idle-reaper.js';
@@ -128,6 +129,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       { url, home: config.home, adminToken: core.adminToken?.source, startupMs: Date.now() - startedAt },
       'disco listening',
     );
+    // Off the start path: the MCP SDK loads once the daemon answers (or with the first /mcp call).
+    setImmediate(() => loadMcpSdk().catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')));
 
     let closing: Promise<void> | undefined;
     const close = () => {

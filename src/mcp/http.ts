@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express, { type Request, type Response, Router } from 'express';
 import { proxyRequest } from '../daemon/cluster/proxy.js';
 import type { Core } from '../daemon/core.js';
@@ -9,7 +8,30 @@ import type { Logger } from '../daemon/log.js';
 import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
 import { BoundedEventStore } from './event-store.js';
-import { buildMcpServer } from './server.js';
+
+/**
+ * Perf: the MCP SDK (with its JSON Schema validator) is a third of the daemon's imports; it is loaded in the
+ * background once the daemon listens, or by the first /mcp request if that comes sooner, not on the start path.
+ */
+let sdk:
+  | Promise<{
+      StreamableHTTPServerTransport: typeof StreamableHTTPServerTransport;
+      isInitializeRequest: typeof import('@modelcontextprotocol/sdk/types.js').isInitializeRequest;
+      buildMcpServer: typeof import('./server.js').buildMcpServer;
+    }>
+  | undefined;
+export const loadMcpSdk = () => {
+  sdk ??= Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('./server.js'),
+  ]).then(([transport, types, server]) => ({
+    StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport,
+    isInitializeRequest: types.isInitializeRequest,
+    buildMcpServer: server.buildMcpServer,
+  }));
+  return sdk;
+};
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -57,6 +79,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
   const baseUrlOf = (req: Request) => config.publicUrl ?? `${req.protocol}://${req.get('host')}`;
 
   const handleStateless = async (req: Request, res: Response) => {
+    const { buildMcpServer, StreamableHTTPServerTransport } = await loadMcpSdk();
     const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.once('close', () => {
@@ -68,6 +91,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
   };
 
   const handleStateful = async (req: Request, res: Response, principal: Principal) => {
+    const { buildMcpServer, isInitializeRequest, StreamableHTTPServerTransport } = await loadMcpSdk();
     const sessionId = req.get('mcp-session-id');
     if (sessionId) {
       const session = sessions.get(sessionId);

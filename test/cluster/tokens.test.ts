@@ -98,4 +98,14 @@ describe.runIf(redisAvailable())('tokens shared by two instances through Redis',
       expect(await me(d, login.accessToken)).toBe(401);
     }
   });
+
+  it('a token B has checked many times is refused on B the moment A revokes it', async () => {
+    const pat = await a.json('POST', '/api/v1/tokens', { name: 'remembered', scopes: ['account'] });
+    expect(pat.status).toBe(201);
+    expect(await me(b, pat.body.token)).toBe(200);
+    for (let i = 0; i < 3; i++) expect(await me(b, pat.body.token)).toBe(200);
+    expect((await a.json('DELETE', `/api/v1/tokens/${pat.body.id}`)).status).toBe(200);
+    expect(await me(b, pat.body.token)).toBe(401);
+    expect(await me(a, pat.body.token)).toBe(401);
+  });
 });

@@ -10,6 +10,7 @@ import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { RefreshGrace } from './refresh-grace.js';
+import { PrincipalCache } from './principal-cache.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
 import { newSecret, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
@@ -52,6 +53,8 @@ export class AuthService {
   /** The bootstrap token's record, kept in memory to let the operator in while a shared store is down. */
   private bootstrap: { digest: string; pat: PatRow } | undefined;
   private readonly grace: RefreshGrace;
+  /** Tokens verified before, for their remaining life (see PrincipalCache for why that is safe). */
+  private readonly verified: PrincipalCache;
 
   constructor(
     readonly users: UsersRepo,
@@ -64,6 +67,7 @@ export class AuthService {
     this.accounts = new Accounts(users, tokens);
     this.pats = new PersonalTokens(tokens);
     this.grace = new RefreshGrace(tokens, options.refreshGraceMs ?? 0);
+    this.verified = new PrincipalCache(() => tokens.version());
   }
 
   audit(entry: AuditRecord): void {
@@ -117,8 +121,21 @@ export class AuthService {
 
   /** Checks a bearer token (JWT or PAT) and returns who is calling, or throws `unauthorized`. */
   async authenticate(token: string, realm: Realm): Promise<Principal> {
-    if (looksLikeJwt(token)) return this.authenticateAccess(token, realm);
+    const jwt = looksLikeJwt(token);
     const digest = secretDigest(token);
+    const key = PrincipalCache.key(digest, jwt ? realm : undefined);
+    const known = this.verified.get(key);
+    if (known) {
+      if (!jwt && known.tokenId) await this.touch(known.tokenId, Date.now());
+      return known;
+    }
+    const version = this.verified.current();
+    const { principal, until } = jwt ? await this.authenticateAccess(token, realm) : await this.authenticatePat(digest);
+    this.verified.set(key, principal, until, version);
+    return principal;
+  }
+
+  private async authenticatePat(digest: string): Promise<{ principal: Principal; until: number }> {
     const pat = await this.tokens.patByHash(digest).catch((err: unknown) => {
       // The shared store is unreachable: the bootstrap token still gets the operator in, nothing else does.
       if (this.bootstrap && digest === this.bootstrap.digest) return this.bootstrap.pat;
@@ -129,11 +146,8 @@ export class AuthService {
       throw new UnauthorizedError(pat ? 'token was revoked or has expired' : 'invalid bearer token');
     }
     const user = this.userOf(pat.userId, pat.userName, pat.userIsAdmin);
-    if ((this.touched.get(pat.id) ?? 0) < now - TOUCH_EVERY_MS) {
-      this.touched.set(pat.id, now);
-      await this.tokens.touchPat(pat.id, now);
-    }
-    return {
+    await this.touch(pat.id, now);
+    const principal: Principal = {
       userId: user.id,
       userName: user.name,
       isAdmin: user.isAdmin,
@@ -141,6 +155,14 @@ export class AuthService {
       via: pat.kind === 'bootstrap' ? 'admin_token' : 'pat',
       tokenId: pat.id,
     };
+    return { principal, until: pat.expiresAt ?? Number.POSITIVE_INFINITY };
+  }
+
+  /** Records a PAT's last use, at most once a minute. */
+  private async touch(patId: string, now: number): Promise<void> {
+    if ((this.touched.get(patId) ?? 0) >= now - TOUCH_EVERY_MS) return;
+    this.touched.set(patId, now);
+    await this.tokens.touchPat(patId, now);
   }
 
   /**
@@ -149,7 +171,7 @@ export class AuthService {
    * name the same user (and OAuth client), the user and admin flag come from the user's row (or the sealed
    * shared session record), and the scopes are capped by the session's grant and what the user may hold.
    */
-  private async authenticateAccess(token: string, realm: Realm): Promise<Principal> {
+  private async authenticateAccess(token: string, realm: Realm): Promise<{ principal: Principal; until: number }> {
     const claims = await this.access.verify(token, realm.issuer, realm.audiences);
     const session = await this.tokens.session(claims.sid).catch((err: unknown) => {
       throw storeDown(err);
@@ -161,7 +183,7 @@ export class AuthService {
     await this.checkParentPat(claims.sid);
     const user = this.userOf(session.userId, session.userName, session.userIsAdmin);
     const held = intersectScopes(parseScopes(session.scopes), scopesForUser(user.isAdmin));
-    return {
+    const principal: Principal = {
       userId: user.id,
       userName: user.name,
       isAdmin: user.isAdmin,
@@ -171,6 +193,7 @@ export class AuthService {
       sessionId: claims.sid,
       ...(session.clientId ? { clientId: session.clientId } : {}),
     };
+    return { principal, until: claims.exp * 1000 };
   }
 
   /**

@@ -34,6 +34,14 @@ export class RedisTokenStore implements TokenStore {
     private readonly log?: Logger,
   ) {}
 
+  /**
+   * Never remembered: Redis is not trusted to vouch for a record, so a record edited in Redis must be refused
+   * at its next use (test/security/redis-forgery.test.ts), and a writer of Redis announces nothing.
+   */
+  version(): undefined {
+    return undefined;
+  }
+
   /** Opens a sealed record; an unsealed or broken one is refused (and logged once per key). */
   private open<T>(key: string, raw: string | null): T | undefined {
     if (raw === null) return undefined;

@@ -113,6 +113,8 @@ export class TokensRepo {
          VALUES (@id, @userId, @name, @tokenHash, @hint, @scopes, @kind, @createdAt, @expiresAt)`,
       ),
       patByHash: db.prepare('SELECT * FROM access_tokens WHERE token_hash = ?'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
+      totalChanges: db.prepare('SELECT total_changes()').pluck(),
       patById: db.prepare('SELECT * FROM access_tokens WHERE id = ?'),
       patsOf: db.prepare('SELECT * FROM access_tokens WHERE user_id = ? ORDER BY created_at, id'),
       touchPat: db.prepare('UPDATE access_tokens SET last_used_at = ? WHERE id = ?'),
@@ -248,6 +250,14 @@ export class TokensRepo {
 
   mark(key: string): string | undefined {
     return (this.stmts.getMark.get(key, Date.now()) as { value: string } | undefined)?.value;
+  }
+
+  /**
+   * Moves whenever the database may have changed: SQLite's data_version (another connection — another process
+   * on this home — committed) and this connection's own count of changed rows.
+   */
+  changeMark(): string {
+    return `${this.stmts.dataVersion.get() as number}:${this.stmts.totalChanges.get() as number}`;
   }
 
   transaction<T>(fn: () => T): T {

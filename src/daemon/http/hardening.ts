@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Principal } from '../ops/op.js';
+import { memoryLimiter } from './memory-limiter.js';
 
 /**
  * Security headers on every response. Pages are few (Swagger UI, the sign-in page, which sets its own
@@ -67,34 +68,45 @@ export function rateLimiters(
     },
   };
   const common = { windowMs: 60_000, standardHeaders: 'draft-7' as const, legacyHeaders: false, logger };
-  const withStore = (prefix: string) => {
-    const s = store(prefix);
+  const limiter = (
+    prefix: string,
+    limit: number,
+    key: (req: Request, res: Response) => string,
+    message: string,
+  ): RequestHandler => {
+    const shared = store(prefix);
+    if (!shared) return memoryLimiter({ limit, windowMs: common.windowMs, key, onLimited: handler(message) });
     // A shared store that is down must not take the API down with it: requests pass, the logs say why.
-    return s ? { store: s, passOnStoreError: true } : {};
+    return rateLimit({
+      ...common,
+      store: shared,
+      passOnStoreError: true,
+      limit,
+      keyGenerator: key,
+      handler: handler(message),
+    });
   };
+  const byIp = (req: Request) => ipKeyGenerator(req.ip ?? '');
   return {
-    perIp: rateLimit({
-      ...common,
-      ...withStore('ip'),
-      // Several people may share an address (an office NAT): the per-address budget is twice a user's.
-      limit: config.rateLimitPerMinute * 2,
-      keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
-      handler: handler('too many requests from this address; retry after the time in Retry-After'),
-    }),
-    perUser: rateLimit({
-      ...common,
-      ...withStore('user'),
-      limit: config.rateLimitPerMinute,
-      keyGenerator: (_req, res) => `u:${(res.locals.principal as Principal | undefined)?.userId ?? 'anonymous'}`,
-      handler: handler('too many requests for this user; retry after the time in Retry-After'),
-    }),
-    auth: rateLimit({
-      ...common,
-      ...withStore('auth'),
-      limit: config.authRateLimitPerMinute,
-      keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
-      handler: handler('too many sign-in attempts from this address; retry after the time in Retry-After'),
-    }),
+    // Several people may share an address (an office NAT): the per-address budget is twice a user's.
+    perIp: limiter(
+      'ip',
+      config.rateLimitPerMinute * 2,
+      byIp,
+      'too many requests from this address; retry after the time in Retry-After',
+    ),
+    perUser: limiter(
+      'user',
+      config.rateLimitPerMinute,
+      (_req, res) => `u:${(res.locals.principal as Principal | undefined)?.userId ?? 'anonymous'}`,
+      'too many requests for this user; retry after the time in Retry-After',
+    ),
+    auth: limiter(
+      'auth',
+      config.authRateLimitPerMinute,
+      byIp,
+      'too many sign-in attempts from this address; retry after the time in Retry-After',
+    ),
   };
 }
 

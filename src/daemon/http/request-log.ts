@@ -14,7 +14,16 @@ export function requestLog(log: Logger) {
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const started = performance.now();
     res.locals.requestId = id;
-    res.locals.log = log.child({ reqId: id });
+    // Perf: the request's child logger is made only when something logs through it (errors, mostly).
+    let child: Logger | undefined;
+    Object.defineProperty(res.locals, 'log', {
+      get: () => {
+        child ??= log.child({ reqId: id });
+        return child;
+      },
+      enumerable: true,
+      configurable: true,
+    });
     res.setHeader('X-Request-Id', id);
     res.once('finish', () => {
       const line = {

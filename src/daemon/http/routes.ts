@@ -10,11 +10,22 @@ export function opRoutes(ops: readonly Op[], services: Services): Router {
   for (const op of ops) {
     const method = op.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     router[method](op.path, async (req: Request, res: Response) => {
-      const controller = new AbortController();
-      // The client hung up before we answered: stop the work (e.g. kill a running command).
+      // The client hung up before we answered: stop the work (e.g. kill a running command). Perf: the
+      // controller is made only for ops that look at their signal.
+      let controller: AbortController | undefined;
+      let hungUp = false;
       res.once('close', () => {
-        if (!res.writableFinished) controller.abort();
+        if (res.writableFinished) return;
+        hungUp = true;
+        controller?.abort();
       });
+      const signal = () => {
+        if (!controller) {
+          controller = new AbortController();
+          if (hungUp) controller.abort();
+        }
+        return controller.signal;
+      };
       const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
       const input = {
         ...coerceQuery(op.input, req.query as Record<string, unknown>),
@@ -24,7 +35,9 @@ export function opRoutes(ops: readonly Op[], services: Services): Router {
       const result = await invokeOp(op, input, {
         principal: res.locals.principal as Principal,
         services,
-        signal: controller.signal,
+        get signal() {
+          return signal();
+        },
         baseUrl: res.locals.baseUrl as string,
         progress: () => {},
         transport: 'rest',
