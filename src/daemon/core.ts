@@ -29,6 +29,7 @@ import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
@@ -109,6 +110,11 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    // One live sandbox per running container (mode bwrap): every command, terminal and git call joins it.
+    const sandboxes =
+      sandbox.mode === 'bwrap'
+        ? new SandboxPool(sandbox, { runDir: path.join(config.home, 'sandbox-run'), log })
+        : undefined;
     const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
@@ -118,6 +124,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandbox,
       (err, context) => log.error({ err, ...context }, 'cannot write process history'),
       outputReserve,
+      sandboxes,
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -143,6 +150,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
+      sandboxes?.stop(id); // the container's sandbox and everything in it
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
       if (event === 'delete') {
         processManager.removeContainer(id);
@@ -187,6 +195,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         await processManager.shutdown();
         outputReserve.stop();
         processes.killAll();
+        sandboxes?.shutdown();
         await rag.close();
         db.close();
       },
