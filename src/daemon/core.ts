@@ -142,11 +142,17 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       deny: config.commandDeny,
       allow: config.commandAllow,
     });
-    const terminals = new TerminalManager(sandbox, policy, log, {
-      scrollbackChars: 512 * 1024,
-      maxPerContainer: 16,
-      detachedTtlMs: config.terminalDetachedMinutes * 60_000,
-    });
+    const terminals = new TerminalManager(
+      sandbox,
+      policy,
+      log,
+      {
+        scrollbackChars: 512 * 1024,
+        maxPerContainer: 16,
+        detachedTtlMs: config.terminalDetachedMinutes * 60_000,
+      },
+      sandboxes,
+    );
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
@@ -175,6 +181,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       processes,
       processManager,
       sandbox,
+      ...(sandboxes ? { sandboxes } : {}),
       policy,
       terminals,
       auth,

@@ -12,7 +12,7 @@ import { EGRESS_PORT, egressEnv } from './egress-env.js';
 import type { NetworkMode } from './network-mode.js';
 
 /** Where the supervisor finds its files inside every sandbox. */
-const INSIDE = { lib: '/run/disco/lib', ctl: '/run/disco/ctl', modules: '/run/disco/modules' };
+const INSIDE = { lib: '/run/disco/lib', ctl: '/run/disco/ctl', modules: '/run/disco/node_modules' };
 
 export interface PoolOptions {
   /** A directory of the daemon's state (never mounted whole into a sandbox). */

@@ -14,6 +14,7 @@ export class RemoteChild implements RunningChild {
   readonly stdin: Writable | null;
   private readonly events = new EventEmitter<{ exit: []; close: [ChildEnd] }>();
   private ended: ChildEnd | undefined;
+  private closed: ChildEnd | undefined;
 
   constructor(
     readonly id: string,
@@ -47,18 +48,17 @@ export class RemoteChild implements RunningChild {
     this.stderr.end();
     this.stdin?.destroy();
     this.events.emit('exit');
-    // After the streams' last 'data': PassThrough delivers buffered chunks before 'end'.
+    // Closed once the consumer has read both streams to their end (events may all arrive in one chunk,
+    // before anyone listens: nothing is dropped or signalled early).
     let open = 2;
     const done = () => {
-      if (--open === 0) this.events.emit('close', end);
-    };
-    for (const s of [this.stdout, this.stderr]) {
-      if (s.readableEnded) done();
-      else {
-        s.once('end', done);
-        s.resume();
+      if (--open === 0) {
+        this.closed = end;
+        this.events.emit('close', end);
       }
-    }
+    };
+    this.stdout.once('end', done);
+    this.stderr.once('end', done);
   }
 
   onExit(cb: () => void): void {
@@ -67,7 +67,9 @@ export class RemoteChild implements RunningChild {
   }
 
   onClose(cb: (end: ChildEnd) => void): void {
-    this.events.once('close', cb);
+    const closed = this.closed;
+    if (closed) queueMicrotask(() => cb(closed));
+    else this.events.once('close', cb);
   }
 
   killGroup(signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -103,6 +105,9 @@ export class RemotePty implements Pty {
     exit: [{ exitCode: number; signal?: number | undefined }];
   }>();
   private done = false;
+  /** Output and end that arrive before the terminal listens (they may come in the same chunk as its start). */
+  private early: string[] | undefined = [];
+  private exited: { exitCode: number; signal?: number | undefined } | undefined;
 
   constructor(
     readonly id: string,
@@ -113,7 +118,8 @@ export class RemotePty implements Pty {
 
   /** @internal */
   data(d: string): void {
-    this.events.emit('data', d);
+    if (this.early) this.early.push(d);
+    else this.events.emit('data', d);
   }
 
   /** @internal */
@@ -121,15 +127,21 @@ export class RemotePty implements Pty {
     if (this.done) return;
     this.done = true;
     const signal = end.signal === null ? undefined : (SIGNAL_NUMBERS[end.signal] ?? 9);
-    this.events.emit('exit', { exitCode: end.code ?? (end.lost ? -1 : 0), signal });
+    this.exited = { exitCode: end.code ?? (end.lost ? -1 : 0), signal };
+    this.events.emit('exit', this.exited);
   }
 
   onData(cb: (data: string) => void): void {
     this.events.on('data', cb);
+    const early = this.early;
+    this.early = undefined;
+    for (const d of early ?? []) cb(d);
   }
 
   onExit(cb: (e: { exitCode: number; signal?: number | undefined }) => void): void {
-    this.events.once('exit', cb);
+    const exited = this.exited;
+    if (exited) queueMicrotask(() => cb(exited));
+    else this.events.once('exit', cb);
   }
 
   write(data: string): void {
