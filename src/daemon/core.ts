@@ -29,6 +29,7 @@ import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { detectCgroups } from './sandbox/cgroups.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
@@ -115,6 +116,11 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandbox.mode === 'bwrap'
         ? new SandboxPool(sandbox, { runDir: path.join(config.home, 'sandbox-run'), log })
         : undefined;
+    const cgroups = detectCgroups(config);
+    sandbox.cgroups = cgroups;
+    const leftover = await cgroups.cleanup();
+    if (leftover > 0) log.warn({ groups: leftover }, 'container cgroups of a previous daemon were found and ended');
+    log.info(cgroups.report(), 'per-container limits');
     const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
@@ -158,6 +164,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       terminals.endContainer(id);
       sandboxes?.stop(id); // the container's sandbox and everything in it
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
+      cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
@@ -203,6 +210,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         outputReserve.stop();
         processes.killAll();
         sandboxes?.shutdown();
+        await cgroups.shutdown();
         await rag.close();
         db.close();
       },

@@ -20,8 +20,6 @@ export interface PoolOptions {
   log: Logger;
   /** Receives each egress connection of a container (the daemon's proxy); none: they are closed. */
   egress?: EgressHandler;
-  /** The cgroup directory a container's sandbox joins (per-container limits, cgroups.ts), if any. */
-  cgroupFor?: (containerId: string) => string | undefined;
 }
 
 export interface SandboxTarget {
@@ -118,12 +116,13 @@ export class SandboxPool implements ContainerNet {
       ...(this.modulesDir ? [{ from: this.modulesDir, to: `${INSIDE.modules}/@lydell` }] : []),
     ];
     const config = JSON.stringify({ socket: `${INSIDE.ctl}/sock`, egressPort, modules: INSIDE.modules });
-    const group = this.opts.cgroupFor?.(containerId);
-    const argv = this.sandbox.launch(
-      [process.execPath, `${INSIDE.lib}/supervisor.cjs`, config],
-      { root: target.root, cwd: target.root, network: target.network, mounts },
-      group ? path.join(group, 'cgroup.procs') : undefined,
-    );
+    const argv = this.sandbox.launch([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config], {
+      root: target.root,
+      cwd: target.root,
+      network: target.network,
+      mounts,
+      container: containerId,
+    });
     const box = new ContainerSandbox(
       containerId,
       target.root,

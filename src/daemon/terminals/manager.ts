@@ -89,6 +89,7 @@ export class TerminalManager {
         root: req.root,
         cwd: req.cwdAbs,
         network,
+        container: req.containerId,
         pty: true,
       });
       child = localPty(confined.file, confined.args, { cols: req.cols, rows: req.rows, cwd: req.cwdAbs, env });

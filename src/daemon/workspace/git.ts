@@ -15,11 +15,13 @@ export interface GitContext {
   root: string;
   timeoutMs: number;
   protocols: readonly GitProtocol[];
-  /** Git runs in the container's sandbox, with the container's network switch. */
+  /** Git runs in the container's sandbox, with the container's network mode. */
   sandbox?: Sandbox;
   network: boolean | NetworkMode;
   /** The container's live sandbox (mode bwrap): git runs there unless it needs extra binds. */
   live?: { pool: SandboxPool; containerId: string };
+  /** The container (its cgroups). */
+  containerId?: string;
   /** Disco's state and containers directories: a file remote reaching either is refused. */
   stateDir: string;
   containersDir: string;
@@ -85,6 +87,7 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
             root: ctx.root,
             // A one-off sandbox for trusted local remotes: their binds, and no network (it has no proxy).
             network: oneOff && sandbox?.mode === 'bwrap' ? 'off' : asNetworkMode(ctx.network),
+            ...(ctx.containerId ? { container: ctx.containerId } : {}),
             ...(binds.readOnly ? { readOnly: binds.readOnly } : {}),
             ...(binds.writable ? { writable: binds.writable } : {}),
           },

@@ -251,7 +251,12 @@ export class ProcessManager {
         throw err;
       }
     }
-    const confined = this.sandbox.wrap(file, args, { root: spec.root, cwd: spec.cwdAbs, network });
+    const confined = this.sandbox.wrap(file, args, {
+      root: spec.root,
+      cwd: spec.cwdAbs,
+      network,
+      container: spec.containerId,
+    });
     const child = spawn(confined.file, confined.args, {
       cwd: spec.cwdAbs,
       env,

@@ -4,8 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
+import type { Cgroups, CgroupsReport } from '../sandbox/cgroups.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
-import { type LaunchTools, launchArgv, mountSlots, type Owner, writeSeccompFilter } from './sandbox-launch.js';
+import {
+  joinCgroupsArgv,
+  type LaunchTools,
+  launchArgv,
+  mountSlots,
+  type Owner,
+  writeSeccompFilter,
+} from './sandbox-launch.js';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -34,6 +42,8 @@ export interface Confinement {
   network: NetworkMode;
   /** Host directories made visible read-only at another path (the supervisor's run directories). */
   mounts?: readonly { from: string; to: string }[];
+  /** The container the command belongs to: its cgroups (per-container limits) are joined first. */
+  container?: string;
   /** Host paths made visible read-only at the same place (e.g. a trusted file:// git remote). */
   readOnly?: readonly string[];
   /** Host paths made visible read-write at the same place (e.g. a file:// remote being pushed to). */
@@ -65,6 +75,8 @@ export interface SandboxReport {
   /** The host uid commands run as, when the daemon is root. */
   uid?: number;
   warning?: string;
+  /** Per-container limits (cgroups): which are enforced here, and why not. */
+  containerLimits?: CgroupsReport;
 }
 
 export interface SandboxExtras {
@@ -94,7 +106,10 @@ export class Sandbox {
     private readonly extras: SandboxExtras = {},
   ) {}
 
-  /** True when a network mode other than `host` can be honoured (it needs a network namespace). */
+  /** Per-container limits (cgroups); commands that name their container join its groups. */
+  cgroups: Cgroups | undefined;
+
+  /** True when a network namespace of its own can be given (`off`, and `egress`'s isolation). */
   get canIsolateNetwork(): boolean {
     return this.mode === 'bwrap';
   }
@@ -130,6 +145,7 @@ export class Sandbox {
       reason: this.reason,
       seccomp: this.seccomp,
       ...(this.owner ? { uid: this.owner.uid } : {}),
+      ...(this.cgroups ? { containerLimits: this.cgroups.report() } : {}),
       ...(this.mode === 'none'
         ? {
             warning:
@@ -158,14 +174,18 @@ export class Sandbox {
 
   /** The program and arguments that run `file args` confined: limits, then bubblewrap, then the command. */
   wrap(file: string, args: readonly string[], c: Confinement): { file: string; args: string[] } {
+    // Without a sandbox, `off` cannot be honoured and is refused; `egress` runs with the host's network
+    // (nothing is isolated there anyway: the command runs beside the daemon's keys, which the report says).
     if (c.network === 'off' && !this.canIsolateNetwork) {
       throw new DiscoError(
         'unavailable',
-        'network is turned off for this container, but commands are not sandboxed here, so it cannot be enforced',
+        "network mode 'off' cannot be enforced here: commands are not sandboxed (no network namespace)",
+        { network: 'off' },
       );
     }
-    const cmd = this.withLimits(this.mode === 'bwrap' ? this.launch([file, ...args], c) : [file, ...args]);
-    return { file: cmd[0] as string, args: cmd.slice(1) };
+    const cmd = this.mode === 'bwrap' ? this.launch([file, ...args], c) : this.joinGroups(c, [file, ...args]);
+    const limited = this.withLimits(cmd);
+    return { file: limited[0] as string, args: limited.slice(1) };
   }
 
   /** `argv` under the per-process limits (prlimit), when any are set and prlimit exists. */
@@ -176,23 +196,26 @@ export class Sandbox {
 
   /**
    * The argv that starts `command` under bubblewrap (mode bwrap), without per-process limits: a one-off
-   * command, or a container's long-lived supervisor. `cgroupProcs`: a cgroup.procs file the launcher
-   * joins before anything else runs (per-container limits, cgroups.ts), so everything inside is counted.
+   * command, or a container's long-lived supervisor. With `c.container`, the launcher first joins that
+   * container's cgroups (per-container limits, cgroups.ts), so everything inside is counted there.
    */
-  launch(command: string[], c: Confinement, cgroupProcs?: string): string[] {
+  launch(command: string[], c: Confinement): string[] {
     const launch = this.extras.launch;
     if (this.mode !== 'bwrap' || !launch) throw new Error('not a bubblewrap sandbox');
     if (launch.owner) claimRoot(c.root, launch.owner);
     // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
     if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
-    const argv = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), command);
-    return cgroupProcs ? joinCgroup(launch.tools.sh, cgroupProcs, argv) : argv;
+    return this.joinGroups(
+      c,
+      launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), command),
+    );
   }
-}
 
-/** Writes the launcher's own pid into `procsFile` (a cgroup.procs), then execs `argv`. */
-export function joinCgroup(sh: string, procsFile: string, argv: string[]): string[] {
-  return [sh, '-c', 'echo $$ > "$0" || exit 125; exec "$@"', procsFile, ...argv];
+  /** `cmd` started by a shell that first writes its pid into the container's cgroups, if any. */
+  private joinGroups(c: Confinement, cmd: string[]): string[] {
+    const groups = c.container !== undefined ? this.cgroups?.groupFor(c.container) : undefined;
+    return groups ? joinCgroupsArgv(this.extras.launch?.tools.sh ?? which('sh') ?? '/bin/sh', groups, cmd) : cmd;
+  }
 }
 
 /**
