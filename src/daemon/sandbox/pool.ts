@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -99,7 +100,8 @@ export class SandboxPool implements ContainerNet {
     const { containerId } = target;
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(containerId)) throw new Error(`bad container id ${containerId}`);
     const socket = await ControlSocket.open(
-      path.join(this.opts.runDir, containerId),
+      // A directory per sandbox start: a dying predecessor's cleanup never touches its successor's socket.
+      path.join(this.opts.runDir, `${containerId}.${randomBytes(4).toString('hex')}`),
       this.sandbox.owner,
       (conn) => {
         if (this.egress) this.egress(containerId, conn);
@@ -135,9 +137,7 @@ export class SandboxPool implements ContainerNet {
     });
     box.once('death', ({ expected, lost, stderr }) => {
       const current = this.entries.get(containerId);
-      if (current?.box === box || current?.starting === undefined) {
-        this.entries.delete(containerId);
-      }
+      if (current?.box === box) this.entries.delete(containerId);
       socket.close();
       if (!expected) {
         this.opts.log.warn(
