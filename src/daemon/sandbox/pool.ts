@@ -117,7 +117,13 @@ export class SandboxPool implements ContainerNet {
       { from: socket.dir, to: INSIDE.ctl },
       ...(this.modulesDir ? [{ from: this.modulesDir, to: `${INSIDE.modules}/@lydell` }] : []),
     ];
-    const config = JSON.stringify({ socket: `${INSIDE.ctl}/sock`, egressPort, modules: INSIDE.modules });
+    // The container id in the command line names the sandbox's processes on the host (ps, tests).
+    const config = JSON.stringify({
+      container: containerId,
+      socket: `${INSIDE.ctl}/sock`,
+      egressPort,
+      modules: INSIDE.modules,
+    });
     const argv = this.sandbox.launch([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config], {
       root: target.root,
       cwd: target.root,
