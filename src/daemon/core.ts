@@ -30,6 +30,7 @@ import type { Services } from './ops/services.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
 import { detectCgroups } from './sandbox/cgroups.js';
+import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
@@ -116,6 +117,11 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    // One live sandbox per running container (mode bwrap): every command, terminal and git call joins it.
+    const sandboxes =
+      sandbox.mode === 'bwrap'
+        ? new SandboxPool(sandbox, { runDir: path.join(config.home, 'sandbox-run'), log })
+        : undefined;
     const cgroups = detectCgroups(config);
     sandbox.cgroups = cgroups;
     const leftover = await cgroups.cleanup();
@@ -130,6 +136,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandbox,
       (err, context) => log.error({ err, ...context }, 'cannot write process history'),
       outputReserve,
+      sandboxes,
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -147,16 +154,24 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       deny: config.commandDeny,
       allow: config.commandAllow,
     });
-    const terminals = new TerminalManager(sandbox, policy, log, {
-      scrollbackChars: 512 * 1024,
-      maxPerContainer: 16,
-      detachedTtlMs: config.terminalDetachedMinutes * 60_000,
-    });
+    const terminals = new TerminalManager(
+      sandbox,
+      policy,
+      log,
+      {
+        scrollbackChars: 512 * 1024,
+        maxPerContainer: 16,
+        detachedTtlMs: config.terminalDetachedMinutes * 60_000,
+      },
+      sandboxes,
+    );
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
-      cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
+      // The container's sandbox and everything in it; its cgroups go once it has, before any restart.
+      if (sandboxes) sandboxes.stop(id, () => cgroups.remove(id));
+      else cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
@@ -180,6 +195,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       processes,
       processManager,
       sandbox,
+      ...(sandboxes ? { sandboxes } : {}),
       policy,
       terminals,
       auth,
@@ -200,6 +216,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         await processManager.shutdown();
         outputReserve.stop();
         processes.killAll();
+        sandboxes?.shutdown();
         await cgroups.shutdown();
         await rag.close();
         db.close();

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Logger } from '../log.js';
 import type { RagService } from '../rag/service.js';
+import type { SandboxPool } from '../sandbox/pool.js';
 import type { TerminalManager } from '../terminals/manager.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
@@ -20,6 +21,8 @@ export interface Services {
   processes: ProcessTable;
   processManager: ProcessManager;
   sandbox: Sandbox;
+  /** The containers' live sandboxes (mode bwrap only). */
+  sandboxes?: SandboxPool;
   policy: CommandPolicy;
   terminals: TerminalManager;
   auth: AuthService;

@@ -35,8 +35,13 @@ export const NO_LIMITS: ResourceLimits = { memoryMb: 0, cpuSeconds: 0, processes
 export interface Confinement {
   root: string;
   cwd: string;
-  /** `off` and `egress` get a network namespace of their own; `host` shares the host's. */
+  /**
+   * `host` shares the daemon's network namespace; `off` and `egress` get their own (loopback only; in
+   * `egress` the container's supervisor bridges a loopback port to the daemon's proxy).
+   */
   network: NetworkMode;
+  /** Host directories made visible read-only at another path (the supervisor's run directories). */
+  mounts?: readonly { from: string; to: string }[];
   /** The container the command belongs to: its cgroups (per-container limits) are joined first. */
   container?: string;
   /** Host paths made visible read-only at the same place (e.g. a trusted file:// git remote). */
@@ -178,19 +183,38 @@ export class Sandbox {
         { network: 'off' },
       );
     }
-    let cmd = [file, ...args];
-    const launch = this.extras.launch;
-    if (this.mode === 'bwrap' && launch) {
-      if (launch.owner) claimRoot(c.root, launch.owner);
-      // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
-      if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
-      cmd = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), cmd);
-    }
-    const groups = c.container !== undefined ? this.cgroups?.groupFor(c.container) : undefined;
-    if (groups) cmd = joinCgroupsArgv(launch?.tools.sh ?? which('sh') ?? '/bin/sh', groups, cmd);
+    const cmd = this.mode === 'bwrap' ? this.launch([file, ...args], c) : this.joinGroups(c, [file, ...args]);
+    const limited = this.withLimits(cmd);
+    return { file: limited[0] as string, args: limited.slice(1) };
+  }
+
+  /** `argv` under the per-process limits (prlimit), when any are set and prlimit exists. */
+  withLimits(argv: string[]): string[] {
     const rl = prlimitArgs(this.limits);
-    if (rl.length > 0 && this.prlimit) cmd = [this.prlimit, ...rl, '--', ...cmd];
-    return { file: cmd[0] as string, args: cmd.slice(1) };
+    return rl.length > 0 && this.prlimit ? [this.prlimit, ...rl, '--', ...argv] : argv;
+  }
+
+  /**
+   * The argv that starts `command` under bubblewrap (mode bwrap), without per-process limits: a one-off
+   * command, or a container's long-lived supervisor. With `c.container`, the launcher first joins that
+   * container's cgroups (per-container limits, cgroups.ts), so everything inside is counted there.
+   */
+  launch(command: string[], c: Confinement): string[] {
+    const launch = this.extras.launch;
+    if (this.mode !== 'bwrap' || !launch) throw new Error('not a bubblewrap sandbox');
+    if (launch.owner) claimRoot(c.root, launch.owner);
+    // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
+    if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
+    return this.joinGroups(
+      c,
+      launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), command),
+    );
+  }
+
+  /** `cmd` started by a shell that first writes its pid into the container's cgroups, if any. */
+  private joinGroups(c: Confinement, cmd: string[]): string[] {
+    const groups = c.container !== undefined ? this.cgroups?.groupFor(c.container) : undefined;
+    return groups ? joinCgroupsArgv(this.extras.launch?.tools.sh ?? which('sh') ?? '/bin/sh', groups, cmd) : cmd;
   }
 }
 
@@ -340,6 +364,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
   // Security: kernel knobs stay read-only even to a uid that could write them (core_pattern runs as root).
   args.push('--proc', '/proc', '--ro-bind', '/proc/sys', '/proc/sys');
   args.push('--dev', '/dev', '--tmpfs', '/tmp', '--bind', bind(c.root), c.root);
+  for (const m of c.mounts ?? []) args.push('--ro-bind', bind(m.from), m.to);
   for (const p of c.readOnly ?? []) args.push('--ro-bind', bind(p), p);
   for (const p of c.writable ?? []) args.push('--bind', bind(p), p);
   args.push('--chdir', c.cwd);
