@@ -22,6 +22,7 @@ import { ProcessesRepo } from './db/processes-repo.js';
 import { RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
+import { EgressProxy } from './egress/proxy.js';
 import type { Logger } from './log.js';
 import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
@@ -151,6 +152,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     });
     await containers.init();
     await rag.resume(async (id, ownerId) => (await containers.get(ownerId, id).catch(() => undefined))?.root);
+    const egress = EgressProxy.fromConfig(config, { audit: (e) => auth.audit(e), log });
     const services: Services = {
       config,
       containers,
@@ -171,6 +173,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       terminals,
       auth,
       rag,
+      egress,
       log,
     };
     return {
@@ -182,6 +185,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       oauth,
       admin: { userId: adminUser.id, userName: adminUser.name, isAdmin: true, scopes: new Set(SCOPES), via: 'local' },
       close: async () => {
+        egress.close();
         await pool.stop();
         terminals.shutdown();
         await processManager.shutdown();

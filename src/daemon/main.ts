@@ -69,6 +69,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         : {}),
     });
     services.observer = metrics;
+    services.egress.observer = metrics;
     if (options.processGuard !== false)
       uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
     const { app, close: closeMcp } = createApp({

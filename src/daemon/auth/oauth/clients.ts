@@ -2,8 +2,8 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Db } from '../../db/open.js';
 import { DiscoError } from '../../errors.js';
+import type { Resolver } from '../../net/address-policy.js';
 import { secretDigest } from '../secrets.js';
-import type { Resolver } from './address-policy.js';
 import { fetchClientMetadataDocument } from './cimd.js';
 import { metadataViolation } from './metadata-limits.js';
 

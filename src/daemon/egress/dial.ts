@@ -1,0 +1,70 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ResolvedAddress } from '../net/address-policy.js';
+
+/** Connection failures as the client is told them (a code, never a stack). */
+export class DialError extends Error {
+  constructor(
+    readonly code: string,
+    readonly address: string,
+  ) {
+    super(`cannot connect to ${address}: ${code}`);
+  }
+}
+
+function dialOne(target: ResolvedAddress, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    // An IP literal: net.connect does no lookup, so the vetted address is the one connected to.
+    const socket = net.connect({ host: target.address, port, family: target.family, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new DialError('ETIMEDOUT', target.address));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new DialError(err.code ?? 'ECONNFAILED', target.address));
+    });
+  });
+}
+
+/** Connects to the first of `addresses` that answers, trying them in order. */
+export async function dial(addresses: ResolvedAddress[], port: number, timeoutMs: number): Promise<net.Socket> {
+  let last: DialError | undefined;
+  for (const a of addresses) {
+    try {
+      return await dialOne(a, port, timeoutMs);
+    } catch (err) {
+      last = err as DialError;
+    }
+  }
+  throw last ?? new DialError('ENOADDRESS', '');
+}
+
+/**
+ * Pipes two streams both ways until either ends or fails, and `idleMs` without traffic ends both.
+ * Backpressure is pipe's: nothing is buffered beyond the streams' own high-water marks.
+ */
+export function splice(client: Duplex, upstream: net.Socket, idleMs: number, done: () => void): void {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    client.destroy();
+    upstream.destroy();
+    done();
+  };
+  upstream.setTimeout(idleMs, end);
+  client.on('error', end);
+  upstream.on('error', end);
+  client.on('close', end);
+  upstream.on('close', end);
+  client.pipe(upstream);
+  upstream.pipe(client);
+  client.resume();
+}
