@@ -88,6 +88,7 @@ export class EgressPolicy {
   private readonly resolve: Resolver;
   private readonly hostAddresses: () => Iterable<string>;
   private hostCache: { at: number; set: Set<string> } | undefined;
+  private readonly protectedPorts = new Set<number>();
 
   constructor(opts: EgressPolicyOptions = {}) {
     this.allow = opts.allowDomains ?? [];
@@ -128,7 +129,7 @@ export class EgressPolicy {
     if (resolved.length === 0) return refuse('unresolvable', `cannot resolve ${host}`);
     const addresses: ResolvedAddress[] = [];
     for (const r of resolved) {
-      const verdict = this.checkAddress(r.address);
+      const verdict = this.checkAddress(r.address, port);
       if (verdict) return refuse(verdict.code, `${host} resolves to ${verdict.reason}`);
       const addr = canonical(r.address) as ipaddr.IPv4 | ipaddr.IPv6;
       addresses.push({ address: addr.toString(), family: addr.kind() === 'ipv6' ? 6 : 4 });
@@ -139,14 +140,30 @@ export class EgressPolicy {
   }
 
   /** Why this address is refused, or undefined when it may be reached. */
-  checkAddress(address: string): Refusal | undefined {
+  checkAddress(address: string, port?: number): Refusal | undefined {
     const addr = canonical(address);
     if (!addr) return refuse('non_public_address', 'an unreadable address');
+    if (port !== undefined && this.protectedPorts.has(port) && this.isHostAddress(addr))
+      return refuse('host_address', `the daemon's own listener (${addr.toString()}:${port})`);
     if (this.cidrs.some(([base, bits]) => addr.kind() === base.kind() && addr.match(base, bits))) return undefined;
     const text = addr.toString();
     if (classifyAddress(text) !== 'public') return refuse('non_public_address', `a non-public address (${text})`);
     if (this.ownAddresses().has(text)) return refuse('host_address', `an address of this host (${text})`);
     return undefined;
+  }
+
+  /**
+   * The daemon's own listening ports: refused on every address of this host even where an allow-CIDR
+   * opens loopback or a host address (a deployment that allows its internal network still keeps
+   * containers off the daemon's API and metrics).
+   */
+  protectPort(port: number): void {
+    this.protectedPorts.add(port);
+  }
+
+  private isHostAddress(addr: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+    const range = addr.range();
+    return range === 'loopback' || range === 'unspecified' || this.ownAddresses().has(addr.toString());
   }
 
   private ownAddresses(): Set<string> {

@@ -221,6 +221,11 @@ export class EgressProxy implements Upstreams {
     this.throttled.clear();
   }
 
+  /** Refuses `port` on every address of this host, whatever the allow-CIDRs say (the daemon's listeners). */
+  protectPort(port: number): void {
+    this.policy.protectPort(port);
+  }
+
   /** Connections of this container open now (client side). */
   openConnections(containerId: string): number {
     return this.limiter.openCount(containerId);
