@@ -26,7 +26,10 @@ async function startProxy(opts: EgressProxyOptions, containerId = 'c-test') {
     records,
     audits,
     throttled,
-    close: async () => (proxy.close(), listener.close()),
+    close: async () => {
+      proxy.close();
+      await listener.close();
+    },
   };
 }
 
@@ -109,7 +112,7 @@ describe('egress proxy: domain lists, allow-CIDRs, limits, timeouts', () => {
       p.proxy.flushThrottled();
       const summary = p.audits.filter((a) => a.action === 'egress.throttled');
       expect(summary).toHaveLength(1);
-      expect((summary[0]?.detail as { rate_limited: number }).rate_limited).toBeGreaterThanOrEqual(4);
+      expect(summary[0]?.detail?.rate_limited as number).toBeGreaterThanOrEqual(4);
       // Another container is not affected.
       const q = await proxyListener(p.proxy, 'c-other');
       try {
