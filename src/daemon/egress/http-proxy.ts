@@ -30,6 +30,7 @@ const HOP = new Set([
   'upgrade',
 ]);
 
+/** `raw` without hop-by-hop headers and those `connection` names (comma-separated). */
 function endToEnd(raw: string[], connection: string | string[] | undefined): string[] {
   const listed = new Set(
     String(connection ?? '')
@@ -231,8 +232,8 @@ export class HttpProxySide {
         startedAt,
       }),
     );
-    const headers = endToEnd(req.rawHeaders, req.headers.connection);
-    if (!req.headers.host) headers.push('Host', url.host);
+    // RFC 9112 §3.2.2: with an absolute URI, its authority is the Host (whatever Host header came along).
+    const headers = ['Host', url.host, ...endToEnd(req.rawHeaders, `${req.headers.connection ?? ''},host`)];
     const upReq = http.request({
       createConnection: () => socket,
       method: req.method,

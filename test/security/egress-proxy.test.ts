@@ -6,9 +6,9 @@ import type { AuditRecord } from '../../src/daemon/db/audit-repo.js';
 import { EgressProxy, type EgressProxyOptions } from '../../src/daemon/egress/proxy.js';
 import type { EgressRecord } from '../../src/daemon/egress/record.js';
 import { connectVia, curl, getOverSocket, originServer, proxyListener, socksConnect } from '../helpers/egress.js';
-import { hasCommand } from '../helpers/system.js';
+import { hasCommand, requireSystem } from '../helpers/system.js';
 
-const HAS_CURL = hasCommand('curl');
+const HAS_CURL = requireSystem('curl', hasCommand('curl'));
 
 /** A proxy on a loopback listener, with what it counted. */
 async function startProxy(opts: EgressProxyOptions = {}, containerId = 'c-test') {
