@@ -47,23 +47,25 @@ export async function dial(addresses: ResolvedAddress[], port: number, timeoutMs
 }
 
 /**
- * Pipes two streams both ways until either ends or fails, and `idleMs` without traffic ends both.
- * Backpressure is pipe's: nothing is buffered beyond the streams' own high-water marks.
+ * Pipes two streams both ways until both have closed; `idleMs` without traffic either way ends both.
+ * One side closing ends (not destroys) the other, so what is already buffered for it is still delivered;
+ * an error destroys both. Backpressure is pipe's: nothing is buffered beyond the streams' high-water marks.
  */
 export function splice(client: Duplex, upstream: net.Socket, idleMs: number, done: () => void): void {
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
+  let open = 2;
+  const closed = (other: Duplex) => () => {
+    if (!other.destroyed) other.end();
+    if (--open === 0) done();
+  };
+  const fail = () => {
     client.destroy();
     upstream.destroy();
-    done();
   };
-  upstream.setTimeout(idleMs, end);
-  client.on('error', end);
-  upstream.on('error', end);
-  client.on('close', end);
-  upstream.on('close', end);
+  upstream.setTimeout(idleMs, fail);
+  client.on('error', fail);
+  upstream.on('error', fail);
+  client.once('close', closed(upstream));
+  upstream.once('close', closed(client));
   client.pipe(upstream);
   upstream.pipe(client);
   client.resume();
