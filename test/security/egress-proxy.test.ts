@@ -1,6 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/daemon/db/audit-repo.js';
 import { EgressProxy, type EgressProxyOptions } from '../../src/daemon/egress/proxy.js';
@@ -189,6 +191,31 @@ describe('egress proxy: forwarding (loopback origin allowed through DISCO_EGRESS
     expect(rec.bytesDown).toBeGreaterThan(100000);
     expect(rec.bytesUp).toBeGreaterThan(20);
     expect(p.audits.some((a) => a.action === 'egress.connect' && a.outcome === 'ok')).toBe(true);
+  });
+
+  it('delivers everything the origin sent before it closed (no tail cut off when the upstream ends)', async () => {
+    // Over a Unix socket, as the sandbox bridge hands connections over: its small kernel buffer means the
+    // proxy still holds the tail when the origin closes.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'disco-egress-'));
+    const sockPath = path.join(dir, 'egress.sock');
+    const unix = net.createServer((c) => p.proxy.handle('c-test', c));
+    await new Promise<void>((done) => unix.listen(sockPath, done));
+    const socket = net.connect(sockPath);
+    socket.write(`CONNECT 127.0.0.1:${origin.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    socket.write('GET /bytes/8388608 HTTP/1.1\r\nHost: origin\r\nConnection: close\r\n\r\n');
+    // A slow reader: the origin is done and gone long before the client has read the body.
+    await new Promise((done) => setTimeout(done, 500));
+    let received = 0;
+    let tail = '';
+    socket.on('data', (d: Buffer) => {
+      received += d.length;
+      tail = (tail + d.toString('latin1')).slice(-16);
+    });
+    await new Promise((done) => socket.on('close', done));
+    unix.close();
+    await rm(dir, { recursive: true, force: true });
+    expect(received).toBeGreaterThan(8388608);
+    expect(tail.endsWith('0\r\n\r\n')).toBe(true); // the chunked body's last chunk arrived
   });
 
   it('forwards plain HTTP with keep-alive, chunked bodies streamed both ways', async () => {
