@@ -67,6 +67,40 @@ function canonical(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   }
 }
 
+/**
+ * dns.lookup runs on libuv's thread pool (4 threads), which file I/O shares: names that take seconds to
+ * fail must not starve the daemon's disk work. At most `max` lookups run at once; the rest wait their turn,
+ * and a caller stops waiting after `timeoutMs` (the lookup itself cannot be cancelled; it still holds its slot).
+ */
+export function gatedResolver(resolve: Resolver, max = 2, timeoutMs = 10_000): Resolver {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  const release = () => {
+    running--;
+    queue.shift()?.();
+  };
+  return (host) =>
+    new Promise((resolveOut, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new Error('lookup timed out'));
+      }, timeoutMs);
+      const run = () => {
+        if (settled) return release(); // gave up while queued: pass the slot on
+        resolve(host)
+          .then(resolveOut, reject)
+          .finally(() => {
+            clearTimeout(timer);
+            release();
+          });
+      };
+      running++;
+      if (running <= max) run();
+      else queue.push(run);
+    });
+}
+
 function systemHostAddresses(): string[] {
   const out: string[] = [];
   for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) out.push(a.address);
@@ -94,7 +128,7 @@ export class EgressPolicy {
     this.allow = opts.allowDomains ?? [];
     this.deny = opts.denyDomains ?? [];
     this.cidrs = (opts.allowCidrs ?? []).map((c) => ipaddr.parseCIDR(c));
-    this.resolve = opts.resolve ?? systemResolver;
+    this.resolve = opts.resolve ?? gatedResolver(systemResolver);
     this.hostAddresses = opts.hostAddresses ?? systemHostAddresses;
   }
 
