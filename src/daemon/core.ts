@@ -30,6 +30,7 @@ import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
@@ -110,6 +111,17 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    // What containers in `egress` network mode send out: their sandbox's socket hands each connection here.
+    const egress = EgressProxy.fromConfig(config, { audit: (e) => auth.audit(e), log });
+    // One live sandbox per running container (mode bwrap): every command, terminal and git call joins it.
+    const sandboxes =
+      sandbox.mode === 'bwrap'
+        ? new SandboxPool(sandbox, {
+            runDir: path.join(config.home, 'sandbox-run'),
+            log,
+            egress: (containerId, conn) => egress.handle(containerId, conn),
+          })
+        : undefined;
     const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
@@ -119,6 +131,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandbox,
       (err, context) => log.error({ err, ...context }, 'cannot write process history'),
       outputReserve,
+      sandboxes,
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -144,6 +157,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
+      sandboxes?.stop(id); // the container's sandbox and everything in it
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
       if (event === 'delete') {
         processManager.removeContainer(id);
@@ -152,7 +166,6 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     });
     await containers.init();
     await rag.resume(async (id, ownerId) => (await containers.get(ownerId, id).catch(() => undefined))?.root);
-    const egress = EgressProxy.fromConfig(config, { audit: (e) => auth.audit(e), log });
     const services: Services = {
       config,
       containers,
@@ -191,6 +204,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         await processManager.shutdown();
         outputReserve.stop();
         processes.killAll();
+        sandboxes?.shutdown();
         await rag.close();
         db.close();
       },

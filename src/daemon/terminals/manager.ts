@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pty from '@lydell/node-pty';
 import { DiscoError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { asNetworkMode } from '../sandbox/modes.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import { commandEnv } from '../workspace/exec.js';
 import { findExecutable, type Sandbox } from '../workspace/sandbox.js';
@@ -70,7 +71,7 @@ export class TerminalManager {
     const confined = this.sandbox.wrap(program, argv.slice(1), {
       root: req.root,
       cwd: req.cwdAbs,
-      network: req.network,
+      network: asNetworkMode(req.network),
       pty: true,
     });
     const child = pty.spawn(confined.file, confined.args, {

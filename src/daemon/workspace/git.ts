@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { DiscoError, ValidationError } from '../errors.js';
+import { asNetworkMode } from '../sandbox/modes.js';
 import { type ConfigEntry, parseConfigList, REMOTE_PROGRAMS, repoConfigOverrides } from './git-config-guard.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
@@ -64,7 +65,7 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
           sandbox: ctx.sandbox,
           confinement: {
             root: ctx.root,
-            network: ctx.network,
+            network: asNetworkMode(ctx.network),
             ...(binds.readOnly ? { readOnly: binds.readOnly } : {}),
             ...(binds.writable ? { writable: binds.writable } : {}),
           },

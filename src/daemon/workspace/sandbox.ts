@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import { type LaunchTools, launchArgv, mountSlots, type Owner, writeSeccompFilter } from './sandbox-launch.js';
 
 export type SandboxMode = 'bwrap' | 'none';
@@ -26,7 +27,13 @@ export const NO_LIMITS: ResourceLimits = { memoryMb: 0, cpuSeconds: 0, processes
 export interface Confinement {
   root: string;
   cwd: string;
-  network: boolean;
+  /**
+   * `host` shares the daemon's network namespace; `off` and `egress` get their own (loopback only; in
+   * `egress` the container's supervisor bridges a loopback port to the daemon's proxy).
+   */
+  network: NetworkMode;
+  /** Host directories made visible read-only at another path (the supervisor's run directories). */
+  mounts?: readonly { from: string; to: string }[];
   /** Host paths made visible read-only at the same place (e.g. a trusted file:// git remote). */
   readOnly?: readonly string[];
   /** Host paths made visible read-write at the same place (e.g. a file:// remote being pushed to). */
@@ -87,7 +94,7 @@ export class Sandbox {
     private readonly extras: SandboxExtras = {},
   ) {}
 
-  /** True when `network: false` can be honoured (it needs a network namespace). */
+  /** True when a network mode other than `host` can be honoured (it needs a network namespace). */
   get canIsolateNetwork(): boolean {
     return this.mode === 'bwrap';
   }
@@ -151,24 +158,41 @@ export class Sandbox {
 
   /** The program and arguments that run `file args` confined: limits, then bubblewrap, then the command. */
   wrap(file: string, args: readonly string[], c: Confinement): { file: string; args: string[] } {
-    if (!c.network && !this.canIsolateNetwork) {
+    if (c.network === 'off' && !this.canIsolateNetwork) {
       throw new DiscoError(
         'unavailable',
         'network is turned off for this container, but commands are not sandboxed here, so it cannot be enforced',
       );
     }
-    let cmd = [file, ...args];
-    const launch = this.extras.launch;
-    if (this.mode === 'bwrap' && launch) {
-      if (launch.owner) claimRoot(c.root, launch.owner);
-      // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
-      if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
-      cmd = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), cmd);
-    }
-    const rl = prlimitArgs(this.limits);
-    if (rl.length > 0 && this.prlimit) cmd = [this.prlimit, ...rl, '--', ...cmd];
+    const cmd = this.withLimits(this.mode === 'bwrap' ? this.launch([file, ...args], c) : [file, ...args]);
     return { file: cmd[0] as string, args: cmd.slice(1) };
   }
+
+  /** `argv` under the per-process limits (prlimit), when any are set and prlimit exists. */
+  withLimits(argv: string[]): string[] {
+    const rl = prlimitArgs(this.limits);
+    return rl.length > 0 && this.prlimit ? [this.prlimit, ...rl, '--', ...argv] : argv;
+  }
+
+  /**
+   * The argv that starts `command` under bubblewrap (mode bwrap), without per-process limits: a one-off
+   * command, or a container's long-lived supervisor. `cgroupProcs`: a cgroup.procs file the launcher
+   * joins before anything else runs (per-container limits, cgroups.ts), so everything inside is counted.
+   */
+  launch(command: string[], c: Confinement, cgroupProcs?: string): string[] {
+    const launch = this.extras.launch;
+    if (this.mode !== 'bwrap' || !launch) throw new Error('not a bubblewrap sandbox');
+    if (launch.owner) claimRoot(c.root, launch.owner);
+    // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
+    if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
+    const argv = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), command);
+    return cgroupProcs ? joinCgroup(launch.tools.sh, cgroupProcs, argv) : argv;
+  }
+}
+
+/** Writes the launcher's own pid into `procsFile` (a cgroup.procs), then execs `argv`. */
+export function joinCgroup(sh: string, procsFile: string, argv: string[]): string[] {
+  return [sh, '-c', 'echo $$ > "$0" || exit 125; exec "$@"', procsFile, ...argv];
 }
 
 /**
@@ -252,7 +276,7 @@ export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: Detec
     // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed.
     const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
     try {
-      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: false });
+      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
       execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000, cwd: probe });
     } finally {
       rmSync(probe, { recursive: true, force: true });
@@ -298,7 +322,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
-    ...(c.network ? [] : ['--unshare-net']),
+    ...(c.network === 'host' ? [] : ['--unshare-net']),
     // Security: without a PTY the command gets no controlling terminal to push input into (TIOCSTI).
     ...(c.pty ? [] : ['--new-session']),
     '--cap-drop',
@@ -317,6 +341,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
   // Security: kernel knobs stay read-only even to a uid that could write them (core_pattern runs as root).
   args.push('--proc', '/proc', '--ro-bind', '/proc/sys', '/proc/sys');
   args.push('--dev', '/dev', '--tmpfs', '/tmp', '--bind', bind(c.root), c.root);
+  for (const m of c.mounts ?? []) args.push('--ro-bind', bind(m.from), m.to);
   for (const p of c.readOnly ?? []) args.push('--ro-bind', bind(p), p);
   for (const p of c.writable ?? []) args.push('--bind', bind(p), p);
   args.push('--chdir', c.cwd);
