@@ -153,3 +153,12 @@ export function getOverSocket(socket: net.Socket, host: string, urlPath: string)
     socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
   });
 }
+
+/** Polls `cond` every 10 ms until it holds (counting happens once both sides of a connection closed). */
+export async function eventually(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/daemon/db/audit-repo.js';
 import { EgressProxy, type EgressProxyOptions } from '../../src/daemon/egress/proxy.js';
 import type { EgressRecord } from '../../src/daemon/egress/record.js';
-import { connectVia, curl, getOverSocket, originServer, proxyListener, socksConnect } from '../helpers/egress.js';
+import {
+  connectVia,
+  curl,
+  eventually,
+  getOverSocket,
+  originServer,
+  proxyListener,
+  socksConnect,
+} from '../helpers/egress.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
 const HAS_CURL = requireSystem('curl', hasCommand('curl'));
@@ -33,14 +41,6 @@ async function startProxy(opts: EgressProxyOptions = {}, containerId = 'c-test')
     },
   };
 }
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('egress proxy: refusals', () => {
   let origin: Awaited<ReturnType<typeof originServer>>;
@@ -185,7 +185,7 @@ describe('egress proxy: forwarding (loopback origin allowed through DISCO_EGRESS
     expect(r.status).toBe(200);
     const text = await getOverSocket(r.socket as net.Socket, 'origin', '/bytes/100000');
     expect(text).toMatch(/^HTTP\/1\.1 200/);
-    await until(() => p.records.some((x) => x.protocol === 'connect' && x.outcome === 'ok'));
+    await eventually(() => p.records.some((x) => x.protocol === 'connect' && x.outcome === 'ok'));
     const rec = p.records.find((x) => x.protocol === 'connect' && x.outcome === 'ok') as EgressRecord;
     expect(rec).toMatchObject({ host: '127.0.0.1', port: origin.port, address: '127.0.0.1', containerId: 'c-test' });
     expect(rec.bytesDown).toBeGreaterThan(100000);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRepo } from '../../src/daemon/db/audit-repo.js';
 import { egressEnv } from '../../src/daemon/egress/env.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { connectVia, originServer, proxyListener } from '../helpers/egress.js';
+import { connectVia, eventually, originServer, proxyListener } from '../helpers/egress.js';
 
 describe("the daemon's egress proxy", () => {
   let d: TestDaemon;
@@ -45,8 +45,9 @@ describe("the daemon's egress proxy", () => {
   it('writes one audit row per connection and Prometheus counters', async () => {
     const refused = await connectVia(listener.port, `x.blocked.test:443`);
     expect(refused.status).toBe(403);
-    await new Promise((r) => setTimeout(r, 100));
-    const rows = new AuditRepo(d.daemon.db).list({ action: 'egress.connect', limit: 100 });
+    const audit = new AuditRepo(d.daemon.db);
+    await eventually(() => audit.list({ action: 'egress.connect', limit: 100 }).some((r) => r.outcome === 'ok'));
+    const rows = audit.list({ action: 'egress.connect', limit: 100 });
     const denied = rows.find((r) => r.detail?.host === 'x.blocked.test');
     expect(denied).toMatchObject({ target: 'c-daemon', outcome: 'denied', via: 'egress' });
     expect(denied?.detail).toMatchObject({ port: 443, code: 'denied_domain', protocol: 'connect' });

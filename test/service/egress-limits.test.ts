@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/daemon/db/audit-repo.js';
 import { EgressProxy, type EgressProxyOptions } from '../../src/daemon/egress/proxy.js';
 import type { EgressRecord } from '../../src/daemon/egress/record.js';
-import { connectVia, originServer, proxyListener, socksConnect } from '../helpers/egress.js';
+import { connectVia, eventually, originServer, proxyListener, socksConnect } from '../helpers/egress.js';
 
 /** Names the test owns: every *.test name resolves to the loopback origin (reachable via the allow-CIDR). */
 const resolve = async () => [{ address: '127.0.0.1', family: 4 as const }];
@@ -149,8 +149,7 @@ describe('egress proxy: domain lists, allow-CIDRs, limits, timeouts', () => {
         await other.close();
       }
       for (const s of held) s.destroy();
-      await new Promise((r) => setTimeout(r, 100));
-      expect(p.proxy.openConnections('c-test')).toBe(0);
+      await eventually(() => p.proxy.openConnections('c-test') === 0);
       expect((await connectVia(p.port, `127.0.0.1:${origin.port}`)).status).toBe(200);
     } finally {
       for (const s of held) s.destroy();

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EgressProxy } from '../../src/daemon/egress/proxy.js';
 import type { EgressRecord } from '../../src/daemon/egress/record.js';
-import { connectVia, curl, getOverSocket, proxyListener, socksConnect } from '../helpers/egress.js';
+import { connectVia, curl, eventually, getOverSocket, proxyListener, socksConnect } from '../helpers/egress.js';
 import { canMakeNetns, type NetnsHost, startNetnsHost } from '../helpers/netns.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
@@ -49,6 +49,7 @@ describe.runIf(enabled)('egress proxy to an outside host (a network namespace th
     const socks = await socksConnect(listener.port, outside.address, outside.port);
     expect(socks.reply).toBe(0);
     expect(await getOverSocket(socks.socket, 'x', '/s')).toMatch(/hello from the outside x \/s/);
+    await eventually(() => records.filter((r) => r.outcome === 'ok').length >= 3);
     expect(records.filter((r) => r.outcome === 'ok').map((r) => r.address)).toEqual([
       outside.address,
       outside.address,
@@ -79,7 +80,7 @@ describe.runIf(enabled)('egress proxy to an outside host (a network namespace th
       '%{size_download}',
     ]);
     expect(big.stdout).toBe('1048576');
-    await new Promise((r) => setTimeout(r, 100));
+    await eventually(() => records.slice(before).some((r) => r.protocol === 'connect'));
     const rec = records.slice(before).find((r) => r.protocol === 'connect');
     expect(rec?.bytesDown).toBeGreaterThan(1048576);
   });
