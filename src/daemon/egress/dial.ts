@@ -46,10 +46,27 @@ export async function dial(addresses: ResolvedAddress[], port: number, timeoutMs
   throw last ?? new DialError('ENOADDRESS', '');
 }
 
+/** Bytes one direction of a tunnel may hold in the daemon before it stops reading the sender. */
+const WINDOW = 256 * 1024;
+
 /**
- * Pipes two streams both ways until both have closed; `idleMs` without traffic either way ends both.
+ * Copies `from` into `to` until `from` ends. Like pipe, but reading pauses only once `WINDOW` bytes wait
+ * for `to` (a socket's own high-water mark is 16 KiB, less than one 64 KiB read: pipe would stop and
+ * restart reading on nearly every chunk, which halves a tunnel's throughput).
+ */
+function pump(from: Duplex, to: Duplex): void {
+  from.on('data', (chunk: Buffer) => {
+    to.write(chunk);
+    if (to.writableLength >= WINDOW) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
+}
+
+/**
+ * Copies two streams both ways until both have closed; `idleMs` without traffic either way ends both.
  * One side closing ends (not destroys) the other, so what is already buffered for it is still delivered;
- * an error destroys both. Backpressure is pipe's: nothing is buffered beyond the streams' high-water marks.
+ * an error destroys both. At most `WINDOW` bytes per direction wait in the daemon.
  */
 export function splice(client: Duplex, upstream: net.Socket, idleMs: number, done: () => void): void {
   let open = 2;
@@ -66,7 +83,7 @@ export function splice(client: Duplex, upstream: net.Socket, idleMs: number, don
   upstream.on('error', fail);
   client.once('close', closed(upstream));
   upstream.once('close', closed(client));
-  client.pipe(upstream);
-  upstream.pipe(client);
+  pump(client, upstream);
+  pump(upstream, client);
   client.resume();
 }
