@@ -82,33 +82,35 @@ async function keptOpen(connect, port, viaProxy) {
   // Counts bytes without copying them: only a response head is ever concatenated.
   let head = Buffer.alloc(0);
   let left = 0;
+  let body = 0; // body bytes the response being read carries (0: the CONNECT answer)
   let done;
   s.on('data', (d) => {
-    if (left === 0) {
-      head = Buffer.concat([head, d]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const rest = head.length - end - 4;
-      head = Buffer.alloc(0);
-      left = (viaProxy && !done.tunnel ? 0 : SIZE) - rest;
-      if (left <= 0) return void ((left = 0), done());
+    if (left > 0) {
+      left -= d.length;
+      if (left <= 0) done();
       return;
     }
-    left -= d.length;
-    if (left <= 0) {
-      left = 0;
-      done();
-    }
+    head = Buffer.concat([head, d]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    left = body - (head.length - end - 4);
+    head = Buffer.alloc(0);
+    if (left <= 0) done();
   });
-  const next = (tunnel) => new Promise((resolve) => (done = Object.assign(resolve, { tunnel })));
+  const next = (bytes) =>
+    new Promise((resolve) => {
+      body = bytes;
+      left = 0;
+      done = resolve;
+    });
   if (viaProxy) {
-    const established = next(false);
+    const established = next(0);
     s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     await established;
   }
   return {
     async get() {
-      const got = next(true);
+      const got = next(SIZE);
       s.write(`GET /1m HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
       await got;
     },
