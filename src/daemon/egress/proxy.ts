@@ -102,6 +102,7 @@ export class EgressProxy implements Upstreams {
       conn.unshift(first);
       this.http.serve(containerId, conn);
     });
+    conn.resume(); // whoever handed it over may have paused it after reading its own first line
   }
 
   private async socks(containerId: string, conn: Duplex, first: Buffer, timer: NodeJS.Timeout): Promise<void> {
