@@ -46,6 +46,11 @@ export interface Config {
   diskReserveMb: number;
   containerDiskMb: number;
   metricsPort: number | undefined;
+  egressAllowDomains: string[];
+  egressDenyDomains: string[];
+  egressAllowCidrs: string[];
+  egressRatePerSecond: number;
+  egressMaxConnections: number;
   publicUrl: string | undefined;
   mcpStateless: boolean;
   redisUrl: string | undefined;
@@ -156,6 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     diskReserveMb: pick('diskReserveMb') ?? 64,
     containerDiskMb: pick('containerDiskMb') ?? 0,
     metricsPort: pick('metricsPort'),
+    egressAllowDomains: pick('egressAllowDomains') ?? [],
+    egressDenyDomains: pick('egressDenyDomains') ?? [],
+    egressAllowCidrs: pick('egressAllowCidrs') ?? [],
+    egressRatePerSecond: pick('egressRatePerSecond') ?? 50,
+    egressMaxConnections: pick('egressMaxConnections') ?? 256,
     publicUrl: pick('publicUrl'),
     mcpStateless: pick('mcpStateless') ?? false,
     redisUrl: pick('redisUrl'),

@@ -22,6 +22,7 @@ import { ProcessesRepo } from './db/processes-repo.js';
 import { RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
+import { EgressProxy } from './egress/proxy.js';
 import type { Logger } from './log.js';
 import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
@@ -117,10 +118,16 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    // What containers in `egress` network mode send out: their sandbox's socket hands each connection here.
+    const egress = EgressProxy.fromConfig(config, { audit: (e) => auth.audit(e), log });
     // One live sandbox per running container (mode bwrap): every command, terminal and git call joins it.
     const sandboxes =
       sandbox.mode === 'bwrap'
-        ? new SandboxPool(sandbox, { runDir: path.join(config.home, 'sandbox-run'), log })
+        ? new SandboxPool(sandbox, {
+            runDir: path.join(config.home, 'sandbox-run'),
+            log,
+            egress: (containerId, conn) => egress.handle(containerId, conn),
+          })
         : undefined;
     const cgroups = detectCgroups(config);
     sandbox.cgroups = cgroups;
@@ -200,6 +207,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       terminals,
       auth,
       rag,
+      egress,
       log,
     };
     return {
@@ -211,6 +219,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       oauth,
       admin: { userId: adminUser.id, userName: adminUser.name, isAdmin: true, scopes: new Set(SCOPES), via: 'local' },
       close: async () => {
+        egress.close();
         await pool.stop();
         terminals.shutdown();
         await processManager.shutdown();

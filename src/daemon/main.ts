@@ -70,6 +70,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         : {}),
     });
     services.observer = metrics;
+    services.egress.observer = metrics;
     if (options.processGuard !== false)
       uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
     const { app, close: closeMcp } = createApp({
@@ -122,6 +123,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       }),
     });
     const { port } = server.address() as AddressInfo;
+    services.egress.protectPort(port);
+    if (metricsServer) services.egress.protectPort(Number(new URL(metricsServer.url).port));
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     await services.cluster?.start(config.instanceUrl ?? url);

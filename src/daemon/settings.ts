@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 7419;
@@ -13,6 +14,15 @@ const csv = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string()));
+/** `example.com` or `*.example.com`, lower-cased. */
+const domainList = csv.pipe(
+  z.array(
+    z
+      .string()
+      .toLowerCase()
+      .regex(/^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/, 'each entry must be a domain or *.domain'),
+  ),
+);
 
 /**
  * Every setting in one table: the env variable, an optional CLI flag, its schema (parsing from strings)
@@ -370,6 +380,33 @@ export const SETTINGS = {
     env: 'DISCO_RAG_WATCH',
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: 'Also re-index when files change on disk (commands, editors), not only after writes through Disco. Default `false`.',
+  },
+  egressAllowDomains: {
+    env: 'DISCO_EGRESS_ALLOW_DOMAINS',
+    schema: domainList,
+    doc: 'Comma-separated domains the egress proxy may reach (`example.com` exact, `*.example.com` its subdomains). Empty (default): every domain not denied.',
+  },
+  egressDenyDomains: {
+    env: 'DISCO_EGRESS_DENY_DOMAINS',
+    schema: domainList,
+    doc: 'Comma-separated domains the egress proxy refuses (same forms; deny wins over allow).',
+  },
+  egressAllowCidrs: {
+    env: 'DISCO_EGRESS_ALLOW_CIDRS',
+    schema: csv.pipe(
+      z.array(z.string().refine((c) => ipaddr.isValidCIDR(c), 'each entry must be a CIDR such as 10.1.2.0/24')),
+    ),
+    doc: 'Comma-separated address ranges the egress proxy may reach although it would refuse them (private, loopback, …), e.g. an internal package mirror.',
+  },
+  egressRatePerSecond: {
+    env: 'DISCO_EGRESS_RATE_PER_SECOND',
+    schema: intIn(1, 100_000),
+    doc: 'New egress connections per second per container (bursts of twice that). Default 50.',
+  },
+  egressMaxConnections: {
+    env: 'DISCO_EGRESS_MAX_CONNECTIONS',
+    schema: intIn(1, 100_000),
+    doc: 'Egress connections open at once per container. Default 256.',
   },
   shutdownGraceMs: {
     env: 'DISCO_SHUTDOWN_GRACE_MS',

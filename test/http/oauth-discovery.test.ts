@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyAddress } from '../../src/daemon/auth/oauth/address-policy.js';
+import { classifyAddress } from '../../src/daemon/net/address-policy.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAddress, vetHost } from '../../src/daemon/auth/oauth/address-policy.js';
+import { classifyAddress, vetHost } from '../../src/daemon/net/address-policy.js';
 
 /** How the URL parser spells a host: every private encoding arrives here already normalised. */
 const hostOf = (spelled: string) => new URL(`https://${spelled}/`).hostname;

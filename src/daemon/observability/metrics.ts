@@ -1,5 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RefusalCode } from '../egress/policy.js';
+import type { EgressObserver, EgressRecord } from '../egress/record.js';
 import type { ErrorCode } from '../errors.js';
 import type { OpObserver, Transport } from '../ops/observe.js';
 
@@ -20,7 +22,7 @@ const OP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
  * Prometheus metrics of one daemon, on its own registry (prom-client's global one would mix daemons
  * started in one process, as tests do). prom-client: the de-facto Node client, with process metrics built in.
  */
-export class Metrics implements OpObserver {
+export class Metrics implements OpObserver, EgressObserver {
   readonly registry = new Registry();
   private readonly opDuration = new Histogram({
     name: 'disco_op_duration_seconds',
@@ -52,6 +54,32 @@ export class Metrics implements OpObserver {
     name: 'disco_uncaught_errors_total',
     help: 'Errors thrown in callbacks that nothing caught, by kind (exception, rejection); the daemon kept serving.',
     labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly egressConnections = new Counter({
+    name: 'disco_egress_connections_total',
+    help: 'Egress proxy connections (plain HTTP: requests), by protocol (connect, http, socks5), outcome (ok, refused, error) and code (refusal reason or connection error).',
+    labelNames: ['protocol', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly egressBytes = new Counter({
+    name: 'disco_egress_bytes_total',
+    help: 'Bytes through the egress proxy, by direction (up: to the outside, down: to containers).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  private readonly egressDuration = new Histogram({
+    name: 'disco_egress_connection_seconds',
+    help: 'How long egress connections stayed open, by protocol.',
+    labelNames: ['protocol'] as const,
+    buckets: [0.01, 0.1, 1, 10, 60, 600, 3600],
+    registers: [this.registry],
+  });
+  private readonly egressThrottles = new Counter({
+    name: 'disco_egress_throttled_total',
+    help: 'Egress attempts refused by the per-container limits, by code (rate_limited, too_many_connections).',
+    labelNames: ['code'] as const,
     registers: [this.registry],
   });
 
@@ -119,6 +147,17 @@ export class Metrics implements OpObserver {
 
   uncaughtError(kind: 'exception' | 'rejection'): void {
     this.uncaught.inc({ kind });
+  }
+
+  egressDone(r: EgressRecord): void {
+    this.egressConnections.inc({ protocol: r.protocol, outcome: r.outcome, code: r.code ?? '' });
+    this.egressBytes.inc({ direction: 'up' }, r.bytesUp);
+    this.egressBytes.inc({ direction: 'down' }, r.bytesDown);
+    if (r.outcome === 'ok') this.egressDuration.observe({ protocol: r.protocol }, r.durationMs / 1000);
+  }
+
+  egressThrottled(_containerId: string, code: RefusalCode): void {
+    this.egressThrottles.inc({ code });
   }
 
   jobDone(job: string, ok: boolean): void {

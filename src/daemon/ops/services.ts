@@ -2,6 +2,7 @@ import type { AuthService } from '../auth/service.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
+import type { EgressProxy } from '../egress/proxy.js';
 import type { Logger } from '../log.js';
 import type { RagService } from '../rag/service.js';
 import type { SandboxPool } from '../sandbox/pool.js';
@@ -29,6 +30,8 @@ export interface Services {
   /** Present with REDIS_URL: routes ops to the instance that holds their container. */
   cluster?: Cluster;
   rag: RagService;
+  /** Polices and counts what containers in `egress` network mode send out (the sandbox hands it connections). */
+  egress: EgressProxy;
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;

@@ -1,4 +1,4 @@
-import { type Resolver, vetHost } from './address-policy.js';
+import { type Resolver, vetHost } from '../../net/address-policy.js';
 import { OAuthRequestError } from './clients.js';
 import { PinnedRequestError, pinnedGet } from './pinned-request.js';
 

@@ -3,8 +3,8 @@ import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth
 import type { Db } from '../../db/open.js';
 import { DiscoError } from '../../errors.js';
 import { SCOPES } from '../../ops/op.js';
+import type { Resolver } from '../../net/address-policy.js';
 import { secretDigest } from '../secrets.js';
-import type { Resolver } from './address-policy.js';
 import { fetchClientMetadataDocument, type MetadataFetchOptions } from './cimd.js';
 import { metadataViolation } from './metadata-limits.js';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import type { ResolvedAddress } from './address-policy.js';
+import type { ResolvedAddress } from '../../net/address-policy.js';
 
 export interface PinnedResponse {
   status: number;

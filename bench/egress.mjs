@@ -1,0 +1,194 @@
+// Egress proxy benchmark: a 1 MiB download through the proxy (CONNECT tunnel, as HTTPS takes) vs a direct
+// loopback connection to the same server, interleaved: once with a new connection per download (setup
+// included: perConnectionRatio), once over connections kept open (the data path: throughputRatio). Writes bench/results/egress.json. `npm run bench`.
+// The origin and the proxy each run in their own process (as the daemon does); the proxy is reached over a
+// Unix socket, the way the in-sandbox bridge reaches it, and allows 127.0.0.1/32 (it refuses loopback
+// otherwise).
+import { fork } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { summarize } from './lib/stats.mjs';
+
+const SIZE = 1024 * 1024;
+const RUNS = Number(process.env.EGRESS_BENCH_RUNS ?? 300);
+
+async function origin() {
+  const body = Buffer.alloc(SIZE, 120);
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': SIZE, 'content-type': 'application/octet-stream' });
+    res.end(body);
+  });
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
+}
+
+async function proxy(socketPath) {
+  const { EgressProxy } = await import('../dist/daemon/egress/proxy.js');
+  const p = new EgressProxy({ allowCidrs: ['127.0.0.1/32'], ratePerSecond: 100_000 });
+  const server = net.createServer((s) => p.handle('bench', s));
+  server.listen(socketPath, () => process.send?.({ ready: true }));
+}
+
+if (process.argv[2] === 'origin') await origin();
+else if (process.argv[2] === 'proxy') await proxy(process.argv[3]);
+else await main();
+
+function child(args) {
+  const c = fork(new URL(import.meta.url).pathname, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    c.once('message', (m) => resolve({ c, m }));
+    c.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
+  });
+}
+
+/** Sends `preamble` (CONNECT, when via the proxy) then a GET, and reads the response to its end. */
+function download(connect, port, viaProxy) {
+  return new Promise((resolve, reject) => {
+    const s = connect();
+    let got = 0;
+    let stage = viaProxy ? 0 : 1;
+    let pending = Buffer.alloc(0);
+    const get = `GET /1m HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`;
+    s.on('connect', () =>
+      s.write(viaProxy ? `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n` : get),
+    );
+    s.on('data', (d) => {
+      if (stage === 0) {
+        pending = Buffer.concat([pending, d]);
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!pending.subarray(0, 12).toString().includes('200')) return reject(new Error(pending.toString()));
+        stage = 1;
+        s.write(get);
+        got += pending.length - end - 4;
+        return;
+      }
+      got += d.length;
+    });
+    s.on('end', () => (got >= SIZE ? resolve(got) : reject(new Error(`short read: ${got}`))));
+    s.on('error', reject);
+  });
+}
+
+/** One connection (a tunnel when `viaProxy`) kept open; `get()` downloads /1m over it (keep-alive). */
+async function keptOpen(connect, port, viaProxy) {
+  const s = connect();
+  await new Promise((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('error', reject);
+  });
+  // Counts bytes without copying them: only a response head is ever concatenated.
+  let head = Buffer.alloc(0);
+  let left = 0;
+  let body = 0; // body bytes the response being read carries (0: the CONNECT answer)
+  let done;
+  s.on('data', (d) => {
+    if (left > 0) {
+      left -= d.length;
+      if (left <= 0) done();
+      return;
+    }
+    head = Buffer.concat([head, d]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    left = body - (head.length - end - 4);
+    head = Buffer.alloc(0);
+    if (left <= 0) done();
+  });
+  const next = (bytes) =>
+    new Promise((resolve) => {
+      body = bytes;
+      left = 0;
+      done = resolve;
+    });
+  if (viaProxy) {
+    const established = next(0);
+    s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await established;
+  }
+  return {
+    async get() {
+      const got = next(SIZE);
+      s.write(`GET /1m HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+      await got;
+    },
+    close: () => s.destroy(),
+  };
+}
+
+async function main() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'disco-egress-bench-'));
+  const socketPath = path.join(dir, 'egress.sock');
+  const o = await child(['origin']);
+  const p = await child(['proxy', socketPath]);
+  const { port } = o.m;
+  try {
+    const direct = () => download(() => net.connect(port, '127.0.0.1'), port, false);
+    const proxied = () => download(() => net.connect(socketPath), port, true);
+    for (let i = 0; i < 30; i++) {
+      await direct();
+      await proxied();
+    }
+    const a = [];
+    const b = [];
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      await proxied();
+      a.push(performance.now() - t);
+      t = performance.now();
+      await direct();
+      b.push(performance.now() - t);
+    }
+    // The data path alone: one tunnel and one direct connection kept open, 1 MiB downloads over each.
+    const tunnel = await keptOpen(() => net.connect(socketPath), port, true);
+    const plain = await keptOpen(() => net.connect(port, '127.0.0.1'), port, false);
+    const ka = [];
+    const kb = [];
+    for (let i = 0; i < 30; i++) {
+      await tunnel.get();
+      await plain.get();
+    }
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      await tunnel.get();
+      ka.push(performance.now() - t);
+      t = performance.now();
+      await plain.get();
+      kb.push(performance.now() - t);
+    }
+    tunnel.close();
+    plain.close();
+    const total = (xs) => xs.reduce((s, x) => s + x, 0);
+    const mibPerSec = (xs) => Math.round(((xs.length * SIZE) / (1024 * 1024) / (total(xs) / 1000)) * 10) / 10;
+    const ratio = Math.round((total(b) / total(a)) * 1000) / 1000;
+    const dataRatio = Math.round((total(kb) / total(ka)) * 1000) / 1000;
+    const results = {
+      runs: RUNS,
+      bytes: SIZE,
+      proxyMs: summarize(a),
+      directMs: summarize(b),
+      proxyMiBPerSec: mibPerSec(a),
+      directMiBPerSec: mibPerSec(b),
+      // Each download on a new connection: CONNECT, vetting and the extra dial included.
+      perConnectionRatio: { value: ratio, target: '>= 0.8 (proxy / direct)', pass: ratio >= 0.8 },
+      tunnelMs: summarize(ka),
+      keptOpenDirectMs: summarize(kb),
+      tunnelMiBPerSec: mibPerSec(ka),
+      keptOpenDirectMiBPerSec: mibPerSec(kb),
+      // Bytes per second once the tunnel is open (the data path alone).
+      throughputRatio: { value: dataRatio, target: '>= 0.8 (proxy / direct)', pass: dataRatio >= 0.8 },
+      cpus: os.cpus().length,
+      node: process.version,
+      at: new Date().toISOString(),
+    };
+    const out = new URL('./results/egress.json', import.meta.url);
+    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(JSON.stringify(results, null, 2));
+  } finally {
+    o.c.kill();
+    p.c.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
