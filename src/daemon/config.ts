@@ -43,6 +43,7 @@ export interface Config {
   containerDiskMb: number;
   metricsPort: number | undefined;
   publicUrl: string | undefined;
+  previewDomain: string | undefined;
   mcpStateless: boolean;
   redisUrl: string | undefined;
   instanceUrl: string | undefined;
@@ -148,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     containerDiskMb: pick('containerDiskMb') ?? 0,
     metricsPort: pick('metricsPort'),
     publicUrl: pick('publicUrl'),
+    previewDomain: pick('previewDomain'),
     mcpStateless: pick('mcpStateless') ?? false,
     redisUrl: pick('redisUrl'),
     instanceUrl: pick('instanceUrl'),

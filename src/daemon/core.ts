@@ -18,6 +18,7 @@ import { AuditRepo } from './db/audit-repo.js';
 import { ContainersRepo } from './db/containers-repo.js';
 import { GrantsRepo } from './db/grants-repo.js';
 import { type Db, openDatabase } from './db/open.js';
+import { PreviewRepo } from './db/preview-repo.js';
 import { ProcessesRepo } from './db/processes-repo.js';
 import { RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
@@ -27,8 +28,11 @@ import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
 import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
+import { PreviewService } from './preview/service.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { ContainerNets } from './sandbox/container-nets.js';
+import { HostContainerNet } from './sandbox/host-net.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
@@ -122,14 +126,8 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log, sandbox.owner);
-    const containers = new ContainerService(
-      new ContainersRepo(db),
-      config.containersDir,
-      processes,
-      log,
-      pool,
-      sandbox.owner,
-    );
+    const containersRepo = new ContainersRepo(db);
+    const containers = new ContainerService(containersRepo, config.containersDir, processes, log, pool, sandbox.owner);
     const policy = new CommandPolicy({
       mode: config.commandPolicy,
       deny: config.commandDeny,
@@ -141,11 +139,29 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       detachedTtlMs: config.terminalDetachedMinutes * 60_000,
     });
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
+    // Today a container with network on shares the host's namespace (the live sandbox plugs in its own
+    // ContainerNet for containers with their own namespace: nets.useSandboxed).
+    const nets = new ContainerNets(
+      (id) => {
+        const network: unknown = containersRepo.get(id)?.network;
+        return sandbox.mode === 'none' || network === true || network === 'host' ? 'host' : 'sandbox';
+      },
+      new HostContainerNet(() => processes.containerIds()),
+    );
+    const previewRepo = new PreviewRepo(db);
+    const previews = new PreviewService(previewRepo, {
+      domain: config.previewDomain,
+      scheme:
+        config.publicUrl?.startsWith('http:') || /(^|\.)localhost(:\d+)?$/.test(config.previewDomain ?? '')
+          ? 'http'
+          : 'https',
+    });
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
       if (event === 'delete') {
         processManager.removeContainer(id);
+        previews.dropContainer(id);
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
       }
     });
@@ -172,6 +188,8 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       auth,
       rag,
       log,
+      nets,
+      previews,
     };
     return {
       db,

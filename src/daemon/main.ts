@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { Services } from './ops/services.js';
+import { createPreviewProxy, routePreviewsFirst } from './preview/attach.js';
 import { installProcessGuard } from './process-guard.js';
 import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
@@ -120,6 +121,9 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         allowedOrigins: config.allowedOrigins,
       }),
     });
+    const previewProxy = createPreviewProxy(services, log);
+    routePreviewsFirst(server, previewProxy);
+    services.containers.onLifecycle((id) => previewProxy.dropContainer(id));
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -140,6 +144,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         await services.cluster?.stop();
         await closeMcp();
         await sockets.close();
+        previewProxy.close();
         await stopServer(server, config.shutdownGraceMs);
         const killed = services.processes.count();
         await core.close();

@@ -3,7 +3,9 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { Logger } from '../log.js';
+import type { PreviewService } from '../preview/service.js';
 import type { RagService } from '../rag/service.js';
+import type { ContainerNets } from '../sandbox/container-nets.js';
 import type { TerminalManager } from '../terminals/manager.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
@@ -26,6 +28,9 @@ export interface Services {
   /** Present with REDIS_URL: routes ops to the instance that holds their container. */
   cluster?: Cluster;
   rag: RagService;
+  /** What listens inside containers, and a way in (previews). */
+  nets: ContainerNets;
+  previews: PreviewService;
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;
