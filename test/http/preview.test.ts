@@ -231,6 +231,43 @@ describe('shares', () => {
   });
 });
 
+describe('port announcements', () => {
+  it('exec and process_output results carry the ports listening while the command runs, with URLs', async () => {
+    const port = await freePort();
+    const r = await t.json('POST', '/api/v1/terminal/execute', {
+      container: 'pa',
+      command: ['node', '-e', DEV_SERVER, String(port)],
+      wait: 1500,
+    });
+    expect(r.body.running).toBe(true);
+    expect(r.body.ports).toContainEqual({ port, url: `https://${hostOf(a, port)}/` });
+    const out = await t.json('GET', `/api/v1/terminal/processes/${r.body.processId}/output`);
+    expect(out.body.ports).toContainEqual({ port, url: `https://${hostOf(a, port)}/` });
+    await t.json('POST', `/api/v1/terminal/processes/${r.body.processId}/kill`, {});
+  });
+
+  it('the process stream sends `event: port` when a port opens', async () => {
+    const port = await freePort();
+    const r = await t.json('POST', '/api/v1/terminal/execute', {
+      container: 'pa',
+      command: ['sh', '-c', `sleep 0.5; exec node -e "$0" ${port}`, DEV_SERVER],
+      background: true,
+    });
+    const res = await t.request('GET', `/api/v1/terminal/stream?processId=${r.body.processId}`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const end = Date.now() + 8000;
+    while (!text.includes(`"port":${port}`) && Date.now() < end) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain(`event: port\ndata: {"port":${port},"open":true,"url":"https://${hostOf(a, port)}/"}`);
+    await t.json('POST', `/api/v1/terminal/processes/${r.body.processId}/kill`, {});
+  });
+});
+
 describe('refused targets', () => {
   it("another container's port and the daemon's own port are port_closed, even with a valid grant", async () => {
     for (const port of [portB, t.daemon.port]) {
