@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cookiePair, DEV_SERVER, raw } from '../helpers/preview-app.js';
 
@@ -266,6 +267,27 @@ describe('port announcements', () => {
     expect(text).toContain(`event: port\ndata: {"port":${port},"open":true,"url":"https://${hostOf(a, port)}/"}`);
     await t.json('POST', `/api/v1/terminal/processes/${r.body.processId}/kill`, {});
   });
+});
+
+describe('CLI', () => {
+  it('`disco ports` prints the table, `disco preview` the link, --share/--list/--revoke manage shares', async () => {
+    const env = { DISCO_URL: t.url, DISCO_TOKEN: t.token, DISCO_HOME: t.home };
+    const ports = await disco(['ports', 'pa'], env);
+    expect(ports.code).toBe(0);
+    expect(ports.stdout).toMatch(new RegExp(`${portA}\\s+127\\.0\\.0\\.1\\s+\\d+\\s+node`));
+    const link = await disco(['preview', 'pa', String(portA)], env);
+    expect(link.code).toBe(0);
+    const url = new URL(link.stdout.split('\n')[0] ?? '');
+    expect(url.searchParams.get('disco_link')).toBeTruthy();
+    const share = await disco(['preview', 'pa', String(portA), '--share', '--expires', '2h', '--json'], env);
+    const created = JSON.parse(share.stdout);
+    expect(Date.parse(created.expiresAt) - Date.now()).toBeGreaterThan(7000_000);
+    expect((await disco(['preview', 'pa', '--list'], env)).stdout).toContain(created.id);
+    expect((await disco(['preview', '--revoke', created.id], env)).stdout).toContain(`revoked ${created.id}`);
+    const closed = await disco(['preview', 'pa', '1'], env);
+    expect(closed.code).not.toBe(0);
+    expect(closed.stderr).toContain('port_closed');
+  }, 90_000);
 });
 
 describe('refused targets', () => {
