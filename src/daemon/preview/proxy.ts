@@ -187,7 +187,9 @@ export class PreviewProxy {
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    // Perf: a request without a body is sent at once (piping would wait a turn for its end).
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) upstream.end();
+    else req.pipe(upstream);
   }
 
   /** A WebSocket (or other) upgrade on a preview: same access rules, then raw bytes both ways. */

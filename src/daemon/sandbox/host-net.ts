@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DiscoError } from '../errors.js';
-import { containerPids } from '../workspace/container-pids.js';
+import { containerPids, runsForContainer } from '../workspace/container-pids.js';
 import type { ContainerNet, ListeningPort, PortEvent } from './container-net.js';
 import { commandLine, listeningSockets, netNamespace, socketInodes } from './proc-net.js';
 
@@ -44,10 +44,19 @@ export class HostContainerNet implements ContainerNet {
     return ports;
   }
 
+  /** Forgets what was seen of a container (stopped or deleted). */
+  forget(containerId: string): void {
+    this.cache.delete(containerId);
+  }
+
   async connect(containerId: string, port: number): Promise<Duplex> {
-    // Fresh, never cached: the socket must belong to the container now.
-    const mine = this.scan(containerId).filter((p) => p.port === port);
-    const target = mine.find((p) => p.address === '0.0.0.0' || p.address === '::') ?? mine[0];
+    // The socket must belong to the container now: the last known owner is re-checked (cheap), else a scan.
+    let target = this.recheck(containerId, port);
+    if (!target) {
+      const ports = this.scan(containerId);
+      this.cache.set(containerId, { at: Date.now(), ports });
+      target = this.pickTarget(ports, port);
+    }
     if (!target) throw portClosed(containerId, port);
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: dialAddress(target.address), port });
@@ -72,6 +81,26 @@ export class HostContainerNet implements ContainerNet {
         this.known.clear();
       }
     };
+  }
+
+  private pickTarget(ports: ListeningPort[], port: number): ListeningPort | undefined {
+    const mine = ports.filter((p) => p.port === port);
+    return mine.find((p) => p.address === '0.0.0.0' || p.address === '::') ?? mine[0];
+  }
+
+  /**
+   * Perf: a full scan reads every process's environment. The process last seen listening on the port is
+   * checked on its own instead: still the container's, in the daemon's namespace, and still holding a
+   * socket that listens on that port now.
+   */
+  private recheck(containerId: string, port: number): ListeningPort | undefined {
+    const known = this.cache.get(containerId)?.ports;
+    const target = known && this.pickTarget(known, port);
+    if (!target?.pid || !runsForContainer(target.pid, containerId)) return undefined;
+    if (netNamespace(target.pid) !== netNamespace('self')) return undefined;
+    const held = new Set(socketInodes(target.pid));
+    const live = listeningSockets().some((l) => l.port === port && l.address === target.address && held.has(l.inode));
+    return live ? target : undefined;
   }
 
   private scan(containerId: string): ListeningPort[] {
