@@ -33,6 +33,10 @@ export interface Config {
   limitCpuSeconds: number;
   limitProcesses: number;
   limitFileSizeMb: number;
+  containerMemoryMb: number;
+  containerPids: number;
+  containerCpus: number;
+  allowHostNetwork: boolean;
   idleStopMinutes: number;
   idleDeleteHours: number;
   terminalDetachedMinutes: number;
@@ -139,6 +143,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     limitCpuSeconds: pick('limitCpuSeconds') ?? 0,
     limitProcesses: pick('limitProcesses') ?? 2048,
     limitFileSizeMb: pick('limitFileSizeMb') ?? 4096,
+    containerMemoryMb: pick('containerMemoryMb') ?? 8192,
+    containerPids: pick('containerPids') ?? 4096,
+    containerCpus: pick('containerCpus') ?? 0,
+    allowHostNetwork: pick('allowHostNetwork') ?? false,
     idleStopMinutes: pick('idleStopMinutes') ?? 60,
     idleDeleteHours: pick('idleDeleteHours') ?? 0,
     terminalDetachedMinutes: pick('terminalDetachedMinutes') ?? 30,

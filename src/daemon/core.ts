@@ -31,8 +31,10 @@ import type { Services } from './ops/services.js';
 import { PreviewService } from './preview/service.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { detectCgroups } from './sandbox/cgroups.js';
 import { ContainerNets } from './sandbox/container-nets.js';
 import { HostContainerNet } from './sandbox/host-net.js';
+import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
@@ -113,6 +115,16 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           : 'container commands are NOT sandboxed and everyone may run them (DISCO_SANDBOX=none): they can read the daemon state',
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
+    // One live sandbox per running container (mode bwrap): every command, terminal and git call joins it.
+    const sandboxes =
+      sandbox.mode === 'bwrap'
+        ? new SandboxPool(sandbox, { runDir: path.join(config.home, 'sandbox-run'), log })
+        : undefined;
+    const cgroups = detectCgroups(config);
+    sandbox.cgroups = cgroups;
+    const leftover = await cgroups.cleanup();
+    if (leftover > 0) log.warn({ groups: leftover }, 'container cgroups of a previous daemon were found and ended');
+    log.info(cgroups.report(), 'per-container limits');
     const outputReserve = await new ReserveWatch(config.home, config.diskReserveMb * 1024 * 1024).start();
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
@@ -122,6 +134,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandbox,
       (err, context) => log.error({ err, ...context }, 'cannot write process history'),
       outputReserve,
+      sandboxes,
     );
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
@@ -133,21 +146,26 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       deny: config.commandDeny,
       allow: config.commandAllow,
     });
-    const terminals = new TerminalManager(sandbox, policy, log, {
-      scrollbackChars: 512 * 1024,
-      maxPerContainer: 16,
-      detachedTtlMs: config.terminalDetachedMinutes * 60_000,
-    });
-    const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
-    // Today a container with network on shares the host's namespace (the live sandbox plugs in its own
-    // ContainerNet for containers with their own namespace: nets.useSandboxed).
-    const nets = new ContainerNets(
-      (id) => {
-        const network: unknown = containersRepo.get(id)?.network;
-        return sandbox.mode === 'none' || network === true || network === 'host' ? 'host' : 'sandbox';
+    const terminals = new TerminalManager(
+      sandbox,
+      policy,
+      log,
+      {
+        scrollbackChars: 512 * 1024,
+        maxPerContainer: 16,
+        detachedTtlMs: config.terminalDetachedMinutes * 60_000,
       },
+      sandboxes,
+    );
+    const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
+    // Containers on the host's network (no sandbox, or mode `host`) are reached only on ports their own
+    // processes hold (HostContainerNet: a dial inside the host namespace could reach the daemon itself);
+    // the others through their live sandbox's supervisor, inside their own namespace.
+    const nets = new ContainerNets(
+      (id) => (sandbox.mode === 'none' || containersRepo.get(id)?.network === 'host' ? 'host' : 'sandbox'),
       new HostContainerNet(() => processes.containerIds()),
     );
+    if (sandboxes) nets.useSandboxed(sandboxes);
     const previewRepo = new PreviewRepo(db);
     const previews = new PreviewService(previewRepo, {
       domain: config.previewDomain,
@@ -158,7 +176,9 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     });
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
+      sandboxes?.stop(id); // the container's sandbox and everything in it
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
+      cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
         previews.dropContainer(id);
@@ -183,6 +203,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       processes,
       processManager,
       sandbox,
+      ...(sandboxes ? { sandboxes } : {}),
       policy,
       terminals,
       auth,
@@ -205,6 +226,8 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         await processManager.shutdown();
         outputReserve.stop();
         processes.killAll();
+        sandboxes?.shutdown();
+        await cgroups.shutdown();
         await rag.close();
         db.close();
       },

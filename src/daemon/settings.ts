@@ -176,6 +176,26 @@ export const SETTINGS = {
     schema: intIn(0, 1024 * 1024),
     doc: 'Largest file a container process may write, in MiB (RLIMIT_FSIZE). Default 4096; 0 for none.',
   },
+  containerMemoryMb: {
+    env: 'DISCO_CONTAINER_MEMORY_MB',
+    schema: intIn(0, 1024 * 1024),
+    doc: 'Memory of all processes of one container together, in MiB (a cgroup; `disco doctor` says whether this host enforces it). Default 8192; 0 for none.',
+  },
+  containerPids: {
+    env: 'DISCO_CONTAINER_PIDS',
+    schema: intIn(0, 4_000_000),
+    doc: 'Processes and threads of one container together (a cgroup). Default 4096; 0 for none.',
+  },
+  containerCpus: {
+    env: 'DISCO_CONTAINER_CPUS',
+    schema: z.coerce.number().min(0).max(4096),
+    doc: 'CPUs one container may use together, e.g. `1.5` (a cgroup CPU quota). Default 0 (none).',
+  },
+  allowHostNetwork: {
+    env: 'DISCO_ALLOW_HOST_NETWORK',
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: "Let admins give a container the `host` network mode (the host's network namespace: its loopback services, the cloud metadata address). Default `false`.",
+  },
   idleStopMinutes: {
     env: 'DISCO_IDLE_STOP_MINUTES',
     schema: intIn(0, 525_600),

@@ -64,6 +64,11 @@ describe('the CLI for long work, git, terminals and any op', () => {
     expect(set.stdout).toMatch(/network\s+off/);
     expect(set.stdout).toMatch(/pinned\s+yes/);
     expect((await disco(['containers', 'set', 'w', '--network', 'maybe'], env)).code).toBe(1);
+    expect((await disco(['containers', 'set', 'w', '--network', 'egress'], env)).stdout).toMatch(/network\s+egress/);
+    const host = await disco(['containers', 'create', 'h', '--network', 'host'], env);
+    expect(host.code).toBe(1);
+    expect(host.stderr).toMatch(/DISCO_ALLOW_HOST_NETWORK/);
+    expect((await disco(['containers', 'set', 'w', '--network', 'off'], env)).stdout).toMatch(/network\s+off/);
     expect((await disco(['containers', 'stop', 'w'], env)).stdout).toMatch(/stopped w/);
     expect((await disco(['terminals', 'ls'], env)).stdout).toMatch(/no terminals/);
   });
@@ -73,7 +78,7 @@ describe('the CLI for long work, git, terminals and any op', () => {
     expect(ops.stdout).toMatch(/git_status\s+GET\s+\/api\/v1\/containers\/:container\/git\/status/);
     const got = await disco(['call', 'container_get', '{"id":"w"}'], env);
     expect(got.code, got.stderr).toBe(0);
-    expect(JSON.parse(got.stdout)).toMatchObject({ name: 'w', network: false, pinned: true });
+    expect(JSON.parse(got.stdout)).toMatchObject({ name: 'w', network: 'off', pinned: true });
     const unknown = await disco(['call', 'no_such_op'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown operation/);

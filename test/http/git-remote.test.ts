@@ -43,8 +43,9 @@ describe.runIf(hasGit)('git against a real smart-HTTP remote (git http-backend)'
     sh(seed, 'commit', '-m', 'seed');
     sh(seed, 'push', bare, 'main');
     web = await startGitHttp(remotes);
-    t = await startTestDaemon({ DISCO_GIT_PROTOCOLS: 'https,http,file' });
-    await t.json('POST', '/api/v1/containers', { name: 'web' });
+    // The remote listens on the host's loopback: only the 'host' network mode reaches it.
+    t = await startTestDaemon({ DISCO_GIT_PROTOCOLS: 'https,http,file', DISCO_ALLOW_HOST_NETWORK: 'true' });
+    await t.json('POST', '/api/v1/containers', { name: 'web', network: 'host' });
   });
   afterAll(async () => {
     await t?.stop();
@@ -116,12 +117,12 @@ describe.runIf(hasGit)('git against a real smart-HTTP remote (git http-backend)'
   it.runIf(hasBwrap)(
     "runs git inside the container's sandbox: with the network off, the remote is unreachable",
     async () => {
-      await t.json('POST', '/api/v1/containers', { name: 'offline', network: false });
+      await t.json('POST', '/api/v1/containers', { name: 'offline', network: 'off' });
       const r = await t.json('POST', '/api/v1/containers/offline/git/clone', { url: `${web.url}/project.git` });
       expect(r.status).toBe(422);
       expect(r.body.error.code).toBe('git_failed');
       expect(r.body.error.message).toMatch(/Failed to connect|Could not resolve|Connection refused|unable to access/);
-      await t.json('PATCH', '/api/v1/containers/offline', { network: true });
+      await t.json('PATCH', '/api/v1/containers/offline', { network: 'host' });
       const again = await t.json('POST', '/api/v1/containers/offline/git/clone', { url: `${web.url}/project.git` });
       expect(again.status).toBe(200);
     },

@@ -42,6 +42,9 @@ describe('Sign in with GitHub (against a local stand-in speaking its protocol)',
       DISCO_GITHUB_API_URL: gh.apiUrl,
       DISCO_GITHUB_ALLOWED_USERS: 'octo',
       DISCO_GIT_PROTOCOLS: 'https,http',
+      // The stand-in listens on the host's loopback, which no sandboxed network mode a non-admin may choose
+      // reaches (egress refuses loopback); without a sandbox, 'egress' runs with the host's network.
+      DISCO_SANDBOX: 'none',
     });
   });
   afterAll(async () => {

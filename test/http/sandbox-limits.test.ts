@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
-const hasBwrap = requireSystem('bubblewrap', hasCommand('bwrap', ['--version']));
 const hasPrlimit = requireSystem('prlimit (util-linux)', hasCommand('prlimit', ['--version']));
 
 let t: TestDaemon;
@@ -51,43 +50,6 @@ describe.runIf(hasPrlimit)('resource limits', () => {
   });
 });
 
-describe.runIf(hasBwrap)('the per-container network switch', () => {
-  /** Connects to the daemon's own port: reachable with network, refused in an empty network namespace. */
-  const probe = () =>
-    `node -e "require('net').connect(${t.daemon.port},'127.0.0.1').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(0)})"`;
-
-  it('is on by default and can be turned off and on again', async () => {
-    const created = await t.json('POST', '/api/v1/containers', { name: 'net' });
-    expect(created.body.network).toBe(true);
-    expect((await run('net', probe())).stdout.trim()).toBe('connected');
-
-    const off = await t.json('PATCH', '/api/v1/containers/net', { network: false });
-    expect(off.status).toBe(200);
-    expect(off.body).toMatchObject({ network: false, pinned: false });
-    expect((await run('net', probe())).stdout.trim()).toBe('ECONNREFUSED');
-    expect(
-      (await run('net', 'cat /sys/class/net/*/operstate 2>/dev/null | sort | uniq -c; ls /sys/class/net')).stdout,
-    ).not.toMatch(/eth|ens|enp/);
-
-    await t.json('PATCH', '/api/v1/containers/net', { network: true });
-    expect((await run('net', probe())).stdout.trim()).toBe('connected');
-  });
-
-  it('can be off from creation', async () => {
-    const created = await t.json('POST', '/api/v1/containers', { name: 'offline', network: false });
-    expect(created.body.network).toBe(false);
-    expect((await run('offline', probe())).stdout.trim()).toBe('ECONNREFUSED');
-  });
-
-  it('refuses bad updates without changing anything', async () => {
-    const bad = await t.json('PATCH', '/api/v1/containers/net', { network: 'no' });
-    expect(bad.status).toBe(400);
-    const unknown = await t.json('PATCH', '/api/v1/containers/net', { color: 'red' });
-    expect(unknown.status).toBe(400);
-    expect((await t.json('GET', '/api/v1/containers/net')).body.network).toBe(true);
-  });
-});
-
 describe('a daemon without a sandbox', () => {
   it('refuses to run commands of an offline container rather than run them with network', async () => {
     const bare = await startTestDaemon({ DISCO_SANDBOX: 'none' });
@@ -96,7 +58,7 @@ describe('a daemon without a sandbox', () => {
       const r = await bare.json('POST', '/api/v1/terminal/execute', { container: 'offline', command: ['true'] });
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe('unavailable');
-      expect(r.body.error.message).toMatch(/network is turned off/);
+      expect(r.body.error.message).toMatch(/network mode 'off' cannot be enforced/);
     } finally {
       await bare.stop();
     }

@@ -37,7 +37,7 @@ const run = (command: string | string[], extra: Partial<Parameters<typeof runCom
       ownerId: 'admin',
       background: false,
       root,
-      network: true,
+      network: 'host',
       command,
       shell: typeof command === 'string',
       cwd: '.',

@@ -9,7 +9,7 @@ const tools = {
   unshare: '/usr/bin/unshare',
   mount: '/usr/bin/mount',
 };
-const c = { root: '/state/containers/ctr_a', cwd: '/state/containers/ctr_a/src', network: true };
+const c = { root: '/state/containers/ctr_a', cwd: '/state/containers/ctr_a/src', network: 'egress' as const };
 
 /** The value after `flag` in argv (first occurrence). */
 const after = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1];

@@ -5,6 +5,20 @@ import { ago, type Output, table } from '../output.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 type ContainerDto = OpOutput<'container_get'>;
+type NetworkMode = ContainerDto['network'];
+
+const MODES: readonly string[] = ['off', 'egress', 'host'];
+
+/** `--network` value: a mode, or the old on/off (on is now the policed `egress`). */
+export function parseNetwork(value: string): NetworkMode {
+  const v = value === 'on' ? 'egress' : value;
+  if (!MODES.includes(v)) {
+    throw new ApiError('validation_failed', `--network must be off, egress or host (got '${value}')`, 400);
+  }
+  return v as NetworkMode;
+}
+
+const withWarning = (c: ContainerDto, text: string) => (c.warning ? `${text}\nwarning: ${c.warning}` : text);
 
 const describe = (c: ContainerDto) =>
   table(
@@ -13,7 +27,7 @@ const describe = (c: ContainerDto) =>
       { k: 'name', v: c.name },
       { k: 'template', v: c.template },
       { k: 'status', v: c.status },
-      { k: 'network', v: c.network ? 'on' : 'off' },
+      { k: 'network', v: c.network },
       { k: 'pinned', v: c.pinned ? 'yes' : 'no' },
       { k: 'owner', v: c.owner },
       { k: 'created', v: `${c.createdAt} (${ago(c.createdAt)})` },
@@ -28,14 +42,14 @@ export async function containersCreate(
   out: Output,
   name: string | undefined,
   template: string,
-  network = true,
+  network: NetworkMode = 'egress',
 ) {
   const c = await client.call('container_create', {
     ...(name ? { name } : {}),
     template: template as 'blank',
     network,
   });
-  out.result(c, () => `created ${c.name} (${c.id}) from template ${c.template}`);
+  out.result(c, () => withWarning(c, `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}`));
 }
 
 export async function containersList(client: DiscoClient, out: Output) {
@@ -65,9 +79,16 @@ export function registerContainers(program: Command, deps: CommandDeps): void {
   const client = () => clientFor(deps.cliEnv());
   withJson(group.command('create [name]').description('create a container'))
     .option('-t, --template <template>', 'starting files: blank, node, python', 'blank')
-    .option('--no-network', 'commands in it get no network')
+    .option('--network <mode>', "off (loopback only), egress (default: through the daemon's proxy), host (admins)")
+    .option('--no-network', 'the same as --network off')
     .action((name: string | undefined, opts) =>
-      containersCreate(client(), outputFor(deps, opts), name, opts.template, opts.network !== false),
+      containersCreate(
+        client(),
+        outputFor(deps, opts),
+        name,
+        opts.template,
+        opts.network === false ? 'off' : parseNetwork(opts.network ?? 'egress'),
+      ),
     );
   withJson(group.command('ls').alias('list').description('list your containers')).action((opts) =>
     containersList(client(), outputFor(deps, opts)),
@@ -84,19 +105,16 @@ export function registerContainers(program: Command, deps: CommandDeps): void {
       outputFor(deps, opts).result(c, () => `stopped ${c.name} (${c.id}); any use starts it again`);
     },
   );
-  withJson(group.command('set <container>').description('turn its network on or off; pin it against idle cleanup'))
-    .option('--network <on|off>', 'network for commands started from now on')
+  withJson(group.command('set <container>').description('set its network mode; pin it against idle cleanup'))
+    .option('--network <mode>', 'off, egress or host, for commands started from now on')
     .option('--pin', 'never delete it for being idle')
     .option('--unpin', 'let idle cleanup delete it')
     .action(async (ref: string, opts) => {
-      if (opts.network !== undefined && opts.network !== 'on' && opts.network !== 'off') {
-        throw new ApiError('validation_failed', `--network must be on or off (got '${opts.network}')`, 400);
-      }
       const c = await client().call('container_update', {
         id: ref,
-        ...(opts.network ? { network: opts.network === 'on' } : {}),
+        ...(opts.network !== undefined ? { network: parseNetwork(opts.network) } : {}),
         ...(opts.pin ? { pinned: true } : opts.unpin ? { pinned: false } : {}),
       });
-      outputFor(deps, opts).result(c, () => describe(c));
+      outputFor(deps, opts).result(c, () => withWarning(c, describe(c)));
     });
 }

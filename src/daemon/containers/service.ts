@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import type { ProcessTable } from '../workspace/process-table.js';
 import { removeTree } from '../workspace/remove-tree.js';
 import type { Owner } from '../workspace/sandbox-launch.js';
@@ -94,7 +95,7 @@ export class ContainerService {
 
   async create(
     ownerId: string,
-    input: { name?: string | undefined; template: TemplateName; network?: boolean | undefined },
+    input: { name?: string | undefined; template: TemplateName; network?: NetworkMode | undefined },
   ): Promise<Container> {
     const id = newContainerId();
     const name =
@@ -117,7 +118,7 @@ export class ContainerService {
         status: 'ready',
         createdAt: now,
         lastUsedAt: now,
-        network: input.network ?? true,
+        network: input.network ?? 'egress',
         pinned: false,
       };
       this.repo.insert(row);
@@ -236,11 +237,11 @@ export class ContainerService {
     return { ...container, status: 'stopped' };
   }
 
-  /** Changes the network switch and the pin; returns the updated container. */
+  /** Changes the network mode and the pin; returns the updated container. */
   async update(
     ownerId: string,
     idOrName: string,
-    flags: { network?: boolean | undefined; pinned?: boolean | undefined },
+    flags: { network?: NetworkMode | undefined; pinned?: boolean | undefined },
   ): Promise<Container> {
     const c = await this.get(ownerId, idOrName);
     this.repo.setFlags(c.id, flags);

@@ -1,3 +1,4 @@
+import { NETWORK_MODES, type NetworkMode } from '../sandbox/network-mode.js';
 import type { Db } from './open.js';
 
 export interface ContainerRow {
@@ -9,8 +10,8 @@ export interface ContainerRow {
   status: string;
   createdAt: number;
   lastUsedAt: number;
-  /** False: commands run without network (enforced by the sandbox). */
-  network: boolean;
+  /** How its commands reach the network (enforced by the sandbox). */
+  network: NetworkMode;
   /** Pinned containers are never deleted for being idle. */
   pinned: boolean;
 }
@@ -24,7 +25,7 @@ interface RawRow {
   status: string;
   created_at: number;
   last_used_at: number;
-  network: number;
+  network_mode: string;
   pinned: number;
 }
 
@@ -37,7 +38,8 @@ const toRow = (r: RawRow): ContainerRow => ({
   status: r.status,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
-  network: r.network === 1,
+  // Fail closed: a value this version does not know is no network.
+  network: (NETWORK_MODES as readonly string[]).includes(r.network_mode) ? (r.network_mode as NetworkMode) : 'off',
   pinned: r.pinned === 1,
 });
 
@@ -47,7 +49,7 @@ export class ContainersRepo {
   constructor(db: Db) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO containers (id, name, owner_id, runtime, template, status, created_at, last_used_at, network, pinned)
+        `INSERT INTO containers (id, name, owner_id, runtime, template, status, created_at, last_used_at, network_mode, pinned)
          VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt, @network, @pinned)`,
       ),
       byId: db.prepare('SELECT * FROM containers WHERE id = ?'),
@@ -60,14 +62,14 @@ export class ContainersRepo {
       touch: db.prepare('UPDATE containers SET last_used_at = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM containers WHERE id = ?'),
       setFlags: db.prepare(
-        'UPDATE containers SET network = coalesce(@network, network), pinned = coalesce(@pinned, pinned) WHERE id = @id',
+        'UPDATE containers SET network_mode = coalesce(@network, network_mode), pinned = coalesce(@pinned, pinned) WHERE id = @id',
       ),
       idleSince: db.prepare('SELECT * FROM containers WHERE last_used_at < ? AND status = ? ORDER BY last_used_at'),
     };
   }
 
   insert(row: ContainerRow): void {
-    this.stmts.insert.run({ ...row, network: row.network ? 1 : 0, pinned: row.pinned ? 1 : 0 });
+    this.stmts.insert.run({ ...row, pinned: row.pinned ? 1 : 0 });
   }
 
   get(id: string): ContainerRow | undefined {
@@ -104,9 +106,9 @@ export class ContainersRepo {
     this.stmts.touch.run(at, id);
   }
 
-  setFlags(id: string, flags: { network?: boolean | undefined; pinned?: boolean | undefined }): void {
+  setFlags(id: string, flags: { network?: NetworkMode | undefined; pinned?: boolean | undefined }): void {
     const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
-    this.stmts.setFlags.run({ id, network: bit(flags.network), pinned: bit(flags.pinned) });
+    this.stmts.setFlags.run({ id, network: flags.network ?? null, pinned: bit(flags.pinned) });
   }
 
   /** Containers in `status` not used since `before` (ms epoch), least recently used first. */

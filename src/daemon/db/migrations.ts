@@ -222,7 +222,17 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Issue 14: 8 is left to the network mode of containers (another branch); versions apply by number.
+    // Network modes replace the on/off switch. An old "on" meant the host's namespace; it becomes the
+    // policed default `egress` (host is an admin's explicit choice now). The old column stays, unused.
+    version: 8,
+    name: 'container_network_mode',
+    sql: `
+      ALTER TABLE containers ADD COLUMN network_mode TEXT NOT NULL DEFAULT 'egress'
+        CHECK (network_mode IN ('off', 'egress', 'host'));
+      UPDATE containers SET network_mode = CASE WHEN network = 0 THEN 'off' ELSE 'egress' END;
+    `,
+  },
+  {
     version: 9,
     name: 'preview_access',
     sql: `

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
+import { detectCgroups } from '../sandbox/cgroups.js';
 import { detectSandbox, findExecutable, sandboxOptions } from '../workspace/sandbox.js';
 import { pingRedis } from './redis-ping.js';
 
@@ -83,6 +84,29 @@ function checkSandbox(config: Config): Check {
     );
   } catch (err) {
     return bad('bubblewrap', 'fail', (err as Error).message, 'apt-get install bubblewrap, or set DISCO_SANDBOX=auto');
+  }
+}
+
+/** Which per-container limits (cgroups) this host lets the daemon enforce, and why not. */
+export async function checkContainerLimits(config: Config): Promise<Check> {
+  const cgroups = detectCgroups(config);
+  try {
+    const r = cgroups.report();
+    const parts = (['memory', 'pids', 'cpu'] as const).map((n) => ({ n, ...r[n] }));
+    const asked = parts.filter((p) => p.limit > 0);
+    const missing = asked.filter((p) => !p.enforced);
+    const detail = parts.map((p) => `${p.n} ${p.enforced ? `${p.limit} enforced` : `not enforced: ${p.reason}`}`);
+    if (missing.length === 0)
+      return ok('container-limits', `per-container limits (${r.version}): ${detail.join('; ')}`);
+    return bad(
+      'container-limits',
+      'warn',
+      `per-container limits: ${detail.join('; ')}`,
+      'run the daemon as root, or in a cgroup v2 subtree delegated to it (systemd Delegate=yes, with memory, pids and cpu controllers); ' +
+        'per-process limits (DISCO_LIMIT_*) still apply',
+    );
+  } finally {
+    await cgroups.shutdown();
   }
 }
 
@@ -222,6 +246,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     checkNode(input.nodeVersion ?? process.version),
     checkSqlite(),
     checkSandbox(config),
+    await checkContainerLimits(config),
     checkGit(),
     checkChromium(),
     checkKeychain(),

@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
+import { networkReport } from '../containers/network-policy.js';
 import type { Core } from '../core.js';
 import { checkDatabase } from '../db/open.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
@@ -60,13 +61,19 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
-    const { mode, commands, seccomp, warning } = services.sandbox.report();
+    const { mode, commands, seccomp, warning, containerLimits } = services.sandbox.report();
     const sandbox = { mode, commands, seccomp, ...(warning ? { warning } : {}) };
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      checks: { database, sandbox, limits: services.sandbox.limitsReport() },
+      checks: {
+        database,
+        sandbox,
+        limits: services.sandbox.limitsReport(),
+        ...(containerLimits ? { containerLimits } : {}),
+        network: networkReport(config.allowHostNetwork),
+      },
     });
   });
 

@@ -76,7 +76,7 @@ export function capabilities(
   version: string,
   baseUrl: string,
   config: Config,
-  sandbox?: Pick<SandboxReport, 'mode' | 'commands' | 'reason' | 'seccomp'>,
+  sandbox?: Pick<SandboxReport, 'mode' | 'commands' | 'reason' | 'seccomp' | 'containerLimits'>,
 ) {
   const areas = new Map<string, string[]>();
   for (const op of ops) {
@@ -113,6 +113,7 @@ export function capabilities(
             commands: sandbox.commands,
             seccomp: sandbox.seccomp,
             reason: sandbox.reason,
+            ...(sandbox.containerLimits ? { containerLimits: sandbox.containerLimits } : {}),
           },
         }
       : {}),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { assertNetworkModeAllowed } from '../containers/network-policy.js';
 import { TEMPLATE_NAMES, TEMPLATES } from '../containers/templates.js';
 import { defineOp } from './op.js';
-import { ContainerSchema, containerRef, toContainerDto } from './schemas.js';
+import { ContainerSchema, containerRef, networkModeInput, toContainerDto } from './schemas.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -23,16 +24,15 @@ export const containerCreate = defineOp({
       .optional()
       .describe('Optional name; generated from the template when omitted.'),
     template: z.enum(TEMPLATE_NAMES).default('blank').describe('Starting files.'),
-    network: z
-      .boolean()
-      .default(true)
-      .describe('Whether commands may use the network (default true; false needs the sandbox).'),
+    network: networkModeInput.default('egress'),
   }),
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   scope: 'containers',
-  run: async (input, { principal, services }) =>
-    toContainerDto(await services.containers.create(principal.userId, input)),
+  run: async (input, { principal, services }) => {
+    assertNetworkModeAllowed(input.network, principal, services.config.allowHostNetwork);
+    return toContainerDto(await services.containers.create(principal.userId, input));
+  },
 });
 
 export const containerList = defineOp({
@@ -83,20 +83,22 @@ export const containerUpdate = defineOp({
   name: 'container_update',
   title: 'Update container',
   description:
-    "Turns a container's network on or off for commands started from now on, and pins it (a pinned container " +
+    "Sets a container's network mode for commands started from now on ('off', 'egress' or 'host'), and pins it (a pinned container " +
     'is never deleted for being idle). Returns the container.',
   method: 'PATCH',
   path: '/containers/:id',
   input: z.object({
     id: containerRef,
-    network: z.boolean().optional().describe('Allow network access to commands started from now on.'),
+    network: networkModeInput.optional(),
     pinned: z.boolean().optional().describe('Keep the container even when idle.'),
   }),
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'containers',
-  run: async ({ id, ...flags }, { principal, services }) =>
-    toContainerDto(await services.containers.update(principal.userId, id, flags)),
+  run: async ({ id, ...flags }, { principal, services }) => {
+    assertNetworkModeAllowed(flags.network, principal, services.config.allowHostNetwork);
+    return toContainerDto(await services.containers.update(principal.userId, id, flags));
+  },
 });
 
 export const containerStop = defineOp({

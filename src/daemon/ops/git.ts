@@ -26,6 +26,8 @@ async function gitContext(ctx: OpContext, container: string): Promise<git.GitCon
     protocols: config.gitProtocols,
     sandbox: ctx.services.sandbox,
     network: c.network,
+    ...(ctx.services.sandboxes ? { live: { pool: ctx.services.sandboxes, containerId: c.id } } : {}),
+    containerId: c.id,
     stateDir: config.home,
     containersDir: config.containersDir,
     signal: ctx.signal,

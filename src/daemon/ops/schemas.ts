@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ContainerRow } from '../db/containers-repo.js';
+import { NETWORK_MODES, type NetworkMode } from '../sandbox/network-mode.js';
 
 /** Schemas shared by several ops. */
 export const containerRef = z.string().min(1).max(128).describe('Container id (ctr_…) or name.');
@@ -9,6 +10,21 @@ export const relPath = z
   .max(4096)
   .describe("Path relative to the container's workspace root, e.g. 'src/index.ts'. '.' is the root.");
 
+const NETWORK_DOC =
+  "'off' (loopback only), 'egress' (default: the outside only through the daemon's policed proxy) or " +
+  "'host' (the host's network: admins only, where DISCO_ALLOW_HOST_NETWORK allows it)";
+
+/** A network mode; the old boolean is still accepted: true is 'egress', false is 'off'. */
+export const networkModeInput = z
+  .union([z.enum(NETWORK_MODES), z.boolean()])
+  .transform((v): NetworkMode => (v === true ? 'egress' : v === false ? 'off' : v))
+  .describe(`How commands reach the network: ${NETWORK_DOC}. true means 'egress', false 'off'.`);
+
+/** The warning a container in `host` mode carries in every result that returns it. */
+export const HOST_NETWORK_WARNING =
+  "network mode 'host': commands share the host's network namespace and can reach every service on its " +
+  'loopback (the daemon, other containers) and the cloud metadata address';
+
 export const ContainerSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -16,10 +32,11 @@ export const ContainerSchema = z.object({
   runtime: z.string(),
   template: z.string(),
   status: z.string().describe("'ready', 'stopped' (idle: no processes; any use starts it again), 'deleting'"),
-  network: z.boolean().describe('Whether commands in the container may use the network.'),
+  network: z.enum(NETWORK_MODES).describe(`How commands reach the network: ${NETWORK_DOC}.`),
   pinned: z.boolean().describe('Pinned containers are never deleted for being idle.'),
   createdAt: z.string().describe('ISO 8601'),
   lastUsedAt: z.string().describe('ISO 8601'),
+  warning: z.string().optional().describe('Set when the container is less isolated than usual (host network).'),
 });
 
 export const toContainerDto = (c: ContainerRow): z.input<typeof ContainerSchema> => ({
@@ -33,4 +50,5 @@ export const toContainerDto = (c: ContainerRow): z.input<typeof ContainerSchema>
   pinned: c.pinned,
   createdAt: new Date(c.createdAt).toISOString(),
   lastUsedAt: new Date(c.lastUsedAt).toISOString(),
+  ...(c.network === 'host' ? { warning: HOST_NETWORK_WARNING } : {}),
 });

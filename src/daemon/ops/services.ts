@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { PreviewService } from '../preview/service.js';
 import type { RagService } from '../rag/service.js';
 import type { ContainerNets } from '../sandbox/container-nets.js';
+import type { SandboxPool } from '../sandbox/pool.js';
 import type { TerminalManager } from '../terminals/manager.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
@@ -22,6 +23,8 @@ export interface Services {
   processes: ProcessTable;
   processManager: ProcessManager;
   sandbox: Sandbox;
+  /** The containers' live sandboxes (mode bwrap only). */
+  sandboxes?: SandboxPool;
   policy: CommandPolicy;
   terminals: TerminalManager;
   auth: AuthService;

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import pty from '@lydell/node-pty';
 import { DiscoError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { asNetworkMode } from '../sandbox/modes.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
+import type { SandboxPool } from '../sandbox/pool.js';
+import type { Pty } from '../sandbox/remote.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import { commandEnv } from '../workspace/exec.js';
 import { findExecutable, type Sandbox } from '../workspace/sandbox.js';
+import { localPty } from './local-pty.js';
 import { Terminal } from './terminal.js';
 
 export interface TerminalOptions {
@@ -21,7 +25,7 @@ export interface OpenRequest {
   root: string;
   /** Already resolved and contained. */
   cwdAbs: string;
-  network: boolean;
+  network: boolean | NetworkMode;
   /** argv to run; default the shell (bash, else sh). */
   command?: string[] | undefined;
   cols: number;
@@ -45,12 +49,14 @@ export class TerminalManager {
     private readonly policy: CommandPolicy,
     private readonly log: Logger,
     private readonly options: TerminalOptions,
+    /** The containers' live sandboxes (mode bwrap): terminals open inside them. */
+    private readonly pool?: SandboxPool,
   ) {
     this.reaper = setInterval(() => this.reap(Date.now()), 10_000);
     this.reaper.unref();
   }
 
-  open(req: OpenRequest): Terminal {
+  async open(req: OpenRequest): Promise<Terminal> {
     const count = [...this.terminals.values()].filter((t) => t.spec.containerId === req.containerId && t.running);
     if (count.length >= this.options.maxPerContainer) {
       throw new DiscoError('conflict', `a container may have at most ${this.options.maxPerContainer} open terminals`);
@@ -67,19 +73,27 @@ export class TerminalManager {
     if (!findExecutable(program, req.cwdAbs, env.PATH ?? '')) {
       throw new DiscoError('command_not_found', `command not found: ${program}`, { command: program });
     }
-    const confined = this.sandbox.wrap(program, argv.slice(1), {
-      root: req.root,
-      cwd: req.cwdAbs,
-      network: req.network,
-      pty: true,
-    });
-    const child = pty.spawn(confined.file, confined.args, {
-      name: 'xterm-256color',
-      cols: req.cols,
-      rows: req.rows,
-      cwd: req.cwdAbs,
-      env,
-    });
+    const network = asNetworkMode(req.network);
+    let child: Pty;
+    if (this.pool && this.sandbox.mode === 'bwrap') {
+      const box = await this.pool.get({ containerId: req.containerId, root: req.root, network });
+      child = await box.spawnPty({
+        argv: this.sandbox.withLimits(argv),
+        cwd: req.cwdAbs,
+        env,
+        cols: req.cols,
+        rows: req.rows,
+      });
+    } else {
+      const confined = this.sandbox.wrap(program, argv.slice(1), {
+        root: req.root,
+        cwd: req.cwdAbs,
+        network,
+        container: req.containerId,
+        pty: true,
+      });
+      child = localPty(confined.file, confined.args, { cols: req.cols, rows: req.rows, cwd: req.cwdAbs, env });
+    }
     const id = `term_${randomBytes(9).toString('base64url')}`;
     const shellName = program.split('/').pop() ?? program;
     const t = new Terminal(

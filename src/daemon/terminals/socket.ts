@@ -133,7 +133,7 @@ function handleSocket(socket: Socket, services: Services, log: Logger): void {
     const c = await services.containers.get(principal.userId, input.container);
     services.containers.touch(c);
     const cwd = await resolveInWorkspace(c.root, input.cwd);
-    const t = terminals.open({
+    const t = await terminals.open({
       containerId: c.id,
       ownerId: principal.userId,
       root: c.root,

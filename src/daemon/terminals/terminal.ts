@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { IPty } from '@lydell/node-pty';
+import type { Pty } from '../sandbox/remote.js';
 import { LineGuard } from './line-guard.js';
 
 export interface TerminalSpec {
@@ -47,7 +47,7 @@ export class Terminal extends EventEmitter<{ output: [data: string, offset: numb
   constructor(
     readonly id: string,
     readonly spec: TerminalSpec,
-    readonly pty: IPty,
+    readonly pty: Pty,
     private readonly scrollbackChars: number,
   ) {
     super();
@@ -99,12 +99,7 @@ export class Terminal extends EventEmitter<{ output: [data: string, offset: numb
 
   /** Kills the whole session (the PTY's child leads its own process group). */
   kill(): void {
-    if (!this.running) return;
-    try {
-      process.kill(-this.pty.pid, 'SIGKILL');
-    } catch {
-      this.pty.kill('SIGKILL');
-    }
+    if (this.running) this.pty.kill('SIGKILL');
   }
 
   info(): TerminalInfo {

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { DiscoError } from '../errors.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
 import { resolveInWorkspace } from './paths.js';
 import type { ProcessManager } from './process-manager.js';
 
@@ -11,7 +12,7 @@ export interface ExecRequest {
   /** Return after this long even if the command still runs; undefined waits for the end. */
   waitMs?: number;
   root: string;
-  network: boolean;
+  network: NetworkMode;
   command: string | string[];
   shell: boolean;
   cwd: string;

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DiscoError } from '../errors.js';
+import { localChild, type RunningChild } from '../sandbox/child.js';
 import { FIXED_OVERRIDES } from './git-config-guard.js';
-import { killGroup } from './process-table.js';
 import type { Confinement, Sandbox } from './sandbox.js';
+
+/** Starts git somewhere else than a direct child (the container's live sandbox). */
+export type GitSpawner = (argv: string[], cwd: string, env: Record<string, string>) => Promise<RunningChild>;
 
 export type GitProtocol = 'https' | 'http' | 'file';
 
@@ -18,6 +21,8 @@ export interface GitOptions {
   /** Run git confined like the container's commands (workspace-only writes, its network switch). */
   sandbox?: Sandbox;
   confinement?: Omit<Confinement, 'cwd'>;
+  /** Runs git in the container's live sandbox instead (then `sandbox` and `confinement` are not used). */
+  spawner?: GitSpawner;
   /** `-c` overrides for this repository's named drivers (git-config-guard), before the subcommand. */
   configArgs?: readonly string[];
   extraEnv?: Record<string, string>;
@@ -75,23 +80,17 @@ export function gitEnv(
 }
 
 /** Runs the real git binary with the safe flags, in its own process group, bounded in time and output. */
-export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
+export async function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
+  const argv = [...safeGitArgs(opts.protocols), ...(opts.configArgs ?? []), ...args];
+  const env = gitEnv(opts.home, opts.extraEnv, opts.protocols);
+  const child = opts.spawner
+    ? await opts.spawner(['git', ...argv], opts.cwd, env).catch((e: unknown) => {
+        throw e instanceof DiscoError && e.code === 'command_not_found'
+          ? new DiscoError('unavailable', 'git is not installed on the daemon host')
+          : e;
+      })
+    : await spawnHere(argv, env, opts);
   return new Promise((resolve, reject) => {
-    const argv = [...safeGitArgs(opts.protocols), ...(opts.configArgs ?? []), ...args];
-    let cmd: { file: string; args: string[] } = { file: 'git', args: argv };
-    try {
-      if (opts.sandbox && opts.confinement)
-        cmd = opts.sandbox.wrap('git', argv, { ...opts.confinement, cwd: opts.cwd });
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    const child = spawn(cmd.file, cmd.args, {
-      cwd: opts.cwd,
-      env: gitEnv(opts.home, opts.extraEnv, opts.protocols),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
@@ -108,19 +107,29 @@ export function runGit(args: string[], opts: GitOptions): Promise<GitResult> {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid);
+      child.killGroup();
     }, opts.timeoutMs);
-    const onAbort = () => killGroup(child.pid);
+    const onAbort = () => child.killGroup();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(e.code === 'ENOENT' ? new DiscoError('unavailable', 'git is not installed on the daemon host') : e);
-    });
-    child.once('close', (code) => {
+    child.onClose(({ code, lost }) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (timedOut) return reject(new DiscoError('unavailable', `git ${args[0]} timed out after ${opts.timeoutMs} ms`));
+      if (lost) return reject(new DiscoError('unavailable', `git ${args[0]} was lost with the container sandbox`));
       resolve({ stdout: Buffer.concat(out), stderr: err, exitCode: code });
     });
+  });
+}
+
+/** Git as a direct child (no sandbox, or a one-off sandbox with extra binds), in its own process group. */
+function spawnHere(argv: string[], env: Record<string, string>, opts: GitOptions): Promise<RunningChild> {
+  return new Promise((resolve, reject) => {
+    let cmd: { file: string; args: string[] } = { file: 'git', args: argv };
+    if (opts.sandbox && opts.confinement) cmd = opts.sandbox.wrap('git', argv, { ...opts.confinement, cwd: opts.cwd });
+    const child = spawn(cmd.file, cmd.args, { cwd: opts.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT' ? new DiscoError('unavailable', 'git is not installed on the daemon host') : e);
+    });
+    child.once('spawn', () => resolve(localChild(child)));
   });
 }

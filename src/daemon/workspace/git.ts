@@ -1,5 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { DiscoError, ValidationError } from '../errors.js';
+import { asNetworkMode } from '../sandbox/modes.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
+import type { SandboxPool } from '../sandbox/pool.js';
 import { type ConfigEntry, parseConfigList, REMOTE_PROGRAMS, repoConfigOverrides } from './git-config-guard.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
@@ -12,9 +15,13 @@ export interface GitContext {
   root: string;
   timeoutMs: number;
   protocols: readonly GitProtocol[];
-  /** Git runs in the container's sandbox, with the container's network switch. */
+  /** Git runs in the container's sandbox, with the container's network mode. */
   sandbox?: Sandbox;
-  network: boolean;
+  network: boolean | NetworkMode;
+  /** The container's live sandbox (mode bwrap): git runs there unless it needs extra binds. */
+  live?: { pool: SandboxPool; containerId: string };
+  /** The container (its cgroups). */
+  containerId?: string;
   /** Disco's state and containers directories: a file remote reaching either is refused. */
   stateDir: string;
   containersDir: string;
@@ -54,6 +61,20 @@ function fail(what: string, stderr: string): never {
 
 /** Where git runs: the container's sandbox, plus any trusted local remote it must reach. */
 function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions {
+  const { live, sandbox } = ctx;
+  const oneOff = Boolean(binds.readOnly?.length || binds.writable?.length);
+  if (live && sandbox && sandbox.mode === 'bwrap' && !oneOff) {
+    const target = { containerId: live.containerId, root: ctx.root, network: asNetworkMode(ctx.network) };
+    return {
+      cwd,
+      home: ctx.root,
+      timeoutMs: ctx.timeoutMs,
+      protocols: ctx.protocols,
+      spawner: async (argv, dir, env) =>
+        (await live.pool.get(target)).spawn({ argv: sandbox.withLimits(argv), cwd: dir, env, stdin: false }),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    };
+  }
   return {
     cwd,
     home: ctx.root,
@@ -64,7 +85,9 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
           sandbox: ctx.sandbox,
           confinement: {
             root: ctx.root,
-            network: ctx.network,
+            // A one-off sandbox for trusted local remotes: their binds, and no network (it has no proxy).
+            network: oneOff && sandbox?.mode === 'bwrap' ? 'off' : asNetworkMode(ctx.network),
+            ...(ctx.containerId ? { container: ctx.containerId } : {}),
             ...(binds.readOnly ? { readOnly: binds.readOnly } : {}),
             ...(binds.writable ? { writable: binds.writable } : {}),
           },

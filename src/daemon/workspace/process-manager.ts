@@ -1,13 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
 import { DiscoError } from '../errors.js';
+import { localChild, type RunningChild } from '../sandbox/child.js';
+import { asNetworkMode } from '../sandbox/modes.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
+import type { SandboxPool } from '../sandbox/pool.js';
 import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
-import { killGroup, type ProcessTable } from './process-table.js';
+import type { ProcessTable } from './process-table.js';
 import { findExecutable, Sandbox } from './sandbox.js';
 
 export interface StartSpec {
@@ -24,8 +28,8 @@ export interface StartSpec {
   /** Keep stdin open for process_input (background processes). */
   interactive: boolean;
   timeoutMs: number;
-  /** False runs the command without network (needs the sandbox). */
-  network: boolean;
+  /** The container's network mode (a boolean: true → egress, false → off). */
+  network: boolean | NetworkMode;
 }
 
 /** One running (or finished, still remembered) process with its output log. */
@@ -43,7 +47,7 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
   constructor(
     readonly id: string,
     readonly spec: StartSpec,
-    readonly child: ChildProcess,
+    readonly child: RunningChild,
     readonly log: OutputLog,
   ) {
     super();
@@ -63,15 +67,15 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
       this.log.append(stream, text);
       this.emit('output', stream, text);
     };
-    this.child.stdout?.on('data', onData('stdout'));
-    this.child.stderr?.on('data', onData('stderr'));
+    this.child.stdout.on('data', onData('stdout'));
+    this.child.stderr.on('data', onData('stderr'));
     this.timer = setTimeout(() => {
       this.timedOut = true;
-      killGroup(this.child.pid);
+      this.child.killGroup();
     }, this.spec.timeoutMs);
     // The leader's exit ends the command; kill the group so leftovers release the output pipes.
-    this.child.once('exit', () => killGroup(this.child.pid));
-    this.child.once('close', (code, signal) => {
+    this.child.onExit(() => this.child.killGroup());
+    this.child.onClose(({ code, signal, lost }) => {
       clearTimeout(this.timer);
       for (const stream of ['stdout', 'stderr'] as const) {
         const rest = decoders[stream].end();
@@ -82,7 +86,7 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
       }
       this.exitCode = code;
       this.signal = signal;
-      this.status = this.timedOut ? 'timed_out' : signal ? 'killed' : 'exited';
+      this.status = lost ? 'lost' : this.timedOut ? 'timed_out' : signal ? 'killed' : 'exited';
       this.endedAt = Date.now();
       this.log.close();
       try {
@@ -105,7 +109,7 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
   kill(signal: NodeJS.Signals, reason: 'cancelled' | 'killed' = 'killed'): void {
     if (!this.running) return;
     if (reason === 'cancelled') this.cancelled = true;
-    killGroup(this.child.pid, signal);
+    this.child.killGroup(signal);
   }
 }
 
@@ -128,6 +132,8 @@ export class ProcessManager {
     private readonly onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
     /** Below the daemon's disk reserve, process output is dropped (with a marker) rather than stored. */
     private readonly reserve?: { readonly belowReserve: boolean },
+    /** The containers' live sandboxes (mode bwrap): commands start inside them, not in one bwrap each. */
+    private readonly pool?: SandboxPool,
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
   }
@@ -156,7 +162,11 @@ export class ProcessManager {
       // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`) owns its own rows.
       if (row.daemonPid !== null && row.daemonPid !== process.pid && processAlive(row.daemonPid)) continue;
       if (row.pid !== null && runsForContainer(row.pid, row.containerId)) {
-        killGroup(row.pid);
+        try {
+          process.kill(-row.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
         killed++;
       }
       if (this.repo.markLost(row.id, Date.now())) lost++;
@@ -173,17 +183,85 @@ export class ProcessManager {
     if (this.sandbox.mode === 'bwrap' && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
       return Promise.reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
     }
-    let confined: { file: string; args: string[] };
-    try {
-      confined = this.sandbox.wrap(file, args, { root: spec.root, cwd: spec.cwdAbs, network: spec.network });
-    } catch (err) {
-      return Promise.reject(err);
+    const stdin = spec.interactive || spec.stdin !== undefined;
+    return this.spawnChild(spec, env, file, args, stdin).then((child) => {
+      const id = `proc_${randomBytes(9).toString('base64url')}`;
+      const p = new ManagedProcess(
+        id,
+        spec,
+        child,
+        new OutputLog(this.logDir, id, this.logCapBytes, 1000, this.refuseOutput),
+      );
+      try {
+        this.repo.insert({
+          id,
+          containerId: spec.containerId,
+          ownerId: spec.ownerId,
+          command: spec.command,
+          shell: spec.shell,
+          cwd: spec.cwdRel,
+          // A pid inside a container's sandbox means nothing on the host (nor after a restart).
+          pid: this.pool && this.sandbox.mode === 'bwrap' ? null : (child.pid ?? null),
+          startedAt: p.startedAt,
+        });
+      } catch (err) {
+        // SQLITE_FULL on a full disk: the command still runs unrecorded (its output is live), because a
+        // command such as `rm big` is how a user frees the space; its history row is what is lost.
+        this.onError(err, { processId: id, step: 'record the start of a process' });
+      }
+      this.table.add(spec.containerId, child);
+      this.live.set(id, p);
+      p.attach((ended) => {
+        if (this.closed) return; // the database may be gone; the next start marks it lost
+        try {
+          this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
+        } catch (err) {
+          // A full disk: the row stays `running` until the next start reconciles it as lost.
+          this.onError(err, { processId: ended.id, step: 'record the end of a process' });
+        }
+        this.forgetOld(spec.containerId);
+      });
+      child.stdin?.on('error', () => {}); // EPIPE when the command does not read its input
+      if (spec.stdin !== undefined) {
+        child.stdin?.write(spec.stdin);
+        if (!spec.interactive) child.stdin?.end();
+      }
+      return p;
+    });
+  }
+
+  /** Starts the command: in the container's live sandbox (mode bwrap), else wrapped and spawned here. */
+  private async spawnChild(
+    spec: StartSpec,
+    env: Record<string, string>,
+    file: string,
+    args: string[],
+    stdin: boolean,
+  ): Promise<RunningChild> {
+    const network = asNetworkMode(spec.network);
+    if (this.pool && this.sandbox.mode === 'bwrap') {
+      const box = await this.pool.get({ containerId: spec.containerId, root: spec.root, network });
+      try {
+        return await box.spawn({ argv: this.sandbox.withLimits([file, ...args]), cwd: spec.cwdAbs, env, stdin });
+      } catch (err) {
+        if (err instanceof DiscoError && err.code === 'command_not_found')
+          throw new DiscoError('command_not_found', `command not found: ${file}`, { command: file });
+        if (err instanceof DiscoError && err.code === 'forbidden')
+          throw new DiscoError('forbidden', `permission denied: ${file}`, { command: file });
+        throw err;
+      }
     }
+    const confined = this.sandbox.wrap(file, args, {
+      root: spec.root,
+      cwd: spec.cwdAbs,
+      network,
+      container: spec.containerId,
+    });
     const child = spawn(confined.file, confined.args, {
       cwd: spec.cwdAbs,
       env,
       detached: true,
-      stdio: [spec.interactive || spec.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       windowsHide: true,
     });
     return new Promise((resolve, reject) => {
@@ -194,49 +272,7 @@ export class ProcessManager {
           reject(new DiscoError('forbidden', `permission denied: ${file}`, { command: file }));
         else reject(err);
       });
-      child.once('spawn', () => {
-        const id = `proc_${randomBytes(9).toString('base64url')}`;
-        const p = new ManagedProcess(
-          id,
-          spec,
-          child,
-          new OutputLog(this.logDir, id, this.logCapBytes, 1000, this.refuseOutput),
-        );
-        try {
-          this.repo.insert({
-            id,
-            containerId: spec.containerId,
-            ownerId: spec.ownerId,
-            command: spec.command,
-            shell: spec.shell,
-            cwd: spec.cwdRel,
-            pid: child.pid ?? null,
-            startedAt: p.startedAt,
-          });
-        } catch (err) {
-          // SQLITE_FULL on a full disk: the command still runs unrecorded (its output is live), because a
-          // command such as `rm big` is how a user frees the space; its history row is what is lost.
-          this.onError(err, { processId: id, step: 'record the start of a process' });
-        }
-        this.table.add(spec.containerId, child);
-        this.live.set(id, p);
-        p.attach((ended) => {
-          if (this.closed) return; // the database may be gone; the next start marks it lost
-          try {
-            this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
-          } catch (err) {
-            // A full disk: the row stays `running` until the next start reconciles it as lost.
-            this.onError(err, { processId: ended.id, step: 'record the end of a process' });
-          }
-          this.forgetOld(spec.containerId);
-        });
-        child.stdin?.on('error', () => {}); // EPIPE when the command does not read its input
-        if (spec.stdin !== undefined) {
-          child.stdin?.write(spec.stdin);
-          if (!spec.interactive) child.stdin?.end();
-        }
-        resolve(p);
-      });
+      child.once('spawn', () => resolve(localChild(child)));
     });
   }
 

@@ -1,30 +1,22 @@
-import type { ChildProcess } from 'node:child_process';
+import type { RunningChild } from '../sandbox/child.js';
 
-/** Kills a process group; the leader was spawned `detached`, so its pid is the group id. */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
+export { killGroup } from '../sandbox/child.js';
 
 /**
  * Live processes per container, so deleting a container or stopping the daemon kills everything that
  * container started. The processes/terminals issue grows this into a persisted table.
  */
 export class ProcessTable {
-  private readonly byContainer = new Map<string, Set<ChildProcess>>();
+  private readonly byContainer = new Map<string, Set<RunningChild>>();
 
-  add(containerId: string, child: ChildProcess): void {
+  add(containerId: string, child: RunningChild): void {
     let set = this.byContainer.get(containerId);
     if (!set) {
       set = new Set();
       this.byContainer.set(containerId, set);
     }
     set.add(child);
-    child.once('exit', () => {
+    child.onExit(() => {
       set.delete(child);
       if (set.size === 0 && this.byContainer.get(containerId) === set) this.byContainer.delete(containerId);
     });
@@ -45,7 +37,7 @@ export class ProcessTable {
   killContainer(containerId: string): number {
     const set = this.byContainer.get(containerId);
     if (!set) return 0;
-    for (const child of set) killGroup(child.pid);
+    for (const child of set) child.killGroup();
     return set.size;
   }
 

@@ -137,3 +137,17 @@ export function launchArgv(
     ...inner,
   ];
 }
+
+/** The wrapper that joins cgroups: `$0` is how many directories follow, then the directories, then the command. */
+export const JOIN_CGROUPS_SCRIPT =
+  'n=$0 i=0; while [ "$i" -lt "$n" ]; do echo $$ > "$1/cgroup.procs" || exit 125; shift; i=$((i+1)); done; exec "$@"';
+
+/**
+ * Prefixes `command` with a /bin/sh that writes its own pid into each group's `cgroup.procs`, then execs
+ * the command (same pid): the command and everything it forks count against the container's limits. It
+ * runs first, so for a root daemon it is still root when it writes (setpriv comes later in the command).
+ */
+export function joinCgroupsArgv(sh: string, groups: readonly string[], command: readonly string[]): string[] {
+  if (groups.length === 0) return [...command];
+  return [sh, '-c', JOIN_CGROUPS_SCRIPT, String(groups.length), ...groups, ...command];
+}

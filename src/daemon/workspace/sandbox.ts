@@ -4,7 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
-import { type LaunchTools, launchArgv, mountSlots, type Owner, writeSeccompFilter } from './sandbox-launch.js';
+import type { Cgroups, CgroupsReport } from '../sandbox/cgroups.js';
+import type { NetworkMode } from '../sandbox/network-mode.js';
+import {
+  joinCgroupsArgv,
+  type LaunchTools,
+  launchArgv,
+  mountSlots,
+  type Owner,
+  writeSeccompFilter,
+} from './sandbox-launch.js';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -26,7 +35,15 @@ export const NO_LIMITS: ResourceLimits = { memoryMb: 0, cpuSeconds: 0, processes
 export interface Confinement {
   root: string;
   cwd: string;
-  network: boolean;
+  /**
+   * `host` shares the daemon's network namespace; `off` and `egress` get their own (loopback only; in
+   * `egress` the container's supervisor bridges a loopback port to the daemon's proxy).
+   */
+  network: NetworkMode;
+  /** Host directories made visible read-only at another path (the supervisor's run directories). */
+  mounts?: readonly { from: string; to: string }[];
+  /** The container the command belongs to: its cgroups (per-container limits) are joined first. */
+  container?: string;
   /** Host paths made visible read-only at the same place (e.g. a trusted file:// git remote). */
   readOnly?: readonly string[];
   /** Host paths made visible read-write at the same place (e.g. a file:// remote being pushed to). */
@@ -58,6 +75,8 @@ export interface SandboxReport {
   /** The host uid commands run as, when the daemon is root. */
   uid?: number;
   warning?: string;
+  /** Per-container limits (cgroups): which are enforced here, and why not. */
+  containerLimits?: CgroupsReport;
 }
 
 export interface SandboxExtras {
@@ -87,7 +106,10 @@ export class Sandbox {
     private readonly extras: SandboxExtras = {},
   ) {}
 
-  /** True when `network: false` can be honoured (it needs a network namespace). */
+  /** Per-container limits (cgroups); commands that name their container join its groups. */
+  cgroups: Cgroups | undefined;
+
+  /** True when a network namespace of its own can be given (`off`, and `egress`'s isolation). */
   get canIsolateNetwork(): boolean {
     return this.mode === 'bwrap';
   }
@@ -123,6 +145,7 @@ export class Sandbox {
       reason: this.reason,
       seccomp: this.seccomp,
       ...(this.owner ? { uid: this.owner.uid } : {}),
+      ...(this.cgroups ? { containerLimits: this.cgroups.report() } : {}),
       ...(this.mode === 'none'
         ? {
             warning:
@@ -151,23 +174,47 @@ export class Sandbox {
 
   /** The program and arguments that run `file args` confined: limits, then bubblewrap, then the command. */
   wrap(file: string, args: readonly string[], c: Confinement): { file: string; args: string[] } {
-    if (!c.network && !this.canIsolateNetwork) {
+    // Without a sandbox, `off` cannot be honoured and is refused; `egress` runs with the host's network
+    // (nothing is isolated there anyway: the command runs beside the daemon's keys, which the report says).
+    if (c.network === 'off' && !this.canIsolateNetwork) {
       throw new DiscoError(
         'unavailable',
-        'network is turned off for this container, but commands are not sandboxed here, so it cannot be enforced',
+        "network mode 'off' cannot be enforced here: commands are not sandboxed (no network namespace)",
+        { network: 'off' },
       );
     }
-    let cmd = [file, ...args];
-    const launch = this.extras.launch;
-    if (this.mode === 'bwrap' && launch) {
-      if (launch.owner) claimRoot(c.root, launch.owner);
-      // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
-      if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
-      cmd = launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), cmd);
-    }
+    const cmd = this.mode === 'bwrap' ? this.launch([file, ...args], c) : this.joinGroups(c, [file, ...args]);
+    const limited = this.withLimits(cmd);
+    return { file: limited[0] as string, args: limited.slice(1) };
+  }
+
+  /** `argv` under the per-process limits (prlimit), when any are set and prlimit exists. */
+  withLimits(argv: string[]): string[] {
     const rl = prlimitArgs(this.limits);
-    if (rl.length > 0 && this.prlimit) cmd = [this.prlimit, ...rl, '--', ...cmd];
-    return { file: cmd[0] as string, args: cmd.slice(1) };
+    return rl.length > 0 && this.prlimit ? [this.prlimit, ...rl, '--', ...argv] : argv;
+  }
+
+  /**
+   * The argv that starts `command` under bubblewrap (mode bwrap), without per-process limits: a one-off
+   * command, or a container's long-lived supervisor. With `c.container`, the launcher first joins that
+   * container's cgroups (per-container limits, cgroups.ts), so everything inside is counted there.
+   */
+  launch(command: string[], c: Confinement): string[] {
+    const launch = this.extras.launch;
+    if (this.mode !== 'bwrap' || !launch) throw new Error('not a bubblewrap sandbox');
+    if (launch.owner) claimRoot(c.root, launch.owner);
+    // A tmp cleaner may have removed the slots of a long-running daemon: make them again.
+    if (launch.slots && !existsSync(path.join(launch.slots, '0'))) launch.slots = mountSlots();
+    return this.joinGroups(
+      c,
+      launchArgv(launch.tools, launch, (bind) => bwrapArgs(c, bind), command),
+    );
+  }
+
+  /** `cmd` started by a shell that first writes its pid into the container's cgroups, if any. */
+  private joinGroups(c: Confinement, cmd: string[]): string[] {
+    const groups = c.container !== undefined ? this.cgroups?.groupFor(c.container) : undefined;
+    return groups ? joinCgroupsArgv(this.extras.launch?.tools.sh ?? which('sh') ?? '/bin/sh', groups, cmd) : cmd;
   }
 }
 
@@ -252,7 +299,7 @@ export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: Detec
     // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed.
     const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
     try {
-      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: false });
+      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
       execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000, cwd: probe });
     } finally {
       rmSync(probe, { recursive: true, force: true });
@@ -298,7 +345,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup-try',
-    ...(c.network ? [] : ['--unshare-net']),
+    ...(c.network === 'host' ? [] : ['--unshare-net']),
     // Security: without a PTY the command gets no controlling terminal to push input into (TIOCSTI).
     ...(c.pty ? [] : ['--new-session']),
     '--cap-drop',
@@ -317,6 +364,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
   // Security: kernel knobs stay read-only even to a uid that could write them (core_pattern runs as root).
   args.push('--proc', '/proc', '--ro-bind', '/proc/sys', '/proc/sys');
   args.push('--dev', '/dev', '--tmpfs', '/tmp', '--bind', bind(c.root), c.root);
+  for (const m of c.mounts ?? []) args.push('--ro-bind', bind(m.from), m.to);
   for (const p of c.readOnly ?? []) args.push('--ro-bind', bind(p), p);
   for (const p of c.writable ?? []) args.push('--bind', bind(p), p);
   args.push('--chdir', c.cwd);

@@ -1,0 +1,332 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import readline from 'node:readline';
+import type { Duplex } from 'node:stream';
+import { DiscoError } from '../errors.js';
+import type { ChildEnd } from './child.js';
+import type { NetworkMode } from './network-mode.js';
+import type { Event, PortInfo, Request } from './protocol.js';
+import { RemoteChild, RemotePty } from './remote.js';
+
+/** What a process needs to start in a container's sandbox (argv already under its per-process limits). */
+export interface SpawnSpec {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Keep a stdin pipe (input is written to RemoteChild.stdin). */
+  stdin: boolean;
+}
+
+const START_TIMEOUT_MS = 15_000;
+const DIAL_TIMEOUT_MS = 5_000;
+
+/**
+ * One running container sandbox: the bwrap process tree whose supervisor (supervisor.cjs) starts the
+ * container's processes on request over its stdin/stdout. Its death (killed, crashed) ends every process
+ * in it: they are reported `lost`, and the pool starts a fresh sandbox for the next command.
+ */
+export class ContainerSandbox extends EventEmitter<{
+  death: [{ expected: boolean; lost: number; stderr: string }];
+  port: [{ port: number; open: boolean; pid: number | null }];
+}> {
+  readonly ready: Promise<void>;
+  readonly startedAt = performance.now();
+  dead = false;
+  /** Pid of the supervisor inside the sandbox (its own pid namespace). */
+  supervisorPid: number | undefined;
+  private stopping = false;
+  private seq = 0;
+  private stderr = '';
+  private readonly procs = new Map<string, RemoteChild | RemotePty>();
+  private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly dials = new Map<string, { resolve: (s: Duplex) => void; reject: (e: Error) => void }>();
+  private readonly portQueries = new Map<number, (list: PortInfo[]) => void>();
+  private readonly child: ChildProcess;
+
+  constructor(
+    readonly containerId: string,
+    readonly root: string,
+    readonly network: NetworkMode,
+    argv: string[],
+    /** Environment for the whole sandbox's processes on top of each command's own (the egress proxy). */
+    readonly baseEnv: Record<string, string>,
+  ) {
+    super();
+    this.child = spawn(argv[0] as string, argv.slice(1), {
+      cwd: root,
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdin?.on('error', () => {});
+    this.child.stderr?.on('data', (c: Buffer) => {
+      if (this.stderr.length < 4096) this.stderr += c.toString('utf8');
+    });
+    this.ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new DiscoError('unavailable', 'the container sandbox did not start in time'));
+        this.stop();
+      }, START_TIMEOUT_MS);
+      this.pending.set('', {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+    this.ready.catch(() => {});
+    this.child.once('error', () => this.die());
+    this.child.once('exit', () => this.die());
+    if (this.child.stdout) {
+      readline.createInterface({ input: this.child.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+        let ev: Event;
+        try {
+          ev = JSON.parse(line) as Event;
+        } catch {
+          return;
+        }
+        this.onEvent(ev);
+      });
+    }
+  }
+
+  /** Host pid of the sandbox's outermost process (its group is the whole launcher). */
+  get hostPid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Processes running in it now. */
+  get size(): number {
+    return this.procs.size;
+  }
+
+  private send(req: Request): void {
+    if (this.dead) return;
+    this.child.stdin?.write(`${JSON.stringify(req)}\n`);
+  }
+
+  private readonly sender = (req: Request) => this.send(req);
+
+  private onEvent(ev: Event): void {
+    switch (ev.t) {
+      case 'ready':
+        this.supervisorPid = ev.pid;
+        this.settle('', undefined);
+        return;
+      case 'spawned': {
+        const p = this.procs.get(ev.id);
+        if (p) p.pid = ev.pid;
+        this.settle(ev.id, undefined);
+        return;
+      }
+      case 'error':
+        this.procs.delete(ev.id);
+        this.settle(ev.id, spawnError(ev.code, ev.message));
+        return;
+      case 'out': {
+        const p = this.procs.get(ev.id);
+        if (p instanceof RemoteChild) p.output(ev.s, Buffer.from(ev.d, 'base64'));
+        return;
+      }
+      case 'tty': {
+        const p = this.procs.get(ev.id);
+        if (p instanceof RemotePty) p.data(ev.d);
+        return;
+      }
+      case 'fg': {
+        const p = this.procs.get(ev.id);
+        if (p instanceof RemotePty) p.process = ev.name;
+        return;
+      }
+      case 'exit': {
+        const p = this.procs.get(ev.id);
+        this.procs.delete(ev.id);
+        const signal = typeof ev.signal === 'number' ? signalName(ev.signal) : ev.signal;
+        p?.end({ code: ev.code, signal, lost: false });
+        return;
+      }
+      case 'dialed': {
+        const d = this.dials.get(ev.tag);
+        if (!d || ev.ok) return;
+        this.dials.delete(ev.tag);
+        d.reject(
+          ev.code === 'ECONNREFUSED'
+            ? new DiscoError('port_closed', 'nothing listens on this port in the container')
+            : new DiscoError('unavailable', `cannot reach the port in the container (${ev.code ?? 'error'})`),
+        );
+        return;
+      }
+      case 'port':
+        this.emit('port', { port: ev.port, open: ev.open, pid: ev.pid });
+        return;
+      case 'ports':
+        this.portQueries.get(ev.req)?.(ev.list);
+        this.portQueries.delete(ev.req);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private settle(id: string, err: Error | undefined): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (err) p.reject(err);
+    else p.resolve();
+  }
+
+  private nextId(): string {
+    return (++this.seq).toString(36);
+  }
+
+  private started(id: string): Promise<void> {
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  /** Starts a piped process in its own session and process group. */
+  async spawn(spec: SpawnSpec): Promise<RemoteChild> {
+    this.assertAlive();
+    const id = this.nextId();
+    const child = new RemoteChild(id, this.sender, spec.stdin);
+    this.procs.set(id, child);
+    const started = this.started(id);
+    this.send({
+      t: 'spawn',
+      id,
+      argv: spec.argv,
+      cwd: spec.cwd,
+      env: { ...this.baseEnv, ...spec.env },
+      stdin: spec.stdin,
+    });
+    await started;
+    return child;
+  }
+
+  /** Starts a process on a new PTY (its own session, the PTY its controlling terminal). */
+  async spawnPty(spec: Omit<SpawnSpec, 'stdin'> & { cols: number; rows: number }): Promise<RemotePty> {
+    this.assertAlive();
+    const id = this.nextId();
+    const pty = new RemotePty(id, this.sender, spec.cols, spec.rows);
+    this.procs.set(id, pty);
+    const started = this.started(id);
+    this.send({
+      t: 'spawn',
+      id,
+      argv: spec.argv,
+      cwd: spec.cwd,
+      env: { ...this.baseEnv, ...spec.env },
+      stdin: true,
+      pty: true,
+      cols: spec.cols,
+      rows: spec.rows,
+    });
+    await started;
+    const pid = (this.procs.get(id) as RemotePty | undefined)?.pid;
+    if (pid !== undefined) pty.pid = pid;
+    return pty;
+  }
+
+  /** Asks the supervisor to connect to `port` on the container's loopback and hand it over. */
+  dial(port: number): Promise<Duplex> {
+    this.assertAlive();
+    const tag = randomBytes(12).toString('base64url');
+    return new Promise<Duplex>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.dials.delete(tag);
+        reject(new DiscoError('unavailable', `the container did not answer a connection to port ${port} in time`));
+      }, DIAL_TIMEOUT_MS);
+      this.dials.set(tag, {
+        resolve: (s) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.send({ t: 'dial', port, tag });
+    });
+  }
+
+  /** @internal a `P <tag>` connection arrived on the control socket: true when it was expected. */
+  answer(tag: string, socket: Socket): boolean {
+    const d = this.dials.get(tag);
+    if (!d) return false;
+    this.dials.delete(tag);
+    d.resolve(socket);
+    return true;
+  }
+
+  /** Listening TCP ports in the sandbox's network namespace. */
+  listening(): Promise<PortInfo[]> {
+    this.assertAlive();
+    const req = ++this.seq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.portQueries.delete(req);
+        reject(new DiscoError('unavailable', 'the container did not list its ports in time'));
+      }, DIAL_TIMEOUT_MS);
+      this.portQueries.set(req, (list) => {
+        clearTimeout(timer);
+        resolve(list);
+      });
+      this.send({ t: 'ports', req });
+    });
+  }
+
+  /** Ends the sandbox and everything in it (the launcher's whole process group; the pid namespace follows). */
+  stop(): void {
+    this.stopping = true;
+    const pid = this.child.pid;
+    if (pid !== undefined && !this.dead) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private assertAlive(): void {
+    if (this.dead) throw new DiscoError('unavailable', 'the container sandbox has stopped; try again');
+  }
+
+  private die(): void {
+    if (this.dead) return;
+    this.dead = true;
+    const expected = this.stopping;
+    const end: ChildEnd = expected
+      ? { code: null, signal: 'SIGKILL', lost: false }
+      : { code: null, signal: null, lost: true };
+    const lost = this.procs.size;
+    for (const p of this.procs.values()) p.end(end);
+    this.procs.clear();
+    const why = this.stderr.trim().split('\n')[0]?.slice(0, 200);
+    const err = new DiscoError('unavailable', `the container sandbox stopped${why ? ` (${why})` : ''}`);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const d of this.dials.values()) d.reject(err);
+    this.dials.clear();
+    this.emit('death', { expected, lost, stderr: this.stderr });
+  }
+}
+
+function spawnError(code: string, message: string): DiscoError {
+  if (code === 'ENOENT') return new DiscoError('command_not_found', 'command not found', {});
+  if (code === 'EACCES') return new DiscoError('forbidden', 'permission denied');
+  return new DiscoError('unavailable', `cannot start the command: ${message.slice(0, 200)}`);
+}
+
+const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
+
+function signalName(n: number): string | null {
+  return n === 0 ? null : (SIGNALS[n] ?? `SIG${n}`);
+}

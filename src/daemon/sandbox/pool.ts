@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { DiscoError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Sandbox } from '../workspace/sandbox.js';
+import type { ContainerNet, ListeningPort, PortEvent } from './container-net.js';
+import { ContainerSandbox } from './container-sandbox.js';
+import { ControlSocket, type EgressHandler } from './control-socket.js';
+import { EGRESS_PORT, egressEnv } from './egress-env.js';
+import type { NetworkMode } from './network-mode.js';
+
+/** Where the supervisor finds its files inside every sandbox. */
+const INSIDE = { lib: '/run/disco/lib', ctl: '/run/disco/ctl', modules: '/run/disco/node_modules' };
+
+export interface PoolOptions {
+  /** A directory of the daemon's state (never mounted whole into a sandbox). */
+  runDir: string;
+  log: Logger;
+  /** Receives each egress connection of a container (the daemon's proxy); none: they are closed. */
+  egress?: EgressHandler;
+}
+
+export interface SandboxTarget {
+  containerId: string;
+  root: string;
+  network: NetworkMode;
+}
+
+interface Entry {
+  target: SandboxTarget;
+  starting: Promise<ContainerSandbox>;
+  box?: ContainerSandbox;
+  socket?: ControlSocket;
+}
+
+/**
+ * The live sandboxes of running containers, one each, started by the container's first command and
+ * ended with the container (stop, idle, delete) or the daemon. Also the ContainerNet of sandboxed
+ * containers: their ports are reached and listed through their supervisor, inside their own namespace.
+ */
+export class SandboxPool implements ContainerNet {
+  private readonly entries = new Map<string, Entry>();
+  private readonly portListeners = new Set<(e: PortEvent) => void>();
+  private readonly libDir: string;
+  private readonly modulesDir: string | undefined;
+  private egress: EgressHandler | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly sandbox: Sandbox,
+    private readonly opts: PoolOptions,
+  ) {
+    this.egress = opts.egress;
+    const owned = sandbox.owner !== undefined;
+    mkdirSync(opts.runDir, { recursive: true, mode: 0o700 });
+    chmodSync(opts.runDir, owned ? 0o711 : 0o700);
+    this.libDir = path.join(opts.runDir, 'lib');
+    mkdirSync(this.libDir, { recursive: true, mode: 0o755 });
+    chmodSync(this.libDir, 0o755);
+    const source = readFileSync(new URL('./supervisor.cjs', import.meta.url));
+    writeFileSync(path.join(this.libDir, 'supervisor.cjs'), source, { mode: 0o644 });
+    this.modulesDir = ptyModules();
+  }
+
+  /** Sets (or replaces) the egress proxy's handler. */
+  setEgress(handler: EgressHandler | undefined): void {
+    this.egress = handler;
+  }
+
+  /** The container's running sandbox, started when there is none (or its network mode changed). */
+  async get(target: SandboxTarget): Promise<ContainerSandbox> {
+    if (this.closed) throw new DiscoError('unavailable', 'the daemon is shutting down');
+    const e = this.entries.get(target.containerId);
+    if (e && (e.target.network !== target.network || e.target.root !== target.root || e.box?.dead)) {
+      this.stop(target.containerId);
+    } else if (e) return e.starting;
+    const entry: Entry = { target, starting: this.start(target) };
+    entry.starting.then(
+      (box) => {
+        entry.box = box;
+      },
+      () => {
+        if (this.entries.get(target.containerId) === entry) this.entries.delete(target.containerId);
+      },
+    );
+    this.entries.set(target.containerId, entry);
+    return entry.starting;
+  }
+
+  /** The container's sandbox if one is running now. */
+  running(containerId: string): ContainerSandbox | undefined {
+    const box = this.entries.get(containerId)?.box;
+    return box && !box.dead ? box : undefined;
+  }
+
+  private async start(target: SandboxTarget): Promise<ContainerSandbox> {
+    const { containerId } = target;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(containerId)) throw new Error(`bad container id ${containerId}`);
+    const socket = await ControlSocket.open(
+      // A directory per sandbox start: a dying predecessor's cleanup never touches its successor's socket.
+      path.join(this.opts.runDir, `${containerId}.${randomBytes(4).toString('hex')}`),
+      this.sandbox.owner,
+      (conn) => {
+        if (this.egress) this.egress(containerId, conn);
+        else conn.destroy();
+      },
+      (tag, conn) => this.entries.get(containerId)?.box?.answer(tag, conn) ?? false,
+    );
+    const entry = this.entries.get(containerId);
+    if (entry) entry.socket = socket;
+    const egressPort = target.network === 'egress' ? EGRESS_PORT : 0;
+    const mounts = [
+      { from: this.libDir, to: INSIDE.lib },
+      { from: socket.dir, to: INSIDE.ctl },
+      ...(this.modulesDir ? [{ from: this.modulesDir, to: `${INSIDE.modules}/@lydell` }] : []),
+    ];
+    const config = JSON.stringify({ socket: `${INSIDE.ctl}/sock`, egressPort, modules: INSIDE.modules });
+    const argv = this.sandbox.launch([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config], {
+      root: target.root,
+      cwd: target.root,
+      network: target.network,
+      mounts,
+      container: containerId,
+    });
+    const box = new ContainerSandbox(
+      containerId,
+      target.root,
+      target.network,
+      argv,
+      egressPort ? egressEnv(egressPort) : {},
+    );
+    box.on('port', (e) => {
+      for (const l of this.portListeners) l({ containerId, ...e });
+    });
+    box.once('death', ({ expected, lost, stderr }) => {
+      const current = this.entries.get(containerId);
+      if (current?.box === box) this.entries.delete(containerId);
+      socket.close();
+      if (!expected) {
+        this.opts.log.warn(
+          { containerId, lost, stderr: stderr.trim().slice(0, 300) || undefined },
+          'a container sandbox died; its running processes are lost',
+        );
+      }
+    });
+    try {
+      await box.ready;
+    } catch (err) {
+      box.stop();
+      socket.close();
+      throw err;
+    }
+    return box;
+  }
+
+  /** Ends the container's sandbox and everything in it. */
+  stop(containerId: string): void {
+    const e = this.entries.get(containerId);
+    if (!e) return;
+    this.entries.delete(containerId);
+    if (e.box) e.box.stop();
+    else
+      e.starting.then(
+        (box) => box.stop(),
+        () => {},
+      );
+    e.socket?.close();
+  }
+
+  /** Ends every sandbox (daemon shutdown). */
+  shutdown(): void {
+    this.closed = true;
+    for (const id of [...this.entries.keys()]) this.stop(id);
+    rmSync(this.libDir, { recursive: true, force: true });
+  }
+
+  async connect(containerId: string, port: number): Promise<Duplex> {
+    const box = this.running(containerId);
+    if (!box) throw new DiscoError('port_closed', 'the container is not running, so nothing listens on its ports');
+    return box.dial(port);
+  }
+
+  async listening(containerId: string): Promise<ListeningPort[]> {
+    const box = this.running(containerId);
+    return box ? box.listening() : [];
+  }
+
+  onPort(listener: (e: PortEvent) => void): () => void {
+    this.portListeners.add(listener);
+    return () => this.portListeners.delete(listener);
+  }
+}
+
+/** The real directory holding @lydell/node-pty and its platform package, or undefined without it. */
+function ptyModules(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@lydell/node-pty/package.json');
+    return realpathSync(path.dirname(path.dirname(pkg)));
+  } catch {
+    return undefined;
+  }
+}

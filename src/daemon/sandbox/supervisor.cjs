@@ -1,0 +1,333 @@
+'use strict';
+/*
+ * The supervisor of one container sandbox. It runs inside bubblewrap as the sandbox uid (pid 2 of the
+ * container's pid namespace, under bwrap's init) and starts every process of the container on request.
+ * Self-contained on purpose: only node: builtins, plus @lydell/node-pty (bound read-only) for terminals.
+ *
+ * Control channel: JSON lines on stdin (requests) and stdout (events); output bytes travel as base64.
+ * Side channel: the per-container Unix socket of the daemon (bound read-only), which this process only
+ * connects OUT to: `E\n` for an egress connection, `P <tag>\n` for a connection the daemon asked to dial.
+ * argv[2]: JSON {socket, egressPort (0: none), modules}.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const readline = require('node:readline');
+
+const config = JSON.parse(process.argv[2] || '{}');
+const procs = new Map(); // id -> { child | pty, pid, pty: bool, fg }
+let ptyModule;
+
+function send(event) {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+function groupKill(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+function startPipe(req) {
+  let child;
+  try {
+    child = spawn(req.argv[0], req.argv.slice(1), {
+      cwd: req.cwd,
+      env: req.env,
+      detached: true, // its own session and process group, no controlling terminal
+      stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    send({ t: 'error', id: req.id, code: err.code || 'EINVAL', message: String(err.message) });
+    return;
+  }
+  const entry = { child, pid: undefined, pty: false };
+  child.once('error', (err) => {
+    if (entry.pid === undefined) {
+      procs.delete(req.id);
+      send({ t: 'error', id: req.id, code: err.code || 'EINVAL', message: String(err.message) });
+    }
+  });
+  child.once('spawn', () => {
+    entry.pid = child.pid;
+    procs.set(req.id, entry);
+    send({ t: 'spawned', id: req.id, pid: child.pid });
+    startPolling();
+  });
+  const out = (s) => (chunk) => send({ t: 'out', id: req.id, s, d: chunk.toString('base64') });
+  child.stdout.on('data', out(1));
+  child.stderr.on('data', out(2));
+  child.stdin?.on('error', () => {});
+  // The leader's exit ends the command: its group goes too, so leftovers release the pipes.
+  child.once('exit', () => groupKill(child.pid, 'SIGKILL'));
+  child.once('close', (code, signal) => {
+    procs.delete(req.id);
+    if (entry.pid !== undefined) send({ t: 'exit', id: req.id, code, signal });
+  });
+}
+
+function startPty(req) {
+  try {
+    ptyModule ??= require(`${config.modules}/@lydell/node-pty`);
+  } catch (err) {
+    send({ t: 'error', id: req.id, code: 'ENOPTY', message: `node-pty unavailable: ${err.message}` });
+    return;
+  }
+  let term;
+  try {
+    term = ptyModule.spawn(req.argv[0], req.argv.slice(1), {
+      name: req.env.TERM || 'xterm-256color',
+      cols: req.cols || 80,
+      rows: req.rows || 24,
+      cwd: req.cwd,
+      env: req.env,
+    });
+  } catch (err) {
+    send({ t: 'error', id: req.id, code: err.code || 'EINVAL', message: String(err.message) });
+    return;
+  }
+  const entry = { pty: true, term, pid: term.pid, fg: '' };
+  procs.set(req.id, entry);
+  send({ t: 'spawned', id: req.id, pid: term.pid });
+  const foreground = () => {
+    let name = '';
+    try {
+      name = term.process;
+    } catch {
+      // exited
+    }
+    if (name !== entry.fg) {
+      entry.fg = name;
+      send({ t: 'fg', id: req.id, name });
+    }
+  };
+  foreground();
+  term.onData((data) => {
+    send({ t: 'tty', id: req.id, d: data });
+    foreground();
+  });
+  term.onExit(({ exitCode, signal }) => {
+    procs.delete(req.id);
+    send({ t: 'exit', id: req.id, code: exitCode, signal: signal || null });
+  });
+  startPolling();
+}
+
+/** A connection to the daemon's socket, announced by its first line. */
+function toDaemon(firstLine, onReady, onError) {
+  const s = net.connect(config.socket);
+  s.once('error', onError);
+  s.once('connect', () => {
+    s.write(`${firstLine}\n`);
+    onReady(s);
+  });
+  return s;
+}
+
+function pipeBoth(a, b) {
+  a.pipe(b);
+  b.pipe(a);
+  const end = () => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', end);
+  b.on('error', end);
+  a.on('close', end);
+  b.on('close', end);
+}
+
+function dial(req) {
+  const tryHost = (hosts) => {
+    const host = hosts[0];
+    const c = net.connect({ port: req.port, host });
+    c.once('error', (err) => {
+      if (hosts.length > 1 && err.code === 'ECONNREFUSED') return tryHost(hosts.slice(1));
+      send({ t: 'dialed', tag: req.tag, ok: false, code: err.code || 'EIO' });
+    });
+    c.once('connect', () => {
+      c.pause();
+      toDaemon(
+        `P ${req.tag}`,
+        (s) => {
+          pipeBoth(c, s);
+          c.resume();
+        },
+        () => c.destroy(),
+      );
+    });
+  };
+  tryHost(['127.0.0.1', '::1']);
+}
+
+// ---- listening ports, read from this network namespace's /proc/net/tcp{,6} -------------------------
+
+function listeningInodes() {
+  const found = new Map(); // inode -> {port, address}
+  for (const [file, v6] of [
+    ['/proc/net/tcp', false],
+    ['/proc/net/tcp6', true],
+  ]) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A') continue;
+      const [addrHex, portHex] = f[1].split(':');
+      const port = Number.parseInt(portHex, 16);
+      if (port === config.egressPort) continue;
+      found.set(f[9], { port, address: v6 ? v6Address(addrHex) : v4Address(addrHex) });
+    }
+  }
+  return found;
+}
+
+function v4Address(hex) {
+  const n = Number.parseInt(hex, 16);
+  return [n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255].join('.');
+}
+
+function v6Address(hex) {
+  if (/^0+$/.test(hex)) return '::';
+  if (hex === '00000000000000000000000001000000') return '::1';
+  if (hex.startsWith('0000000000000000FFFF0000')) return v4Address(hex.slice(24));
+  return 'v6';
+}
+
+function listening() {
+  const inodes = listeningInodes();
+  const owners = new Map();
+  if (inodes.size > 0) {
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+      let fds = [];
+      try {
+        fds = fs.readdirSync(`/proc/${name}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let link = '';
+        try {
+          link = fs.readlinkSync(`/proc/${name}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1]) && !owners.has(m[1])) owners.set(m[1], Number(name));
+      }
+    }
+  }
+  const byPort = new Map();
+  for (const [inode, { port, address }] of inodes) {
+    const pid = owners.get(inode) ?? null;
+    let command = null;
+    if (pid !== null) {
+      try {
+        command = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        // exited
+      }
+    }
+    const prev = byPort.get(port);
+    if (!prev || (prev.pid === null && pid !== null)) byPort.set(port, { port, address, pid, command });
+  }
+  return [...byPort.values()].sort((a, b) => a.port - b.port);
+}
+
+let known = new Map(); // port -> pid
+let poller;
+function poll() {
+  const now = new Map(listening().map((p) => [p.port, p.pid]));
+  for (const [port, pid] of now) if (!known.has(port)) send({ t: 'port', port, open: true, pid });
+  for (const [port, pid] of known) if (!now.has(port)) send({ t: 'port', port, open: false, pid });
+  known = now;
+  if (procs.size === 0 && now.size === 0) {
+    clearInterval(poller);
+    poller = undefined;
+  }
+}
+function startPolling() {
+  poller ??= setInterval(poll, 250);
+}
+
+// ---- egress: a loopback listener bridged to the daemon's proxy ----------------------------------------
+
+if (config.egressPort) {
+  const server = net.createServer((conn) => {
+    conn.pause();
+    toDaemon(
+      'E',
+      (s) => {
+        pipeBoth(conn, s);
+        conn.resume();
+      },
+      () => conn.destroy(),
+    );
+  });
+  server.on('error', (err) => send({ t: 'log', message: `egress listener: ${err.message}` }));
+  server.listen(config.egressPort, '127.0.0.1');
+}
+
+// ---- requests -------------------------------------------------------------------------------------------
+
+function handle(req) {
+  const p = req.id === undefined ? undefined : procs.get(req.id);
+  switch (req.t) {
+    case 'spawn':
+      if (req.pty) startPty(req);
+      else startPipe(req);
+      return;
+    case 'input':
+      if (!p) return;
+      if (p.pty) p.term.write(req.d);
+      else p.child.stdin?.write(Buffer.from(req.d, 'base64'));
+      return;
+    case 'eof':
+      if (p && !p.pty) p.child.stdin?.end();
+      return;
+    case 'resize':
+      if (p?.pty) p.term.resize(req.cols, req.rows);
+      return;
+    case 'signal':
+      if (p?.pid) groupKill(p.pid, req.sig);
+      return;
+    case 'dial':
+      dial(req);
+      return;
+    case 'ports':
+      send({ t: 'ports', req: req.req, list: listening() });
+      return;
+    default:
+      send({ t: 'log', message: `unknown request ${String(req.t)}` });
+  }
+}
+
+readline.createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+  if (!line) return;
+  let req;
+  try {
+    req = JSON.parse(line);
+  } catch {
+    return;
+  }
+  try {
+    handle(req);
+  } catch (err) {
+    send({ t: 'log', message: String(err?.message ?? err) });
+  }
+});
+// The daemon went away: end everything (the pid namespace dies with us).
+process.stdin.on('end', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0));
+send({ t: 'ready', pid: process.pid });
