@@ -27,7 +27,11 @@ describe.runIf(hasBwrap)('previews of sandboxed containers (own network namespac
   }
 
   beforeAll(async () => {
-    t = await startTestDaemon({ DISCO_SANDBOX: 'bwrap', DISCO_PREVIEW_DOMAIN: DOMAIN });
+    t = await startTestDaemon({
+      DISCO_SANDBOX: 'bwrap',
+      DISCO_PREVIEW_DOMAIN: DOMAIN,
+      DISCO_ALLOW_HOST_NETWORK: 'true',
+    });
     for (const name of ['s1', 's2']) {
       ids[name] = (await t.json('POST', '/api/v1/containers', { name })).body.id;
       const r = await t.json('POST', '/api/v1/terminal/execute', {
@@ -94,5 +98,33 @@ describe.runIf(hasBwrap)('previews of sandboxed containers (own network namespac
     });
     expect(through.status).toBe(409);
     expect(JSON.parse(through.body).error.code).toBe('port_closed');
+  });
+
+  it('a host-network container (bwrap, mode host) is reached only on ports its own processes hold', async () => {
+    const id = (await t.json('POST', '/api/v1/containers', { name: 'h1', network: 'host' })).body.id as string;
+    ids.h1 = id;
+    const net = await import('node:net');
+    const free = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => free.once('listening', r));
+    const port = (free.address() as { port: number }).port;
+    await new Promise((r) => free.close(r));
+    await t.json('POST', '/api/v1/terminal/execute', {
+      container: 'h1',
+      command: ['node', '-e', DEV_SERVER, String(port)],
+      background: true,
+    });
+    const end = Date.now() + 15_000;
+    let listed: { port: number }[] = [];
+    while (Date.now() < end && !listed.some((p) => p.port === port)) {
+      listed = (await t.json('GET', '/api/v1/containers/h1/ports')).body.ports ?? [];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed.map((p) => p.port)).toContain(port);
+    expect(listed.map((p) => p.port)).not.toContain(t.daemon.port);
+    const cookie = await openCookie('h1', 'path', port);
+    const res = await raw(t.url, `/preview/${id}/${port}/via-host`, { headers: { cookie } });
+    expect(JSON.parse(res.body).url).toBe('/via-host');
+    const daemon = await t.json('POST', `/api/v1/containers/h1/ports/${t.daemon.port}/preview`);
+    expect(daemon.body.error.code).toBe('port_closed');
   });
 });
