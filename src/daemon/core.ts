@@ -165,7 +165,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       (id) => (sandbox.mode === 'none' || containersRepo.get(id)?.network === 'host' ? 'host' : 'sandbox'),
       new HostContainerNet(() => processes.containerIds()),
     );
-    if (sandboxes) nets.useSandboxed(sandboxes);
+    if (sandboxes) nets.attachSandboxed(sandboxes);
     const previewRepo = new PreviewRepo(db);
     const previews = new PreviewService(previewRepo, {
       domain: config.previewDomain,

@@ -6,7 +6,7 @@ export type NetKind = 'host' | 'sandbox';
 /**
  * Routes each container to the `ContainerNet` that can see it: `HostContainerNet` for containers whose
  * commands share the host's network (DISCO_SANDBOX=none, network mode `host`), the live sandbox's
- * (`useSandboxed`) for containers with their own namespace.
+ * (`attachSandboxed`) for containers with their own namespace.
  */
 export class ContainerNets implements ContainerNet {
   private sandboxed: ContainerNet | undefined;
@@ -18,7 +18,7 @@ export class ContainerNets implements ContainerNet {
   ) {}
 
   /** Plugs in the live sandbox's implementation (its supervisor dials inside each container's namespace). */
-  useSandboxed(net: ContainerNet): void {
+  attachSandboxed(net: ContainerNet): void {
     this.sandboxed = net;
     for (const s of this.subscriptions) {
       const offSandbox = net.onPort(s.listener);
