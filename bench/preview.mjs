@@ -75,11 +75,16 @@ async function throughput(fn) {
 }
 
 const home = await mkdtemp(path.join(os.tmpdir(), 'disco-bench-preview-'));
-const { child, url } = await spawnDaemon(home, TOKEN, { DISCO_SANDBOX: process.env.DISCO_SANDBOX ?? 'none' });
+const sandboxMode = process.env.DISCO_SANDBOX ?? 'none';
+// Under bubblewrap the container uses the host's network, so the bench can also reach the dev server directly.
+const { child, url } = await spawnDaemon(home, TOKEN, { DISCO_SANDBOX: sandboxMode, DISCO_ALLOW_HOST_NETWORK: 'true' });
 const results = {};
 try {
   const call = client(url, TOKEN);
-  const c = await call('POST', '/api/v1/containers', { name: 'web' });
+  const c = await call('POST', '/api/v1/containers', {
+    name: 'web',
+    ...(sandboxMode === 'none' ? {} : { network: 'host' }),
+  });
   const port = await freePort();
   await call('POST', '/api/v1/terminal/execute', {
     container: c.id,
