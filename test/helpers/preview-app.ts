@@ -12,6 +12,7 @@ const body4k = 'x'.repeat(4096);
 const s = http.createServer((q, r) => {
   if (q.url.startsWith('/4k')) { r.setHeader('content-type', 'text/plain'); return r.end(body4k); }
   if (q.url.startsWith('/cookies')) r.setHeader('set-cookie', ['inside=1; Path=' + (q.headers['x-forwarded-prefix'] || '') + '/', 'noPath=1', 'outside=1; Path=/', 'dom=1; Domain=example.com', 'disco_preview=forged; Path=/']);
+  if (q.url.startsWith('/redirect')) { r.writeHead(302, { location: '/login?next=1' }); return r.end(); }
   if (q.url.startsWith('/csp')) r.setHeader('content-security-policy', "default-src 'self'");
   let data = '';
   q.on('data', (c) => { data += c; });

@@ -99,7 +99,8 @@ describe('path form', () => {
     expect(set).toMatch(/^disco_preview=[A-Za-z0-9_-]{40,};/);
     expect(set).toContain(`Path=/preview/${a}/${portA}/`);
     expect(set).toContain('HttpOnly');
-    expect(set).toContain('SameSite=None');
+    expect(set).toContain('SameSite=Lax');
+    expect(set).not.toContain('Domain');
     const again = await raw(t.url, `${pathOf(a, portA)}?disco_link=${token}`);
     expect(again.status).toBe(401);
   });
@@ -131,6 +132,13 @@ describe('path form', () => {
     const res = await raw(t.url, `${pathOf(a, portA)}cookies`, { headers: { cookie } });
     const names = (res.headers['set-cookie'] ?? []).map((c) => c.split('=')[0]);
     expect(names.sort()).toEqual(['inside', 'noPath']);
+  });
+
+  it("keeps the app's absolute redirects inside the preview", async () => {
+    const cookie = await openCookie(a, portA, 'path');
+    const res = await raw(t.url, `${pathOf(a, portA)}redirect`, { headers: { cookie } });
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe(`/preview/${a}/${portA}/login?next=1`);
   });
 
   it('redirects a path without the slash after the port', async () => {

@@ -109,6 +109,9 @@ export function downstreamHeaders(upstream: IncomingHttpHeaders, route: PreviewR
     else delete out['set-cookie'];
   }
   if (route.mode === 'path') {
+    // A redirect to an absolute path of the app stays inside the preview.
+    const location = upstream.location;
+    if (location?.startsWith('/') && !location.startsWith('//')) out.location = `${route.prefix}${location}`;
     const csp = upstream['content-security-policy'];
     // Several CSP headers are all enforced: the app's own stays, the sandbox is added.
     out['content-security-policy'] = [...(csp === undefined ? [] : [csp].flat()), PATH_MODE_CSP];

@@ -136,19 +136,13 @@ export class PreviewProxy {
   }
 
   /**
-   * HttpOnly, host-only. Host mode: SameSite=Lax on the preview's own origin. Path mode: scoped to the
-   * preview's prefix; the sandboxed page has an opaque origin, for which browsers send only
-   * SameSite=None cookies with its own sub-requests, so there it is SameSite=None (which needs Secure:
-   * https, or localhost which browsers treat as secure), else Lax.
+   * HttpOnly, host-only, SameSite=Lax (a cross-site page, a WebSocket from one included, never carries it);
+   * Secure over https. Host mode: the whole preview origin. Path mode: the preview's prefix only.
    */
   private cookie(req: IncomingMessage, route: PreviewRoute, value: string, maxAgeMs: number): string {
-    const https = this.deps.protoOf(req) === 'https';
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    const local = host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
     const attrs = [`${PREVIEW_COOKIE}=${value}`, `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`, 'HttpOnly'];
-    if (route.mode === 'host') attrs.push('Path=/', 'SameSite=Lax');
-    else attrs.push(`Path=${route.prefix}/`, https || local ? 'SameSite=None' : 'SameSite=Lax');
-    if (https || (route.mode === 'path' && local)) attrs.push('Secure');
+    attrs.push(route.mode === 'host' ? 'Path=/' : `Path=${route.prefix}/`, 'SameSite=Lax');
+    if (this.deps.protoOf(req) === 'https') attrs.push('Secure');
     return attrs.join('; ');
   }
 
