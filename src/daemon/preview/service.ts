@@ -30,6 +30,8 @@ export const containerOfLabel = (label: string) => (label.startsWith(CTR_PREFIX)
 
 /** Preview links, cookies and shares: random tokens, stored only as digests. */
 export class PreviewService {
+  private lastPurge = 0;
+
   constructor(
     private readonly repo: PreviewRepo,
     private readonly options: { domain: string | undefined; scheme: 'http' | 'https' },
@@ -54,6 +56,11 @@ export class PreviewService {
   private create(kind: PreviewGrant['kind'], ownerId: string, containerId: string, port: number, ttlMs: number) {
     const token = newToken();
     const now = Date.now();
+    // Expired links, cookies and shares go after a week (shares stay listed as expired until then).
+    if (now - this.lastPurge > 60_000) {
+      this.lastPurge = now;
+      this.repo.purgeExpired(now - 7 * 86_400_000);
+    }
     const prefix = kind === 'share' ? 'shr_' : kind === 'link' ? 'lnk_' : 'pss_';
     const grant = {
       id: `${prefix}${randomBytes(9).toString('base64url')}`,
