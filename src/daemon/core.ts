@@ -176,9 +176,10 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     });
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
-      sandboxes?.stop(id); // the container's sandbox and everything in it
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
-      cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
+      // The container's sandbox and everything in it; its cgroups go once it has, before any restart.
+      if (sandboxes) sandboxes.stop(id, () => cgroups.remove(id));
+      else cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
         previews.dropContainer(id);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** True while `pid` runs. A zombie counts as dead: it has exited and only waits for its reaper. */
 export function isAlive(pid: number): boolean {
@@ -42,4 +42,23 @@ export async function startsBeating(read: () => Promise<string | undefined>, ms 
   const end = Date.now() + ms;
   while (Date.now() < end) if (await isBeating(read, 150)) return true;
   return false;
+}
+
+/**
+ * Host processes of a container: its sandbox (the launcher and supervisor carry the container id in their
+ * command line, whatever paths a root daemon's mount slots put there) and every command in it (they carry
+ * DISCO_CONTAINER_ID in their environment).
+ */
+export function hostProcessesOf(containerId: string): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      if (cmdline.includes(containerId) || environ.includes(`DISCO_CONTAINER_ID=${containerId}\0`)) n++;
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return n;
 }

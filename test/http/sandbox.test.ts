@@ -1,25 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { heartbeat, waitUntil } from '../helpers/procs.js';
+import { heartbeat, hostProcessesOf, waitUntil } from '../helpers/procs.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
 const hasBwrap = requireSystem('bubblewrap', hasCommand('bwrap', ['--version']));
-
-/** Host processes whose command line mentions `needle` (the sandbox's bwrap carries the workspace path). */
-function hostProcessesMentioning(needle: string): number {
-  let n = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) n++;
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return n;
-}
 
 describe.runIf(hasBwrap)('the bubblewrap sandbox', () => {
   let t: TestDaemon;
@@ -69,13 +55,14 @@ describe.runIf(hasBwrap)('the bubblewrap sandbox', () => {
     expect((await stat(path.join(t.home, 'containers', mine.id, 'inside.txt'))).isFile()).toBe(true);
   });
 
-  it('gives every command a private /tmp', async () => {
+  it("shares a private /tmp among one container's commands, never with another container or the host", async () => {
     await run('echo one > /tmp/private-marker');
-    expect((await run('cat /tmp/private-marker 2>&1')).stdout).toMatch(/No such file/);
+    expect((await run('cat /tmp/private-marker 2>&1')).stdout).toBe('one\n');
+    expect((await run('cat /tmp/private-marker 2>&1', 'other')).stdout).toMatch(/No such file/);
     await expect(stat('/tmp/private-marker')).rejects.toThrow();
   });
 
-  it('sees only its own processes and keeps network by default', async () => {
+  it('sees only its own processes and gets a network namespace of its own by default', async () => {
     const ps = await run('ls /proc | grep -E "^[0-9]+$" | wc -l');
     expect(Number(ps.stdout.trim())).toBeLessThan(10);
     expect((await run('cat /etc/resolv.conf > /dev/null && echo resolv-ok')).stdout).toBe('resolv-ok\n');
@@ -83,16 +70,15 @@ describe.runIf(hasBwrap)('the bubblewrap sandbox', () => {
 
   it('cannot outlive its container', async () => {
     const c = (await t.json('POST', '/api/v1/containers', { name: 'doomed' })).body;
-    const root = path.join(t.home, 'containers', c.id);
     await t.json('POST', '/api/v1/terminal/execute', {
       container: 'doomed',
       command: `(${heartbeat('beat')}) & wait`,
       shell: true,
       background: true,
     });
-    expect(await waitUntil(() => hostProcessesMentioning(root) > 0)).toBe(true);
+    expect(await waitUntil(() => hostProcessesOf(c.id) >= 3)).toBe(true);
     await t.json('DELETE', '/api/v1/containers/doomed');
-    expect(await waitUntil(() => hostProcessesMentioning(root) === 0)).toBe(true);
+    expect(await waitUntil(() => hostProcessesOf(c.id) === 0)).toBe(true);
   });
 
   it('reports a missing command as command_not_found', async () => {

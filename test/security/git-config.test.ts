@@ -286,7 +286,8 @@ describe.runIf(hasGit)('a git-only token runs no program the repository configur
     server = http.createServer((_req, res) => res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     locked = `http://127.0.0.1:${(server.address() as AddressInfo).port}/locked.git`;
-    t = await startTestDaemon({ DISCO_GIT_PROTOCOLS: 'https,http,file' });
+    // The locked remote listens on the host's loopback: the containers use the 'host' network mode to reach it.
+    t = await startTestDaemon({ DISCO_GIT_PROTOCOLS: 'https,http,file', DISCO_ALLOW_HOST_NETWORK: 'true' });
     const pat = await t.json('POST', '/api/v1/tokens', { name: 'git-only', scopes: ['git'] });
     expect(pat.status).toBe(201);
     gitToken = pat.body.token;
@@ -298,7 +299,7 @@ describe.runIf(hasGit)('a git-only token runs no program the repository configur
   });
 
   it.each(CASES.map((c, i) => [c.name, c, i] as const))('%s', { timeout: 60_000 }, async (_name, c, i) => {
-    const created = await t.json('POST', '/api/v1/containers', { name: `k${i}` });
+    const created = await t.json('POST', '/api/v1/containers', { name: `k${i}`, network: 'host' });
     const root = path.join(t.home, 'containers', created.body.id);
     const cloned = await t.json('POST', `/api/v1/containers/k${i}/git/clone`, { url: `file://${origin}` });
     expect(cloned.status, JSON.stringify(cloned.body)).toBe(200);

@@ -71,7 +71,7 @@ function dirOf(m: Mount, own: string): string {
 
 const why = (err: unknown) => {
   const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code} (${e.message.split(',')[0]})` : e.message;
+  return e.code ? (e.message.split(',')[0] ?? e.code) : e.message;
 };
 
 /** Creates the daemon's directory and one probe group with the limits, then removes the probe. */

@@ -73,7 +73,11 @@ export class ControlSocket {
     conn.on('data', onData);
   }
 
+  private closed = false;
+
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.server.close();
     rmSync(this.dir, { recursive: true, force: true });
   }

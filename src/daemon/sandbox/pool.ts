@@ -43,6 +43,8 @@ interface Entry {
  */
 export class SandboxPool implements ContainerNet {
   private readonly entries = new Map<string, Entry>();
+  /** Clean-ups after a container's sandbox ended (its cgroups): the next start waits for them. */
+  private readonly settling = new Map<string, Promise<void>>();
   private readonly portListeners = new Set<(e: PortEvent) => void>();
   private readonly libDir: string;
   private readonly modulesDir: string | undefined;
@@ -98,6 +100,7 @@ export class SandboxPool implements ContainerNet {
 
   private async start(target: SandboxTarget): Promise<ContainerSandbox> {
     const { containerId } = target;
+    await this.settling.get(containerId);
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(containerId)) throw new Error(`bad container id ${containerId}`);
     const socket = await ControlSocket.open(
       // A directory per sandbox start: a dying predecessor's cleanup never touches its successor's socket.
@@ -117,7 +120,13 @@ export class SandboxPool implements ContainerNet {
       { from: socket.dir, to: INSIDE.ctl },
       ...(this.modulesDir ? [{ from: this.modulesDir, to: `${INSIDE.modules}/@lydell` }] : []),
     ];
-    const config = JSON.stringify({ socket: `${INSIDE.ctl}/sock`, egressPort, modules: INSIDE.modules });
+    // The container id in the command line names the sandbox's processes on the host (ps, tests).
+    const config = JSON.stringify({
+      container: containerId,
+      socket: `${INSIDE.ctl}/sock`,
+      egressPort,
+      modules: INSIDE.modules,
+    });
     const argv = this.sandbox.launch([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config], {
       root: target.root,
       cwd: target.root,
@@ -156,18 +165,37 @@ export class SandboxPool implements ContainerNet {
     return box;
   }
 
-  /** Ends the container's sandbox and everything in it. */
-  stop(containerId: string): void {
+  /**
+   * Ends the container's sandbox and everything in it; `cleanup` (removing its cgroups) runs once it is
+   * gone, and a new sandbox of the container starts only after it finished.
+   */
+  stop(containerId: string, cleanup?: () => Promise<void>): void {
     const e = this.entries.get(containerId);
-    if (!e) return;
     this.entries.delete(containerId);
-    if (e.box) e.box.stop();
-    else
-      e.starting.then(
-        (box) => box.stop(),
-        () => {},
-      );
+    const ended = e ? this.ended(e) : Promise.resolve();
+    if (!cleanup) return;
+    const before = this.settling.get(containerId) ?? Promise.resolve();
+    const settled: Promise<void> = Promise.all([before, ended])
+      .then(cleanup)
+      .catch((err) => this.opts.log.warn({ err, containerId }, 'cannot clean up after a container sandbox'))
+      .finally(() => {
+        if (this.settling.get(containerId) === settled) this.settling.delete(containerId);
+      });
+    this.settling.set(containerId, settled);
+  }
+
+  /** Kills an entry's sandbox (started or starting); resolves when its process has gone. */
+  private ended(e: Entry): Promise<void> {
     e.socket?.close();
+    return e.starting.then(
+      (box) =>
+        new Promise<void>((resolve) => {
+          if (box.dead) return resolve();
+          box.once('death', () => resolve());
+          box.stop();
+        }),
+      () => undefined,
+    );
   }
 
   /** Ends every sandbox (daemon shutdown). */
