@@ -11,6 +11,7 @@ import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
 import { registerGit } from './commands/git.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerPreview } from './commands/preview.js';
 import { registerProcesses } from './commands/processes.js';
 import { registerRag } from './commands/rag.js';
 import { registerServe } from './commands/serve.js';
@@ -42,6 +43,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerFiles(program, deps);
   registerExec(program, deps);
   registerProcesses(program, deps);
+  registerPreview(program, deps);
   registerShell(program, deps);
   registerTerminals(program, deps);
   registerGit(program, deps);

@@ -52,6 +52,7 @@ export interface Config {
   egressRatePerSecond: number;
   egressMaxConnections: number;
   publicUrl: string | undefined;
+  previewDomain: string | undefined;
   mcpStateless: boolean;
   redisUrl: string | undefined;
   instanceUrl: string | undefined;
@@ -167,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     egressRatePerSecond: pick('egressRatePerSecond') ?? 50,
     egressMaxConnections: pick('egressMaxConnections') ?? 256,
     publicUrl: pick('publicUrl'),
+    previewDomain: pick('previewDomain'),
     mcpStateless: pick('mcpStateless') ?? false,
     redisUrl: pick('redisUrl'),
     instanceUrl: pick('instanceUrl'),

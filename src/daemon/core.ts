@@ -18,6 +18,7 @@ import { AuditRepo } from './db/audit-repo.js';
 import { ContainersRepo } from './db/containers-repo.js';
 import { GrantsRepo } from './db/grants-repo.js';
 import { type Db, openDatabase } from './db/open.js';
+import { PreviewRepo } from './db/preview-repo.js';
 import { ProcessesRepo } from './db/processes-repo.js';
 import { RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
@@ -28,9 +29,12 @@ import { OPS } from './ops/index.js';
 import type { Op, Principal } from './ops/op.js';
 import { SCOPES } from './ops/op.js';
 import type { Services } from './ops/services.js';
+import { PreviewService } from './preview/service.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
 import { detectCgroups } from './sandbox/cgroups.js';
+import { ContainerNets } from './sandbox/container-nets.js';
+import { HostContainerNet } from './sandbox/host-net.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
 import { CommandPolicy } from './workspace/command-policy.js';
@@ -148,14 +152,8 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const reconciled = processManager.reconcile();
     if (reconciled.lost > 0) log.warn(reconciled, 'processes of a previous daemon were found and ended');
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log, sandbox.owner);
-    const containers = new ContainerService(
-      new ContainersRepo(db),
-      config.containersDir,
-      processes,
-      log,
-      pool,
-      sandbox.owner,
-    );
+    const containersRepo = new ContainersRepo(db);
+    const containers = new ContainerService(containersRepo, config.containersDir, processes, log, pool, sandbox.owner);
     const policy = new CommandPolicy({
       mode: config.commandPolicy,
       deny: config.commandDeny,
@@ -173,6 +171,22 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandboxes,
     );
     const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
+    // Containers on the host's network (no sandbox, or mode `host`) are reached only on ports their own
+    // processes hold (HostContainerNet: a dial inside the host namespace could reach the daemon itself);
+    // the others through their live sandbox's supervisor, inside their own namespace.
+    const nets = new ContainerNets(
+      (id) => (sandbox.mode === 'none' || containersRepo.get(id)?.network === 'host' ? 'host' : 'sandbox'),
+      new HostContainerNet(() => processes.containerIds()),
+    );
+    if (sandboxes) nets.attachSandboxed(sandboxes);
+    const previewRepo = new PreviewRepo(db);
+    const previews = new PreviewService(previewRepo, {
+      domain: config.previewDomain,
+      scheme:
+        config.publicUrl?.startsWith('http:') || /(^|\.)localhost(:\d+)?$/.test(config.previewDomain ?? '')
+          ? 'http'
+          : 'https',
+    });
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
@@ -181,6 +195,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       else cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
+        previews.dropContainer(id);
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
       }
     });
@@ -209,6 +224,8 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       rag,
       egress,
       log,
+      nets,
+      previews,
     };
     return {
       db,

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   sandbox_required: 403,
   not_found: 404,
   conflict: 409,
+  /** Nothing listens on the container port a preview or connection asked for. */
   port_closed: 409,
   too_large: 413,
   git_failed: 422,

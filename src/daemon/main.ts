@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { Services } from './ops/services.js';
+import { createPreviewProxy, routePreviewsFirst } from './preview/attach.js';
 import { installProcessGuard } from './process-guard.js';
 import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
@@ -122,6 +123,9 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         allowedOrigins: config.allowedOrigins,
       }),
     });
+    const previewProxy = createPreviewProxy(services, log);
+    routePreviewsFirst(server, previewProxy);
+    services.containers.onLifecycle((id) => previewProxy.dropContainer(id));
     const { port } = server.address() as AddressInfo;
     services.egress.protectPort(port);
     if (metricsServer) services.egress.protectPort(Number(new URL(metricsServer.url).port));
@@ -146,6 +150,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         await services.cluster?.stop();
         await closeMcp();
         await sockets.close();
+        previewProxy.close();
         await stopServer(server, config.shutdownGraceMs);
         const killed = services.processes.count();
         await core.close();

@@ -251,6 +251,14 @@ export const SETTINGS = {
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
     doc: 'Public base URL (tunnel or deployment), used in links such as `fetch` results. Default: the URL a request came to.',
   },
+  previewDomain: {
+    env: 'DISCO_PREVIEW_DOMAIN',
+    schema: z
+      .string()
+      .toLowerCase()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$/, 'a domain name'),
+    doc: 'Wildcard domain for previews in their own origin: `https://<port>--<container>.<domain>` (point `*.<domain>` at the daemon; the container id without `ctr_`). The scheme is `http` when `DISCO_PUBLIC_URL` is `http://` or the domain is under `localhost`. Default: none (path form `/preview/<container>/<port>/` only).',
+  },
   jwtSecret: {
     env: 'DISCO_JWT_SECRET',
     schema: z.string().min(32, 'must be at least 32 characters'),

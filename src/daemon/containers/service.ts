@@ -192,6 +192,11 @@ export class ContainerService {
     this.byName.delete(`${c.ownerId}\0${c.name}`);
   }
 
+  /** A container's row by id, whoever owns it (the preview proxy checks the owner itself). */
+  row(id: string): ContainerRow | undefined {
+    return this.repo.get(id);
+  }
+
   /** Marks a container as used now (throttled); a stopped container is ready again. */
   touch(container: Container): void {
     const now = Date.now();

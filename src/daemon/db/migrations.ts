@@ -245,4 +245,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'preview_access',
+    sql: `
+      CREATE TABLE preview_access (
+        token_hash TEXT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        container_id TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        owner_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX preview_access_owner ON preview_access(owner_id, kind, created_at);
+    `,
+  },
 ];

@@ -15,7 +15,10 @@ function hostName(hostHeader: string): string {
  * loopback daemon; its requests then carry `Host: evil.example`. When bound to loopback only loopback
  * names (and configured extras) are accepted.
  */
-function hostCheck(bindHost: string, extraHosts: readonly string[]): (req: IncomingMessage) => DiscoError | undefined {
+export function hostCheck(
+  bindHost: string,
+  extraHosts: readonly string[],
+): (req: IncomingMessage) => DiscoError | undefined {
   if (!isLoopbackHost(bindHost)) return () => undefined;
   const allowed = new Set([...LOOPBACK_NAMES, ...extraHosts.map((h) => h.toLowerCase())]);
   return (req) => {

@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { DiscoError } from '../errors.js';
 import { invokeOp } from '../ops/invoke.js';
 import type { OpContext, Principal } from '../ops/op.js';
+import { previewUrl } from '../ops/ports.js';
 import { processOutput } from '../ops/processes.js';
 import type { Services } from '../ops/services.js';
 
@@ -11,7 +12,9 @@ const HEARTBEAT_MS = 15_000;
 /**
  * `GET /api/v1/terminal/stream?processId=…&offset=…`: a process's output as Server-Sent Events
  * (`event: output`, id = the offset after it, so `Last-Event-ID` resumes exactly), then `event: exit`.
- * Built on the process_output op, so scopes, ownership and errors are the op's.
+ * Built on the process_output op, so scopes, ownership and errors are the op's. While it runs, ports of
+ * its container that open or close are announced as `event: port` ({port, open, url}), like
+ * WebContainer's `server-ready`.
  */
 export function processStreamRouter(services: Services): Router {
   const router = Router();
@@ -27,7 +30,7 @@ export function processStreamRouter(services: Services): Router {
       principal: res.locals.principal as Principal,
       services,
       signal: controller.signal,
-      baseUrl: '',
+      baseUrl: (res.locals.baseUrl as string | undefined) ?? '',
       progress: () => {},
     };
     // The first read happens before any header, so an unknown process is a plain JSON 404.
@@ -39,7 +42,24 @@ export function processStreamRouter(services: Services): Router {
       'X-Accel-Buffering': 'no',
     });
     let lastWrite = Date.now();
-    res.once('close', () => controller.abort());
+    // Ports: those open now, then what ContainerNet.onPort reports for this process's container.
+    const containerId = services.processManager.get(ctx.principal.userId, id)?.spec.containerId;
+    const open = new Set<number>();
+    const announce = (port: number, isOpen: boolean) => {
+      if (isOpen === open.has(port)) return;
+      if (isOpen) open.add(port);
+      else open.delete(port);
+      const url = containerId ? previewUrl(ctx, containerId, port) : '';
+      res.write(`event: port\ndata: ${JSON.stringify({ port, open: isOpen, url })}\n\n`);
+    };
+    for (const p of page.ports ?? []) announce(p.port, true);
+    const offPort = services.nets.onPort((e) => {
+      if (e.containerId === containerId && !controller.signal.aborted) announce(e.port, e.open);
+    });
+    res.once('close', () => {
+      offPort();
+      controller.abort();
+    });
     while (!controller.signal.aborted) {
       // The last event of each page carries the offset after it, so Last-Event-ID resumes exactly there.
       page.records.forEach((r, i) => {
@@ -54,6 +74,7 @@ export function processStreamRouter(services: Services): Router {
         );
         break;
       }
+      for (const p of page.ports ?? []) announce(p.port, true);
       if (Date.now() - lastWrite > HEARTBEAT_MS) {
         res.write(': keep-alive\n\n');
         lastWrite = Date.now();
@@ -62,6 +83,7 @@ export function processStreamRouter(services: Services): Router {
       if (controller.signal.aborted) break;
       page = await invokeOp(processOutput, { id, offset }, ctx);
     }
+    offPort();
     res.end();
   });
   return router;

@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.js';
 import { runCommand } from '../workspace/exec.js';
 import { openContainer } from './container-scope.js';
 import { defineOp } from './op.js';
+import { announcedPorts, portsOf } from './ports.js';
 import { containerRef, relPath } from './schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -64,6 +65,7 @@ export const exec = defineOp({
     timedOut: z.boolean(),
     cancelled: z.boolean(),
     truncated: z.boolean(),
+    ports: announcedPorts,
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
@@ -102,7 +104,7 @@ export const exec = defineOp({
       );
       throw err;
     }
-    return runCommand(
+    const result = await runCommand(
       {
         containerId: c.id,
         ownerId: ctx.principal.userId,
@@ -127,5 +129,7 @@ export const exec = defineOp({
       },
       ctx.services.processManager,
     );
+    // A command still running may serve something: announce what listens (with its preview URL).
+    return result.running ? { ...result, ports: await portsOf(ctx, c.id) } : result;
   },
 });

@@ -14,6 +14,7 @@ import { exec } from './exec.js';
 import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
 import { gitBranch, gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitPull, gitPush, gitStatus } from './git.js';
 import type { Op } from './op.js';
+import { portsList, previewOpen, previewShareCreate, previewShareList, previewShareRevoke } from './previews.js';
 import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
 import { ragIndex, ragSearch } from './rag.js';
 import { terminalClose, terminalList } from './terminals.js';
@@ -39,6 +40,11 @@ export const OPS = [
   processInput,
   processKill,
   terminalHistory,
+  portsList,
+  previewOpen,
+  previewShareCreate,
+  previewShareList,
+  previewShareRevoke,
   terminalList,
   terminalClose,
   gitClone,

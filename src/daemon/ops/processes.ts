@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.js';
 import type { ManagedProcess } from '../workspace/process-manager.js';
 import { openContainer } from './container-scope.js';
 import { defineOp, type OpContext } from './op.js';
+import { announcedPorts, portsOf } from './ports.js';
 import { containerRef } from './schemas.js';
 
 const processId = z.string().min(1).max(64).describe('The processId that exec returned.');
@@ -106,6 +107,7 @@ export const processOutput = defineOp({
     records: z.array(z.object({ t: z.number(), stream: z.enum(['stdout', 'stderr']), text: z.string() })),
     nextOffset: z.number().int(),
     dropped: z.boolean(),
+    ports: announcedPorts,
   }),
   annotations: readOnly,
   scope: 'exec',
@@ -121,6 +123,7 @@ export const processOutput = defineOp({
       records: page.records,
       nextOffset: page.nextOffset,
       dropped: page.dropped,
+      ...(p.running ? { ports: await portsOf(ctx, p.spec.containerId) } : {}),
     };
   },
 });

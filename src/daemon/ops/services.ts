@@ -4,7 +4,9 @@ import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
 import type { EgressProxy } from '../egress/proxy.js';
 import type { Logger } from '../log.js';
+import type { PreviewService } from '../preview/service.js';
 import type { RagService } from '../rag/service.js';
+import type { ContainerNets } from '../sandbox/container-nets.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { TerminalManager } from '../terminals/manager.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
@@ -32,6 +34,9 @@ export interface Services {
   rag: RagService;
   /** Polices and counts what containers in `egress` network mode send out (the sandbox hands it connections). */
   egress: EgressProxy;
+  /** What listens inside containers, and a way in (previews). */
+  nets: ContainerNets;
+  previews: PreviewService;
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;

@@ -29,6 +29,11 @@ export class ProcessTable {
     return n;
   }
 
+  /** Containers with at least one running process. */
+  containerIds(): string[] {
+    return [...this.byContainer.keys()];
+  }
+
   killContainer(containerId: string): number {
     const set = this.byContainer.get(containerId);
     if (!set) return 0;

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { OpContext } from './op.js';
+
+/** A port announced in exec/process results (like WebContainer's `server-ready`), with its preview URL. */
+export const AnnouncedPort = z.object({
+  port: z.number().int(),
+  url: z.string().describe('Preview URL (host form when a preview domain is set); open it with preview_open.'),
+});
+
+export const announcedPorts = z
+  .array(AnnouncedPort)
+  .optional()
+  .describe('TCP ports listening in the container while the command runs (absent once it has ended).');
+
+/** The preview URL of a port: the host form when a preview domain is set, else the path form. */
+export function previewUrl(ctx: Pick<OpContext, 'services' | 'baseUrl'>, containerId: string, port: number): string {
+  const u = ctx.services.previews.urls(ctx.baseUrl, containerId, port);
+  return u.host ?? u.path;
+}
+
+/** The container's listening ports as results announce them (deduplicated by port). */
+export async function portsOf(
+  ctx: Pick<OpContext, 'services' | 'baseUrl'>,
+  containerId: string,
+): Promise<z.input<typeof AnnouncedPort>[]> {
+  const seen = new Set<number>();
+  const out: z.input<typeof AnnouncedPort>[] = [];
+  for (const l of await ctx.services.nets.listening(containerId)) {
+    if (seen.has(l.port)) continue;
+    seen.add(l.port);
+    out.push({ port: l.port, url: previewUrl(ctx, containerId, l.port) });
+  }
+  return out;
+}
