@@ -2,12 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import readline from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { DiscoError } from '../errors.js';
 import type { ChildEnd } from './child.js';
 import type { NetworkMode } from './network-mode.js';
-import type { Event, PortInfo, Request } from './protocol.js';
+import { type Event, FrameSplitter, type PortInfo, parseEvent, type Request } from './protocol.js';
 import { RemoteChild, RemotePty } from './remote.js';
 
 /** What a process needs to start in a container's sandbox (argv already under its per-process limits). */
@@ -84,15 +83,18 @@ export class ContainerSandbox extends EventEmitter<{
     this.child.once('error', () => this.die());
     this.child.once('exit', () => this.die());
     if (this.child.stdout) {
-      readline.createInterface({ input: this.child.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
-        let ev: Event;
-        try {
-          ev = JSON.parse(line) as Event;
-        } catch {
-          return;
-        }
-        this.onEvent(ev);
-      });
+      const frames = new FrameSplitter(
+        (line) => {
+          const ev = parseEvent(line);
+          if (ev) this.onEvent(ev);
+        },
+        () => {
+          // Only a process of this container writing to its supervisor's pipe can do that: end the sandbox.
+          this.stderr = 'the supervisor sent an oversized frame';
+          this.stop();
+        },
+      );
+      this.child.stdout.on('data', (chunk: Buffer) => frames.push(chunk));
     }
   }
 
