@@ -44,7 +44,6 @@ export class HostContainerNet implements ContainerNet {
     return ports;
   }
 
-
   async connect(containerId: string, port: number): Promise<Duplex> {
     // The socket must belong to the container now: the last known owner is re-checked (cheap), else a scan.
     let target = this.recheck(containerId, port);
