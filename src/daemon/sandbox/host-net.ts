@@ -44,11 +44,6 @@ export class HostContainerNet implements ContainerNet {
     return ports;
   }
 
-  /** Forgets what was seen of a container (stopped or deleted). */
-  forget(containerId: string): void {
-    this.cache.delete(containerId);
-  }
-
   async connect(containerId: string, port: number): Promise<Duplex> {
     // The socket must belong to the container now: the last known owner is re-checked (cheap), else a scan.
     let target = this.recheck(containerId, port);
