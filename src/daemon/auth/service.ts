@@ -6,6 +6,7 @@ import { DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '.
 import type { Principal, Scope } from '../ops/op.js';
 import { Accounts, PAT_SESSION } from './accounts.js';
 import type { BootstrapSlot } from './admin-token.js';
+import { registerBootstrap } from './bootstrap-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { PersonalTokens } from './personal-tokens.js';
@@ -13,7 +14,7 @@ import { PrincipalCache } from './principal-cache.js';
 import { RefreshGrace } from './refresh-grace.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
-import { newSecret, REFRESH_PREFIX, secretDigest, secretHint } from './secrets.js';
+import { newSecret, REFRESH_PREFIX, secretDigest } from './secrets.js';
 import type { Realm, TokenPair } from './token-pair.js';
 import type { TokenStore } from './token-store.js';
 
@@ -32,11 +33,6 @@ export interface AuthOptions {
 type SessionUser = Pick<UserRow, 'id' | 'name' | 'isAdmin'>;
 
 const TOUCH_EVERY_MS = 60_000;
-
-/** What bootstrap tokens were named before they had a slot: such a one is in every slot. */
-const LEGACY_BOOTSTRAP_NAME = 'bootstrap';
-const bootstrapName = (slot: BootstrapSlot) =>
-  `bootstrap (${slot === 'env' ? 'DISCO_ADMIN_TOKEN' : 'admin-token file'})`;
 
 /**
  * Identity: users, sessions (JWT access + rotating refresh tokens with reuse detection), personal access
@@ -78,45 +74,9 @@ export class AuthService {
     return this.auditLog.list(q);
   }
 
-  /**
-   * The bootstrap token is the admin's PAT; registered once by digest, so revoking it sticks across restarts.
-   * Only `disco serve` registers one (see openCore); it is named after its slot, DISCO_ADMIN_TOKEN or the
-   * token file. On a single instance, a new token in a slot revokes that slot's previous one (and one
-   * from before slots existed): rotating it is how an operator shuts out a leaked one. Instances sharing a store
-   * may (wrongly) each have their own; they would revoke each other's at every start, so there the old one is
-   * revoked by hand (token_revoke).
-   */
+  /** Registers the bootstrap token (see registerBootstrap) and keeps its record for when the store is down. */
   async registerBootstrapToken(token: string, adminId: string, slot: BootstrapSlot): Promise<void> {
-    const hash = secretDigest(token);
-    const name = bootstrapName(slot);
-    const existing = await this.tokens.patByHash(hash);
-    if (!this.tokens.shared) {
-      const now = Date.now();
-      for (const old of await this.tokens.patsOf(adminId)) {
-        const sameSlot = old.name === name || old.name === LEGACY_BOOTSTRAP_NAME;
-        if (old.kind === 'bootstrap' && sameSlot && old.revokedAt === null && old.id !== existing?.id) {
-          await this.tokens.revokePat(old.id, now);
-        }
-      }
-    }
-    if (existing) {
-      this.bootstrap = { digest: hash, pat: existing };
-      return;
-    }
-    await this.tokens.insertPat({
-      id: `tok_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      userId: adminId,
-      name,
-      tokenHash: hash,
-      hint: secretHint(token),
-      scopes: scopesForUser(true),
-      kind: 'bootstrap',
-      userName: 'admin',
-      userIsAdmin: true,
-      createdAt: Date.now(),
-      expiresAt: null,
-    });
-    this.bootstrap = { digest: hash, pat: (await this.tokens.patByHash(hash)) as PatRow };
+    this.bootstrap = await registerBootstrap(this.tokens, token, adminId, slot);
   }
 
   /** Checks a bearer token (JWT or PAT) and returns who is calling, or throws `unauthorized`. */
