@@ -1,7 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../daemon/config.js';
-import { DatabaseOpenError } from '../daemon/db/open.js';
-import { discoVersion } from '../daemon/version.js';
+import { discoVersion } from '../shared/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
 import { registerCall } from './commands/call.js';
@@ -60,7 +58,14 @@ export function buildProgram(deps: CommandDeps): Command {
 /** Runs the CLI and resolves to its exit code; never calls process.exit, so it can be tested in-process. */
 export async function run(
   argv: readonly string[],
-  io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+  io: Io = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Perf: process.stdin is built on first access; most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let exitCode = 0;
@@ -84,16 +89,14 @@ export async function run(
     io.stderr.write(`disco: ${describeError(err)}\n`);
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
-    if (err instanceof ConfigError) return EXIT.usage;
+    // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
+    if (err instanceof Error && err.name === 'ConfigError') return EXIT.usage;
     return EXIT.error;
   }
 }
 
 function describeError(err: unknown): string {
   if (err instanceof ApiError) return `${err.message} [${err.code}]`;
-  if (err instanceof ConfigError || err instanceof DatabaseOpenError || err instanceof DaemonUnreachableError) {
-    return err.message;
-  }
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') return `${err.message}: another process uses this port; pick another with --port`;

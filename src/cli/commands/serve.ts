@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
-import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
+import type { ConfigFlags } from '../../daemon/config.js';
 import type { CommandDeps } from './shared.js';
 
 /** Starts the daemon in the foreground and resolves once it has shut down after SIGINT/SIGTERM. */
 export async function serve(deps: CommandDeps, flags: ConfigFlags): Promise<void> {
+  // Perf: daemon code is loaded on use, so commands that only talk to a daemon start fast.
+  const { loadConfig } = await import('../../daemon/config.js');
   const config = loadConfig(deps.processEnv, flags);
   // Listen for signals before starting, so a SIGTERM that arrives during start-up still stops cleanly.
   let received: NodeJS.Signals | undefined;
@@ -14,7 +16,6 @@ export async function serve(deps: CommandDeps, flags: ConfigFlags): Promise<void
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   try {
-    // Perf: loaded on use, so commands that only talk to a daemon start fast.
     const { startDaemon } = await import('../../daemon/main.js');
     const daemon = await startDaemon(config);
     deps.io.stderr.write(
