@@ -17,6 +17,7 @@ import { registerShell, registerTerminals } from './commands/shell.js';
 import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
 import { resolveCliEnv } from './context.js';
+import { describeError, jsonError, parseIntent } from './errors.js';
 import type { Io } from './output.js';
 
 /** Exit codes for errors the CLI itself reports. */
@@ -86,21 +87,12 @@ export async function run(
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
-    io.stderr.write(`disco: ${describeError(err)}\n`);
+    const { command, json } = parseIntent(argv);
+    io.stderr.write(json ? `${jsonError(err, command)}\n` : `disco: ${describeError(err, command)}\n`);
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
     // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
     if (err instanceof Error && err.name === 'ConfigError') return EXIT.usage;
     return EXIT.error;
   }
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof ApiError) return `${err.message} [${err.code}]`;
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') return `${err.message}: another process uses this port; pick another with --port`;
-    return err.message;
-  }
-  return String(err);
 }
