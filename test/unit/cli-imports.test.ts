@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { disco } from '../helpers/cli.js';
 import { staticImportGraph } from '../helpers/import-graph.js';
 
 const dist = path.resolve('dist');
@@ -30,6 +32,13 @@ describe('the CLI entry', () => {
 
   it('the walker follows static imports and not dynamic ones', () => {
     const serve = staticImportGraph(path.join(dist, 'cli/commands/serve.js'));
-    expect(serve.files.map(rel)).toEqual(['cli/commands/serve.js']);
+    expect(serve.files.map(rel)).toEqual(['cli/commands/serve.js', 'cli/log-pretty.js', 'shared/defaults.js']);
+    expect(readFileSync(path.join(dist, 'cli/commands/serve.js'), 'utf8')).toContain("import('../../daemon/main.js')");
+  });
+
+  it('answers --version and -v (the fast path in bin/disco.js)', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-v']])
+      expect(await disco(args, {})).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 });
