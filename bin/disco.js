@@ -1,5 +1,15 @@
 #!/usr/bin/env node
-import { run } from '../dist/cli/main.js';
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  // Perf: the version needs nothing but package.json, so it loads nothing else (as fast as Node starts).
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${version}\n`);
+  process.exit(0);
+}
+
+const { run } = await import('../dist/cli/main.js');
 
 /**
  * A command is over when run() settles (serve, mcp, shell and `logs -f` settle only when they are done).

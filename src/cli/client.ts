@@ -1,7 +1,8 @@
+import http from 'node:http';
 import type { z } from 'zod';
 import type { ErrorBody } from '../daemon/errors.js';
-import { OPS, type OpName } from '../daemon/ops/index.js';
-import { pathParams } from '../daemon/ops/op.js';
+import type { OPS, OpName } from '../daemon/ops/index.js';
+import { OP_ROUTES } from '../shared/op-routes.js';
 import type { TokenSource } from './session.js';
 
 type OpOf<N extends OpName> = Extract<(typeof OPS)[number], { name: N }>;
@@ -49,14 +50,15 @@ export class DiscoClient {
   }
 
   async call<N extends OpName>(name: N, input: OpInput<N>): Promise<OpOutput<N>> {
-    const op = OPS.find((o) => o.name === name);
+    const op = (OP_ROUTES as Record<string, (typeof OP_ROUTES)[keyof typeof OP_ROUTES] | undefined>)[name];
     if (!op) throw new Error(`unknown op ${name}`);
     const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-    let path = op.path;
-    for (const param of pathParams(op)) {
-      path = path.replace(`:${param}`, encodeURIComponent(String(rest[param])));
+    // Every `:param` of the path is a key of the input (the op registry checks it).
+    const path = op.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, param: string) => {
+      const value = encodeURIComponent(String(rest[param]));
       delete rest[param];
-    }
+      return value;
+    });
     const url = new URL(`/api/v1${path}`, this.baseUrl);
     const hasBody = op.method !== 'GET' && op.method !== 'DELETE';
     if (!hasBody) {
@@ -72,34 +74,45 @@ export class DiscoClient {
       const retry = await this.tokens.retryToken();
       if (retry) res = await this.send(method, url, body, retry);
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       throw new ApiError('bad_response', `the daemon answered ${res.status} with a non-JSON body`, res.status);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       const e = (json as Partial<ErrorBody> | undefined)?.error;
       throw new ApiError(e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, res.status, e?.details);
     }
     return json;
   }
 
-  private async send(method: string, url: URL, body: unknown, token: string | undefined): Promise<Response> {
-    try {
-      return await fetch(url, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  private async send(
+    method: string,
+    url: URL,
+    body: unknown,
+    token: string | undefined,
+  ): Promise<{ status: number; text: string }> {
+    const payload = body !== undefined ? Buffer.from(JSON.stringify(body)) : undefined;
+    const headers: Record<string, string | number> = {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+    };
+    // Perf: node:http(s) rather than fetch, whose undici bundle costs a client command ~60 ms to load.
+    const transport = url.protocol === 'https:' ? await import('node:https') : http;
+    return new Promise((resolve, reject) => {
+      const req = transport.request(url, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
       });
-    } catch (err) {
-      // fetch rejects only for network failures (refused, DNS, reset, blocked port): the daemon is not reachable.
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new DaemonUnreachableError(this.baseUrl, cause?.code ?? cause?.message);
-    }
+      // A request that fails before an answer (refused, DNS, reset): the daemon is not reachable.
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(new DaemonUnreachableError(this.baseUrl, err.code ?? err.message)),
+      );
+      req.end(payload);
+    });
   }
 }

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adminTokenPath } from '../daemon/auth/admin-token.js';
-import { DEFAULT_PORT } from '../daemon/config.js';
+import { adminTokenPath, DEFAULT_PORT } from '../shared/defaults.js';
 import { DiscoClient } from './client.js';
 import { loginIndex, openLoginStore } from './login-store.js';
 import { type LoginStore, TokenSource } from './session.js';

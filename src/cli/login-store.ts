@@ -4,7 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { atomicWrite } from '../daemon/workspace/files.js';
+import { atomicWrite } from '../shared/atomic-write.js';
 import type { LoginStore, StoredLogin } from './session.js';
 
 const SERVICE = 'disco';

@@ -1,7 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../daemon/config.js';
-import { DatabaseOpenError } from '../daemon/db/open.js';
-import { discoVersion } from '../daemon/version.js';
+import { discoVersion } from '../shared/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
 import { registerCall } from './commands/call.js';
@@ -20,6 +18,7 @@ import { registerShell, registerTerminals } from './commands/shell.js';
 import { registerToken } from './commands/token.js';
 import { registerWorker } from './commands/worker.js';
 import { resolveCliEnv } from './context.js';
+import { describeError, jsonError, parseIntent } from './errors.js';
 import type { Io } from './output.js';
 
 /** Exit codes for errors the CLI itself reports. */
@@ -62,7 +61,14 @@ export function buildProgram(deps: CommandDeps): Command {
 /** Runs the CLI and resolves to its exit code; never calls process.exit, so it can be tested in-process. */
 export async function run(
   argv: readonly string[],
-  io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+  io: Io = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Perf: process.stdin is built on first access; most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let exitCode = 0;
@@ -83,23 +89,12 @@ export async function run(
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
-    io.stderr.write(`disco: ${describeError(err)}\n`);
+    const { command, json } = parseIntent(argv);
+    io.stderr.write(json ? `${jsonError(err, command)}\n` : `disco: ${describeError(err, command)}\n`);
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
-    if (err instanceof ConfigError) return EXIT.usage;
+    // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
+    if (err instanceof Error && err.name === 'ConfigError') return EXIT.usage;
     return EXIT.error;
   }
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof ApiError) return `${err.message} [${err.code}]`;
-  if (err instanceof ConfigError || err instanceof DatabaseOpenError || err instanceof DaemonUnreachableError) {
-    return err.message;
-  }
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') return `${err.message}: another process uses this port; pick another with --port`;
-    return err.message;
-  }
-  return String(err);
 }

@@ -1,9 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
+import { isLoopbackHost } from '../shared/defaults.js';
 import { DEFAULT_PORT, intIn, SETTINGS, type SettingKey, type Settings } from './settings.js';
 
 export { DEFAULT_PORT, SETTINGS, type SettingKey } from './settings.js';
+export { isLoopbackHost };
 
 export interface Config {
   host: string;
@@ -230,9 +232,4 @@ export function redisUrlProblem(url: string): string | undefined {
   if (isLoopbackHost(host)) return undefined;
   if (u.password !== '' || u.searchParams.get('password')) return undefined;
   return `Redis at ${host} is not on loopback, so it needs a password: give one in the URL (redis://:PASSWORD@${u.host}, or redis://USER:PASSWORD@${u.host} with an ACL user) and set requirepass/ACLs on the server`;
-}
-
-/** True when the bind address only accepts local connections. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -1,7 +1,8 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { DEFAULT_PORT } from '../shared/defaults.js';
 
-export const DEFAULT_PORT = 7419;
+export { DEFAULT_PORT };
 
 export const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bytes = intIn(1024, 1024 ** 3);

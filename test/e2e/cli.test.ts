@@ -151,6 +151,14 @@ describe('disco CLI against a real daemon', () => {
     const logs = await disco(['logs', processId, '-f'], env);
     expect(logs).toEqual({ code: 4, stdout: 'hi\n', stderr: 'bye\n' });
 
+    // Without --json, stdout carries the process id alone, so `id=$(disco exec -b …)` works.
+    const plain = await disco(['exec', 'bg', '-b', '--', 'sh', '-c', 'echo early; sleep 30'], env);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^proc_\S+\n$/);
+    const plainId = plain.stdout.trim();
+    expect(plain.stderr).toContain(`disco logs ${plainId} -f`);
+    expect((await disco(['kill', plainId], env)).code).toBe(0);
+
     const sleeper = await disco(['exec', 'bg', '--wait', '100', '--', 'sleep', '30'], env);
     expect(sleeper.code).toBe(0);
     const id = /still running as (proc_\S+);/.exec(sleeper.stderr)?.[1] as string;

@@ -76,5 +76,16 @@ describe('disco index and disco search', () => {
     const none = await disco(['search', 'code', 'zzzqqq', '--mode', 'bm25'], env);
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('no results');
+    // Hybrid always has nearest-by-meaning hits; without a hit containing the words it is still "not found".
+    const unrelated = await disco(['search', 'code', 'zzzqqq', 'xxyyww'], env);
+    expect(unrelated.code).toBe(1);
+  });
+
+  it('says how to build the index of a never-indexed container', async () => {
+    expect((await disco(['containers', 'create', 'fresh'], env)).code).toBe(0);
+    const r = await disco(['search', 'fresh', 'anything'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('fresh has no search index yet: run `disco index fresh`');
+    expect(r.stderr).not.toContain('rag_index');
   });
 });

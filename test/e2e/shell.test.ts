@@ -1,6 +1,6 @@
 import pty, { type IPty } from '@lydell/node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DISCO_BIN } from '../helpers/cli.js';
+import { DISCO_BIN, disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { childEnv } from '../helpers/env.js';
 
@@ -73,6 +73,9 @@ describe('disco shell on a real pseudo-terminal', () => {
     s.term.write('\x1d');
     expect(await s.exited).toBe(0);
     expect(s.text()).toContain(`disco shell --attach ${id}`);
+    const ls = await disco(['terminals', 'ls'], { DISCO_URL: t.url, DISCO_TOKEN: t.token });
+    expect(ls.stdout).toMatch(/^ID\s+CONTAINER\s+STATE/);
+    expect(ls.stdout).toMatch(new RegExp(`${id}\\s+sh\\s+detached`));
 
     const again = runOnPty(['--attach', id]);
     try {

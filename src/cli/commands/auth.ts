@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isLoopbackHost } from '../../daemon/config.js';
+import { isLoopbackHost } from '../../shared/defaults.js';
 import { browserLogin } from '../browser-login.js';
 import { ApiError, DiscoClient } from '../client.js';
 import { readTokenFile } from '../context.js';

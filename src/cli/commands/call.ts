@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { OpName } from '../../daemon/ops/index.js';
-import { OPS } from '../../daemon/ops/index.js';
+import { OP_ROUTES } from '../../shared/op-routes.js';
 import { ApiError } from '../client.js';
 import { clientFor } from '../context.js';
 import { table } from '../output.js';
@@ -13,8 +13,14 @@ import { type CommandDeps, outputFor, withJson } from './shared.js';
 export function registerCall(program: Command, deps: CommandDeps): void {
   withJson(program.command('ops').description('list every operation the daemon offers (for `disco call`)')).action(
     (opts) => {
-      const rows = OPS.map((o) => ({ name: o.name, method: o.method, path: `/api/v1${o.path}`, scope: o.scope }));
-      outputFor(deps, opts).result({ ops: rows }, () => table(rows, ['name', 'method', 'path', 'scope']));
+      const rows = Object.entries(OP_ROUTES).map(([name, o]) => ({
+        name,
+        method: o.method,
+        path: `/api/v1${o.path}`,
+        scope: o.scope,
+        title: o.title,
+      }));
+      outputFor(deps, opts).result({ ops: rows }, () => table(rows, ['name', 'method', 'path', 'scope', 'title']));
     },
   );
   program
@@ -23,7 +29,7 @@ export function registerCall(program: Command, deps: CommandDeps): void {
       'call any operation with a JSON input, print its JSON result: disco call git_status \'{"container":"web"}\'',
     )
     .action(async (name: string, input: string | undefined) => {
-      if (!OPS.some((o) => o.name === name)) {
+      if (!Object.hasOwn(OP_ROUTES, name)) {
         throw new ApiError('not_found', `unknown operation '${name}' (see \`disco ops\`)`, 404);
       }
       let parsed: unknown;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../daemon/config.js';
 import type { Check } from '../../daemon/doctor/checks.js';
 import { table } from '../output.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
@@ -7,6 +6,8 @@ import { type CommandDeps, outputFor, withJson } from './shared.js';
 /** Checks the environment; exit 1 when a check fails (warnings do not). */
 export async function doctor(deps: CommandDeps, opts: { json?: boolean; offline?: boolean }): Promise<number> {
   let checks: Check[];
+  // Perf: daemon code is loaded on use, so other commands do not pay for it at start-up.
+  const { ConfigError, loadConfig } = await import('../../daemon/config.js');
   try {
     const config = loadConfig(deps.processEnv);
     const { runDoctor } = await import('../../daemon/doctor/checks.js'); // loaded on use

@@ -57,6 +57,16 @@ export async function execCommand(
   });
   if (out.json) {
     out.result(r, () => '');
+  } else if (opts.background) {
+    // Only the process id on stdout, so `id=$(disco exec -b …)` works; whatever it printed so far goes to stderr.
+    out.io.stdout.write(`${r.processId}\n`);
+    out.io.stderr.write(r.stdout);
+    out.io.stderr.write(r.stderr);
+    out.info(
+      r.running
+        ? `disco: running in the background; follow it with \`disco logs ${r.processId} -f\`, stop it with \`disco kill ${r.processId}\``
+        : `disco: already finished (exit ${exitCodeOf(r)}); see \`disco logs ${r.processId}\``,
+    );
   } else {
     out.io.stdout.write(r.stdout);
     out.io.stderr.write(r.stderr);

@@ -20,6 +20,8 @@ export async function filesList(
     ...(opts.depth !== undefined ? { depth: opts.depth } : {}),
     ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
   });
+  // Sorted by path (byte order, like `ls` under LC_ALL=C), so output is stable and diffable.
+  r.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   out.result(r, () => {
     const rows = r.entries.map((e) => ({
       type: e.type === 'directory' ? 'dir' : e.type,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
+import type { ConfigFlags } from '../../daemon/config.js';
 import type { CommandDeps } from './shared.js';
 
 export function registerMcp(program: Command, deps: CommandDeps): void {
@@ -8,6 +8,7 @@ export function registerMcp(program: Command, deps: CommandDeps): void {
     .description('serve the MCP tools over stdio (for Claude Desktop, editors, the MCP Inspector)')
     .option('--home <dir>', 'state directory (default ~/.disco)')
     .action(async (opts: Pick<ConfigFlags, 'home'>) => {
+      const { loadConfig } = await import('../../daemon/config.js'); // loaded on use
       const config = loadConfig({ DISCO_LOG_LEVEL: 'warn', ...deps.processEnv }, opts);
       const { serveStdio } = await import('../../mcp/stdio.js'); // loaded on use
       await serveStdio(config, { stdin: deps.io.stdin, stdout: deps.io.stdout });

@@ -40,13 +40,18 @@ export async function logs(
   pollMs = 250,
 ): Promise<number> {
   let offset = 0;
+  const records: { stream: string; text: string }[] = [];
   for (;;) {
     const page = await client.call('process_output', { id, offset });
-    for (const r of page.records) (r.stream === 'stdout' ? out.io.stdout : out.io.stderr).write(r.text);
+    for (const r of page.records) {
+      if (out.json) records.push({ stream: r.stream, text: r.text });
+      else (r.stream === 'stdout' ? out.io.stdout : out.io.stderr).write(r.text);
+    }
     offset = page.nextOffset;
     if (!follow || !page.running) {
-      if (!page.running)
-        return exitCodeOf({ timedOut: page.status === 'timed_out', exitCode: page.exitCode, signal: page.signal });
+      const { running, status, exitCode, signal } = page;
+      out.result({ id, records, running, status, exitCode, signal }, () => '');
+      if (!running) return exitCodeOf({ timedOut: status === 'timed_out', exitCode, signal });
       return 0;
     }
     if (page.records.length === 0) await new Promise((r) => setTimeout(r, pollMs));
@@ -68,12 +73,11 @@ export function registerProcesses(program: Command, deps: CommandDeps): void {
   withJson(program.command('history <container>').description('list the commands run in a container'))
     .option('--limit <n>', 'how many (newest first)', parseIntOption('--limit'))
     .action((c: string, opts) => historyList(client(), outputFor(deps, opts), c, opts.limit));
-  program
-    .command('logs <processId>')
+  withJson(program.command('logs <processId>'))
     .description("print a process's output (stdout and stderr); -f follows it until it ends")
     .option('-f, --follow', 'keep printing until the process ends, then exit with its code')
     .action(async (id: string, opts) =>
-      deps.setExitCode(await logs(client(), outputFor(deps, {}), id, opts.follow === true)),
+      deps.setExitCode(await logs(client(), outputFor(deps, opts), id, opts.follow === true)),
     );
   withJson(
     program

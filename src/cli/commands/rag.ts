@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DiscoClient } from '../client.js';
+import { ApiError, type DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
 import { type IndexStatusView, progressLine } from '../ui/progress-text.js';
@@ -104,14 +104,28 @@ export async function searchCommand(
   query: string,
   opts: { k?: number; path?: string; lang?: string; mode?: 'hybrid' | 'bm25' | 'vector' },
 ): Promise<number> {
-  const r = await client.call('rag_search', {
-    container,
-    query,
-    ...(opts.k !== undefined ? { k: opts.k } : {}),
-    ...(opts.path ? { path: opts.path } : {}),
-    ...(opts.lang ? { language: opts.lang } : {}),
-    ...(opts.mode ? { mode: opts.mode } : {}),
-  });
+  const r = await client
+    .call('rag_search', {
+      container,
+      query,
+      ...(opts.k !== undefined ? { k: opts.k } : {}),
+      ...(opts.path ? { path: opts.path } : {}),
+      ...(opts.lang ? { language: opts.lang } : {}),
+      ...(opts.mode ? { mode: opts.mode } : {}),
+    })
+    .catch((err: unknown) => {
+      if (err instanceof ApiError && err.details?.missing === 'index') {
+        throw new ApiError(
+          err.code,
+          `${container} has no search index yet: run \`disco index ${container}\``,
+          err.status,
+        );
+      }
+      throw err;
+    });
+  // Like grep: found means a hit matched the query's words. Nearest-by-meaning hits alone (which any query
+  // has) do not count, except in --mode vector, which asks for exactly those.
+  const found = r.mode === 'vector' ? r.results.length > 0 : r.results.some((h) => h.bm25 !== null);
   out.result(r, () => {
     const blocks = r.results.map((h, i) => {
       const where = `${h.path}:${h.startLine}-${h.endLine}`;
@@ -123,9 +137,11 @@ export async function searchCommand(
       return `${i + 1}. ${where}${h.symbol ? `  ${h.symbol}` : ''}  [${h.language}, ${h.score.toFixed(4)}]\n${body}`;
     });
     const warnings = r.warnings.map((w) => `warning: ${w}`);
-    return [...warnings, ...(blocks.length > 0 ? blocks : ['no results'])].join('\n');
+    if (blocks.length === 0) return [...warnings, 'no results'].join('\n');
+    if (!found) warnings.push('warning: no result contains the query words; the closest by meaning:');
+    return [...warnings, ...blocks].join('\n');
   });
-  return r.results.length > 0 ? 0 : 1;
+  return found ? 0 : 1;
 }
 
 const MODES = ['hybrid', 'bm25', 'vector'] as const;

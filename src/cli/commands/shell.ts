@@ -137,6 +137,10 @@ export function registerTerminals(program: Command, deps: CommandDeps): void {
   withJson(group.command('ls [container]').alias('list').description('your terminals (of one container)')).action(
     async (container: string | undefined, opts) => {
       const r = await client().call('terminal_list', container ? { container } : {});
+      // Names, not ids: one more request, made only for the human table.
+      const names = async () =>
+        new Map((await client().call('container_list', {})).containers.map((c) => [c.id, c.name] as const));
+      const byId = !opts.json && r.terminals.length > 0 ? await names() : new Map<string, string>();
       outputFor(deps, opts).result(r, () =>
         r.terminals.length === 0
           ? 'no terminals; open one with `disco shell <container>`'
@@ -145,9 +149,10 @@ export function registerTerminals(program: Command, deps: CommandDeps): void {
                 ...t,
                 command: t.command.join(' '),
                 state: t.running ? (t.attached > 0 ? 'attached' : 'detached') : `exited ${t.exitCode ?? ''}`,
+                container: byId.get(t.containerId) ?? t.containerId,
                 created: ago(t.createdAt),
               })),
-              ['id', 'containerId', 'state', 'created', 'command'],
+              ['id', 'container', 'state', 'created', 'command'],
             ),
       );
     },

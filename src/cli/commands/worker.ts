@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { type ConfigFlags, loadConfig } from '../../daemon/config.js';
+import type { ConfigFlags } from '../../daemon/config.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 /** Runs the background jobs: once (`--once`, prints what each did), or until SIGINT/SIGTERM. */
@@ -8,10 +7,12 @@ export async function worker(
   deps: CommandDeps,
   flags: ConfigFlags & { once?: boolean; json?: boolean },
 ): Promise<number> {
+  // Perf: daemon code is loaded on use, so other commands do not pay for it at start-up.
+  const { loadConfig } = await import('../../daemon/config.js');
   const config = loadConfig(deps.processEnv, { ...(flags.home ? { home: flags.home } : {}) });
   // With --once stdout carries the report, so the logs go to stderr.
-  // Perf: loaded on use, so other commands do not pay for the worker's modules at start-up.
   const { startWorker } = await import('../../daemon/worker.js');
+  const { pino } = await import('pino');
   const w = await startWorker(config, flags.once ? { logDestination: pino.destination({ fd: 2, sync: true }) } : {});
   try {
     if (flags.once) {

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { ADMIN_TOKEN_FILE, adminTokenPath } from '../../shared/defaults.js';
 import { atomicWrite } from '../workspace/files.js';
 
-export const ADMIN_TOKEN_FILE = 'admin-token';
-
-export const adminTokenPath = (home: string) => path.join(home, ADMIN_TOKEN_FILE);
+export { ADMIN_TOKEN_FILE, adminTokenPath };
 
 export type AdminTokenSource = 'env' | 'file' | 'generated';
 

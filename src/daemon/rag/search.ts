@@ -1,5 +1,5 @@
 import type { ChunkRow, IndexRow, RagRepo, SearchFilter } from '../db/rag-repo.js';
-import { DiscoError, NotFoundError } from '../errors.js';
+import { DiscoError } from '../errors.js';
 import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
 import { ftsMatchExpression, queryTerms } from './tokens.js';
 
@@ -72,7 +72,12 @@ export class HybridSearch {
     signal?: AbortSignal,
   ): Promise<SearchResult> {
     const started = performance.now();
-    if (!row) throw new NotFoundError('a search index for this container (run rag_index first)');
+    if (!row) {
+      // `missing: 'index'` lets each surface name its own way to build one (the CLI says `disco index <c>`).
+      throw new DiscoError('not_found', 'this container has no search index yet: build one with rag_index', {
+        missing: 'index',
+      });
+    }
     const warnings: string[] = [];
     let mode = opts.mode;
     if (mode !== 'bm25' && row.embedder !== this.embedder.id) {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fsync, openSync, renameSync, unlinkSync, write } from 'node:fs';
-import { chmod, open, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { at, type Owner } from './workspace-dir.js';
+
+export { atomicWrite } from '../../shared/atomic-write.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
 const writeAsync = promisify(write);
@@ -59,36 +59,5 @@ function unlinkQuietly(dirFd: number, name: string): void {
     unlinkSync(at(dirFd, name));
   } catch {
     // already gone
-  }
-}
-
-/**
- * Crash-safe replace of a daemon-owned file (keys, tokens, settings): write a sibling temp file, fsync it,
- * rename over the target (atomic on POSIX), then fsync the directory so the rename survives a power loss.
- * Not for workspace files, whose directories untrusted processes change: those go through writeFileAt.
- */
-export async function atomicWrite(abs: string, data: Uint8Array, mode?: number): Promise<void> {
-  const tmp = path.join(path.dirname(abs), tempName(path.basename(abs)));
-  const fh = await open(tmp, 'wx', mode === undefined ? 0o644 : mode & 0o7777);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await fh.close();
-  try {
-    if (mode !== undefined) await chmod(tmp, mode & 0o7777);
-    await rename(tmp, abs);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  const dir = await open(path.dirname(abs), 'r').catch(() => undefined);
-  if (dir) {
-    await dir.sync().catch(() => {});
-    await dir.close();
   }
 }

@@ -1,0 +1,125 @@
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { speakFlags } from '../../src/cli/errors.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { tempDir } from '../helpers/daemon.js';
+
+let home: string;
+let serve: ServeProcess;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  home = await tempDir('disco-e2e-out-');
+  serve = await spawnServe(home);
+  env = { DISCO_URL: serve.url, DISCO_HOME: home };
+  expect((await disco(['containers', 'create', 'out'], env)).code).toBe(0);
+});
+
+afterAll(async () => {
+  if (serve.child.exitCode === null) {
+    serve.child.kill('SIGTERM');
+    await new Promise((r) => serve.child.once('exit', r));
+  }
+  await rm(home, { recursive: true, force: true });
+});
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+
+describe('CLI output for people and scripts', () => {
+  it('lists `files ls -r` sorted by path, in both renderings', async () => {
+    for (const f of ['zeta.txt', 'b/y.txt', 'a.txt', 'b/a.txt', 'M.txt']) {
+      expect((await disco(['files', 'write', 'out', f], env, 'x\n')).code).toBe(0);
+    }
+    const human = await disco(['files', 'ls', 'out', '-r'], env);
+    const paths = human.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/).at(-1));
+    expect(paths).toEqual(['M.txt', 'a.txt', 'b/', 'b/a.txt', 'b/y.txt', 'zeta.txt']);
+    const json = JSON.parse((await disco(['files', 'ls', 'out', '-r', '--json'], env)).stdout);
+    expect(json.entries.map((e: { path: string }) => e.path)).toEqual([
+      'M.txt',
+      'a.txt',
+      'b',
+      'b/a.txt',
+      'b/y.txt',
+      'zeta.txt',
+    ]);
+  });
+
+  it('reports errors as JSON on stderr in --json mode, with a non-zero exit', async () => {
+    const r = await disco(['files', 'cat', 'out', 'missing.txt', '--json'], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const body = JSON.parse(r.stderr);
+    expect(body.error.code).toBe('not_found');
+    expect(body.error.message).toMatch(/missing\.txt/);
+
+    const down = await disco(['containers', 'ls', '--json'], {
+      DISCO_URL: `http://127.0.0.1:${await freePort()}`,
+      DISCO_HOME: home,
+    });
+    expect(down.code).toBe(3);
+    expect(JSON.parse(down.stderr).error).toMatchObject({ code: 'daemon_unreachable' });
+
+    // A --json after `--` belongs to the command run, not to disco.
+    const plain = await disco(['exec', 'nope', '--', 'echo', '--json'], env);
+    expect(plain.stderr).toMatch(/^disco: .*\[not_found\]\n$/);
+  });
+
+  it("speaks the CLI's flags in error hints, not the API's fields", async () => {
+    const mv = await disco(['files', 'mv', 'out', 'a.txt', 'zeta.txt'], env);
+    expect(mv.code).toBe(1);
+    expect(mv.stderr).toContain('pass -f to replace it');
+    expect(mv.stderr).not.toContain('overwrite');
+    const cat = await disco(['files', 'cat', 'out', 'a.txt', '--start', '3', '--end', '1'], env);
+    expect(cat.stderr).toContain('--end must not be before --start');
+    expect(speakFlags('timeoutMs must be at most 600000')).toBe('--timeout must be at most 600000');
+    // `disco call` takes the API's JSON, so its hints keep the API's words.
+    const call = await disco(['call', 'file_move', '{"container":"out","from":"a.txt","to":"zeta.txt"}'], env);
+    expect(call.stderr).toContain('overwrite: true');
+  });
+
+  it('prints a finished process as JSON with `logs --json`', async () => {
+    const started = await disco(['exec', 'out', '-b', '--', 'sh', '-c', 'echo hi; echo err >&2; exit 3'], env);
+    const id = started.stdout.trim();
+    let r = await disco(['logs', id, '-f', '--json'], env);
+    expect(r.code).toBe(3);
+    const body = JSON.parse(r.stdout);
+    expect(body).toMatchObject({ id, running: false, exitCode: 3 });
+    expect(body.records).toEqual([
+      { stream: 'stdout', text: 'hi\n' },
+      { stream: 'stderr', text: 'err\n' },
+    ]);
+    r = await disco(['logs', id], env);
+    expect(r).toEqual({ code: 3, stdout: 'hi\n', stderr: 'err\n' });
+  });
+
+  it('offers --json on every command that prints data', () => {
+    const program = buildProgram({
+      io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+      cliEnv: () => {
+        throw new Error('not used');
+      },
+      processEnv: {},
+      setExitCode: () => {},
+    });
+    const missing: string[] = [];
+    const walk = (cmd: typeof program, name: string) => {
+      if (cmd.commands.length === 0 && !cmd.options.some((o) => o.long === '--json')) missing.push(name);
+      for (const sub of cmd.commands) walk(sub, `${name} ${sub.name()}`.trim());
+    };
+    walk(program, '');
+    // serve and mcp run servers, shell is interactive, call always prints JSON.
+    expect(missing.sort()).toEqual(['call', 'mcp', 'serve', 'shell']);
+  });
+});

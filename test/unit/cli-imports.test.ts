@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { disco } from '../helpers/cli.js';
+import { staticImportGraph } from '../helpers/import-graph.js';
+
+const dist = path.resolve('dist');
+const rel = (f: string) => path.relative(dist, f);
+
+/**
+ * `disco --version` and client commands must not pay for the daemon: src/cli may load daemon code only by
+ * dynamic import() in the commands that run it (serve, mcp, worker, doctor). Reads the built dist/ (the
+ * code `bin/disco.js` runs), so run `npm run build` first.
+ */
+describe('the CLI entry', () => {
+  const graph = staticImportGraph(path.join(dist, 'cli/main.js'));
+
+  it('loads no daemon or MCP server module statically', () => {
+    const outside = graph.files.map(rel).filter((f) => !f.startsWith('cli/') && !f.startsWith('shared/'));
+    expect(outside).toEqual([]);
+  });
+
+  it('loads no heavy package statically (SQLite, Express, pino, the MCP SDK, socket.io)', () => {
+    const external = graph.packages.filter((p) => !p.startsWith('node:'));
+    expect(external).toEqual(['commander']);
+  });
+
+  it('stays small', () => {
+    // The closing note of issue 16 quotes this number; a jump means something heavy came back.
+    expect(graph.files.length).toBeLessThan(30);
+  });
+
+  it('the walker follows static imports and not dynamic ones', () => {
+    const serve = staticImportGraph(path.join(dist, 'cli/commands/serve.js'));
+    expect(serve.files.map(rel)).toEqual(['cli/commands/serve.js', 'cli/log-pretty.js', 'shared/defaults.js']);
+    expect(readFileSync(path.join(dist, 'cli/commands/serve.js'), 'utf8')).toContain("import('../../daemon/main.js')");
+  });
+
+  it('answers --version and -v (the fast path in bin/disco.js)', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-v']])
+      expect(await disco(args, {})).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
