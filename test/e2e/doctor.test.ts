@@ -43,12 +43,13 @@ const run = async (env: Record<string, string>, args: string[] = ['--json']) => 
 const checkOf = (json: { checks: Array<{ name: string }> }, name: string) => json.checks.find((c) => c.name === name);
 
 describe('disco doctor', () => {
-  it('checks node, sqlite-vec, bubblewrap, git, chromium, keychain, redis, disk and the public URL', async () => {
+  it('checks node, sqlite-vec, bubblewrap, container limits, git, chromium, keychain, redis, disk and the public URL', async () => {
     const r = await run({}, ['--json', '--offline']);
     expect(r.json.checks.map((c: { name: string }) => c.name)).toEqual([
       'node',
       'sqlite-vec',
       'bubblewrap',
+      'container-limits',
       'git',
       'chromium',
       'keychain',

@@ -62,6 +62,12 @@ const TABLE: Record<string, Hint[]> = {
   git_clone: [O],
   git_push: [O],
   git_pull: [O],
+
+  ports_list: [R, I],
+  preview_open: [], // a single-use link for the caller
+  preview_share_create: [], // a link anyone holding it may use until it expires or is revoked
+  preview_share_list: [R, I],
+  preview_share_revoke: [D],
 };
 
 describe('tool annotations', () => {
