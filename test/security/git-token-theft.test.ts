@@ -128,4 +128,45 @@ describe.runIf(enabled)("the user's GitHub token never reaches a container's pro
     expect(loot).not.toContain(basic);
     expect(loot).not.toContain('eC1hY2Nlc3MtdG9rZW46');
   });
+
+  it('the relay reaches only the granted repository, service and container (no new SSRF)', async () => {
+    const relay = t.daemon.services.egress.gitRelay;
+    const mk = async (name: string) => (await t.json('POST', '/api/v1/containers', { name })).body.id as string;
+    const mine = await mk('relay-a');
+    const other = await mk('relay-b');
+    const [token] = [...gh.tokens.keys()] as string[];
+    const grant = relay.grant(mine, {
+      prefix: `${gh.url}/`,
+      token: token as string,
+      urls: [`${gh.url}/octo/private.git`],
+      push: false,
+    });
+    const status = async (container: string, url: string, extra = '') =>
+      (
+        await t.json('POST', '/api/v1/terminal/execute', {
+          container,
+          command: `curl -sS -m 8 -o /dev/null -w '%{http_code}' ${extra} '${url}'`,
+          shell: true,
+          timeoutMs: 20_000,
+        })
+      ).body.stdout as string;
+    try {
+      const refs = (repo: string, service: string) => `${grant.base}${repo}/info/refs?service=${service}`;
+      expect(await status(mine, refs('octo/private.git', 'git-upload-pack'))).toBe('200');
+      // Passed on (the stand-in only serves the `.git` spelling and answers 404; GitHub serves both).
+      expect(await status(mine, refs('octo/private', 'git-upload-pack'))).toBe('404');
+      expect(await status(mine, refs('octo/other.git', 'git-upload-pack'))).toBe('403');
+      expect(await status(mine, refs('octo/private.git', 'git-receive-pack'))).toBe('403'); // not a push
+      expect(await status(mine, `${grant.base}octo/private.git/HEAD`)).toBe('403');
+      expect(await status(mine, `${grant.base}api/user`)).toBe('403');
+      expect(await status(mine, `${grant.base}octo/private.git/../../api/user`, '--path-as-is')).toBe('403');
+      expect(await status(other, refs('octo/private.git', 'git-upload-pack'))).toBe('403'); // another container
+      const forged = grant.base.replace(/\/[\w-]+\/$/, `/${'A'.repeat(32)}/`);
+      expect(await status(mine, `${forged}octo/private.git/info/refs?service=git-upload-pack`)).toBe('403');
+    } finally {
+      grant.close();
+    }
+    const gone = `${grant.base}octo/private.git/info/refs?service=git-upload-pack`;
+    expect(await status(mine, gone)).toBe('403'); // revoked with the op
+  });
 });
