@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRepo } from '../../src/daemon/db/audit-repo.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { type GithubStandin, startGithubStandin } from '../helpers/github-standin.js';
 import { canMakeNetns, type NetnsHost, startNetnsHost } from '../helpers/netns.js';
@@ -168,5 +169,10 @@ describe.runIf(enabled)("the user's GitHub token never reaches a container's pro
     }
     const gone = `${grant.base}octo/private.git/info/refs?service=git-upload-pack`;
     expect(await status(mine, gone)).toBe('403'); // revoked with the op
+    // Relayed and refused requests are counted like any egress (audit rows of the container).
+    const rows = new AuditRepo(t.daemon.db).list({ action: 'egress.connect', limit: 200 });
+    const host = new URL(gh.url).hostname;
+    expect(rows.some((r) => r.target === mine && r.outcome === 'ok' && r.detail?.host === host)).toBe(true);
+    expect(rows.some((r) => r.target === mine && r.outcome === 'denied' && r.detail?.code === 'git_relay')).toBe(true);
   });
 });

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { EgressRecord } from './record.js';
+
+/** Where the relay counts each request (the egress proxy's audit and metrics). */
+export type RelayRecorder = (r: Omit<EgressRecord, 'durationMs'> & { startedAt: number }) => void;
 
 /**
  * The name git inside a sandbox uses for the daemon's git relay. `.invalid` never resolves (RFC 6761), so
@@ -86,8 +90,28 @@ export class GitRelay {
   }
 
   /** One request to GIT_RELAY_HOST from a process of `containerId` (absolute URI already parsed). */
-  handle(containerId: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): void {
+  handle(
+    containerId: string,
+    url: URL,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    record: RelayRecorder = () => {},
+  ): void {
+    const startedAt = performance.now();
     const deny = (status: number, message: string) => {
+      record({
+        containerId,
+        protocol: 'http',
+        host: GIT_RELAY_HOST,
+        port: 80,
+        address: null,
+        bytesUp: 0,
+        bytesDown: 0,
+        outcome: 'refused',
+        code: 'git_relay',
+        reason: message,
+        startedAt,
+      });
       const body = `${message}\n`;
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(body);
@@ -112,17 +136,43 @@ export class GitRelay {
       headers: { ...pick(req.headers, REQUEST_HEADERS), authorization: grant.authorization },
     });
     upReq.setTimeout(300_000, () => upReq.destroy(new Error('timeout')));
+    let bytesUp = 0;
+    let bytesDown = 0;
+    let failed: string | undefined;
+    req.on('data', (c: Buffer) => {
+      bytesUp += c.length;
+    });
     upReq.on('response', (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, pick(upRes.headers, RESPONSE_HEADERS));
+      upRes.on('data', (c: Buffer) => {
+        bytesDown += c.length;
+      });
       upRes.pipe(res);
       upRes.on('error', () => res.destroy());
     });
-    upReq.on('error', () => {
-      if (!res.headersSent) deny(502, 'the git remote is unreachable');
-      else res.destroy();
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      failed = err.code ?? 'ECONNRESET';
+      if (!res.headersSent) {
+        const body = 'the git remote is unreachable\n';
+        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      } else res.destroy();
     });
     res.once('close', () => {
       if (!res.writableFinished) upReq.destroy();
+      record({
+        containerId,
+        protocol: 'http',
+        host: target.hostname,
+        port: Number(target.port) || (target.protocol === 'https:' ? 443 : 80),
+        address: upReq.socket?.remoteAddress ?? null,
+        bytesUp,
+        bytesDown,
+        outcome: failed ? 'error' : 'ok',
+        ...(failed ? { code: failed } : {}),
+        reason: `git relay ${service}`,
+        startedAt,
+      });
     });
     req.pipe(upReq);
   }

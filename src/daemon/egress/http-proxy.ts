@@ -191,7 +191,8 @@ export class HttpProxySide {
     if (url.protocol !== 'http:')
       return this.answer(res, 400, 'only http:// URLs are forwarded; use CONNECT for https');
     if (url.hostname === GIT_RELAY_HOST) {
-      if (this.up.gitRelay) return void this.up.gitRelay.handle(state.containerId, url, req, res);
+      if (this.up.gitRelay)
+        return void this.up.gitRelay.handle(state.containerId, url, req, res, (r) => this.up.record(r));
       return this.answer(res, 403, 'no git relay here');
     }
     const port = url.port ? Number(url.port) : 80;
