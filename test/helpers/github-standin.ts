@@ -31,7 +31,12 @@ export interface GithubStandin {
  * (`/login/oauth/authorize`, `/login/oauth/access_token` with PKCE), the `/user` API, and private
  * repositories over smart HTTP that need `Authorization: Basic x-access-token:<token>`.
  */
-export async function startGithubStandin(opts: { gitRoot?: string; user: StandinUser }): Promise<GithubStandin> {
+export async function startGithubStandin(opts: {
+  gitRoot?: string;
+  user: StandinUser;
+  /** Listen address (default 127.0.0.1; 0.0.0.0 to be reached through a test network namespace). */
+  host?: string;
+}): Promise<GithubStandin> {
   const clientId = `Iv1.${randomBytes(8).toString('hex')}`;
   const clientSecret = randomBytes(20).toString('hex');
   const codes = new Map<string, { user: StandinUser; redirectUri: string; challenge: string }>();
@@ -117,7 +122,7 @@ export async function startGithubStandin(opts: { gitRoot?: string; user: Standin
     }
     json(res, 404, { message: 'Not Found' });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, opts.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   self.url = `http://127.0.0.1:${port}`;
   self.apiUrl = `${self.url}/api`;

@@ -44,7 +44,22 @@ http.createServer((req, res) => {
 }).listen(8080, '0.0.0.0', () => console.log('ready'));
 `;
 
-export async function startNetnsHost(): Promise<NetnsHost> {
+/** Inside the namespace instead: every connection to 8080 is piped to `host:port` (a test server on this host). */
+const FORWARDER = (host: string, port: number) => `
+const net = require('node:net');
+net.createServer((c) => {
+  const u = net.connect(${port}, '${host}');
+  c.pipe(u).pipe(c);
+  c.on('error', () => u.destroy());
+  u.on('error', () => c.destroy());
+}).listen(8080, '0.0.0.0', () => console.log('ready'));
+`;
+
+/**
+ * Starts the outside host. `forwardTo`: its port 8080 forwards to that port on the host side's address
+ * (so a server of the test, listening on 0.0.0.0, looks like an outside host to a sandbox).
+ */
+export async function startNetnsHost(opts: { forwardTo?: number } = {}): Promise<NetnsHost> {
   const tag = `${process.pid % 100_000}`;
   const ns = `disco-eg-${tag}`;
   const hostIf = `dege${tag}h`;
@@ -71,7 +86,8 @@ export async function startNetnsHost(): Promise<NetnsHost> {
     ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${address}/24`, 'dev', nsIf);
     ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up');
     ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-    server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER], {
+    const script = opts.forwardTo ? FORWARDER(`${subnet}.1`, opts.forwardTo) : SERVER;
+    server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type DialError, splice } from './dial.js';
+import { GIT_RELAY_HOST, type GitRelay } from './git-relay.js';
 import type { Refusal } from './policy.js';
 import type { EgressProtocol, EgressRecord } from './record.js';
 
@@ -16,6 +17,8 @@ export interface Upstreams {
   record(r: Omit<EgressRecord, 'durationMs'> & { startedAt: number }): void;
   readonly headerTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** Requests to GIT_RELAY_HOST go to the daemon's git relay (git-relay.ts), never out. */
+  readonly gitRelay?: GitRelay;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own; Transfer-Encoding stays so Node re-chunks. */
@@ -187,6 +190,11 @@ export class HttpProxySide {
     }
     if (url.protocol !== 'http:')
       return this.answer(res, 400, 'only http:// URLs are forwarded; use CONNECT for https');
+    if (url.hostname === GIT_RELAY_HOST) {
+      if (this.up.gitRelay)
+        return void this.up.gitRelay.handle(state.containerId, url, req, res, (r) => this.up.record(r));
+      return this.answer(res, 403, 'no git relay here');
+    }
     const port = url.port ? Number(url.port) : 80;
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const base = { containerId: state.containerId, protocol: 'http' as const, host, port };

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { AuditRecord } from '../db/audit-repo.js';
 import type { Logger } from '../log.js';
 import { DialError, dial, splice } from './dial.js';
+import { GitRelay } from './git-relay.js';
 import { HttpProxySide, type Upstreams } from './http-proxy.js';
 import { EgressLimiter } from './limiter.js';
 import {
@@ -48,6 +49,8 @@ export class EgressProxy implements Upstreams {
   observer: EgressObserver | undefined;
   readonly headerTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** Git's smart-HTTP requests to the user's GitHub host, with their token added here (never in a sandbox). */
+  readonly gitRelay = new GitRelay();
   private readonly policy: EgressPolicy;
   private readonly limiter: EgressLimiter;
   private readonly http: HttpProxySide;

@@ -33,6 +33,7 @@ async function gitContext(ctx: OpContext, container: string): Promise<git.GitCon
     signal: ctx.signal,
     identity: identityOf(ctx),
     ...credentialsOf(ctx),
+    relay: ctx.services.egress.gitRelay,
   };
 }
 

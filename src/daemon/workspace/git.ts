@@ -1,9 +1,16 @@
 import { stat } from 'node:fs/promises';
+import type { GitRelay } from '../egress/git-relay.js';
 import { DiscoError, ValidationError } from '../errors.js';
 import { asNetworkMode } from '../sandbox/modes.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
 import type { SandboxPool } from '../sandbox/pool.js';
-import { type ConfigEntry, parseConfigList, REMOTE_PROGRAMS, repoConfigOverrides } from './git-config-guard.js';
+import {
+  type ConfigEntry,
+  parseConfigList,
+  REMOTE_PROGRAMS,
+  remoteUrls,
+  repoConfigOverrides,
+} from './git-config-guard.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
 import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
@@ -34,6 +41,10 @@ export interface GitContext {
    * a config file or a log.
    */
   credentials?: { urlPrefix: string; token: string };
+  /** The daemon's git relay (egress mode): how the token is used without entering the sandbox. */
+  relay?: GitRelay;
+  /** Internal: run git in a one-off sandbox of its own (own pid namespace) with the container's network. */
+  isolated?: boolean;
 }
 
 function credentialEnv(c: GitContext['credentials']): Record<string, string> {
@@ -47,6 +58,59 @@ function credentialEnv(c: GitContext['credentials']): Record<string, string> {
 }
 
 export { checkRemoteUrl, localRemotePath, redactUrl } from './git-remote.js';
+
+interface Credentialed {
+  ctx: GitContext;
+  extra: Partial<GitOptions>;
+  close: () => void;
+}
+
+/**
+ * How one network op (clone, pull, push) uses the user's token, for `urls`, every URL git will use.
+ * Security: in a container's live sandbox every process shares git's uid and pid namespace and could read
+ * git's environment, command line or memory, so the token never enters it. In `egress` mode git talks to
+ * the daemon's relay (egress/git-relay.ts) through `-c url.<relay>.insteadOf=<GitHub prefix>`, and the
+ * relay adds the header; in `host` mode (admins) git runs in a one-off sandbox with its own pid namespace;
+ * in `off` git could not reach GitHub anyway. Without bubblewrap git runs as the daemon's user (nothing
+ * is confined then) and gets the header through its environment, as before.
+ */
+function credentialed(ctx: GitContext, urls: readonly string[], push: boolean): Credentialed {
+  const c = ctx.credentials;
+  const none = { ctx, extra: {}, close: () => {} };
+  if (!c || !urls.some((u) => u.startsWith(c.urlPrefix))) return none;
+  if (!(ctx.live && ctx.sandbox?.mode === 'bwrap')) return { ...none, extra: { extraEnv: credentialEnv(c) } };
+  const network = asNetworkMode(ctx.network);
+  if (network === 'host') return { ...none, ctx: { ...ctx, isolated: true }, extra: { extraEnv: credentialEnv(c) } };
+  if (network !== 'egress' || !ctx.relay) return none;
+  // The relay URL is plain http (inside the sandbox only): every URL of the op is checked against the
+  // allowed protocols here, since git is then told http is fine.
+  for (const u of urls) checkRemoteUrl(u, ctx.protocols);
+  const grant = ctx.relay.grant(ctx.live.containerId, { prefix: c.urlPrefix, token: c.token, urls, push });
+  const protocols: GitProtocol[] = ctx.protocols.includes('http') ? [...ctx.protocols] : [...ctx.protocols, 'http'];
+  return {
+    ctx: { ...ctx, protocols },
+    extra: { configArgs: ['-c', `url.${grant.base}.insteadOf=${c.urlPrefix}`], protocols },
+    close: grant.close,
+  };
+}
+
+/** Runs one network git command with the token as `credentialed` decides, revoking it afterwards. */
+async function gitRemote(
+  ctx: GitContext,
+  cwd: string,
+  args: string[],
+  urls: readonly string[],
+  push: boolean,
+  extra: Partial<GitOptions> = {},
+  binds: Binds = {},
+): Promise<string> {
+  const cred = credentialed(ctx, urls, push);
+  try {
+    return await git(cred.ctx, cwd, args, { ...extra, ...cred.extra }, binds);
+  } finally {
+    cred.close();
+  }
+}
 
 function fail(what: string, stderr: string): never {
   const lines = redactUrl(stderr)
@@ -62,7 +126,8 @@ function fail(what: string, stderr: string): never {
 /** Where git runs: the container's sandbox, plus any trusted local remote it must reach. */
 function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions {
   const { live, sandbox } = ctx;
-  const oneOff = Boolean(binds.readOnly?.length || binds.writable?.length);
+  const hasBinds = Boolean(binds.readOnly?.length || binds.writable?.length);
+  const oneOff = hasBinds || ctx.isolated === true;
   if (live && sandbox && sandbox.mode === 'bwrap' && !oneOff) {
     const target = { containerId: live.containerId, root: ctx.root, network: asNetworkMode(ctx.network) };
     return {
@@ -86,7 +151,7 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
           confinement: {
             root: ctx.root,
             // A one-off sandbox for trusted local remotes: their binds, and no network (it has no proxy).
-            network: oneOff && sandbox?.mode === 'bwrap' ? 'off' : asNetworkMode(ctx.network),
+            network: hasBinds && sandbox?.mode === 'bwrap' ? 'off' : asNetworkMode(ctx.network),
             ...(ctx.containerId ? { container: ctx.containerId } : {}),
             ...(binds.readOnly ? { readOnly: binds.readOnly } : {}),
             ...(binds.writable ? { writable: binds.writable } : {}),
@@ -112,14 +177,13 @@ async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<
   const configArgs = repoConfigOverrides(await repoConfig(ctx, cwd));
   const r = await runGit(args, {
     ...runOptions(ctx, cwd, binds),
-    configArgs,
     ...extra,
+    configArgs: [...configArgs, ...(extra.configArgs ?? [])],
     extraEnv: {
       GIT_AUTHOR_NAME: ctx.identity.name,
       GIT_AUTHOR_EMAIL: ctx.identity.email,
       GIT_COMMITTER_NAME: ctx.identity.name,
       GIT_COMMITTER_EMAIL: ctx.identity.email,
-      ...credentialEnv(ctx.credentials),
       ...extra.extraEnv,
     },
   });
@@ -162,7 +226,9 @@ async function remoteTarget(ctx: GitContext, input: { path: string; remote: stri
   const cwd = await repoDir(ctx, input.path);
   const remote = assertRemote(input.remote);
   const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
-  return { cwd, remote, branch, binds: await remoteBinds(ctx, cwd, remote, push) };
+  const configured = remoteUrls(await repoConfig(ctx, cwd), remote, push);
+  const urls = configured.length > 0 ? configured : [remote];
+  return { cwd, remote, branch, urls, binds: await remoteBinds(ctx, cwd, remote, push) };
 }
 
 export async function gitClone(
@@ -179,10 +245,12 @@ export async function gitClone(
   if (input.branch) args.push('--branch', assertBranchName(input.branch));
   if (input.depth) args.push('--depth', String(input.depth));
   args.push('--', input.url, target.abs);
-  await git(
+  await gitRemote(
     ctx,
     ctx.root,
     args,
+    [input.url],
+    false,
     {
       onStderr: (text) => {
         const last = text
@@ -284,7 +352,7 @@ export async function gitPush(
   ctx: GitContext,
   input: { path: string; remote: string; branch?: string; setUpstream: boolean },
 ) {
-  const { cwd, remote, branch, binds } = await remoteTarget(ctx, input, true);
+  const { cwd, remote, branch, urls, binds } = await remoteTarget(ctx, input, true);
   const args = [
     'push',
     '--porcelain',
@@ -297,7 +365,7 @@ export async function gitPush(
     remote,
     ...(branch === undefined ? [] : [branch]),
   ];
-  const out = await git(ctx, cwd, args, {}, binds);
+  const out = await gitRemote(ctx, cwd, args, urls, true, {}, binds);
   return { remote, output: redactUrl(out).trim() };
 }
 
@@ -305,7 +373,7 @@ export async function gitPull(
   ctx: GitContext,
   input: { path: string; remote: string; branch?: string; rebase: boolean },
 ) {
-  const { cwd, remote, branch, binds } = await remoteTarget(ctx, input, false);
+  const { cwd, remote, branch, urls, binds } = await remoteTarget(ctx, input, false);
   const args = [
     'pull',
     '--no-edit',
@@ -318,7 +386,7 @@ export async function gitPull(
     remote,
     ...(branch === undefined ? [] : [branch]),
   ];
-  await git(ctx, cwd, args, {}, binds);
+  await gitRemote(ctx, cwd, args, urls, false, {}, binds);
   const head = (await git(ctx, cwd, ['rev-parse', 'HEAD'])).trim();
   return { head };
 }
