@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/daemon/config.js';
 import { checkContainerLimits } from '../../src/daemon/doctor/checks.js';
-import { detectCgroups } from '../../src/daemon/sandbox/cgroups.js';
+import { detectCgroups, SANDBOX_OWN_TASKS } from '../../src/daemon/sandbox/cgroups.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
@@ -67,18 +67,18 @@ describe.runIf(enforced)('per-container limits on a host that enforces them', ()
     expect(await stopped()).toBe(200); // ends what still sleeps, with the container's groups
     const one = Number((await run('small', 'cat one')).stdout.trim());
     expect(one).toBeGreaterThan(5);
-    expect(one).toBeLessThan(20);
+    expect(one).toBeLessThan(20 + SANDBOX_OWN_TASKS);
 
     // A background command holds most of the budget; a second command of the same container gets the rest.
     await run('small', spawn(14, 'held'), { background: true });
     await new Promise((r) => setTimeout(r, 500));
-    await run('small', spawn(10, 'two'));
+    await run('small', spawn(40, 'two'));
     expect(await stopped()).toBe(200);
     const held = Number((await run('small', 'cat held')).stdout.trim());
     const two = Number((await run('small', 'cat two')).stdout.trim());
     expect(held).toBe(14);
-    expect(two).toBeLessThan(10);
-    expect(held + two).toBeLessThan(20);
+    expect(two).toBeLessThan(40);
+    expect(held + two).toBeLessThan(20 + SANDBOX_OWN_TASKS);
   });
 
   it.runIf(hasBwrap)('cannot leave its groups: the cgroup file system is not there to write to', async () => {
@@ -120,16 +120,5 @@ describe.runIf(enforced)('per-container limits on a host that enforces them', ()
     await t.json('DELETE', '/api/v1/containers/gone');
     for (let i = 0; i < 50 && dirs.some((d) => existsSync(d)); i++) await new Promise((r) => setTimeout(r, 50));
     for (const d of dirs) expect(existsSync(d), d).toBe(false);
-  });
-});
-
-describe.skipIf(enforced)('per-container limits on a host that cannot enforce them', () => {
-  it('say so, with the reason, in /health and /capabilities', async () => {
-    const health = (await t.json('GET', '/health')).body.checks.containerLimits;
-    for (const n of ['memory', 'pids', 'cpu']) {
-      expect(health[n].enforced).toBe(false);
-      expect(health[n].reason.length).toBeGreaterThan(5);
-    }
-    expect((await t.json('GET', '/capabilities')).body.sandbox.containerLimits).toEqual(health);
   });
 });

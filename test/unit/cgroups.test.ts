@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseName, detectCgroups } from '../../src/daemon/sandbox/cgroups.js';
+import { baseName, detectCgroups, SANDBOX_OWN_TASKS } from '../../src/daemon/sandbox/cgroups.js';
 import { cgroupMounts } from '../../src/daemon/sandbox/cgroups-detect.js';
 import { tempDir } from '../helpers/daemon.js';
 
@@ -68,7 +68,7 @@ describe('detectCgroups', () => {
     ]);
     const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');
     expect(read(groups[0] as string, 'memory.limit_in_bytes')).toBe(String(64 * 1024 * 1024));
-    expect(read(groups[1] as string, 'pids.max')).toBe('20');
+    expect(read(groups[1] as string, 'pids.max')).toBe(String(20 + SANDBOX_OWN_TASKS));
     expect(read(groups[2] as string, 'cpu.cfs_quota_us')).toBe('150000');
     expect(() => cg.groupFor('../escape')).toThrow(/not a container id/);
   });

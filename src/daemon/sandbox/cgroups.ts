@@ -215,6 +215,13 @@ const V1_FILE: Record<LimitName, string> = {
   cpu: 'cpu.cfs_quota_us',
 };
 
+/**
+ * Tasks the sandbox itself needs beside the container's own processes: bwrap's init and the supervisor with
+ * its threads (Node's platform and libuv threads count as tasks). pids.max is the setting plus these, so
+ * DISCO_CONTAINER_PIDS is what the container's commands may have.
+ */
+export const SANDBOX_OWN_TASKS = 16;
+
 function applyLimits(dir: string, h: Hierarchy, l: ContainerLimits): void {
   const write = (file: string, value: string) => writeFileSync(path.join(dir, file), value);
   const bytes = String(l.memoryMb * 1024 * 1024);
@@ -225,12 +232,12 @@ function applyLimits(dir: string, h: Hierarchy, l: ContainerLimits): void {
         write('memory.max', bytes);
         // No swapping around the limit where swap exists.
         if (existsSync(path.join(dir, 'memory.swap.max'))) write('memory.swap.max', '0');
-      } else if (c === 'pids') write('pids.max', String(l.pids));
+      } else if (c === 'pids') write('pids.max', String(l.pids + SANDBOX_OWN_TASKS));
       else write('cpu.max', `${quota} ${CPU_PERIOD_US}`);
     } else if (c === 'memory') {
       write('memory.limit_in_bytes', bytes);
       if (existsSync(path.join(dir, 'memory.memsw.limit_in_bytes'))) write('memory.memsw.limit_in_bytes', bytes);
-    } else if (c === 'pids') write('pids.max', String(l.pids));
+    } else if (c === 'pids') write('pids.max', String(l.pids + SANDBOX_OWN_TASKS));
     else {
       write('cpu.cfs_period_us', String(CPU_PERIOD_US));
       write('cpu.cfs_quota_us', quota);

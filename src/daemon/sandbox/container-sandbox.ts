@@ -55,7 +55,8 @@ export class ContainerSandbox extends EventEmitter<{
     super();
     this.child = spawn(argv[0] as string, argv.slice(1), {
       cwd: root,
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+      // Few threads: each counts against the container's pids limit (SANDBOX_OWN_TASKS).
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', UV_THREADPOOL_SIZE: '2' },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
