@@ -92,7 +92,7 @@ function startPty(req) {
     send({ t: 'error', id: req.id, code: err.code || 'EINVAL', message: String(err.message) });
     return;
   }
-  const entry = { pty: true, term, pid: term.pid, fg: '' };
+  const entry = { pty: true, term, pid: term.pid, fg: '', foreground: () => {} };
   procs.set(req.id, entry);
   send({ t: 'spawned', id: req.id, pid: term.pid });
   const foreground = () => {
@@ -107,6 +107,7 @@ function startPty(req) {
       send({ t: 'fg', id: req.id, name });
     }
   };
+  entry.foreground = foreground;
   foreground();
   term.onData((data) => {
     send({ t: 'tty', id: req.id, d: data });
@@ -290,8 +291,11 @@ function handle(req) {
       return;
     case 'input':
       if (!p) return;
-      if (p.pty) p.term.write(req.d);
-      else p.child.stdin?.write(Buffer.from(req.d, 'base64'));
+      if (p.pty) {
+        p.term.write(req.d);
+        // A program the input started may print nothing (cat, a REPL waiting): look again shortly.
+        for (const ms of [30, 120, 300]) setTimeout(() => procs.has(req.id) && p.foreground(), ms);
+      } else p.child.stdin?.write(Buffer.from(req.d, 'base64'));
       return;
     case 'eof':
       if (p && !p.pty) p.child.stdin?.end();
