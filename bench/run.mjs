@@ -51,7 +51,7 @@ async function operations() {
     results.containerCreateMs = { ...create, target: '< 20 ms (p50)', pass: create.p50 < 20 };
 
     const c = await call('POST', '/api/v1/containers', { name: 'reader' });
-    const content = 'x'.repeat(4095) + '\n';
+    const content = `${'x'.repeat(4095)}\n`;
     await call('PUT', `/api/v1/containers/${c.id}/files/content`, { path: 'four-k.txt', content });
     const file = path.join(home, 'containers', c.id, 'four-k.txt');
     // Interleaved, so both see the same machine noise; the ratio compares like with like.

@@ -126,7 +126,10 @@ export class FrameSplitter {
       this.parts = [];
       this.size = 0;
       start = nl + 1;
-      if (line.length > MAX_FRAME_BYTES) return this.overflow();
+      if (line.length > MAX_FRAME_BYTES) {
+        this.overflow();
+        return;
+      }
       this.onFrame(line.toString('utf8'));
     }
     if (start < chunk.length) {
