@@ -27,8 +27,8 @@ describe('the CLI for long work, git, terminals and any op', () => {
       env,
     );
     expect(bg.code, bg.stderr).toBe(0);
-    const id = /still running as (proc_[\w-]+)/.exec(bg.stderr)?.[1] as string;
-    expect(id).toBeDefined();
+    const id = bg.stdout.trim(); // the process id alone on stdout, for id=$(disco exec -b …)
+    expect(id).toMatch(/^proc_[\w-]+$/);
     expect((await disco(['input', id, 'hello', 'there'], env)).code).toBe(0);
     expect((await disco(['input', id, '--eof'], env, 'from stdin\n')).stdout).toMatch(/closed its stdin/);
     let logs = '';
