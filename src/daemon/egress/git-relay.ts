@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { EgressRecord } from './record.js';
+import { type CountedRecord, refusedRecord } from './record.js';
 
 /** Where the relay counts each request (the egress proxy's audit and metrics). */
-export type RelayRecorder = (r: Omit<EgressRecord, 'durationMs'> & { startedAt: number }) => void;
+export type RelayRecorder = (r: CountedRecord) => void;
 
 /**
  * The name git inside a sandbox uses for the daemon's git relay. `.invalid` never resolves (RFC 6761), so
@@ -99,19 +99,14 @@ export class GitRelay {
   ): void {
     const startedAt = performance.now();
     const deny = (status: number, message: string) => {
-      record({
-        containerId,
-        protocol: 'http',
-        host: GIT_RELAY_HOST,
-        port: 80,
-        address: null,
-        bytesUp: 0,
-        bytesDown: 0,
-        outcome: 'refused',
-        code: 'git_relay',
-        reason: message,
-        startedAt,
-      });
+      record(
+        refusedRecord(
+          { containerId, protocol: 'http', host: GIT_RELAY_HOST, port: 80 },
+          'git_relay',
+          message,
+          startedAt,
+        ),
+      );
       const body = `${message}\n`;
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(body);

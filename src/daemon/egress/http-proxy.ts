@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type DialError, splice } from './dial.js';
 import { GIT_RELAY_HOST, type GitRelay } from './git-relay.js';
 import type { Refusal } from './policy.js';
-import type { EgressProtocol, EgressRecord } from './record.js';
+import { type CountedRecord, type EgressProtocol, type EgressRecord, refusedRecord } from './record.js';
 
 /** What the HTTP side needs from the proxy: one vetted, counted upstream connection per destination. */
 export interface Upstreams {
@@ -14,7 +14,7 @@ export interface Upstreams {
     host: string,
     port: number,
   ): Promise<{ ok: true; socket: net.Socket; address: string } | Refusal | { ok: false; error: DialError }>;
-  record(r: Omit<EgressRecord, 'durationMs'> & { startedAt: number }): void;
+  record(r: CountedRecord): void;
   readonly headerTimeoutMs: number;
   readonly idleTimeoutMs: number;
   /** Requests to GIT_RELAY_HOST go to the daemon's git relay (git-relay.ts), never out. */
@@ -128,17 +128,7 @@ export class HttpProxySide {
     if (!r.ok) {
       const status = 'error' in r ? 502 : refusalStatus(r);
       const reason = 'error' in r ? r.error.message : r.reason;
-      if ('code' in r)
-        this.up.record({
-          ...base,
-          address: null,
-          bytesUp: 0,
-          bytesDown: 0,
-          outcome: 'refused',
-          code: r.code,
-          reason,
-          startedAt,
-        });
+      if ('code' in r) this.up.record(refusedRecord(base, r.code, reason, startedAt));
       else
         this.up.record({
           ...base,
@@ -201,16 +191,7 @@ export class HttpProxySide {
     const r = await this.up.open(state.containerId, 'http', host, port);
     if (!r.ok) {
       if ('code' in r) {
-        this.up.record({
-          ...base,
-          address: null,
-          bytesUp: 0,
-          bytesDown: 0,
-          outcome: 'refused',
-          code: r.code,
-          reason: r.reason,
-          startedAt,
-        });
+        this.up.record(refusedRecord(base, r.code, r.reason, startedAt));
         return this.answer(res, refusalStatus(r), r.reason);
       }
       this.up.record({

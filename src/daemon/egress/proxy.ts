@@ -15,7 +15,15 @@ import {
   type RefusalCode,
   refuse,
 } from './policy.js';
-import { auditOf, auditThrottled, type EgressObserver, type EgressProtocol, type EgressRecord } from './record.js';
+import {
+  auditOf,
+  auditThrottled,
+  type CountedRecord,
+  type EgressObserver,
+  type EgressProtocol,
+  type EgressRecord,
+  refusedRecord,
+} from './record.js';
 import { SOCKS, socksHandshake, socksReply } from './socks5.js';
 
 export interface EgressProxyOptions extends EgressPolicyOptions {
@@ -117,16 +125,7 @@ export class EgressProxy implements Upstreams {
     const r = await this.open(containerId, 'socks5', req.host, req.port);
     if (!r.ok) {
       if ('code' in r) {
-        this.record({
-          ...base,
-          address: null,
-          bytesUp: 0,
-          bytesDown: 0,
-          outcome: 'refused',
-          code: r.code,
-          reason: r.reason,
-          startedAt,
-        });
+        this.record(refusedRecord(base, r.code, r.reason, startedAt));
         socksReply(conn, SOCKS.notAllowed);
       } else {
         const { code, address, message } = r.error;
@@ -186,7 +185,7 @@ export class EgressProxy implements Upstreams {
     }
   }
 
-  record(r: Omit<EgressRecord, 'durationMs'> & { startedAt: number }): void {
+  record(r: CountedRecord): void {
     const { startedAt, ...rest } = r;
     const rec: EgressRecord = { ...rest, durationMs: performance.now() - startedAt };
     if (rec.code === undefined) delete rec.code;

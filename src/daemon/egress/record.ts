@@ -64,3 +64,16 @@ export function auditThrottled(containerId: string, counts: Map<string, number>)
     detail: Object.fromEntries(counts),
   };
 }
+
+/** A connection as handed to the counter: the record without its duration, and when it started. */
+export type CountedRecord = Omit<EgressRecord, 'durationMs'> & { startedAt: number };
+
+/** The count of a connection refused before it reached any address. */
+export function refusedRecord(
+  base: Pick<EgressRecord, 'containerId' | 'protocol' | 'host' | 'port'>,
+  code: RefusalCode | string,
+  reason: string,
+  startedAt: number,
+): CountedRecord {
+  return { ...base, address: null, bytesUp: 0, bytesDown: 0, outcome: 'refused', code, reason, startedAt };
+}
