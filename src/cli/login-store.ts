@@ -48,6 +48,15 @@ async function openKeychain(): Promise<{ keychain?: Keychain; reason?: string }>
   return { keychain: (mod.default ?? mod) as Keychain };
 }
 
+/**
+ * Whether `disco login` can keep secrets in the keychain here, asked exactly as login asks it
+ * (`disco doctor` reports it): undefined when it can, else why not.
+ */
+export async function keychainProblem(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (env.DISCO_KEYCHAIN === 'off') return 'DISCO_KEYCHAIN=off';
+  return (await openKeychain()).reason;
+}
+
 /** Asks the keychain once from a short-lived child; undefined when it answered, else why not. */
 function probeInChild(modulePath: string): Promise<string | undefined> {
   const script = `const k = require(${JSON.stringify(modulePath)});

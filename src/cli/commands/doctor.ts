@@ -3,6 +3,28 @@ import type { Check } from '../../daemon/doctor/checks.js';
 import { table } from '../output.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
+/**
+ * keytar loading is not enough: `disco login` needs a secret service that answers (a D-Bus session on
+ * Linux). Ask it the way login does, so doctor never says "fine" when login falls back to the file.
+ */
+async function withKeychainProbe(checks: Check[], env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const i = checks.findIndex((c) => c.name === 'keychain');
+  if (i < 0 || checks[i]?.status !== 'ok') return checks;
+  const { keychainProblem } = await import('../login-store.js');
+  const problem = await keychainProblem(env);
+  if (!problem) return checks;
+  const check: Check = {
+    name: 'keychain',
+    status: 'warn',
+    detail: `keytar loads, but \`disco login\` cannot use the keychain (${problem}): it keeps tokens in a 0600 file`,
+    fix:
+      problem === 'DISCO_KEYCHAIN=off'
+        ? 'unset DISCO_KEYCHAIN to use the keychain'
+        : 'run inside a desktop or D-Bus session with a secret service (gnome-keyring-daemon, KWallet); the file is fine on a headless machine',
+  };
+  return checks.map((c, j) => (j === i ? check : c));
+}
+
 /** Checks the environment; exit 1 when a check fails (warnings do not). */
 export async function doctor(deps: CommandDeps, opts: { json?: boolean; offline?: boolean }): Promise<number> {
   let checks: Check[];
@@ -16,6 +38,7 @@ export async function doctor(deps: CommandDeps, opts: { json?: boolean; offline?
       redisUrl: deps.processEnv.REDIS_URL || undefined,
       checkPublicUrl: !opts.offline,
     });
+    checks = await withKeychainProbe(checks, deps.processEnv);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     checks = [{ name: 'config', status: 'fail', detail: err.message, fix: 'fix the variable named above' }];

@@ -28,7 +28,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 /**
  * First-party sign-in under /api/v1/auth (no bearer needed to reach them): login by password or by
  * exchanging a personal access token (the bootstrap token included), refresh with rotation, logout.
- * `signInLimit` (the per-address sign-in budget) counts login and refresh only: other /auth routes
+ * `signInLimit` (the per-address sign-in budget) counts login only: other /auth routes
  * (`/auth/me`, the password change) are ordinary authenticated calls and must not lock anyone out.
  */
 export function authRoutes(
@@ -76,7 +76,9 @@ export function authRoutes(
     }
   });
 
-  router.post('/refresh', signInLimit, async (req: Request, res: Response) => {
+  // A refresh presents a 256-bit secret, not a guess: it is not a sign-in, and a renewing CLI must not
+  // be locked out by someone else's wrong passwords from the same address (the per-address limit applies).
+  router.post('/refresh', async (req: Request, res: Response) => {
     const body = parse(RefreshBody, req.body);
     const pair = await auth.refresh(body.refreshToken, realm(req), body.scopes ? { scopes: body.scopes } : {});
     res.setHeader('Cache-Control', 'no-store');

@@ -43,12 +43,18 @@ export interface ExecResult {
 }
 
 /**
- * The environment a command sees. Security: the daemon's own environment (tokens, keys, cloud creds)
- * is never inherited; only PATH and locale pass through, plus what the caller sets explicitly.
+ * The PATH of everything run in a container: the system's directories only. The daemon's own PATH
+ * (node_modules/.bin of the checkout, version managers' shims, the operator's home) never leaks in.
+ */
+export const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The environment a command sees. Security: the daemon's own environment (tokens, keys, cloud creds,
+ * its PATH) is never inherited; only the locale passes through, plus what the caller sets explicitly.
  */
 export function commandEnv(root: string, containerId: string, extra: Record<string, string>): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    PATH: CONTAINER_PATH,
     HOME: root,
     LANG: process.env.LANG ?? 'C.UTF-8',
     TERM: 'dumb',

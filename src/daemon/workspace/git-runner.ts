@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DiscoError } from '../errors.js';
 import { localChild, type RunningChild } from '../sandbox/child.js';
+import { CONTAINER_PATH } from './exec.js';
 import { FIXED_OVERRIDES } from './git-config-guard.js';
 import type { Confinement, Sandbox } from './sandbox.js';
 
@@ -61,7 +62,7 @@ export function gitEnv(
   protocols: readonly GitProtocol[] = ['https'],
 ): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: CONTAINER_PATH,
     HOME: home,
     LANG: 'C.UTF-8',
     GIT_TERMINAL_PROMPT: '0',
