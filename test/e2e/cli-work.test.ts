@@ -49,7 +49,7 @@ describe('the CLI for long work, git, terminals and any op', () => {
     await disco(['files', 'write', 'w', 'repo/a.txt'], env, 'a\n');
     const status = await disco(['git', 'status', 'w', '-C', 'repo'], env);
     expect(status.stdout).toMatch(/on main[\s\S]*untracked\s+a\.txt/);
-    const commit = await disco(['git', 'commit', 'w', '-C', 'repo', '-a', '-m', 'first'], env);
+    const commit = await disco(['git', 'commit', 'w', '-C', 'repo', 'a.txt', '-m', 'first'], env);
     expect(commit.code, commit.stderr).toBe(0);
     expect(commit.stdout).toMatch(/committed [0-9a-f]{10} first/);
     expect((await disco(['git', 'log', 'w', '-C', 'repo'], env)).stdout).toMatch(/first$/m);

@@ -22,6 +22,18 @@ export async function gitStatus(client: DiscoClient, out: Output, container: str
   });
 }
 
+/** The directory git clone picks from a URL: its last path component without `.git` (`a/b.git/` → `b`). */
+export function cloneDir(url: string): string {
+  const name = url
+    .replace(/[/\\]+$/, '')
+    .replace(/\/\.git$/, '')
+    .replace(/\.git$/, '')
+    .split(/[/:\\]/)
+    .pop();
+  if (!name || name === '.' || name === '..') throw new Error(`cannot tell a directory name from '${url}': give one`);
+  return name;
+}
+
 export function registerGit(program: Command, deps: CommandDeps): void {
   const group = program.command('git').description('git in a container: clone, status, diff, log, commit, push, pull…');
   const client = () => clientFor(deps.cliEnv());
@@ -51,13 +63,13 @@ export function registerGit(program: Command, deps: CommandDeps): void {
     });
   withJson(repo(group.command('commit <container> [paths...]').description('commit (given paths, or --all)')))
     .requiredOption('-m, --message <message>', 'commit message')
-    .option('-a, --all', 'stage every change first')
+    .option('-a, --all', 'stage changes to tracked files first, like git commit -a (new files: name them)')
     .action(async (container: string, paths: string[], opts) => {
       const r = await client().call('git_commit', {
         container,
         path: opts.repo,
         message: opts.message,
-        all: opts.all === true,
+        tracked: opts.all === true,
         ...(paths.length > 0 ? { paths } : {}),
       });
       outputFor(deps, opts).result(r, () => `committed ${r.hash.slice(0, 10)} ${r.subject}`);
@@ -78,11 +90,14 @@ export function registerGit(program: Command, deps: CommandDeps): void {
         }
       });
   }
-  withJson(repo(group.command('branch <container> [name]').description('list branches, or create/switch one')))
-    .option('-c, --create', 'create the branch')
+  withJson(
+    repo(group.command('branch <container> [name]').description('list branches, or create one (like git branch name)')),
+  )
+    .option('-c, --create', 'create the branch (the default when a name is given)')
     .option('-s, --switch', 'switch to the branch')
     .action(async (container: string, name: string | undefined, opts) => {
-      const action = opts.create ? 'create' : opts.switch ? 'switch' : 'list';
+      if (opts.switch && !name) throw new Error('give the branch to switch to: disco git branch <container> <name> -s');
+      const action = opts.switch ? 'switch' : name ? 'create' : 'list';
       const r = await client().call('git_branch', { container, path: opts.repo, action, ...(name ? { name } : {}) });
       outputFor(deps, opts).result(r, () =>
         r.branches.map((b) => `${b.current ? '*' : ' '} ${b.name}${b.upstream ? `  -> ${b.upstream}` : ''}`).join('\n'),
@@ -103,7 +118,9 @@ export function registerGit(program: Command, deps: CommandDeps): void {
       outputFor(deps, opts).result(r, () => `on ${r.head}`);
     });
   withJson(
-    group.command('clone <container> <url> [dir]').description('clone an https:// repository into the workspace'),
+    group
+      .command('clone <container> <url> [dir]')
+      .description('clone an https:// repository into the workspace (into ./<repo> unless dir is given, like git)'),
   )
     .option('--branch <branch>', 'branch to check out')
     .option('--depth <n>', 'shallow clone', parseIntOption('--depth'))
@@ -111,7 +128,7 @@ export function registerGit(program: Command, deps: CommandDeps): void {
       const r = await client().call('git_clone', {
         container,
         url,
-        path: dir ?? '.',
+        path: dir ?? cloneDir(url),
         ...(opts.branch ? { branch: opts.branch } : {}),
         ...(opts.depth ? { depth: opts.depth } : {}),
       });

@@ -165,7 +165,9 @@ export const gitLog = defineOp({
 export const gitCommit = defineOp({
   name: 'git_commit',
   title: 'Git commit',
-  description: 'Commits staged changes (all: true stages everything first; paths stages just those). Hooks do not run.',
+  description:
+    'Commits staged changes (tracked: true first stages changes to tracked files, like git commit -a; ' +
+    'all: true stages everything, new files too; paths stages just those). Hooks do not run.',
   method: 'POST',
   path: '/containers/:container/git/commit',
   input: z.object({
@@ -173,6 +175,7 @@ export const gitCommit = defineOp({
     path: repoPath,
     message: z.string().min(1).max(100_000),
     all: z.boolean().default(false),
+    tracked: z.boolean().default(false).describe('Stage changes to tracked files first, like git commit -a.'),
     paths: z.array(relPath).max(10_000).optional(),
   }),
   output: z.object({ hash: z.string(), subject: z.string() }),

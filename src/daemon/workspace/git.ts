@@ -15,7 +15,7 @@ import { credentialed } from './git-credentials.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
 import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
-import { type GitOptions, type GitProtocol, runGit } from './git-runner.js';
+import { type GitOptions, type GitProtocol, type GitResult, runGit } from './git-runner.js';
 import { normalizeRelative, resolveInWorkspace } from './paths.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -68,15 +68,35 @@ async function gitRemote(
   }
 }
 
-function fail(what: string, stderr: string): never {
-  const lines = redactUrl(stderr)
-    .trim()
-    .split('\n')
-    .filter((l) => !l.startsWith('hint:'));
-  throw new DiscoError(
-    'git_failed',
-    `git ${what} failed: ${lines.slice(-3).join(' ').slice(0, 500) || 'unknown error'}`,
-  );
+/**
+ * Server paths in git's words, as the container sees them: the workspace is `.` (relative paths under it),
+ * and Disco's own directories are never named. Security: a client must never learn where the daemon lives.
+ */
+export function hidePaths(text: string, ctx: Pick<GitContext, 'root' | 'stateDir' | 'containersDir'>): string {
+  let out = text;
+  const root = ctx.root.replace(/\/+$/, '');
+  if (root) out = out.split(`${root}/`).join('').split(root).join('.');
+  for (const dir of [ctx.containersDir, ctx.stateDir].map((d) => d.replace(/\/+$/, '')).filter(Boolean)) {
+    out = out.split(dir).join('<disco>');
+  }
+  return out;
+}
+
+/**
+ * A failed git command, saying what git said: its stderr, or its stdout when that is where it spoke
+ * (`git commit` with nothing to commit prints "nothing to commit, working tree clean" there).
+ */
+function fail(ctx: Pick<GitContext, 'root' | 'stateDir' | 'containersDir'>, what: string, r: GitResult): never {
+  const said = (text: string) =>
+    hidePaths(redactUrl(text), ctx)
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('hint:') && !l.startsWith('(use "git'));
+  const stderr = said(r.stderr);
+  const lines = stderr.length > 0 ? stderr : said(r.stdout.toString('utf8'));
+  const text = lines.slice(-3).join('; ').slice(0, 500);
+  throw new DiscoError('git_failed', text ? `git ${what}: ${text}` : `git ${what} failed (exit ${r.exitCode})`);
 }
 
 /** Where git runs: the container's sandbox, plus any trusted local remote it must reach. */
@@ -121,7 +141,7 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
 /** The repository's own config as git reads it here (includes off), for git-config-guard. */
 async function repoConfig(ctx: GitContext, cwd: string): Promise<ConfigEntry[]> {
   const r = await runGit(['config', '--list', '-z', '--show-scope', '--no-includes'], runOptions(ctx, cwd));
-  if (r.exitCode !== 0) fail('config', r.stderr);
+  if (r.exitCode !== 0) fail(ctx, 'config', r);
   return parseConfigList(r.stdout.toString('utf8'));
 }
 
@@ -143,7 +163,7 @@ async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<
       ...extra.extraEnv,
     },
   });
-  if (r.exitCode !== 0) fail(args[0] ?? '', r.stderr);
+  if (r.exitCode !== 0) fail(ctx, args[0] ?? '', r);
   return r.stdout.toString('utf8');
 }
 
@@ -252,7 +272,7 @@ export async function gitDiff(
   ];
   const configArgs = repoConfigOverrides(await repoConfig(ctx, cwd));
   const r = await runGit(args, { ...runOptions(ctx, cwd), configArgs, maxOutputBytes: input.maxBytes + 1 });
-  if (r.exitCode !== 0) fail('diff', r.stderr);
+  if (r.exitCode !== 0) fail(ctx, 'diff', r);
   const truncated = r.stdout.length > input.maxBytes;
   return { diff: r.stdout.subarray(0, input.maxBytes).toString('utf8'), truncated };
 }
@@ -275,28 +295,30 @@ export async function gitLog(ctx: GitContext, input: { path: string; limit: numb
  * does not see). So every gitlink is left out of what add examines (`:(exclude,literal)` pathspecs; client
  * paths stay literal with `:(literal)`).
  */
-async function stageArgs(ctx: GitContext, cwd: string, paths: string[] | undefined) {
+async function stageArgs(ctx: GitContext, cwd: string, paths: string[] | undefined, every: '--all' | '--update') {
   const links = (await git(ctx, cwd, ['ls-files', '--stage', '--full-name', '-z']))
     .split('\0')
     .filter((line) => line.startsWith('160000 '))
     .map((line) => line.slice(line.indexOf('\t') + 1));
   const none: Record<string, string> = {};
-  if (links.length === 0) return { args: paths ? ['add', ...pathspecs(paths)] : ['add', '--all'], env: none };
+  if (links.length === 0) return { args: paths ? ['add', ...pathspecs(paths)] : ['add', every], env: none };
   const include = paths ? paths.map((p) => `:(literal)${normalizeRelative(p)}`) : [':/'];
   const exclude = links.map((l) => `:(top,exclude,literal)${l}`);
   return {
-    args: ['add', ...(paths ? [] : ['--all']), '--', ...include, ...exclude],
+    args: ['add', ...(paths ? [] : [every]), '--', ...include, ...exclude],
     env: { GIT_LITERAL_PATHSPECS: '0' },
   };
 }
 
 export async function gitCommit(
   ctx: GitContext,
-  input: { path: string; message: string; all: boolean; paths?: string[] },
+  input: { path: string; message: string; all: boolean; tracked?: boolean; paths?: string[] },
 ) {
   const cwd = await repoDir(ctx, input.path);
-  if (input.paths?.length || input.all) {
-    const stage = await stageArgs(ctx, cwd, input.paths?.length ? input.paths : undefined);
+  if (input.paths?.length || input.all || input.tracked) {
+    // tracked: what `git commit -a` stages (changed and deleted tracked files; new files stay out).
+    const every = input.all ? '--all' : '--update';
+    const stage = await stageArgs(ctx, cwd, input.paths?.length ? input.paths : undefined, every);
     await git(ctx, cwd, stage.args, { extraEnv: stage.env });
   }
   await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]);
