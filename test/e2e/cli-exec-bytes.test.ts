@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
@@ -26,5 +27,36 @@ describe('exec: the bytes and the environment a command gets', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     expect(r.stdout).not.toMatch(/node_modules|\.cargo|pyenv/);
+  });
+
+  it('passes stdin as bytes, unchanged and streamed past the old 10 MiB limit', async () => {
+    const bytes = randomBytes(12 * 1024 * 1024 + 7);
+    // Invalid UTF-8 on purpose: a decoder would replace these with U+FFFD.
+    bytes.set([0xff, 0xfe, 0xc3, 0x28, 0x00, 0x80], 0);
+    const r = await disco(['exec', 'b', '--stdin', '--', 'sha256sum'], env, bytes);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split(' ')[0]).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  it('keeps the command’s exit code and output with --stdin, and in --json', async () => {
+    const r = await disco(['exec', 'b', '--stdin', '--shell', '--', 'wc -c; echo oops >&2; exit 3'], env, 'abc');
+    expect(r.code).toBe(3);
+    expect(r.stdout.trim()).toBe('3');
+    expect(r.stderr).toContain('oops');
+    const j = await disco(['exec', 'b', '--stdin', '--json', '--', 'cat'], env, 'héllo\n');
+    expect(JSON.parse(j.stdout)).toMatchObject({ exitCode: 0, stdout: 'héllo\n', running: false });
+    // A command that stops reading early still reports what it printed.
+    const head = await disco(['exec', 'b', '--stdin', '--', 'head', '-c', '4'], env, randomBytes(3 * 1024 * 1024));
+    expect(head.code, head.stderr).toBe(0);
+  });
+
+  it('feeds a background process bytes from stdin with `disco input`', async () => {
+    const bg = await disco(['exec', 'b', '-b', '--', 'sha256sum'], env);
+    const id = bg.stdout.trim();
+    const bytes = randomBytes(64 * 1024);
+    bytes.set([0xff, 0xfe, 0x80], 0);
+    expect((await disco(['input', id, '--eof'], env, bytes)).code).toBe(0);
+    const out = await disco(['logs', id, '-f'], env);
+    expect(out.stdout.split(' ')[0]).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 });

@@ -33,6 +33,8 @@ export function disco(
     child.once('close', (code) =>
       resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
     );
+    // A command may stop reading its input before the end, as `head` does: that is no test failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(stdin ?? '');
   });
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import type { DiscoClient, OpOutput } from '../client.js';
+import { ApiError, type DiscoClient, type OpInput, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
 import { type Output, readAll } from '../output.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
@@ -43,14 +43,18 @@ export async function execCommand(
   // commander keeps the `--` that separates our options from the command's; it is not part of the command.
   const argv = argvIn[0] === '--' ? argvIn.slice(1) : argvIn;
   if (argv.length === 0) throw new Error('nothing to run: disco exec <container> -- <command> [args…]');
-  const stdin = opts.stdin ? (await readAll(out.io.stdin)).toString('utf8') : undefined;
-  const r = await client.call('exec', {
+  const spec = {
     container,
     command: opts.shell ? argv.join(' ') : [...argv],
     shell: opts.shell === true,
     env: parseEnv(opts.env ?? []),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+  };
+  if (opts.stdin && !opts.background) return streamedExec(client, out, spec, opts.wait);
+  const stdin = opts.stdin ? (await readAll(out.io.stdin)).toString('utf8') : undefined;
+  const r = await client.call('exec', {
+    ...spec,
     ...(stdin !== undefined ? { stdin } : {}),
     ...(opts.background ? { background: true } : {}),
     ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
@@ -79,6 +83,116 @@ export async function execCommand(
     }
   }
   return r.running ? 0 : exitCodeOf(r);
+}
+
+/** Input goes to the daemon in pieces of this size (process_input takes up to 1 MiB). */
+const INPUT_CHUNK = 512 * 1024;
+
+/** Splits a byte stream into pieces of at most `size` bytes (the last may be shorter). */
+async function* pieces(stream: NodeJS.ReadableStream, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let length = 0;
+  for await (const c of stream) {
+    let chunk = typeof c === 'string' ? Buffer.from(c) : Buffer.from(c as Uint8Array);
+    while (length + chunk.length >= size) {
+      const take = size - length;
+      yield Buffer.concat([...pending, chunk.subarray(0, take)]);
+      chunk = chunk.subarray(take);
+      pending = [];
+      length = 0;
+    }
+    if (chunk.length > 0) {
+      pending.push(chunk);
+      length += chunk.length;
+    }
+  }
+  if (length > 0) yield Buffer.concat(pending);
+}
+
+type OutputPage = OpOutput<'process_output'>;
+
+/**
+ * Prints a process's output from `offset` as it comes (stdout and stderr to ours, or collected with
+ * `collect`), polling until it ends or, when `follow` is false, after one page. Returns the last page.
+ */
+export async function followOutput(
+  client: DiscoClient,
+  out: Output,
+  id: string,
+  offset: number,
+  follow: boolean,
+  collect?: (stream: 'stdout' | 'stderr', text: string) => void,
+  pollMs = 250,
+): Promise<OutputPage> {
+  let at = offset;
+  for (;;) {
+    const page = await client.call('process_output', { id, offset: at });
+    for (const r of page.records) {
+      if (collect) collect(r.stream, r.text);
+      else (r.stream === 'stdout' ? out.io.stdout : out.io.stderr).write(r.text);
+    }
+    at = page.nextOffset;
+    if (!follow || !page.running) return page;
+    if (page.records.length === 0) await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/**
+ * `exec --stdin`: starts the command with its stdin open, streams ours to it in chunks as bytes (no
+ * limit on the total, nothing decoded), closes it, and prints the output until the command ends.
+ */
+async function streamedExec(
+  client: DiscoClient,
+  out: Output,
+  spec: Omit<OpInput<'exec'>, 'stdin' | 'background' | 'wait' | 'stdinOpen'>,
+  wait: number | undefined,
+): Promise<number> {
+  const started = await client.call('exec', { ...spec, stdinOpen: true, wait: 0 });
+  const id = started.processId;
+  const collected = { stdout: [started.stdout], stderr: [started.stderr] };
+  const collect = out.json ? (stream: 'stdout' | 'stderr', text: string) => collected[stream].push(text) : undefined;
+  if (!collect) {
+    out.io.stdout.write(started.stdout);
+    out.io.stderr.write(started.stderr);
+  }
+  if (started.running) {
+    try {
+      for await (const piece of pieces(out.io.stdin, INPUT_CHUNK)) {
+        await client.call('process_input', { id, base64: piece.toString('base64') });
+      }
+      await client.call('process_input', { id, end: true });
+    } catch (err) {
+      // The command stopped reading (it ended, as `head -c` does): what it printed still counts.
+      if (!(err instanceof ApiError && err.code === 'conflict')) throw err;
+    }
+  }
+  const deadline = wait === undefined ? undefined : Date.now() + wait;
+  let page: OutputPage | undefined;
+  let offset = started.nextOffset;
+  do {
+    page = await followOutput(client, out, id, offset, false, collect);
+    offset = page.nextOffset;
+    if (page.running && page.records.length === 0) await new Promise((r) => setTimeout(r, 100));
+  } while (page.running && (deadline === undefined || Date.now() < deadline));
+  const end = { timedOut: page.status === 'timed_out', exitCode: page.exitCode, signal: page.signal };
+  if (out.json) {
+    out.result(
+      {
+        processId: id,
+        running: page.running,
+        nextOffset: page.nextOffset,
+        ...end,
+        stdout: collected.stdout.join(''),
+        stderr: collected.stderr.join(''),
+      },
+      () => '',
+    );
+  } else if (page.running) {
+    out.info(
+      `disco: still running as ${id}; follow it with \`disco logs ${id} -f\`, stop it with \`disco kill ${id}\``,
+    );
+  } else if (end.timedOut) out.info('disco: command timed out and was killed');
+  return page.running ? 0 : exitCodeOf(end);
 }
 
 export function registerExec(program: Command, deps: CommandDeps): void {

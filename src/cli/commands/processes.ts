@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
-import { ago, type Output, table } from '../output.js';
-import { exitCodeOf } from './exec.js';
+import { ago, type Output, readAll, table } from '../output.js';
+import { exitCodeOf, followOutput } from './exec.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 const commandText = (c: string[] | string) => (Array.isArray(c) ? c.join(' ') : c);
@@ -32,30 +32,13 @@ export async function historyList(client: DiscoClient, out: Output, container: s
 }
 
 /** Prints a process's output; with follow, polls until it ends and exits with its exit code. */
-export async function logs(
-  client: DiscoClient,
-  out: Output,
-  id: string,
-  follow: boolean,
-  pollMs = 250,
-): Promise<number> {
-  let offset = 0;
+export async function logs(client: DiscoClient, out: Output, id: string, follow: boolean): Promise<number> {
   const records: { stream: string; text: string }[] = [];
-  for (;;) {
-    const page = await client.call('process_output', { id, offset });
-    for (const r of page.records) {
-      if (out.json) records.push({ stream: r.stream, text: r.text });
-      else (r.stream === 'stdout' ? out.io.stdout : out.io.stderr).write(r.text);
-    }
-    offset = page.nextOffset;
-    if (!follow || !page.running) {
-      const { running, status, exitCode, signal } = page;
-      out.result({ id, records, running, status, exitCode, signal }, () => '');
-      if (!running) return exitCodeOf({ timedOut: status === 'timed_out', exitCode, signal });
-      return 0;
-    }
-    if (page.records.length === 0) await new Promise((r) => setTimeout(r, pollMs));
-  }
+  const collect = out.json ? (stream: string, text: string) => records.push({ stream, text }) : undefined;
+  const page = await followOutput(client, out, id, 0, follow, collect);
+  const { running, status, exitCode, signal } = page;
+  out.result({ id, records, running, status, exitCode, signal }, () => '');
+  return running ? 0 : exitCodeOf({ timedOut: status === 'timed_out', exitCode, signal });
 }
 
 export async function kill(client: DiscoClient, out: Output, id: string, signal: string) {
@@ -87,9 +70,12 @@ export function registerProcesses(program: Command, deps: CommandDeps): void {
     .option('-n, --no-newline', 'do not add a newline after the words')
     .option('--eof', 'close its stdin afterwards')
     .action(async (id: string, words: string[], opts) => {
-      const text =
-        words.length > 0 ? words.join(' ') + (opts.newline === false ? '' : '\n') : await readAll(deps.io.stdin);
-      const r = await client().call('process_input', { id, text, end: opts.eof === true });
+      // Words are text; standard input passes as bytes, unchanged.
+      const input =
+        words.length > 0
+          ? { text: words.join(' ') + (opts.newline === false ? '' : '\n') }
+          : { base64: (await readAll(deps.io.stdin)).toString('base64') };
+      const r = await client().call('process_input', { id, ...input, end: opts.eof === true });
       outputFor(deps, opts).result(
         r,
         () => `wrote ${r.bytes} bytes to ${r.processId}${opts.eof ? ' and closed its stdin' : ''}`,
@@ -98,10 +84,4 @@ export function registerProcesses(program: Command, deps: CommandDeps): void {
   withJson(program.command('kill <processId>').description('signal a process and everything it started'))
     .option('-s, --signal <signal>', 'SIGTERM, SIGKILL, SIGINT or SIGHUP', 'SIGTERM')
     .action((id: string, opts) => kill(client(), outputFor(deps, opts), id, opts.signal));
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks).toString('utf8');
 }

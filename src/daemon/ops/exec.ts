@@ -45,6 +45,12 @@ export const exec = defineOp({
       .boolean()
       .default(false)
       .describe('Start and return at once (or after `wait`); the command keeps running. Its stdin stays open.'),
+    stdinOpen: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keep stdin open for process_input (with wait: 0, to stream large or binary input); the timeout stays the foreground one.',
+      ),
     wait: z
       .number()
       .int()
@@ -109,6 +115,7 @@ export const exec = defineOp({
         containerId: c.id,
         ownerId: ctx.principal.userId,
         background: input.background,
+        stdinOpen: input.stdinOpen,
         ...(input.wait !== undefined || input.background ? { waitMs: input.wait ?? 0 } : {}),
         root: c.root,
         network: c.network,

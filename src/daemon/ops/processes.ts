@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ProcessRow } from '../db/processes-repo.js';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import type { ManagedProcess } from '../workspace/process-manager.js';
 import { openContainer } from './container-scope.js';
 import { defineOp, type OpContext } from './op.js';
@@ -131,18 +131,35 @@ export const processOutput = defineOp({
 export const processInput = defineOp({
   name: 'process_input',
   title: 'Write to process stdin',
-  description: 'Writes text to the standard input of a running background process; end: true closes its stdin.',
+  description:
+    'Writes text (or bytes as base64) to the standard input of a running background process; end: true ' +
+    'closes its stdin. Returns once the process took the input: send large input in chunks, one call after another.',
   method: 'POST',
   path: '/terminal/processes/:id/input',
-  input: z.object({ id: processId, text: z.string().max(1024 * 1024), end: z.boolean().default(false) }),
+  input: z.object({
+    id: processId,
+    text: z
+      .string()
+      .max(1024 * 1024)
+      .default(''),
+    base64: z
+      .string()
+      .max(1_398_104)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
+      .optional()
+      .describe('Bytes to write, base64-encoded (up to 1 MiB), instead of text: binary input passes unchanged.'),
+    end: z.boolean().default(false),
+  }),
   output: z.object({ processId: z.string(), bytes: z.number().int() }),
   // What is written may be a shell command line: it can do anything exec can (delete, reach the network).
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
-  run: async ({ id, text, end }, ctx) => {
+  run: async ({ id, text, base64, end }, ctx) => {
+    if (base64 !== undefined && text !== '') throw new ValidationError('give text or base64, not both');
+    const data = base64 !== undefined ? Buffer.from(base64, 'base64') : Buffer.from(text, 'utf8');
     const p = findProcess(ctx, id);
-    p.write(text, end);
-    return { processId: p.id, bytes: Buffer.byteLength(text) };
+    await p.write(data, end);
+    return { processId: p.id, bytes: data.length };
   },
 });
 

@@ -9,6 +9,8 @@ export interface ExecRequest {
   ownerId: string;
   /** Keep running after the call returns (stdin stays open for process_input). */
   background: boolean;
+  /** Keep stdin open for process_input though the command runs in the foreground (streamed input). */
+  stdinOpen?: boolean;
   /** Return after this long even if the command still runs; undefined waits for the end. */
   waitMs?: number;
   root: string;
@@ -117,7 +119,7 @@ export async function runCommand(req: ExecRequest, manager: ProcessManager): Pro
       shell: req.shell,
       env: req.env,
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
-      interactive: req.background,
+      interactive: req.background || req.stdinOpen === true,
       timeoutMs: req.timeoutMs,
       network: req.network,
     },

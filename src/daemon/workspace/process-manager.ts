@@ -98,12 +98,19 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
     });
   }
 
-  write(text: string, end: boolean): void {
-    if (!this.running || !this.child.stdin || this.child.stdin.destroyed) {
+  /**
+   * Writes bytes (or text) to its stdin. Resolves once the pipe took them, or the process ended: a
+   * caller streaming input in chunks waits for a slow reader instead of piling input up in the daemon.
+   */
+  async write(data: string | Buffer, end: boolean): Promise<void> {
+    const stdin = this.child.stdin;
+    if (!this.running || !stdin || stdin.destroyed || stdin.writableEnded) {
       throw new DiscoError('conflict', `process ${this.id} is not accepting input`, { processId: this.id });
     }
-    this.child.stdin.write(text);
-    if (end) this.child.stdin.end();
+    if (data.length > 0) {
+      await Promise.race([new Promise<void>((resolve) => stdin.write(data, () => resolve())), this.done]);
+    }
+    if (end && !stdin.destroyed) stdin.end();
   }
 
   kill(signal: NodeJS.Signals, reason: 'cancelled' | 'killed' = 'killed'): void {
