@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { ERROR_STATUS } from '../errors.js';
 import { jsonSchemaOf } from '../ops/input.js';
-import { type Op, pathParams, SCOPES, type Scope } from '../ops/op.js';
+import { AREAS, type Op, pathParams, SCOPES, type Scope } from '../ops/op.js';
 
 type Schema = Record<string, unknown>;
 
@@ -39,7 +39,7 @@ function operation(op: Op): Schema {
     operationId: op.name,
     summary: op.title,
     description: op.description,
-    tags: [tagOf(op)],
+    tags: [op.area],
     'x-required-scope': op.scope,
     security: [{ bearer: [] }, { oauth2: op.scope ? [op.scope] : [] }],
     'x-mcp-annotations': op.annotations,
@@ -72,17 +72,6 @@ function operation(op: Op): Schema {
   };
 }
 
-/** The area an op belongs to, from its name: `file_read` → files, `container_get` → containers. */
-function tagOf(op: Op): string {
-  if (op.name.startsWith('container_')) return 'containers';
-  if (op.name.startsWith('file_')) return 'files';
-  if (op.name === 'search' || op.name === 'fetch') return 'search';
-  if (op.name === 'exec' || op.name.startsWith('process_') || op.name.startsWith('terminal_')) return 'exec';
-  if (op.name.startsWith('auth_') || op.name.startsWith('token_') || op.name === 'password_change') return 'auth';
-  if (op.name.startsWith('user_') || op.name.startsWith('audit_')) return 'admin';
-  return op.name.split('_')[0] ?? op.name;
-}
-
 /** The OpenAPI 3.1 document, generated from the registry. */
 export function buildOpenApi(ops: readonly Op[], info: { version: string; serverUrl?: string }): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
@@ -102,15 +91,7 @@ export function buildOpenApi(ops: readonly Op[], info: { version: string; server
     },
     servers: [{ url: info.serverUrl ?? '/' }],
     security: [{ bearer: [] }],
-    tags: [
-      { name: 'containers', description: 'Workspaces' },
-      { name: 'files', description: 'Files inside a workspace' },
-      { name: 'exec', description: 'Commands inside a workspace' },
-      { name: 'git', description: 'Git repositories inside a workspace' },
-      { name: 'search', description: "Search and fetch across workspaces (ChatGPT's connector tools)" },
-      { name: 'auth', description: 'Sign-in, sessions, personal access tokens' },
-      { name: 'admin', description: 'Users and the audit log (admins)' },
-    ],
+    tags: Object.entries(AREAS).map(([name, description]) => ({ name, description })),
     paths: { ...paths, ...AUTH_PATHS },
     components: {
       securitySchemes: {
