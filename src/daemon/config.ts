@@ -1,87 +1,11 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { isLoopbackHost } from '../shared/defaults.js';
-import { DEFAULT_PORT, intIn, SETTINGS, type SettingKey, type Settings } from './settings.js';
+import { type Config, intIn, SETTINGS, type SettingKey, type Settings } from './settings.js';
+import type { DefaultContext } from './settings-schema.js';
 
-export { DEFAULT_PORT, SETTINGS, type SettingKey } from './settings.js';
+export { type Config, DEFAULT_PORT, SETTINGS, type SettingKey } from './settings.js';
 export { isLoopbackHost };
-
-export interface Config {
-  host: string;
-  port: number;
-  home: string;
-  containersDir: string;
-  adminToken: string | undefined;
-  logLevel: z.infer<Settings['logLevel']['schema']>;
-  allowedOrigins: string[];
-  allowedHosts: string[];
-  execTimeoutMs: number;
-  execMaxTimeoutMs: number;
-  execMaxOutputBytes: number;
-  fileReadMaxBytes: number;
-  fileWriteMaxBytes: number;
-  shutdownGraceMs: number;
-  poolSize: number;
-  sandbox: 'auto' | 'bwrap' | 'none';
-  bwrap: string;
-  sandboxUid: number;
-  sandboxGid: number;
-  commandPolicy: 'deny-list' | 'allow-list';
-  commandDeny: string[];
-  commandAllow: string[];
-  gitProtocols: Array<'https' | 'http' | 'file'>;
-  limitMemoryMb: number;
-  limitCpuSeconds: number;
-  limitProcesses: number;
-  limitFileSizeMb: number;
-  containerMemoryMb: number;
-  containerPids: number;
-  containerCpus: number;
-  allowHostNetwork: boolean;
-  idleStopMinutes: number;
-  idleDeleteHours: number;
-  terminalDetachedMinutes: number;
-  gitTimeoutMs: number;
-  processLogMaxBytes: number;
-  minFreeDiskMb: number;
-  diskReserveMb: number;
-  containerDiskMb: number;
-  metricsPort: number | undefined;
-  egressAllowDomains: string[];
-  egressDenyDomains: string[];
-  egressAllowCidrs: string[];
-  egressRatePerSecond: number;
-  egressMaxConnections: number;
-  publicUrl: string | undefined;
-  previewDomain: string | undefined;
-  mcpStateless: boolean;
-  redisUrl: string | undefined;
-  instanceUrl: string | undefined;
-  jwtSecret: string | undefined;
-  accessTokenTtlSeconds: number;
-  refreshTokenTtlDays: number;
-  refreshGraceSeconds: number;
-  trustProxy: boolean;
-  oauthRedirectUris: string[];
-  githubClientId: string | undefined;
-  githubClientSecret: string | undefined;
-  githubUrl: string;
-  githubApiUrl: string;
-  githubAllowedUsers: string[];
-  frameAncestors: string[];
-  rateLimitPerMinute: number;
-  authRateLimitPerMinute: number;
-  embeddingsUrl: string | undefined;
-  embeddingsModel: string;
-  embeddingsKey: string | undefined;
-  embeddingsDimensions: number | undefined;
-  embeddingsBatch: number;
-  ragMaxFileBytes: number;
-  ragMaxFiles: number;
-  ragChunkChars: number;
-  ragWatch: boolean;
-}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -122,82 +46,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
         })()
       : undefined;
 
-  const home = path.resolve(pick('home') ?? path.join(os.homedir(), '.disco'));
-  const config: Config = {
-    host: pick('host') ?? (railwayPort !== undefined ? '0.0.0.0' : '127.0.0.1'),
-    port: pick('port') ?? railwayPort ?? DEFAULT_PORT,
-    home,
-    containersDir: path.resolve(pick('containersDir') ?? path.join(home, 'containers')),
-    adminToken: pick('adminToken'),
-    logLevel: pick('logLevel') ?? 'info',
-    allowedOrigins: pick('allowedOrigins') ?? ['https://chatgpt.com'],
-    allowedHosts: pick('allowedHosts') ?? [],
-    execTimeoutMs: pick('execTimeoutMs') ?? 60_000,
-    execMaxTimeoutMs: pick('execMaxTimeoutMs') ?? 600_000,
-    execMaxOutputBytes: pick('execMaxOutputBytes') ?? 1024 * 1024,
-    fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
-    fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
-    shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
-    poolSize: pick('poolSize') ?? 2,
-    sandbox: pick('sandbox') ?? 'auto',
-    bwrap: pick('bwrap') ?? 'bwrap',
-    sandboxUid: pick('sandboxUid') ?? 65534,
-    sandboxGid: pick('sandboxGid') ?? pick('sandboxUid') ?? 65534,
-    commandPolicy: pick('commandPolicy') ?? 'deny-list',
-    commandDeny: pick('commandDeny') ?? [],
-    commandAllow: pick('commandAllow') ?? [],
-    gitProtocols: pick('gitProtocols') ?? ['https'],
-    limitMemoryMb: pick('limitMemoryMb') ?? 4096,
-    limitCpuSeconds: pick('limitCpuSeconds') ?? 0,
-    limitProcesses: pick('limitProcesses') ?? 2048,
-    limitFileSizeMb: pick('limitFileSizeMb') ?? 4096,
-    containerMemoryMb: pick('containerMemoryMb') ?? 8192,
-    containerPids: pick('containerPids') ?? 4096,
-    containerCpus: pick('containerCpus') ?? 0,
-    allowHostNetwork: pick('allowHostNetwork') ?? false,
-    idleStopMinutes: pick('idleStopMinutes') ?? 60,
-    idleDeleteHours: pick('idleDeleteHours') ?? 0,
-    terminalDetachedMinutes: pick('terminalDetachedMinutes') ?? 30,
-    gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
-    processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
-    minFreeDiskMb: pick('minFreeDiskMb') ?? 512,
-    diskReserveMb: pick('diskReserveMb') ?? 64,
-    containerDiskMb: pick('containerDiskMb') ?? 0,
-    metricsPort: pick('metricsPort'),
-    egressAllowDomains: pick('egressAllowDomains') ?? [],
-    egressDenyDomains: pick('egressDenyDomains') ?? [],
-    egressAllowCidrs: pick('egressAllowCidrs') ?? [],
-    egressRatePerSecond: pick('egressRatePerSecond') ?? 50,
-    egressMaxConnections: pick('egressMaxConnections') ?? 256,
-    publicUrl: pick('publicUrl'),
-    previewDomain: pick('previewDomain'),
-    mcpStateless: pick('mcpStateless') ?? false,
-    redisUrl: pick('redisUrl'),
-    instanceUrl: pick('instanceUrl'),
-    jwtSecret: pick('jwtSecret'),
-    accessTokenTtlSeconds: pick('accessTokenTtlSeconds') ?? 900,
-    refreshTokenTtlDays: pick('refreshTokenTtlDays') ?? 30,
-    refreshGraceSeconds: pick('refreshGraceSeconds') ?? 30,
-    trustProxy: pick('trustProxy') ?? false,
-    oauthRedirectUris: pick('oauthRedirectUris') ?? [],
-    githubClientId: pick('githubClientId'),
-    githubClientSecret: pick('githubClientSecret'),
-    githubUrl: pick('githubUrl') ?? 'https://github.com',
-    githubApiUrl: pick('githubApiUrl') ?? 'https://api.github.com',
-    githubAllowedUsers: pick('githubAllowedUsers') ?? [],
-    frameAncestors: pick('frameAncestors') ?? ['https://chatgpt.com'],
-    rateLimitPerMinute: pick('rateLimitPerMinute') ?? 3000,
-    authRateLimitPerMinute: pick('authRateLimitPerMinute') ?? 30,
-    embeddingsUrl: pick('embeddingsUrl'),
-    embeddingsModel: pick('embeddingsModel') ?? 'text-embedding-3-small',
-    embeddingsKey: pick('embeddingsKey'),
-    embeddingsDimensions: pick('embeddingsDimensions'),
-    embeddingsBatch: pick('embeddingsBatch') ?? 64,
-    ragMaxFileBytes: pick('ragMaxFileBytes') ?? 1024 * 1024,
-    ragMaxFiles: pick('ragMaxFiles') ?? 100_000,
-    ragChunkChars: pick('ragChunkChars') ?? 2400,
-    ragWatch: pick('ragWatch') ?? false,
-  };
+  // Every setting: flag, then variable, then its default (computed ones see the settings before them).
+  const context: DefaultContext = { railwayPort, resolved: {} };
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const fallback = (SETTINGS[key] as { default?: unknown }).default;
+    const value =
+      pick(key) ??
+      (typeof fallback === 'function' ? fallback(context) : Array.isArray(fallback) ? [...fallback] : fallback);
+    context.resolved[key] = value;
+  }
+  const config = context.resolved as Config;
+  const { home } = config;
   if (config.redisUrl && !config.jwtSecret) {
     throw new ConfigError(
       'DISCO_JWT_SECRET: required with REDIS_URL, so every instance accepts the tokens the others issue',

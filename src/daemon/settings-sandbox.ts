@@ -1,66 +1,78 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { csv, domainList, intIn } from './settings-schema.js';
+import { csv, type DefaultContext, domainList, intIn } from './settings-schema.js';
 
 /** The settings of the sandbox, container limits, network modes, egress and previews (part of SETTINGS). */
 export const SANDBOX_SETTINGS = {
   sandbox: {
     env: 'DISCO_SANDBOX',
+    default: 'auto',
     schema: z.enum(['auto', 'bwrap', 'none']),
     doc: 'Run container commands in a bubblewrap sandbox: `auto` (default: when bwrap works, else only admins may run commands), `bwrap` (required), `none` (everyone runs commands unsandboxed).',
   },
   bwrap: {
     env: 'DISCO_BWRAP',
+    default: 'bwrap',
     schema: z.string().min(1),
     doc: 'The bubblewrap program. Default `bwrap` on `PATH`.',
   },
   sandboxUid: {
     env: 'DISCO_SANDBOX_UID',
+    default: 65534,
     schema: intIn(1, 2 ** 31 - 2),
     doc: 'Host uid commands run as when the daemon runs as root (never root itself). Default 65534 (nobody); a dedicated uid is better.',
   },
   sandboxGid: {
     env: 'DISCO_SANDBOX_GID',
+    default: ({ resolved }: DefaultContext) => resolved.sandboxUid as number,
     schema: intIn(1, 2 ** 31 - 2),
     doc: 'Host gid commands run as when the daemon runs as root. Default the sandbox uid.',
   },
   limitMemoryMb: {
     env: 'DISCO_LIMIT_MEMORY_MB',
+    default: 4096,
     schema: intIn(0, 1024 * 1024),
     doc: 'Memory (heap, RLIMIT_DATA) per container process, in MiB. Default 4096; 0 for none.',
   },
   limitCpuSeconds: {
     env: 'DISCO_LIMIT_CPU_SECONDS',
+    default: 0,
     schema: intIn(0, 365 * 86400),
     doc: 'CPU time per container process, in seconds (RLIMIT_CPU). Default 0 (none): dev servers run for days.',
   },
   limitProcesses: {
     env: 'DISCO_LIMIT_PROCESSES',
+    default: 2048,
     schema: intIn(0, 1_000_000),
     doc: 'Processes of the user commands run as (RLIMIT_NPROC, a fork-bomb guard; the sandbox uid when the daemon runs as root, so shared by its containers; not enforced when commands run as root without a sandbox). Default 2048.',
   },
   limitFileSizeMb: {
     env: 'DISCO_LIMIT_FILE_SIZE_MB',
+    default: 4096,
     schema: intIn(0, 1024 * 1024),
     doc: 'Largest file a container process may write, in MiB (RLIMIT_FSIZE). Default 4096; 0 for none.',
   },
   containerMemoryMb: {
     env: 'DISCO_CONTAINER_MEMORY_MB',
+    default: 8192,
     schema: intIn(0, 1024 * 1024),
     doc: 'Memory of all processes of one container together, in MiB (a cgroup; `disco doctor` says whether this host enforces it). Default 8192; 0 for none.',
   },
   containerPids: {
     env: 'DISCO_CONTAINER_PIDS',
+    default: 4096,
     schema: intIn(0, 4_000_000),
     doc: 'Processes and threads of one container together (a cgroup). Default 4096; 0 for none.',
   },
   containerCpus: {
     env: 'DISCO_CONTAINER_CPUS',
+    default: 0,
     schema: z.coerce.number().min(0).max(4096),
     doc: 'CPUs one container may use together, e.g. `1.5` (a cgroup CPU quota). Default 0 (none).',
   },
   allowHostNetwork: {
     env: 'DISCO_ALLOW_HOST_NETWORK',
+    default: false,
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: "Let admins give a container the `host` network mode (the host's network namespace: its loopback services, the cloud metadata address). Default `false`.",
   },
@@ -74,16 +86,19 @@ export const SANDBOX_SETTINGS = {
   },
   egressAllowDomains: {
     env: 'DISCO_EGRESS_ALLOW_DOMAINS',
+    default: [],
     schema: domainList,
     doc: 'Comma-separated domains the egress proxy may reach (`example.com` exact, `*.example.com` its subdomains). Empty (default): every domain not denied.',
   },
   egressDenyDomains: {
     env: 'DISCO_EGRESS_DENY_DOMAINS',
+    default: [],
     schema: domainList,
     doc: 'Comma-separated domains the egress proxy refuses (same forms; deny wins over allow).',
   },
   egressAllowCidrs: {
     env: 'DISCO_EGRESS_ALLOW_CIDRS',
+    default: [],
     schema: csv.pipe(
       z.array(z.string().refine((c) => ipaddr.isValidCIDR(c), 'each entry must be a CIDR such as 10.1.2.0/24')),
     ),
@@ -91,11 +106,13 @@ export const SANDBOX_SETTINGS = {
   },
   egressRatePerSecond: {
     env: 'DISCO_EGRESS_RATE_PER_SECOND',
+    default: 50,
     schema: intIn(1, 100_000),
     doc: 'New egress connections per second per container (bursts of twice that). Default 50.',
   },
   egressMaxConnections: {
     env: 'DISCO_EGRESS_MAX_CONNECTIONS',
+    default: 256,
     schema: intIn(1, 100_000),
     doc: 'Egress connections open at once per container. Default 256.',
   },

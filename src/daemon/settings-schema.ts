@@ -20,3 +20,12 @@ export const domainList = csv.pipe(
       .regex(/^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/, 'each entry must be a domain or *.domain'),
   ),
 );
+
+/**
+ * What a setting's computed default may use: Railway's `PORT`, and the settings resolved before it (the
+ * table's order).
+ */
+export interface DefaultContext {
+  railwayPort: number | undefined;
+  resolved: Record<string, unknown>;
+}

@@ -1,36 +1,51 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PORT } from '../shared/defaults.js';
 import { SANDBOX_SETTINGS } from './settings-sandbox.js';
-import { bytes, csv, intIn } from './settings-schema.js';
+import { bytes, csv, type DefaultContext, intIn } from './settings-schema.js';
 
 export { DEFAULT_PORT, intIn };
 
 /**
- * Every setting in one table: the env variable, an optional CLI flag, its schema (parsing from strings)
- * and the line of documentation that README's configuration table repeats. One source of truth.
+ * Every setting in one table, the one place each is stated: the env variable, an optional CLI flag, its
+ * schema (parsing from strings; its output type is the type of `Config[key]`), its default (a value, or a
+ * function of the settings before it; none means `undefined`), and the documentation the generated
+ * configuration reference shows. `config.ts` loads them; `test/unit/config.test.ts` checks each doc states
+ * the default given here.
  */
 export const SETTINGS = {
   host: {
     env: 'DISCO_HOST',
+    default: ({ railwayPort }: DefaultContext) => (railwayPort !== undefined ? '0.0.0.0' : '127.0.0.1'),
     flag: '--host',
     schema: z.string().min(1),
     doc: 'Address to bind. Default `127.0.0.1`, or `0.0.0.0` when `PORT` is set.',
   },
   port: {
     env: 'DISCO_PORT',
+    default: ({ railwayPort }: DefaultContext) => railwayPort ?? DEFAULT_PORT,
     flag: '--port',
     schema: intIn(0, 65535),
     doc: `Port to listen on. Default ${DEFAULT_PORT}; \`PORT\` (Railway) is used when set.`,
   },
   home: {
     env: 'DISCO_HOME',
+    default: () => path.join(os.homedir(), '.disco'),
     flag: '--home',
-    schema: z.string().min(1),
+    schema: z
+      .string()
+      .min(1)
+      .transform((p) => path.resolve(p)),
     doc: 'State directory (SQLite, admin token, containers). Default `~/.disco`.',
   },
   containersDir: {
     env: 'DISCO_CONTAINERS_DIR',
-    schema: z.string().min(1),
+    default: ({ resolved }: DefaultContext) => path.join(resolved.home as string, 'containers'),
+    schema: z
+      .string()
+      .min(1)
+      .transform((p) => path.resolve(p)),
     doc: 'Where workspaces live. Default `$DISCO_HOME/containers`.',
   },
   adminToken: {
@@ -40,56 +55,67 @@ export const SETTINGS = {
   },
   logLevel: {
     env: 'DISCO_LOG_LEVEL',
+    default: 'info',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     doc: 'Log level. Default `info`.',
   },
   allowedOrigins: {
     env: 'DISCO_ALLOWED_ORIGINS',
+    default: ['https://chatgpt.com'],
     schema: csv,
     doc: 'Comma-separated browser origins allowed to call the API. Default `https://chatgpt.com`.',
   },
   allowedHosts: {
     env: 'DISCO_ALLOWED_HOSTS',
+    default: [],
     schema: csv,
     doc: 'Extra `Host` names accepted when bound to loopback (DNS-rebinding guard).',
   },
   execTimeoutMs: {
     env: 'DISCO_EXEC_TIMEOUT_MS',
+    default: 60_000,
     schema: intIn(100, 24 * 3600_000),
     doc: 'Default command timeout. Default 60000.',
   },
   execMaxTimeoutMs: {
     env: 'DISCO_EXEC_MAX_TIMEOUT_MS',
+    default: 600_000,
     schema: intIn(100, 24 * 3600_000),
     doc: 'Largest timeout a caller may ask for. Default 600000.',
   },
   execMaxOutputBytes: {
     env: 'DISCO_EXEC_MAX_OUTPUT_BYTES',
+    default: 1024 * 1024,
     schema: bytes,
     doc: 'Cap per output stream of a command; beyond it output is dropped and `truncated` set. Default 1 MiB.',
   },
   fileReadMaxBytes: {
     env: 'DISCO_FILE_READ_MAX_BYTES',
+    default: 5 * 1024 * 1024,
     schema: bytes,
     doc: 'Largest file returned whole by a read (use a line range past it). Default 5 MiB.',
   },
   fileWriteMaxBytes: {
     env: 'DISCO_FILE_WRITE_MAX_BYTES',
+    default: 25 * 1024 * 1024,
     schema: bytes,
     doc: 'Largest file a write accepts. Default 25 MiB.',
   },
   poolSize: {
     env: 'DISCO_POOL_SIZE',
+    default: 2,
     schema: intIn(0, 100),
     doc: 'Prepared workspaces kept ready per template, so creating a container is a rename. Default 2; 0 turns the pool off.',
   },
   commandPolicy: {
     env: 'DISCO_COMMAND_POLICY',
+    default: 'deny-list',
     schema: z.enum(['deny-list', 'allow-list']),
     doc: '`deny-list` (default: refuse clearly destructive commands such as `rm -rf /`) or `allow-list` (only `DISCO_COMMAND_ALLOW`).',
   },
   commandDeny: {
     env: 'DISCO_COMMAND_DENY',
+    default: [],
     schema: z
       .string()
       .transform((s) =>
@@ -114,51 +140,61 @@ export const SETTINGS = {
   },
   commandAllow: {
     env: 'DISCO_COMMAND_ALLOW',
+    default: [],
     schema: csv,
     doc: 'Comma-separated program names allowed in `allow-list` mode (e.g. `npm,node,git,ls,cat`).',
   },
   gitProtocols: {
     env: 'DISCO_GIT_PROTOCOLS',
+    default: ['https'],
     schema: csv.pipe(z.array(z.enum(['https', 'http', 'file'])).min(1)),
     doc: 'Comma-separated transports git remotes may use: `https` (default), `http`, `file` (`file` lets a clone read other repositories on the host).',
   },
   gitTimeoutMs: {
     env: 'DISCO_GIT_TIMEOUT_MS',
+    default: 300_000,
     schema: intIn(1000, 24 * 3600_000),
     doc: 'Timeout for one git command (clone, push, pull…). Default 300000.',
   },
   idleStopMinutes: {
     env: 'DISCO_IDLE_STOP_MINUTES',
+    default: 60,
     schema: intIn(0, 525_600),
     doc: 'Stop a container (kill its processes and terminals) after this many minutes without use. Default 60; 0 never.',
   },
   idleDeleteHours: {
     env: 'DISCO_IDLE_DELETE_HOURS',
+    default: 0,
     schema: intIn(0, 87_600),
     doc: 'Delete a stopped, unpinned container after this many hours without use. Default 0: never (deleting work is opt-in).',
   },
   terminalDetachedMinutes: {
     env: 'DISCO_TERMINAL_DETACHED_MINUTES',
+    default: 30,
     schema: intIn(1, 10_080),
     doc: 'A terminal no client has been attached to for this long is closed (reattach before, scrollback kept). Default 30.',
   },
   processLogMaxBytes: {
     env: 'DISCO_PROCESS_LOG_MAX_BYTES',
+    default: 8 * 1024 * 1024,
     schema: bytes,
     doc: 'Disk kept per process for its output log (oldest output rotates out past it). Default 8 MiB.',
   },
   minFreeDiskMb: {
     env: 'DISCO_MIN_FREE_DISK_MB',
+    default: 512,
     schema: intIn(0, 1024 * 1024 * 1024),
     doc: '`/ready` fails when the disk holding `$DISCO_HOME` has less free space than this, in MiB. Default 512.',
   },
   diskReserveMb: {
     env: 'DISCO_DISK_RESERVE_MB',
+    default: 64,
     schema: intIn(0, 1024 * 1024),
     doc: "Free space kept for the daemon's own state, in MiB (0 = off): below it, file writes on behalf of containers are refused (`no_space`, 507) and process output is dropped with a marker. Default 64.",
   },
   containerDiskMb: {
     env: 'DISCO_CONTAINER_DISK_MB',
+    default: 0,
     schema: intIn(0, 1024 * 1024 * 1024),
     doc: 'Per-container disk quota in MiB for writes made through the daemon, measured with `du` in the background (0 = off). Commands inside the sandbox are not stopped by it. Default 0.',
   },
@@ -179,26 +215,31 @@ export const SETTINGS = {
   },
   accessTokenTtlSeconds: {
     env: 'DISCO_ACCESS_TOKEN_TTL_SECONDS',
+    default: 900,
     schema: intIn(30, 86_400),
     doc: 'Lifetime of an access token (JWT). Default 900 (15 minutes).',
   },
   refreshTokenTtlDays: {
     env: 'DISCO_REFRESH_TOKEN_TTL_DAYS',
+    default: 30,
     schema: intIn(1, 365),
     doc: 'Lifetime of a refresh token (rotated on every use). Default 30.',
   },
   refreshGraceSeconds: {
     env: 'DISCO_REFRESH_GRACE_SECONDS',
+    default: 30,
     schema: intIn(0, 300),
     doc: 'Seconds after a refresh token is used in which the same token again gets the same new tokens (a client retrying a refresh), instead of revoking the session as a reuse. `0` turns it off. Default 30.',
   },
   trustProxy: {
     env: 'DISCO_TRUST_PROXY',
+    default: false,
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: 'Trust `X-Forwarded-Proto`/`-Host`/`-For` from a reverse proxy for the public URL and client IP. Default `false`; prefer `DISCO_PUBLIC_URL`.',
   },
   oauthRedirectUris: {
     env: 'DISCO_OAUTH_REDIRECT_URIS',
+    default: [],
     schema: csv.pipe(z.array(z.url())),
     doc: "Extra redirect URIs OAuth clients may register, besides ChatGPT's (`https://chatgpt.com/connector_platform_oauth_redirect` and `https://chatgpt.com/connector/oauth/<id>`) and loopback `http://127.0.0.1:*` ones.",
   },
@@ -214,31 +255,37 @@ export const SETTINGS = {
   },
   githubUrl: {
     env: 'DISCO_GITHUB_URL',
+    default: 'https://github.com',
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
     doc: 'GitHub web base URL (GitHub Enterprise). Default `https://github.com`.',
   },
   githubApiUrl: {
     env: 'DISCO_GITHUB_API_URL',
+    default: 'https://api.github.com',
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
     doc: 'GitHub API base URL. Default `https://api.github.com`.',
   },
   githubAllowedUsers: {
     env: 'DISCO_GITHUB_ALLOWED_USERS',
+    default: [],
     schema: csv,
     doc: 'GitHub logins that may sign in and get an account (`*` for anyone). Default: none; accounts already linked may always sign in.',
   },
   frameAncestors: {
     env: 'DISCO_FRAME_ANCESTORS',
+    default: ['https://chatgpt.com'],
     schema: csv,
     doc: 'Origins allowed to frame Disco pages (CSP `frame-ancestors`). Default `https://chatgpt.com`.',
   },
   rateLimitPerMinute: {
     env: 'DISCO_RATE_LIMIT_PER_MINUTE',
+    default: 3000,
     schema: intIn(1, 1_000_000),
     doc: 'Requests per minute per signed-in user on `/api/v1` and `/mcp` (per address: twice that). Default 3000.',
   },
   authRateLimitPerMinute: {
     env: 'DISCO_AUTH_RATE_LIMIT_PER_MINUTE',
+    default: 30,
     schema: intIn(1, 1_000_000),
     doc: 'Requests per minute per IP on sign-in and token endpoints. Default 30.',
   },
@@ -254,6 +301,7 @@ export const SETTINGS = {
   },
   mcpStateless: {
     env: 'DISCO_MCP_STATELESS',
+    default: false,
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: 'Serve `/mcp` without sessions (every request stands alone), for several instances behind a load balancer. Default `false`.',
   },
@@ -264,6 +312,7 @@ export const SETTINGS = {
   },
   embeddingsModel: {
     env: 'DISCO_EMBEDDINGS_MODEL',
+    default: 'text-embedding-3-small',
     schema: z.string().min(1).max(200),
     doc: 'Embedding model asked of `DISCO_EMBEDDINGS_URL`. Default `text-embedding-3-small`.',
   },
@@ -279,31 +328,37 @@ export const SETTINGS = {
   },
   embeddingsBatch: {
     env: 'DISCO_EMBEDDINGS_BATCH',
+    default: 64,
     schema: intIn(1, 2048),
     doc: 'Texts per embeddings request. Default 64.',
   },
   ragMaxFileBytes: {
     env: 'DISCO_RAG_MAX_FILE_BYTES',
+    default: 1024 * 1024,
     schema: bytes,
     doc: 'Files larger than this are left out of the search index. Default 1 MiB.',
   },
   ragMaxFiles: {
     env: 'DISCO_RAG_MAX_FILES',
+    default: 100_000,
     schema: intIn(1, 10_000_000),
     doc: 'Most files one container index takes (the rest is reported as truncated). Default 100000.',
   },
   ragChunkChars: {
     env: 'DISCO_RAG_CHUNK_CHARS',
+    default: 2400,
     schema: intIn(200, 100_000),
     doc: 'Target largest chunk, in characters; bigger definitions are split into members or windows. Default 2400.',
   },
   ragWatch: {
     env: 'DISCO_RAG_WATCH',
+    default: false,
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: 'Also re-index when files change on disk (commands, editors), not only after writes through Disco. Default `false`.',
   },
   shutdownGraceMs: {
     env: 'DISCO_SHUTDOWN_GRACE_MS',
+    default: 10_000,
     schema: intIn(0, 600_000),
     doc: 'How long shutdown waits for in-flight requests. Default 10000.',
   },
@@ -312,3 +367,10 @@ export const SETTINGS = {
 
 export type Settings = typeof SETTINGS;
 export type SettingKey = keyof Settings;
+
+/** The loaded configuration: each setting's schema output, `undefined` allowed only where there is no default. */
+export type Config = {
+  -readonly [K in SettingKey]: 'default' extends keyof Settings[K]
+    ? z.output<Settings[K]['schema']>
+    : z.output<Settings[K]['schema']> | undefined;
+};

@@ -73,7 +73,7 @@ describe('discovery', () => {
     const grouped = caps.areas.flatMap((a: { ops: string[] }) => a.ops).sort();
     expect(grouped).toEqual(OPS.map((o) => o.name).sort());
     expect(caps.areas.map((a: { name: string }) => a.name)).toEqual(
-      expect.arrayContaining(['containers', 'files', 'processes', 'git']),
+      expect.arrayContaining(['containers', 'files', 'exec', 'git']),
     );
     expect(caps.ops.find((o: { name: string }) => o.name === 'file_read')).toMatchObject({
       area: 'files',

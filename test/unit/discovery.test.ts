@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AuthMethod, areaOf, pluginAuth } from '../../src/daemon/http/discovery.js';
+import { type AuthMethod, pluginAuth } from '../../src/daemon/http/discovery.js';
 
 describe('discovery helpers', () => {
   it('derives the plugin manifest auth from the strongest method offered', () => {
@@ -19,13 +19,5 @@ describe('discovery helpers', () => {
       scope: 'containers files:read',
     });
     expect(pluginAuth([])).toEqual({ type: 'none' });
-  });
-
-  it('groups ops into areas by name, a new prefix being its own area', () => {
-    expect(areaOf('container_create')).toBe('containers');
-    expect(areaOf('exec')).toBe('processes');
-    expect(areaOf('terminal_list')).toBe('terminals');
-    expect(areaOf('fetch')).toBe('search');
-    expect(areaOf('rag_query')).toBe('rag');
   });
 });

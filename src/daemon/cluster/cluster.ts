@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Redis } from 'ioredis';
 import { DiscoError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Op, Principal, Progress, Scope } from '../ops/op.js';
+import { type ClusterEffect, type Op, type Principal, type Progress, type Scope, targetRef } from '../ops/op.js';
 
 const HEARTBEAT_MS = 5000;
 const ALIVE_MS = 15_000;
@@ -19,15 +19,6 @@ export interface InstanceInfo {
 /** The principal as it travels between instances (scopes as a list). */
 export interface WirePrincipal extends Omit<Principal, 'scopes'> {
   scopes: Scope[];
-}
-
-/** What an op names: a container (by id or name) or a process, from its input. */
-function targetOf(op: Pick<Op, 'name'>, input: Record<string, unknown>): { container?: string; process?: string } {
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  if (str(input.container)) return { container: str(input.container) as string };
-  if (op.name.startsWith('container_') && str(input.id)) return { container: str(input.id) as string };
-  if (op.name.startsWith('process_') && str(input.id)) return { process: str(input.id) as string };
-  return {};
 }
 
 /**
@@ -99,11 +90,13 @@ export class Cluster {
    * Throws `unavailable` when that instance is gone.
    */
   async placement(
-    op: Pick<Op, 'name'>,
+    op: Pick<Op, 'target' | 'input'>,
     input: Record<string, unknown>,
     userId: string,
   ): Promise<InstanceInfo | undefined> {
-    const target = targetOf(op, input);
+    const ref = targetRef(op, input);
+    if (ref === undefined) return undefined;
+    const target = op.target === 'process' ? { process: ref } : { container: ref };
     let home: string | null = null;
     if (target.process) home = await this.redis.get(`proc-home:${target.process}`);
     else if (target.container) {
@@ -126,15 +119,10 @@ export class Cluster {
     return where;
   }
 
-  /** Records what a local op created or deleted, so other instances can find it. */
-  async recordLocal(
-    op: Pick<Op, 'name'>,
-    input: Record<string, unknown>,
-    result: unknown,
-    userId: string,
-  ): Promise<void> {
+  /** Records what a local op created or deleted (its declared effect), so other instances can find it. */
+  async recordLocal(effect: ClusterEffect, result: unknown, userId: string): Promise<void> {
     const r = (result ?? {}) as { id?: string; name?: string; processId?: string; running?: boolean };
-    if (op.name === 'container_create' && r.id) {
+    if (effect === 'container_created' && r.id) {
       await this.redis
         .multi()
         .set(`ctr-home:${r.id}`, this.self.id)
@@ -142,16 +130,15 @@ export class Cluster {
         .set(`ctr-info:${r.id}`, JSON.stringify(result))
         .sadd(`ctrs:${userId}`, r.id)
         .exec();
-    } else if (op.name === 'container_delete' && r.id) {
+    } else if (effect === 'container_deleted' && r.id) {
       await this.redis
         .multi()
         .del(`ctr-home:${r.id}`, `ctr-name:${userId}:${r.name}`, `ctr-info:${r.id}`)
         .srem(`ctrs:${userId}`, r.id)
         .exec();
-    } else if (r.processId) {
+    } else if (effect === 'process_started' && r.processId) {
       await this.redis.set(`proc-home:${r.processId}`, this.self.id, 'PX', 7 * 86_400_000);
     }
-    void input;
   }
 
   /** Marks something (an MCP session) as served by this instance for `ttlMs`; refreshed on use. */

@@ -1,18 +1,10 @@
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { bearerOf, publicBaseUrl, realmFor } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
 import { DiscoError, ValidationError } from '../errors.js';
-import { SCOPES } from '../ops/op.js';
-
-const scopes = z.array(z.enum(SCOPES)).min(1).optional();
-const LoginBody = z.union([
-  z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024), scopes }).strict(),
-  z.object({ token: z.string().min(16).max(512), scopes }).strict(),
-]);
-const RefreshBody = z.object({ refreshToken: z.string().min(1).max(512), scopes }).strict();
-const LogoutBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).strict();
+import { LoginBody, LogoutBody, RefreshBody } from './auth-contract.js';
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});

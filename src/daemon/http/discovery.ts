@@ -53,23 +53,6 @@ export function pluginAuth(methods: readonly AuthMethod[]): Record<string, unkno
   return { type: 'none' };
 }
 
-/** Op name prefix → area; a prefix not listed is its own area, so new op families show up by themselves. */
-const AREA_OF_PREFIX: Record<string, string> = {
-  container: 'containers',
-  file: 'files',
-  exec: 'processes',
-  process: 'processes',
-  terminal: 'terminals',
-  git: 'git',
-  search: 'search',
-  fetch: 'search',
-};
-
-export function areaOf(opName: string): string {
-  const prefix = opName.split('_')[0] ?? opName;
-  return AREA_OF_PREFIX[prefix] ?? prefix;
-}
-
 /** `/capabilities`: generated from the op registry. */
 export function capabilities(
   ops: readonly Op[],
@@ -80,7 +63,7 @@ export function capabilities(
 ) {
   const areas = new Map<string, string[]>();
   for (const op of ops) {
-    const area = areaOf(op.name);
+    const area = op.area;
     areas.set(area, [...(areas.get(area) ?? []), op.name]);
   }
   return {
@@ -90,7 +73,7 @@ export function capabilities(
     ops: ops.map((op) => ({
       name: op.name,
       title: op.title,
-      area: areaOf(op.name),
+      area: op.area,
       scope: op.scope,
       rest: { method: op.method, path: `/api/v1${op.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}')}` },
       mcpTool: op.name,

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { ERROR_STATUS } from '../errors.js';
 import { jsonSchemaOf } from '../ops/input.js';
-import { type Op, pathParams, SCOPES, type Scope } from '../ops/op.js';
+import { AREAS, type Op, pathParams, SCOPES, type Scope } from '../ops/op.js';
+import { AUTH_ROUTES } from './auth-contract.js';
 
 type Schema = Record<string, unknown>;
 
@@ -39,7 +40,7 @@ function operation(op: Op): Schema {
     operationId: op.name,
     summary: op.title,
     description: op.description,
-    tags: [tagOf(op)],
+    tags: [op.area],
     'x-required-scope': op.scope,
     security: [{ bearer: [] }, { oauth2: op.scope ? [op.scope] : [] }],
     'x-mcp-annotations': op.annotations,
@@ -72,17 +73,6 @@ function operation(op: Op): Schema {
   };
 }
 
-/** The area an op belongs to, from its name: `file_read` → files, `container_get` → containers. */
-function tagOf(op: Op): string {
-  if (op.name.startsWith('container_')) return 'containers';
-  if (op.name.startsWith('file_')) return 'files';
-  if (op.name === 'search' || op.name === 'fetch') return 'search';
-  if (op.name === 'exec' || op.name.startsWith('process_') || op.name.startsWith('terminal_')) return 'exec';
-  if (op.name.startsWith('auth_') || op.name.startsWith('token_') || op.name === 'password_change') return 'auth';
-  if (op.name.startsWith('user_') || op.name.startsWith('audit_')) return 'admin';
-  return op.name.split('_')[0] ?? op.name;
-}
-
 /** The OpenAPI 3.1 document, generated from the registry. */
 export function buildOpenApi(ops: readonly Op[], info: { version: string; serverUrl?: string }): Schema {
   const paths: Record<string, Record<string, Schema>> = {};
@@ -102,16 +92,8 @@ export function buildOpenApi(ops: readonly Op[], info: { version: string; server
     },
     servers: [{ url: info.serverUrl ?? '/' }],
     security: [{ bearer: [] }],
-    tags: [
-      { name: 'containers', description: 'Workspaces' },
-      { name: 'files', description: 'Files inside a workspace' },
-      { name: 'exec', description: 'Commands inside a workspace' },
-      { name: 'git', description: 'Git repositories inside a workspace' },
-      { name: 'search', description: "Search and fetch across workspaces (ChatGPT's connector tools)" },
-      { name: 'auth', description: 'Sign-in, sessions, personal access tokens' },
-      { name: 'admin', description: 'Users and the audit log (admins)' },
-    ],
-    paths: { ...paths, ...AUTH_PATHS },
+    tags: Object.entries(AREAS).map(([name, description]) => ({ name, description })),
+    paths: { ...paths, ...authPaths() },
     components: {
       securitySchemes: {
         bearer: {
@@ -170,87 +152,28 @@ const SCOPE_DOCS: Record<Scope, string> = {
   admin: 'Everything, plus users and the audit log',
 };
 
-const err = { $ref: '#/components/responses/Error' };
-const tokenPair = {
-  description: 'A session: a short-lived access token and a refresh token (rotated on every use).',
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        required: ['accessToken', 'tokenType', 'expiresIn', 'refreshToken', 'scopes', 'user'],
-        properties: {
-          accessToken: { type: 'string' },
-          tokenType: { const: 'Bearer' },
-          expiresIn: { type: 'integer' },
-          refreshToken: { type: 'string' },
-          scopes: { type: 'array', items: { type: 'string', enum: [...SCOPES] } },
-          user: {
-            type: 'object',
-            properties: { id: { type: 'string' }, name: { type: 'string' }, isAdmin: { type: 'boolean' } },
+/** The sign-in endpoints, which take no bearer token (they hand them out), from their zod schemas. */
+function authPaths(): Record<string, Record<string, Schema>> {
+  return Object.fromEntries(
+    AUTH_ROUTES.map((r) => [
+      `/api/v1${r.path}`,
+      {
+        post: {
+          operationId: r.operationId,
+          summary: r.summary,
+          description: r.description,
+          tags: ['auth'],
+          security: [],
+          requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } },
+          responses: {
+            '200': {
+              description: r.resultDescription,
+              content: { 'application/json': { schema: jsonSchema(r.result, 'output') } },
+            },
+            ...Object.fromEntries(r.errors.map((status) => [String(status), errorResponse])),
           },
-          sessionId: { type: 'string' },
         },
       },
-    },
-  },
-};
-const scopesProp = { type: 'array', items: { type: 'string', enum: [...SCOPES] } };
-const body = (schema: Schema) => ({ required: true, content: { 'application/json': { schema } } });
-
-/** The sign-in endpoints, which take no bearer token (they hand them out). */
-const AUTH_PATHS: Record<string, Record<string, Schema>> = {
-  '/api/v1/auth/login': {
-    post: {
-      operationId: 'auth_login',
-      summary: 'Sign in',
-      description:
-        'With a user name and password, or by exchanging a personal access token (the bootstrap admin token included).',
-      tags: ['auth'],
-      security: [],
-      requestBody: body({
-        oneOf: [
-          {
-            type: 'object',
-            required: ['username', 'password'],
-            properties: { username: { type: 'string' }, password: { type: 'string' }, scopes: scopesProp },
-          },
-          { type: 'object', required: ['token'], properties: { token: { type: 'string' }, scopes: scopesProp } },
-        ],
-      }),
-      responses: { '200': tokenPair, '400': err, '401': err, '429': err },
-    },
-  },
-  '/api/v1/auth/refresh': {
-    post: {
-      operationId: 'auth_refresh',
-      summary: 'Refresh a session',
-      description:
-        'Spends the refresh token and returns a new pair. A spent token used again revokes the whole session.',
-      tags: ['auth'],
-      security: [],
-      requestBody: body({
-        type: 'object',
-        required: ['refreshToken'],
-        properties: { refreshToken: { type: 'string' }, scopes: scopesProp },
-      }),
-      responses: { '200': tokenPair, '400': err, '401': err, '429': err },
-    },
-  },
-  '/api/v1/auth/logout': {
-    post: {
-      operationId: 'auth_logout',
-      summary: 'Sign out',
-      description: 'Revokes the session of the refresh token given and/or of the bearer access token.',
-      tags: ['auth'],
-      security: [],
-      requestBody: body({ type: 'object', properties: { refreshToken: { type: 'string' } } }),
-      responses: {
-        '200': {
-          description: 'Done',
-          content: { 'application/json': { schema: { type: 'object', properties: { revoked: { type: 'boolean' } } } } },
-        },
-        '400': err,
-      },
-    },
-  },
-};
+    ]),
+  );
+}

@@ -34,6 +34,9 @@ const scopeList = z.array(z.enum(SCOPES));
 
 export const authMe = defineOp({
   name: 'auth_me',
+  target: 'none',
+  area: 'auth',
+  changesWorkspace: false,
   title: 'Who am I',
   description: 'Returns the signed-in user, how this request authenticated and the scopes it carries.',
   method: 'GET',
@@ -72,6 +75,9 @@ export const authMe = defineOp({
 
 export const tokenCreate = defineOp({
   name: 'token_create',
+  target: 'none',
+  area: 'auth',
+  changesWorkspace: false,
   title: 'Create personal access token',
   description:
     'Creates a named personal access token for scripts and CI, with at most your own scopes (all of them when ' +
@@ -102,6 +108,9 @@ export const tokenCreate = defineOp({
 
 export const tokenList = defineOp({
   name: 'token_list',
+  target: 'none',
+  area: 'auth',
+  changesWorkspace: false,
   title: 'List personal access tokens',
   description: 'Lists your personal access tokens (name, scopes, hint, last use, revocation) without their secrets.',
   method: 'GET',
@@ -117,6 +126,9 @@ export const tokenList = defineOp({
 
 export const tokenRevoke = defineOp({
   name: 'token_revoke',
+  target: 'none',
+  area: 'auth',
+  changesWorkspace: false,
   title: 'Revoke personal access token',
   description: 'Revokes one of your personal access tokens by id; it stops working at once.',
   method: 'DELETE',
@@ -131,6 +143,9 @@ export const tokenRevoke = defineOp({
 
 export const passwordChange = defineOp({
   name: 'password_change',
+  target: 'none',
+  area: 'auth',
+  changesWorkspace: false,
   title: 'Change password',
   description:
     'Sets your password for local sign-in; give the current one when you have one. A first password needs a ' +

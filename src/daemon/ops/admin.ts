@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { UserRow } from '../db/users-repo.js';
-import { defineOp } from './op.js';
+import { ANNOTATIONS, defineOp } from './op.js';
 
 export const UserSchema = z.object({
   id: z.string(),
@@ -22,10 +22,13 @@ const toUserDto = (u: UserRow): z.input<typeof UserSchema> => ({
   createdAt: new Date(u.createdAt).toISOString(),
 });
 
-const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+const readOnly = ANNOTATIONS.readOnly;
 
 export const userList = defineOp({
   name: 'user_list',
+  target: 'none',
+  area: 'admin',
+  changesWorkspace: false,
   title: 'List users',
   description: 'Admin: lists every user (local and GitHub-linked).',
   method: 'GET',
@@ -39,6 +42,9 @@ export const userList = defineOp({
 
 export const userCreate = defineOp({
   name: 'user_create',
+  target: 'none',
+  area: 'admin',
+  changesWorkspace: false,
   title: 'Create user',
   description: 'Admin: creates a local user who signs in with a password (at least 10 characters).',
   method: 'POST',
@@ -59,6 +65,9 @@ export const userCreate = defineOp({
 
 export const userRevokeTokens = defineOp({
   name: 'user_revoke_tokens',
+  target: 'none',
+  area: 'admin',
+  changesWorkspace: false,
   title: "Revoke a user's tokens",
   description:
     'Admin: revokes every token of a user at once: personal access tokens and sessions (refresh tokens and the access tokens issued from them).',
@@ -91,6 +100,9 @@ export const AuditEntrySchema = z.object({
 
 export const auditList = defineOp({
   name: 'audit_list',
+  target: 'none',
+  area: 'admin',
+  changesWorkspace: false,
   title: 'Audit log',
   description:
     'Admin: sensitive operations (sign-ins, token creation and revocation, exec, file deletes, git push, refused ' +

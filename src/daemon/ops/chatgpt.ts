@@ -35,6 +35,9 @@ const MAX_RESULTS = 20;
 
 export const search = defineOp({
   name: 'search',
+  target: 'none',
+  area: 'search',
+  changesWorkspace: false,
   title: 'Search workspaces',
   description:
     'Searches the code and documents of all your containers for a free-text query. Indexed containers ' +
@@ -90,6 +93,9 @@ export const search = defineOp({
 
 export const fetchDocument = defineOp({
   name: 'fetch',
+  target: 'none',
+  area: 'search',
+  changesWorkspace: false,
   title: 'Fetch document',
   description:
     'Returns the full text of a search result by its id, with its URL: the whole chunk (function, class, ' +

@@ -8,6 +8,10 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export const containerCreate = defineOp({
   name: 'container_create',
+  target: 'none',
+  area: 'containers',
+  changesWorkspace: false,
+  cluster: 'container_created',
   title: 'Create container',
   description:
     'Creates a new isolated workspace (container) and returns it. Use a template to start with files: ' +
@@ -37,6 +41,10 @@ export const containerCreate = defineOp({
 
 export const containerList = defineOp({
   name: 'container_list',
+  target: 'none',
+  area: 'containers',
+  changesWorkspace: false,
+  cluster: 'list_merged',
   title: 'List containers',
   description: 'Lists your containers (id, name, template, status, timestamps), oldest first.',
   method: 'GET',
@@ -52,6 +60,9 @@ export const containerList = defineOp({
 
 export const containerGet = defineOp({
   name: 'container_get',
+  target: 'container',
+  area: 'containers',
+  changesWorkspace: false,
   title: 'Get container',
   description: 'Returns one container by id or name.',
   method: 'GET',
@@ -65,6 +76,10 @@ export const containerGet = defineOp({
 
 export const containerDelete = defineOp({
   name: 'container_delete',
+  target: 'container',
+  area: 'containers',
+  changesWorkspace: false,
+  cluster: 'container_deleted',
   title: 'Delete container',
   description:
     'Permanently deletes a container: kills its running processes and removes its workspace directory. Cannot be undone.',
@@ -81,6 +96,9 @@ export const containerDelete = defineOp({
 
 export const containerUpdate = defineOp({
   name: 'container_update',
+  target: 'container',
+  area: 'containers',
+  changesWorkspace: false,
   title: 'Update container',
   description:
     "Sets a container's network mode for commands started from now on ('off', 'egress' or 'host'), and pins it (a pinned container " +
@@ -103,6 +121,9 @@ export const containerUpdate = defineOp({
 
 export const containerStop = defineOp({
   name: 'container_stop',
+  target: 'container',
+  area: 'containers',
+  changesWorkspace: false,
   title: 'Stop container',
   description: 'Stops a container: kills its processes and terminals, keeps its files. Any later use starts it again.',
   method: 'POST',
@@ -119,6 +140,9 @@ export const containerStop = defineOp({
 
 export const containerTemplates = defineOp({
   name: 'container_templates',
+  target: 'none',
+  area: 'containers',
+  changesWorkspace: false,
   title: 'List container templates',
   description: 'Lists the templates a container can be created from, with what each contains.',
   method: 'GET',

@@ -10,6 +10,10 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const exec = defineOp({
   name: 'exec',
+  target: 'container',
+  area: 'exec',
+  changesWorkspace: true,
+  cluster: 'process_started',
   title: 'Run command',
   description:
     'Runs a command in a container and returns its exit code, stdout and stderr once it finishes. ' +

@@ -16,6 +16,9 @@ const FileEntrySchema = z.object({
 
 export const fileList = defineOp({
   name: 'file_list',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: false,
   title: 'List files',
   description:
     'Lists a directory of a container (name, type, size, mtime). With recursive: true walks subdirectories up to ' +
@@ -40,6 +43,9 @@ export const fileList = defineOp({
 
 export const fileRead = defineOp({
   name: 'file_read',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: false,
   title: 'Read file',
   description:
     'Reads a file of a container. Text comes back as UTF-8, binary as base64 (encoding says which). ' +
@@ -74,6 +80,9 @@ export const fileRead = defineOp({
 
 export const fileWrite = defineOp({
   name: 'file_write',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: true,
   title: 'Write file',
   description:
     'Creates or replaces a file atomically (readers never see half a file), creating parent directories. ' +
@@ -95,16 +104,15 @@ export const fileWrite = defineOp({
   output: z.object({ path: z.string(), size: z.number().int(), hash, created: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'files:write',
-  run: async ({ container, ...input }, ctx) => {
-    const c = await openContainer(ctx, container);
-    const result = await ctx.services.files.write(c.root, input);
-    ctx.services.rag.changed(c);
-    return result;
-  },
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.write((await openContainer(ctx, container)).root, input),
 });
 
 export const fileDelete = defineOp({
   name: 'file_delete',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: true,
   title: 'Delete file',
   description: 'Deletes a file or symlink. Directories are deleted only with recursive: true (with everything inside).',
   method: 'DELETE',
@@ -114,16 +122,15 @@ export const fileDelete = defineOp({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   scope: 'files:write',
   audit: true,
-  run: async ({ container, ...input }, ctx) => {
-    const c = await openContainer(ctx, container);
-    const result = await ctx.services.files.remove(c.root, input);
-    ctx.services.rag.changed(c);
-    return result;
-  },
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.remove((await openContainer(ctx, container)).root, input),
 });
 
 export const fileMove = defineOp({
   name: 'file_move',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: true,
   title: 'Move or rename file',
   description:
     'Moves or renames a file or directory inside a container. Refuses to replace an existing destination ' +
@@ -140,16 +147,15 @@ export const fileMove = defineOp({
   output: z.object({ from: z.string(), to: z.string(), type: z.enum(['file', 'directory', 'symlink', 'other']) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   scope: 'files:write',
-  run: async ({ container, ...input }, ctx) => {
-    const c = await openContainer(ctx, container);
-    const result = await ctx.services.files.move(c.root, input);
-    ctx.services.rag.changed(c);
-    return result;
-  },
+  run: async ({ container, ...input }, ctx) =>
+    ctx.services.files.move((await openContainer(ctx, container)).root, input),
 });
 
 export const fileSearch = defineOp({
   name: 'file_search',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: false,
   title: 'Search files',
   description:
     "Finds files by glob (e.g. '**/*.ts', or '*.md' to match names anywhere) and/or lines by text. query is " +

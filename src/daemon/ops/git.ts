@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import * as git from '../workspace/git.js';
 import { openContainer } from './container-scope.js';
-import { defineOp, type OpContext } from './op.js';
+import { ANNOTATIONS, defineOp, type OpContext } from './op.js';
 import { containerRef, relPath } from './schemas.js';
 
 const repoPath = relPath.default('.').describe('Repository directory inside the workspace (default the root).');
 const ref = z.string().min(1).max(255);
-const safe = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
-const writes = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false } as const;
+const safe = ANNOTATIONS.readOnly;
+const writes = ANNOTATIONS.additive;
 const remoteWrites = {
   readOnlyHint: false,
   destructiveHint: false,
@@ -55,6 +55,9 @@ function credentialsOf(ctx: OpContext): Pick<git.GitContext, 'credentials'> {
 
 export const gitClone = defineOp({
   name: 'git_clone',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: true,
   title: 'Clone repository',
   description:
     'Clones a git repository (https://; http:// or file:// only if the daemon allows them) into the container ' +
@@ -83,6 +86,9 @@ export const gitClone = defineOp({
 
 export const gitStatus = defineOp({
   name: 'git_status',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: false,
   title: 'Git status',
   description:
     'Branch (head, upstream, ahead/behind) and every changed, staged, renamed, conflicted or untracked file.',
@@ -115,6 +121,9 @@ export const gitStatus = defineOp({
 
 export const gitDiff = defineOp({
   name: 'git_diff',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: false,
   title: 'Git diff',
   description:
     'Unified diff of unstaged changes, or of staged ones with staged: true; optionally for one file. Bounded by maxBytes.',
@@ -141,6 +150,9 @@ export const gitDiff = defineOp({
 
 export const gitLog = defineOp({
   name: 'git_log',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: false,
   title: 'Git log',
   description: 'Recent commits (hash, author, date, subject), newest first; optionally from a ref or for one file.',
   method: 'GET',
@@ -164,6 +176,9 @@ export const gitLog = defineOp({
 
 export const gitCommit = defineOp({
   name: 'git_commit',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: false,
   title: 'Git commit',
   description:
     'Commits staged changes (tracked: true first stages changes to tracked files, like git commit -a; ' +
@@ -186,6 +201,9 @@ export const gitCommit = defineOp({
 
 export const gitPush = defineOp({
   name: 'git_push',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: false,
   title: 'Git push',
   description: 'Pushes the current (or given) branch to a remote (default origin).',
   method: 'POST',
@@ -206,6 +224,9 @@ export const gitPush = defineOp({
 
 export const gitPull = defineOp({
   name: 'git_pull',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: true,
   title: 'Git pull',
   description: 'Fetches and integrates a remote branch (fast-forward or merge; rebase: true to rebase).',
   method: 'POST',
@@ -225,6 +246,9 @@ export const gitPull = defineOp({
 
 export const gitBranch = defineOp({
   name: 'git_branch',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: true,
   title: 'Git branches',
   description: 'Lists branches, or creates one (action: create) or switches to one (action: switch), then lists.',
   method: 'POST',
@@ -247,6 +271,9 @@ export const gitBranch = defineOp({
 
 export const gitCheckout = defineOp({
   name: 'git_checkout',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: true,
   title: 'Git checkout',
   description:
     'Checks out a branch, tag or commit (create: true makes a new branch), or, with paths, restores those files ' +

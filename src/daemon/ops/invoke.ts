@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { DiscoError, type ErrorCode } from '../errors.js';
 import { parseInput } from './input.js';
-import { type AnyZodObject, authorize, type Op, type OpContext } from './op.js';
+import { type AnyZodObject, authorize, type Op, type OpContext, targetRef } from './op.js';
 
 /**
  * Runs one op for one caller: scope check, input validation, the handler, then output shaping (the
@@ -35,12 +35,13 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
     }
     const result = op.output.parse(await op.run(input, ctx));
     if (op.audit) audit(op, input, ctx, 'ok');
-    if (ctx.services.cluster) {
-      await ctx.services.cluster.recordLocal(op, input, result, ctx.principal.userId).catch((err: Error) => {
+    if (op.changesWorkspace) await workspaceChanged(op, input, ctx);
+    if (ctx.services.cluster && op.cluster) {
+      await ctx.services.cluster.recordLocal(op.cluster, result, ctx.principal.userId).catch((err: Error) => {
         ctx.services.log.warn({ err: err.message, op: op.name }, 'could not record the container in Redis');
       });
-      if (cluster && op.name === 'container_list')
-        return (await mergeContainerLists(cluster, ctx, result)) as z.output<O>;
+      if (cluster && op.cluster === 'list_merged')
+        return (await mergeContainerLists(cluster, op.name, ctx, result)) as z.output<O>;
     }
     observe(undefined);
     return result;
@@ -51,6 +52,18 @@ export async function invokeOp<I extends AnyZodObject, O extends z.ZodType>(
     // Validation failures of audited ops are noise, not events: nothing was attempted.
     if ((op.audit && input !== undefined) || denied) audit(op, input, ctx, denied ? 'denied' : 'failed', code, err);
     throw err;
+  }
+}
+
+/** A call that may have changed files refreshes the container's index (when it has one). */
+async function workspaceChanged(op: Op, input: Record<string, unknown>, ctx: OpContext): Promise<void> {
+  const ref = targetRef(op, input);
+  if (ref === undefined) return;
+  try {
+    ctx.services.rag.changed(await ctx.services.containers.get(ctx.principal.userId, ref));
+  } catch (err) {
+    // The call succeeded; a container gone meanwhile has no index to refresh.
+    ctx.services.log.debug({ err, op: op.name }, 'no index refresh after the call');
   }
 }
 
@@ -90,15 +103,16 @@ function audit(
   }
 }
 
-/** container_list across instances: every live instance's list for this user, merged. */
+/** The container list across instances: every live instance's list for this user, merged. */
 async function mergeContainerLists(
   cluster: NonNullable<OpContext['services']['cluster']>,
+  opName: string,
   ctx: OpContext,
   local: unknown,
 ): Promise<unknown> {
   const lists = [(local as { containers: Array<{ id: string; createdAt: string }> }).containers];
   for (const other of (await cluster.instances()).filter((i) => i.id !== cluster.self.id)) {
-    const remote = await cluster.forward(other, 'container_list', {}, ctx.principal, ctx.signal).catch(() => undefined);
+    const remote = await cluster.forward(other, opName, {}, ctx.principal, ctx.signal).catch(() => undefined);
     if (remote) lists.push((remote as { containers: Array<{ id: string; createdAt: string }> }).containers);
   }
   const seen = new Set<string>();

@@ -64,12 +64,62 @@ export interface OpContext {
   transport?: Transport;
 }
 
+/**
+ * Which instance runs an op when several share one Redis: the one holding the container the input names
+ * (`container`, or `id` when the op has no `container` field), the one running the process the input
+ * names (`id`), or whichever got the request (`none`).
+ */
+export type OpTarget = 'container' | 'process' | 'none';
+
+/** The areas ops are grouped in: the REST tag (OpenAPI), the `/capabilities` area and the docs section. */
+export const AREAS = {
+  containers: 'Workspaces',
+  files: 'Files inside a workspace',
+  exec: 'Commands, processes and terminals inside a workspace',
+  previews: 'Ports a workspace listens on, and links to them',
+  git: 'Git repositories inside a workspace',
+  search: "Search inside workspaces (the index, and ChatGPT's search and fetch)",
+  auth: 'Who you are, personal access tokens, password',
+  admin: 'Users and the audit log (admins)',
+} as const;
+export type Area = keyof typeof AREAS;
+
+/**
+ * What the cluster records after an op ran here, so other instances find it: a container made or deleted
+ * (from the result's `id` and `name`), a process started (the result's `processId`), or — for the
+ * container list — every instance's answer merged.
+ */
+export type ClusterEffect = 'container_created' | 'container_deleted' | 'process_started' | 'list_merged';
+
+/** The MCP annotation presets most ops use; an op with another combination spells all four out. */
+export const ANNOTATIONS = {
+  /** Reads only: safe to call any number of times. */
+  readOnly: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  /** Adds something without changing or removing what exists. */
+  additive: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  /** Changes or removes something; the same call again has no further effect. */
+  destructiveIdempotent: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  /** Changes or removes something; the same call again does it again. */
+  destructive: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+} as const satisfies Record<string, OpAnnotations>;
+
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds ops of every input/output shape.
 export type AnyZodObject = z.ZodObject<any>;
 
 export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType = z.ZodType, N extends string = string> {
-  /** snake_case; also the MCP tool name and the OpenAPI operationId. */
+  /** snake_case; also the MCP tool name and the OpenAPI operationId. Nothing is inferred from it. */
   name: N;
+  /** Which instance runs it in a cluster (see OpTarget). */
+  target: OpTarget;
+  /** Its REST tag and `/capabilities` area. */
+  area: Area;
+  /**
+   * True when it may change the files of its container (written, deleted, moved, checked out, or by
+   * running a command): after a successful call the container's index, if any, refreshes.
+   */
+  changesWorkspace: boolean;
+  /** What the cluster records after a local call (see ClusterEffect); nothing when absent. */
+  cluster?: ClusterEffect;
   title: string;
   /** Written for a model: what it does, when to use it, its limits. */
   description: string;
@@ -118,6 +168,14 @@ export function refusal(
 export function authorize(op: Pick<Op, 'name' | 'scope' | 'thirdPartyClients'>, principal: Principal): void {
   const why = refusal(op, principal);
   if (why) throw new ForbiddenError(why);
+}
+
+/** The container or process an op's input names, per its declared target (undefined when none). */
+export function targetRef(op: Pick<Op, 'target' | 'input'>, input: Record<string, unknown>): string | undefined {
+  if (op.target === 'none') return undefined;
+  const key = op.target === 'container' && 'container' in op.input.shape ? 'container' : 'id';
+  const ref = input[key];
+  return typeof ref === 'string' ? ref : undefined;
 }
 
 /** Path parameter names of an op, in order. */

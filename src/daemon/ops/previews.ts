@@ -55,6 +55,9 @@ async function assertListening(ctx: OpContext, containerId: string, p: number): 
 
 export const portsList = defineOp({
   name: 'ports_list',
+  target: 'container',
+  area: 'previews',
+  changesWorkspace: false,
   title: 'List listening ports',
   description:
     'Lists the TCP ports listening inside a container, with the process that owns each and its preview URLs ' +
@@ -77,6 +80,9 @@ export const portsList = defineOp({
 
 export const previewOpen = defineOp({
   name: 'preview_open',
+  target: 'container',
+  area: 'previews',
+  changesWorkspace: false,
   title: 'Open a preview',
   description:
     'Returns a link to what a container serves on a port, for a browser: valid for 60 s and for one use, it ' +
@@ -104,6 +110,9 @@ export const previewOpen = defineOp({
 
 export const previewShareCreate = defineOp({
   name: 'preview_share_create',
+  target: 'container',
+  area: 'previews',
+  changesWorkspace: false,
   title: 'Share a preview',
   description:
     'Creates a link to a container port that anyone holding it may open until it expires (expiresIn seconds, ' +
@@ -139,6 +148,9 @@ export const previewShareCreate = defineOp({
 
 export const previewShareList = defineOp({
   name: 'preview_share_list',
+  target: 'container',
+  area: 'previews',
+  changesWorkspace: false,
   title: 'List preview shares',
   description: 'Lists your preview share links (newest first), of one container or all, with their status.',
   method: 'GET',
@@ -156,6 +168,9 @@ export const previewShareList = defineOp({
 
 export const previewShareRevoke = defineOp({
   name: 'preview_share_revoke',
+  target: 'none',
+  area: 'previews',
+  changesWorkspace: false,
   title: 'Revoke a preview share',
   description: 'Revokes a share link at once: whoever holds it (and the cookie it set) is refused from now on.',
   method: 'DELETE',

@@ -3,7 +3,7 @@ import type { ProcessRow } from '../db/processes-repo.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ManagedProcess } from '../workspace/process-manager.js';
 import { openContainer } from './container-scope.js';
-import { defineOp, type OpContext } from './op.js';
+import { ANNOTATIONS, defineOp, type OpContext } from './op.js';
 import { announcedPorts, portsOf } from './ports.js';
 import { containerRef } from './schemas.js';
 
@@ -40,10 +40,13 @@ function findProcess(ctx: OpContext, id: string): ManagedProcess {
   return p;
 }
 
-const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+const readOnly = ANNOTATIONS.readOnly;
 
 export const terminalHistory = defineOp({
   name: 'terminal_history',
+  target: 'container',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'Command history',
   description: 'Lists the commands run in a container, newest first, with status, exit code and times.',
   method: 'GET',
@@ -60,6 +63,9 @@ export const terminalHistory = defineOp({
 
 export const processList = defineOp({
   name: 'process_list',
+  target: 'container',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'List running processes',
   description: 'Lists the commands still running in a container (started with background: true or past their wait).',
   method: 'GET',
@@ -81,6 +87,9 @@ export const processList = defineOp({
 
 export const processOutput = defineOp({
   name: 'process_output',
+  target: 'process',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'Read process output',
   description:
     'Returns what a process wrote since `offset` (0 for the beginning), both streams in order with ' +
@@ -130,6 +139,9 @@ export const processOutput = defineOp({
 
 export const processInput = defineOp({
   name: 'process_input',
+  target: 'process',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'Write to process stdin',
   description:
     'Writes text (or bytes as base64) to the standard input of a running background process; end: true ' +
@@ -165,6 +177,9 @@ export const processInput = defineOp({
 
 export const processKill = defineOp({
   name: 'process_kill',
+  target: 'process',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'Kill process',
   description: 'Sends a signal (default SIGTERM) to a process and everything it started (its process group).',
   method: 'POST',

@@ -42,6 +42,9 @@ const progressMessage = (s: IndexStatus) => {
 
 export const ragIndex = defineOp({
   name: 'rag_index',
+  target: 'container',
+  area: 'search',
+  changesWorkspace: false,
   title: 'Index a container for search',
   description:
     "Builds or refreshes a container's search index (code split into functions, classes and sections; " +
@@ -97,6 +100,9 @@ const HitSchema = z.object({
 
 export const ragSearch = defineOp({
   name: 'rag_search',
+  target: 'container',
+  area: 'search',
+  changesWorkspace: false,
   title: 'Search code and docs',
   description:
     "Finds the functions, classes and document sections of a container's workspace that best answer a " +

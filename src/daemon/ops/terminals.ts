@@ -19,6 +19,9 @@ const TerminalSchema = z.object({
 
 export const terminalList = defineOp({
   name: 'terminal_list',
+  target: 'container',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'List terminals',
   description:
     'Lists your interactive terminals (PTYs), optionally of one container. Terminals are opened and used over ' +
@@ -37,6 +40,9 @@ export const terminalList = defineOp({
 
 export const terminalClose = defineOp({
   name: 'terminal_close',
+  target: 'none',
+  area: 'exec',
+  changesWorkspace: false,
   title: 'Close terminal',
   description: 'Closes an interactive terminal: kills everything running in it. Its scrollback is gone after a minute.',
   method: 'POST',
