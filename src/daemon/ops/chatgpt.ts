@@ -49,6 +49,7 @@ export const search = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'search',
   run: async ({ query }, ctx) => {
     const containers = ctx.services.containers.list(ctx.principal.userId);
     const indexed: { id: string; title: string; url: string; score: number }[] = [];
@@ -117,6 +118,7 @@ export const fetchDocument = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'file',
   run: async ({ id }, ctx) => {
     const ref = parseDocId(id);
     const c = await ctx.services.containers.get(ctx.principal.userId, ref.container);

@@ -69,6 +69,7 @@ export const exec = defineOp({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
+  view: 'command',
   audit: true,
   run: async ({ container, ...input }, ctx) => {
     const { config } = ctx.services;

@@ -68,6 +68,7 @@ export const fileRead = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'file',
   run: async ({ container, ...input }, ctx) =>
     ctx.services.files.read((await openContainer(ctx, container)).root, input),
 });
@@ -95,6 +96,7 @@ export const fileWrite = defineOp({
   output: z.object({ path: z.string(), size: z.number().int(), hash, created: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'files:write',
+  view: 'file',
   run: async ({ container, ...input }, ctx) => {
     const c = await openContainer(ctx, container);
     const result = await ctx.services.files.write(c.root, input);
@@ -183,6 +185,7 @@ export const fileSearch = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'search',
   run: async ({ container, ...input }, ctx) =>
     searchWorkspace((await openContainer(ctx, container)).root, input, undefined, ctx.signal),
 });
