@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Op } from '../daemon/ops/op.js';
 import { discoVersion } from '../daemon/version.js';
+import { registerApps } from './apps/index.js';
 import type { McpCallContext } from './context.js';
 import { registerFileResources } from './resources.js';
 import { registerOpTools } from './tools.js';
@@ -20,7 +21,7 @@ export function buildMcpServer(ops: readonly Op[], context: McpCallContext): Mcp
     { name: 'disco', title: 'Disco', version: discoVersion() },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
   );
-  registerOpTools(mcp, ops, context);
+  registerOpTools(mcp, ops, context, registerApps(mcp, ops, context));
   registerFileResources(mcp, context);
   return mcp;
 }

@@ -12,7 +12,7 @@ import { DiscoError, toDiscoError } from '../daemon/errors.js';
 import { jsonSchemaOf } from '../daemon/ops/input.js';
 import { invokeOp } from '../daemon/ops/invoke.js';
 import { type Op, refusal } from '../daemon/ops/op.js';
-import { type McpCallContext, opContextFor } from './context.js';
+import { type Extra, type McpCallContext, opContextFor } from './context.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => jsonSchemaOf(schema, io) as Tool['inputSchema'];
 
@@ -41,22 +41,39 @@ export function toolError(err: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(toDiscoError(err).toBody()) }] };
 }
 
+/** Tools beyond the ops (MCP Apps, `apps/`): may annotate the listed tools and add tools of its own. */
+export interface ToolExtension {
+  list: (tools: Tool[], extra: Extra) => Tool[];
+  /** Undefined when `name` is none of its tools. */
+  call: (name: string, args: Record<string, unknown>, extra: Extra) => Promise<CallToolResult> | undefined;
+}
+
 /**
  * Registers tools/list and tools/call on the server from the op registry. Dispatch goes through
  * invokeOp, so validation, scopes and errors are exactly those of REST. An unknown tool is a
  * protocol error (InvalidParams), not a tool result.
  */
-export function registerOpTools(mcp: McpServer, ops: readonly Op[], context: McpCallContext): void {
+export function registerOpTools(
+  mcp: McpServer,
+  ops: readonly Op[],
+  context: McpCallContext,
+  extension?: ToolExtension,
+): void {
   const tools = toolDefinitions(ops);
   const byName = new Map(ops.map((op) => [op.name, op]));
   mcp.server.registerCapabilities({ tools: { listChanged: false } });
   // Least privilege: a token sees only the tools it may call (a connector's token no admin or token tools).
   mcp.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
     const principal = context.principalOf(extra);
-    return { tools: tools.filter((t) => !refusal(byName.get(t.name) as Op, principal)) };
+    const mine = tools.filter((t) => !refusal(byName.get(t.name) as Op, principal));
+    return { tools: extension ? extension.list(mine, extra) : mine };
   });
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const op = byName.get(request.params.name);
+    if (!op) {
+      const extended = extension?.call(request.params.name, request.params.arguments ?? {}, extra);
+      if (extended) return extended;
+    }
     if (!op) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
     const ctx = opContextFor(context, extra, request.params._meta?.progressToken);
     try {

@@ -52,6 +52,7 @@ export const search = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'search',
   run: async ({ query }, ctx) => {
     const containers = ctx.services.containers.list(ctx.principal.userId);
     const indexed: { id: string; title: string; url: string; score: number }[] = [];
@@ -123,6 +124,7 @@ export const fetchDocument = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'file',
   run: async ({ id }, ctx) => {
     const ref = parseDocId(id);
     const c = await ctx.services.containers.get(ctx.principal.userId, ref.container);

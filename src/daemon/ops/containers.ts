@@ -33,6 +33,7 @@ export const containerCreate = defineOp({
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   scope: 'containers',
+  view: 'container',
   run: async (input, { principal, services }) => {
     assertNetworkModeAllowed(input.network, principal, services.config.allowHostNetwork);
     return toContainerDto(await services.containers.create(principal.userId, input));
@@ -71,6 +72,7 @@ export const containerGet = defineOp({
   output: ContainerSchema,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'containers',
+  view: 'container',
   run: async ({ id }, { principal, services }) => toContainerDto(await services.containers.get(principal.userId, id)),
 });
 

@@ -79,6 +79,7 @@ export const exec = defineOp({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
+  view: 'command',
   audit: true,
   run: async ({ container, ...input }, ctx) => {
     const { config } = ctx.services;

@@ -74,6 +74,7 @@ export const fileRead = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'file',
   run: async ({ container, ...input }, ctx) =>
     ctx.services.files.read((await openContainer(ctx, container)).root, input),
 });
@@ -104,6 +105,7 @@ export const fileWrite = defineOp({
   output: z.object({ path: z.string(), size: z.number().int(), hash, created: z.boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'files:write',
+  view: 'file',
   run: async ({ container, ...input }, ctx) =>
     ctx.services.files.write((await openContainer(ctx, container)).root, input),
 });
@@ -189,6 +191,7 @@ export const fileSearch = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'search',
   run: async ({ container, ...input }, ctx) =>
     searchWorkspace((await openContainer(ctx, container)).root, input, undefined, ctx.signal),
 });

@@ -144,6 +144,7 @@ export const gitDiff = defineOp({
   output: z.object({ diff: z.string(), truncated: z.boolean() }),
   annotations: safe,
   scope: 'git',
+  view: 'file',
   run: async ({ container, file, ...input }, ctx) =>
     git.gitDiff(await gitContext(ctx, container), { ...input, ...(file ? { paths: [file] } : {}) }),
 });

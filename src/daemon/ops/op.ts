@@ -13,6 +13,9 @@ export type Scope = (typeof SCOPES)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** The in-conversation view (MCP Apps widget, `src/mcp/apps`) that shows an op's result to a person. */
+export type OpView = 'command' | 'file' | 'container' | 'search';
+
 /** MCP tool annotations; all four are required so every surface states them explicitly. */
 export interface OpAnnotations {
   readOnlyHint: boolean;
@@ -140,6 +143,8 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   thirdPartyClients?: false;
   /** Sensitive: every call is written to the audit log (who, what, target, outcome, from where). */
   audit?: boolean;
+  /** MCP clients that declare the UI extension render the result with this view; others see no difference. */
+  view?: OpView;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
 }
 

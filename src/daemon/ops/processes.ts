@@ -120,6 +120,7 @@ export const processOutput = defineOp({
   }),
   annotations: readOnly,
   scope: 'exec',
+  view: 'command',
   run: async ({ id, offset, maxBytes }, ctx) => {
     const p = findProcess(ctx, id);
     const page = p.log.read(offset, maxBytes);

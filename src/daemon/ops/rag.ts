@@ -134,6 +134,7 @@ export const ragSearch = defineOp({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
+  view: 'search',
   run: async ({ container, query, ...opts }, ctx) => {
     const c = await openContainer(ctx, container);
     const status = ctx.services.rag.status(c.id);
