@@ -21,6 +21,8 @@ export interface Config {
   execMaxOutputBytes: number;
   fileReadMaxBytes: number;
   fileWriteMaxBytes: number;
+  resultMaxBytes: number;
+  citationLinkTtlSeconds: number;
   shutdownGraceMs: number;
   poolSize: number;
   sandbox: 'auto' | 'bwrap' | 'none';
@@ -137,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     execMaxOutputBytes: pick('execMaxOutputBytes') ?? 1024 * 1024,
     fileReadMaxBytes: pick('fileReadMaxBytes') ?? 5 * 1024 * 1024,
     fileWriteMaxBytes: pick('fileWriteMaxBytes') ?? 25 * 1024 * 1024,
+    resultMaxBytes: pick('resultMaxBytes') ?? 32 * 1024,
+    citationLinkTtlSeconds: pick('citationLinkTtlSeconds') ?? 3600,
     shutdownGraceMs: pick('shutdownGraceMs') ?? 10_000,
     poolSize: pick('poolSize') ?? 2,
     sandbox: pick('sandbox') ?? 'auto',

@@ -62,6 +62,12 @@ export interface OpContext {
   forwarded?: boolean;
   /** The surface of this call, for metrics (default `rest`). */
   transport?: Transport;
+  /**
+   * Bytes of JSON the result may take when it goes to a model (MCP): ops that can return a lot return a page
+   * that fits, with `truncated: true` and `next` (the call that returns the rest). Undefined over REST, where
+   * each op's own limits bound a page.
+   */
+  resultBudget?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds ops of every input/output shape.
@@ -91,6 +97,12 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   /** Sensitive: every call is written to the audit log (who, what, target, outcome, from where). */
   audit?: boolean;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
+  /**
+   * The text a model reads beside the structured result: a short human summary (exit status and the tail
+   * of the output, a file's first lines, counts and first entries), never a second copy of the JSON.
+   * Without it, MCP writes a generic one (`src/mcp/summary.ts`).
+   */
+  summary?: (output: z.output<O>) => string;
 }
 
 /** Identity function that pins the types of one op definition. */
