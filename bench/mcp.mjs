@@ -1,5 +1,7 @@
 // MCP benchmark: file_read round trips over Streamable HTTP and stdio, beside the reference
-// @modelcontextprotocol/server-filesystem reading the same 4 KiB file over stdio. Writes bench/results/mcp.json.
+// @modelcontextprotocol/server-filesystem reading the same 4 KiB file over stdio; the size of tools/list
+// (what every connection costs a model's context) and of a capped exec/file_read result. Writes
+// bench/results/mcp.json.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +63,10 @@ try {
       }),
     );
 
+    // What a model pays for the tool list, as the admin sees it (every tool), serialized as on the wire.
+    const { tools } = await http.client.listTools();
+    results.toolsList = { tools: tools.length, bytes: Buffer.byteLength(JSON.stringify({ tools })) };
+
     const read = (c) => () => c.callTool({ name: 'file_read', arguments: { container: id, path: 'four-k.txt' } });
     results.discoHttp = { ...(await measure(N, read(http.client))), connectMs: http.connectMs };
     results.discoStdio = { ...(await measure(N, read(stdio.client))), connectMs: stdio.connectMs };
@@ -74,9 +80,14 @@ try {
       discoStdioVsReferenceP95: ratio(results.discoStdio.p95, results.referenceStdio.p95),
       discoHttpVsReferenceP50: ratio(results.discoHttp.p50, results.referenceStdio.p50),
     };
+    results.ratios.discoHttpVsStdioP50 = ratio(results.discoHttp.p50, results.discoStdio.p50);
     results.goal = {
       text: "Disco's stdio read <= the reference's (p50)",
       pass: results.discoStdio.p50 <= results.referenceStdio.p50,
+    };
+    results.httpGoal = {
+      text: "Disco's Streamable HTTP read < 2x its stdio read (p50), measured in the same run",
+      pass: results.ratios.discoHttpVsStdioP50 < 2,
     };
     for (const c of [http, stdio, reference]) await c.client.close();
   } finally {
@@ -103,4 +114,6 @@ for (const [name, r] of [
 console.log(
   `stdio ratio disco/reference (p50): ${results.ratios.discoStdioVsReferenceP50} — goal <= 1: ${results.goal.pass}`,
 );
+console.log(`HTTP/stdio ratio (p50): ${results.ratios.discoHttpVsStdioP50} — goal < 2: ${results.httpGoal.pass}`);
+console.log(`tools/list: ${results.toolsList.tools} tools, ${results.toolsList.bytes} bytes`);
 console.log(`report: ${path.relative(process.cwd(), fileURLToPath(out))}`);

@@ -95,6 +95,16 @@ export const SETTINGS = {
     schema: bytes,
     doc: 'Largest file returned whole by a read (use a line range past it). Default 5 MiB.',
   },
+  resultMaxBytes: {
+    env: 'DISCO_RESULT_MAX_BYTES',
+    schema: intIn(4096, 16 * 1024 * 1024),
+    doc: 'Largest tool result sent to a model over MCP (JSON and text together). Bigger results come back cut, with `truncated: true` and `next`: the call that returns the rest. Default 32768.',
+  },
+  citationLinkTtlSeconds: {
+    env: 'DISCO_CITATION_LINK_TTL_SECONDS',
+    schema: intIn(60, 7 * 86_400),
+    doc: 'Lifetime of the signed links `search` and `fetch` give as citation URLs (a read-only page of one file for whoever opens it). Default 3600.',
+  },
   fileWriteMaxBytes: {
     env: 'DISCO_FILE_WRITE_MAX_BYTES',
     default: 25 * 1024 * 1024,

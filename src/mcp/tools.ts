@@ -13,6 +13,7 @@ import { jsonSchemaOf } from '../daemon/ops/input.js';
 import { invokeOp } from '../daemon/ops/invoke.js';
 import { type Op, refusal } from '../daemon/ops/op.js';
 import { type Extra, type McpCallContext, opContextFor } from './context.js';
+import { cappedToolResult, opBudget } from './summary.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => jsonSchemaOf(schema, io) as Tool['inputSchema'];
 
@@ -26,14 +27,6 @@ export function toolDefinitions(ops: readonly Op[]): Tool[] {
     outputSchema: jsonSchema(op.output, 'output'),
     annotations: { title: op.title, ...op.annotations },
   }));
-}
-
-/** A tool result carries the JSON twice: as structuredContent and as the first text content. */
-export function toolResult(value: unknown): CallToolResult {
-  return {
-    structuredContent: value as Record<string, unknown>,
-    content: [{ type: 'text', text: JSON.stringify(value) }],
-  };
 }
 
 /** Op errors are tool results with isError and the same `{ error: { code, message } }` body as REST. */
@@ -75,9 +68,11 @@ export function registerOpTools(
       if (extended) return extended;
     }
     if (!op) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
-    const ctx = opContextFor(context, extra, request.params._meta?.progressToken);
+    const cap = context.services.config.resultMaxBytes;
+    const ctx = { ...opContextFor(context, extra, request.params._meta?.progressToken), resultBudget: opBudget(cap) };
     try {
-      return toolResult(await invokeOp(op, request.params.arguments ?? {}, ctx));
+      // Model-sized: the op pages to the budget, the summary is short, and nothing over the cap leaves.
+      return cappedToolResult(op, await invokeOp(op, request.params.arguments ?? {}, ctx), cap);
     } catch (err) {
       if (!(err instanceof DiscoError)) context.log.error({ err, tool: op.name }, 'tool failed');
       return toolError(err);

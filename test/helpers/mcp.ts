@@ -10,6 +10,9 @@ export interface McpHarness {
   client: Client;
   /** Where the server keeps containers, to check effects on disk. */
   home: string;
+  /** The daemon's URL and admin token (Streamable HTTP only). */
+  url?: string;
+  token?: string;
   close: () => Promise<void>;
 }
 
@@ -25,6 +28,8 @@ export async function httpHarness(env: Record<string, string> = {}): Promise<Mcp
   return {
     client,
     home: t.home,
+    url: t.url,
+    token: t.token,
     close: async () => {
       await client.close();
       await t.stop();

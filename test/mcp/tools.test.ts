@@ -25,7 +25,10 @@ describe.each([
     expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
     const first = r.content[0];
     expect(first?.type).toBe('text');
-    expect(JSON.parse((first as { text: string }).text)).toEqual(r.structuredContent);
+    // The text is a short summary for the model, not a second copy of the structured result.
+    const text = (first as { text: string }).text;
+    expect(text.length).toBeGreaterThan(0);
+    if (JSON.stringify(r.structuredContent).length > 600) expect(text).not.toBe(JSON.stringify(r.structuredContent));
     // biome-ignore lint/suspicious/noExplicitAny: results are asserted field by field
     return r.structuredContent as any;
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { runCommand } from '../workspace/exec.js';
+import { jsonBytes, lastChars, type NextCall, nextCall, tailWithin } from './budget.js';
 import { openContainer } from './container-scope.js';
 import { defineOp } from './op.js';
 import { announcedPorts, portsOf } from './ports.js';
@@ -74,8 +75,9 @@ export const exec = defineOp({
     durationMs: z.number(),
     timedOut: z.boolean(),
     cancelled: z.boolean(),
-    truncated: z.boolean(),
+    truncated: z.boolean().describe('Output was cut: over the output cap, or to fit the result (see next).'),
     ports: announcedPorts,
+    next: nextCall.optional(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   scope: 'exec',
@@ -142,6 +144,49 @@ export const exec = defineOp({
       ctx.services.processManager,
     );
     // A command still running may serve something: announce what listens (with its preview URL).
-    return result.running ? { ...result, ports: await portsOf(ctx, c.id) } : result;
+    const full = result.running ? { ...result, ports: await portsOf(ctx, c.id) } : result;
+    return ctx.resultBudget === undefined ? full : tailsWithin(full, ctx.resultBudget);
+  },
+  summary: (r) => {
+    const status = r.running
+      ? `still running after ${Math.round(r.durationMs)} ms (processId ${r.processId})`
+      : r.timedOut
+        ? `timed out after ${Math.round(r.durationMs)} ms`
+        : r.exitCode === null
+          ? `killed by ${r.signal ?? 'a signal'} after ${Math.round(r.durationMs)} ms`
+          : `exit ${r.exitCode} in ${Math.round(r.durationMs)} ms`;
+    const out = lastChars(r.stdout, 1200);
+    const err = lastChars(r.stderr, 500);
+    return [
+      status,
+      out && `stdout${out.length < r.stdout.length ? ' (tail)' : ''}:\n${out}`,
+      err && `stderr${err.length < r.stderr.length ? ' (tail)' : ''}:\n${err}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
   },
 });
+
+/**
+ * Fits a command's result to a model's budget: the tail of each stream (where errors and results are),
+ * and `next`, the process_output call that returns all of it from the start.
+ */
+function tailsWithin<R extends { processId: string; stdout: string; stderr: string; truncated: boolean }>(
+  r: R,
+  budget: number,
+): R & { next?: NextCall } {
+  const fixed = jsonBytes({ ...r, stdout: '', stderr: '' }) + 512;
+  const room = Math.max(1024, budget - fixed);
+  if (jsonBytes(r.stdout) + jsonBytes(r.stderr) <= room) return r;
+  // stderr gets up to a quarter of the room, stdout the rest (and what stderr leaves).
+  const errRoom = Math.min(jsonBytes(r.stderr), Math.floor(room / 4));
+  const stdout = tailWithin(r.stdout, room - errRoom);
+  const stderr = tailWithin(r.stderr, room - jsonBytes(stdout));
+  return {
+    ...r,
+    stdout,
+    stderr,
+    truncated: true,
+    next: { tool: 'process_output', arguments: { id: r.processId, offset: 0 } },
+  };
+}

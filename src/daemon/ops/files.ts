@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { searchWorkspace } from '../workspace/search.js';
+import { firstLines, formatSize, nextCall, plural } from './budget.js';
 import { openContainer } from './container-scope.js';
 import { defineOp } from './op.js';
 import { containerRef, relPath } from './schemas.js';
@@ -48,9 +49,9 @@ export const fileRead = defineOp({
   changesWorkspace: false,
   title: 'Read file',
   description:
-    'Reads a file of a container. Text comes back as UTF-8, binary as base64 (encoding says which). ' +
-    'Give startLine/endLine (1-based, inclusive) to read part of a large file; whole-file reads are capped ' +
-    '(too_large past the cap). Returns the content hash for a later conditional write.',
+    'Use to read a file of a container: whole, a line range (startLine/endLine, 1-based), or bytes from ' +
+    'offset. Text comes back as UTF-8, binary as base64. A big file comes back in pages: truncated is true ' +
+    'and next is the call for the rest. The hash serves a later conditional file_write.',
   method: 'GET',
   path: '/containers/:container/files/content',
   input: z.object({
@@ -59,24 +60,57 @@ export const fileRead = defineOp({
     encoding: z.enum(['auto', 'utf8', 'base64']).default('auto'),
     startLine: z.number().int().min(1).optional(),
     endLine: z.number().int().min(1).optional(),
+    offset: z.number().int().min(0).optional().describe('Byte offset: read a page of bytes from here (nextOffset).'),
   }),
   output: z.object({
     path: z.string(),
     encoding: z.enum(['utf8', 'base64']),
     content: z.string(),
     size: z.number().int().describe('Size of the whole file in bytes.'),
-    hash: hash.describe('SHA-256 (hex) of the returned content; of the whole file when no range was given.'),
+    hash: hash.describe('SHA-256 (hex) of the returned content; of the whole file when all of it was returned.'),
     mtime: z.string(),
     totalLines: z.number().int().optional(),
     startLine: z.number().int().optional(),
     endLine: z.number().int().optional(),
-    truncated: z.boolean(),
+    offset: z.number().int().optional(),
+    truncated: z.boolean().describe('More of the file (or of the range) follows: see next.'),
+    nextStartLine: z.number().int().optional(),
+    nextOffset: z.number().int().optional(),
+    next: nextCall.optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
   view: 'file',
-  run: async ({ container, ...input }, ctx) =>
-    ctx.services.files.read((await openContainer(ctx, container)).root, input),
+  run: async ({ container, ...input }, ctx) => {
+    const r = await ctx.services.files.read((await openContainer(ctx, container)).root, {
+      ...input,
+      ...(ctx.resultBudget !== undefined ? { pageBytes: ctx.resultBudget - 1024 } : {}),
+    });
+    const more = (args: Record<string, unknown>) => ({
+      next: { tool: 'file_read', arguments: { container, path: input.path, ...args } },
+    });
+    if ('nextOffset' in r && r.nextOffset !== undefined) {
+      return {
+        ...r,
+        ...more({ offset: r.nextOffset, ...(input.encoding !== 'auto' ? { encoding: input.encoding } : {}) }),
+      };
+    }
+    if ('nextStartLine' in r && r.nextStartLine !== undefined) {
+      return { ...r, ...more({ startLine: r.nextStartLine, ...(input.endLine ? { endLine: input.endLine } : {}) }) };
+    }
+    return r;
+  },
+  summary: (r) => {
+    const where =
+      r.offset !== undefined
+        ? `bytes ${r.offset}–${r.offset + (r.encoding === 'base64' ? Math.floor((r.content.length * 3) / 4) : Buffer.byteLength(r.content))}`
+        : r.startLine !== undefined
+          ? `lines ${r.startLine}–${r.endLine}`
+          : `${plural(r.totalLines ?? 0, 'line')}`;
+    const head = `${r.path}: ${formatSize(r.size)}, ${where}${r.truncated ? ' (more follows)' : ''}`;
+    if (r.encoding === 'base64') return `${head}, binary (base64 in structured content)`;
+    return `${head}\n${firstLines(r.content, 12)}`;
+  },
 });
 
 export const fileWrite = defineOp({

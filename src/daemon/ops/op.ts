@@ -65,6 +65,12 @@ export interface OpContext {
   forwarded?: boolean;
   /** The surface of this call, for metrics (default `rest`). */
   transport?: Transport;
+  /**
+   * Bytes of JSON the result may take when it goes to a model (MCP): ops that can return a lot return a page
+   * that fits, with `truncated: true` and `next` (the call that returns the rest). Undefined over REST, where
+   * each op's own limits bound a page.
+   */
+  resultBudget?: number;
 }
 
 /**
@@ -146,6 +152,12 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   /** MCP clients that declare the UI extension render the result with this view; others see no difference. */
   view?: OpView;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
+  /**
+   * The text a model reads beside the structured result: a short human summary (exit status and the tail
+   * of the output, a file's first lines, counts and first entries), never a second copy of the JSON.
+   * Without it, MCP writes a generic one (`src/mcp/summary.ts`).
+   */
+  summary?: (output: z.output<O>) => string;
 }
 
 /** Identity function that pins the types of one op definition. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ProcessRow } from '../db/processes-repo.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ManagedProcess } from '../workspace/process-manager.js';
+import { lastChars, nextCall } from './budget.js';
 import { openContainer } from './container-scope.js';
 import { ANNOTATIONS, defineOp, type OpContext } from './op.js';
 import { announcedPorts, portsOf } from './ports.js';
@@ -116,15 +117,20 @@ export const processOutput = defineOp({
     records: z.array(z.object({ t: z.number(), stream: z.enum(['stdout', 'stderr']), text: z.string() })),
     nextOffset: z.number().int(),
     dropped: z.boolean(),
+    truncated: z.boolean().describe('More output is already there past nextOffset: see next.'),
     ports: announcedPorts,
+    next: nextCall.optional(),
   }),
   annotations: readOnly,
   scope: 'exec',
   view: 'command',
   run: async ({ id, offset, maxBytes }, ctx) => {
     const p = findProcess(ctx, id);
-    const page = p.log.read(offset, maxBytes);
+    const page = p.log.read(offset, maxBytes, ctx.resultBudget === undefined ? undefined : ctx.resultBudget - 2048);
+    const more = page.nextOffset < p.log.nextOffset;
     return {
+      truncated: more,
+      ...(more ? { next: { tool: 'process_output', arguments: { id, offset: page.nextOffset } } } : {}),
       processId: p.id,
       status: p.status,
       running: p.running,
@@ -135,6 +141,17 @@ export const processOutput = defineOp({
       dropped: page.dropped,
       ...(p.running ? { ports: await portsOf(ctx, p.spec.containerId) } : {}),
     };
+  },
+  summary: (r) => {
+    const status = r.running ? 'running' : r.exitCode !== null ? `exited ${r.exitCode}` : r.status;
+    const text = r.records.map((x) => x.text).join('');
+    const tail = lastChars(text, 1500);
+    return [
+      `${r.processId}: ${status}; ${text.length} characters of output up to offset ${r.nextOffset}${r.dropped ? ' (older output rotated out)' : ''}`,
+      tail && `${tail.length < text.length ? 'tail' : 'output'}:\n${tail}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
   },
 });
 

@@ -27,3 +27,6 @@ export function formatBytes(n: number): string {
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
+
+/** Bytes of the JSON of a value, as it goes over the wire. */
+export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '');

@@ -8,9 +8,9 @@ import {
   TooLargeError,
   ValidationError,
 } from '../errors.js';
-import { formatBytes, sha256 } from './content.js';
+import { formatBytes, jsonBytes, sha256 } from './content.js';
 import type { DiskBudget } from './disk-budget.js';
-import { readLines, readWhole } from './file-read.js';
+import { readBytes, readLines, readWhole, startsBinary } from './file-read.js';
 import { writeFileAt } from './file-write.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { normalizeRelative } from './paths.js';
@@ -100,9 +100,21 @@ export class WorkspaceFiles {
     });
   }
 
+  /**
+   * Reads a file: whole, a line range, or a page of bytes from `offset`. With `pageBytes` (a model's result
+   * budget) a read never returns more than fits: a big text file comes back as its first lines with
+   * `nextStartLine`, a binary file or a line too long for a page by bytes with `nextOffset`.
+   */
   async read(
     root: string,
-    input: { path: string; encoding: 'auto' | 'utf8' | 'base64'; startLine?: number; endLine?: number },
+    input: {
+      path: string;
+      encoding: 'auto' | 'utf8' | 'base64';
+      startLine?: number;
+      endLine?: number;
+      offset?: number;
+      pageBytes?: number;
+    },
   ) {
     return withWorkspace(root, async (ws) => {
       const { fd, rel, stat } = ws.openFollow(input.path);
@@ -110,10 +122,26 @@ export class WorkspaceFiles {
         if (stat.isDirectory())
           throw new DiscoError('not_a_file', `'${input.path}' is a directory`, { path: input.path });
         if (!stat.isFile()) throw new NotARegularFileError(input.path);
+        const max = this.options.readMaxBytes;
+        const page = input.pageBytes === undefined ? undefined : Math.min(input.pageBytes, max);
+        if (input.offset !== undefined) return await readBytes(fd, rel, stat, input, page ?? max);
         const ranged = input.startLine !== undefined || input.endLine !== undefined;
-        return ranged
-          ? await readLines(fd, rel, stat, input, this.options.readMaxBytes)
-          : await readWhole(fd, rel, stat, input, this.options.readMaxBytes);
+        if (page === undefined) {
+          return ranged ? await readLines(fd, rel, stat, input, max) : await readWhole(fd, rel, stat, input, max);
+        }
+        if (!ranged && stat.size <= page) {
+          const whole = await readWhole(fd, rel, stat, input, max);
+          if (jsonBytes(whole.content) <= page) return whole;
+        }
+        if (!ranged && (input.encoding === 'base64' || (await startsBinary(fd, input.encoding)))) {
+          return await readBytes(fd, rel, stat, { ...input, offset: 0 }, page);
+        }
+        const lines = await readLines(fd, rel, stat, { ...input, startLine: input.startLine ?? 1 }, page, 'json');
+        // Not even one line fits: read that line by bytes.
+        if (lines.truncated && lines.content === '' && lines.startOffset !== undefined) {
+          return await readBytes(fd, rel, stat, { ...input, encoding: 'utf8', offset: lines.startOffset }, page);
+        }
+        return lines;
       } finally {
         closeSync(fd);
       }

@@ -37,6 +37,9 @@ const reasonOf = (err: unknown): string => {
   return `write failed (${code ?? 'error'})`;
 };
 
+/** Longest text of one record: a longer chunk of output is written as several. */
+const MAX_RECORD_CHARS = 4096;
+
 const record = (stream: StreamName, text: string): Buffer =>
   Buffer.from(`${JSON.stringify({ t: Date.now(), s: stream === 'stdout' ? 'o' : 'e', d: text })}\n`);
 
@@ -68,6 +71,17 @@ export class OutputLog {
 
   append(stream: StreamName, text: string): void {
     if (this.closed || text === '') return;
+    // Records stay small, so a page for a model (a few tens of KB) always holds whole records.
+    if (text.length > MAX_RECORD_CHARS) {
+      for (let i = 0; i < text.length; ) {
+        let j = Math.min(text.length, i + MAX_RECORD_CHARS);
+        const code = text.charCodeAt(j - 1);
+        if (j < text.length && code >= 0xd800 && code <= 0xdbff) j--; // never split a surrogate pair
+        this.append(stream, text.slice(i, j));
+        i = j;
+      }
+      return;
+    }
     const line = record(stream, text);
     const lost = Buffer.byteLength(text); // counted as the output's own bytes, not the record's
     const refused = this.refuse();
@@ -169,13 +183,18 @@ export class OutputLog {
     return this.end;
   }
 
-  /** Records from `offset` on, up to about `maxBytes`; always whole records. */
-  read(offset: number, maxBytes = 256 * 1024): OutputPage {
+  /**
+   * Records from `offset` on, up to about `maxBytes` of log; always whole records. `maxJsonBytes` also bounds
+   * the JSON of the records returned (a model's result budget): the page stops before the record that would
+   * pass it (one record at least), and `nextOffset` points at that record.
+   */
+  read(offset: number, maxBytes = 256 * 1024, maxJsonBytes = Number.POSITIVE_INFINITY): OutputPage {
     const first = this.segments[0]?.base ?? 0;
     const dropped = offset < first;
     let position = Math.max(offset, first);
     const records: OutputRecord[] = [];
     let budget = maxBytes;
+    let json = 2;
     while (position < this.end && budget > 0) {
       const seg = this.segments.find((s) => position >= s.base && position < s.base + s.size);
       if (!seg) break;
@@ -198,9 +217,13 @@ export class OutputLog {
       }
       for (const line of buf.subarray(0, lastNewline).toString('utf8').split('\n')) {
         const r = JSON.parse(line) as { t: number; s: string; d: string };
-        records.push({ t: r.t, stream: r.s === 'o' ? 'stdout' : 'stderr', text: r.d });
+        const rec: OutputRecord = { t: r.t, stream: r.s === 'o' ? 'stdout' : 'stderr', text: r.d };
+        json += Buffer.byteLength(JSON.stringify(rec)) + 1;
+        if (json > maxJsonBytes && records.length > 0)
+          return { records, nextOffset: position, dropped, firstOffset: first };
+        records.push(rec);
+        position += Buffer.byteLength(line) + 1;
       }
-      position += lastNewline + 1;
       budget -= lastNewline + 1;
     }
     return { records, nextOffset: position, dropped, firstOffset: first };

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { jsonBytes } from '../workspace/content.js';
+import type { OpContext } from './op.js';
+
+export { jsonBytes };
+
+/** The call that returns the rest of a result cut to fit (a cursor a model can follow without guessing). */
+export const nextCall = z
+  .object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) })
+  .describe('Present when truncated: call this tool with these arguments for the rest.');
+export type NextCall = z.input<typeof nextCall>;
+
+/** Bytes a page may take: the caller's result budget (MCP) or `fallback` (the op's REST bound), whichever is less. */
+export const budgetOf = (ctx: Pick<OpContext, 'resultBudget'>, fallback = Number.POSITIVE_INFINITY): number =>
+  Math.min(ctx.resultBudget ?? fallback, fallback);
+
+/**
+ * The longest prefix of `items` whose JSON fits in `budget` bytes, `fixed` bytes being already spent on the
+ * rest of the result. Always keeps the first item (the final guard cuts it if it alone is too big).
+ */
+export function fitItems<T>(items: readonly T[], budget: number, fixed = 0): { kept: T[]; truncated: boolean } {
+  let used = fixed + 2;
+  let i = 0;
+  for (; i < items.length; i++) {
+    used += jsonBytes(items[i]) + 1;
+    if (used > budget && i > 0) break;
+  }
+  return { kept: items.slice(0, i), truncated: i < items.length };
+}
+
+/** Keeps a string whole-character: never ends (or starts) between the two halves of a surrogate pair. */
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
+/** The longest head of `text` whose JSON takes at most `maxBytes`. */
+export function headWithin(text: string, maxBytes: number): string {
+  if (jsonBytes(text) <= maxBytes) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (jsonBytes(text.slice(0, mid)) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  return isHighSurrogate(text.charCodeAt(lo - 1)) ? text.slice(0, lo - 1) : text.slice(0, lo);
+}
+
+/** The longest tail of `text` whose JSON takes at most `maxBytes`. */
+export function tailWithin(text: string, maxBytes: number): string {
+  if (jsonBytes(text) <= maxBytes) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (jsonBytes(text.slice(text.length - mid)) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  const start = text.length - lo;
+  return isHighSurrogate(text.charCodeAt(start - 1)) ? text.slice(start + 1) : text.slice(start);
+}
+
+/** The first `n` lines of a text, for summaries. */
+export function firstLines(text: string, n: number, maxChars = 1200): string {
+  const lines = text.split('\n', n + 1);
+  const head = lines.slice(0, n).join('\n');
+  return head.length > maxChars ? `${head.slice(0, maxChars)}…` : head;
+}
+
+/** The last `maxChars` characters of a text, starting at a line when one starts close enough. */
+export function lastChars(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const tail = text.slice(text.length - maxChars);
+  const nl = tail.indexOf('\n');
+  return nl >= 0 && nl < maxChars / 4 ? tail.slice(nl + 1) : tail;
+}
+
+/** "1 file" / "3 files". */
+export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+
+/** 1234567 → "1.2 MB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
