@@ -2,6 +2,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContainerService } from '../../src/daemon/containers/service.js';
+import { DbChanges } from '../../src/daemon/db/changes.js';
 import { ContainersRepo } from '../../src/daemon/db/containers-repo.js';
 import { type Db, openDatabase } from '../../src/daemon/db/open.js';
 import { UsersRepo } from '../../src/daemon/db/users-repo.js';
@@ -84,5 +85,34 @@ describe('two processes on one $DISCO_HOME', () => {
     const second = await service.create('admin', { name: 'shared', template: 'blank' });
     expect((await other.get('admin', 'shared')).id).toBe(second.id);
     await expect(other.get('admin', first.id)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('skips the status probe only while nothing in the database changed, by any connection', async () => {
+    // The other process: its own connection to the same file, and a version stamp as a request would carry.
+    const db2 = openDatabase(path.join(home, 'disco.db'));
+    try {
+      const repo2 = new ContainersRepo(db2);
+      const other = new ContainerService(repo2, path.join(home, 'containers'), new ProcessTable(), log);
+      const changes = DbChanges.of(db2);
+      const c = await service.create('admin', { name: 'watched', template: 'blank' });
+      let probes = 0;
+      const probe = repo2.statusOf.bind(repo2);
+      repo2.statusOf = (id: string) => {
+        probes++;
+        return probe(id);
+      };
+      await other.get('admin', c.id, changes.version());
+      await other.get('admin', c.id, changes.version());
+      const afterTwo = probes;
+      expect((await other.get('admin', c.id, changes.version())).status).toBe('ready');
+      expect(probes).toBe(afterTwo); // unchanged database: the cached row stands
+      service.stop(await service.get('admin', c.id), 'asked'); // the first process writes
+      expect((await other.get('admin', c.id, changes.version())).status).toBe('stopped');
+      expect(probes).toBe(afterTwo + 1);
+      await service.delete('admin', c.id);
+      await expect(other.get('admin', c.id, changes.version())).rejects.toMatchObject({ code: 'not_found' });
+    } finally {
+      db2.close();
+    }
   });
 });

@@ -6,6 +6,23 @@ const MAX_ENTRIES = 10_000;
 /** Even a long-lived token is checked against its store again after this long. */
 const MAX_AGE_MS = 5 * 60_000;
 
+/** The store version each request's principal was checked at (see `checkedVersion`). */
+const checkedAt = new WeakMap<Principal, number>();
+
+/**
+ * The token store's version when this principal's token was checked (verified, or found in the cache),
+ * for this request only. Perf: a cache of database state keyed on the same version (the container cache)
+ * needs no check of its own while it has not moved: the request then sees the database as it was when
+ * its token was checked. Held beside the object, never in it, so nothing serialised can carry one.
+ */
+export const checkedVersion = (principal: Principal): number | undefined => checkedAt.get(principal);
+
+/** Records the version a principal was checked at (a fresh object per request). */
+export function stampChecked(principal: Principal, version: number | undefined): Principal {
+  if (version !== undefined) checkedAt.set(principal, version);
+  return principal;
+}
+
 interface Entry {
   principal: Principal;
   until: number;
@@ -52,7 +69,7 @@ export class PrincipalCache {
       return undefined;
     }
     // A copy: callers add where the request came from.
-    return { ...entry.principal };
+    return stampChecked({ ...entry.principal }, version);
   }
 
   /**

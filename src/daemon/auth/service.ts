@@ -10,7 +10,7 @@ import { registerBootstrap } from './bootstrap-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
 import { PersonalTokens } from './personal-tokens.js';
-import { PrincipalCache } from './principal-cache.js';
+import { PrincipalCache, stampChecked } from './principal-cache.js';
 import { RefreshGrace } from './refresh-grace.js';
 import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import type { SecretBox } from './secret-box.js';
@@ -92,7 +92,8 @@ export class AuthService {
     const version = this.verified.current();
     const { principal, until } = jwt ? await this.authenticateAccess(token, realm) : await this.authenticatePat(digest);
     this.verified.set(key, principal, until, version);
-    return principal;
+    // Verified after `version` was read: what it saw is at least that new.
+    return stampChecked(principal, version);
   }
 
   private async authenticatePat(digest: string): Promise<{ principal: Principal; until: number }> {

@@ -46,26 +46,15 @@ export interface TokenStore {
 /** The single-instance store: SQLite, through the repository (synchronous, wrapped). */
 export class SqliteTokenStore implements TokenStore {
   readonly shared = false;
-  private changes = 0;
-  private seen = '';
   constructor(private readonly repo: TokensRepo) {}
 
   /**
-   * Revocations through this store count at once; any other write to the database (another process's, or a
-   * direct one on this connection) counts too, whatever it changed: a cache keyed on this errs on the safe side.
+   * Any write to the database counts, whatever it changed (another process's, or any on this connection: a
+   * revocation through this store changes rows, so it moves the version at once); a cache keyed on this errs
+   * on the safe side.
    */
   version(): number {
-    const mark = this.repo.changeMark();
-    if (mark !== this.seen) {
-      this.seen = mark;
-      this.changes++;
-    }
-    return this.changes;
-  }
-
-  private changed<T>(result: T): T {
-    this.changes++;
-    return result;
+    return this.repo.changeVersion();
   }
 
   insertPat = async (p: NewPat) => this.repo.insertPat(p);
@@ -73,16 +62,16 @@ export class SqliteTokenStore implements TokenStore {
   pat = async (id: string) => this.repo.pat(id);
   patsOf = async (userId: string) => this.repo.patsOf(userId);
   touchPat = async (id: string, at: number) => this.repo.touchPat(id, at);
-  revokePat = async (id: string, at: number) => this.changed(this.repo.revokePat(id, at));
+  revokePat = async (id: string, at: number) => this.repo.revokePat(id, at);
   insertRefresh = async (r: NewRefresh) => this.repo.insertRefresh(r);
   refresh = async (hash: string) => this.repo.refresh(hash);
   markRefreshUsed = async (hash: string, at: number) => this.repo.markRefreshUsed(hash, at);
-  revokeFamily = async (familyId: string, at: number) => this.changed(this.repo.revokeFamily(familyId, at));
-  revokeAllOf = async (userId: string, at: number) => this.changed(this.repo.revokeAllOf(userId, at));
+  revokeFamily = async (familyId: string, at: number) => this.repo.revokeFamily(familyId, at);
+  revokeAllOf = async (userId: string, at: number) => this.repo.revokeAllOf(userId, at);
   session = async (familyId: string) => this.repo.session(familyId);
   revokeSessionsOf = async (userId: string, at: number, except?: string) =>
-    this.changed(this.repo.revokeSessionsOf(userId, at, except));
-  purgeExpired = async (now: number) => this.changed(this.repo.purgeExpired(now));
+    this.repo.revokeSessionsOf(userId, at, except);
+  purgeExpired = async (now: number) => this.repo.purgeExpired(now);
   putMark = async (key: string, value: string, expiresAt: number) => this.repo.putMark(key, value, expiresAt);
   putMarkOnce = async (key: string, value: string, expiresAt: number) => this.repo.putMarkOnce(key, value, expiresAt);
   mark = async (key: string) => this.repo.mark(key);

@@ -139,9 +139,12 @@ export class ContainerService {
     return this.repo.list(ownerId);
   }
 
-  /** Looks a container up by id or by its owner-scoped name; others' containers are simply not found. */
-  async get(ownerId: string, idOrName: string): Promise<Container> {
-    const cached = this.cached(ownerId, idOrName);
+  /**
+   * Looks a container up by id or by its owner-scoped name; others' containers are simply not found.
+   * `seen`: the database version (DbChanges) the caller's request was authenticated at, when it has one.
+   */
+  async get(ownerId: string, idOrName: string, seen?: number): Promise<Container> {
+    const cached = this.cached(ownerId, idOrName, seen);
     if (cached) return cached;
     const row = idOrName.startsWith(CONTAINER_ID_PREFIX)
       ? this.repo.get(idOrName)
@@ -160,20 +163,27 @@ export class ContainerService {
 
   /**
    * Perf: every op inside a container starts with this lookup, so live containers (row and realpath)
-   * are kept in memory; each hit is re-checked against SQLite with a primary-key probe.
+   * are kept in memory; each hit is re-checked against SQLite with a primary-key probe, unless nothing in the
+   * database has changed (DbChanges) since the last probe.
    */
   private readonly byId = new Map<string, Container>();
+  /** The database version each cached container's row was last confirmed at. */
+  private readonly confirmed = new Map<string, number>();
   private readonly byName = new Map<string, string>();
 
-  private cached(ownerId: string, idOrName: string): Container | undefined {
+  private cached(ownerId: string, idOrName: string, seen: number | undefined): Container | undefined {
     const id = idOrName.startsWith(CONTAINER_ID_PREFIX) ? idOrName : this.byName.get(`${ownerId}\0${idOrName}`);
     const c = id === undefined ? undefined : this.byId.get(id);
     if (!c || c.ownerId !== ownerId) return undefined;
+    // Nothing was written to the database, by any process, since the row was last confirmed: it still holds.
+    if (seen !== undefined && this.confirmed.get(c.id) === seen) return c;
     // Another process on the same $DISCO_HOME (`disco mcp` beside `disco serve`, `disco worker`) may have
     // stopped or deleted it: a primary-key probe keeps the cache honest for a few microseconds.
     const status = this.repo.statusOf(c.id);
     if (status !== undefined && status !== 'deleting') {
       c.status = status;
+      // Probed after `seen` was read: the row is at least that new.
+      if (seen !== undefined) this.confirmed.set(c.id, seen);
       return c;
     }
     this.forget(c);
@@ -189,6 +199,7 @@ export class ContainerService {
 
   private forget(c: ContainerRow): void {
     this.byId.delete(c.id);
+    this.confirmed.delete(c.id);
     this.byName.delete(`${c.ownerId}\0${c.name}`);
   }
 

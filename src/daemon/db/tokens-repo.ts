@@ -1,3 +1,4 @@
+import { DbChanges } from './changes.js';
 import type { Db } from './open.js';
 
 export interface PatRow {
@@ -105,16 +106,16 @@ const toRefresh = (r: RawRefresh): RefreshRow => ({
 /** Personal access tokens, refresh tokens and revoked access-token ids. Only hashes of secrets are stored. */
 export class TokensRepo {
   private readonly stmts;
+  private readonly changes: DbChanges;
 
   constructor(private readonly db: Db) {
+    this.changes = DbChanges.of(db);
     this.stmts = {
       insertPat: db.prepare(
         `INSERT INTO access_tokens (id, user_id, name, token_hash, hint, scopes, kind, created_at, expires_at)
          VALUES (@id, @userId, @name, @tokenHash, @hint, @scopes, @kind, @createdAt, @expiresAt)`,
       ),
       patByHash: db.prepare('SELECT * FROM access_tokens WHERE token_hash = ?'),
-      dataVersion: db.prepare('PRAGMA data_version').pluck(),
-      totalChanges: db.prepare('SELECT total_changes()').pluck(),
       patById: db.prepare('SELECT * FROM access_tokens WHERE id = ?'),
       patsOf: db.prepare('SELECT * FROM access_tokens WHERE user_id = ? ORDER BY created_at, id'),
       touchPat: db.prepare('UPDATE access_tokens SET last_used_at = ? WHERE id = ?'),
@@ -252,12 +253,9 @@ export class TokensRepo {
     return (this.stmts.getMark.get(key, Date.now()) as { value: string } | undefined)?.value;
   }
 
-  /**
-   * Moves whenever the database may have changed: SQLite's data_version (another connection — another process
-   * on this home — committed) and this connection's own count of changed rows.
-   */
-  changeMark(): string {
-    return `${this.stmts.dataVersion.get() as number}:${this.stmts.totalChanges.get() as number}`;
+  /** Moves whenever the database may have changed, by this process or another (see DbChanges). */
+  changeVersion(): number {
+    return this.changes.version();
   }
 
   transaction<T>(fn: () => T): T {

@@ -11,7 +11,7 @@ import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
 import { GITHUB_START_PATH, githubRoutes } from './github-routes.js';
 import { requestGuards } from './guards.js';
-import { rateLimiters, redisLimiterStore, securityHeaders } from './hardening.js';
+import { rateLimiters, redisLimiterStore, securityHeaderList } from './hardening.js';
 import { internalRoutes } from './internal-routes.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
@@ -41,9 +41,13 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   // Security: X-Forwarded-* (client IP, protocol) are believed only when the operator says a proxy sets them.
   app.set('trust proxy', config.trustProxy);
 
-  app.use(requestLog(deps.log));
-  app.use(securityHeaders(config));
-  if (deps.metrics) app.use(deps.metrics.httpMiddleware());
+  const metrics = deps.metrics;
+  app.use(
+    requestLog(deps.log, {
+      headers: securityHeaderList(config),
+      ...(metrics ? { onErrorCode: (code: string) => metrics.httpError(code) } : {}),
+    }),
+  );
   app.use(
     requestGuards({
       bindHost: config.host,

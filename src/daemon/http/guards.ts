@@ -41,8 +41,8 @@ export function requestGuards(options: {
 }) {
   const checkHost = hostCheck(options.bindHost, options.extraHosts);
   const allowed = new Set(options.allowedOrigins);
+  // X-Content-Type-Options: nosniff is among the fixed headers every response gets (request-log.ts).
   return (req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
     const hostError = checkHost(req);
     if (hostError) return next(hostError);
     const origin = req.headers.origin;

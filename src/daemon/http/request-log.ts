@@ -4,19 +4,32 @@ import type { Logger } from '../log.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
+export interface RequestLogOptions {
+  /** Headers set on every response (the security headers, computed once: see `securityHeaderList`). */
+  headers?: ReadonlyArray<readonly [string, string]>;
+  /** Told the error code of every response that carries one (metrics). */
+  onErrorCode?: (code: string) => void;
+}
+
 /**
- * Gives every request an id (the caller's X-Request-Id when well-formed), echoes it back, and logs one
- * line when the response ends. Only the path is logged: query strings may carry secrets.
+ * The front door of every request, in one middleware layer with one `finish` listener: gives it an id (the
+ * caller's X-Request-Id when well-formed) and echoes it back, sets the fixed response headers, and when the
+ * response ends logs one line and counts its error code. Only the path is logged: query strings may carry
+ * secrets. Perf: this replaces four layers (request log, a dozen helmet middlewares, the metrics counter)
+ * that each cost a call chain and a listener per request.
  */
-export function requestLog(log: Logger) {
+export function requestLog(log: Logger, options: RequestLogOptions = {}) {
+  const headers = options.headers ?? [];
+  const { onErrorCode } = options;
   return (req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.get('x-request-id');
-    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const started = performance.now();
-    res.locals.requestId = id;
+    const locals = res.locals;
+    locals.requestId = id;
     // Perf: the request's child logger is made only when something logs through it (errors, mostly).
     let child: Logger | undefined;
-    Object.defineProperty(res.locals, 'log', {
+    Object.defineProperty(locals, 'log', {
       get: () => {
         child ??= log.child({ reqId: id });
         return child;
@@ -24,17 +37,24 @@ export function requestLog(log: Logger) {
       enumerable: true,
       configurable: true,
     });
+    for (const [name, value] of headers) res.setHeader(name, value);
     res.setHeader('X-Request-Id', id);
     res.once('finish', () => {
+      const code = locals.errorCode as string | undefined;
+      if (code) onErrorCode?.(code);
+      const status = res.statusCode;
+      const level = status >= 500 ? 'error' : 'info';
+      // Perf: the line is built only when it is written.
+      if (!log.isLevelEnabled(level)) return;
       const line = {
         reqId: id,
         method: req.method,
         path: req.path,
-        status: res.statusCode,
+        status,
         ms: Math.round((performance.now() - started) * 100) / 100,
-        ...(res.locals.errorCode ? { code: res.locals.errorCode } : {}),
+        ...(code ? { code } : {}),
       };
-      if (res.statusCode >= 500) log.error(line, 'request failed');
+      if (level === 'error') log.error(line, 'request failed');
       else log.info(line, 'request');
     });
     next();

@@ -1,50 +1,72 @@
-import { type Request, type Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { coerceQuery } from '../ops/input.js';
 import { invokeOp } from '../ops/invoke.js';
 import type { Op, Principal } from '../ops/op.js';
 import type { Services } from '../ops/services.js';
+import { RouteTable } from './route-table.js';
 
-/** Mounts every op of the registry as a REST route; the op's method and path decide where. */
-export function opRoutes(ops: readonly Op[], services: Services): Router {
-  const router = Router();
-  for (const op of ops) {
-    const method = op.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
-    router[method](op.path, async (req: Request, res: Response) => {
-      // The client hung up before we answered: stop the work (e.g. kill a running command). Perf: the
-      // controller is made only for ops that look at their signal.
-      let controller: AbortController | undefined;
-      let hungUp = false;
-      res.once('close', () => {
-        if (res.writableFinished) return;
-        hungUp = true;
-        controller?.abort();
-      });
-      const signal = () => {
-        if (!controller) {
-          controller = new AbortController();
-          if (hungUp) controller.abort();
-        }
-        return controller.signal;
-      };
-      const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
-      const input = {
-        ...coerceQuery(op.input, req.query as Record<string, unknown>),
-        ...body,
-        ...req.params,
-      };
-      const result = await invokeOp(op, input, {
-        principal: res.locals.principal as Principal,
-        services,
-        get signal() {
-          return signal();
-        },
-        baseUrl: res.locals.baseUrl as string,
-        progress: () => {},
-        transport: 'rest',
-      });
-      res.setHeader('Cache-Control', 'no-store');
-      res.status(op.successStatus ?? 200).json(result);
-    });
-  }
-  return router;
+/**
+ * Mounts every op of the registry as a REST route; the op's method and path decide where. One middleware
+ * with a precompiled table (route-table.ts) instead of an express route per op. A request no op serves
+ * goes on to the next handler (OPTIONS answers with the methods the path allows, as express's router does).
+ */
+export function opRoutes(ops: readonly Op[], services: Services): RequestHandler {
+  const table = new RouteTable<Op>();
+  for (const op of ops) table.add(op.method, op.path, op);
+  return (req: Request, res: Response, next: NextFunction) => {
+    let found: ReturnType<typeof table.match>;
+    try {
+      found = table.match(req.method, req.path);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (!found) {
+      if (req.method !== 'OPTIONS') return next();
+      const allow = table.methodsAt(req.path);
+      if (allow.length === 0) return next();
+      res.setHeader('Allow', allow.join(', '));
+      res.send(allow.join(', '));
+      return;
+    }
+    req.params = found.params;
+    runOp(found.value, services, req, res).catch(next);
+  };
+}
+
+async function runOp(op: Op, services: Services, req: Request, res: Response): Promise<void> {
+  // The client hung up before we answered: stop the work (e.g. kill a running command). Perf: the
+  // controller is made only for ops that look at their signal.
+  let controller: AbortController | undefined;
+  let hungUp = false;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    hungUp = true;
+    controller?.abort();
+  });
+  const signal = () => {
+    if (!controller) {
+      controller = new AbortController();
+      if (hungUp) controller.abort();
+    }
+    return controller.signal;
+  };
+  const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {};
+  const input = {
+    ...coerceQuery(op.input, req.query as Record<string, unknown>),
+    ...body,
+    ...req.params,
+  };
+  const result = await invokeOp(op, input, {
+    principal: res.locals.principal as Principal,
+    services,
+    get signal() {
+      return signal();
+    },
+    baseUrl: res.locals.baseUrl as string,
+    progress: () => {},
+    transport: 'rest',
+  });
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(op.successStatus ?? 200).json(result);
 }

@@ -164,15 +164,9 @@ export class Metrics implements OpObserver, EgressObserver {
     this.jobRuns.inc({ job, outcome: ok ? 'ok' : 'error' });
   }
 
-  /** Counts responses that ended with an error code (set by the error handler in res.locals). */
-  httpMiddleware() {
-    return (_req: Request, res: Response, next: NextFunction) => {
-      res.once('finish', () => {
-        const code = res.locals.errorCode as string | undefined;
-        if (code) this.httpErrors.inc({ code });
-      });
-      next();
-    };
+  /** Counts a response that ended with an error code (set by the error handler in res.locals). */
+  httpError(code: string): void {
+    this.httpErrors.inc({ code });
   }
 
   /** The `/metrics` handler (Prometheus text format). */
