@@ -42,6 +42,17 @@ describe.runIf(hasPrlimit)('resource limits', () => {
     expect(Number(r.stdout.trim().split('\n').pop())).toBeLessThanOrEqual(1024 * 1024);
   });
 
+  it('are hard limits a command inherits and cannot raise (set once on its sandbox, CPU per command)', async () => {
+    const r = await run(
+      'limited',
+      'grep -E "^Max (cpu time|data size|file size)" /proc/self/limits; ulimit -H -f unlimited && echo raised',
+    );
+    expect(r.stdout).toMatch(/^Max cpu time +1 +1 /m);
+    expect(r.stdout).toMatch(new RegExp(`^Max data size +${256 << 20} +${256 << 20} `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^Max file size +${1 << 20} +${1 << 20} `, 'm'));
+    expect(r.stdout).not.toMatch(/raised/);
+  });
+
   it('cap CPU time: a busy loop is killed after its seconds', async () => {
     const started = Date.now();
     const r = await run('limited', 'while :; do :; done');

@@ -9,7 +9,7 @@ import type { NetworkMode } from './network-mode.js';
 import { type Event, FrameSplitter, type PortInfo, parseEvent, type Request } from './protocol.js';
 import { RemoteChild, RemotePty } from './remote.js';
 
-/** What a process needs to start in a container's sandbox (argv already under its per-process limits). */
+/** What a process needs to start in a container's sandbox. */
 export interface SpawnSpec {
   argv: string[];
   cwd: string;
@@ -51,6 +51,8 @@ export class ContainerSandbox extends EventEmitter<{
     argv: string[],
     /** Environment for the whole sandbox's processes on top of each command's own (the egress proxy). */
     readonly baseEnv: Record<string, string>,
+    /** Each command's argv under the per-process limits it does not inherit from the supervisor. */
+    private readonly commandArgv: (argv: string[]) => string[] = (argv) => argv,
   ) {
     super();
     this.child = spawn(argv[0] as string, argv.slice(1), {
@@ -194,46 +196,41 @@ export class ContainerSandbox extends EventEmitter<{
   }
 
   /** Starts a piped process in its own session and process group. */
-  async spawn(spec: SpawnSpec): Promise<RemoteChild> {
-    this.assertAlive();
-    const id = this.nextId();
-    const child = new RemoteChild(id, this.sender, spec.stdin);
-    this.procs.set(id, child);
-    const started = this.started(id);
-    this.send({
-      t: 'spawn',
-      id,
-      argv: spec.argv,
-      cwd: spec.cwd,
-      env: { ...this.baseEnv, ...spec.env },
-      stdin: spec.stdin,
-    });
-    await started;
-    return child;
+  spawn(spec: SpawnSpec): Promise<RemoteChild> {
+    return this.start(spec, (id) => new RemoteChild(id, this.sender, spec.stdin), { stdin: spec.stdin });
   }
 
   /** Starts a process on a new PTY (its own session, the PTY its controlling terminal). */
-  async spawnPty(spec: Omit<SpawnSpec, 'stdin'> & { cols: number; rows: number }): Promise<RemotePty> {
-    this.assertAlive();
-    const id = this.nextId();
-    const pty = new RemotePty(id, this.sender, spec.cols, spec.rows);
-    this.procs.set(id, pty);
-    const started = this.started(id);
-    this.send({
-      t: 'spawn',
-      id,
-      argv: spec.argv,
-      cwd: spec.cwd,
-      env: { ...this.baseEnv, ...spec.env },
+  spawnPty(spec: Omit<SpawnSpec, 'stdin'> & { cols: number; rows: number }): Promise<RemotePty> {
+    return this.start(spec, (id) => new RemotePty(id, this.sender, spec.cols, spec.rows), {
       stdin: true,
       pty: true,
       cols: spec.cols,
       rows: spec.rows,
     });
+  }
+
+  /** Registers the process, asks the supervisor to start it, and resolves once it runs (with its pid). */
+  private async start<P extends RemoteChild | RemotePty>(
+    spec: Omit<SpawnSpec, 'stdin'>,
+    make: (id: string) => P,
+    how: Pick<Extract<Request, { t: 'spawn' }>, 'stdin' | 'pty' | 'cols' | 'rows'>,
+  ): Promise<P> {
+    this.assertAlive();
+    const id = this.nextId();
+    const proc = make(id);
+    this.procs.set(id, proc);
+    const started = this.started(id);
+    this.send({
+      t: 'spawn',
+      id,
+      argv: this.commandArgv(spec.argv),
+      cwd: spec.cwd,
+      env: { ...this.baseEnv, ...spec.env },
+      ...how,
+    });
     await started;
-    const pid = (this.procs.get(id) as RemotePty | undefined)?.pid;
-    if (pid !== undefined) pty.pid = pid;
-    return pty;
+    return proc;
   }
 
   /** Asks the supervisor to connect to `port` on the container's loopback and hand it over. */

@@ -127,7 +127,9 @@ export class SandboxPool implements ContainerNet {
       egressPort,
       modules: INSIDE.modules,
     });
-    const argv = this.sandbox.launch([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config], {
+    // The supervisor holds the per-process limits its commands inherit (one prlimit per sandbox, not per command).
+    const supervisor = this.sandbox.withInheritedLimits([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config]);
+    const argv = this.sandbox.launch(supervisor, {
       root: target.root,
       cwd: target.root,
       network: target.network,
@@ -140,6 +142,7 @@ export class SandboxPool implements ContainerNet {
       target.network,
       argv,
       egressPort ? egressEnv(egressPort) : {},
+      (command) => this.sandbox.withCommandLimits(command),
     );
     box.on('port', (e) => {
       for (const l of this.portListeners) l({ containerId, ...e });

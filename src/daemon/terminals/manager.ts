@@ -78,7 +78,7 @@ export class TerminalManager {
     if (this.pool && this.sandbox.mode === 'bwrap') {
       const box = await this.pool.get({ containerId: req.containerId, root: req.root, network });
       child = await box.spawnPty({
-        argv: this.sandbox.withLimits(argv),
+        argv,
         cwd: req.cwdAbs,
         env,
         cols: req.cols,

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { type Stats, statSync } from 'node:fs';
 import { DiscoError } from '../errors.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
 import { resolveInWorkspace } from './paths.js';
@@ -102,7 +102,13 @@ class CappedBuffer {
  */
 export async function runCommand(req: ExecRequest, manager: ProcessManager): Promise<ExecResult> {
   const cwd = await resolveInWorkspace(req.root, req.cwd);
-  const cwdStat = await stat(cwd.abs).catch(() => undefined);
+  // Sync: a stat through the thread pool costs more than the stat itself (and this path is hot).
+  let cwdStat: Stats | undefined;
+  try {
+    cwdStat = statSync(cwd.abs, { throwIfNoEntry: false });
+  } catch {
+    cwdStat = undefined;
+  }
   if (!cwdStat) throw new DiscoError('not_found', `cwd '${req.cwd}' not found`, { cwd: req.cwd });
   if (!cwdStat.isDirectory())
     throw new DiscoError('not_a_directory', `cwd '${req.cwd}' is not a directory`, { cwd: req.cwd });

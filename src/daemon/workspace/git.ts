@@ -111,8 +111,7 @@ function runOptions(ctx: GitContext, cwd: string, binds: Binds = {}): GitOptions
       home: ctx.root,
       timeoutMs: ctx.timeoutMs,
       protocols: ctx.protocols,
-      spawner: async (argv, dir, env) =>
-        (await live.pool.get(target)).spawn({ argv: sandbox.withLimits(argv), cwd: dir, env, stdin: false }),
+      spawner: async (argv, dir, env) => (await live.pool.get(target)).spawn({ argv, cwd: dir, env, stdin: false }),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     };
   }

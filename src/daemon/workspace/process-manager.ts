@@ -249,7 +249,7 @@ export class ProcessManager {
     if (this.pool && this.sandbox.mode === 'bwrap') {
       const box = await this.pool.get({ containerId: spec.containerId, root: spec.root, network });
       try {
-        return await box.spawn({ argv: this.sandbox.withLimits([file, ...args]), cwd: spec.cwdAbs, env, stdin });
+        return await box.spawn({ argv: [file, ...args], cwd: spec.cwdAbs, env, stdin });
       } catch (err) {
         if (err instanceof DiscoError && err.code === 'command_not_found')
           throw new DiscoError('command_not_found', `command not found: ${file}`, { command: file });

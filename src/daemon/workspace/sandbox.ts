@@ -190,7 +190,27 @@ export class Sandbox {
 
   /** `argv` under the per-process limits (prlimit), when any are set and prlimit exists. */
   withLimits(argv: string[]): string[] {
-    const rl = prlimitArgs(this.limits);
+    return this.underPrlimit(prlimitArgs(this.limits), argv);
+  }
+
+  /**
+   * `argv` of a long-lived parent of commands (a container's supervisor) under the limits it holds for
+   * them: every process it starts inherits them, and each counts its own memory and file size from zero
+   * (the process count is per user anyway), so they are set once rather than by a prlimit per command.
+   */
+  withInheritedLimits(argv: string[]): string[] {
+    return this.underPrlimit(prlimitArgs({ ...this.limits, cpuSeconds: 0 }), argv);
+  }
+
+  /**
+   * `argv` of a command its parent starts with withInheritedLimits under the limits it could not inherit:
+   * CPU seconds (the parent's own running time would use them up). Without one, argv as it is.
+   */
+  withCommandLimits(argv: string[]): string[] {
+    return this.underPrlimit(prlimitArgs({ ...NO_LIMITS, cpuSeconds: this.limits.cpuSeconds }), argv);
+  }
+
+  private underPrlimit(rl: string[], argv: string[]): string[] {
     return rl.length > 0 && this.prlimit ? [this.prlimit, ...rl, '--', ...argv] : argv;
   }
 
