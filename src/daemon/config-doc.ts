@@ -1,6 +1,6 @@
 import { SETTINGS } from './config.js';
 
-/** README's configuration table, generated from SETTINGS (scripts/readme-config.mjs writes it). */
+/** The configuration table of docs/reference/config.md, generated from SETTINGS (npm run gen:docs). */
 export function configTable(): string {
   const rows: string[] = ['| variable | flag | meaning |', '|---|---|---|'];
   for (const s of Object.values(SETTINGS) as Array<{ env: string; flag?: string; doc: string }>) {

@@ -33,15 +33,6 @@ describe('file_write and file_read', () => {
     expect((await read('path=src/deep/a.txt&startLine=3&endLine=2')).status).toBe(400);
   });
 
-  it('round-trips binary content as base64', async () => {
-    const bytes = Buffer.from([0, 1, 2, 250, 251, 252, 0, 10]);
-    await put('img.bin', bytes.toString('base64'), { encoding: 'base64' });
-    expect((await readFile(path.join(root, 'img.bin'))).equals(bytes)).toBe(true);
-    const r = await read('path=img.bin');
-    expect(r.body.encoding).toBe('base64');
-    expect(Buffer.from(r.body.content, 'base64').equals(bytes)).toBe(true);
-  });
-
   it('refuses invalid base64 and writes nothing', async () => {
     const r = await put('bad.bin', 'not base64!!', { encoding: 'base64' });
     expect(r.body.error.code).toBe('validation_failed');
@@ -102,34 +93,7 @@ describe('file_list', () => {
   });
 });
 
-describe('file_delete and file_move', () => {
-  it('deletes files, and directories only with recursive', async () => {
-    await put('del/x.txt', 'x');
-    const refused = await t.json('DELETE', `${F}?path=del`);
-    expect(refused.body.error.code).toBe('validation_failed');
-    expect(await readFile(path.join(root, 'del/x.txt'), 'utf8')).toBe('x');
-    expect((await t.json('DELETE', `${F}?path=del/x.txt`)).body).toEqual({
-      path: 'del/x.txt',
-      type: 'file',
-      deleted: true,
-    });
-    expect((await t.json('DELETE', `${F}?path=del&recursive=true`)).body.type).toBe('directory');
-    expect((await t.json('DELETE', `${F}?path=del`)).status).toBe(404);
-  });
-
-  it('moves, refusing to overwrite unless asked', async () => {
-    await put('mv/a.txt', 'A');
-    await put('mv/b.txt', 'B');
-    const refused = await t.json('POST', `${F}/move`, { from: 'mv/a.txt', to: 'mv/b.txt' });
-    expect(refused.status).toBe(409);
-    expect(await readFile(path.join(root, 'mv/b.txt'), 'utf8')).toBe('B');
-    const ok = await t.json('POST', `${F}/move`, { from: 'mv/a.txt', to: 'mv/b.txt', overwrite: true });
-    expect(ok.body).toEqual({ from: 'mv/a.txt', to: 'mv/b.txt', type: 'file' });
-    expect(await readFile(path.join(root, 'mv/b.txt'), 'utf8')).toBe('A');
-    const renamed = await t.json('POST', `${F}/move`, { from: 'mv', to: 'moved/here' });
-    expect(renamed.body).toMatchObject({ to: 'moved/here', type: 'directory' });
-  });
-});
+// Deleting and moving: test/service/ops-files.test.ts (through the op harness).
 
 describe('file_search', () => {
   beforeAll(async () => {
