@@ -106,6 +106,7 @@ async function poll(): Promise<void> {
     s.running = false;
   } else {
     append(arr<Rec>(d.records));
+    s.durationMs = undefined; // the call's own duration; a followed process has none to show
     s.offset = num(d.nextOffset) ?? s.offset;
     s.running = d.running === true;
     s.status = str(d.status);
