@@ -138,6 +138,13 @@ async function preview(port: number, url: string): Promise<void> {
 }
 
 start('command', {
+  onInput: (args) => {
+    if (state) return;
+    render(
+      h('header', {}, h('span', { class: 'title mono' }, `$ ${commandText(args)}`), pill('running', 'run')),
+      h('pre', { class: 'out' }, h('span', { class: 'muted' }, 'waiting for the command to finish…')),
+    );
+  },
   onResult: (result, args) => {
     clearTimeout(timer);
     const d = dataOf(result) ?? {};

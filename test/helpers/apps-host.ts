@@ -30,7 +30,14 @@ export interface AppsHost {
   links: string[];
   /** Requests the page made to any network (must stay empty: views are self-contained). */
   requests: string[];
-  mount: (view: string, toolName: string, toolInput: Record<string, unknown>, result: CallToolResult) => Promise<void>;
+  /** Shows `view` for a tool call: its input, then its result (null: not yet, see sendResult). */
+  mount: (
+    view: string,
+    toolName: string,
+    toolInput: Record<string, unknown>,
+    result: CallToolResult | null,
+  ) => Promise<void>;
+  sendResult: (result: CallToolResult) => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -91,10 +98,12 @@ export async function appsHost(browser: Browser, client: Client, theme: 'light' 
         theme,
       });
     },
+    sendResult: (result) => page.evaluate((r) => (globalThis as unknown as HostPage).sendResult(r), result),
     close: () => page.close(),
   };
 }
 
 interface HostPage {
   mountView: (m: unknown) => Promise<void>;
+  sendResult: (r: unknown) => Promise<void>;
 }

@@ -44,11 +44,13 @@ describe.skipIf(!hasChromium())('MCP Apps views in a host', () => {
     await t?.stop();
   });
 
-  it('command: output, stderr and exit status of a finished command', async () => {
+  it('command: running while the call runs, then output, stderr and exit status', async () => {
     const args = { container, command: 'echo hello; echo oops >&2; exit 3', shell: true };
-    const result = await client.callTool({ name: 'exec', arguments: args });
     const h = await host();
-    await h.mount('command', 'exec', args, result as never);
+    await h.mount('command', 'exec', args, null);
+    await expect.poll(() => h.view.locator('.pill').textContent()).toBe('running');
+    const result = await client.callTool({ name: 'exec', arguments: args });
+    await h.sendResult(result as never);
     await expect.poll(() => h.view.locator('.pill').textContent()).toBe('exit 3');
     expect(await h.view.locator('header .title').textContent()).toBe('$ echo hello; echo oops >&2; exit 3');
     expect(await h.view.locator('pre.out').textContent()).toContain('hello');
@@ -94,6 +96,14 @@ describe.skipIf(!hasChromium())('MCP Apps views in a host', () => {
     expect(await h.view.locator('.code .s').first().textContent()).toBe("'hello world'");
     expect(await h.view.locator('.code .c').first().textContent()).toBe('// greet');
     expect(await h.view.locator('.code .n').first().textContent()).toBe('42');
+
+    // fetch (ChatGPT's reader) renders the same way, from its own shape (text + metadata).
+    const fArgs = { id: `${container}/src/app.ts` };
+    const fetched = await client.callTool({ name: 'fetch', arguments: fArgs });
+    const g = await host();
+    await g.mount('file', 'fetch', fArgs, fetched as never);
+    await expect.poll(() => g.view.locator('header .title').textContent()).toBe('src/app.ts');
+    expect(await g.view.locator('.code .k').first().textContent()).toBe('const');
   });
 
   it('file: after file_write the view asks git_diff and shows the change; git_diff itself renders as a diff', async () => {
@@ -176,6 +186,14 @@ describe.skipIf(!hasChromium())('MCP Apps views in a host', () => {
     await g.view.getByRole('button', { name: 'Preview' }).first().click();
     await expect.poll(() => g.view.locator('.code .k').first().textContent()).toBe('const');
     expect(g.calls[0]?.name).toBe('fetch');
+
+    await call(client, 'rag_index', { container, wait: true });
+    const rArgs = { container, query: 'greeting' };
+    const chunks = await client.callTool({ name: 'rag_search', arguments: rArgs });
+    const r = await host();
+    await r.mount('search', 'rag_search', rArgs, chunks as never);
+    await expect.poll(() => r.view.locator('.hit .path').first().textContent()).toMatch(/^src\/app\.ts:\d+-\d+$/);
+    expect(await r.view.locator('.hit .code .k').first().textContent()).toBe('const');
   });
 
   it('follows the host theme and reports its size', async () => {

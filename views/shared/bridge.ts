@@ -55,6 +55,8 @@ export function applyContext(ctx: HostContext | undefined): void {
 export interface View {
   /** Called with each tool result the host sends (and the tool's arguments when known). */
   onResult: (result: ToolResult, args: Json) => void;
+  /** Called with the tool's arguments, which hosts send while the tool still runs. */
+  onInput?: (args: Json) => void;
 }
 
 /** Calls a server tool through the host (an app-only helper or a regular tool). */
@@ -101,8 +103,11 @@ export function start(name: string, view: View): void {
       else p?.resolve(m.result);
       return;
     }
-    if (m.method === 'ui/notifications/tool-input' && ownCalls === 0) args = (m.params?.arguments as Json) ?? {};
-    else if (m.method === 'ui/notifications/tool-result' && ownCalls === 0) view.onResult(m.params as ToolResult, args);
+    if (m.method === 'ui/notifications/tool-input' && ownCalls === 0) {
+      args = (m.params?.arguments as Json) ?? {};
+      view.onInput?.(args);
+    } else if (m.method === 'ui/notifications/tool-result' && ownCalls === 0)
+      view.onResult(m.params as ToolResult, args);
     else if (m.method === 'ui/notifications/host-context-changed') applyContext(m.params as HostContext);
     else if (m.id !== undefined && m.method) post({ id: m.id, result: {} }); // ping, ui/resource-teardown
   });

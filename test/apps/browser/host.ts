@@ -10,7 +10,8 @@ interface Mount {
   html: string;
   toolName: string;
   toolInput: Record<string, unknown>;
-  toolResult: CallToolResult;
+  /** null: only the input now (the tool still runs); the result later with sendResult. */
+  toolResult: CallToolResult | null;
   theme: 'light' | 'dark';
 }
 
@@ -20,6 +21,7 @@ declare global {
     hostOpenLink: (url: string) => Promise<void>;
     mountView: (m: Mount) => Promise<void>;
     setTheme: (theme: 'light' | 'dark') => Promise<void>;
+    sendResult: (result: CallToolResult) => Promise<void>;
     viewHeight: number;
   }
 }
@@ -60,7 +62,11 @@ window.mountView = async (m: Mount) => {
   iframe.srcdoc = m.html.replace('<head>', `<head><meta http-equiv="Content-Security-Policy" content="${CSP}">`);
   await initialized;
   await bridge.sendToolInput({ arguments: m.toolInput });
-  await bridge.sendToolResult(m.toolResult);
+  if (m.toolResult) await bridge.sendToolResult(m.toolResult);
+};
+
+window.sendResult = async (result) => {
+  await bridge?.sendToolResult(result);
 };
 
 window.setTheme = async (theme) => {
