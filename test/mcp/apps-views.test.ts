@@ -36,7 +36,7 @@ describe.skipIf(!hasChromium())('MCP Apps views in a host', () => {
       content: "const greeting = 'hello world'; // greet\nexport function f() {\n  return 42;\n}\n",
     });
     await sh('git init -q && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm init');
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const h of hosts) await h.close().catch(() => {});
     await browser?.close();

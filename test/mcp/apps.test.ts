@@ -28,7 +28,7 @@ beforeAll(async () => {
   t = await startTestDaemon();
   plain = await mcpClient(t.url, t.token, false);
   ui = await mcpClient(t.url, t.token, true);
-});
+}, 120_000);
 afterAll(async () => {
   await plain?.close();
   await ui?.close();
