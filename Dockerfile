@@ -9,6 +9,9 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+# The MCP Apps views: browser source, bundled by the build into dist/views/.
+COPY views ./views
+COPY scripts/build-views.mjs ./scripts/build-views.mjs
 # `npm ci` runs `prepare` (tsc → dist/), then dev dependencies are dropped.
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund

@@ -106,6 +106,7 @@ async function poll(): Promise<void> {
     s.running = false;
   } else {
     append(arr<Rec>(d.records));
+    s.durationMs = undefined; // the call's own duration; a followed process has none to show
     s.offset = num(d.nextOffset) ?? s.offset;
     s.running = d.running === true;
     s.status = str(d.status);
@@ -137,6 +138,13 @@ async function preview(port: number, url: string): Promise<void> {
 }
 
 start('command', {
+  onInput: (args) => {
+    if (state) return;
+    render(
+      h('header', {}, h('span', { class: 'title mono' }, `$ ${commandText(args)}`), pill('running', 'run')),
+      h('pre', { class: 'out' }, h('span', { class: 'muted' }, 'waiting for the command to finish…')),
+    );
+  },
   onResult: (result, args) => {
     clearTimeout(timer);
     const d = dataOf(result) ?? {};

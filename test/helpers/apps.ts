@@ -1,19 +1,39 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { DISCO_BIN } from './cli.js';
+import { childEnv } from './env.js';
 
 export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
 export const APP_MIME = 'text/html;profile=mcp-app';
 
-/** A real MCP SDK client on a daemon's /mcp; `ui: true` declares the MCP Apps extension as Claude or ChatGPT do. */
-export async function mcpClient(url: string, token: string, ui: boolean): Promise<Client> {
-  const client = new Client(
+const clientOf = (ui: boolean) =>
+  new Client(
     { name: ui ? 'apps-host' : 'plain-client', version: '1.0.0' },
     { capabilities: ui ? { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME] } } } : {} },
   );
+
+/** A real MCP SDK client on a daemon's /mcp; `ui: true` declares the MCP Apps extension as Claude or ChatGPT do. */
+export async function mcpClient(url: string, token: string, ui: boolean): Promise<Client> {
+  const client = clientOf(ui);
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
       requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
+}
+
+/** The same over stdio, against a real `disco mcp` process (the built package: views read from dist/views). */
+export async function stdioClient(home: string, ui: boolean): Promise<Client> {
+  const client = clientOf(ui);
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [DISCO_BIN, 'mcp'],
+      env: childEnv({ DISCO_HOME: home }),
+      stderr: 'pipe',
     }),
   );
   return client;

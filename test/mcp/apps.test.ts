@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_MIME, call, data, mcpClient } from '../helpers/apps.js';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { APP_MIME, call, data, mcpClient, stdioClient } from '../helpers/apps.js';
+import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 
 const VIEWED = {
   exec: 'command',
@@ -27,7 +28,7 @@ beforeAll(async () => {
   t = await startTestDaemon();
   plain = await mcpClient(t.url, t.token, false);
   ui = await mcpClient(t.url, t.token, true);
-});
+}, 120_000);
 afterAll(async () => {
   await plain?.close();
   await ui?.close();
@@ -125,6 +126,22 @@ describe('MCP Apps (UI extension)', () => {
       expect(JSON.stringify(refused.content)).toContain('forbidden');
     } finally {
       await scoped.close();
+    }
+  });
+
+  it('over stdio too: views only for a client that declares the extension', async () => {
+    const home = await tempDir('disco-apps-stdio-');
+    const [withUi, without] = [await stdioClient(home, true), await stdioClient(home, false)];
+    try {
+      const exec = (await withUi.listTools()).tools.find((tool) => tool.name === 'exec');
+      expect(exec?._meta).toMatchObject({ ui: { resourceUri: 'ui://disco/command.html' } });
+      const { contents } = await withUi.readResource({ uri: 'ui://disco/command.html' });
+      expect(String((contents[0] as { text: string }).text)).toContain('<div id="app"></div>');
+      expect((await without.listTools()).tools.filter((tool) => tool._meta !== undefined)).toEqual([]);
+    } finally {
+      await withUi.close();
+      await without.close();
+      await rm(home, { recursive: true, force: true });
     }
   });
 });

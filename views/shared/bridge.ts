@@ -26,6 +26,8 @@ const PROTOCOL_VERSION = '2026-01-26';
 let nextId = 1;
 /** True once the MCP Apps handshake is done; before that (or without a host bridge) window.openai is used. */
 let connected = false;
+/** The view's own tool calls in flight: a host may echo them as tool-result notifications, which are not ours. */
+let ownCalls = 0;
 const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 const openai = (): OpenAiGlobals | undefined => (window as unknown as { openai?: OpenAiGlobals }).openai;
 
@@ -53,13 +55,20 @@ export function applyContext(ctx: HostContext | undefined): void {
 export interface View {
   /** Called with each tool result the host sends (and the tool's arguments when known). */
   onResult: (result: ToolResult, args: Json) => void;
+  /** Called with the tool's arguments, which hosts send while the tool still runs. */
+  onInput?: (args: Json) => void;
 }
 
 /** Calls a server tool through the host (an app-only helper or a regular tool). */
 export async function callTool(name: string, args: Json): Promise<ToolResult> {
   const o = openai();
   if (!connected && o?.callTool) return o.callTool(name, args);
-  return (await request('tools/call', { name, arguments: args })) as ToolResult;
+  ownCalls++;
+  try {
+    return (await request('tools/call', { name, arguments: args })) as ToolResult;
+  } finally {
+    ownCalls--;
+  }
 }
 
 /** Asks the host to open a link (views cannot navigate themselves). */
@@ -94,8 +103,11 @@ export function start(name: string, view: View): void {
       else p?.resolve(m.result);
       return;
     }
-    if (m.method === 'ui/notifications/tool-input') args = (m.params?.arguments as Json) ?? {};
-    else if (m.method === 'ui/notifications/tool-result') view.onResult(m.params as ToolResult, args);
+    if (m.method === 'ui/notifications/tool-input' && ownCalls === 0) {
+      args = (m.params?.arguments as Json) ?? {};
+      view.onInput?.(args);
+    } else if (m.method === 'ui/notifications/tool-result' && ownCalls === 0)
+      view.onResult(m.params as ToolResult, args);
     else if (m.method === 'ui/notifications/host-context-changed') applyContext(m.params as HostContext);
     else if (m.id !== undefined && m.method) post({ id: m.id, result: {} }); // ping, ui/resource-teardown
   });

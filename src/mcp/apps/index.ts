@@ -1,4 +1,3 @@
-import { getUiCapability } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer, RegisteredResource } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { DiscoError } from '../../daemon/errors.js';
@@ -6,12 +5,13 @@ import type { Op, OpView } from '../../daemon/ops/op.js';
 import { type McpCallContext, opContextFor } from '../context.js';
 import { type ToolExtension, toolError, toolResult } from '../tools.js';
 import { helperByName, helpersFor } from './helpers.js';
-import { RESOURCE_MIME_TYPE, resourceMeta, withView } from './meta.js';
+import { EXTENSION_ID, RESOURCE_MIME_TYPE, resourceMeta, withView } from './meta.js';
 import { VIEWS, viewHtml, viewUri } from './views.js';
 
 /** True when the client declared the MCP Apps extension (`io.modelcontextprotocol/ui`) with its HTML profile. */
 export function clientShowsViews(mcp: McpServer): boolean {
-  return getUiCapability(mcp.server.getClientCapabilities())?.mimeTypes?.includes(RESOURCE_MIME_TYPE) === true;
+  const ui = mcp.server.getClientCapabilities()?.extensions?.[EXTENSION_ID] as { mimeTypes?: unknown } | undefined;
+  return Array.isArray(ui?.mimeTypes) && ui.mimeTypes.includes(RESOURCE_MIME_TYPE);
 }
 
 /**

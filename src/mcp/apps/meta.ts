@@ -1,9 +1,15 @@
-import { RESOURCE_MIME_TYPE, RESOURCE_URI_META_KEY } from '@modelcontextprotocol/ext-apps/server';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Op, OpView } from '../../daemon/ops/op.js';
 import { viewUri } from './views.js';
 
-export { RESOURCE_MIME_TYPE };
+/*
+ * The MCP Apps names, as `@modelcontextprotocol/ext-apps/server` exports them (a unit test checks they agree).
+ * Perf: importing that module builds its zod schemas, ~130 ms on top of the MCP SDK here, for three strings.
+ */
+export const EXTENSION_ID = 'io.modelcontextprotocol/ui';
+export const RESOURCE_MIME_TYPE = 'text/html;profile=mcp-app';
+/** The flat key older hosts read (deprecated in the spec for `_meta.ui.resourceUri`). */
+export const RESOURCE_URI_META_KEY = 'ui/resourceUri';
 
 /**
  * The views run no code from anywhere else and reach no network: everything is inlined at build time and

@@ -18,12 +18,17 @@ export const viewUri = (view: OpView): string => `ui://disco/${view}.html`;
 const VIEWS_DIR = new URL('../../../dist/views/', import.meta.url);
 const cache = new Map<OpView, Promise<string>>();
 
-/** The self-contained HTML of a view (read once; a failed read is retried next time). */
+/**
+ * The self-contained HTML of a view (read once; a failed read is retried next time). A missing file (a
+ * checkout built without `npm run build`) is an error that names no path.
+ */
 export function viewHtml(view: OpView): Promise<string> {
   let html = cache.get(view);
   if (!html) {
-    html = readFile(new URL(`${view}.html`, VIEWS_DIR), 'utf8');
-    html.catch(() => cache.delete(view));
+    html = readFile(new URL(`${view}.html`, VIEWS_DIR), 'utf8').catch(() => {
+      cache.delete(view);
+      throw new Error(`the ${view} view is not built (npm run build)`);
+    });
     cache.set(view, html);
   }
   return html;
