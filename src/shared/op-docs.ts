@@ -359,6 +359,55 @@ export const OP_DOCS: Record<string, OpDoc> = {
       required: ['container'],
     },
   },
+  file_unpack: {
+    description:
+      'Unpacks a tar archive (base64) into a directory of the workspace, creating it; existing files are replaced. Absolute or `..` members, hard links, devices, FIFOs and symlinks leading out of the archive refuse the whole archive before anything is written. At most the file write limit in size. `disco files push` uses it.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        path: {
+          default: '.',
+          description: 'Directory to unpack into (created).',
+          type: 'string',
+          maxLength: 4096,
+        },
+        archive: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9+/]*={0,2}$',
+          description: 'The tar archive, base64.',
+        },
+      },
+      required: ['container', 'archive'],
+    },
+  },
+  file_pack: {
+    description:
+      'Returns a directory of the workspace as a tar archive (base64): files, directories and symlinks (as links, never followed); FIFOs and devices are left out. At most the file write limit of content. `disco files pull` uses it.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        path: {
+          default: '.',
+          type: 'string',
+          maxLength: 4096,
+          description: "Path relative to the container's workspace root, e.g. 'src/index.ts'. '.' is the root.",
+        },
+      },
+      required: ['container'],
+    },
+  },
   exec: {
     description:
       "Runs a command in a container and returns its exit code, stdout and stderr once it finishes. Pass command as an argv array (['npm', 'test']) to run it without a shell, or as a string with shell: true to use /bin/sh -c (pipes, &&, globs). cwd is relative to the workspace. The command is killed with its whole process group at timeoutMs (default 60 s) and then timedOut is true; output beyond the cap is dropped and truncated is true. Processes it leaves running are killed when it exits. For long work (builds, test suites, dev servers) pass background: true, or wait: N to get the output so far after N ms: the call returns running: true with a processId, and the command goes on; follow it with process_output, feed it with process_input, stop it with process_kill.",
