@@ -83,7 +83,10 @@ export class DiscoClient {
     }
     if (res.status < 200 || res.status >= 300) {
       const e = (json as Partial<ErrorBody> | undefined)?.error;
-      throw new ApiError(e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, res.status, e?.details);
+      let message = e?.message ?? `HTTP ${res.status}`;
+      // Which token was refused: the environment's, a stored login's, the admin token (and from where).
+      if (res.status === 401 && typeof this.tokens === 'object') message += ` (sent ${this.tokens.source})`;
+      throw new ApiError(e?.code ?? 'http_error', message, res.status, e?.details);
     }
     return json;
   }

@@ -29,6 +29,7 @@ export function resolveCliEnv(env: NodeJS.ProcessEnv): CliEnv {
   const index = loginIndex(home);
   const baseUrl = (env.DISCO_URL || index.default || `http://127.0.0.1:${port}`).replace(/\/+$/, '');
   const adminToken = env.DISCO_ADMIN_TOKEN || readTokenFile(home);
+  const adminTokenFrom = env.DISCO_ADMIN_TOKEN ? 'DISCO_ADMIN_TOKEN' : adminTokenPath(home);
   let store: ReturnType<CliEnv['store']> | undefined;
   const openStore = () => {
     store ??= openLoginStore(home, { keychain: env.DISCO_KEYCHAIN !== 'off' });
@@ -37,6 +38,7 @@ export function resolveCliEnv(env: NodeJS.ProcessEnv): CliEnv {
   const tokens = new TokenSource(baseUrl, {
     envToken: env.DISCO_TOKEN || undefined,
     adminToken,
+    adminTokenFrom,
     // The keychain is opened only when there is a login for this daemon (it can take a moment to probe).
     ...(index.urls.includes(baseUrl) ? { store: openStore } : {}),
     lockDir: home,

@@ -41,22 +41,34 @@ export class TokenSource {
     private readonly opts: {
       envToken?: string | undefined;
       adminToken?: string | undefined;
+      /** Where the admin token came from, for messages: DISCO_ADMIN_TOKEN or the token file's path. */
+      adminTokenFrom?: string | undefined;
       store?: () => Promise<LoginStore>;
       lockDir?: string;
     },
   ) {}
 
+  /** Where the token last handed out came from, in words (auth failures name it). */
+  source = 'no token';
+
   async get(): Promise<string | undefined> {
-    if (this.opts.envToken) return this.opts.envToken;
+    if (this.opts.envToken) {
+      this.source = 'DISCO_TOKEN from the environment';
+      return this.opts.envToken;
+    }
     if (this.current) return this.current;
     const login = await this.login();
     if (login) {
+      this.source = `the stored login for ${this.baseUrl} (disco login)`;
       this.current =
         login.accessToken && (login.accessExpiresAt ?? 0) > Date.now() + EARLY_MS
           ? login.accessToken
           : ((await this.refresh()) ?? undefined);
       if (this.current) return this.current;
     }
+    this.source = this.opts.adminToken
+      ? `the admin token from ${this.opts.adminTokenFrom ?? 'the local daemon'}`
+      : 'no token (set DISCO_TOKEN or run `disco login`)';
     return this.opts.adminToken;
   }
 

@@ -37,6 +37,13 @@ export const OP_ROUTES = {
     scope: 'files:read',
     title: 'Search files',
   },
+  file_unpack: {
+    method: 'POST',
+    path: '/containers/:container/files/unpack',
+    scope: 'files:write',
+    title: 'Unpack archive',
+  },
+  file_pack: { method: 'GET', path: '/containers/:container/files/pack', scope: 'files:read', title: 'Pack directory' },
   exec: { method: 'POST', path: '/terminal/execute', scope: 'exec', title: 'Run command' },
   process_list: { method: 'GET', path: '/terminal/processes', scope: 'exec', title: 'List running processes' },
   process_output: {

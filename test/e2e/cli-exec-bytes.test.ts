@@ -50,6 +50,16 @@ describe('exec: the bytes and the environment a command gets', () => {
     expect(head.code, head.stderr).toBe(0);
   });
 
+  it('streams stdin to a background command too, and closes it at the end', async () => {
+    const bytes = randomBytes(2 * 1024 * 1024);
+    bytes.set([0xff, 0xfe, 0x80], 0);
+    const bg = await disco(['exec', 'b', '-b', '--stdin', '--', 'sha256sum'], env, bytes);
+    expect(bg.code, bg.stderr).toBe(0);
+    const out = await disco(['logs', bg.stdout.trim(), '-f'], env);
+    expect(out.code).toBe(0);
+    expect(out.stdout.split(' ')[0]).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
   it('feeds a background process bytes from stdin with `disco input`', async () => {
     const bg = await disco(['exec', 'b', '-b', '--', 'sha256sum'], env);
     const id = bg.stdout.trim();

@@ -42,6 +42,8 @@ const TABLE: Record<string, Hint[]> = {
   file_search: [R, I],
   file_write: [D, I], // overwrites
   file_delete: [D],
+  file_unpack: [D, I], // replaces files it carries
+  file_pack: [R, I],
   file_move: [D],
   // commands: anything a shell can do, the network included (when the container has it)
   exec: [D, O],

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { ApiError, type DiscoClient, type OpInput, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
-import { type Output, readAll } from '../output.js';
+import type { Output } from '../output.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 export interface ExecCliOptions {
@@ -52,13 +52,13 @@ export async function execCommand(
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
   };
   if (opts.stdin && !opts.background) return streamedExec(client, out, spec, opts.wait);
-  const stdin = opts.stdin ? (await readAll(out.io.stdin)).toString('utf8') : undefined;
   const r = await client.call('exec', {
     ...spec,
-    ...(stdin !== undefined ? { stdin } : {}),
     ...(opts.background ? { background: true } : {}),
     ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
   });
+  // In the background too, stdin goes as bytes, in chunks, then is closed.
+  if (opts.stdin && r.running) await sendInput(client, r.processId, out.io.stdin);
   if (out.json) {
     out.result(r, () => '');
   } else if (opts.background) {
@@ -109,6 +109,19 @@ async function* pieces(stream: NodeJS.ReadableStream, size: number): AsyncGenera
   if (length > 0) yield Buffer.concat(pending);
 }
 
+/** Streams `stdin` to a running process as bytes, in chunks, and closes its stdin. */
+async function sendInput(client: DiscoClient, id: string, stdin: NodeJS.ReadableStream): Promise<void> {
+  try {
+    for await (const piece of pieces(stdin, INPUT_CHUNK)) {
+      await client.call('process_input', { id, base64: piece.toString('base64') });
+    }
+    await client.call('process_input', { id, end: true });
+  } catch (err) {
+    // The command stopped reading (it ended, as `head -c` does): what it printed still counts.
+    if (!(err instanceof ApiError && err.code === 'conflict')) throw err;
+  }
+}
+
 type OutputPage = OpOutput<'process_output'>;
 
 /**
@@ -155,17 +168,7 @@ async function streamedExec(
     out.io.stdout.write(started.stdout);
     out.io.stderr.write(started.stderr);
   }
-  if (started.running) {
-    try {
-      for await (const piece of pieces(out.io.stdin, INPUT_CHUNK)) {
-        await client.call('process_input', { id, base64: piece.toString('base64') });
-      }
-      await client.call('process_input', { id, end: true });
-    } catch (err) {
-      // The command stopped reading (it ended, as `head -c` does): what it printed still counts.
-      if (!(err instanceof ApiError && err.code === 'conflict')) throw err;
-    }
-  }
+  if (started.running) await sendInput(client, id, out.io.stdin);
   const deadline = wait === undefined ? undefined : Date.now() + wait;
   let page: OutputPage | undefined;
   let offset = started.nextOffset;

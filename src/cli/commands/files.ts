@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { humanSize, type Output, readAll, table } from '../output.js';
+import { registerFilesSync } from './files-sync.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 export async function filesList(
@@ -169,4 +170,5 @@ export function registerFiles(program: Command, deps: CommandDeps): void {
     .action(async (c: string, q: string | undefined, opts) =>
       deps.setExitCode(await filesSearch(client(), outputFor(deps, opts), c, q, opts)),
     );
+  registerFilesSync(group, deps);
 }

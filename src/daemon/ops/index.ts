@@ -1,5 +1,6 @@
 import { authMe, passwordChange, tokenCreate, tokenList, tokenRevoke } from './account.js';
 import { auditList, userCreate, userList, userRevokeTokens } from './admin.js';
+import { filePack, fileUnpack } from './archive.js';
 import { fetchDocument, search } from './chatgpt.js';
 import {
   containerCreate,
@@ -34,6 +35,8 @@ export const OPS = [
   fileDelete,
   fileMove,
   fileSearch,
+  fileUnpack,
+  filePack,
   exec,
   processList,
   processOutput,

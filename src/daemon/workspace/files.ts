@@ -66,6 +66,11 @@ export class WorkspaceFiles {
 
   constructor(private readonly options: WorkspaceFilesOptions) {}
 
+  /** Who owns what the daemon creates in a workspace (archives make directories and links with it). */
+  get owner(): Owner | undefined {
+    return this.options.owner;
+  }
+
   async list(
     root: string,
     input: { path: string; recursive: boolean; depth?: number; limit: number; all: boolean },
@@ -153,6 +158,15 @@ export class WorkspaceFiles {
     input: { path: string; content: string; encoding: 'utf8' | 'base64'; ifMatch?: string; createParents: boolean },
   ) {
     const data = input.encoding === 'base64' ? decodeBase64(input.content) : Buffer.from(input.content, 'utf8');
+    return this.writeBytes(root, { ...input, data });
+  }
+
+  /** `write` for bytes already decoded (archives unpack through it); `mode` applies to a new file only. */
+  async writeBytes(
+    root: string,
+    input: { path: string; data: Buffer; ifMatch?: string; createParents: boolean; mode?: number },
+  ) {
+    const { data } = input;
     const max = this.options.writeMaxBytes;
     if (data.length > max) {
       throw new TooLargeError(`content is ${formatBytes(data.length)}, over the ${formatBytes(max)} write limit`, {
@@ -183,7 +197,7 @@ export class WorkspaceFiles {
   }
 
   /** The write itself, serialised per file: the ifMatch check and the rename cannot interleave with another write. */
-  private async replace(target: Located, data: Buffer, input: { path: string; ifMatch?: string }) {
+  private async replace(target: Located, data: Buffer, input: { path: string; ifMatch?: string; mode?: number }) {
     // Looked at again under the lock: another write may have created it meanwhile.
     const existing = lstatSync(at(target.dirFd, target.name), { throwIfNoEntry: false });
     if (existing?.isDirectory())
@@ -201,7 +215,10 @@ export class WorkspaceFiles {
       }
     }
     try {
-      await writeFileAt(target.dirFd, target.name, data, { mode: existing?.mode, owner: this.options.owner });
+      await writeFileAt(target.dirFd, target.name, data, {
+        mode: existing?.mode ?? input.mode,
+        owner: this.options.owner,
+      });
     } catch (err) {
       throw fromErrno(err, input.path);
     }

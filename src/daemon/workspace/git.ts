@@ -12,10 +12,11 @@ import {
   repoConfigOverrides,
 } from './git-config-guard.js';
 import { credentialed } from './git-credentials.js';
+import { fail } from './git-fail.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
 import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
-import { type GitOptions, type GitProtocol, type GitResult, runGit } from './git-runner.js';
+import { type GitOptions, type GitProtocol, runGit } from './git-runner.js';
 import { normalizeRelative, resolveInWorkspace } from './paths.js';
 import type { Sandbox } from './sandbox.js';
 
@@ -66,37 +67,6 @@ async function gitRemote(
   } finally {
     cred.close();
   }
-}
-
-/**
- * Server paths in git's words, as the container sees them: the workspace is `.` (relative paths under it),
- * and Disco's own directories are never named. Security: a client must never learn where the daemon lives.
- */
-export function hidePaths(text: string, ctx: Pick<GitContext, 'root' | 'stateDir' | 'containersDir'>): string {
-  let out = text;
-  const root = ctx.root.replace(/\/+$/, '');
-  if (root) out = out.split(`${root}/`).join('').split(root).join('.');
-  for (const dir of [ctx.containersDir, ctx.stateDir].map((d) => d.replace(/\/+$/, '')).filter(Boolean)) {
-    out = out.split(dir).join('<disco>');
-  }
-  return out;
-}
-
-/**
- * A failed git command, saying what git said: its stderr, or its stdout when that is where it spoke
- * (`git commit` with nothing to commit prints "nothing to commit, working tree clean" there).
- */
-function fail(ctx: Pick<GitContext, 'root' | 'stateDir' | 'containersDir'>, what: string, r: GitResult): never {
-  const said = (text: string) =>
-    hidePaths(redactUrl(text), ctx)
-      .trim()
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('hint:') && !l.startsWith('(use "git'));
-  const stderr = said(r.stderr);
-  const lines = stderr.length > 0 ? stderr : said(r.stdout.toString('utf8'));
-  const text = lines.slice(-3).join('; ').slice(0, 500);
-  throw new DiscoError('git_failed', text ? `git ${what}: ${text}` : `git ${what} failed (exit ${r.exitCode})`);
 }
 
 /** Where git runs: the container's sandbox, plus any trusted local remote it must reach. */

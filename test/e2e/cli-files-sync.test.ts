@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { tempDir } from '../helpers/daemon.js';
+
+let home: string;
+let local: string;
+let serve: ServeProcess;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  home = await tempDir('disco-e2e-sync-');
+  local = await tempDir('disco-e2e-local-');
+  serve = await spawnServe(home);
+  env = { DISCO_URL: serve.url, DISCO_HOME: home };
+  expect((await disco(['containers', 'create', 's'], env)).code).toBe(0);
+});
+afterAll(async () => {
+  serve.child.kill('SIGTERM');
+  await new Promise((r) => serve.child.once('exit', r));
+  await rm(home, { recursive: true, force: true });
+  await rm(local, { recursive: true, force: true });
+});
+
+describe('disco files push / pull', () => {
+  const blob = randomBytes(300 * 1024);
+
+  it('pushes a directory into ./<name>: files, binary content, modes, nested dirs, links', async () => {
+    const src = path.join(local, 'proj');
+    await mkdir(path.join(src, 'src/deep'), { recursive: true });
+    await writeFile(path.join(src, 'run.sh'), '#!/bin/sh\necho "ran from $(basename "$PWD")"\n', { mode: 0o755 });
+    await writeFile(path.join(src, 'src/deep/blob.bin'), blob);
+    await writeFile(path.join(src, 'src/a.txt'), 'a\n');
+    await symlink('src/a.txt', path.join(src, 'latest'));
+    const r = await disco(['files', 'push', 's', src], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/pushed .* to proj: 3 files, 2 directories/);
+    const run = await disco(['exec', 's', '--cwd', 'proj', '--', './run.sh'], env);
+    expect(run.stdout, run.stderr).toBe('ran from proj\n');
+    const sum = await disco(['exec', 's', '--shell', '--', 'cat proj/latest; sha256sum < proj/src/deep/blob.bin'], env);
+    expect(sum.stdout).toMatch(/^a\n[0-9a-f]{64}/);
+    // Into a directory given by name, and again over it (files are replaced).
+    expect((await disco(['files', 'push', 's', src, 'copies/p2'], env)).code).toBe(0);
+    await writeFile(path.join(src, 'src/a.txt'), 'changed\n');
+    expect((await disco(['files', 'push', 's', src, 'copies/p2'], env)).code).toBe(0);
+    expect((await disco(['files', 'cat', 's', 'copies/p2/src/a.txt'], env)).stdout).toBe('changed\n');
+  });
+
+  it('pulls a directory back byte for byte, links as links', async () => {
+    const dest = path.join(local, 'back');
+    const r = await disco(['files', 'pull', 's', 'proj', dest, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ path: 'proj', files: 3, symlinks: 1, local: dest });
+    expect((await readFile(path.join(dest, 'src/deep/blob.bin'))).equals(blob)).toBe(true);
+    expect((await stat(path.join(dest, 'run.sh'))).mode & 0o111).not.toBe(0);
+    expect(await readlink(path.join(dest, 'latest'))).toBe('src/a.txt');
+  });
+
+  it('pulls into ./<name> by default, and skips links that lead outside', async () => {
+    await disco(['exec', 's', '--', 'ln', '-s', '/etc/passwd', 'proj/passwd'], env);
+    const r = await disco(['files', 'pull', 's', 'proj'], { ...env }, undefined, {
+      command: 'sh',
+      args: ['-c', `cd "${local}" && "${process.execPath}" "${path.resolve('bin/disco.js')}" files pull s proj`],
+      env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/skipped symlink passwd -> \/etc\/passwd/);
+    expect(await readFile(path.join(local, 'proj/src/deep/blob.bin'))).toEqual(blob);
+    await expect(lstat(path.join(local, 'proj/passwd'))).rejects.toThrow();
+  });
+
+  it('refuses a file where a directory is wanted, and an unknown path', async () => {
+    expect((await disco(['files', 'pull', 's', 'proj/run.sh', path.join(local, 'x')], env)).stderr).toMatch(
+      /not a directory/,
+    );
+    expect((await disco(['files', 'pull', 's', 'nope', path.join(local, 'y')], env)).code).toBe(1);
+  });
+});
