@@ -28,13 +28,12 @@ async function follow(id: string) {
 
 describe('background processes over REST', () => {
   it('returns at once for a background command; output is followed by offset without gaps or repeats', async () => {
-    const started = performance.now();
     const r = await exec({
       command: 'for i in 1 2 3 4 5; do echo line $i; sleep 0.1; done; echo done >&2',
       shell: true,
       background: true,
     });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Returned while the command still runs (it takes ~0.5 s): `running` says so, no clock needed.
     expect(r.body).toMatchObject({ running: true, exitCode: null, processId: expect.stringMatching(/^proc_/) });
     const list = await t.json('GET', '/api/v1/terminal/processes?container=work');
     expect(list.body.processes.map((p: { id: string }) => p.id)).toContain(r.body.processId);
