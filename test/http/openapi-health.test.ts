@@ -91,7 +91,7 @@ describe('graceful shutdown', () => {
     await d.json('GET', '/api/v1/containers');
     const started = performance.now();
     await d.daemon.close();
-    expect(performance.now() - started).toBeLessThan(4000); // a keep-alive wait would be 5 s;
+    expect(performance.now() - started).toBeLessThan(4000); // a keep-alive wait would be 5 s
     await d.stop();
   });
 });

@@ -130,7 +130,7 @@ describe('WorkspaceDir', () => {
       closeSync(dir);
     }
     expect(ws.openRegularStrict('dir/pipe')).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(5000); // a blocking open of a FIFO never returns;
+    expect(performance.now() - started).toBeLessThan(5000); // a blocking open of a FIFO never returns
   });
 
   it('opens a directory strictly: a symlink on the way is not followed', async () => {
