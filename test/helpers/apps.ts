@@ -8,15 +8,15 @@ import { childEnv } from './env.js';
 export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
 export const APP_MIME = 'text/html;profile=mcp-app';
 
-const clientOf = (ui: boolean) =>
+const clientOf = (ui: boolean, name = ui ? 'apps-host' : 'plain-client') =>
   new Client(
-    { name: ui ? 'apps-host' : 'plain-client', version: '1.0.0' },
+    { name, version: '1.0.0' },
     { capabilities: ui ? { extensions: { [UI_EXTENSION]: { mimeTypes: [APP_MIME] } } } : {} },
   );
 
 /** A real MCP SDK client on a daemon's /mcp; `ui: true` declares the MCP Apps extension as Claude or ChatGPT do. */
-export async function mcpClient(url: string, token: string, ui: boolean): Promise<Client> {
-  const client = clientOf(ui);
+export async function mcpClient(url: string, token: string, ui: boolean, name?: string): Promise<Client> {
+  const client = clientOf(ui, name);
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
       requestInit: { headers: { authorization: `Bearer ${token}` } },

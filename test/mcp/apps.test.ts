@@ -46,6 +46,20 @@ describe('MCP Apps (UI extension)', () => {
     await expect(plain.callTool({ name: 'ui_process_follow', arguments: { id: 'x' } })).rejects.toThrow(/unknown tool/);
   });
 
+  it('ChatGPT (clientInfo openai-mcp) gets the views without declaring the extension; a look-alike name does not', async () => {
+    const chatgpt = await mcpClient(t.url, t.token, false, 'openai-mcp');
+    const other = await mcpClient(t.url, t.token, false, 'openai-mcp-proxy');
+    try {
+      const exec = (await chatgpt.listTools()).tools.find((tool) => tool.name === 'exec');
+      expect(exec?._meta?.['openai/outputTemplate']).toBe('ui://disco/command.html');
+      expect((await chatgpt.listResources()).resources.map((r) => r.uri)).toContain('ui://disco/command.html');
+      expect((await other.listTools()).tools.filter((tool) => tool._meta !== undefined)).toEqual([]);
+    } finally {
+      await chatgpt.close();
+      await other.close();
+    }
+  });
+
   it('the same tools, schemas and results for both kinds of client, apart from _meta', async () => {
     const [a, b] = [(await plain.listTools()).tools, (await ui.listTools()).tools];
     const strip = ({ _meta, ...tool }: (typeof b)[number]) => tool;

@@ -8,10 +8,17 @@ import { helperByName, helpersFor } from './helpers.js';
 import { EXTENSION_ID, RESOURCE_MIME_TYPE, resourceMeta, withView } from './meta.js';
 import { VIEWS, viewHtml, viewUri } from './views.js';
 
-/** True when the client declared the MCP Apps extension (`io.modelcontextprotocol/ui`) with its HTML profile. */
+/**
+ * ChatGPT names itself `openai-mcp` (or `openai-mcp/<version>`) at initialize and renders the Apps SDK's
+ * `openai/outputTemplate` whether or not it also declares the MCP Apps extension, so it gets the views too.
+ */
+const APPS_SDK_CLIENT = /^openai-mcp(\/|$)/;
+
+/** True when the client declared the MCP Apps extension (`io.modelcontextprotocol/ui`) with its HTML profile, or is ChatGPT. */
 export function clientShowsViews(mcp: McpServer): boolean {
   const ui = mcp.server.getClientCapabilities()?.extensions?.[EXTENSION_ID] as { mimeTypes?: unknown } | undefined;
-  return Array.isArray(ui?.mimeTypes) && ui.mimeTypes.includes(RESOURCE_MIME_TYPE);
+  if (Array.isArray(ui?.mimeTypes) && ui.mimeTypes.includes(RESOURCE_MIME_TYPE)) return true;
+  return APPS_SDK_CLIENT.test(mcp.server.getClientVersion()?.name ?? '');
 }
 
 /**
