@@ -90,7 +90,8 @@ describe.each([
     expect(results[0]).toEqual({
       id: `${containerId}/docs/auth.md`,
       title: 'mcp-box: docs/auth.md',
-      url: expect.stringMatching(/^http:\/\/.+\/api\/v1\/containers\/ctr_\w+\/files\/content\?path=docs%2Fauth\.md$/),
+      // A page a person can open (a short-lived signed link), not the bearer-token API.
+      url: expect.stringMatching(/^http:\/\/.+\/view\/ctr_\w+\/docs\/auth\.md\?t=[\w-]+\.[\w-]+\.[\w-]+$/),
     });
     for (const r of results) expect(Object.keys(r).sort()).toEqual(['id', 'title', 'url']);
     const doc = await ok('fetch', { id: results[0].id });

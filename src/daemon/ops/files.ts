@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { searchWorkspace } from '../workspace/search.js';
-import { firstLines, formatSize, nextCall, plural } from './budget.js';
+import { firstLines, formatSize, listOffset, listPage, nextCall, plural } from './budget.js';
 import { openContainer } from './container-scope.js';
 import { defineOp } from './op.js';
 import { containerRef, relPath } from './schemas.js';
@@ -19,9 +19,9 @@ export const fileList = defineOp({
   name: 'file_list',
   title: 'List files',
   description:
-    'Lists a directory of a container (name, type, size, mtime). With recursive: true walks subdirectories up to ' +
-    '`depth` levels, skipping .git and anything matched by .gitignore unless all: true. Stops at `limit` entries ' +
-    'and sets truncated.',
+    'Use to see what is in a directory of a container (name, type, size, mtime); recursive: true walks ' +
+    'subdirectories up to depth, skipping .git and .gitignored files unless all: true. Stops at limit; ' +
+    'truncated and next say how to go on.',
   method: 'GET',
   path: '/containers/:container/files',
   input: z.object({
@@ -31,12 +31,36 @@ export const fileList = defineOp({
     depth: z.number().int().min(1).max(64).optional().describe('Levels to descend when recursive (default 10).'),
     limit: z.number().int().min(1).max(10_000).default(1000),
     all: z.boolean().default(false).describe('Include files ignored by .gitignore.'),
+    offset: listOffset,
   }),
-  output: z.object({ path: z.string(), entries: z.array(FileEntrySchema), truncated: z.boolean() }),
+  output: z.object({
+    path: z.string(),
+    entries: z.array(FileEntrySchema),
+    truncated: z.boolean(),
+    next: nextCall.optional(),
+  }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
-  run: async ({ container, ...input }, ctx) =>
-    ctx.services.files.list((await openContainer(ctx, container)).root, input),
+  run: async ({ container, offset, ...input }, ctx) => {
+    const r = await ctx.services.files.list((await openContainer(ctx, container)).root, {
+      ...input,
+      limit: offset + input.limit,
+    });
+    const page = listPage(r.entries.slice(offset), {
+      ctx,
+      offset,
+      fixed: 256,
+      more: r.truncated,
+      next: (o) => ({ tool: 'file_list', arguments: { container, ...input, offset: o } }),
+    });
+    return { path: r.path, entries: page.items, truncated: page.truncated, ...(page.next ? { next: page.next } : {}) };
+  },
+  summary: (r) => {
+    const dirs = r.entries.filter((e) => e.type === 'directory').length;
+    const head = `${r.path}: ${plural(r.entries.length - dirs, 'file')}, ${plural(dirs, 'directory', 'directories')}${r.truncated ? ' (more follow)' : ''}`;
+    const first = r.entries.slice(0, 15).map((e) => `  ${e.path}${e.type === 'directory' ? '/' : ''}`);
+    return [head, ...first, ...(r.entries.length > 15 ? ['  …'] : [])].join('\n');
+  },
 });
 
 export const fileRead = defineOp({
@@ -186,10 +210,9 @@ export const fileSearch = defineOp({
   name: 'file_search',
   title: 'Search files',
   description:
-    "Finds files by glob (e.g. '**/*.ts', or '*.md' to match names anywhere) and/or lines by text. query is " +
-    'literal unless regex: true (JavaScript syntax without backreferences or lookaround; runs in linear time). ' +
-    'Case-insensitive unless caseSensitive. Honours .gitignore and skips .git and node_modules unless ' +
-    'includeIgnored. Returns path, line and column (1-based) and the line text; stops at maxResults.',
+    "Use to find files by name (glob such as '**/*.ts') and/or lines by text (query; literal unless regex: " +
+    'true, linear-time JavaScript syntax) in a container. Case-insensitive unless caseSensitive; honours ' +
+    '.gitignore and skips .git and node_modules unless includeIgnored. Returns path, line, column and line text.',
   method: 'POST',
   path: '/containers/:container/files/search',
   input: z.object({
@@ -201,6 +224,7 @@ export const fileSearch = defineOp({
     caseSensitive: z.boolean().default(false),
     maxResults: z.number().int().min(1).max(5000).default(200),
     includeIgnored: z.boolean().default(false),
+    offset: listOffset,
   }),
   output: z.object({
     matches: z.array(
@@ -214,9 +238,44 @@ export const fileSearch = defineOp({
     filesScanned: z.number().int(),
     truncated: z.boolean(),
     reason: z.string().optional(),
+    next: nextCall.optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
-  run: async ({ container, ...input }, ctx) =>
-    searchWorkspace((await openContainer(ctx, container)).root, input, undefined, ctx.signal),
+  run: async ({ container, offset, ...input }, ctx) => {
+    const r = await searchWorkspace(
+      (await openContainer(ctx, container)).root,
+      { ...input, maxResults: offset + input.maxResults },
+      undefined,
+      ctx.signal,
+    );
+    // A model gets the start of a very long line (minified code), not all of it.
+    const matches = r.matches
+      .slice(offset)
+      .map((m) =>
+        ctx.resultBudget !== undefined && m.text && m.text.length > 400
+          ? { ...m, text: `${m.text.slice(0, 400)}…` }
+          : m,
+      );
+    const page = listPage(matches, {
+      ctx,
+      offset,
+      fixed: 512,
+      more: r.truncated && r.matches.length >= offset + input.maxResults,
+      next: (o) => ({ tool: 'file_search', arguments: { container, ...input, offset: o } }),
+    });
+    return {
+      ...r,
+      matches: page.items,
+      truncated: r.truncated || page.truncated,
+      ...(page.next ? { next: page.next } : {}),
+    };
+  },
+  summary: (r) => {
+    const head = `${plural(r.matches.length, 'match', 'matches')} in ${plural(r.filesScanned, 'file')} scanned${r.truncated ? ` (truncated${r.reason ? `: ${r.reason}` : ''})` : ''}`;
+    const first = r.matches
+      .slice(0, 10)
+      .map((m) => `  ${m.path}${m.line ? `:${m.line}` : ''}${m.text ? `: ${m.text.trim().slice(0, 100)}` : ''}`);
+    return [head, ...first, ...(r.matches.length > 10 ? ['  …'] : [])].join('\n');
+  },
 });
