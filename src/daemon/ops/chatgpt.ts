@@ -124,6 +124,7 @@ export const fetchDocument = defineOp({
     title: z.string(),
     text: z.string(),
     url: z.string(),
+    next: nextCall.optional(),
     metadata: z
       .object({
         container: z.string(),
