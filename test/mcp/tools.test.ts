@@ -44,6 +44,9 @@ describe.each([
     for (const tool of tools) {
       expect(tool.title, tool.name).toBeTruthy();
       expect(tool.description?.length, tool.name).toBeGreaterThan(30);
+      // Short, and starting with when to use the tool: what a model reads to pick one.
+      expect(tool.description, tool.name).toMatch(/^(Admin\. )?Use /);
+      expect(tool.description?.length, tool.name).toBeLessThan(450);
       expect(tool.outputSchema?.type, tool.name).toBe('object');
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) {
         expect(typeof tool.annotations?.[hint], `${tool.name}.${hint}`).toBe('boolean');

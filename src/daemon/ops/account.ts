@@ -35,7 +35,7 @@ const scopeList = z.array(z.enum(SCOPES));
 export const authMe = defineOp({
   name: 'auth_me',
   title: 'Who am I',
-  description: 'Returns the signed-in user, how this request authenticated and the scopes it carries.',
+  description: 'Use to see who you are signed in as, how, and with which scopes.',
   method: 'GET',
   path: '/auth/me',
   input: z.object({}),
@@ -74,8 +74,8 @@ export const tokenCreate = defineOp({
   name: 'token_create',
   title: 'Create personal access token',
   description:
-    'Creates a named personal access token for scripts and CI, with at most your own scopes (all of them when ' +
-    'omitted) and an optional expiry. The secret is returned once, now; only a hash is kept.',
+    'Use to make a personal access token for scripts or CI (your scopes at most, optional expiry). The ' +
+    'secret is shown once.',
   method: 'POST',
   path: '/tokens',
   successStatus: 201,
@@ -103,7 +103,7 @@ export const tokenCreate = defineOp({
 export const tokenList = defineOp({
   name: 'token_list',
   title: 'List personal access tokens',
-  description: 'Lists your personal access tokens (name, scopes, hint, last use, revocation) without their secrets.',
+  description: 'Use to see your personal access tokens (no secrets).',
   method: 'GET',
   path: '/tokens',
   input: z.object({}),
@@ -118,7 +118,7 @@ export const tokenList = defineOp({
 export const tokenRevoke = defineOp({
   name: 'token_revoke',
   title: 'Revoke personal access token',
-  description: 'Revokes one of your personal access tokens by id; it stops working at once.',
+  description: 'Use to revoke one of your personal access tokens at once.',
   method: 'DELETE',
   path: '/tokens/:id',
   audit: true,
@@ -133,8 +133,8 @@ export const passwordChange = defineOp({
   name: 'password_change',
   title: 'Change password',
   description:
-    'Sets your password for local sign-in; give the current one when you have one. A first password needs a ' +
-    'token with all your scopes or a recent sign-in. Your other sessions end; personal access tokens stay.',
+    'Use to set your local sign-in password (give the current one if you have one). Other sessions end; ' +
+    'tokens stay.',
   method: 'PUT',
   path: '/auth/password',
   audit: true,

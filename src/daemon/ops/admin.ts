@@ -27,7 +27,7 @@ const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: t
 export const userList = defineOp({
   name: 'user_list',
   title: 'List users',
-  description: 'Admin: lists every user (local and GitHub-linked).',
+  description: 'Admin. Use to list every user (local and GitHub-linked).',
   method: 'GET',
   path: '/users',
   input: z.object({}),
@@ -40,7 +40,7 @@ export const userList = defineOp({
 export const userCreate = defineOp({
   name: 'user_create',
   title: 'Create user',
-  description: 'Admin: creates a local user who signs in with a password (at least 10 characters).',
+  description: 'Admin. Use to create a local user with a password (at least 10 characters).',
   method: 'POST',
   path: '/users',
   successStatus: 201,
@@ -60,8 +60,7 @@ export const userCreate = defineOp({
 export const userRevokeTokens = defineOp({
   name: 'user_revoke_tokens',
   title: "Revoke a user's tokens",
-  description:
-    'Admin: revokes every token of a user at once: personal access tokens and sessions (refresh tokens and the access tokens issued from them).',
+  description: 'Admin. Use to revoke every token and session of a user at once.',
   method: 'POST',
   path: '/users/:id/revoke-tokens',
   audit: true,
@@ -93,8 +92,8 @@ export const auditList = defineOp({
   name: 'audit_list',
   title: 'Audit log',
   description:
-    'Admin: sensitive operations (sign-ins, token creation and revocation, exec, file deletes, git push, refused ' +
-    'commands), newest first: who, what, target, outcome, when, from where. Page with `before` (an entry id).',
+    'Admin. Use to review sensitive operations (sign-ins, tokens, exec, deletes, pushes, refusals), ' +
+    'newest first; page with before (an entry id).',
   method: 'GET',
   path: '/audit',
   input: z.object({

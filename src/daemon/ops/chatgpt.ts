@@ -49,10 +49,8 @@ export const search = defineOp({
   name: 'search',
   title: 'Search workspaces',
   description:
-    'Searches the code and documents of all your containers for a free-text query. Indexed containers ' +
-    '(see rag_index) answer with the best matching functions, classes and sections (keyword and vector ' +
-    'ranking); others with the files holding the most query words. Use fetch with a result id to read ' +
-    'the chunk or file. Returns at most 20 results.',
+    'Use to search the code and documents of all your containers for a free-text query: up to 20 results ' +
+    '(id, title, url). Read one with fetch.',
   method: 'GET',
   path: '/search',
   input: z.object({ query: z.string().min(1).max(1000).describe('What to look for, in words or identifiers.') }),
@@ -113,9 +111,8 @@ export const fetchDocument = defineOp({
   name: 'fetch',
   title: 'Fetch document',
   description:
-    'Returns the full text of a search result by its id, with its URL: the whole chunk (function, class, ' +
-    'section) for ids ending in #L<start>-L<end>, else the whole file (`<container id>/<path>`). Binary ' +
-    'files come back base64-encoded (metadata.encoding says so). For very large files use file_read with a line range.',
+    'Use to read a search result by its id: the chunk for ids ending in #L<start>-L<end>, else the whole ' +
+    'file (binary as base64). Long documents come in pages (next).',
   method: 'GET',
   path: '/fetch',
   input: z.object({ id: z.string().min(1).max(5000).describe('An id from search results.') }),

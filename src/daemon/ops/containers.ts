@@ -10,9 +10,9 @@ export const containerCreate = defineOp({
   name: 'container_create',
   title: 'Create container',
   description:
-    'Creates a new isolated workspace (container) and returns it. Use a template to start with files: ' +
-    `${TEMPLATE_NAMES.map((t) => `'${t}' (${TEMPLATES[t].description})`).join(', ')}. ` +
-    'Names are unique per user: lowercase letters, digits, dot, dash, underscore; max 63 characters.',
+    "Use to get a new workspace (container) to work in. template starts it with files: 'blank', 'node' " +
+    "(package.json, index.js, a test) or 'python' (main.py, a unittest). Names: lowercase letters, " +
+    'digits, . - _ (max 63), unique per user.',
   method: 'POST',
   path: '/containers',
   successStatus: 201,
@@ -38,7 +38,7 @@ export const containerCreate = defineOp({
 export const containerList = defineOp({
   name: 'container_list',
   title: 'List containers',
-  description: 'Lists your containers (id, name, template, status, timestamps), oldest first.',
+  description: 'Use to find your containers (id, name, template, status), oldest first.',
   method: 'GET',
   path: '/containers',
   input: z.object({}),
@@ -53,7 +53,7 @@ export const containerList = defineOp({
 export const containerGet = defineOp({
   name: 'container_get',
   title: 'Get container',
-  description: 'Returns one container by id or name.',
+  description: 'Use to look up one container by id or name.',
   method: 'GET',
   path: '/containers/:id',
   input: z.object({ id: containerRef }),
@@ -67,7 +67,7 @@ export const containerDelete = defineOp({
   name: 'container_delete',
   title: 'Delete container',
   description:
-    'Permanently deletes a container: kills its running processes and removes its workspace directory. Cannot be undone.',
+    'Use only to destroy a container for good: kills its processes and deletes its files. Cannot be ' + 'undone.',
   method: 'DELETE',
   path: '/containers/:id',
   input: z.object({ id: containerRef }),
@@ -83,8 +83,8 @@ export const containerUpdate = defineOp({
   name: 'container_update',
   title: 'Update container',
   description:
-    "Sets a container's network mode for commands started from now on ('off', 'egress' or 'host'), and pins it (a pinned container " +
-    'is never deleted for being idle). Returns the container.',
+    "Use to change a container's network mode for new commands ('off', 'egress', 'host') or pin it (never " +
+    'deleted as idle).',
   method: 'PATCH',
   path: '/containers/:id',
   input: z.object({
@@ -104,7 +104,7 @@ export const containerUpdate = defineOp({
 export const containerStop = defineOp({
   name: 'container_stop',
   title: 'Stop container',
-  description: 'Stops a container: kills its processes and terminals, keeps its files. Any later use starts it again.',
+  description: "Use to stop a container's processes and terminals; files stay, and any later use starts it again.",
   method: 'POST',
   path: '/containers/:id/stop',
   input: z.object({ id: containerRef }),
@@ -120,7 +120,7 @@ export const containerStop = defineOp({
 export const containerTemplates = defineOp({
   name: 'container_templates',
   title: 'List container templates',
-  description: 'Lists the templates a container can be created from, with what each contains.',
+  description: 'Use to see which templates container_create accepts and what each contains.',
   method: 'GET',
   path: '/templates',
   input: z.object({}),

@@ -134,9 +134,8 @@ export const fileWrite = defineOp({
   name: 'file_write',
   title: 'Write file',
   description:
-    'Creates or replaces a file atomically (readers never see half a file), creating parent directories. ' +
-    'Binary content is sent as base64 with encoding: base64. Pass ifMatch (the hash from file_read) to ' +
-    'write only if nobody changed the file meanwhile; a mismatch is a conflict and nothing is written.',
+    'Use to create or replace a file (atomically, parents created). Binary content as base64 with ' +
+    'encoding: base64. ifMatch (a hash from file_read) writes only if the file is unchanged.',
   method: 'PUT',
   path: '/containers/:container/files/content',
   input: z.object({
@@ -164,7 +163,7 @@ export const fileWrite = defineOp({
 export const fileDelete = defineOp({
   name: 'file_delete',
   title: 'Delete file',
-  description: 'Deletes a file or symlink. Directories are deleted only with recursive: true (with everything inside).',
+  description: 'Use to delete a file or symlink; a directory needs recursive: true.',
   method: 'DELETE',
   path: '/containers/:container/files',
   input: z.object({ container: containerRef, path: relPath, recursive: z.boolean().default(false) }),
@@ -183,9 +182,7 @@ export const fileDelete = defineOp({
 export const fileMove = defineOp({
   name: 'file_move',
   title: 'Move or rename file',
-  description:
-    'Moves or renames a file or directory inside a container. Refuses to replace an existing destination ' +
-    'unless overwrite: true.',
+  description: 'Use to move or rename a file or directory; an existing destination needs overwrite: true.',
   method: 'POST',
   path: '/containers/:container/files/move',
   input: z.object({

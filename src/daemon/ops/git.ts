@@ -58,9 +58,8 @@ export const gitClone = defineOp({
   name: 'git_clone',
   title: 'Clone repository',
   description:
-    'Clones a git repository (https://; http:// or file:// only if the daemon allows them) into the container ' +
-    '(default: the workspace root, which must be empty). Git runs in the container sandbox. ' +
-    'Reports progress. Hooks never run, submodules are not fetched; credentials in the URL are refused.',
+    'Use to clone a git repository (https://) into a container, by default into its empty root. Reports ' +
+    'progress. Hooks never run, submodules are not fetched, credentials in the URL are refused.',
   method: 'POST',
   path: '/containers/:container/git/clone',
   input: z.object({
@@ -86,7 +85,7 @@ export const gitStatus = defineOp({
   name: 'git_status',
   title: 'Git status',
   description:
-    'Branch (head, upstream, ahead/behind) and every changed, staged, renamed, conflicted or untracked file.',
+    'Use to see the branch (upstream, ahead/behind) and every changed, staged, conflicted or untracked ' + 'file.',
   method: 'GET',
   path: '/containers/:container/git/status',
   input: z.object({ container: containerRef, path: repoPath }),
@@ -220,7 +219,7 @@ export const gitLog = defineOp({
 export const gitCommit = defineOp({
   name: 'git_commit',
   title: 'Git commit',
-  description: 'Commits staged changes (all: true stages everything first; paths stages just those). Hooks do not run.',
+  description: 'Use to commit staged changes (all: true stages everything, paths just those). Hooks do not run.',
   method: 'POST',
   path: '/containers/:container/git/commit',
   input: z.object({
@@ -239,7 +238,7 @@ export const gitCommit = defineOp({
 export const gitPush = defineOp({
   name: 'git_push',
   title: 'Git push',
-  description: 'Pushes the current (or given) branch to a remote (default origin).',
+  description: 'Use to push the current (or given) branch to a remote (default origin).',
   method: 'POST',
   path: '/containers/:container/git/push',
   input: z.object({
@@ -259,7 +258,7 @@ export const gitPush = defineOp({
 export const gitPull = defineOp({
   name: 'git_pull',
   title: 'Git pull',
-  description: 'Fetches and integrates a remote branch (fast-forward or merge; rebase: true to rebase).',
+  description: 'Use to fetch and merge a remote branch (rebase: true to rebase).',
   method: 'POST',
   path: '/containers/:container/git/pull',
   input: z.object({
@@ -278,7 +277,7 @@ export const gitPull = defineOp({
 export const gitBranch = defineOp({
   name: 'git_branch',
   title: 'Git branches',
-  description: 'Lists branches, or creates one (action: create) or switches to one (action: switch), then lists.',
+  description: 'Use to list branches, or create (action: create) or switch to (action: switch) one.',
   method: 'POST',
   path: '/containers/:container/git/branch',
   input: z.object({
@@ -301,8 +300,8 @@ export const gitCheckout = defineOp({
   name: 'git_checkout',
   title: 'Git checkout',
   description:
-    'Checks out a branch, tag or commit (create: true makes a new branch), or, with paths, restores those files ' +
-    'from ref (default HEAD), discarding their changes.',
+    'Use to check out a branch, tag or commit (create: true for a new branch), or with paths to discard ' +
+    'changes to those files.',
   method: 'POST',
   path: '/containers/:container/git/checkout',
   input: z.object({

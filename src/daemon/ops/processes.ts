@@ -46,7 +46,7 @@ const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: t
 export const terminalHistory = defineOp({
   name: 'terminal_history',
   title: 'Command history',
-  description: 'Lists the commands run in a container, newest first, with status, exit code and times.',
+  description: 'Use to see the commands run in a container, newest first, with status and exit code.',
   method: 'GET',
   path: '/terminal/history',
   input: z.object({ container: containerRef, limit: z.number().int().min(1).max(500).default(50) }),
@@ -62,7 +62,7 @@ export const terminalHistory = defineOp({
 export const processList = defineOp({
   name: 'process_list',
   title: 'List running processes',
-  description: 'Lists the commands still running in a container (started with background: true or past their wait).',
+  description: 'Use to see which commands still run in a container (background ones, or past their wait).',
   method: 'GET',
   path: '/terminal/processes',
   input: z.object({ container: containerRef }),
@@ -84,9 +84,9 @@ export const processOutput = defineOp({
   name: 'process_output',
   title: 'Read process output',
   description:
-    'Returns what a process wrote since `offset` (0 for the beginning), both streams in order with ' +
-    'timestamps, plus nextOffset to pass next time: nothing is repeated or lost. Long logs are kept on disk ' +
-    'in a bounded ring; dropped is true when the oldest output had rotated out. Also says whether it still runs.',
+    'Use to follow a background command: what it wrote since offset (0 = start), both streams in order, ' +
+    'and nextOffset for the next call. dropped: the oldest output rotated out. Says whether it still ' +
+    'runs.',
   method: 'GET',
   path: '/terminal/processes/:id/output',
   input: z.object({
@@ -148,7 +148,7 @@ export const processOutput = defineOp({
 export const processInput = defineOp({
   name: 'process_input',
   title: 'Write to process stdin',
-  description: 'Writes text to the standard input of a running background process; end: true closes its stdin.',
+  description: 'Use to type into a running background process (its stdin); end: true closes stdin.',
   method: 'POST',
   path: '/terminal/processes/:id/input',
   input: z.object({ id: processId, text: z.string().max(1024 * 1024), end: z.boolean().default(false) }),
@@ -166,7 +166,7 @@ export const processInput = defineOp({
 export const processKill = defineOp({
   name: 'process_kill',
   title: 'Kill process',
-  description: 'Sends a signal (default SIGTERM) to a process and everything it started (its process group).',
+  description: 'Use to stop a process and everything it started (signal, default SIGTERM).',
   method: 'POST',
   path: '/terminal/processes/:id/kill',
   input: z.object({ id: processId, signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).default('SIGTERM') }),

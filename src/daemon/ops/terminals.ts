@@ -21,8 +21,7 @@ export const terminalList = defineOp({
   name: 'terminal_list',
   title: 'List terminals',
   description:
-    'Lists your interactive terminals (PTYs), optionally of one container. Terminals are opened and used over ' +
-    "Socket.IO (namespace '/terminals') or with `disco shell`; they survive dropped connections until closed.",
+    "Use to see your interactive terminals (PTYs); they are used over Socket.IO ('/terminals') or `disco " + 'shell`.',
   method: 'GET',
   path: '/terminal/sessions',
   input: z.object({ container: containerRef.optional() }),
@@ -38,7 +37,7 @@ export const terminalList = defineOp({
 export const terminalClose = defineOp({
   name: 'terminal_close',
   title: 'Close terminal',
-  description: 'Closes an interactive terminal: kills everything running in it. Its scrollback is gone after a minute.',
+  description: 'Use to close an interactive terminal, killing what runs in it.',
   method: 'POST',
   path: '/terminal/sessions/:id/close',
   input: z.object({ id: z.string().min(1).max(64) }),
