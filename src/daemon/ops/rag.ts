@@ -134,4 +134,9 @@ export const ragSearch = defineOp({
     }
     return { container: c.id, ...r };
   },
+  summary: (r) =>
+    [
+      `${r.results.length} hits (${r.mode}, ${Math.round(r.tookMs)} ms)${r.warnings.length ? `; ${r.warnings.join('; ')}` : ''}`,
+      ...r.results.slice(0, 10).map((h) => `  ${h.path}:${h.startLine}-${h.endLine}${h.symbol ? ` ${h.symbol}` : ''}`),
+    ].join('\n'),
 });
