@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { spawnDaemon, stopDaemon } from './lib/daemon.mjs';
-import { measure } from './lib/stats.mjs';
+import { measure, measurePair } from './lib/stats.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TOKEN = `bench-${Date.now()}-token-padding`;
@@ -68,8 +68,10 @@ try {
     results.toolsList = { tools: tools.length, bytes: Buffer.byteLength(JSON.stringify({ tools })) };
 
     const read = (c) => () => c.callTool({ name: 'file_read', arguments: { container: id, path: 'four-k.txt' } });
-    results.discoHttp = { ...(await measure(N, read(http.client))), connectMs: http.connectMs };
-    results.discoStdio = { ...(await measure(N, read(stdio.client))), connectMs: stdio.connectMs };
+    // HTTP and stdio alternate call by call, so both see the same machine load (the goal is their ratio).
+    const pair = await measurePair(N, read(http.client), read(stdio.client));
+    results.discoHttp = { ...pair.a, connectMs: http.connectMs };
+    results.discoStdio = { ...pair.b, connectMs: stdio.connectMs };
     results.referenceStdio = {
       ...(await measure(N, () => reference.client.callTool({ name: 'read_text_file', arguments: { path: file } }))),
       connectMs: reference.connectMs,

@@ -9,6 +9,7 @@ import { loadSecretBox } from './auth/secret-box.js';
 import { AuthService } from './auth/service.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
 import { SqliteTokenStore } from './auth/token-store.js';
+import { ViewLinks } from './auth/view-links.js';
 import type { connectRedis } from './cluster/redis.js';
 import { RedisTokenStore } from './cluster/redis-token-store.js';
 import { type Config, isLoopbackHost } from './config.js';
@@ -226,6 +227,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       log,
       nets,
       previews,
+      viewLinks: new ViewLinks(keys, config.citationLinkTtlSeconds),
     };
     return {
       db,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express, { type Request, type Response, Router } from 'express';
@@ -32,6 +33,37 @@ export const loadMcpSdk = () => {
   }));
   return sdk;
 };
+
+/**
+ * Perf: a call nobody follows — no progress token — is answered with one JSON body instead of an SSE stream
+ * (the spec lets the server choose per request). Calls that carry a progress token keep the stream, with
+ * progress notifications and resumption (Last-Event-ID). The SDK's transport takes one mode per transport,
+ * so the mode of the request being served is looked up in this async context.
+ */
+const jsonMode = new AsyncLocalStorage<boolean>();
+
+/** True when no message of a POST body asks for progress. */
+export function isPlainCall(body: unknown): boolean {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.every((m) => {
+    const meta = (m as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
+    return meta?.progressToken === undefined;
+  });
+}
+
+/** Makes a session transport answer each POST in the mode jsonMode holds for it (SSE outside any). */
+function perRequestMode(transport: StreamableHTTPServerTransport): void {
+  const web = (transport as unknown as { _webStandardTransport?: object })._webStandardTransport;
+  if (!web || !('_enableJsonResponse' in web)) return; // an SDK without the field: SSE for every call
+  Object.defineProperty(web, '_enableJsonResponse', {
+    get: () => jsonMode.getStore() ?? false,
+    set: () => {},
+    configurable: true,
+  });
+}
+
+const serve = (transport: StreamableHTTPServerTransport, req: Request, res: Response) =>
+  jsonMode.run(req.method === 'POST' && isPlainCall(req.body), () => transport.handleRequest(req, res, req.body));
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -81,7 +113,10 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
   const handleStateless = async (req: Request, res: Response) => {
     const { buildMcpServer, StreamableHTTPServerTransport } = await loadMcpSdk();
     const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: req.method === 'POST' && isPlainCall(req.body),
+    });
     res.once('close', () => {
       transport.close().catch(() => {});
       server.close().catch(() => {});
@@ -104,7 +139,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       if (!session || session.userId !== principal.userId) return rpcError(res, 404, -32001, 'Session not found');
       session.lastSeen = Date.now();
       cluster?.claim(`mcp-session:${sessionId}`, SESSION_IDLE_MS);
-      return session.transport.handleRequest(req, res, req.body);
+      return serve(session.transport, req, res);
     }
     // A request with no session id that is not an initialize: served sessionless, by a server of its own
     // (clients that keep no session, and the stateless direction of the protocol). Streams need a session.
@@ -127,13 +162,14 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
         log.info({ mcpSession: id }, 'mcp session closed');
       },
     });
+    perRequestMode(transport);
     const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
       server.close().catch(() => {});
     };
     await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
+    await serve(transport, req, res);
   };
 
   const router = Router();

@@ -31,6 +31,10 @@ async function post(body: unknown, headers: Record<string, string> = {}) {
     body: JSON.stringify(body),
   });
   const text = await res.text();
+  // A plain call is answered with one JSON body; a call that follows progress with an SSE stream.
+  if (res.headers.get('content-type')?.startsWith('application/json')) {
+    return { res, text, events: [{ id: undefined, data: JSON.parse(text) }] };
+  }
   const events = text
     .split('\n\n')
     .filter((chunk) => chunk.includes('data:'))
@@ -122,6 +126,29 @@ describe('/mcp over Streamable HTTP', () => {
     expect((await post(list, { 'mcp-session-id': session })).res.status).toBe(404);
   });
 
+  it('answers a plain call with JSON and streams a call that asks for progress', async () => {
+    const { session } = await openSession('2025-11-25');
+    const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
+    const call = (id: number, meta?: Record<string, unknown>) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: {
+        name: 'exec',
+        arguments: { container: 'sse', command: 'sleep 1.2; echo done', shell: true },
+        ...(meta ? { _meta: meta } : {}),
+      },
+    });
+    const plain = await post(call(11), headers);
+    expect(plain.res.headers.get('content-type')).toContain('application/json');
+    expect(JSON.parse(plain.text)).toMatchObject({ id: 11, result: { structuredContent: { stdout: 'done\n' } } });
+    const followed = await post(call(12, { progressToken: 'tok' }), headers);
+    expect(followed.res.headers.get('content-type')).toContain('text/event-stream');
+    const messages = followed.events.map((e) => e.data).filter(Boolean);
+    expect(messages.some((m) => m.method === 'notifications/progress' && m.params.progressToken === 'tok')).toBe(true);
+    expect(messages.at(-1)).toMatchObject({ id: 12, result: { structuredContent: { stdout: 'done\n' } } });
+  });
+
   it('resumes a dropped SSE stream from Last-Event-ID and delivers the result', async () => {
     const { session } = await openSession('2025-11-25');
     const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
@@ -139,7 +166,12 @@ describe('/mcp over Streamable HTTP', () => {
         jsonrpc: '2.0',
         id: 7,
         method: 'tools/call',
-        params: { name: 'exec', arguments: { container: 'sse', command: 'sleep 1; echo resumed', shell: true } },
+        params: {
+          name: 'exec',
+          arguments: { container: 'sse', command: 'sleep 1; echo resumed', shell: true },
+          // A call that follows progress is streamed (and resumable); a plain one is answered as JSON.
+          _meta: { progressToken: 'p1' },
+        },
       }),
     });
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();

@@ -44,6 +44,9 @@ describe.each([
     for (const tool of tools) {
       expect(tool.title, tool.name).toBeTruthy();
       expect(tool.description?.length, tool.name).toBeGreaterThan(30);
+      // Short, and starting with when to use the tool: what a model reads to pick one.
+      expect(tool.description, tool.name).toMatch(/^(Admin\. )?Use /);
+      expect(tool.description?.length, tool.name).toBeLessThan(450);
       expect(tool.outputSchema?.type, tool.name).toBe('object');
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) {
         expect(typeof tool.annotations?.[hint], `${tool.name}.${hint}`).toBe('boolean');
@@ -90,7 +93,8 @@ describe.each([
     expect(results[0]).toEqual({
       id: `${containerId}/docs/auth.md`,
       title: 'mcp-box: docs/auth.md',
-      url: expect.stringMatching(/^http:\/\/.+\/api\/v1\/containers\/ctr_\w+\/files\/content\?path=docs%2Fauth\.md$/),
+      // A page a person can open (a short-lived signed link), not the bearer-token API.
+      url: expect.stringMatching(/^http:\/\/.+\/view\/ctr_\w+\/docs\/auth\.md\?t=[\w-]+\.[\w-]+\.[\w-]+$/),
     });
     for (const r of results) expect(Object.keys(r).sort()).toEqual(['id', 'title', 'url']);
     const doc = await ok('fetch', { id: results[0].id });

@@ -19,6 +19,7 @@ import { processStreamRouter } from './process-stream.js';
 import { publicRoutes } from './public-routes.js';
 import { requestLog } from './request-log.js';
 import { opRoutes } from './routes.js';
+import { viewRoutes } from './view-routes.js';
 
 export interface AppDeps {
   core: Core;
@@ -123,6 +124,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
         : {}),
     }),
   );
+
+  // Citation pages (signed links from search/fetch): for a person's browser, outside the bearer-token API.
+  if (services.viewLinks) app.use('/view', limits.perIp, viewRoutes(services, services.viewLinks, deps.log));
 
   const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
   app.use('/mcp', limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router);

@@ -38,7 +38,7 @@ export const authMe = defineOp({
   area: 'auth',
   changesWorkspace: false,
   title: 'Who am I',
-  description: 'Returns the signed-in user, how this request authenticated and the scopes it carries.',
+  description: 'Use to see who you are signed in as, how, and with which scopes.',
   method: 'GET',
   path: '/auth/me',
   input: z.object({}),
@@ -80,8 +80,8 @@ export const tokenCreate = defineOp({
   changesWorkspace: false,
   title: 'Create personal access token',
   description:
-    'Creates a named personal access token for scripts and CI, with at most your own scopes (all of them when ' +
-    'omitted) and an optional expiry. The secret is returned once, now; only a hash is kept.',
+    'Use to make a personal access token for scripts or CI (your scopes at most, optional expiry). The ' +
+    'secret is shown once.',
   method: 'POST',
   path: '/tokens',
   successStatus: 201,
@@ -112,7 +112,7 @@ export const tokenList = defineOp({
   area: 'auth',
   changesWorkspace: false,
   title: 'List personal access tokens',
-  description: 'Lists your personal access tokens (name, scopes, hint, last use, revocation) without their secrets.',
+  description: 'Use to see your personal access tokens (no secrets).',
   method: 'GET',
   path: '/tokens',
   input: z.object({}),
@@ -130,7 +130,7 @@ export const tokenRevoke = defineOp({
   area: 'auth',
   changesWorkspace: false,
   title: 'Revoke personal access token',
-  description: 'Revokes one of your personal access tokens by id; it stops working at once.',
+  description: 'Use to revoke one of your personal access tokens at once.',
   method: 'DELETE',
   path: '/tokens/:id',
   audit: true,
@@ -148,8 +148,8 @@ export const passwordChange = defineOp({
   changesWorkspace: false,
   title: 'Change password',
   description:
-    'Sets your password for local sign-in; give the current one when you have one. A first password needs a ' +
-    'token with all your scopes or a recent sign-in. Your other sessions end; personal access tokens stay.',
+    'Use to set your local sign-in password (give the current one if you have one). Other sessions end; ' +
+    'tokens stay.',
   method: 'PUT',
   path: '/auth/password',
   audit: true,

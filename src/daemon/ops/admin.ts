@@ -30,7 +30,7 @@ export const userList = defineOp({
   area: 'admin',
   changesWorkspace: false,
   title: 'List users',
-  description: 'Admin: lists every user (local and GitHub-linked).',
+  description: 'Admin. Use to list every user (local and GitHub-linked).',
   method: 'GET',
   path: '/users',
   input: z.object({}),
@@ -46,7 +46,7 @@ export const userCreate = defineOp({
   area: 'admin',
   changesWorkspace: false,
   title: 'Create user',
-  description: 'Admin: creates a local user who signs in with a password (at least 10 characters).',
+  description: 'Admin. Use to create a local user with a password (at least 10 characters).',
   method: 'POST',
   path: '/users',
   successStatus: 201,
@@ -69,8 +69,7 @@ export const userRevokeTokens = defineOp({
   area: 'admin',
   changesWorkspace: false,
   title: "Revoke a user's tokens",
-  description:
-    'Admin: revokes every token of a user at once: personal access tokens and sessions (refresh tokens and the access tokens issued from them).',
+  description: 'Admin. Use to revoke every token and session of a user at once.',
   method: 'POST',
   path: '/users/:id/revoke-tokens',
   audit: true,
@@ -105,8 +104,8 @@ export const auditList = defineOp({
   changesWorkspace: false,
   title: 'Audit log',
   description:
-    'Admin: sensitive operations (sign-ins, token creation and revocation, exec, file deletes, git push, refused ' +
-    'commands), newest first: who, what, target, outcome, when, from where. Page with `before` (an entry id).',
+    'Admin. Use to review sensitive operations (sign-ins, tokens, exec, deletes, pushes, refusals), ' +
+    'newest first; page with before (an entry id).',
   method: 'GET',
   path: '/audit',
   input: z.object({

@@ -82,3 +82,33 @@ export function formatSize(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/**
+ * One page of a list for a caller: the items from `offset` (already sliced off by the caller: `items`
+ * starts there), cut to the result budget, with `next` (the same call from where this page stops) when
+ * more follows, because the budget cut it or because the list itself stopped at its limit (`more`).
+ */
+export function listPage<T>(
+  items: readonly T[],
+  opts: {
+    ctx: Pick<OpContext, 'resultBudget'>;
+    offset: number;
+    fixed: number;
+    more: boolean;
+    next: (offset: number) => NextCall;
+  },
+): { items: T[]; truncated: boolean; next?: NextCall } {
+  const fit =
+    opts.ctx.resultBudget === undefined
+      ? { kept: [...items], truncated: false }
+      : fitItems(items, opts.ctx.resultBudget, opts.fixed);
+  const truncated = fit.truncated || opts.more;
+  return {
+    items: fit.kept,
+    truncated,
+    ...(truncated ? { next: opts.next(opts.offset + fit.kept.length) } : {}),
+  };
+}
+
+/** `offset` of a list input: items to skip (a cursor from `next`). */
+export const listOffset = z.number().int().min(0).max(1_000_000).default(0).describe('Entries to skip (from next).');

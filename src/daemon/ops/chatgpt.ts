@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { rankFilesByTerms } from '../workspace/term-search.js';
+import { firstLines, type NextCall, nextCall } from './budget.js';
 import { defineOp, type OpContext } from './op.js';
 
 /**
@@ -26,10 +27,21 @@ function parseDocId(id: string): { container: string; path: string; lines?: { st
   return { container: id.slice(0, slash), path: rest.slice(0, m.index), lines: { start, end } };
 }
 
-const fileUrl = (ctx: OpContext, containerId: string, path: string, lines?: { start: number; end: number }) =>
-  `${ctx.baseUrl}/api/v1/containers/${containerId}/files/content?path=${encodeURIComponent(path)}${
-    lines ? `&startLine=${lines.start}&endLine=${lines.end}` : ''
-  }`;
+/**
+ * The citation URL of a result: a page a person can open from the conversation. A short-lived signed link
+ * (DISCO_CITATION_LINK_TTL_SECONDS) to the file's view page, not the bearer-token API (a JSON 401 in a
+ * browser); the API URL only where no link signer runs.
+ */
+async function fileUrl(ctx: OpContext, containerId: string, path: string, lines?: { start: number; end: number }) {
+  const links = ctx.services.viewLinks;
+  if (!links) {
+    return `${ctx.baseUrl}/api/v1/containers/${containerId}/files/content?path=${encodeURIComponent(path)}${
+      lines ? `&startLine=${lines.start}&endLine=${lines.end}` : ''
+    }`;
+  }
+  const t = await links.sign({ userId: ctx.principal.userId, containerId, path, ...(lines ? { lines } : {}) });
+  return `${ctx.baseUrl}/view/${containerId}/${path.split('/').map(encodeURIComponent).join('/')}?t=${t}`;
+}
 
 const MAX_RESULTS = 20;
 
@@ -40,10 +52,8 @@ export const search = defineOp({
   changesWorkspace: false,
   title: 'Search workspaces',
   description:
-    'Searches the code and documents of all your containers for a free-text query. Indexed containers ' +
-    '(see rag_index) answer with the best matching functions, classes and sections (keyword and vector ' +
-    'ranking); others with the files holding the most query words. Use fetch with a result id to read ' +
-    'the chunk or file. Returns at most 20 results.',
+    'Use to search the code and documents of all your containers for a free-text query: up to 20 results ' +
+    '(id, title, url). Read one with fetch.',
   method: 'GET',
   path: '/search',
   input: z.object({ query: z.string().min(1).max(1000).describe('What to look for, in words or identifiers.') }),
@@ -55,8 +65,9 @@ export const search = defineOp({
   view: 'search',
   run: async ({ query }, ctx) => {
     const containers = ctx.services.containers.list(ctx.principal.userId);
-    const indexed: { id: string; title: string; url: string; score: number }[] = [];
-    const scanned: { id: string; title: string; url: string; terms: number; hits: number }[] = [];
+    type Hit = { id: string; title: string; c: string; path: string; lines?: { start: number; end: number } };
+    const indexed: (Hit & { score: number })[] = [];
+    const scanned: (Hit & { terms: number; hits: number })[] = [];
     for (const row of containers) {
       if (ctx.signal.aborted) break;
       const c = await ctx.services.containers.get(ctx.principal.userId, row.id);
@@ -67,7 +78,9 @@ export const search = defineOp({
           indexed.push({
             id: docId(c.id, h.path, lines),
             title: `${c.name}: ${h.path}:${h.startLine}-${h.endLine}${h.symbol ? ` ${h.symbol}` : ''}`,
-            url: fileUrl(ctx, c.id, h.path, lines),
+            c: c.id,
+            path: h.path,
+            lines,
             score: h.score,
           });
         }
@@ -78,7 +91,8 @@ export const search = defineOp({
         scanned.push({
           id: docId(c.id, f.path),
           title: `${c.name}: ${f.path}`,
-          url: fileUrl(ctx, c.id, f.path),
+          c: c.id,
+          path: f.path,
           terms: f.terms,
           hits: f.hits,
         });
@@ -86,10 +100,15 @@ export const search = defineOp({
     }
     indexed.sort((a, b) => b.score - a.score);
     scanned.sort((a, b) => b.terms - a.terms || b.hits - a.hits);
+    const top = [...indexed, ...scanned].slice(0, MAX_RESULTS);
     return {
-      results: [...indexed, ...scanned].slice(0, MAX_RESULTS).map(({ id, title, url }) => ({ id, title, url })),
+      results: await Promise.all(
+        top.map(async (h) => ({ id: h.id, title: h.title, url: await fileUrl(ctx, h.c, h.path, h.lines) })),
+      ),
     };
   },
+  summary: (r) =>
+    [`${r.results.length} results`, ...r.results.slice(0, 10).map((x) => `  ${x.title} (id ${x.id})`)].join('\n'),
 });
 
 export const fetchDocument = defineOp({
@@ -99,9 +118,8 @@ export const fetchDocument = defineOp({
   changesWorkspace: false,
   title: 'Fetch document',
   description:
-    'Returns the full text of a search result by its id, with its URL: the whole chunk (function, class, ' +
-    'section) for ids ending in #L<start>-L<end>, else the whole file (`<container id>/<path>`). Binary ' +
-    'files come back base64-encoded (metadata.encoding says so). For very large files use file_read with a line range.',
+    'Use to read a search result by its id: the chunk for ids ending in #L<start>-L<end>, else the whole ' +
+    'file (binary as base64). Long documents come in pages (next).',
   method: 'GET',
   path: '/fetch',
   input: z.object({ id: z.string().min(1).max(5000).describe('An id from search results.') }),
@@ -110,6 +128,7 @@ export const fetchDocument = defineOp({
     title: z.string(),
     text: z.string(),
     url: z.string(),
+    next: nextCall.optional(),
     metadata: z
       .object({
         container: z.string(),
@@ -119,6 +138,7 @@ export const fetchDocument = defineOp({
         startLine: z.number().int().optional(),
         endLine: z.number().int().optional(),
         symbol: z.string().optional(),
+        truncated: z.boolean().optional(),
       })
       .optional(),
   }),
@@ -128,12 +148,13 @@ export const fetchDocument = defineOp({
   run: async ({ id }, ctx) => {
     const ref = parseDocId(id);
     const c = await ctx.services.containers.get(ctx.principal.userId, ref.container);
+    const pageBytes = ctx.resultBudget === undefined ? {} : { pageBytes: ctx.resultBudget - 2048 };
     if (ref.lines) {
       const { start, end } = ref.lines;
       const chunk = ctx.services.rag.chunkAt(c.id, ref.path, start, end);
       // The file as it is now; the indexed copy of the chunk when the file has gone since.
       const file = await ctx.services.files
-        .read(c.root, { path: ref.path, encoding: 'utf8', startLine: start, endLine: end })
+        .read(c.root, { path: ref.path, encoding: 'utf8', startLine: start, endLine: end, ...pageBytes })
         .catch((err) => {
           if (chunk) return undefined;
           throw err;
@@ -142,7 +163,8 @@ export const fetchDocument = defineOp({
         id: docId(c.id, file?.path ?? ref.path, ref.lines),
         title: `${c.name}: ${ref.path}:${start}-${end}${chunk?.symbol ? ` ${chunk.symbol}` : ''}`,
         text: file?.content ?? chunk?.content ?? '',
-        url: fileUrl(ctx, c.id, ref.path, ref.lines),
+        url: await fileUrl(ctx, c.id, ref.path, ref.lines),
+        ...nextPage(c.id, ref.path, file, end),
         metadata: {
           container: c.name,
           path: ref.path,
@@ -151,16 +173,46 @@ export const fetchDocument = defineOp({
           startLine: start,
           endLine: end,
           ...(chunk?.symbol ? { symbol: chunk.symbol } : {}),
+          ...(file?.truncated ? { truncated: true } : {}),
         },
       };
     }
-    const file = await ctx.services.files.read(c.root, { path: ref.path, encoding: 'auto' });
+    const file = await ctx.services.files.read(c.root, { path: ref.path, encoding: 'auto', ...pageBytes });
     return {
       id: docId(c.id, file.path),
       title: `${c.name}: ${file.path}`,
       text: file.content,
-      url: fileUrl(ctx, c.id, file.path),
-      metadata: { container: c.name, path: file.path, size: file.size, encoding: file.encoding },
+      url: await fileUrl(ctx, c.id, file.path),
+      ...nextPage(c.id, file.path, file),
+      metadata: {
+        container: c.name,
+        path: file.path,
+        size: file.size,
+        encoding: file.encoding,
+        ...(file.truncated ? { truncated: true } : {}),
+      },
     };
   },
+  summary: (r) => `${r.title}${r.metadata?.truncated ? ' (first part; see next)' : ''}\n${firstLines(r.text, 12)}`,
 });
+
+/**
+ * The call that returns the rest of a document cut to fit: fetch of the following lines (an id with a
+ * line range), or file_read by byte offset for a binary file or a line too long for a page.
+ */
+function nextPage(
+  containerId: string,
+  path: string,
+  page: { truncated: boolean; nextStartLine?: number; nextOffset?: number } | undefined,
+  lastLine = Number.MAX_SAFE_INTEGER,
+): { next?: NextCall } {
+  if (!page?.truncated) return {};
+  if (page.nextStartLine !== undefined) {
+    const end = Math.min(lastLine, page.nextStartLine + 1_000_000);
+    return { next: { tool: 'fetch', arguments: { id: docId(containerId, path, { start: page.nextStartLine, end }) } } };
+  }
+  if (page.nextOffset !== undefined) {
+    return { next: { tool: 'file_read', arguments: { container: containerId, path, offset: page.nextOffset } } };
+  }
+  return {};
+}

@@ -14,9 +14,9 @@ export const containerCreate = defineOp({
   cluster: 'container_created',
   title: 'Create container',
   description:
-    'Creates a new isolated workspace (container) and returns it. Use a template to start with files: ' +
-    `${TEMPLATE_NAMES.map((t) => `'${t}' (${TEMPLATES[t].description})`).join(', ')}. ` +
-    'Names are unique per user: lowercase letters, digits, dot, dash, underscore; max 63 characters.',
+    "Use to get a new workspace (container) to work in. template starts it with files: 'blank', 'node' " +
+    "(package.json, index.js, a test) or 'python' (main.py, a unittest). Names: lowercase letters, " +
+    'digits, . - _ (max 63), unique per user.',
   method: 'POST',
   path: '/containers',
   successStatus: 201,
@@ -47,7 +47,7 @@ export const containerList = defineOp({
   changesWorkspace: false,
   cluster: 'list_merged',
   title: 'List containers',
-  description: 'Lists your containers (id, name, template, status, timestamps), oldest first.',
+  description: 'Use to find your containers (id, name, template, status), oldest first.',
   method: 'GET',
   path: '/containers',
   input: z.object({}),
@@ -65,7 +65,7 @@ export const containerGet = defineOp({
   area: 'containers',
   changesWorkspace: false,
   title: 'Get container',
-  description: 'Returns one container by id or name.',
+  description: 'Use to look up one container by id or name.',
   method: 'GET',
   path: '/containers/:id',
   input: z.object({ id: containerRef }),
@@ -84,7 +84,7 @@ export const containerDelete = defineOp({
   cluster: 'container_deleted',
   title: 'Delete container',
   description:
-    'Permanently deletes a container: kills its running processes and removes its workspace directory. Cannot be undone.',
+    'Use only to destroy a container for good: kills its processes and deletes its files. Cannot be ' + 'undone.',
   method: 'DELETE',
   path: '/containers/:id',
   input: z.object({ id: containerRef }),
@@ -103,8 +103,8 @@ export const containerUpdate = defineOp({
   changesWorkspace: false,
   title: 'Update container',
   description:
-    "Sets a container's network mode for commands started from now on ('off', 'egress' or 'host'), and pins it (a pinned container " +
-    'is never deleted for being idle). Returns the container.',
+    "Use to change a container's network mode for new commands ('off', 'egress', 'host') or pin it (never " +
+    'deleted as idle).',
   method: 'PATCH',
   path: '/containers/:id',
   input: z.object({
@@ -127,7 +127,7 @@ export const containerStop = defineOp({
   area: 'containers',
   changesWorkspace: false,
   title: 'Stop container',
-  description: 'Stops a container: kills its processes and terminals, keeps its files. Any later use starts it again.',
+  description: "Use to stop a container's processes and terminals; files stay, and any later use starts it again.",
   method: 'POST',
   path: '/containers/:id/stop',
   input: z.object({ id: containerRef }),
@@ -146,7 +146,7 @@ export const containerTemplates = defineOp({
   area: 'containers',
   changesWorkspace: false,
   title: 'List container templates',
-  description: 'Lists the templates a container can be created from, with what each contains.',
+  description: 'Use to see which templates container_create accepts and what each contains.',
   method: 'GET',
   path: '/templates',
   input: z.object({}),

@@ -17,14 +17,11 @@ export const exec = defineOp({
   cluster: 'process_started',
   title: 'Run command',
   description:
-    'Runs a command in a container and returns its exit code, stdout and stderr once it finishes. ' +
-    "Pass command as an argv array (['npm', 'test']) to run it without a shell, or as a string with " +
-    'shell: true to use /bin/sh -c (pipes, &&, globs). cwd is relative to the workspace. The command is ' +
-    'killed with its whole process group at timeoutMs (default 60 s) and then timedOut is true; output ' +
-    'beyond the cap is dropped and truncated is true. Processes it leaves running are killed when it exits. ' +
-    'For long work (builds, test suites, dev servers) pass background: true, or wait: N to get the output so ' +
-    'far after N ms: the call returns running: true with a processId, and the command goes on; follow it with ' +
-    'process_output, feed it with process_input, stop it with process_kill.',
+    'Use to run a command in a container and get exit code, stdout and stderr. command: an argv array ' +
+    "(['npm', 'test']), or a string with shell: true for pipes and &&. Killed at timeoutMs (default 60 " +
+    's). For long work pass background: true (or wait: N ms): it returns running: true and a processId ' +
+    'for process_output, process_input and process_kill. Long output comes back as its tail, with next to ' +
+    'read all of it.',
   method: 'POST',
   path: '/terminal/execute',
   input: z.object({

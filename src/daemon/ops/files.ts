@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { searchWorkspace } from '../workspace/search.js';
-import { firstLines, formatSize, nextCall, plural } from './budget.js';
+import { firstLines, formatSize, listOffset, listPage, nextCall, plural } from './budget.js';
 import { openContainer } from './container-scope.js';
 import { defineOp } from './op.js';
 import { containerRef, relPath } from './schemas.js';
@@ -22,9 +22,9 @@ export const fileList = defineOp({
   changesWorkspace: false,
   title: 'List files',
   description:
-    'Lists a directory of a container (name, type, size, mtime). With recursive: true walks subdirectories up to ' +
-    '`depth` levels, skipping .git and anything matched by .gitignore unless all: true. Stops at `limit` entries ' +
-    'and sets truncated.',
+    'Use to see what is in a directory of a container (name, type, size, mtime); recursive: true walks ' +
+    'subdirectories up to depth, skipping .git and .gitignored files unless all: true. Stops at limit; ' +
+    'truncated and next say how to go on.',
   method: 'GET',
   path: '/containers/:container/files',
   input: z.object({
@@ -34,12 +34,36 @@ export const fileList = defineOp({
     depth: z.number().int().min(1).max(64).optional().describe('Levels to descend when recursive (default 10).'),
     limit: z.number().int().min(1).max(10_000).default(1000),
     all: z.boolean().default(false).describe('Include files ignored by .gitignore.'),
+    offset: listOffset,
   }),
-  output: z.object({ path: z.string(), entries: z.array(FileEntrySchema), truncated: z.boolean() }),
+  output: z.object({
+    path: z.string(),
+    entries: z.array(FileEntrySchema),
+    truncated: z.boolean(),
+    next: nextCall.optional(),
+  }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
-  run: async ({ container, ...input }, ctx) =>
-    ctx.services.files.list((await openContainer(ctx, container)).root, input),
+  run: async ({ container, offset, ...input }, ctx) => {
+    const r = await ctx.services.files.list((await openContainer(ctx, container)).root, {
+      ...input,
+      limit: offset + input.limit,
+    });
+    const page = listPage(r.entries.slice(offset), {
+      ctx,
+      offset,
+      fixed: 256,
+      more: r.truncated,
+      next: (o) => ({ tool: 'file_list', arguments: { container, ...input, offset: o } }),
+    });
+    return { path: r.path, entries: page.items, truncated: page.truncated, ...(page.next ? { next: page.next } : {}) };
+  },
+  summary: (r) => {
+    const dirs = r.entries.filter((e) => e.type === 'directory').length;
+    const head = `${r.path}: ${plural(r.entries.length - dirs, 'file')}, ${plural(dirs, 'directory', 'directories')}${r.truncated ? ' (more follow)' : ''}`;
+    const first = r.entries.slice(0, 15).map((e) => `  ${e.path}${e.type === 'directory' ? '/' : ''}`);
+    return [head, ...first, ...(r.entries.length > 15 ? ['  …'] : [])].join('\n');
+  },
 });
 
 export const fileRead = defineOp({
@@ -120,9 +144,8 @@ export const fileWrite = defineOp({
   changesWorkspace: true,
   title: 'Write file',
   description:
-    'Creates or replaces a file atomically (readers never see half a file), creating parent directories. ' +
-    'Binary content is sent as base64 with encoding: base64. Pass ifMatch (the hash from file_read) to ' +
-    'write only if nobody changed the file meanwhile; a mismatch is a conflict and nothing is written.',
+    'Use to create or replace a file (atomically, parents created). Binary content as base64 with ' +
+    'encoding: base64. ifMatch (a hash from file_read) writes only if the file is unchanged.',
   method: 'PUT',
   path: '/containers/:container/files/content',
   input: z.object({
@@ -150,7 +173,7 @@ export const fileDelete = defineOp({
   area: 'files',
   changesWorkspace: true,
   title: 'Delete file',
-  description: 'Deletes a file or symlink. Directories are deleted only with recursive: true (with everything inside).',
+  description: 'Use to delete a file or symlink; a directory needs recursive: true.',
   method: 'DELETE',
   path: '/containers/:container/files',
   input: z.object({ container: containerRef, path: relPath, recursive: z.boolean().default(false) }),
@@ -168,9 +191,7 @@ export const fileMove = defineOp({
   area: 'files',
   changesWorkspace: true,
   title: 'Move or rename file',
-  description:
-    'Moves or renames a file or directory inside a container. Refuses to replace an existing destination ' +
-    'unless overwrite: true.',
+  description: 'Use to move or rename a file or directory; an existing destination needs overwrite: true.',
   method: 'POST',
   path: '/containers/:container/files/move',
   input: z.object({
@@ -194,10 +215,9 @@ export const fileSearch = defineOp({
   changesWorkspace: false,
   title: 'Search files',
   description:
-    "Finds files by glob (e.g. '**/*.ts', or '*.md' to match names anywhere) and/or lines by text. query is " +
-    'literal unless regex: true (JavaScript syntax without backreferences or lookaround; runs in linear time). ' +
-    'Case-insensitive unless caseSensitive. Honours .gitignore and skips .git and node_modules unless ' +
-    'includeIgnored. Returns path, line and column (1-based) and the line text; stops at maxResults.',
+    "Use to find files by name (glob such as '**/*.ts') and/or lines by text (query; literal unless regex: " +
+    'true, linear-time JavaScript syntax) in a container. Case-insensitive unless caseSensitive; honours ' +
+    '.gitignore and skips .git and node_modules unless includeIgnored. Returns path, line, column and line text.',
   method: 'POST',
   path: '/containers/:container/files/search',
   input: z.object({
@@ -209,6 +229,7 @@ export const fileSearch = defineOp({
     caseSensitive: z.boolean().default(false),
     maxResults: z.number().int().min(1).max(5000).default(200),
     includeIgnored: z.boolean().default(false),
+    offset: listOffset,
   }),
   output: z.object({
     matches: z.array(
@@ -222,10 +243,45 @@ export const fileSearch = defineOp({
     filesScanned: z.number().int(),
     truncated: z.boolean(),
     reason: z.string().optional(),
+    next: nextCall.optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'files:read',
   view: 'search',
-  run: async ({ container, ...input }, ctx) =>
-    searchWorkspace((await openContainer(ctx, container)).root, input, undefined, ctx.signal),
+  run: async ({ container, offset, ...input }, ctx) => {
+    const r = await searchWorkspace(
+      (await openContainer(ctx, container)).root,
+      { ...input, maxResults: offset + input.maxResults },
+      undefined,
+      ctx.signal,
+    );
+    // A model gets the start of a very long line (minified code), not all of it.
+    const matches = r.matches
+      .slice(offset)
+      .map((m) =>
+        ctx.resultBudget !== undefined && m.text && m.text.length > 400
+          ? { ...m, text: `${m.text.slice(0, 400)}…` }
+          : m,
+      );
+    const page = listPage(matches, {
+      ctx,
+      offset,
+      fixed: 512,
+      more: r.truncated && r.matches.length >= offset + input.maxResults,
+      next: (o) => ({ tool: 'file_search', arguments: { container, ...input, offset: o } }),
+    });
+    return {
+      ...r,
+      matches: page.items,
+      truncated: r.truncated || page.truncated,
+      ...(page.next ? { next: page.next } : {}),
+    };
+  },
+  summary: (r) => {
+    const head = `${plural(r.matches.length, 'match', 'matches')} in ${plural(r.filesScanned, 'file')} scanned${r.truncated ? ` (truncated${r.reason ? `: ${r.reason}` : ''})` : ''}`;
+    const first = r.matches
+      .slice(0, 10)
+      .map((m) => `  ${m.path}${m.line ? `:${m.line}` : ''}${m.text ? `: ${m.text.trim().slice(0, 100)}` : ''}`);
+    return [head, ...first, ...(r.matches.length > 10 ? ['  …'] : [])].join('\n');
+  },
 });

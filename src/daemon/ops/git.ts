@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as git from '../workspace/git.js';
+import { jsonBytes, listPage, nextCall, plural } from './budget.js';
 import { openContainer } from './container-scope.js';
 import { ANNOTATIONS, defineOp, type OpContext } from './op.js';
 import { containerRef, relPath } from './schemas.js';
@@ -60,9 +61,8 @@ export const gitClone = defineOp({
   changesWorkspace: true,
   title: 'Clone repository',
   description:
-    'Clones a git repository (https://; http:// or file:// only if the daemon allows them) into the container ' +
-    '(default: the workspace root, which must be empty). Git runs in the container sandbox. ' +
-    'Reports progress. Hooks never run, submodules are not fetched; credentials in the URL are refused.',
+    'Use to clone a git repository (https://) into a container, by default into its empty root. Reports ' +
+    'progress. Hooks never run, submodules are not fetched, credentials in the URL are refused.',
   method: 'POST',
   path: '/containers/:container/git/clone',
   input: z.object({
@@ -91,7 +91,7 @@ export const gitStatus = defineOp({
   changesWorkspace: false,
   title: 'Git status',
   description:
-    'Branch (head, upstream, ahead/behind) and every changed, staged, renamed, conflicted or untracked file.',
+    'Use to see the branch (upstream, ahead/behind) and every changed, staged, conflicted or untracked ' + 'file.',
   method: 'GET',
   path: '/containers/:container/git/status',
   input: z.object({ container: containerRef, path: repoPath }),
@@ -126,7 +126,8 @@ export const gitDiff = defineOp({
   changesWorkspace: false,
   title: 'Git diff',
   description:
-    'Unified diff of unstaged changes, or of staged ones with staged: true; optionally for one file. Bounded by maxBytes.',
+    'Use to see what changed in a repository: the unified diff of unstaged changes, or staged ones with ' +
+    'staged: true, optionally of one file. A long diff comes in pages: truncated and next say how to go on.',
   method: 'GET',
   path: '/containers/:container/git/diff',
   input: z.object({
@@ -140,13 +141,44 @@ export const gitDiff = defineOp({
       .min(1024)
       .max(10 * 1024 * 1024)
       .default(512 * 1024),
+    offset: z.number().int().min(0).default(0).describe('Byte offset into the diff (from next).'),
   }),
-  output: z.object({ diff: z.string(), truncated: z.boolean() }),
+  output: z.object({
+    diff: z.string(),
+    truncated: z.boolean(),
+    nextOffset: z.number().int().optional(),
+    next: nextCall.optional(),
+  }),
   annotations: safe,
   scope: 'git',
   view: 'file',
-  run: async ({ container, file, ...input }, ctx) =>
-    git.gitDiff(await gitContext(ctx, container), { ...input, ...(file ? { paths: [file] } : {}) }),
+  run: async ({ container, file, ...input }, ctx) => {
+    const g = await gitContext(ctx, container);
+    const room = ctx.resultBudget === undefined ? undefined : ctx.resultBudget - 512;
+    // JSON escapes (quotes, tabs, newlines) make a diff bigger on the wire: shrink the page until it fits.
+    let maxBytes = room === undefined ? input.maxBytes : Math.min(input.maxBytes, Math.floor(room * 0.8));
+    for (;;) {
+      const r = await git.gitDiff(g, { ...input, maxBytes, ...(file ? { paths: [file] } : {}) });
+      if (room !== undefined && jsonBytes(r.diff) > room && maxBytes > 2048) {
+        maxBytes = Math.floor(maxBytes / 2);
+        continue;
+      }
+      if (r.nextOffset === undefined) return r;
+      const args = { container, ...input, ...(file ? { file } : {}), offset: r.nextOffset };
+      return { ...r, next: { tool: 'git_diff', arguments: args } };
+    }
+  },
+  summary: (r) => {
+    const files = [...r.diff.matchAll(/^diff --git a\/(.*) b\//gm)].map((m) => m[1] as string);
+    const added = (r.diff.match(/^\+(?!\+\+)/gm) ?? []).length;
+    const removed = (r.diff.match(/^-(?!--)/gm) ?? []).length;
+    if (r.diff === '') return 'no changes';
+    return [
+      `${plural(files.length, 'file')} changed in this page, +${added} −${removed}${r.truncated ? ' (more follows)' : ''}`,
+      ...files.slice(0, 15).map((f) => `  ${f}`),
+      ...(files.length > 15 ? ['  …'] : []),
+    ].join('\n');
+  },
 });
 
 export const gitLog = defineOp({
@@ -155,7 +187,8 @@ export const gitLog = defineOp({
   area: 'git',
   changesWorkspace: false,
   title: 'Git log',
-  description: 'Recent commits (hash, author, date, subject), newest first; optionally from a ref or for one file.',
+  description:
+    'Use to see recent commits (hash, author, date, subject), newest first, optionally from a ref or for one file.',
   method: 'GET',
   path: '/containers/:container/git/log',
   input: z.object({
@@ -164,15 +197,36 @@ export const gitLog = defineOp({
     limit: z.number().int().min(1).max(1000).default(20),
     ref: ref.optional(),
     file: relPath.optional(),
+    skip: z.number().int().min(0).max(10_000_000).default(0).describe('Commits to skip (from next).'),
   }),
   output: z.object({
     commits: z.array(
       z.object({ hash: z.string(), author: z.string(), email: z.string(), date: z.string(), subject: z.string() }),
     ),
+    truncated: z.boolean().optional(),
+    next: nextCall.optional(),
   }),
   annotations: safe,
   scope: 'git',
-  run: async ({ container, ...input }, ctx) => git.gitLog(await gitContext(ctx, container), input),
+  run: async ({ container, ...input }, ctx) => {
+    const r = await git.gitLog(await gitContext(ctx, container), input);
+    const page = listPage(r.commits, {
+      ctx,
+      offset: input.skip,
+      fixed: 256,
+      more: false,
+      next: (skip) => ({
+        tool: 'git_log',
+        arguments: { container, ...input, skip, limit: input.limit - (skip - input.skip) },
+      }),
+    });
+    return { commits: page.items, ...(page.truncated ? { truncated: true, next: page.next } : {}) };
+  },
+  summary: (r) =>
+    [
+      `${plural(r.commits.length, 'commit')}${r.truncated ? ' (more follow)' : ''}`,
+      ...r.commits.slice(0, 10).map((c) => `  ${c.hash.slice(0, 10)} ${c.date.slice(0, 10)} ${c.subject.slice(0, 80)}`),
+    ].join('\n'),
 });
 
 export const gitCommit = defineOp({
@@ -182,8 +236,8 @@ export const gitCommit = defineOp({
   changesWorkspace: false,
   title: 'Git commit',
   description:
-    'Commits staged changes (tracked: true first stages changes to tracked files, like git commit -a; ' +
-    'all: true stages everything, new files too; paths stages just those). Hooks do not run.',
+    'Use to commit staged changes (tracked: true first stages changes to tracked files, like git commit -a; ' +
+    'all: true stages everything, new files too; paths just those). Hooks do not run.',
   method: 'POST',
   path: '/containers/:container/git/commit',
   input: z.object({
@@ -206,7 +260,7 @@ export const gitPush = defineOp({
   area: 'git',
   changesWorkspace: false,
   title: 'Git push',
-  description: 'Pushes the current (or given) branch to a remote (default origin).',
+  description: 'Use to push the current (or given) branch to a remote (default origin).',
   method: 'POST',
   path: '/containers/:container/git/push',
   input: z.object({
@@ -229,7 +283,7 @@ export const gitPull = defineOp({
   area: 'git',
   changesWorkspace: true,
   title: 'Git pull',
-  description: 'Fetches and integrates a remote branch (fast-forward or merge; rebase: true to rebase).',
+  description: 'Use to fetch and merge a remote branch (rebase: true to rebase).',
   method: 'POST',
   path: '/containers/:container/git/pull',
   input: z.object({
@@ -251,7 +305,7 @@ export const gitBranch = defineOp({
   area: 'git',
   changesWorkspace: true,
   title: 'Git branches',
-  description: 'Lists branches, or creates one (action: create) or switches to one (action: switch), then lists.',
+  description: 'Use to list branches, or create (action: create) or switch to (action: switch) one.',
   method: 'POST',
   path: '/containers/:container/git/branch',
   input: z.object({
@@ -277,8 +331,8 @@ export const gitCheckout = defineOp({
   changesWorkspace: true,
   title: 'Git checkout',
   description:
-    'Checks out a branch, tag or commit (create: true makes a new branch), or, with paths, restores those files ' +
-    'from ref (default HEAD), discarding their changes.',
+    'Use to check out a branch, tag or commit (create: true for a new branch), or with paths to discard ' +
+    'changes to those files.',
   method: 'POST',
   path: '/containers/:container/git/checkout',
   input: z.object({

@@ -15,7 +15,23 @@ type JsonSchema = {
  */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  return withoutSafeIntBounds(rest) as Record<string, unknown>;
+}
+
+/**
+ * zod writes the safe-integer range as minimum/maximum on every `.int()`: bounds that say nothing, which
+ * every tools/list repeated some sixty times (3 KB of a model's context). Real bounds stay.
+ */
+function withoutSafeIntBounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutSafeIntBounds);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'minimum' && v === Number.MIN_SAFE_INTEGER) continue;
+    if (k === 'maximum' && v === Number.MAX_SAFE_INTEGER) continue;
+    out[k] = withoutSafeIntBounds(v);
+  }
+  return out;
 }
 
 const cache = new WeakMap<AnyZodObject, Record<string, JsonSchema>>();

@@ -59,9 +59,7 @@ export const portsList = defineOp({
   area: 'previews',
   changesWorkspace: false,
   title: 'List listening ports',
-  description:
-    'Lists the TCP ports listening inside a container, with the process that owns each and its preview URLs ' +
-    '(open them in a browser with preview_open, or share them with preview_share_create).',
+  description: 'Use to see which TCP ports listen in a container, the process of each and its preview URLs.',
   method: 'GET',
   path: '/containers/:container/ports',
   input: z.object({ container: containerRef }),
@@ -85,9 +83,8 @@ export const previewOpen = defineOp({
   changesWorkspace: false,
   title: 'Open a preview',
   description:
-    'Returns a link to what a container serves on a port, for a browser: valid for 60 s and for one use, it ' +
-    'sets a preview-only cookie for that container and port and redirects to the app. Your token is never ' +
-    'put in a URL. Fails with port_closed when nothing listens on the port.',
+    'Use to open what a container serves on a port in a browser: a one-use link valid 60 s. Fails with ' +
+    'port_closed when nothing listens.',
   method: 'POST',
   path: '/containers/:container/ports/:port/preview',
   input: z.object({ container: containerRef, port: z.coerce.number().pipe(port) }),
@@ -115,8 +112,8 @@ export const previewShareCreate = defineOp({
   changesWorkspace: false,
   title: 'Share a preview',
   description:
-    'Creates a link to a container port that anyone holding it may open until it expires (expiresIn seconds, ' +
-    'default 1 h, at most 30 days) or is revoked with preview_share_revoke. The link is shown only here.',
+    'Use to share a container port with anyone holding the link until it expires (expiresIn s, default 1 ' +
+    'h, max 30 days) or is revoked. The link is shown only once.',
   method: 'POST',
   path: '/containers/:container/ports/:port/shares',
   successStatus: 201,
@@ -152,7 +149,7 @@ export const previewShareList = defineOp({
   area: 'previews',
   changesWorkspace: false,
   title: 'List preview shares',
-  description: 'Lists your preview share links (newest first), of one container or all, with their status.',
+  description: 'Use to see your preview share links (newest first) and their status.',
   method: 'GET',
   path: '/previews/shares',
   input: z.object({ container: containerRef.optional() }),
@@ -172,7 +169,7 @@ export const previewShareRevoke = defineOp({
   area: 'previews',
   changesWorkspace: false,
   title: 'Revoke a preview share',
-  description: 'Revokes a share link at once: whoever holds it (and the cookie it set) is refused from now on.',
+  description: 'Use to cut off a share link at once.',
   method: 'DELETE',
   path: '/previews/shares/:id',
   input: z.object({ id: z.string().min(1).max(64).describe('The share id (shr_…).') }),

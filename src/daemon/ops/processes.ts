@@ -49,7 +49,7 @@ export const terminalHistory = defineOp({
   area: 'exec',
   changesWorkspace: false,
   title: 'Command history',
-  description: 'Lists the commands run in a container, newest first, with status, exit code and times.',
+  description: 'Use to see the commands run in a container, newest first, with status and exit code.',
   method: 'GET',
   path: '/terminal/history',
   input: z.object({ container: containerRef, limit: z.number().int().min(1).max(500).default(50) }),
@@ -68,7 +68,7 @@ export const processList = defineOp({
   area: 'exec',
   changesWorkspace: false,
   title: 'List running processes',
-  description: 'Lists the commands still running in a container (started with background: true or past their wait).',
+  description: 'Use to see which commands still run in a container (background ones, or past their wait).',
   method: 'GET',
   path: '/terminal/processes',
   input: z.object({ container: containerRef }),
@@ -93,9 +93,9 @@ export const processOutput = defineOp({
   changesWorkspace: false,
   title: 'Read process output',
   description:
-    'Returns what a process wrote since `offset` (0 for the beginning), both streams in order with ' +
-    'timestamps, plus nextOffset to pass next time: nothing is repeated or lost. Long logs are kept on disk ' +
-    'in a bounded ring; dropped is true when the oldest output had rotated out. Also says whether it still runs.',
+    'Use to follow a background command: what it wrote since offset (0 = start), both streams in order, ' +
+    'and nextOffset for the next call. dropped: the oldest output rotated out. Says whether it still ' +
+    'runs.',
   method: 'GET',
   path: '/terminal/processes/:id/output',
   input: z.object({
@@ -162,8 +162,8 @@ export const processInput = defineOp({
   changesWorkspace: false,
   title: 'Write to process stdin',
   description:
-    'Writes text (or bytes as base64) to the standard input of a running background process; end: true ' +
-    'closes its stdin. Returns once the process took the input: send large input in chunks, one call after another.',
+    'Use to type into a running background process (its stdin): text, or bytes as base64; end: true closes ' +
+    'stdin. Returns once the process took the input: send large input in chunks, one call after another.',
   method: 'POST',
   path: '/terminal/processes/:id/input',
   input: z.object({
@@ -199,7 +199,7 @@ export const processKill = defineOp({
   area: 'exec',
   changesWorkspace: false,
   title: 'Kill process',
-  description: 'Sends a signal (default SIGTERM) to a process and everything it started (its process group).',
+  description: 'Use to stop a process and everything it started (signal, default SIGTERM).',
   method: 'POST',
   path: '/terminal/processes/:id/kill',
   input: z.object({ id: processId, signal: z.enum(['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP']).default('SIGTERM') }),

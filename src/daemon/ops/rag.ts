@@ -47,12 +47,9 @@ export const ragIndex = defineOp({
   changesWorkspace: false,
   title: 'Index a container for search',
   description:
-    "Builds or refreshes a container's search index (code split into functions, classes and sections; " +
-    'keyword and vector search). action: start (default) runs an incremental pass in the background — only ' +
-    'new or changed files are re-read — and returns at once unless wait: true (then progress is reported ' +
-    'and the final status returned); status reports progress (files done/total, rate, ETA); cancel stops ' +
-    'a pass (what it finished stays indexed). force: true rebuilds from scratch. The index then follows ' +
-    "writes made through Disco's file tools.",
+    "Use before rag_search: builds or refreshes a container's code index (functions, classes, sections). " +
+    'action: start (background, incremental; wait: true to wait with progress), status, or cancel; force: ' +
+    'true rebuilds.',
   method: 'POST',
   path: '/rag/index',
   input: z.object({
@@ -105,11 +102,9 @@ export const ragSearch = defineOp({
   changesWorkspace: false,
   title: 'Search code and docs',
   description:
-    "Finds the functions, classes and document sections of a container's workspace that best answer a " +
-    'question or match identifiers ("where is the retry backoff computed", "parseConfig"): keyword ranking ' +
-    '(BM25, camelCase and snake_case aware) fused with vector similarity. Returns path, line range, symbol ' +
-    'and a snippet per hit; read more with file_read and the line range. Filter with path (a glob such as ' +
-    "'src/**' or '*.py') and language. Needs an index: run rag_index first.",
+    'Use to find the code or docs that answer a question or name an identifier ("where is the retry ' +
+    'backoff computed"): ranked functions, classes and sections with path, line range and snippet. Filter ' +
+    'by path glob and language. Needs rag_index.',
   method: 'POST',
   path: '/rag/search',
   input: z.object({
@@ -146,4 +141,9 @@ export const ragSearch = defineOp({
     }
     return { container: c.id, ...r };
   },
+  summary: (r) =>
+    [
+      `${r.results.length} hits (${r.mode}, ${Math.round(r.tookMs)} ms)${r.warnings.length ? `; ${r.warnings.join('; ')}` : ''}`,
+      ...r.results.slice(0, 10).map((h) => `  ${h.path}:${h.startLine}-${h.endLine}${h.symbol ? ` ${h.symbol}` : ''}`),
+    ].join('\n'),
 });

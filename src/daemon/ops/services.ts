@@ -1,4 +1,5 @@
 import type { AuthService } from '../auth/service.js';
+import type { ViewLinks } from '../auth/view-links.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
@@ -40,4 +41,6 @@ export interface Services {
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;
+  /** Signs the short-lived links that search and fetch give as citation URLs (pages a person can open). */
+  viewLinks?: ViewLinks;
 }

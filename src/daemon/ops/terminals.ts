@@ -24,8 +24,7 @@ export const terminalList = defineOp({
   changesWorkspace: false,
   title: 'List terminals',
   description:
-    'Lists your interactive terminals (PTYs), optionally of one container. Terminals are opened and used over ' +
-    "Socket.IO (namespace '/terminals') or with `disco shell`; they survive dropped connections until closed.",
+    "Use to see your interactive terminals (PTYs); they are used over Socket.IO ('/terminals') or `disco " + 'shell`.',
   method: 'GET',
   path: '/terminal/sessions',
   input: z.object({ container: containerRef.optional() }),
@@ -44,7 +43,7 @@ export const terminalClose = defineOp({
   area: 'exec',
   changesWorkspace: false,
   title: 'Close terminal',
-  description: 'Closes an interactive terminal: kills everything running in it. Its scrollback is gone after a minute.',
+  description: 'Use to close an interactive terminal, killing what runs in it.',
   method: 'POST',
   path: '/terminal/sessions/:id/close',
   input: z.object({ id: z.string().min(1).max(64) }),

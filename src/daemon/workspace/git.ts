@@ -225,9 +225,13 @@ export async function gitStatus(ctx: GitContext, rel: string) {
   );
 }
 
+/**
+ * A page of the unified diff: `maxBytes` of it from byte `offset` (0 for the start), ending at a line when one
+ * ends in the page, with `nextOffset` while more follows.
+ */
 export async function gitDiff(
   ctx: GitContext,
-  input: { path: string; staged: boolean; paths?: string[]; maxBytes: number },
+  input: { path: string; staged: boolean; paths?: string[]; maxBytes: number; offset?: number },
 ) {
   const cwd = await repoDir(ctx, input.path);
   const args = [
@@ -240,15 +244,26 @@ export async function gitDiff(
     ...pathspecs(input.paths),
   ];
   const configArgs = repoConfigOverrides(await repoConfig(ctx, cwd));
-  const r = await runGit(args, { ...runOptions(ctx, cwd), configArgs, maxOutputBytes: input.maxBytes + 1 });
+  const offset = input.offset ?? 0;
+  const r = await runGit(args, { ...runOptions(ctx, cwd), configArgs, maxOutputBytes: offset + input.maxBytes + 1 });
   if (r.exitCode !== 0) fail(ctx, 'diff', r);
-  const truncated = r.stdout.length > input.maxBytes;
-  return { diff: r.stdout.subarray(0, input.maxBytes).toString('utf8'), truncated };
+  let page = r.stdout.subarray(offset, offset + input.maxBytes);
+  const truncated = r.stdout.length > offset + input.maxBytes;
+  if (truncated) {
+    const nl = page.lastIndexOf(0x0a);
+    if (nl >= 0) page = page.subarray(0, nl + 1);
+  }
+  return { diff: page.toString('utf8'), truncated, ...(truncated ? { nextOffset: offset + page.length } : {}) };
 }
 
-export async function gitLog(ctx: GitContext, input: { path: string; limit: number; ref?: string; file?: string }) {
+export async function gitLog(
+  ctx: GitContext,
+  input: { path: string; limit: number; ref?: string; file?: string; skip?: number },
+) {
   const cwd = await repoDir(ctx, input.path);
-  const args = ['log', '--no-show-signature', `--format=${LOG_FORMAT}`, `-n${input.limit}`, '--end-of-options'];
+  const args = ['log', '--no-show-signature', `--format=${LOG_FORMAT}`, `-n${input.limit}`];
+  if (input.skip) args.push(`--skip=${input.skip}`);
+  args.push('--end-of-options');
   if (input.ref) args.push(assertRevision(input.ref));
   args.push(...pathspecs(input.file ? [input.file] : undefined));
   const out = await git(ctx, cwd, args).catch((err: DiscoError) => {
