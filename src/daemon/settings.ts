@@ -97,11 +97,13 @@ export const SETTINGS = {
   },
   resultMaxBytes: {
     env: 'DISCO_RESULT_MAX_BYTES',
+    default: 32 * 1024,
     schema: intIn(4096, 16 * 1024 * 1024),
     doc: 'Largest tool result sent to a model over MCP (JSON and text together). Bigger results come back cut, with `truncated: true` and `next`: the call that returns the rest. Default 32768.',
   },
   citationLinkTtlSeconds: {
     env: 'DISCO_CITATION_LINK_TTL_SECONDS',
+    default: 3600,
     schema: intIn(60, 7 * 86_400),
     doc: 'Lifetime of the signed links `search` and `fetch` give as citation URLs (a read-only page of one file for whoever opens it). Default 3600.',
   },

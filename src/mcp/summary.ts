@@ -46,7 +46,7 @@ export function genericSummary(value: unknown): string {
  * A tool result for a model: `structuredContent` carries the data (cut to the cap when an op returned more,
  * which the final guard here makes impossible to exceed), the text content a short human summary.
  */
-export function cappedToolResult(op: Op, value: unknown, capBytes: number): CallToolResult {
+export function cappedToolResult(op: Pick<Op, 'name' | 'summary'>, value: unknown, capBytes: number): CallToolResult {
   let summary: string;
   try {
     summary = op.summary ? op.summary(value as never) : genericSummary(value);

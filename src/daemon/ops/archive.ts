@@ -17,6 +17,9 @@ const Summary = z.object({
 
 export const fileUnpack = defineOp({
   name: 'file_unpack',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: true,
   title: 'Unpack archive',
   description:
     'Unpacks a tar archive (base64) into a directory of the workspace, creating it; existing files are replaced. ' +
@@ -39,16 +42,15 @@ export const fileUnpack = defineOp({
   run: async ({ container, path, archive }, ctx) => {
     const c = await openContainer(ctx, container);
     const limits = { maxBytes: ctx.services.config.fileWriteMaxBytes, maxEntries: MAX_ENTRIES };
-    try {
-      return await unpackArchive(ctx.services.files, c.root, path, Buffer.from(archive, 'base64'), limits);
-    } finally {
-      ctx.services.rag.changed(c);
-    }
+    return unpackArchive(ctx.services.files, c.root, path, Buffer.from(archive, 'base64'), limits);
   },
 });
 
 export const filePack = defineOp({
   name: 'file_pack',
+  target: 'container',
+  area: 'files',
+  changesWorkspace: false,
   title: 'Pack directory',
   description:
     'Returns a directory of the workspace as a tar archive (base64): files, directories and symlinks (as ' +

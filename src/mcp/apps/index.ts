@@ -3,7 +3,8 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { DiscoError } from '../../daemon/errors.js';
 import type { Op, OpView } from '../../daemon/ops/op.js';
 import { type McpCallContext, opContextFor } from '../context.js';
-import { type ToolExtension, toolError, toolResult } from '../tools.js';
+import { cappedToolResult } from '../summary.js';
+import { type ToolExtension, toolError } from '../tools.js';
 import { helperByName, helpersFor } from './helpers.js';
 import { EXTENSION_ID, RESOURCE_MIME_TYPE, resourceMeta, withView } from './meta.js';
 import { VIEWS, viewHtml, viewUri } from './views.js';
@@ -57,7 +58,8 @@ export function registerApps(mcp: McpServer, ops: readonly Op[], context: McpCal
       if (!helper || !clientShowsViews(mcp)) return undefined;
       return (async (): Promise<CallToolResult> => {
         try {
-          return toolResult(await helper.run(args, opContextFor(context, extra)));
+          const value = await helper.run(args, opContextFor(context, extra));
+          return cappedToolResult({ name: helper.tool.name }, value, context.services.config.resultMaxBytes);
         } catch (err) {
           if (!(err instanceof DiscoError)) context.log.error({ err, tool: name }, 'view helper failed');
           return toolError(err);
