@@ -162,6 +162,11 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const containersRepo = new ContainersRepo(db);
     const containers = new ContainerService(containersRepo, config.containersDir, processes, log, pool, sandbox.owner);
     containerRules = (id) => containers.egressRules(id);
+    // A warm container is ready at once: its sandbox starts now, so its first command need not wait for it.
+    containers.prestart = (c) =>
+      void sandboxes
+        ?.get({ containerId: c.id, root: c.root, network: c.network })
+        .catch((err) => log.warn({ err, containerId: c.id }, 'cannot start the sandbox of a warm container'));
     const policy = new CommandPolicy({
       mode: config.commandPolicy,
       deny: config.commandDeny,

@@ -35,6 +35,8 @@ export type ContainerListener = (containerId: string, event: 'stop' | 'delete') 
 
 export class ContainerService {
   private readonly listeners: ContainerListener[] = [];
+  /** Starts what a container claimed from the warm pool runs in (its live sandbox) before its first command. */
+  prestart: ((container: Container) => void) | undefined;
 
   constructor(
     private readonly repo: ContainersRepo,
@@ -132,6 +134,7 @@ export class ContainerService {
       const root = await realpath(dir);
       this.remember({ ...row, root });
       this.log.info({ containerId: id, name, template: input.template, warm }, 'container created');
+      if (warm) this.prestart?.({ ...row, root });
       return { ...row, root };
     } catch (err) {
       await removeTree(dir);
