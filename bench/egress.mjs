@@ -1,10 +1,10 @@
 // Egress proxy benchmark: a 1 MiB download through the proxy (CONNECT tunnel, as HTTPS takes) vs a direct
-// loopback connection to the same server, interleaved: once with a new connection per download (setup
+// loopback connection to the same server (and through the supervisor's bridge in front of it), interleaved: once with a new connection per download (setup
 // included: perConnectionRatio), once over connections kept open (the data path: throughputRatio). Writes bench/results/egress.json. `npm run bench`.
 // The origin and the proxy each run in their own process (as the daemon does); the proxy is reached over a
 // Unix socket, the way the in-sandbox bridge reaches it, and allows 127.0.0.1/32 (it refuses loopback
 // otherwise).
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -24,15 +24,44 @@ async function origin() {
   server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
 }
 
-async function proxy(socketPath) {
+async function proxy(socketPath, controlDir) {
   const { EgressProxy } = await import('../dist/daemon/egress/proxy.js');
+  const { ControlSocket } = await import('../dist/daemon/sandbox/control-socket.js');
   const p = new EgressProxy({ allowCidrs: ['127.0.0.1/32'], ratePerSecond: 100_000 });
   const server = net.createServer((s) => p.handle('bench', s));
-  server.listen(socketPath, () => process.send?.({ ready: true }));
+  // The daemon's side of a sandbox: its control socket, whose `E` connections go to the proxy.
+  const control = await ControlSocket.open(
+    controlDir,
+    undefined,
+    (conn) => p.handle('bench', conn),
+    () => false,
+  );
+  server.listen(socketPath, () => process.send?.({ ready: true, control: control.file }));
+}
+
+/**
+ * The in-sandbox half, as a sandbox runs it: the real supervisor.cjs (outside bwrap here) with its egress
+ * listener on a free loopback port, bridging each connection to the control socket.
+ */
+async function supervisor(controlFile) {
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const file = new URL('../dist/daemon/sandbox/supervisor.cjs', import.meta.url).pathname;
+  const config = JSON.stringify({ container: 'bench', socket: controlFile, egressPort: port, modules: '/nonexistent' });
+  const c = spawn(process.execPath, [file, config], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    c.stdout.once('data', resolve);
+    c.once('exit', (code) => reject(new Error(`supervisor exited ${code}`)));
+  });
+  return { c, port };
 }
 
 if (process.argv[2] === 'origin') await origin();
-else if (process.argv[2] === 'proxy') await proxy(process.argv[3]);
+else if (process.argv[2] === 'proxy') await proxy(process.argv[3], process.argv[4]);
 else await main();
 
 function child(args) {
@@ -122,17 +151,21 @@ async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'disco-egress-bench-'));
   const socketPath = path.join(dir, 'egress.sock');
   const o = await child(['origin']);
-  const p = await child(['proxy', socketPath]);
+  const p = await child(['proxy', socketPath, path.join(dir, 'ctl')]);
+  const sup = await supervisor(p.m.control);
   const { port } = o.m;
   try {
     const direct = () => download(() => net.connect(port, '127.0.0.1'), port, false);
     const proxied = () => download(() => net.connect(socketPath), port, true);
+    const bridged = () => download(() => net.connect(sup.port, '127.0.0.1'), port, true);
     for (let i = 0; i < 30; i++) {
       await direct();
       await proxied();
+      await bridged();
     }
     const a = [];
     const b = [];
+    const c = [];
     for (let i = 0; i < RUNS; i++) {
       let t = performance.now();
       await proxied();
@@ -140,15 +173,21 @@ async function main() {
       t = performance.now();
       await direct();
       b.push(performance.now() - t);
+      t = performance.now();
+      await bridged();
+      c.push(performance.now() - t);
     }
     // The data path alone: one tunnel and one direct connection kept open, 1 MiB downloads over each.
     const tunnel = await keptOpen(() => net.connect(socketPath), port, true);
     const plain = await keptOpen(() => net.connect(port, '127.0.0.1'), port, false);
+    const bridge = await keptOpen(() => net.connect(sup.port, '127.0.0.1'), port, true);
     const ka = [];
     const kb = [];
+    const kc = [];
     for (let i = 0; i < 30; i++) {
       await tunnel.get();
       await plain.get();
+      await bridge.get();
     }
     for (let i = 0; i < RUNS; i++) {
       let t = performance.now();
@@ -157,9 +196,13 @@ async function main() {
       t = performance.now();
       await plain.get();
       kb.push(performance.now() - t);
+      t = performance.now();
+      await bridge.get();
+      kc.push(performance.now() - t);
     }
     tunnel.close();
     plain.close();
+    bridge.close();
     const total = (xs) => xs.reduce((s, x) => s + x, 0);
     const mibPerSec = (xs) => Math.round(((xs.length * SIZE) / (1024 * 1024) / (total(xs) / 1000)) * 10) / 10;
     const ratio = Math.round((total(b) / total(a)) * 1000) / 1000;
@@ -179,6 +222,14 @@ async function main() {
       keptOpenDirectMiBPerSec: mibPerSec(kb),
       // Bytes per second once the tunnel is open (the data path alone).
       throughputRatio: { value: dataRatio, target: '>= 0.8 (proxy / direct)', pass: dataRatio >= 0.8 },
+      // The whole path a sandboxed command takes: its loopback proxy port, the supervisor's bridge, the
+      // control socket, the proxy (new connection per download, then one kept open).
+      viaSupervisorMs: summarize(c),
+      viaSupervisorMiBPerSec: mibPerSec(c),
+      viaSupervisorPerConnectionRatio: Math.round((total(b) / total(c)) * 1000) / 1000,
+      viaSupervisorTunnelMs: summarize(kc),
+      viaSupervisorTunnelMiBPerSec: mibPerSec(kc),
+      viaSupervisorThroughputRatio: Math.round((total(kb) / total(kc)) * 1000) / 1000,
       cpus: os.cpus().length,
       node: process.version,
       at: new Date().toISOString(),
@@ -189,6 +240,7 @@ async function main() {
   } finally {
     o.c.kill();
     p.c.kill();
+    sup.c.kill();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -2,6 +2,7 @@
 // spawn of `true` from Node (the floor), at concurrency 1 and 10; and the sandbox start (first command of
 // a stopped container). Writes bench/results/sandbox.json. Run with `npm run bench`.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,26 @@ const N1 = 300;
 const N10 = 1000;
 const STARTS = 20;
 const results = {};
+
+/** CPU of `pid` so far in clock ticks (10 ms): its own, and that of its children it has reaped. */
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { own: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
+}
+
+/** Host pid of the container's supervisor (node running supervisor.cjs with the container id). */
+function supervisorPid(containerId) {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.startsWith(process.execPath) && cmd.includes('supervisor.cjs') && cmd.includes(containerId)) return p;
+    } catch {
+      // exited
+    }
+  }
+  return undefined;
+}
 
 const bareTrue = () =>
   new Promise((resolve, reject) => {
@@ -55,8 +76,22 @@ try {
 
   const clients = Array.from({ length: 10 }, () => client(url, TOKEN));
   await concurrent(10, 100, (w) => execTrue(clients[w])); // warm-up
+  // Where the CPU goes per exec (clock ticks of 10 ms over N10 execs): the daemon, the supervisor (its
+  // fork of itself for each command included), and the commands it reaped (fork child + exec of `true`).
+  const sup = supervisorPid(c.id);
+  const before = { daemon: cpuTicks(child.pid), sup: sup && cpuTicks(sup), client: process.cpuUsage() };
   const c10 = await concurrent(10, N10, (w) => execTrue(clients[w]));
   results.execTrueC10 = { ...c10, target: '>= 800 exec/s', pass: c10.perSecond >= 800 };
+  if (sup) {
+    const perExec = (ticks) => Math.round(((ticks * 10) / N10) * 100) / 100;
+    const after = { daemon: cpuTicks(child.pid), sup: cpuTicks(sup), client: process.cpuUsage(before.client) };
+    results.execTrueC10CpuMsPerExec = {
+      daemon: perExec(after.daemon.own - before.daemon.own),
+      supervisor: perExec(after.sup.own - before.sup.own),
+      commands: perExec(after.sup.reaped - before.sup.reaped),
+      benchClient: Math.round(((after.client.user + after.client.system) / 1000 / N10) * 100) / 100,
+    };
+  }
   results.bareSpawnTrueC10 = await concurrent(10, N10, () => bareTrue);
   for (const cl of clients) cl.close();
 

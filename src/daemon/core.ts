@@ -24,6 +24,7 @@ import { ProcessesRepo } from './db/processes-repo.js';
 import { RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
+import type { DomainRules } from './egress/policy.js';
 import { EgressProxy } from './egress/proxy.js';
 import type { Logger } from './log.js';
 import { OPS } from './ops/index.js';
@@ -124,7 +125,13 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       );
     } else log.info(sandbox.report(), 'container commands are sandboxed');
     // What containers in `egress` network mode send out: their sandbox's socket hands each connection here.
-    const egress = EgressProxy.fromConfig(config, { audit: (e) => auth.audit(e), log });
+    // Each container's own domain lists narrow the global ones (read per connection: `containers` is set below).
+    let containerRules: ((id: string) => DomainRules | undefined) | undefined;
+    const egress = EgressProxy.fromConfig(config, {
+      audit: (e) => auth.audit(e),
+      log,
+      policyFor: (id) => containerRules?.(id),
+    });
     // One live sandbox per running container (mode bwrap): every command, terminal and git call joins it.
     const sandboxes =
       sandbox.mode === 'bwrap'
@@ -155,6 +162,12 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log, sandbox.owner);
     const containersRepo = new ContainersRepo(db);
     const containers = new ContainerService(containersRepo, config.containersDir, processes, log, pool, sandbox.owner);
+    containerRules = (id) => containers.egressRules(id);
+    // A warm container is ready at once: its sandbox starts now, so its first command need not wait for it.
+    containers.prestart = (c) =>
+      void sandboxes
+        ?.get({ containerId: c.id, root: c.root, network: c.network })
+        .catch((err) => log.warn({ err, containerId: c.id }, 'cannot start the sandbox of a warm container'));
     const policy = new CommandPolicy({
       mode: config.commandPolicy,
       deny: config.commandDeny,

@@ -31,7 +31,7 @@ describe.runIf(hasPrlimit)('resource limits', () => {
       'limited',
       `node -e "const a=[];try{for(let i=0;i<16;i++)a.push(Buffer.alloc(64<<20,1));console.log('got all')}catch(e){console.log('refused after', a.length)}"`,
     );
-    expect(r.stdout).toMatch(/refused after [0-3]\b/);
+    expect(r.stdout, JSON.stringify(r)).toMatch(/refused after [0-3]\b/);
     const small = await run('limited', `node -e "console.log(Buffer.alloc(32<<20,1).length)"`);
     expect(small.stdout.trim()).toBe(String(32 << 20));
   });

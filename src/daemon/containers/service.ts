@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { ContainerRow, ContainersRepo } from '../db/containers-repo.js';
+import { type ContainerRow, type ContainersRepo, NO_EGRESS_RULES } from '../db/containers-repo.js';
+import type { DomainRules } from '../egress/policy.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
@@ -34,6 +35,8 @@ export type ContainerListener = (containerId: string, event: 'stop' | 'delete') 
 
 export class ContainerService {
   private readonly listeners: ContainerListener[] = [];
+  /** Starts what a container claimed from the warm pool runs in (its live sandbox) before its first command. */
+  prestart: ((container: Container) => void) | undefined;
 
   constructor(
     private readonly repo: ContainersRepo,
@@ -95,7 +98,12 @@ export class ContainerService {
 
   async create(
     ownerId: string,
-    input: { name?: string | undefined; template: TemplateName; network?: NetworkMode | undefined },
+    input: {
+      name?: string | undefined;
+      template: TemplateName;
+      network?: NetworkMode | undefined;
+      egress?: DomainRules | undefined;
+    },
   ): Promise<Container> {
     const id = newContainerId();
     const name =
@@ -120,11 +128,13 @@ export class ContainerService {
         lastUsedAt: now,
         network: input.network ?? 'egress',
         pinned: false,
+        egress: input.egress ?? NO_EGRESS_RULES,
       };
       this.repo.insert(row);
       const root = await realpath(dir);
       this.remember({ ...row, root });
       this.log.info({ containerId: id, name, template: input.template, warm }, 'container created');
+      if (warm) this.prestart?.({ ...row, root });
       return { ...row, root };
     } catch (err) {
       await removeTree(dir);
@@ -248,18 +258,27 @@ export class ContainerService {
     return { ...container, status: 'stopped' };
   }
 
-  /** Changes the network mode and the pin; returns the updated container. */
+  /** Changes the network mode, the pin and the egress lists; returns the updated container. */
   async update(
     ownerId: string,
     idOrName: string,
-    flags: { network?: NetworkMode | undefined; pinned?: boolean | undefined },
+    flags: { network?: NetworkMode | undefined; pinned?: boolean | undefined; egress?: DomainRules | undefined },
   ): Promise<Container> {
     const c = await this.get(ownerId, idOrName);
     this.repo.setFlags(c.id, flags);
     if (flags.network !== undefined) c.network = flags.network;
     if (flags.pinned !== undefined) c.pinned = flags.pinned;
+    if (flags.egress !== undefined) c.egress = flags.egress;
     this.log.info({ containerId: c.id, ...flags }, 'container updated');
     return c;
+  }
+
+  /**
+   * The container's own egress domain lists, read from SQLite on each connection (so a change applies to
+   * the next connection of a running sandbox, whichever daemon process made it); undefined when gone.
+   */
+  egressRules(id: string): DomainRules | undefined {
+    return this.repo.egressRules(id);
   }
 
   /** How many containers are in each status (metrics). */

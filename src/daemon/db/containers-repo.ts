@@ -1,3 +1,4 @@
+import type { DomainRules } from '../egress/policy.js';
 import { NETWORK_MODES, type NetworkMode } from '../sandbox/network-mode.js';
 import type { Db } from './open.js';
 
@@ -14,7 +15,28 @@ export interface ContainerRow {
   network: NetworkMode;
   /** Pinned containers are never deleted for being idle. */
   pinned: boolean;
+  /** Its own egress domain lists on top of the global ones (empty lists: none). */
+  egress: DomainRules;
 }
+
+export const NO_EGRESS_RULES: DomainRules = Object.freeze({ allow: [], deny: [] });
+/** What a stored value this version cannot read means: nothing is allowed (fail closed). */
+const UNREADABLE_RULES: DomainRules = Object.freeze({ allow: ['unreadable-rules.invalid'], deny: [] });
+
+function parseRules(text: string | null): DomainRules {
+  if (text === null) return NO_EGRESS_RULES;
+  try {
+    const v = JSON.parse(text) as { allow?: unknown; deny?: unknown };
+    const list = (x: unknown) => Array.isArray(x) && x.every((s) => typeof s === 'string');
+    if (list(v.allow) && list(v.deny)) return { allow: v.allow as string[], deny: v.deny as string[] };
+  } catch {
+    // below
+  }
+  return UNREADABLE_RULES;
+}
+
+const rulesText = (r: DomainRules | undefined): string | null =>
+  r === undefined ? null : JSON.stringify({ allow: r.allow, deny: r.deny });
 
 interface RawRow {
   id: string;
@@ -27,6 +49,7 @@ interface RawRow {
   last_used_at: number;
   network_mode: string;
   pinned: number;
+  egress_rules: string | null;
 }
 
 const toRow = (r: RawRow): ContainerRow => ({
@@ -41,6 +64,7 @@ const toRow = (r: RawRow): ContainerRow => ({
   // Fail closed: a value this version does not know is no network.
   network: (NETWORK_MODES as readonly string[]).includes(r.network_mode) ? (r.network_mode as NetworkMode) : 'off',
   pinned: r.pinned === 1,
+  egress: parseRules(r.egress_rules),
 });
 
 export class ContainersRepo {
@@ -49,8 +73,8 @@ export class ContainersRepo {
   constructor(db: Db) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO containers (id, name, owner_id, runtime, template, status, created_at, last_used_at, network_mode, pinned)
-         VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt, @network, @pinned)`,
+        `INSERT INTO containers (id, name, owner_id, runtime, template, status, created_at, last_used_at, network_mode, pinned, egress_rules)
+         VALUES (@id, @name, @ownerId, @runtime, @template, @status, @createdAt, @lastUsedAt, @network, @pinned, @egress)`,
       ),
       byId: db.prepare('SELECT * FROM containers WHERE id = ?'),
       statusOf: db.prepare('SELECT status FROM containers WHERE id = ?').pluck(),
@@ -62,14 +86,16 @@ export class ContainersRepo {
       touch: db.prepare('UPDATE containers SET last_used_at = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM containers WHERE id = ?'),
       setFlags: db.prepare(
-        'UPDATE containers SET network_mode = coalesce(@network, network_mode), pinned = coalesce(@pinned, pinned) WHERE id = @id',
+        'UPDATE containers SET network_mode = coalesce(@network, network_mode), pinned = coalesce(@pinned, pinned), egress_rules = coalesce(@egress, egress_rules) WHERE id = @id',
       ),
+      egressOf: db.prepare('SELECT egress_rules FROM containers WHERE id = ?').pluck(),
       idleSince: db.prepare('SELECT * FROM containers WHERE last_used_at < ? AND status = ? ORDER BY last_used_at'),
     };
   }
 
   insert(row: ContainerRow): void {
-    this.stmts.insert.run({ ...row, pinned: row.pinned ? 1 : 0 });
+    const egress = row.egress.allow.length + row.egress.deny.length > 0 ? rulesText(row.egress) : null;
+    this.stmts.insert.run({ ...row, pinned: row.pinned ? 1 : 0, egress });
   }
 
   get(id: string): ContainerRow | undefined {
@@ -106,9 +132,23 @@ export class ContainersRepo {
     this.stmts.touch.run(at, id);
   }
 
-  setFlags(id: string, flags: { network?: NetworkMode | undefined; pinned?: boolean | undefined }): void {
+  setFlags(
+    id: string,
+    flags: { network?: NetworkMode | undefined; pinned?: boolean | undefined; egress?: DomainRules | undefined },
+  ): void {
     const bit = (v: boolean | undefined) => (v === undefined ? null : v ? 1 : 0);
-    this.stmts.setFlags.run({ id, network: flags.network ?? null, pinned: bit(flags.pinned) });
+    this.stmts.setFlags.run({
+      id,
+      network: flags.network ?? null,
+      pinned: bit(flags.pinned),
+      egress: rulesText(flags.egress),
+    });
+  }
+
+  /** The container's own egress lists (a primary-key probe per connection: always the stored ones). */
+  egressRules(id: string): DomainRules | undefined {
+    const text = this.stmts.egressOf.get(id) as string | null | undefined;
+    return text === undefined ? undefined : parseRules(text);
   }
 
   /** Containers in `status` not used since `before` (ms epoch), least recently used first. */

@@ -264,4 +264,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX preview_access_owner ON preview_access(owner_id, kind, created_at);
     `,
   },
+  {
+    // A container's own egress domain lists, JSON {"allow": [...], "deny": [...]} (NULL: none). They only
+    // narrow the global lists: the global deny list still applies, and a name must pass both allow lists.
+    version: 11,
+    name: 'container_egress_rules',
+    sql: `ALTER TABLE containers ADD COLUMN egress_rules TEXT;`,
+  },
 ];

@@ -32,8 +32,8 @@ export interface EgressProxyOptions extends EgressPolicyOptions {
   /** Connections open at once per container. Default 256. */
   maxConnections?: number;
   /**
-   * The container's own domain lists, on top of the global ones (deny adds, allow narrows). The hook the
-   * container service feeds once containers carry egress rules; absent: global lists only.
+   * The container's own domain lists, on top of the global ones (deny adds, allow narrows): the container
+   * service's stored lists (container_create/update `egress`); absent: global lists only.
    */
   policyFor?: (containerId: string) => DomainRules | undefined;
   /** Where one row per connection goes (AuthService.audit in the daemon). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { assertNetworkModeAllowed } from '../containers/network-policy.js';
 import { TEMPLATE_NAMES, TEMPLATES } from '../containers/templates.js';
 import { defineOp } from './op.js';
-import { ContainerSchema, containerRef, networkModeInput, toContainerDto } from './schemas.js';
+import { ContainerSchema, containerRef, egressRulesInput, networkModeInput, toContainerDto } from './schemas.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -29,6 +29,7 @@ export const containerCreate = defineOp({
       .describe('Optional name; generated from the template when omitted.'),
     template: z.enum(TEMPLATE_NAMES).default('blank').describe('Starting files.'),
     network: networkModeInput.default('egress'),
+    egress: egressRulesInput.optional(),
   }),
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -36,7 +37,13 @@ export const containerCreate = defineOp({
   view: 'container',
   run: async (input, { principal, services }) => {
     assertNetworkModeAllowed(input.network, principal, services.config.allowHostNetwork);
-    return toContainerDto(await services.containers.create(principal.userId, input));
+    const { egress, ...rest } = input;
+    return toContainerDto(
+      await services.containers.create(principal.userId, {
+        ...rest,
+        ...(egress ? { egress: { allow: egress.allow ?? [], deny: egress.deny ?? [] } } : {}),
+      }),
+    );
   },
 });
 
@@ -103,21 +110,27 @@ export const containerUpdate = defineOp({
   changesWorkspace: false,
   title: 'Update container',
   description:
-    "Use to change a container's network mode for new commands ('off', 'egress', 'host') or pin it (never " +
-    'deleted as idle).',
+    "Use to change a container's network mode for new commands ('off', 'egress', 'host'), pin it (never " +
+    "deleted as idle), or set its own egress allow/deny domain lists (they only narrow the daemon's).",
   method: 'PATCH',
   path: '/containers/:id',
   input: z.object({
     id: containerRef,
     network: networkModeInput.optional(),
     pinned: z.boolean().optional().describe('Keep the container even when idle.'),
+    egress: egressRulesInput.optional(),
   }),
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   scope: 'containers',
-  run: async ({ id, ...flags }, { principal, services }) => {
+  run: async ({ id, egress, ...flags }, { principal, services }) => {
     assertNetworkModeAllowed(flags.network, principal, services.config.allowHostNetwork);
-    return toContainerDto(await services.containers.update(principal.userId, id, flags));
+    const c = egress ? await services.containers.get(principal.userId, id) : undefined;
+    const rules =
+      c && egress ? { allow: egress.allow ?? c.egress.allow, deny: egress.deny ?? c.egress.deny } : undefined;
+    return toContainerDto(
+      await services.containers.update(principal.userId, id, { ...flags, ...(rules ? { egress: rules } : {}) }),
+    );
   },
 });
 

@@ -20,6 +20,29 @@ export const networkModeInput = z
   .transform((v): NetworkMode => (v === true ? 'egress' : v === false ? 'off' : v))
   .describe(`How commands reach the network: ${NETWORK_DOC}. true means 'egress', false 'off'.`);
 
+/** `example.com` (that name), `*.example.com` (its subdomains) or an IPv4 address, stored lower-case. */
+const domainPattern = z
+  .string()
+  .max(253)
+  .regex(
+    /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
+    "a domain ('example.com'), its subdomains ('*.example.com') or an IPv4 address",
+  )
+  .transform((s) => s.toLowerCase());
+
+const domainList = z.array(domainPattern).max(100);
+
+const EGRESS_DOC =
+  "The container's own egress domain lists, on top of the daemon's: they only narrow it (the daemon's deny " +
+  'list always applies, and a destination must pass both allow lists). allow: only these (empty: no list ' +
+  'of its own); deny: never these.';
+
+/** A container's egress lists as given to create/update (each list given replaces the stored one). */
+export const egressRulesInput = z
+  .object({ allow: domainList.optional(), deny: domainList.optional() })
+  .strict()
+  .describe(EGRESS_DOC);
+
 /** The warning a container in `host` mode carries in every result that returns it. */
 export const HOST_NETWORK_WARNING =
   "network mode 'host': commands share the host's network namespace and can reach every service on its " +
@@ -34,6 +57,7 @@ export const ContainerSchema = z.object({
   status: z.string().describe("'ready', 'stopped' (idle: no processes; any use starts it again), 'deleting'"),
   network: z.enum(NETWORK_MODES).describe(`How commands reach the network: ${NETWORK_DOC}.`),
   pinned: z.boolean().describe('Pinned containers are never deleted for being idle.'),
+  egress: z.object({ allow: z.array(z.string()), deny: z.array(z.string()) }).describe(EGRESS_DOC),
   createdAt: z.string().describe('ISO 8601'),
   lastUsedAt: z.string().describe('ISO 8601'),
   warning: z.string().optional().describe('Set when the container is less isolated than usual (host network).'),
@@ -48,6 +72,7 @@ export const toContainerDto = (c: ContainerRow): z.input<typeof ContainerSchema>
   status: c.status,
   network: c.network,
   pinned: c.pinned,
+  egress: { allow: [...c.egress.allow], deny: [...c.egress.deny] },
   createdAt: new Date(c.createdAt).toISOString(),
   lastUsedAt: new Date(c.lastUsedAt).toISOString(),
   ...(c.network === 'host' ? { warning: HOST_NETWORK_WARNING } : {}),

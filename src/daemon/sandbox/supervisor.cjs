@@ -131,9 +131,23 @@ function toDaemon(firstLine, onReady, onError) {
   return s;
 }
 
+/** Bytes one direction may hold here before the sender is paused (pipe() pauses past 16 KiB: every chunk). */
+const WINDOW = 256 * 1024;
+
+function pump(from, to) {
+  from.on('data', (chunk) => {
+    to.write(chunk);
+    if (to.writableLength >= WINDOW) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
+}
+
 function pipeBoth(a, b) {
-  a.pipe(b);
-  b.pipe(a);
+  // Nagle on the loopback TCP side would hold each response's last segment for the peer's delayed ACK.
+  for (const s of [a, b]) if (typeof s.setNoDelay === 'function') s.setNoDelay(true);
+  pump(a, b);
+  pump(b, a);
   const end = () => {
     a.destroy();
     b.destroy();

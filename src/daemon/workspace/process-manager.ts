@@ -187,7 +187,9 @@ export class ProcessManager {
       : Array.isArray(spec.command)
         ? [spec.command[0] as string, spec.command.slice(1)]
         : [spec.command, []];
-    if (this.sandbox.mode === 'bwrap' && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
+    // A one-off bwrap reports a missing program only as an exit status; a live sandbox's supervisor
+    // reports ENOENT itself (spawnChild maps it), so the PATH walk is spared on that hot path.
+    if (this.sandbox.mode === 'bwrap' && !this.pool && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
       return Promise.reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
     }
     const stdin = spec.interactive || spec.stdin !== undefined;
