@@ -9,7 +9,7 @@ export interface OpDoc {
 export const OP_DOCS: Record<string, OpDoc> = {
   container_create: {
     description:
-      "Creates a new isolated workspace (container) and returns it. Use a template to start with files: 'blank' (An empty workspace.), 'node' (A Node.js project: package.json (ESM), index.js, a test and .gitignore.), 'python' (A Python project: main.py, a unittest and .gitignore.). Names are unique per user: lowercase letters, digits, dot, dash, underscore; max 63 characters.",
+      "Use to get a new workspace (container) to work in. template starts it with files: 'blank', 'node' (package.json, index.js, a test) or 'python' (main.py, a unittest). Names: lowercase letters, digits, . - _ (max 63), unique per user.",
     input: {
       type: 'object',
       properties: {
@@ -37,18 +37,44 @@ export const OP_DOCS: Record<string, OpDoc> = {
             },
           ],
         },
+        egress: {
+          type: 'object',
+          properties: {
+            allow: {
+              maxItems: 100,
+              type: 'array',
+              items: {
+                type: 'string',
+                maxLength: 253,
+                pattern: '^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+              },
+            },
+            deny: {
+              maxItems: 100,
+              type: 'array',
+              items: {
+                type: 'string',
+                maxLength: 253,
+                pattern: '^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+              },
+            },
+          },
+          additionalProperties: false,
+          description:
+            "The container's own egress domain lists, on top of the daemon's: they only narrow it (the daemon's deny list always applies, and a destination must pass both allow lists). allow: only these (empty: no list of its own); deny: never these.",
+        },
       },
     },
   },
   container_list: {
-    description: 'Lists your containers (id, name, template, status, timestamps), oldest first.',
+    description: 'Use to find your containers (id, name, template, status), oldest first.',
     input: {
       type: 'object',
       properties: {},
     },
   },
   container_get: {
-    description: 'Returns one container by id or name.',
+    description: 'Use to look up one container by id or name.',
     input: {
       type: 'object',
       properties: {
@@ -64,7 +90,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   container_delete: {
     description:
-      'Permanently deletes a container: kills its running processes and removes its workspace directory. Cannot be undone.',
+      'Use only to destroy a container for good: kills its processes and deletes its files. Cannot be undone.',
     input: {
       type: 'object',
       properties: {
@@ -80,7 +106,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   container_update: {
     description:
-      "Sets a container's network mode for commands started from now on ('off', 'egress' or 'host'), and pins it (a pinned container is never deleted for being idle). Returns the container.",
+      "Use to change a container's network mode for new commands ('off', 'egress', 'host'), pin it (never deleted as idle), or set its own egress allow/deny domain lists (they only narrow the daemon's).",
     input: {
       type: 'object',
       properties: {
@@ -107,13 +133,38 @@ export const OP_DOCS: Record<string, OpDoc> = {
           description: 'Keep the container even when idle.',
           type: 'boolean',
         },
+        egress: {
+          type: 'object',
+          properties: {
+            allow: {
+              maxItems: 100,
+              type: 'array',
+              items: {
+                type: 'string',
+                maxLength: 253,
+                pattern: '^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+              },
+            },
+            deny: {
+              maxItems: 100,
+              type: 'array',
+              items: {
+                type: 'string',
+                maxLength: 253,
+                pattern: '^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+              },
+            },
+          },
+          additionalProperties: false,
+          description:
+            "The container's own egress domain lists, on top of the daemon's: they only narrow it (the daemon's deny list always applies, and a destination must pass both allow lists). allow: only these (empty: no list of its own); deny: never these.",
+        },
       },
       required: ['id'],
     },
   },
   container_stop: {
-    description:
-      'Stops a container: kills its processes and terminals, keeps its files. Any later use starts it again.',
+    description: "Use to stop a container's processes and terminals; files stay, and any later use starts it again.",
     input: {
       type: 'object',
       properties: {
@@ -128,7 +179,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   container_templates: {
-    description: 'Lists the templates a container can be created from, with what each contains.',
+    description: 'Use to see which templates container_create accepts and what each contains.',
     input: {
       type: 'object',
       properties: {},
@@ -136,7 +187,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   file_list: {
     description:
-      'Lists a directory of a container (name, type, size, mtime). With recursive: true walks subdirectories up to `depth` levels, skipping .git and anything matched by .gitignore unless all: true. Stops at `limit` entries and sets truncated.',
+      'Use to see what is in a directory of a container (name, type, size, mtime); recursive: true walks subdirectories up to depth, skipping .git and .gitignored files unless all: true. Stops at limit; truncated and next say how to go on.',
     input: {
       type: 'object',
       properties: {
@@ -173,13 +224,20 @@ export const OP_DOCS: Record<string, OpDoc> = {
           description: 'Include files ignored by .gitignore.',
           type: 'boolean',
         },
+        offset: {
+          default: 0,
+          description: 'Entries to skip (from next).',
+          type: 'integer',
+          minimum: 0,
+          maximum: 1000000,
+        },
       },
       required: ['container'],
     },
   },
   file_read: {
     description:
-      'Reads a file of a container. Text comes back as UTF-8, binary as base64 (encoding says which). Give startLine/endLine (1-based, inclusive) to read part of a large file; whole-file reads are capped (too_large past the cap). Returns the content hash for a later conditional write.',
+      'Use to read a file of a container: whole, a line range (startLine/endLine, 1-based), or bytes from offset. Text comes back as UTF-8, binary as base64. A big file comes back in pages: truncated is true and next is the call for the rest. The hash serves a later conditional file_write.',
     input: {
       type: 'object',
       properties: {
@@ -202,12 +260,15 @@ export const OP_DOCS: Record<string, OpDoc> = {
         startLine: {
           type: 'integer',
           minimum: 1,
-          maximum: 9007199254740991,
         },
         endLine: {
           type: 'integer',
           minimum: 1,
-          maximum: 9007199254740991,
+        },
+        offset: {
+          description: 'Byte offset: read a page of bytes from here (nextOffset).',
+          type: 'integer',
+          minimum: 0,
         },
       },
       required: ['container', 'path'],
@@ -215,7 +276,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   file_write: {
     description:
-      'Creates or replaces a file atomically (readers never see half a file), creating parent directories. Binary content is sent as base64 with encoding: base64. Pass ifMatch (the hash from file_read) to write only if nobody changed the file meanwhile; a mismatch is a conflict and nothing is written.',
+      'Use to create or replace a file (atomically, parents created). Binary content as base64 with encoding: base64. ifMatch (a hash from file_read) writes only if the file is unchanged.',
     input: {
       type: 'object',
       properties: {
@@ -251,8 +312,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   file_delete: {
-    description:
-      'Deletes a file or symlink. Directories are deleted only with recursive: true (with everything inside).',
+    description: 'Use to delete a file or symlink; a directory needs recursive: true.',
     input: {
       type: 'object',
       properties: {
@@ -276,8 +336,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   file_move: {
-    description:
-      'Moves or renames a file or directory inside a container. Refuses to replace an existing destination unless overwrite: true.',
+    description: 'Use to move or rename a file or directory; an existing destination needs overwrite: true.',
     input: {
       type: 'object',
       properties: {
@@ -311,7 +370,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   file_search: {
     description:
-      "Finds files by glob (e.g. '**/*.ts', or '*.md' to match names anywhere) and/or lines by text. query is literal unless regex: true (JavaScript syntax without backreferences or lookaround; runs in linear time). Case-insensitive unless caseSensitive. Honours .gitignore and skips .git and node_modules unless includeIgnored. Returns path, line and column (1-based) and the line text; stops at maxResults.",
+      "Use to find files by name (glob such as '**/*.ts') and/or lines by text (query; literal unless regex: true, linear-time JavaScript syntax) in a container. Case-insensitive unless caseSensitive; honours .gitignore and skips .git and node_modules unless includeIgnored. Returns path, line, column and line text.",
     input: {
       type: 'object',
       properties: {
@@ -354,6 +413,13 @@ export const OP_DOCS: Record<string, OpDoc> = {
         includeIgnored: {
           default: false,
           type: 'boolean',
+        },
+        offset: {
+          default: 0,
+          description: 'Entries to skip (from next).',
+          type: 'integer',
+          minimum: 0,
+          maximum: 1000000,
         },
       },
       required: ['container'],
@@ -410,7 +476,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   exec: {
     description:
-      "Runs a command in a container and returns its exit code, stdout and stderr once it finishes. Pass command as an argv array (['npm', 'test']) to run it without a shell, or as a string with shell: true to use /bin/sh -c (pipes, &&, globs). cwd is relative to the workspace. The command is killed with its whole process group at timeoutMs (default 60 s) and then timedOut is true; output beyond the cap is dropped and truncated is true. Processes it leaves running are killed when it exits. For long work (builds, test suites, dev servers) pass background: true, or wait: N to get the output so far after N ms: the call returns running: true with a processId, and the command goes on; follow it with process_output, feed it with process_input, stop it with process_kill.",
+      "Use to run a command in a container and get exit code, stdout and stderr. command: an argv array (['npm', 'test']), or a string with shell: true for pipes and &&. Killed at timeoutMs (default 60 s). For long work pass background: true (or wait: N ms): it returns running: true and a processId for process_output, process_input and process_kill. Long output comes back as its tail, with next to read all of it.",
     input: {
       type: 'object',
       properties: {
@@ -471,7 +537,6 @@ export const OP_DOCS: Record<string, OpDoc> = {
             'Kill after this many milliseconds (default 60000; for background commands the configured maximum).',
           type: 'integer',
           minimum: 1,
-          maximum: 9007199254740991,
         },
         background: {
           default: false,
@@ -495,7 +560,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   process_list: {
-    description: 'Lists the commands still running in a container (started with background: true or past their wait).',
+    description: 'Use to see which commands still run in a container (background ones, or past their wait).',
     input: {
       type: 'object',
       properties: {
@@ -511,7 +576,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   process_output: {
     description:
-      'Returns what a process wrote since `offset` (0 for the beginning), both streams in order with timestamps, plus nextOffset to pass next time: nothing is repeated or lost. Long logs are kept on disk in a bounded ring; dropped is true when the oldest output had rotated out. Also says whether it still runs.',
+      'Use to follow a background command: what it wrote since offset (0 = start), both streams in order, and nextOffset for the next call. dropped: the oldest output rotated out. Says whether it still runs.',
     input: {
       type: 'object',
       properties: {
@@ -525,7 +590,6 @@ export const OP_DOCS: Record<string, OpDoc> = {
           default: 0,
           type: 'integer',
           minimum: 0,
-          maximum: 9007199254740991,
         },
         maxBytes: {
           default: 262144,
@@ -539,7 +603,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   process_input: {
     description:
-      'Writes text (or bytes as base64) to the standard input of a running background process; end: true closes its stdin. Returns once the process took the input: send large input in chunks, one call after another.',
+      'Use to type into a running background process (its stdin): text, or bytes as base64; end: true closes stdin. Returns once the process took the input: send large input in chunks, one call after another.',
     input: {
       type: 'object',
       properties: {
@@ -569,7 +633,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   process_kill: {
-    description: 'Sends a signal (default SIGTERM) to a process and everything it started (its process group).',
+    description: 'Use to stop a process and everything it started (signal, default SIGTERM).',
     input: {
       type: 'object',
       properties: {
@@ -589,7 +653,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   terminal_history: {
-    description: 'Lists the commands run in a container, newest first, with status, exit code and times.',
+    description: 'Use to see the commands run in a container, newest first, with status and exit code.',
     input: {
       type: 'object',
       properties: {
@@ -610,8 +674,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   ports_list: {
-    description:
-      'Lists the TCP ports listening inside a container, with the process that owns each and its preview URLs (open them in a browser with preview_open, or share them with preview_share_create).',
+    description: 'Use to see which TCP ports listen in a container, the process of each and its preview URLs.',
     input: {
       type: 'object',
       properties: {
@@ -627,7 +690,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   preview_open: {
     description:
-      'Returns a link to what a container serves on a port, for a browser: valid for 60 s and for one use, it sets a preview-only cookie for that container and port and redirects to the app. Your token is never put in a URL. Fails with port_closed when nothing listens on the port.',
+      'Use to open what a container serves on a port in a browser: a one-use link valid 60 s. Fails with port_closed when nothing listens.',
     input: {
       type: 'object',
       properties: {
@@ -646,7 +709,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   preview_share_create: {
     description:
-      'Creates a link to a container port that anyone holding it may open until it expires (expiresIn seconds, default 1 h, at most 30 days) or is revoked with preview_share_revoke. The link is shown only here.',
+      'Use to share a container port with anyone holding the link until it expires (expiresIn s, default 1 h, max 30 days) or is revoked. The link is shown only once.',
     input: {
       type: 'object',
       properties: {
@@ -671,7 +734,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   preview_share_list: {
-    description: 'Lists your preview share links (newest first), of one container or all, with their status.',
+    description: 'Use to see your preview share links (newest first) and their status.',
     input: {
       type: 'object',
       properties: {
@@ -685,7 +748,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   preview_share_revoke: {
-    description: 'Revokes a share link at once: whoever holds it (and the cookie it set) is refused from now on.',
+    description: 'Use to cut off a share link at once.',
     input: {
       type: 'object',
       properties: {
@@ -701,7 +764,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   terminal_list: {
     description:
-      "Lists your interactive terminals (PTYs), optionally of one container. Terminals are opened and used over Socket.IO (namespace '/terminals') or with `disco shell`; they survive dropped connections until closed.",
+      "Use to see your interactive terminals (PTYs); they are used over Socket.IO ('/terminals') or `disco shell`.",
     input: {
       type: 'object',
       properties: {
@@ -715,8 +778,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   terminal_close: {
-    description:
-      'Closes an interactive terminal: kills everything running in it. Its scrollback is gone after a minute.',
+    description: 'Use to close an interactive terminal, killing what runs in it.',
     input: {
       type: 'object',
       properties: {
@@ -731,7 +793,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   git_clone: {
     description:
-      'Clones a git repository (https://; http:// or file:// only if the daemon allows them) into the container (default: the workspace root, which must be empty). Git runs in the container sandbox. Reports progress. Hooks never run, submodules are not fetched; credentials in the URL are refused.',
+      'Use to clone a git repository (https://) into a container, by default into its empty root. Reports progress. Hooks never run, submodules are not fetched, credentials in the URL are refused.',
     input: {
       type: 'object',
       properties: {
@@ -768,7 +830,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   git_status: {
     description:
-      'Branch (head, upstream, ahead/behind) and every changed, staged, renamed, conflicted or untracked file.',
+      'Use to see the branch (upstream, ahead/behind) and every changed, staged, conflicted or untracked file.',
     input: {
       type: 'object',
       properties: {
@@ -790,7 +852,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   git_diff: {
     description:
-      'Unified diff of unstaged changes, or of staged ones with staged: true; optionally for one file. Bounded by maxBytes.',
+      'Use to see what changed in a repository: the unified diff of unstaged changes, or staged ones with staged: true, optionally of one file. A long diff comes in pages: truncated and next say how to go on.',
     input: {
       type: 'object',
       properties: {
@@ -821,12 +883,19 @@ export const OP_DOCS: Record<string, OpDoc> = {
           minimum: 1024,
           maximum: 10485760,
         },
+        offset: {
+          default: 0,
+          description: 'Byte offset into the diff (from next).',
+          type: 'integer',
+          minimum: 0,
+        },
       },
       required: ['container'],
     },
   },
   git_log: {
-    description: 'Recent commits (hash, author, date, subject), newest first; optionally from a ref or for one file.',
+    description:
+      'Use to see recent commits (hash, author, date, subject), newest first, optionally from a ref or for one file.',
     input: {
       type: 'object',
       properties: {
@@ -858,13 +927,20 @@ export const OP_DOCS: Record<string, OpDoc> = {
           maxLength: 4096,
           description: "Path relative to the container's workspace root, e.g. 'src/index.ts'. '.' is the root.",
         },
+        skip: {
+          default: 0,
+          description: 'Commits to skip (from next).',
+          type: 'integer',
+          minimum: 0,
+          maximum: 10000000,
+        },
       },
       required: ['container'],
     },
   },
   git_commit: {
     description:
-      'Commits staged changes (tracked: true first stages changes to tracked files, like git commit -a; all: true stages everything, new files too; paths stages just those). Hooks do not run.',
+      'Use to commit staged changes (tracked: true first stages changes to tracked files, like git commit -a; all: true stages everything, new files too; paths just those). Hooks do not run.',
     input: {
       type: 'object',
       properties: {
@@ -908,7 +984,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   git_push: {
-    description: 'Pushes the current (or given) branch to a remote (default origin).',
+    description: 'Use to push the current (or given) branch to a remote (default origin).',
     input: {
       type: 'object',
       properties: {
@@ -944,7 +1020,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   git_pull: {
-    description: 'Fetches and integrates a remote branch (fast-forward or merge; rebase: true to rebase).',
+    description: 'Use to fetch and merge a remote branch (rebase: true to rebase).',
     input: {
       type: 'object',
       properties: {
@@ -980,7 +1056,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   git_branch: {
-    description: 'Lists branches, or creates one (action: create) or switches to one (action: switch), then lists.',
+    description: 'Use to list branches, or create (action: create) or switch to (action: switch) one.',
     input: {
       type: 'object',
       properties: {
@@ -1012,7 +1088,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   git_checkout: {
     description:
-      'Checks out a branch, tag or commit (create: true makes a new branch), or, with paths, restores those files from ref (default HEAD), discarding their changes.',
+      'Use to check out a branch, tag or commit (create: true for a new branch), or with paths to discard changes to those files.',
     input: {
       type: 'object',
       properties: {
@@ -1052,7 +1128,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   rag_index: {
     description:
-      "Builds or refreshes a container's search index (code split into functions, classes and sections; keyword and vector search). action: start (default) runs an incremental pass in the background — only new or changed files are re-read — and returns at once unless wait: true (then progress is reported and the final status returned); status reports progress (files done/total, rate, ETA); cancel stops a pass (what it finished stays indexed). force: true rebuilds from scratch. The index then follows writes made through Disco's file tools.",
+      "Use before rag_search: builds or refreshes a container's code index (functions, classes, sections). action: start (background, incremental; wait: true to wait with progress), status, or cancel; force: true rebuilds.",
     input: {
       type: 'object',
       properties: {
@@ -1083,7 +1159,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   rag_search: {
     description:
-      "Finds the functions, classes and document sections of a container's workspace that best answer a question or match identifiers (\"where is the retry backoff computed\", \"parseConfig\"): keyword ranking (BM25, camelCase and snake_case aware) fused with vector similarity. Returns path, line range, symbol and a snippet per hit; read more with file_read and the line range. Filter with path (a glob such as 'src/**' or '*.py') and language. Needs an index: run rag_index first.",
+      'Use to find the code or docs that answer a question or name an identifier ("where is the retry backoff computed"): ranked functions, classes and sections with path, line range and snippet. Filter by path glob and language. Needs rag_index.',
     input: {
       type: 'object',
       properties: {
@@ -1129,7 +1205,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   search: {
     description:
-      'Searches the code and documents of all your containers for a free-text query. Indexed containers (see rag_index) answer with the best matching functions, classes and sections (keyword and vector ranking); others with the files holding the most query words. Use fetch with a result id to read the chunk or file. Returns at most 20 results.',
+      'Use to search the code and documents of all your containers for a free-text query: up to 20 results (id, title, url). Read one with fetch.',
     input: {
       type: 'object',
       properties: {
@@ -1145,7 +1221,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   fetch: {
     description:
-      'Returns the full text of a search result by its id, with its URL: the whole chunk (function, class, section) for ids ending in #L<start>-L<end>, else the whole file (`<container id>/<path>`). Binary files come back base64-encoded (metadata.encoding says so). For very large files use file_read with a line range.',
+      'Use to read a search result by its id: the chunk for ids ending in #L<start>-L<end>, else the whole file (binary as base64). Long documents come in pages (next).',
     input: {
       type: 'object',
       properties: {
@@ -1160,7 +1236,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   auth_me: {
-    description: 'Returns the signed-in user, how this request authenticated and the scopes it carries.',
+    description: 'Use to see who you are signed in as, how, and with which scopes.',
     input: {
       type: 'object',
       properties: {},
@@ -1168,7 +1244,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   token_create: {
     description:
-      'Creates a named personal access token for scripts and CI, with at most your own scopes (all of them when omitted) and an optional expiry. The secret is returned once, now; only a hash is kept.',
+      'Use to make a personal access token for scripts or CI (your scopes at most, optional expiry). The secret is shown once.',
     input: {
       type: 'object',
       properties: {
@@ -1198,14 +1274,14 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   token_list: {
-    description: 'Lists your personal access tokens (name, scopes, hint, last use, revocation) without their secrets.',
+    description: 'Use to see your personal access tokens (no secrets).',
     input: {
       type: 'object',
       properties: {},
     },
   },
   token_revoke: {
-    description: 'Revokes one of your personal access tokens by id; it stops working at once.',
+    description: 'Use to revoke one of your personal access tokens at once.',
     input: {
       type: 'object',
       properties: {
@@ -1220,7 +1296,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   password_change: {
     description:
-      'Sets your password for local sign-in; give the current one when you have one. A first password needs a token with all your scopes or a recent sign-in. Your other sessions end; personal access tokens stay.',
+      'Use to set your local sign-in password (give the current one if you have one). Other sessions end; tokens stay.',
     input: {
       type: 'object',
       properties: {
@@ -1237,14 +1313,14 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   user_list: {
-    description: 'Admin: lists every user (local and GitHub-linked).',
+    description: 'Admin. Use to list every user (local and GitHub-linked).',
     input: {
       type: 'object',
       properties: {},
     },
   },
   user_create: {
-    description: 'Admin: creates a local user who signs in with a password (at least 10 characters).',
+    description: 'Admin. Use to create a local user with a password (at least 10 characters).',
     input: {
       type: 'object',
       properties: {
@@ -1273,8 +1349,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
     },
   },
   user_revoke_tokens: {
-    description:
-      'Admin: revokes every token of a user at once: personal access tokens and sessions (refresh tokens and the access tokens issued from them).',
+    description: 'Admin. Use to revoke every token and session of a user at once.',
     input: {
       type: 'object',
       properties: {
@@ -1290,7 +1365,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   audit_list: {
     description:
-      'Admin: sensitive operations (sign-ins, token creation and revocation, exec, file deletes, git push, refused commands), newest first: who, what, target, outcome, when, from where. Page with `before` (an entry id).',
+      'Admin. Use to review sensitive operations (sign-ins, tokens, exec, deletes, pushes, refusals), newest first; page with before (an entry id).',
     input: {
       type: 'object',
       properties: {
@@ -1307,7 +1382,6 @@ export const OP_DOCS: Record<string, OpDoc> = {
         before: {
           type: 'integer',
           exclusiveMinimum: 0,
-          maximum: 9007199254740991,
         },
         limit: {
           default: 100,
