@@ -24,6 +24,9 @@ import { discoVersion } from './version.js';
 
 export { DB_FILE } from './core.js';
 
+/** How long after listening the MCP SDK is loaded in the background. */
+const MCP_PRELOAD_DELAY_MS = 1500;
+
 export interface Daemon {
   url: string;
   port: number;
@@ -136,8 +139,13 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       { url, home: config.home, adminToken: core.adminToken?.source, startupMs: Date.now() - startedAt },
       'disco listening',
     );
-    // Off the start path: the MCP SDK loads once the daemon answers (or with the first /mcp call).
-    setImmediate(() => loadMcpSdk().catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')));
+    // Off the start path: the MCP SDK loads a moment after the daemon answers (or with the first /mcp call).
+    // Not at once: compiling it blocks the event loop for a while, and the first requests (health checks
+    // of whoever started the daemon) come right after it listens.
+    setTimeout(
+      () => void loadMcpSdk().catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')),
+      MCP_PRELOAD_DELAY_MS,
+    ).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {
