@@ -14,6 +14,7 @@ import { storeHooks } from './jobs/hooks.js';
 import { buildJobs, idleSweepEveryMs } from './jobs/jobs.js';
 import { JobRunner } from './jobs/runner.js';
 import { createLogger, type Logger } from './log.js';
+import { startHeapTrim } from './observability/heap-trim.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { Services } from './ops/services.js';
@@ -77,6 +78,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     services.egress.observer = metrics;
     if (options.processGuard !== false)
       uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
+    const stopHeapTrim = startHeapTrim();
     const { app, close: closeMcp } = createApp({
       core,
       log,
@@ -153,6 +155,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         log.info('shutting down');
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
         clearInterval(beacon);
+        stopHeapTrim();
         await jobs.stop();
         await metricsServer?.close();
         await services.cluster?.stop();
