@@ -88,6 +88,8 @@ async function main() {
   const { child, url } = await spawnDaemon(home, TOKEN, {
     DISCO_LOG_LEVEL: 'info',
     DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
+    // To compare allocator settings (glibc's arena count), e.g. MALLOC_ARENA_MAX=2 npm run bench:load:soak.
+    ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
   });
   // Keep the daemon's last output, to say why if it dies under load.
   let tail = '';

@@ -29,7 +29,11 @@ export function spawnDaemon(home, token, extraEnv = {}) {
       }
     };
     child.stderr.on('data', onData);
-    child.stdout.resume();
+    // The first 64 KiB of the daemon's log (the start-up lines), for benches that read them.
+    child.logHead = '';
+    child.stdout.on('data', (d) => {
+      if (child.logHead.length < 65536) child.logHead += d;
+    });
     child.once('exit', (code) => reject(new Error(`daemon exited with ${code}: ${out}`)));
   });
 }

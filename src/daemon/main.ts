@@ -14,6 +14,7 @@ import { storeHooks } from './jobs/hooks.js';
 import { buildJobs, idleSweepEveryMs } from './jobs/jobs.js';
 import { JobRunner } from './jobs/runner.js';
 import { createLogger, type Logger } from './log.js';
+import { startHeapTrim } from './observability/heap-trim.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import type { Services } from './ops/services.js';
@@ -23,6 +24,9 @@ import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
 
 export { DB_FILE } from './core.js';
+
+/** How long after listening the MCP SDK is loaded in the background. */
+const MCP_PRELOAD_DELAY_MS = 1500;
 
 export interface Daemon {
   url: string;
@@ -74,6 +78,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     services.egress.observer = metrics;
     if (options.processGuard !== false)
       uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
+    const stopHeapTrim = startHeapTrim();
     const { app, close: closeMcp } = createApp({
       core,
       log,
@@ -136,8 +141,13 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       { url, home: config.home, adminToken: core.adminToken?.source, startupMs: Date.now() - startedAt },
       'disco listening',
     );
-    // Off the start path: the MCP SDK loads once the daemon answers (or with the first /mcp call).
-    setImmediate(() => loadMcpSdk().catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')));
+    // Off the start path: the MCP SDK loads a moment after the daemon answers (or with the first /mcp call).
+    // Not at once: compiling it blocks the event loop for a while, and the first requests (health checks
+    // of whoever started the daemon) come right after it listens.
+    setTimeout(
+      () => void loadMcpSdk().catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')),
+      MCP_PRELOAD_DELAY_MS,
+    ).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -145,6 +155,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         log.info('shutting down');
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
         clearInterval(beacon);
+        stopHeapTrim();
         await jobs.stop();
         await metricsServer?.close();
         await services.cluster?.stop();

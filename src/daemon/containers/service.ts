@@ -9,6 +9,7 @@ import type { NetworkMode } from '../sandbox/network-mode.js';
 import type { ProcessTable } from '../workspace/process-table.js';
 import { removeTree } from '../workspace/remove-tree.js';
 import type { Owner } from '../workspace/sandbox-launch.js';
+import { workspaceRoots } from '../workspace/workspace-dir.js';
 import { TEMPLATE_NAMES, type TemplateName } from './templates.js';
 import { type WarmPool, writeTemplate } from './warm-pool.js';
 
@@ -309,6 +310,7 @@ export class ContainerService {
       throw err;
     });
     this.forget(c);
+    if (c.root) workspaceRoots.forget(c.root);
     this.repo.setStatus(c.id, 'deleting');
     const killed = this.processes.killContainer(c.id);
     this.emit(c.id, 'delete');

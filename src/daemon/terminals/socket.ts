@@ -1,5 +1,7 @@
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
-import { type Socket, Server as SocketServer } from 'socket.io';
+import { EventEmitter } from 'node:events';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket, Server as SocketServer } from 'socket.io';
 import { z } from 'zod';
 import { bearerOf, publicBaseUrl, realmFor } from '../auth/realm.js';
 import { DiscoError, ForbiddenError, toDiscoError, UnauthorizedError } from '../errors.js';
@@ -44,7 +46,77 @@ export function attachTerminalSockets(
     log: Logger;
   },
 ): { close: () => Promise<void> } {
-  const io = new SocketServer(server, {
+  // Perf: Socket.IO (with engine.io and ws) is a large module graph: it loads with the first request on its
+  // path, not at start. Until then this listener holds its place in front of express, exactly where
+  // engine.io's own would be; Socket.IO then attaches to a stand-in server that this listener feeds.
+  const PATH = '/socket.io/';
+  const ours = (req: IncomingMessage) => (req.url ?? '').slice(0, PATH.length) === PATH;
+  const stand = new EventEmitter();
+  let io: SocketServer | undefined;
+  let loading: Promise<SocketServer> | undefined;
+  const load = () => {
+    loading ??= import('socket.io').then(({ Server }) => {
+      io = createSocketServer(Server, stand, deps);
+      return io;
+    });
+    return loading;
+  };
+  const fail = (err: unknown) => deps.log.error({ err }, 'cannot load Socket.IO');
+  const rest = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!ours(req)) {
+      for (const l of rest) l.call(server, req, res);
+      return;
+    }
+    if (io) {
+      stand.emit('request', req, res);
+      return;
+    }
+    load().then(
+      () => stand.emit('request', req, res),
+      (err: unknown) => {
+        fail(err);
+        res.statusCode = 503;
+        res.end();
+      },
+    );
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (ours(req)) {
+      load().then(
+        () => stand.emit('upgrade', req, socket, head),
+        (err: unknown) => {
+          fail(err);
+          socket.destroy();
+        },
+      );
+      return;
+    }
+    // What engine.io does with an upgrade nobody handles: end the connection unless something answered.
+    socket.on('error', () => {});
+    setTimeout(() => {
+      if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0) socket.end();
+    }, 1000).unref();
+  });
+  return {
+    close: async () => {
+      const loaded = io;
+      if (!loaded) return;
+      // Detach every socket first; io.close() would also close the HTTP server, which main.ts does itself.
+      loaded.of(TERMINALS_NAMESPACE).disconnectSockets(true);
+      loaded.engine.close();
+    },
+  };
+}
+
+function createSocketServer(
+  Server: typeof SocketServer,
+  stand: EventEmitter,
+  deps: { services: Services; guard: (req: IncomingMessage) => DiscoError | undefined; log: Logger },
+): SocketServer {
+  // engine.io attaches to the stand-in: it takes its `request` and `upgrade` events (the requests above).
+  const io = new Server({
     serveClient: false,
     maxHttpBufferSize: 256 * 1024,
     allowRequest: (req, callback) => {
@@ -52,6 +124,7 @@ export function attachTerminalSockets(
       callback(err ? err.message : null, !err);
     },
   });
+  io.attach(stand as unknown as HttpServer);
   const nsp = io.of(TERMINALS_NAMESPACE);
   nsp.use(async (socket, next) => {
     const header = bearerOf(socket.handshake.headers.authorization);
@@ -72,15 +145,7 @@ export function attachTerminalSockets(
     }
   });
   nsp.on('connection', (socket) => handleSocket(socket, deps.services, deps.log));
-  return {
-    close: () =>
-      new Promise((resolve) => {
-        // Detach every socket first; io.close() would also close the HTTP server, which main.ts does itself.
-        nsp.disconnectSockets(true);
-        io.engine.close();
-        resolve();
-      }),
-  };
+  return io;
 }
 
 function handleSocket(socket: Socket, services: Services, log: Logger): void {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DiscoError, fromErrno, InvalidPathError, PathOutsideWorkspaceError } from '../errors.js';
 import { normalizeRelative } from './paths.js';
+import { RootHandles } from './root-handles.js';
 
 /**
  * Race-free access to a workspace whose contents untrusted processes change at the same time.
@@ -90,6 +91,11 @@ export class WorkspaceDir {
   /** `root` is a daemon-controlled realpath (a container directory), opened without following a link. */
   static open(root: string): WorkspaceDir {
     return new WorkspaceDir(root, openSync(root, DIR_HANDLE));
+  }
+
+  /** A view of `root` through a descriptor its caller holds open (and closes). */
+  static over(root: string, fd: number): WorkspaceDir {
+    return new WorkspaceDir(root, fd);
   }
 
   close(): void {
@@ -266,18 +272,21 @@ export class WorkspaceDir {
   }
 }
 
-/** Opens the workspace root for one operation and always closes it. */
+/** Workspace roots kept open between operations (see RootHandles). */
+export const workspaceRoots = new RootHandles(DIR_HANDLE);
+
+/** Runs `work` on the open workspace root (kept open for the next operation on it). */
 export async function withWorkspace<T>(root: string, work: (ws: WorkspaceDir) => T | Promise<T>): Promise<T> {
-  let ws: WorkspaceDir;
+  let handle: ReturnType<RootHandles['acquire']>;
   try {
-    ws = WorkspaceDir.open(root);
+    handle = workspaceRoots.acquire(root);
   } catch (err) {
     throw fromErrno(err, '.');
   }
   try {
-    return await work(ws);
+    return await work(WorkspaceDir.over(root, handle.fd));
   } finally {
-    ws.close();
+    workspaceRoots.release(handle);
   }
 }
 
