@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { tempDir } from '../helpers/daemon.js';
+import { childEnv } from '../helpers/env.js';
 
 let home: string;
 let serve: ServeProcess;
@@ -68,5 +70,28 @@ describe('exec: the bytes and the environment a command gets', () => {
     expect((await disco(['input', id, '--eof'], env, bytes)).code).toBe(0);
     const out = await disco(['logs', id, '-f'], env);
     expect(out.stdout.split(' ')[0]).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  it('Ctrl-C during exec --stdin stops the command too, and exits 130 like a signalled command', async () => {
+    // stdin stays open: the CLI is still streaming it when the user presses Ctrl-C.
+    const child = spawn(process.execPath, [DISCO_BIN, 'exec', 'b', '--stdin', '--', 'sleep', '300'], {
+      env: childEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let running = '';
+    for (let i = 0; i < 200 && !running.includes('sleep'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      running = (await disco(['ps', 'b'], env)).stdout;
+    }
+    expect(running).toContain('sleep');
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    let after = running;
+    for (let i = 0; i < 100 && after.includes('sleep'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await disco(['ps', 'b'], env)).stdout;
+    }
+    expect(after).toBe('no running processes\n');
   });
 });

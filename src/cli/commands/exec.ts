@@ -168,15 +168,34 @@ async function streamedExec(
     out.io.stdout.write(started.stdout);
     out.io.stderr.write(started.stderr);
   }
-  if (started.running) await sendInput(client, id, out.io.stdin);
-  const deadline = wait === undefined ? undefined : Date.now() + wait;
+  // Ctrl-C (or a TERM) here goes to the command, as with `docker exec` or ssh: it is signalled, and we exit
+  // as a signalled command would (130, 143) instead of leaving it running until its timeout.
+  const forward = (signal: 'SIGINT' | 'SIGTERM') => {
+    void client
+      .call('process_kill', { id, signal })
+      .catch(() => undefined)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  const onInt = () => forward('SIGINT');
+  const onTerm = () => forward('SIGTERM');
+  if (started.running) {
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  }
   let page: OutputPage | undefined;
-  let offset = started.nextOffset;
-  do {
-    page = await followOutput(client, out, id, offset, false, collect);
-    offset = page.nextOffset;
-    if (page.running && page.records.length === 0) await new Promise((r) => setTimeout(r, 100));
-  } while (page.running && (deadline === undefined || Date.now() < deadline));
+  try {
+    if (started.running) await sendInput(client, id, out.io.stdin);
+    const deadline = wait === undefined ? undefined : Date.now() + wait;
+    let offset = started.nextOffset;
+    do {
+      page = await followOutput(client, out, id, offset, false, collect);
+      offset = page.nextOffset;
+      if (page.running && page.records.length === 0) await new Promise((r) => setTimeout(r, 100));
+    } while (page.running && (deadline === undefined || Date.now() < deadline));
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
   const end = { timedOut: page.status === 'timed_out', exitCode: page.exitCode, signal: page.signal };
   if (out.json) {
     out.result(
