@@ -23,7 +23,7 @@ describe('the CLI says what it does and with what', () => {
     const ops = await disco(['ops'], env);
     expect(ops.code).toBe(0);
     expect(ops.stdout).toMatch(/^NAME\s+METHOD\s+PATH\s+DESCRIPTION/);
-    expect(ops.stdout).toMatch(/exec\s+POST\s+\/api\/v1\/terminal\/execute\s+Runs a command in a container/);
+    expect(ops.stdout).toMatch(/exec\s+POST\s+\/api\/v1\/terminal\/execute\s+Use to run a command in a container/);
     const exec = await disco(['ops', 'exec'], env);
     expect(exec.code, exec.stderr).toBe(0);
     expect(exec.stdout).toMatch(/^exec — Run command\nPOST \/api\/v1\/terminal\/execute {2}\(scope exec\)/);

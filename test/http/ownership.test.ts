@@ -103,6 +103,8 @@ describe('ownership: a user sees and touches only their own', () => {
       file_delete: ['DELETE', `${c}/files?path=a.txt`],
       file_move: ['POST', `${c}/files/move`, { from: 'a.txt', to: 'b.txt' }],
       file_search: ['POST', `${c}/files/search`, { query: 'zanzibar' }],
+      file_pack: ['GET', `${c}/files/pack`],
+      file_unpack: ['POST', `${c}/files/unpack`, { archive: '' }],
       exec: ['POST', '/api/v1/terminal/execute', { container: aliceContainer, command: ['true'] }],
       process_list: ['GET', `/api/v1/terminal/processes?container=${aliceContainer}`],
       process_output: ['GET', `${p}/output`],

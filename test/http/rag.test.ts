@@ -141,7 +141,8 @@ describe('RAG over REST', () => {
     const hit = s.body.results[0];
     expect(hit.id).toBe(`${id}/src/retry.ts#L1-L4`);
     expect(hit.title).toBe('rag: src/retry.ts:1-4 backoffDelay');
-    expect(hit.url).toMatch(/files\/content\?path=src%2Fretry\.ts&startLine=1&endLine=4$/);
+    // A page a person can open (a short-lived signed link), not the bearer-token API.
+    expect(hit.url).toMatch(new RegExp(`/view/${id}/src/retry\\.ts\\?t=`));
     const f = await t.json('GET', `/api/v1/fetch?id=${encodeURIComponent(hit.id)}`);
     expect(f.status).toBe(200);
     expect(f.body.text).toContain('export function backoffDelay');

@@ -25,7 +25,9 @@ describe('MCP Apps names', () => {
       { experimental: { [EXTENSION_ID]: { mimeTypes: [RESOURCE_MIME_TYPE] } } },
     ];
     const seen = cases.map((caps) =>
-      clientShowsViews({ server: { getClientCapabilities: () => caps } } as unknown as McpServer),
+      clientShowsViews({
+        server: { getClientCapabilities: () => caps, getClientVersion: () => ({ name: 'host', version: '1' }) },
+      } as unknown as McpServer),
     );
     const expected = cases.map((caps) => {
       const mimeTypes = extApps.getUiCapability(caps)?.mimeTypes;

@@ -22,9 +22,8 @@ export const fileUnpack = defineOp({
   changesWorkspace: true,
   title: 'Unpack archive',
   description:
-    'Unpacks a tar archive (base64) into a directory of the workspace, creating it; existing files are replaced. ' +
-    'Absolute or `..` members, hard links, devices, FIFOs and symlinks leading out of the archive refuse the ' +
-    'whole archive before anything is written. At most the file write limit in size. `disco files push` uses it.',
+    'Use to copy a directory tree into a container: a tar archive (base64) unpacked into a workspace ' +
+    'directory. Absolute, `..`, linked-out or special members refuse the whole archive.',
   method: 'POST',
   path: '/containers/:container/files/unpack',
   input: z.object({
@@ -53,9 +52,8 @@ export const filePack = defineOp({
   changesWorkspace: false,
   title: 'Pack directory',
   description:
-    'Returns a directory of the workspace as a tar archive (base64): files, directories and symlinks (as ' +
-    'links, never followed); FIFOs and devices are left out. At most the file write limit of content. ' +
-    '`disco files pull` uses it.',
+    'Use to copy a directory tree out of a container as a tar archive (base64); symlinks stay links, ' +
+    'FIFOs and devices are left out.',
   method: 'GET',
   path: '/containers/:container/files/pack',
   input: z.object({ container: containerRef, path: relPath.default('.') }),
