@@ -42,6 +42,8 @@ export interface Config {
   idleStopMinutes: number;
   idleDeleteHours: number;
   terminalDetachedMinutes: number;
+  browserIdleMinutes: number;
+  browserMax: number;
   gitTimeoutMs: number;
   processLogMaxBytes: number;
   minFreeDiskMb: number;
@@ -158,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     idleStopMinutes: pick('idleStopMinutes') ?? 60,
     idleDeleteHours: pick('idleDeleteHours') ?? 0,
     terminalDetachedMinutes: pick('terminalDetachedMinutes') ?? 30,
+    browserIdleMinutes: pick('browserIdleMinutes') ?? 10,
+    browserMax: pick('browserMax') ?? 4,
     gitTimeoutMs: pick('gitTimeoutMs') ?? 300_000,
     processLogMaxBytes: pick('processLogMaxBytes') ?? 8 * 1024 * 1024,
     minFreeDiskMb: pick('minFreeDiskMb') ?? 512,

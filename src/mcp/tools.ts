@@ -60,7 +60,18 @@ export function registerOpTools(mcp: McpServer, ops: readonly Op[], context: Mcp
     if (!op) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
     const ctx = opContextFor(context, extra, request.params._meta?.progressToken);
     try {
-      return toolResult(await invokeOp(op, request.params.arguments ?? {}, ctx));
+      const result = await invokeOp(op, request.params.arguments ?? {}, ctx);
+      const image = op.binary?.(result);
+      if (image) {
+        return {
+          structuredContent: image.rest,
+          content: [
+            { type: 'image', data: image.base64, mimeType: image.mimeType },
+            { type: 'text', text: JSON.stringify(image.rest) },
+          ],
+        };
+      }
+      return toolResult(result);
     } catch (err) {
       if (!(err instanceof DiscoError)) context.log.error({ err, tool: op.name }, 'tool failed');
       return toolError(err);

@@ -1,5 +1,23 @@
 import { authMe, passwordChange, tokenCreate, tokenList, tokenRevoke } from './account.js';
 import { auditList, userCreate, userList, userRevokeTokens } from './admin.js';
+import {
+  browserClose,
+  browserConsole,
+  browserNavigate,
+  browserNetwork,
+  browserScreenshot,
+  browserSnapshot,
+} from './browser.js';
+import {
+  browserClick,
+  browserHover,
+  browserPress,
+  browserScroll,
+  browserSelect,
+  browserType,
+  browserWaitFor,
+  computerAction,
+} from './browser-act.js';
 import { fetchDocument, search } from './chatgpt.js';
 import {
   containerCreate,
@@ -47,6 +65,20 @@ export const OPS = [
   previewShareRevoke,
   terminalList,
   terminalClose,
+  browserNavigate,
+  browserSnapshot,
+  browserClick,
+  browserType,
+  browserPress,
+  browserSelect,
+  browserHover,
+  browserScroll,
+  browserWaitFor,
+  browserScreenshot,
+  computerAction,
+  browserConsole,
+  browserNetwork,
+  browserClose,
   gitClone,
   gitStatus,
   gitDiff,

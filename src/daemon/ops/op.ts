@@ -90,7 +90,20 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   thirdPartyClients?: false;
   /** Sensitive: every call is written to the audit log (who, what, target, outcome, from where). */
   audit?: boolean;
+  /**
+   * An image in the result (screenshots): MCP sends it as image content beside `rest`; REST sends the bytes
+   * with their media type unless the input asks `encoding: 'json'` or `jsonOnRest` (then the JSON as is).
+   */
+  binary?: (output: unknown) => BinaryPart | undefined;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
+}
+
+export interface BinaryPart {
+  mimeType: string;
+  base64: string;
+  /** The result without the image data. */
+  rest: Record<string, unknown>;
+  jsonOnRest?: boolean;
 }
 
 /** Identity function that pins the types of one op definition. */

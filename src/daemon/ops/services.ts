@@ -1,4 +1,5 @@
 import type { AuthService } from '../auth/service.js';
+import type { BrowserService } from '../browser/service.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
@@ -37,6 +38,8 @@ export interface Services {
   /** What listens inside containers, and a way in (previews). */
   nets: ContainerNets;
   previews: PreviewService;
+  /** Browsers of containers (computer use), inside their sandboxes. */
+  browsers?: BrowserService;
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;
