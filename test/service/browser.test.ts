@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_APP } from '../helpers/browser-app.js';
+import { disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { decodePng } from '../helpers/png.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
@@ -14,7 +16,7 @@ const enabled =
 /** The ref of the first snapshot line containing `text` (e.g. `textbox "Your name"`). */
 function refOf(snapshot: string, text: string): string {
   const line = snapshot.split('\n').find((l) => l.includes(text));
-  const m = line && /\[ref=(e\d+)\]/.exec(line);
+  const m = line && /\[ref=((?:f\d+)?e\d+)\]/.exec(line);
   if (!m) throw new Error(`no ref for ${text} in:\n${snapshot}`);
   return m[1] as string;
 }
@@ -147,5 +149,26 @@ describe.runIf(enabled)('a container browser', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('is driven from the CLI: disco browser open|snapshot|type|click|press|screenshot|close', async () => {
+    const env = { DISCO_URL: t.url, DISCO_TOKEN: t.token, DISCO_HOME: t.home };
+    const open = await disco(['browser', 'open', 'web', '3000'], env);
+    expect(open.code, open.stderr).toBe(0);
+    expect(open.stdout).toContain('Test app — http://localhost:3000/');
+    const snap = await disco(['browser', 'snapshot', 'web', '--find', 'Your name', '--json'], env);
+    expect(snap.stdout, snap.stderr).toContain('textbox');
+    const field = refOf(JSON.parse(snap.stdout).snapshot, 'textbox "Your name"');
+    expect((await disco(['browser', 'type', 'web', field, 'Grace', '--submit'], env)).stdout).toContain(
+      'Hello, Grace!',
+    );
+    expect((await disco(['browser', 'press', 'web', 'Tab'], env)).code).toBe(0);
+    const file = path.join(t.home, 'shot.png');
+    const shot = await disco(['browser', 'screenshot', 'web', '-o', file], env);
+    expect(shot.stdout).toContain('1280×800 image/png');
+    expect(decodePng(readFileSync(file)).pixel(10, 10).slice(0, 3)).toEqual([255, 0, 0]);
+    expect((await disco(['browser', 'close', 'web'], env)).stdout).toContain('closed');
+    const stale = await disco(['browser', 'click', 'web', 'e9999'], env);
+    expect(stale.code).not.toBe(0);
   });
 });

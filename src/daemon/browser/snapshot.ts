@@ -21,7 +21,7 @@ export function compact(yaml: string): string[] {
     if (raw.trim() === '') continue;
     const indent = raw.length - raw.trimStart().length;
     while (lift.length > 0 && indent <= (lift[lift.length - 1] as number)) lift.pop();
-    if (/^\s*- generic \[ref=e\d+\]:$/.test(raw)) {
+    if (/^\s*- generic \[ref=(f\d+)?e\d+\]:$/.test(raw)) {
       lift.push(indent);
       continue;
     }
