@@ -21,7 +21,9 @@ export function compact(yaml: string): string[] {
     if (raw.trim() === '') continue;
     const indent = raw.length - raw.trimStart().length;
     while (lift.length > 0 && indent <= (lift[lift.length - 1] as number)) lift.pop();
-    if (/^\s*- generic \[ref=(f\d+)?e\d+\]:$/.test(raw)) {
+    // Focus on a wrapper (the body when nothing is focused) says nothing, and lifting only some
+    // wrappers would shift every line below them in the next diff.
+    if (/^\s*- generic( \[active\])? \[ref=(f\d+)?e\d+\]:$/.test(raw)) {
       lift.push(indent);
       continue;
     }
