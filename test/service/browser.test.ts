@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -170,5 +170,28 @@ describe.runIf(enabled)('a container browser', () => {
     expect((await disco(['browser', 'close', 'web'], env)).stdout).toContain('closed');
     const stale = await disco(['browser', 'click', 'web', 'e9999'], env);
     expect(stale.code).not.toBe(0);
+  });
+
+  it('restarts a browser that died on the next call', async () => {
+    expect((await post('navigate', { url: '3000' })).status).toBe(200);
+    // Kill the container's Chromium from outside (its main process: the one with the DevTools flag).
+    const victims = readdirSync('/proc').filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes('--remote-debugging-port=0') && cmd.includes('--user-data-dir=/run/disco/browser/');
+      } catch {
+        return false;
+      }
+    });
+    expect(victims.length).toBeGreaterThan(0);
+    for (const pid of victims) process.kill(Number(pid), 'SIGKILL');
+    let again = await post('navigate', { url: '3000' });
+    // The call that finds it dying may fail (typed); the next one starts a fresh browser.
+    if (again.status !== 200) {
+      expect(again.body.error.code).toBe('unavailable');
+      again = await post('navigate', { url: '3000' });
+    }
+    expect(again.status).toBe(200);
+    expect(again.body.title).toBe('Test app');
   });
 });

@@ -61,13 +61,29 @@ export class BrowserSession {
     child.onExit(() => this.end());
   }
 
-  /** Runs `fn` after the session's earlier calls (one page, one actor at a time). */
+  /** Runs `fn` after the session's earlier calls (one page, one actor at a time), on a live page. */
   run<T>(fn: () => Promise<T>): Promise<T> {
     this.lastUsed = Date.now();
-    const next = this.queue.then(fn, fn);
+    const go = async () => {
+      await this.livePage();
+      return fn();
+    };
+    const next = this.queue.then(go, go);
     this.queue = next.catch(() => undefined);
     return next;
   }
+
+  /** A page that crashed or was closed (by the page itself) is replaced by a fresh one. */
+  private async livePage(): Promise<void> {
+    if (!this.crashed && !this.page.isClosed()) return;
+    this.crashed = false;
+    const old = this.page;
+    this.page = await this.context.newPage();
+    this.lastLines = [];
+    if (this.context.pages().includes(old)) await old.close().catch(() => {});
+  }
+
+  private crashed = false;
 
   private record(e: Omit<BrowserEvent, 'seq' | 'at'>): void {
     this.events.push({ ...e, text: e.text.slice(0, MAX_TEXT), seq: ++this.seq, at: new Date().toISOString() });
@@ -138,9 +154,10 @@ export class BrowserSession {
       });
       d.cancel().catch(() => {});
     });
-    page.on('crash', () =>
-      this.record({ kind: 'crash', level: 'error', text: 'the page crashed; navigate to load it again' }),
-    );
+    page.on('crash', () => {
+      if (page === this.page) this.crashed = true;
+      this.record({ kind: 'crash', level: 'error', text: 'the page crashed; the next call opens a fresh tab' });
+    });
   }
 
   /** Waits until the page has loaded and no request ran for a moment (bounded: a busy page is diffed anyway). */
