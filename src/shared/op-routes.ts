@@ -100,6 +100,12 @@ export const OP_ROUTES = {
     scope: 'exec',
     title: 'Screenshot the page',
   },
+  browser_screenshot_get: {
+    method: 'GET',
+    path: '/computer-use/:container/screenshots/:shot',
+    scope: 'exec',
+    title: 'Get a screenshot again',
+  },
   computer_action: {
     method: 'POST',
     path: '/computer-use/:container/actions',

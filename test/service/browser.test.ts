@@ -146,6 +146,13 @@ describe.runIf(enabled)('a container browser', () => {
       expect(content[0]).toMatchObject({ type: 'image', mimeType: 'image/png' });
       expect(decodePng(Buffer.from(content[0]?.data as string, 'base64')).height).toBe(800);
       expect(r.structuredContent).toMatchObject({ width: 1280, height: 800, scale: 1 });
+      // The URL beside it serves the same image to its owner, and to nobody without a token.
+      const link = String((r.structuredContent as { url: string }).url);
+      expect(link.startsWith(`${t.url}/api/v1/computer-use/web/screenshots/`)).toBe(true);
+      const again = await t.request('GET', link.slice(t.url.length));
+      expect(again.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await again.arrayBuffer()).toString('base64')).toBe(content[0]?.data);
+      expect((await t.request('GET', link.slice(t.url.length), { auth: false })).status).toBe(401);
     } finally {
       await client.close();
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningChild } from '../sandbox/child.js';
 import type { DevtoolsBridge } from './bridge.js';
@@ -35,6 +36,8 @@ export class BrowserSession {
   scale = 1;
   lastUsed = Date.now();
   dead = false;
+  /** The newest screenshots by id, served again to their owner by URL (MCP results link to them). */
+  readonly shots = new Map<string, { mimeType: string; width: number; height: number; scale: number; data: Buffer }>();
   private inflight = 0;
   private quietSince = performance.now();
   private queue: Promise<unknown> = Promise.resolve();
@@ -71,6 +74,17 @@ export class BrowserSession {
     const next = this.queue.then(go, go);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Keeps a screenshot for its URL (the newest 8 per session); returns its id. */
+  keep(shot: { mimeType: string; width: number; height: number; scale: number; data: Buffer }): string {
+    const id = randomBytes(9).toString('base64url');
+    this.shots.set(id, shot);
+    for (const old of this.shots.keys()) {
+      if (this.shots.size <= 8) break;
+      this.shots.delete(old);
+    }
+    return id;
   }
 
   /** A page that crashed or was closed (by the page itself) is replaced by a fresh one. */

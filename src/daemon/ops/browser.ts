@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { act, checkUrl, snapshot, targetUrl } from '../browser/actions.js';
 import { screenshot } from '../browser/screenshot.js';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import {
   ACTION,
   ActionResultSchema,
@@ -86,6 +86,15 @@ export const browserSnapshot = defineOp({
     }),
 });
 
+const ShotSchema = z.object({
+  mimeType: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  scale: z.number(),
+  url: z.string().describe('Serves this image again to its owner (with a token), while the session lives.'),
+  data: z.string().optional().describe('Base64 of the image (REST with encoding=json; MCP sends image content).'),
+});
+
 export const browserScreenshot = defineOp({
   name: 'browser_screenshot',
   title: 'Screenshot the page',
@@ -103,13 +112,7 @@ export const browserScreenshot = defineOp({
     quality: z.number().int().min(1).max(100).optional(),
     encoding: z.enum(['binary', 'json']).default('binary').describe('REST only: json returns base64 in `data`.'),
   }),
-  output: z.object({
-    mimeType: z.string(),
-    width: z.number().int(),
-    height: z.number().int(),
-    scale: z.number(),
-    data: z.string().optional().describe('Base64 of the image.'),
-  }),
+  output: ShotSchema,
   annotations: READ,
   scope: 'exec',
   binary: (out) => {
@@ -128,11 +131,53 @@ export const browserScreenshot = defineOp({
         ...(input.ref ? { element: () => s.page.getByRef(input.ref as string).boundingBox({ timeout: 3_000 }) } : {}),
       }),
     );
+    const id = s.keep(shot);
     return {
       mimeType: shot.mimeType,
       width: shot.width,
       height: shot.height,
       scale: shot.scale,
+      url: shotUrl(ctx.baseUrl, input.container, input.session, id),
+      data: shot.data.toString('base64'),
+    };
+  },
+});
+
+const shotUrl = (base: string, container: string, session: string, id: string) =>
+  `${base}/api/v1/computer-use/${encodeURIComponent(container)}/screenshots/${id}?session=${session}`;
+
+export const browserScreenshotGet = defineOp({
+  name: 'browser_screenshot_get',
+  title: 'Get a screenshot again',
+  description:
+    "One of the session's newest screenshots (the `url` of a browser_screenshot result), to its owner only: " +
+    'image/png over REST unless encoding=json.',
+  method: 'GET',
+  path: '/computer-use/:container/screenshots/:shot',
+  input: z.object({
+    ...target,
+    shot: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+    encoding: z.enum(['binary', 'json']).default('binary'),
+  }),
+  output: ShotSchema,
+  annotations: READ,
+  scope: 'exec',
+  binary: (out) => {
+    const o = out as { mimeType: string; data?: string };
+    if (!o.data) return undefined;
+    const { data, ...rest } = o;
+    return { mimeType: o.mimeType, base64: data, rest };
+  },
+  run: async (input, ctx) => {
+    const c = await openContainer(ctx, input.container);
+    const shot = ctx.services.browsers?.get(c.id, input.session).shots.get(input.shot);
+    if (!shot) throw new NotFoundError('screenshot', { shot: input.shot });
+    return {
+      mimeType: shot.mimeType,
+      width: shot.width,
+      height: shot.height,
+      scale: shot.scale,
+      url: shotUrl(ctx.baseUrl, input.container, input.session, input.shot),
       data: shot.data.toString('base64'),
     };
   },

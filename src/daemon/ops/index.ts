@@ -6,6 +6,7 @@ import {
   browserNavigate,
   browserNetwork,
   browserScreenshot,
+  browserScreenshotGet,
   browserSnapshot,
 } from './browser.js';
 import {
@@ -75,6 +76,7 @@ export const OPS = [
   browserScroll,
   browserWaitFor,
   browserScreenshot,
+  browserScreenshotGet,
   computerAction,
   browserConsole,
   browserNetwork,
