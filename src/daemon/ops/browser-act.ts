@@ -179,7 +179,7 @@ export const browserWaitFor = defineOp({
     budget,
   }),
   output: ActionResultSchema,
-  annotations: { ...ACTION, readOnlyHint: true },
+  annotations: ACTION,
   scope: 'exec',
   audit: true,
   run: async (input, ctx) => {

@@ -54,4 +54,4 @@ export async function sessionOf(
 }
 
 export const ACTION = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
-export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
+export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
