@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { ValidationError } from '../errors.js';
 import { browserError } from './actions.js';
+import { VIEWPORT } from './launch.js';
 import type { BrowserSession } from './session.js';
 
 /** Longest edge of a screenshot, the size computer-use models are trained on. */
@@ -53,7 +54,7 @@ export async function screenshot(
   },
 ): Promise<Shot> {
   try {
-    let area: Area;
+    let area: Area | undefined;
     let beyond = false;
     if (opts.element) {
       const box = await opts.element();
@@ -65,23 +66,21 @@ export async function screenshot(
       const m = await metrics(s.page);
       area = { x: 0, y: 0, width: m.fw, height: m.fh };
       beyond = true;
-    } else {
-      const m = await metrics(s.page);
-      area = { x: m.sx, y: m.sy, width: m.w, height: m.h };
     }
-    area = {
-      x: Math.max(0, Math.round(area.x)),
-      y: Math.max(0, Math.round(area.y)),
-      width: Math.max(1, Math.round(area.width)),
-      height: Math.max(1, Math.round(area.height)),
-    };
+    // The viewport (set by the session) at scale 1 needs no clip and no round trip to measure it.
+    const viewport = s.page.viewportSize() ?? VIEWPORT;
+    const plain = !area && Math.max(viewport.width, viewport.height) <= MAX_EDGE;
+    if (!area) {
+      const m = plain ? undefined : await metrics(s.page);
+      area = { x: m?.sx ?? 0, y: m?.sy ?? 0, width: m?.w ?? viewport.width, height: m?.h ?? viewport.height };
+    }
     const scale = Math.min(1, MAX_EDGE / Math.max(area.width, area.height));
-    const cdp = await s.page.context().newCDPSession(s.page);
-    try {
+    const cdp = await s.cdp();
+    {
       const r = (await cdp.send('Page.captureScreenshot', {
         format: opts.format,
         ...(opts.format === 'jpeg' ? { quality: opts.quality ?? 80 } : {}),
-        clip: { ...area, scale },
+        ...(plain ? {} : { clip: { ...area, scale } }),
         captureBeyondViewport: beyond,
         fromSurface: true,
       })) as { data: string };
@@ -94,8 +93,6 @@ export async function screenshot(
       };
       if (!opts.element && !opts.fullPage) s.scale = scale;
       return shot;
-    } finally {
-      await cdp.detach().catch(() => {});
     }
   } catch (err) {
     throw browserError(err);

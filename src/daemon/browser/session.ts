@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import type { RunningChild } from '../sandbox/child.js';
 import type { DevtoolsBridge } from './bridge.js';
 import { VIEWPORT } from './launch.js';
@@ -74,6 +74,18 @@ export class BrowserSession {
     const next = this.queue.then(go, go);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  private cdpOf: { page: Page; session: Promise<CDPSession> } | undefined;
+
+  /** A DevTools session on the current page, made once per page (screenshots go through it). */
+  cdp(): Promise<CDPSession> {
+    if (this.cdpOf?.page !== this.page) {
+      const session = this.context.newCDPSession(this.page);
+      session.catch(() => {});
+      this.cdpOf = { page: this.page, session };
+    }
+    return this.cdpOf.session;
   }
 
   /** Keeps a screenshot for its URL (the newest 8 per session); returns its id. */
