@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { discoVersion } from '../shared/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
+import { registerBrowser } from './commands/browser.js';
 import { registerCall } from './commands/call.js';
 import { registerContainers } from './commands/containers.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -43,6 +44,7 @@ export function buildProgram(deps: CommandDeps): Command {
   registerExec(program, deps);
   registerProcesses(program, deps);
   registerPreview(program, deps);
+  registerBrowser(program, deps);
   registerShell(program, deps);
   registerTerminals(program, deps);
   registerGit(program, deps);

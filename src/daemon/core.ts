@@ -10,6 +10,7 @@ import { AuthService } from './auth/service.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
 import { SqliteTokenStore } from './auth/token-store.js';
 import { ViewLinks } from './auth/view-links.js';
+import { BrowserService } from './browser/service.js';
 import type { connectRedis } from './cluster/redis.js';
 import { RedisTokenStore } from './cluster/redis-token-store.js';
 import { type Config, isLoopbackHost } from './config.js';
@@ -139,6 +140,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
             runDir: path.join(config.home, 'sandbox-run'),
             log,
             egress: (containerId, conn) => egress.handle(containerId, conn),
+            browserDir: path.join(config.home, 'browser'),
           })
         : undefined;
     const cgroups = detectCgroups(config);
@@ -201,8 +203,16 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
           ? 'http'
           : 'https',
     });
+    // Computer use: each browser is a Chromium inside its container's sandbox (none without one).
+    const browsers = new BrowserService(sandbox, sandboxes, {
+      profilesDir: path.join(config.home, 'browser'),
+      idleMs: config.browserIdleMinutes * 60_000,
+      max: config.browserMax,
+      log,
+    });
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
+      browsers.endContainer(id, event === 'delete');
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
       // The container's sandbox and everything in it; its cgroups go once it has, before any restart.
       if (sandboxes) sandboxes.stop(id, () => cgroups.remove(id));
@@ -241,6 +251,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       nets,
       previews,
       viewLinks: new ViewLinks(keys, config.citationLinkTtlSeconds),
+      browsers,
     };
     return {
       db,
@@ -252,6 +263,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       admin: { userId: adminUser.id, userName: adminUser.name, isAdmin: true, scopes: new Set(SCOPES), via: 'local' },
       close: async () => {
         egress.close();
+        await browsers.shutdown();
         await pool.stop();
         terminals.shutdown();
         await processManager.shutdown();

@@ -17,12 +17,18 @@ export const ERROR_STATUS = {
   conflict: 409,
   /** Nothing listens on the container port a preview or connection asked for. */
   port_closed: 409,
+  /** A browser element ref from an older snapshot, or an element that is gone. */
+  stale_ref: 409,
+  /** A browser element that is covered, hidden or disabled, so it cannot be acted on. */
+  not_actionable: 409,
   too_large: 413,
   git_failed: 422,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  /** A bounded wait (a navigation, an element, a browser condition) ran out. */
+  timeout: 504,
   no_space: 507,
 } as const;
 

@@ -186,6 +186,18 @@ export const SETTINGS = {
     schema: intIn(1, 10_080),
     doc: 'A terminal no client has been attached to for this long is closed (reattach before, scrollback kept). Default 30.',
   },
+  browserIdleMinutes: {
+    env: 'DISCO_BROWSER_IDLE_MINUTES',
+    default: 10,
+    schema: intIn(1, 10_080),
+    doc: "A container's browser session nobody used for this long is closed (its profile is kept). Default 10.",
+  },
+  browserMax: {
+    env: 'DISCO_BROWSER_MAX',
+    default: 4,
+    schema: intIn(0, 1000),
+    doc: 'Browser sessions running at once on this daemon (each a Chromium in its container). Default 4; 0 turns computer use off.',
+  },
   processLogMaxBytes: {
     env: 'DISCO_PROCESS_LOG_MAX_BYTES',
     default: 8 * 1024 * 1024,

@@ -72,7 +72,14 @@ export function registerOpTools(
     const ctx = { ...opContextFor(context, extra, request.params._meta?.progressToken), resultBudget: opBudget(cap) };
     try {
       // Model-sized: the op pages to the budget, the summary is short, and nothing over the cap leaves.
-      return cappedToolResult(op, await invokeOp(op, request.params.arguments ?? {}, ctx), cap);
+      const result = await invokeOp(op, request.params.arguments ?? {}, ctx);
+      const image = op.binary?.(result);
+      if (image) {
+        // A screenshot: the image itself, then the rest of the result (capped, summarised) beside it.
+        const rest = cappedToolResult(op, image.rest, cap);
+        return { ...rest, content: [{ type: 'image', data: image.base64, mimeType: image.mimeType }, ...rest.content] };
+      }
+      return cappedToolResult(op, result, cap);
     } catch (err) {
       if (!(err instanceof DiscoError)) context.log.error({ err, tool: op.name }, 'tool failed');
       return toolError(err);

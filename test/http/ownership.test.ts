@@ -129,6 +129,7 @@ describe('ownership: a user sees and touches only their own', () => {
       preview_share_create: ['POST', `${c}/ports/3000/shares`, {}],
       preview_share_list: ['GET', `/api/v1/previews/shares?container=${aliceContainer}`],
       fetch: ['GET', `/api/v1/fetch?id=${encodeURIComponent(`${aliceContainer}/a.txt`)}`],
+      ...browserCalls(`/api/v1/computer-use/${aliceContainer}`),
     };
     const reachesOwned = (op: Op) =>
       (/:(container|id)\b/.test(op.path) && /^\/(containers|terminal)\//.test(op.path)) ||
@@ -235,3 +236,24 @@ describe('ownership: a user sees and touches only their own', () => {
     await client.close();
   });
 });
+
+/** Every computer-use op against one container (each starts by looking the container up). */
+function browserCalls(b: string): Record<string, [string, string, unknown?]> {
+  return {
+    browser_navigate: ['POST', `${b}/navigate`, { url: '3000' }],
+    browser_snapshot: ['GET', `${b}/snapshot`],
+    browser_click: ['POST', `${b}/click`, { ref: 'e1' }],
+    browser_type: ['POST', `${b}/type`, { ref: 'e1', text: 'x' }],
+    browser_press: ['POST', `${b}/press`, { keys: 'Enter' }],
+    browser_select: ['POST', `${b}/select`, { ref: 'e1', values: ['a'] }],
+    browser_hover: ['POST', `${b}/hover`, { ref: 'e1' }],
+    browser_scroll: ['POST', `${b}/scroll`, { dy: 100 }],
+    browser_wait_for: ['POST', `${b}/wait`, { text: 'x' }],
+    browser_screenshot: ['GET', `${b}/screenshot`],
+    browser_screenshot_get: ['GET', `${b}/screenshots/abc`],
+    computer_action: ['POST', `${b}/actions`, { actions: [{ type: 'wait', ms: 1 }] }],
+    browser_console: ['GET', `${b}/console`],
+    browser_network: ['GET', `${b}/network`],
+    browser_close: ['DELETE', `${b}/sessions/default`],
+  };
+}

@@ -70,6 +70,22 @@ const TABLE: Record<string, Hint[]> = {
   preview_share_create: [], // a link anyone holding it may use until it expires or is revoked
   preview_share_list: [R, I],
   preview_share_revoke: [D],
+  // computer use: the container's browser acts on pages (which may submit forms) and reaches the network
+  browser_navigate: [O],
+  browser_click: [O],
+  browser_type: [O],
+  browser_press: [O],
+  browser_select: [O],
+  browser_hover: [O],
+  browser_scroll: [O],
+  computer_action: [O],
+  browser_wait_for: [O], // the page keeps running (and fetching) while it waits
+  browser_snapshot: [R, I],
+  browser_screenshot: [R, I],
+  browser_screenshot_get: [R, I],
+  browser_console: [R, I],
+  browser_network: [R, I],
+  browser_close: [I],
 };
 
 describe('tool annotations', () => {

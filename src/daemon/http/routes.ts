@@ -68,5 +68,14 @@ async function runOp(op: Op, services: Services, req: Request, res: Response): P
     transport: 'rest',
   });
   res.setHeader('Cache-Control', 'no-store');
+  const image = op.binary?.(result);
+  if (image && !image.jsonOnRest && input.encoding !== 'json') {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res
+      .status(op.successStatus ?? 200)
+      .type(image.mimeType)
+      .send(Buffer.from(image.base64, 'base64'));
+    return;
+  }
   res.status(op.successStatus ?? 200).json(result);
 }

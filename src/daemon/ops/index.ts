@@ -1,6 +1,25 @@
 import { authMe, passwordChange, tokenCreate, tokenList, tokenRevoke } from './account.js';
 import { auditList, userCreate, userList, userRevokeTokens } from './admin.js';
 import { filePack, fileUnpack } from './archive.js';
+import {
+  browserClose,
+  browserConsole,
+  browserNavigate,
+  browserNetwork,
+  browserScreenshot,
+  browserScreenshotGet,
+  browserSnapshot,
+} from './browser.js';
+import {
+  browserClick,
+  browserHover,
+  browserPress,
+  browserScroll,
+  browserSelect,
+  browserType,
+  browserWaitFor,
+  computerAction,
+} from './browser-act.js';
 import { fetchDocument, search } from './chatgpt.js';
 import {
   containerCreate,
@@ -50,6 +69,21 @@ export const OPS = [
   previewShareRevoke,
   terminalList,
   terminalClose,
+  browserNavigate,
+  browserSnapshot,
+  browserClick,
+  browserType,
+  browserPress,
+  browserSelect,
+  browserHover,
+  browserScroll,
+  browserWaitFor,
+  browserScreenshot,
+  browserScreenshotGet,
+  computerAction,
+  browserConsole,
+  browserNetwork,
+  browserClose,
   gitClone,
   gitStatus,
   gitDiff,

@@ -151,6 +151,11 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
   audit?: boolean;
   /** MCP clients that declare the UI extension render the result with this view; others see no difference. */
   view?: OpView;
+  /**
+   * An image in the result (screenshots): MCP sends it as image content beside `rest`; REST sends the bytes
+   * with their media type unless the input asks `encoding: 'json'` or `jsonOnRest` (then the JSON as is).
+   */
+  binary?: (output: unknown) => BinaryPart | undefined;
   run: (input: z.output<I>, ctx: OpContext) => Promise<z.input<O>>;
   /**
    * The text a model reads beside the structured result: a short human summary (exit status and the tail
@@ -158,6 +163,14 @@ export interface Op<I extends AnyZodObject = AnyZodObject, O extends z.ZodType =
    * Without it, MCP writes a generic one (`src/mcp/summary.ts`).
    */
   summary?: (output: z.output<O>) => string;
+}
+
+export interface BinaryPart {
+  mimeType: string;
+  base64: string;
+  /** The result without the image data. */
+  rest: Record<string, unknown>;
+  jsonOnRest?: boolean;
 }
 
 /** Identity function that pins the types of one op definition. */

@@ -1,5 +1,6 @@
 import type { AuthService } from '../auth/service.js';
 import type { ViewLinks } from '../auth/view-links.js';
+import type { BrowserService } from '../browser/service.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { ContainerService } from '../containers/service.js';
@@ -38,6 +39,8 @@ export interface Services {
   /** What listens inside containers, and a way in (previews). */
   nets: ContainerNets;
   previews: PreviewService;
+  /** Browsers of containers (computer use), inside their sandboxes. */
+  browsers?: BrowserService;
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;

@@ -11,9 +11,15 @@ import { ContainerSandbox } from './container-sandbox.js';
 import { ControlSocket, type EgressHandler } from './control-socket.js';
 import { EGRESS_PORT, egressEnv } from './egress-env.js';
 import type { NetworkMode } from './network-mode.js';
+import { BROWSER_PROFILES_INSIDE, browserProfilesDir } from './profiles.js';
 
 /** Where the supervisor finds its files inside every sandbox. */
-const INSIDE = { lib: '/run/disco/lib', ctl: '/run/disco/ctl', modules: '/run/disco/node_modules' };
+const INSIDE = {
+  lib: '/run/disco/lib',
+  ctl: '/run/disco/ctl',
+  modules: '/run/disco/node_modules',
+  browser: BROWSER_PROFILES_INSIDE,
+};
 
 export interface PoolOptions {
   /** A directory of the daemon's state (never mounted whole into a sandbox). */
@@ -21,6 +27,11 @@ export interface PoolOptions {
   log: Logger;
   /** Receives each egress connection of a container (the daemon's proxy); none: they are closed. */
   egress?: EgressHandler;
+  /**
+   * Where each container's browser profiles live on the host (`<dir>/<container>`, daemon state, bound
+   * read-write at /run/disco/browser in its sandbox only); none: no profile directory is mounted.
+   */
+  browserDir?: string;
 }
 
 export interface SandboxTarget {
@@ -115,10 +126,14 @@ export class SandboxPool implements ContainerNet {
     const entry = this.entries.get(containerId);
     if (entry) entry.socket = socket;
     const egressPort = target.network === 'egress' ? EGRESS_PORT : 0;
+    const profiles = this.opts.browserDir
+      ? browserProfilesDir(this.opts.browserDir, containerId, this.sandbox.owner)
+      : undefined;
     const mounts = [
       { from: this.libDir, to: INSIDE.lib },
       { from: socket.dir, to: INSIDE.ctl },
       ...(this.modulesDir ? [{ from: this.modulesDir, to: `${INSIDE.modules}/@lydell` }] : []),
+      ...(profiles ? [{ from: profiles, to: INSIDE.browser, writable: true }] : []),
     ];
     // The container id in the command line names the sandbox's processes on the host (ps, tests).
     const config = JSON.stringify({

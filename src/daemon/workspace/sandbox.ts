@@ -40,8 +40,11 @@ export interface Confinement {
    * `egress` the container's supervisor bridges a loopback port to the daemon's proxy).
    */
   network: NetworkMode;
-  /** Host directories made visible read-only at another path (the supervisor's run directories). */
-  mounts?: readonly { from: string; to: string }[];
+  /**
+   * Host directories made visible at another path: read-only (the supervisor's run directories) unless
+   * `writable` (the container's browser profiles).
+   */
+  mounts?: readonly { from: string; to: string; writable?: boolean }[];
   /** The container the command belongs to: its cgroups (per-container limits) are joined first. */
   container?: string;
   /** Host paths made visible read-only at the same place (e.g. a trusted file:// git remote). */
@@ -350,6 +353,7 @@ const ETC = [
   'ca-certificates',
   'alternatives',
   'gitconfig',
+  'fonts', // fontconfig's configuration: the container's browser renders text with /usr/share/fonts
 ];
 
 /**
@@ -384,7 +388,7 @@ export function bwrapArgs(c: Confinement, bind: (hostPath: string) => string = (
   // Security: kernel knobs stay read-only even to a uid that could write them (core_pattern runs as root).
   args.push('--proc', '/proc', '--ro-bind', '/proc/sys', '/proc/sys');
   args.push('--dev', '/dev', '--tmpfs', '/tmp', '--bind', bind(c.root), c.root);
-  for (const m of c.mounts ?? []) args.push('--ro-bind', bind(m.from), m.to);
+  for (const m of c.mounts ?? []) args.push(m.writable ? '--bind' : '--ro-bind', bind(m.from), m.to);
   for (const p of c.readOnly ?? []) args.push('--ro-bind', bind(p), p);
   for (const p of c.writable ?? []) args.push('--bind', bind(p), p);
   args.push('--chdir', c.cwd);

@@ -1,0 +1,253 @@
+import { z } from 'zod';
+import { act, checkUrl, snapshot, targetUrl } from '../browser/actions.js';
+import { screenshot } from '../browser/screenshot.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import {
+  ACTION,
+  ActionResultSchema,
+  budget,
+  EventSummarySchema,
+  READ,
+  ref,
+  sessionOf,
+  target,
+} from './browser-common.js';
+import { openContainer } from './container-scope.js';
+import { defineOp } from './op.js';
+
+export const browserNavigate = defineOp({
+  name: 'browser_navigate',
+  title: 'Open a page in the browser',
+  description:
+    "Opens a URL in the container's browser (started on first use: Chromium inside the container's sandbox, so " +
+    "it reaches the container's own servers at localhost:<port> and the internet only under its egress policy — " +
+    "never the daemon or the host). `url` may be a port number ('3000'), 'localhost:3000/path' or an http(s) URL; " +
+    "or pass `go: 'back' | 'forward' | 'reload'`. Returns the page's snapshot diff (elements with refs for " +
+    'browser_click/browser_type) and the errors it logged.',
+  method: 'POST',
+  path: '/computer-use/:container/navigate',
+  input: z.object({
+    ...target,
+    url: z.string().min(1).max(8192).optional(),
+    go: z.enum(['back', 'forward', 'reload']).optional(),
+    timeoutMs: z.number().int().min(100).max(60_000).default(15_000),
+  }),
+  output: ActionResultSchema,
+  annotations: ACTION,
+  scope: 'exec',
+  audit: true,
+  run: async (input, ctx) => {
+    const s = await sessionOf(ctx, input);
+    const url = input.url !== undefined ? targetUrl(input.url) : undefined;
+    if (!url && !input.go) throw new ValidationError('give url, or go: back | forward | reload');
+    const timeout = input.timeoutMs;
+    return act(s, undefined, async () => {
+      if (url) await s.page.goto(checkUrl(url), { timeout, waitUntil: 'load' });
+      else if (input.go === 'back') await s.page.goBack({ timeout });
+      else if (input.go === 'forward') await s.page.goForward({ timeout });
+      else await s.page.reload({ timeout });
+    });
+  },
+});
+
+export const browserSnapshot = defineOp({
+  name: 'browser_snapshot',
+  title: 'Read the page',
+  description:
+    "The page's accessibility tree as short YAML lines, each element with a ref (e12) to act on, bounded by " +
+    "`budget` tokens. mode 'full' (default) the whole tree; 'diff' only what changed since the last snapshot or " +
+    "action; 'find' only elements whose line contains `find` (with their ancestors). Prefer this to screenshots.",
+  method: 'GET',
+  path: '/computer-use/:container/snapshot',
+  input: z.object({
+    ...target,
+    mode: z.enum(['full', 'diff', 'find']).default('full'),
+    find: z.string().min(1).max(200).optional(),
+    budget,
+    since: z.number().int().min(0).optional().describe('Event cursor: summarise only errors after it.'),
+  }),
+  output: z.object({
+    url: z.string(),
+    title: z.string(),
+    mode: z.string(),
+    snapshot: z.string(),
+    tokens: z.number().int(),
+    omitted: z.number().int().describe('Lines left out to stay within budget.'),
+    events: EventSummarySchema,
+  }),
+  annotations: READ,
+  scope: 'exec',
+  run: async (input, ctx) =>
+    snapshot(await sessionOf(ctx, input), {
+      mode: input.mode,
+      budget: input.budget,
+      find: input.find,
+      since: input.since,
+    }),
+});
+
+const ShotSchema = z.object({
+  mimeType: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  scale: z.number(),
+  url: z.string().describe('Serves this image again to its owner (with a token), while the session lives.'),
+  data: z.string().optional().describe('Base64 of the image (REST with encoding=json; MCP sends image content).'),
+});
+
+export const browserScreenshot = defineOp({
+  name: 'browser_screenshot',
+  title: 'Screenshot the page',
+  description:
+    'A PNG (or JPEG) of the viewport, the full page, or one element (ref), scaled so its long edge is at most ' +
+    '1568 px; `scale` is screenshot pixels per page pixel (computer_action coordinates are in screenshot pixels). ' +
+    'REST answers image/png unless encoding=json; MCP answers image content. For reading text use browser_snapshot.',
+  method: 'GET',
+  path: '/computer-use/:container/screenshot',
+  input: z.object({
+    ...target,
+    fullPage: z.boolean().default(false),
+    ref: ref.optional(),
+    format: z.enum(['png', 'jpeg']).default('png'),
+    quality: z.number().int().min(1).max(100).optional(),
+    encoding: z.enum(['binary', 'json']).default('binary').describe('REST only: json returns base64 in `data`.'),
+  }),
+  output: ShotSchema,
+  annotations: READ,
+  scope: 'exec',
+  binary: (out) => {
+    const o = out as { mimeType: string; data?: string };
+    if (!o.data) return undefined;
+    const { data, ...rest } = o;
+    return { mimeType: o.mimeType, base64: data, rest };
+  },
+  run: async (input, ctx) => {
+    const s = await sessionOf(ctx, input);
+    const shot = await s.run(() =>
+      screenshot(s, {
+        fullPage: input.fullPage,
+        format: input.format,
+        quality: input.quality,
+        ...(input.ref ? { element: () => s.page.getByRef(input.ref as string).boundingBox({ timeout: 3_000 }) } : {}),
+      }),
+    );
+    const id = s.keep(shot);
+    return {
+      mimeType: shot.mimeType,
+      width: shot.width,
+      height: shot.height,
+      scale: shot.scale,
+      url: shotUrl(ctx.baseUrl, input.container, input.session, id),
+      data: shot.data.toString('base64'),
+    };
+  },
+});
+
+const shotUrl = (base: string, container: string, session: string, id: string) =>
+  `${base}/api/v1/computer-use/${encodeURIComponent(container)}/screenshots/${id}?session=${session}`;
+
+export const browserScreenshotGet = defineOp({
+  name: 'browser_screenshot_get',
+  title: 'Get a screenshot again',
+  description:
+    "One of the session's newest screenshots (the `url` of a browser_screenshot result), to its owner only: " +
+    'image/png over REST unless encoding=json.',
+  method: 'GET',
+  path: '/computer-use/:container/screenshots/:shot',
+  input: z.object({
+    ...target,
+    shot: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+    encoding: z.enum(['binary', 'json']).default('binary'),
+  }),
+  output: ShotSchema,
+  annotations: READ,
+  scope: 'exec',
+  binary: (out) => {
+    const o = out as { mimeType: string; data?: string };
+    if (!o.data) return undefined;
+    const { data, ...rest } = o;
+    return { mimeType: o.mimeType, base64: data, rest };
+  },
+  run: async (input, ctx) => {
+    const c = await openContainer(ctx, input.container);
+    const shot = ctx.services.browsers?.get(c.id, input.session).shots.get(input.shot);
+    if (!shot) throw new NotFoundError('screenshot', { shot: input.shot });
+    return {
+      mimeType: shot.mimeType,
+      width: shot.width,
+      height: shot.height,
+      scale: shot.scale,
+      url: shotUrl(ctx.baseUrl, input.container, input.session, input.shot),
+      data: shot.data.toString('base64'),
+    };
+  },
+});
+
+const EventSchema = z.object({
+  seq: z.number().int(),
+  kind: z.string(),
+  level: z.string(),
+  text: z.string(),
+  url: z.string().optional(),
+  status: z.number().int().optional(),
+  at: z.string(),
+});
+
+const eventsInput = z.object({
+  ...target,
+  since: z.number().int().min(0).default(0).describe('Only events after this cursor (from an earlier result).'),
+  limit: z.number().int().min(1).max(200).default(50),
+});
+
+export const browserConsole = defineOp({
+  name: 'browser_console',
+  title: 'Page errors',
+  description:
+    'Console errors and warnings, uncaught exceptions, dialogs and crashes of the page since a cursor (newest last, bounded).',
+  method: 'GET',
+  path: '/computer-use/:container/console',
+  input: eventsInput,
+  output: z.object({ cursor: z.number().int(), events: z.array(EventSchema) }),
+  annotations: READ,
+  scope: 'exec',
+  run: async (input, ctx) => {
+    const s = await sessionOf(ctx, input);
+    return { cursor: s.cursor, events: s.since(input.since, ['console', 'pageerror', 'dialog', 'crash'], input.limit) };
+  },
+});
+
+export const browserNetwork = defineOp({
+  name: 'browser_network',
+  title: 'Failed requests',
+  description: 'Requests of the page that failed or answered 4xx/5xx, and refused downloads, since a cursor (bounded).',
+  method: 'GET',
+  path: '/computer-use/:container/network',
+  input: eventsInput,
+  output: z.object({ cursor: z.number().int(), events: z.array(EventSchema) }),
+  annotations: READ,
+  scope: 'exec',
+  run: async (input, ctx) => {
+    const s = await sessionOf(ctx, input);
+    return {
+      cursor: s.cursor,
+      events: s.since(input.since, ['request_failed', 'http_error', 'download'], input.limit),
+    };
+  },
+});
+
+export const browserClose = defineOp({
+  name: 'browser_close',
+  title: 'Close the browser',
+  description: 'Closes a browser session of the container (its profile — cookies, storage — is kept for the next one).',
+  method: 'DELETE',
+  path: '/computer-use/:container/sessions/:session',
+  input: z.object(target),
+  output: z.object({ closed: z.boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'exec',
+  audit: true,
+  run: async (input, ctx) => {
+    const c = await openContainer(ctx, input.container);
+    return { closed: (await ctx.services.browsers?.close(c.id, input.session)) ?? false };
+  },
+});
