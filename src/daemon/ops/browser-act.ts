@@ -6,12 +6,15 @@ import { DiscoError, ValidationError } from '../errors.js';
 import { ACTION, ActionResultSchema, budget, ref, sessionOf, target } from './browser-common.js';
 import { defineOp } from './op.js';
 
-const ACTS = ' Returns the snapshot diff the action caused and the errors the page logged meanwhile.';
+const ACTS = ' Returns the snapshot diff it caused and the errors the page logged.';
 
 export const browserClick = defineOp({
   name: 'browser_click',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Click an element',
-  description: `Clicks the element of a ref from the last snapshot (button, double click).${ACTS}`,
+  description: `Use to click an element by its ref from the last snapshot (button, double).${ACTS}`,
   method: 'POST',
   path: '/computer-use/:container/click',
   input: z.object({
@@ -41,10 +44,14 @@ export const browserClick = defineOp({
 
 export const browserType = defineOp({
   name: 'browser_type',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Type into a field',
   description:
-    "Fills a text field (ref) with `text` (mode 'fill', replacing its value) or types it key by key ('keys', " +
-    `for fields that react to each key); submit: true presses Enter after.${ACTS}`,
+    "Use to fill a text field (ref) with text (mode 'fill'), or type it key by key (mode 'keys'); " +
+    'submit: true presses Enter after.' +
+    ACTS,
   method: 'POST',
   path: '/computer-use/:container/type',
   input: z.object({
@@ -77,8 +84,11 @@ export const browserType = defineOp({
 
 export const browserPress = defineOp({
   name: 'browser_press',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Press keys',
-  description: `Presses a key chord ('Enter', 'Control+a', 'ctrl+shift+k') on the focused element, or on ref.${ACTS}`,
+  description: `Use to press a key chord ('Enter', 'Control+a') on the focused element or on ref.${ACTS}`,
   method: 'POST',
   path: '/computer-use/:container/press',
   input: z.object({ ...target, keys: z.string().min(1).max(100), ref: ref.optional(), budget }),
@@ -100,8 +110,11 @@ export const browserPress = defineOp({
 
 export const browserSelect = defineOp({
   name: 'browser_select',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Choose options',
-  description: `Selects options (by value or label) in a select element (ref).${ACTS}`,
+  description: `Use to choose options (by value or label) in a select element (ref).${ACTS}`,
   method: 'POST',
   path: '/computer-use/:container/select',
   input: z.object({ ...target, ref, values: z.array(z.string().max(1000)).min(1).max(100), budget }),
@@ -117,8 +130,11 @@ export const browserSelect = defineOp({
 
 export const browserHover = defineOp({
   name: 'browser_hover',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Hover an element',
-  description: `Moves the mouse over an element (ref): menus and tooltips that open on hover.${ACTS}`,
+  description: `Use to move the mouse over an element (ref), for menus and tooltips that open on hover.${ACTS}`,
   method: 'POST',
   path: '/computer-use/:container/hover',
   input: z.object({ ...target, ref, budget }),
@@ -134,8 +150,11 @@ export const browserHover = defineOp({
 
 export const browserScroll = defineOp({
   name: 'browser_scroll',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Scroll',
-  description: `Scrolls an element (ref) into view, or the page by dx/dy CSS pixels.${ACTS}`,
+  description: `Use to scroll an element (ref) into view, or the page by dx/dy CSS pixels.${ACTS}`,
   method: 'POST',
   path: '/computer-use/:container/scroll',
   input: z.object({
@@ -162,10 +181,14 @@ export const browserScroll = defineOp({
 
 export const browserWaitFor = defineOp({
   name: 'browser_wait_for',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Wait for the page',
   description:
-    'Waits (at most timeoutMs, default 5 s, ≤ 30 s) until `text` appears, `textGone` disappears, an element ' +
-    `(ref) is visible, the URL contains \`url\`, or the network is idle; a timeout is a typed error.${ACTS}`,
+    'Use to wait (timeoutMs, default 5 s, at most 30 s) until text appears, textGone disappears, a ' +
+    'ref is visible, the URL contains url, or the network is idle; a timeout is a typed error.' +
+    ACTS,
   method: 'POST',
   path: '/computer-use/:container/wait',
   input: z.object({
@@ -214,12 +237,14 @@ export const browserWaitFor = defineOp({
 
 export const computerAction = defineOp({
   name: 'computer_action',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Use mouse and keyboard',
   description:
-    'Runs an ordered list of computer-use actions on the page — click (button), double_click, move, drag (path), ' +
-    'scroll (dx, dy), type, keypress (keys), wait (ms), screenshot — with coordinates in pixels of the last ' +
-    'browser_screenshot (mapped back by its scale). For canvas and visual work; prefer refs otherwise. Returns the ' +
-    'snapshot diff, and a screenshot when the list asks for one.',
+    'Use for canvas and visual work where refs do not help: an ordered list of actions (click, ' +
+    'double_click, move, drag, scroll, type, keypress, wait, screenshot) with coordinates in pixels ' +
+    'of the last browser_screenshot. Returns the snapshot diff, and a screenshot when asked.',
   method: 'POST',
   path: '/computer-use/:container/actions',
   input: z.object({ ...target, actions: z.array(ComputerAction).min(1).max(50), budget }),

@@ -17,13 +17,15 @@ import { defineOp } from './op.js';
 
 export const browserNavigate = defineOp({
   name: 'browser_navigate',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Open a page in the browser',
   description:
-    "Opens a URL in the container's browser (started on first use: Chromium inside the container's sandbox, so " +
-    "it reaches the container's own servers at localhost:<port> and the internet only under its egress policy — " +
-    "never the daemon or the host). `url` may be a port number ('3000'), 'localhost:3000/path' or an http(s) URL; " +
-    "or pass `go: 'back' | 'forward' | 'reload'`. Returns the page's snapshot diff (elements with refs for " +
-    'browser_click/browser_type) and the errors it logged.',
+    "Use to open a page in the container's browser (Chromium inside its sandbox: it reaches the " +
+    "container's own servers and the internet under its egress policy, never the host). url: a port " +
+    "('3000'), 'localhost:3000/path' or an http(s) URL; or go: back|forward|reload. Returns the " +
+    'snapshot diff (refs to act on) and page errors.',
   method: 'POST',
   path: '/computer-use/:container/navigate',
   input: z.object({
@@ -52,11 +54,14 @@ export const browserNavigate = defineOp({
 
 export const browserSnapshot = defineOp({
   name: 'browser_snapshot',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Read the page',
   description:
-    "The page's accessibility tree as short YAML lines, each element with a ref (e12) to act on, bounded by " +
-    "`budget` tokens. mode 'full' (default) the whole tree; 'diff' only what changed since the last snapshot or " +
-    "action; 'find' only elements whose line contains `find` (with their ancestors). Prefer this to screenshots.",
+    'Use to read the page: its accessibility tree as short lines with a ref per element, within ' +
+    "budget tokens. mode 'diff': only what changed since the last call; 'find': only elements " +
+    'matching find. Prefer it to screenshots.',
   method: 'GET',
   path: '/computer-use/:container/snapshot',
   input: z.object({
@@ -97,11 +102,14 @@ const ShotSchema = z.object({
 
 export const browserScreenshot = defineOp({
   name: 'browser_screenshot',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Screenshot the page',
   description:
-    'A PNG (or JPEG) of the viewport, the full page, or one element (ref), scaled so its long edge is at most ' +
-    '1568 px; `scale` is screenshot pixels per page pixel (computer_action coordinates are in screenshot pixels). ' +
-    'REST answers image/png unless encoding=json; MCP answers image content. For reading text use browser_snapshot.',
+    'Use for visual checks and canvas: a PNG (or JPEG) of the viewport, full page or one element ' +
+    '(ref), long edge at most 1568 px; scale maps its pixels to the page for computer_action. For ' +
+    'reading text use browser_snapshot.',
   method: 'GET',
   path: '/computer-use/:container/screenshot',
   input: z.object({
@@ -148,10 +156,12 @@ const shotUrl = (base: string, container: string, session: string, id: string) =
 
 export const browserScreenshotGet = defineOp({
   name: 'browser_screenshot_get',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Get a screenshot again',
   description:
-    "One of the session's newest screenshots (the `url` of a browser_screenshot result), to its owner only: " +
-    'image/png over REST unless encoding=json.',
+    'Use to fetch a recent screenshot again by the url a browser_screenshot result gave (its owner ' + 'only).',
   method: 'GET',
   path: '/computer-use/:container/screenshots/:shot',
   input: z.object({
@@ -201,9 +211,13 @@ const eventsInput = z.object({
 
 export const browserConsole = defineOp({
   name: 'browser_console',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Page errors',
   description:
-    'Console errors and warnings, uncaught exceptions, dialogs and crashes of the page since a cursor (newest last, bounded).',
+    'Use to see what went wrong in the page: console errors and warnings, uncaught exceptions, ' +
+    'dialogs and crashes since a cursor (bounded).',
   method: 'GET',
   path: '/computer-use/:container/console',
   input: eventsInput,
@@ -218,8 +232,12 @@ export const browserConsole = defineOp({
 
 export const browserNetwork = defineOp({
   name: 'browser_network',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Failed requests',
-  description: 'Requests of the page that failed or answered 4xx/5xx, and refused downloads, since a cursor (bounded).',
+  description:
+    'Use to see failed requests of the page (errors, 4xx/5xx) and refused downloads since a cursor ' + '(bounded).',
   method: 'GET',
   path: '/computer-use/:container/network',
   input: eventsInput,
@@ -237,8 +255,12 @@ export const browserNetwork = defineOp({
 
 export const browserClose = defineOp({
   name: 'browser_close',
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
   title: 'Close the browser',
-  description: 'Closes a browser session of the container (its profile — cookies, storage — is kept for the next one).',
+  description:
+    'Use to close a browser session of the container; its profile (cookies, storage) is kept for the ' + 'next one.',
   method: 'DELETE',
   path: '/computer-use/:container/sessions/:session',
   input: z.object(target),

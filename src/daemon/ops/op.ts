@@ -89,6 +89,7 @@ export const AREAS = {
   git: 'Git repositories inside a workspace',
   search: "Search inside workspaces (the index, and ChatGPT's search and fetch)",
   auth: 'Who you are, personal access tokens, password',
+  'computer-use': 'A browser per workspace, inside its sandbox: snapshots, actions, screenshots',
   admin: 'Users and the audit log (admins)',
 } as const;
 export type Area = keyof typeof AREAS;
