@@ -427,7 +427,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   file_unpack: {
     description:
-      'Unpacks a tar archive (base64) into a directory of the workspace, creating it; existing files are replaced. Absolute or `..` members, hard links, devices, FIFOs and symlinks leading out of the archive refuse the whole archive before anything is written. At most the file write limit in size. `disco files push` uses it.',
+      'Use to copy a directory tree into a container: a tar archive (base64) unpacked into a workspace directory. Absolute, `..`, linked-out or special members refuse the whole archive.',
     input: {
       type: 'object',
       properties: {
@@ -454,7 +454,7 @@ export const OP_DOCS: Record<string, OpDoc> = {
   },
   file_pack: {
     description:
-      'Returns a directory of the workspace as a tar archive (base64): files, directories and symlinks (as links, never followed); FIFOs and devices are left out. At most the file write limit of content. `disco files pull` uses it.',
+      'Use to copy a directory tree out of a container as a tar archive (base64); symlinks stay links, FIFOs and devices are left out.',
     input: {
       type: 'object',
       properties: {
@@ -789,6 +789,820 @@ export const OP_DOCS: Record<string, OpDoc> = {
         },
       },
       required: ['id'],
+    },
+  },
+  browser_navigate: {
+    description:
+      "Use to open a page in the container's browser (Chromium inside its sandbox: it reaches the container's own servers and the internet under its egress policy, never the host). url: a port ('3000'), 'localhost:3000/path' or an http(s) URL; or go: back|forward|reload. Returns the snapshot diff (refs to act on) and page errors.",
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        url: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 8192,
+        },
+        go: {
+          type: 'string',
+          enum: ['back', 'forward', 'reload'],
+        },
+        timeoutMs: {
+          default: 15000,
+          type: 'integer',
+          minimum: 100,
+          maximum: 60000,
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_snapshot: {
+    description:
+      "Use to read the page: its accessibility tree as short lines with a ref per element, within budget tokens. mode 'diff': only what changed since the last call; 'find': only elements matching find. Prefer it to screenshots.",
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        mode: {
+          default: 'full',
+          type: 'string',
+          enum: ['full', 'diff', 'find'],
+        },
+        find: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+        since: {
+          description: 'Event cursor: summarise only errors after it.',
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_click: {
+    description:
+      'Use to click an element by its ref from the last snapshot (button, double). Returns the snapshot diff it caused and the errors the page logged.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        button: {
+          default: 'left',
+          type: 'string',
+          enum: ['left', 'right', 'middle'],
+        },
+        double: {
+          default: false,
+          type: 'boolean',
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container', 'ref'],
+    },
+  },
+  browser_type: {
+    description:
+      "Use to fill a text field (ref) with text (mode 'fill'), or type it key by key (mode 'keys'); submit: true presses Enter after. Returns the snapshot diff it caused and the errors the page logged.",
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        text: {
+          type: 'string',
+          maxLength: 100000,
+        },
+        mode: {
+          default: 'fill',
+          type: 'string',
+          enum: ['fill', 'keys'],
+        },
+        submit: {
+          default: false,
+          type: 'boolean',
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container', 'ref', 'text'],
+    },
+  },
+  browser_press: {
+    description:
+      "Use to press a key chord ('Enter', 'Control+a') on the focused element or on ref. Returns the snapshot diff it caused and the errors the page logged.",
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        keys: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 100,
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container', 'keys'],
+    },
+  },
+  browser_select: {
+    description:
+      'Use to choose options (by value or label) in a select element (ref). Returns the snapshot diff it caused and the errors the page logged.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        values: {
+          minItems: 1,
+          maxItems: 100,
+          type: 'array',
+          items: {
+            type: 'string',
+            maxLength: 1000,
+          },
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container', 'ref', 'values'],
+    },
+  },
+  browser_hover: {
+    description:
+      'Use to move the mouse over an element (ref), for menus and tooltips that open on hover. Returns the snapshot diff it caused and the errors the page logged.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container', 'ref'],
+    },
+  },
+  browser_scroll: {
+    description:
+      'Use to scroll an element (ref) into view, or the page by dx/dy CSS pixels. Returns the snapshot diff it caused and the errors the page logged.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        dx: {
+          default: 0,
+          type: 'number',
+          minimum: -100000,
+          maximum: 100000,
+        },
+        dy: {
+          default: 0,
+          type: 'number',
+          minimum: -100000,
+          maximum: 100000,
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_wait_for: {
+    description:
+      'Use to wait (timeoutMs, default 5 s, at most 30 s) until text appears, textGone disappears, a ref is visible, the URL contains url, or the network is idle; a timeout is a typed error. Returns the snapshot diff it caused and the errors the page logged.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        text: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1000,
+        },
+        textGone: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1000,
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        url: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 2000,
+        },
+        networkIdle: {
+          default: false,
+          type: 'boolean',
+        },
+        timeoutMs: {
+          default: 5000,
+          type: 'integer',
+          minimum: 1,
+          maximum: 30000,
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_screenshot: {
+    description:
+      'Use for visual checks and canvas: a PNG (or JPEG) of the viewport, full page or one element (ref), long edge at most 1568 px; scale maps its pixels to the page for computer_action. For reading text use browser_snapshot.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        fullPage: {
+          default: false,
+          type: 'boolean',
+        },
+        ref: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: 'Element ref from the last snapshot, e.g. e12.',
+        },
+        format: {
+          default: 'png',
+          type: 'string',
+          enum: ['png', 'jpeg'],
+        },
+        quality: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+        },
+        encoding: {
+          default: 'binary',
+          description: 'REST only: json returns base64 in `data`.',
+          type: 'string',
+          enum: ['binary', 'json'],
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_screenshot_get: {
+    description: 'Use to fetch a recent screenshot again by the url a browser_screenshot result gave (its owner only).',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        shot: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_-]{1,32}$',
+        },
+        encoding: {
+          default: 'binary',
+          type: 'string',
+          enum: ['binary', 'json'],
+        },
+      },
+      required: ['container', 'shot'],
+    },
+  },
+  computer_action: {
+    description:
+      'Use for canvas and visual work where refs do not help: an ordered list of actions (click, double_click, move, drag, scroll, type, keypress, wait, screenshot) with coordinates in pixels of the last browser_screenshot. Returns the snapshot diff, and a screenshot when asked.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        actions: {
+          minItems: 1,
+          maxItems: 50,
+          type: 'array',
+          items: {
+            oneOf: [
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'click',
+                  },
+                  x: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  y: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  button: {
+                    default: 'left',
+                    type: 'string',
+                    enum: ['left', 'right', 'middle'],
+                  },
+                },
+                required: ['type', 'x', 'y'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'double_click',
+                  },
+                  x: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  y: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  button: {
+                    default: 'left',
+                    type: 'string',
+                    enum: ['left', 'right', 'middle'],
+                  },
+                },
+                required: ['type', 'x', 'y'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'move',
+                  },
+                  x: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  y: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                },
+                required: ['type', 'x', 'y'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'drag',
+                  },
+                  path: {
+                    minItems: 2,
+                    maxItems: 100,
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        x: {
+                          type: 'number',
+                          minimum: 0,
+                          maximum: 100000,
+                        },
+                        y: {
+                          type: 'number',
+                          minimum: 0,
+                          maximum: 100000,
+                        },
+                      },
+                      required: ['x', 'y'],
+                    },
+                  },
+                },
+                required: ['type', 'path'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'scroll',
+                  },
+                  x: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  y: {
+                    type: 'number',
+                    minimum: 0,
+                    maximum: 100000,
+                  },
+                  dx: {
+                    default: 0,
+                    type: 'number',
+                    minimum: -100000,
+                    maximum: 100000,
+                  },
+                  dy: {
+                    default: 0,
+                    type: 'number',
+                    minimum: -100000,
+                    maximum: 100000,
+                  },
+                },
+                required: ['type'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'type',
+                  },
+                  text: {
+                    type: 'string',
+                    maxLength: 10000,
+                  },
+                },
+                required: ['type', 'text'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'keypress',
+                  },
+                  keys: {
+                    minItems: 1,
+                    maxItems: 10,
+                    type: 'array',
+                    items: {
+                      type: 'string',
+                      minLength: 1,
+                      maxLength: 40,
+                    },
+                    description: "One chord, e.g. ['ctrl', 'a'] or ['Enter'].",
+                  },
+                },
+                required: ['type', 'keys'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'wait',
+                  },
+                  ms: {
+                    default: 1000,
+                    type: 'integer',
+                    minimum: 0,
+                    maximum: 10000,
+                  },
+                },
+                required: ['type'],
+              },
+              {
+                type: 'object',
+                properties: {
+                  type: {
+                    type: 'string',
+                    const: 'screenshot',
+                  },
+                },
+                required: ['type'],
+              },
+            ],
+          },
+        },
+        budget: {
+          default: 1500,
+          description: 'Most tokens of page text to return (≈ 4 characters each; default 1500).',
+          type: 'integer',
+          minimum: 100,
+          maximum: 50000,
+        },
+      },
+      required: ['container', 'actions'],
+    },
+  },
+  browser_console: {
+    description:
+      'Use to see what went wrong in the page: console errors and warnings, uncaught exceptions, dialogs and crashes since a cursor (bounded).',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        since: {
+          default: 0,
+          description: 'Only events after this cursor (from an earlier result).',
+          type: 'integer',
+          minimum: 0,
+        },
+        limit: {
+          default: 50,
+          type: 'integer',
+          minimum: 1,
+          maximum: 200,
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_network: {
+    description:
+      'Use to see failed requests of the page (errors, 4xx/5xx) and refused downloads since a cursor (bounded).',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+        since: {
+          default: 0,
+          description: 'Only events after this cursor (from an earlier result).',
+          type: 'integer',
+          minimum: 0,
+        },
+        limit: {
+          default: 50,
+          type: 'integer',
+          minimum: 1,
+          maximum: 200,
+        },
+      },
+      required: ['container'],
+    },
+  },
+  browser_close: {
+    description:
+      'Use to close a browser session of the container; its profile (cookies, storage) is kept for the next one.',
+    input: {
+      type: 'object',
+      properties: {
+        container: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 128,
+          description: 'Container id (ctr_…) or name.',
+        },
+        session: {
+          default: 'default',
+          description:
+            "Browser session of the container (default 'default'); each has its own profile, kept across restarts.",
+          type: 'string',
+          pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+        },
+      },
+      required: ['container'],
     },
   },
   git_clone: {
