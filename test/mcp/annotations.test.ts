@@ -85,7 +85,7 @@ const TABLE: Record<string, Hint[]> = {
   browser_screenshot_get: [R, I],
   browser_console: [R, I],
   browser_network: [R, I],
-  browser_close: [I],
+  browser_close: [D, I],
 };
 
 describe('tool annotations', () => {

@@ -265,7 +265,8 @@ export const browserClose = defineOp({
   path: '/computer-use/:container/sessions/:session',
   input: z.object(target),
   output: z.object({ closed: z.boolean() }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  // Its open pages (and unsaved form state) are gone; the profile is kept.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   scope: 'exec',
   audit: true,
   run: async (input, ctx) => {
