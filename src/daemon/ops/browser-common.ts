@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { act } from '../browser/actions.js';
 import { SESSION_NAME } from '../browser/service.js';
 import type { BrowserSession } from '../browser/session.js';
 import { DEFAULT_BUDGET, MAX_BUDGET } from '../browser/snapshot.js';
@@ -55,3 +56,26 @@ export async function sessionOf(
 
 export const ACTION = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
 export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
+
+/** What every browser action op is: a POST on the container's browser, audited, under `exec`, answering a diff. */
+export const ACTION_OP = {
+  target: 'container',
+  area: 'computer-use',
+  changesWorkspace: false,
+  method: 'POST',
+  output: ActionResultSchema,
+  annotations: ACTION,
+  scope: 'exec',
+  audit: true,
+} as const;
+
+/** Opens the session, performs `perform` on it (on `ref` when given) and returns the diff it caused. */
+export async function actOn(
+  ctx: OpContext,
+  input: { container: string; session: string; budget: number },
+  ref: string | undefined,
+  perform: (s: BrowserSession) => Promise<unknown>,
+) {
+  const s = await sessionOf(ctx, input);
+  return act(s, ref, () => perform(s), input.budget);
+}

@@ -100,6 +100,14 @@ const ShotSchema = z.object({
   data: z.string().optional().describe('Base64 of the image (REST with encoding=json; MCP sends image content).'),
 });
 
+/** A screenshot result's image (its base64 `data`), for REST's image response and MCP's image content. */
+function shotBinary(out: unknown) {
+  const o = out as { mimeType: string; data?: string };
+  if (!o.data) return undefined;
+  const { data, ...rest } = o;
+  return { mimeType: o.mimeType, base64: data, rest };
+}
+
 export const browserScreenshot = defineOp({
   name: 'browser_screenshot',
   target: 'container',
@@ -123,12 +131,7 @@ export const browserScreenshot = defineOp({
   output: ShotSchema,
   annotations: READ,
   scope: 'exec',
-  binary: (out) => {
-    const o = out as { mimeType: string; data?: string };
-    if (!o.data) return undefined;
-    const { data, ...rest } = o;
-    return { mimeType: o.mimeType, base64: data, rest };
-  },
+  binary: shotBinary,
   run: async (input, ctx) => {
     const s = await sessionOf(ctx, input);
     const shot = await s.run(() =>
@@ -172,12 +175,7 @@ export const browserScreenshotGet = defineOp({
   output: ShotSchema,
   annotations: READ,
   scope: 'exec',
-  binary: (out) => {
-    const o = out as { mimeType: string; data?: string };
-    if (!o.data) return undefined;
-    const { data, ...rest } = o;
-    return { mimeType: o.mimeType, base64: data, rest };
-  },
+  binary: shotBinary,
   run: async (input, ctx) => {
     const c = await openContainer(ctx, input.container);
     const shot = ctx.services.browsers?.get(c.id, input.session).shots.get(input.shot);
