@@ -67,7 +67,13 @@ describe('containers over REST', () => {
     const dir = path.join(t.home, 'containers', c.id);
     expect((await stat(dir)).isDirectory()).toBe(true);
     const running = t.json('POST', '/api/v1/terminal/execute', { container: c.id, command: ['sleep', '30'] });
-    await new Promise((r) => setTimeout(r, 300));
+    // Delete once the command runs (its sandbox may still be starting for a while on a loaded machine).
+    await expect
+      .poll(
+        async () => (await t.json('GET', `/api/v1/terminal/processes?container=${c.id}`)).body.processes?.length ?? 0,
+        { timeout: 20_000, interval: 50 },
+      )
+      .toBe(1);
     const del = await t.json('DELETE', `/api/v1/containers/${c.id}`);
     expect(del.status).toBe(200);
     expect(del.body).toMatchObject({ id: c.id, status: 'deleted' });
