@@ -18,8 +18,7 @@ beforeAll(async () => {
   expect((await disco(['containers', 'create', 'b'], env)).code).toBe(0);
 });
 afterAll(async () => {
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.once('exit', r));
+  await serve.stop();
   await rm(home, { recursive: true, force: true });
 });
 

@@ -32,8 +32,7 @@ describe.runIf(hasGit)('disco git behaves like git and says what git says', () =
     expect((await disco(['containers', 'create', 'g'], env)).code).toBe(0);
   });
   afterAll(async () => {
-    serve.child.kill('SIGTERM');
-    await new Promise((r) => serve.child.once('exit', r));
+    await serve.stop();
     await rm(home, { recursive: true, force: true });
     await rm(remotes, { recursive: true, force: true });
   });

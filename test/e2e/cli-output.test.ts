@@ -19,8 +19,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (serve.child.exitCode === null) {
-    serve.child.kill('SIGTERM');
-    await new Promise((r) => serve.child.once('exit', r));
+    await serve.stop();
   }
   await rm(home, { recursive: true, force: true });
 });

@@ -13,8 +13,7 @@ beforeAll(async () => {
   env = { DISCO_URL: serve.url, DISCO_HOME: home };
 });
 afterAll(async () => {
-  serve.child.kill('SIGTERM');
-  await new Promise((r) => serve.child.once('exit', r));
+  await serve.stop();
   await rm(home, { recursive: true, force: true });
 });
 

@@ -43,6 +43,8 @@ export interface ServeProcess {
   child: ChildProcess;
   url: string;
   logs: () => string;
+  /** SIGTERM, then waits until it has exited (at once if it already has). */
+  stop: () => Promise<void>;
 }
 
 /** Spawns `disco serve --port 0` and resolves with its URL once it logs that it listens. */
@@ -59,7 +61,7 @@ export function spawnServe(home: string, env: Record<string, string> = {}): Prom
       const m = /"url":"([^"]+)".*"msg":"disco listening"/.exec(logs);
       if (m?.[1]) {
         clearTimeout(timer);
-        resolve({ child, url: m[1], logs: () => logs });
+        resolve({ child, url: m[1], logs: () => logs, stop: () => stopChild(child) });
       }
     });
     child.stderr?.on('data', (c: Buffer) => {
@@ -70,4 +72,11 @@ export function spawnServe(home: string, env: Record<string, string> = {}): Prom
       reject(new Error(`daemon exited with ${code}:\n${logs}`));
     });
   });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  return exited;
 }
