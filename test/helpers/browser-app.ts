@@ -1,3 +1,19 @@
+import { existsSync } from 'node:fs';
+import { hasCommand, requireSystem } from './system.js';
+
+/** Computer-use tests need bubblewrap (the browser runs in the container's sandbox) and Debian's Chromium. */
+export const browserTestsEnabled = (): boolean =>
+  requireSystem('bubblewrap', hasCommand('bwrap', ['--version'])) &&
+  requireSystem('chromium', existsSync('/usr/lib/chromium/chromium') || existsSync('/usr/bin/chromium'));
+
+/** The ref of the first snapshot line containing `text` (e.g. `textbox "Your name"`). */
+export function refOf(snapshot: string, text: string): string {
+  const line = snapshot.split('\n').find((l) => l.includes(text));
+  const m = line && /\[ref=((?:f\d+)?e\d+)\]/.exec(line);
+  if (!m) throw new Error(`no ref for ${text} in:\n${snapshot}`);
+  return m[1] as string;
+}
+
 /**
  * A small web app for `node -e <script> <port>` inside a container (no packages): a form that posts to
  * /api/greet and shows the answer, a console error and a failed request on load, a red box at a known

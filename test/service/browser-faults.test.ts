@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserTestsEnabled, refOf } from '../helpers/browser-app.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { hasCommand, requireSystem } from '../helpers/system.js';
 
-const enabled =
-  requireSystem('bubblewrap', hasCommand('bwrap', ['--version'])) &&
-  requireSystem('chromium', existsSync('/usr/lib/chromium/chromium') || existsSync('/usr/bin/chromium'));
+const enabled = browserTestsEnabled();
 
 /** A page with a blocking alert behind a button and a download link, served from inside the container. */
 const FAULTS_APP = `
@@ -23,12 +20,6 @@ http.createServer((q, r) => {
   r.end(page);
 }).listen(Number(process.argv[1]), '127.0.0.1', () => console.log('listening'));
 `;
-
-function refOf(snapshot: string, text: string): string {
-  const m = new RegExp(`${text}[^\\n]*\\[ref=((?:f\\d+)?e\\d+)\\]`).exec(snapshot);
-  if (!m) throw new Error(`no ref for ${text} in:\n${snapshot}`);
-  return m[1] as string;
-}
 
 /** What a page does that would hang a naive driver: a dialog, a download; and the daemon's browser budget. */
 describe.runIf(enabled)('a container browser under faults', () => {

@@ -1,25 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROWSER_APP } from '../helpers/browser-app.js';
+import { BROWSER_APP, browserTestsEnabled, refOf } from '../helpers/browser-app.js';
 import { disco } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { decodePng } from '../helpers/png.js';
-import { hasCommand, requireSystem } from '../helpers/system.js';
 
-const enabled =
-  requireSystem('bubblewrap', hasCommand('bwrap', ['--version'])) &&
-  requireSystem('chromium', existsSync('/usr/lib/chromium/chromium') || existsSync('/usr/bin/chromium'));
-
-/** The ref of the first snapshot line containing `text` (e.g. `textbox "Your name"`). */
-function refOf(snapshot: string, text: string): string {
-  const line = snapshot.split('\n').find((l) => l.includes(text));
-  const m = line && /\[ref=((?:f\d+)?e\d+)\]/.exec(line);
-  if (!m) throw new Error(`no ref for ${text} in:\n${snapshot}`);
-  return m[1] as string;
-}
+const enabled = browserTestsEnabled();
 
 /**
  * Computer use against a real page: a Node server started in the container with exec --background, the
