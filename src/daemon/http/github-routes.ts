@@ -7,7 +7,8 @@ import { secretDigest } from '../auth/secrets.js';
 import type { AuthService } from '../auth/service.js';
 import type { Config } from '../config.js';
 import { DiscoError, NotFoundError } from '../errors.js';
-import { consentPage, errorPage, escapeHtml, sendPage } from './pages/consent.js';
+import { consentPage, errorPage, sendPage } from './pages/consent.js';
+import { escapeHtml } from './pages/html.js';
 
 interface GithubState {
   verifier: string;

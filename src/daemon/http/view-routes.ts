@@ -4,7 +4,7 @@ import type { ViewGrant, ViewLinks } from '../auth/view-links.js';
 import { DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../ops/services.js';
-import { escapeHtml } from './pages/consent.js';
+import { escapeHtml, pageHtml } from './pages/html.js';
 
 /** Most of a file one page shows; the rest is a click on "read on" away (another signed link is not needed). */
 const PAGE_BYTES = 512 * 1024;
@@ -30,10 +30,7 @@ function send(res: Response, status: number, title: string, body: string): void 
   res
     .status(status)
     .type('html')
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-        `<title>${escapeHtml(title)} · Disco</title><style nonce="${nonce}">${STYLE}</style></head><body>${body}</body></html>`,
-    );
+    .send(pageHtml(title, STYLE, nonce, body));
 }
 
 const problem = (res: Response, status: number, message: string) =>

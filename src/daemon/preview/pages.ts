@@ -1,9 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DiscoError, toDiscoError } from '../errors.js';
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+import { escapeHtml } from '../http/pages/html.js';
 
 /** Headers of every page the preview itself answers (never the app's): nothing runs, nothing is cached. */
 const PAGE_HEADERS = {

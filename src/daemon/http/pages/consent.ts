@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'express';
 import type { Scope } from '../../ops/op.js';
+import { escapeHtml, pageHtml } from './html.js';
 
 const SCOPE_TEXT: Record<Scope, string> = {
   containers: 'create, list, stop and delete your containers',
@@ -11,8 +12,6 @@ const SCOPE_TEXT: Record<Scope, string> = {
   account: 'manage your personal access tokens and password',
   admin: 'administer Disco: users, everyone’s tokens, the audit log',
 };
-
-export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const STYLE = `
   body{font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;background:#f6f7f9;color:#1c1e21;margin:0}
@@ -44,10 +43,7 @@ export function sendPage(res: Response, status: number, title: string, body: str
   res
     .status(status)
     .type('html')
-    .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-        `<title>${escapeHtml(title)} · Disco</title><style nonce="${nonce}">${STYLE}</style></head><body><main>${body}</main></body></html>`,
-    );
+    .send(pageHtml(title, STYLE, nonce, `<main>${body}</main>`));
 }
 
 export interface ConsentView {
