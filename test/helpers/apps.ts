@@ -1,9 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { DISCO_BIN } from './cli.js';
-import { childEnv } from './env.js';
+import { connectStdio } from './mcp.js';
 
 export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
 export const APP_MIME = 'text/html;profile=mcp-app';
@@ -27,16 +25,7 @@ export async function mcpClient(url: string, token: string, ui: boolean, name?: 
 
 /** The same over stdio, against a real `disco mcp` process (the built package: views read from dist/views). */
 export async function stdioClient(home: string, ui: boolean): Promise<Client> {
-  const client = clientOf(ui);
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [DISCO_BIN, 'mcp'],
-      env: childEnv({ DISCO_HOME: home }),
-      stderr: 'pipe',
-    }),
-  );
-  return client;
+  return connectStdio(clientOf(ui), home);
 }
 
 /** Calls a tool and returns its result, failing the test on a tool error. */

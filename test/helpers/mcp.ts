@@ -37,10 +37,8 @@ export async function httpHarness(env: Record<string, string> = {}): Promise<Mcp
   };
 }
 
-/** An SDK client talking to a real `disco mcp` process over stdio. */
-export async function stdioHarness(): Promise<McpHarness> {
-  const home = await tempDir('disco-mcp-stdio-');
-  const client = new Client({ name: 'disco-test', version: '1.0.0' });
+/** Connects `client` to a real `disco mcp` process (the built package) on `home`, over stdio. */
+export async function connectStdio(client: Client, home: string): Promise<Client> {
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
@@ -49,6 +47,13 @@ export async function stdioHarness(): Promise<McpHarness> {
       stderr: 'pipe',
     }),
   );
+  return client;
+}
+
+/** An SDK client talking to a real `disco mcp` process over stdio. */
+export async function stdioHarness(): Promise<McpHarness> {
+  const home = await tempDir('disco-mcp-stdio-');
+  const client = await connectStdio(new Client({ name: 'disco-test', version: '1.0.0' }), home);
   return {
     client,
     home,
