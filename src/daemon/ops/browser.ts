@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { act, checkUrl, snapshot, targetUrl } from '../browser/actions.js';
 import { screenshot } from '../browser/screenshot.js';
+import type { BrowserEvent } from '../browser/session.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import {
   ACTION,
@@ -13,7 +14,7 @@ import {
   target,
 } from './browser-common.js';
 import { openContainer } from './container-scope.js';
-import { defineOp } from './op.js';
+import { defineOp, type OpContext } from './op.js';
 
 export const browserNavigate = defineOp({
   name: 'browser_navigate',
@@ -206,6 +207,13 @@ const eventsInput = z.object({
   since: z.number().int().min(0).default(0).describe('Only events after this cursor (from an earlier result).'),
   limit: z.number().int().min(1).max(200).default(50),
 });
+const EventsOutput = z.object({ cursor: z.number().int(), events: z.array(EventSchema) });
+
+/** The session's events of these kinds after the caller's cursor, with the cursor to pass next. */
+async function eventsOf(ctx: OpContext, input: z.output<typeof eventsInput>, kinds: BrowserEvent['kind'][]) {
+  const s = await sessionOf(ctx, input);
+  return { cursor: s.cursor, events: s.since(input.since, kinds, input.limit) };
+}
 
 export const browserConsole = defineOp({
   name: 'browser_console',
@@ -219,13 +227,10 @@ export const browserConsole = defineOp({
   method: 'GET',
   path: '/computer-use/:container/console',
   input: eventsInput,
-  output: z.object({ cursor: z.number().int(), events: z.array(EventSchema) }),
+  output: EventsOutput,
   annotations: READ,
   scope: 'exec',
-  run: async (input, ctx) => {
-    const s = await sessionOf(ctx, input);
-    return { cursor: s.cursor, events: s.since(input.since, ['console', 'pageerror', 'dialog', 'crash'], input.limit) };
-  },
+  run: (input, ctx) => eventsOf(ctx, input, ['console', 'pageerror', 'dialog', 'crash']),
 });
 
 export const browserNetwork = defineOp({
@@ -239,16 +244,10 @@ export const browserNetwork = defineOp({
   method: 'GET',
   path: '/computer-use/:container/network',
   input: eventsInput,
-  output: z.object({ cursor: z.number().int(), events: z.array(EventSchema) }),
+  output: EventsOutput,
   annotations: READ,
   scope: 'exec',
-  run: async (input, ctx) => {
-    const s = await sessionOf(ctx, input);
-    return {
-      cursor: s.cursor,
-      events: s.since(input.since, ['request_failed', 'http_error', 'download'], input.limit),
-    };
-  },
+  run: (input, ctx) => eventsOf(ctx, input, ['request_failed', 'http_error', 'download']),
 });
 
 export const browserClose = defineOp({
