@@ -29,7 +29,7 @@ describe.runIf(hasPrlimit)('resource limits', () => {
   it('cap the memory a process may allocate', async () => {
     const r = await run(
       'limited',
-      `node -e "const a=[];try{for(let i=0;i<16;i++)a.push(Buffer.alloc(64<<20,1));console.log('got all')}catch(e){console.log('refused after', a.length)}"`,
+      `node -e "const a=[];try{for(let i=0;i<16;i++)a.push(Buffer.allocUnsafe(64<<20));console.log('got all')}catch(e){console.log('refused after', a.length)}"`,
     );
     expect(r.stdout, JSON.stringify(r)).toMatch(/refused after [0-3]\b/);
     const small = await run('limited', `node -e "console.log(Buffer.alloc(32<<20,1).length)"`);
