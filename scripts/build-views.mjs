@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const VIEWS = ['command', 'file', 'container', 'search'];
+const VIEWS = ['command', 'file', 'container', 'search', 'screenshot'];
 const out = path.join(root, 'dist', 'views');
 
 const css = (await readFile(path.join(root, 'views', 'shared', 'style.css'), 'utf8'))

@@ -17,6 +17,9 @@ const VIEWED = {
   search: 'search',
   file_search: 'search',
   rag_search: 'search',
+  browser_screenshot: 'screenshot',
+  browser_screenshot_get: 'screenshot',
+  computer_action: 'screenshot',
 };
 
 let t: TestDaemon;
@@ -101,7 +104,7 @@ describe('MCP Apps (UI extension)', () => {
     const { resources } = await ui.listResources();
     const views = resources.filter((r) => r.uri.startsWith('ui://'));
     expect(views.map((r) => r.uri).sort()).toEqual(
-      ['command', 'container', 'file', 'search'].map((v) => `ui://disco/${v}.html`),
+      ['command', 'container', 'file', 'screenshot', 'search'].map((v) => `ui://disco/${v}.html`),
     );
     for (const r of views) {
       expect(r.mimeType).toBe(APP_MIME);

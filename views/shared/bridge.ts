@@ -7,7 +7,7 @@
 export type Json = Record<string, unknown>;
 export interface ToolResult {
   structuredContent?: Json;
-  content?: { type: string; text?: string }[];
+  content?: { type: string; text?: string; data?: string; mimeType?: string }[];
   isError?: boolean;
 }
 export interface HostContext {

@@ -27,6 +27,16 @@ const QUIET_MS = 80;
  * through a DevTools bridge. Keeps what went wrong (bounded, with a cursor) and the last snapshot's lines
  * for diffs. Calls on one session run one at a time (`run`).
  */
+/** A screenshot kept for its URL, with the page it showed. */
+export interface KeptShot {
+  mimeType: string;
+  width: number;
+  height: number;
+  scale: number;
+  data: Buffer;
+  page?: { url: string; title: string };
+}
+
 export class BrowserSession {
   readonly events: BrowserEvent[] = [];
   private seq = 0;
@@ -37,7 +47,7 @@ export class BrowserSession {
   lastUsed = Date.now();
   dead = false;
   /** The newest screenshots by id, served again to their owner by URL (MCP results link to them). */
-  readonly shots = new Map<string, { mimeType: string; width: number; height: number; scale: number; data: Buffer }>();
+  readonly shots = new Map<string, KeptShot>();
   private inflight = 0;
   private quietSince = performance.now();
   private queue: Promise<unknown> = Promise.resolve();
@@ -89,7 +99,7 @@ export class BrowserSession {
   }
 
   /** Keeps a screenshot for its URL (the newest 8 per session); returns its id. */
-  keep(shot: { mimeType: string; width: number; height: number; scale: number; data: Buffer }): string {
+  keep(shot: KeptShot): string {
     const id = randomBytes(9).toString('base64url');
     this.shots.set(id, shot);
     for (const old of this.shots.keys()) {

@@ -173,6 +173,7 @@ export const computerAction = defineOp({
       })
       .optional(),
   }),
+  view: 'screenshot',
   binary: (out) => {
     const o = out as { screenshot?: { mimeType: string; data: string } };
     if (!o.screenshot) return undefined;

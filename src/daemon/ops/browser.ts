@@ -99,6 +99,7 @@ const ShotSchema = z.object({
   scale: z.number(),
   url: z.string().describe('Serves this image again to its owner (with a token), while the session lives.'),
   data: z.string().optional().describe('Base64 of the image (REST with encoding=json; MCP sends image content).'),
+  page: z.object({ url: z.string(), title: z.string() }).optional().describe('The page the screenshot shows.'),
 });
 
 /** A screenshot result's image (its base64 `data`), for REST's image response and MCP's image content. */
@@ -132,6 +133,7 @@ export const browserScreenshot = defineOp({
   output: ShotSchema,
   annotations: READ,
   scope: 'exec',
+  view: 'screenshot',
   binary: shotBinary,
   run: async (input, ctx) => {
     const s = await sessionOf(ctx, input);
@@ -143,7 +145,8 @@ export const browserScreenshot = defineOp({
         ...(input.ref ? { element: () => s.page.getByRef(input.ref as string).boundingBox({ timeout: 3_000 }) } : {}),
       }),
     );
-    const id = s.keep(shot);
+    const page = { url: s.page.url(), title: await s.page.title().catch(() => '') };
+    const id = s.keep({ ...shot, page });
     return {
       mimeType: shot.mimeType,
       width: shot.width,
@@ -151,6 +154,7 @@ export const browserScreenshot = defineOp({
       scale: shot.scale,
       url: shotUrl(ctx.baseUrl, input.container, input.session, id),
       data: shot.data.toString('base64'),
+      page,
     };
   },
 });
@@ -176,6 +180,7 @@ export const browserScreenshotGet = defineOp({
   output: ShotSchema,
   annotations: READ,
   scope: 'exec',
+  view: 'screenshot',
   binary: shotBinary,
   run: async (input, ctx) => {
     const c = await openContainer(ctx, input.container);
@@ -188,6 +193,7 @@ export const browserScreenshotGet = defineOp({
       scale: shot.scale,
       url: shotUrl(ctx.baseUrl, input.container, input.session, input.shot),
       data: shot.data.toString('base64'),
+      ...(shot.page ? { page: shot.page } : {}),
     };
   },
 });

@@ -14,7 +14,7 @@ export type Scope = (typeof SCOPES)[number];
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** The in-conversation view (MCP Apps widget, `src/mcp/apps`) that shows an op's result to a person. */
-export type OpView = 'command' | 'file' | 'container' | 'search';
+export type OpView = 'command' | 'file' | 'container' | 'search' | 'screenshot';
 
 /** MCP tool annotations; all four are required so every surface states them explicitly. */
 export interface OpAnnotations {

@@ -10,6 +10,10 @@ export const VIEWS: Record<OpView, { title: string; description: string }> = {
   file: { title: 'File', description: 'A file with syntax highlighting, or a diff.' },
   container: { title: 'Container', description: 'A container at a glance: files, running processes, open ports.' },
   search: { title: 'Search results', description: 'Matches with their snippets.' },
+  screenshot: {
+    title: 'Screenshot',
+    description: 'A screenshot of the container browser with its page, the action just done and what changed.',
+  },
 };
 
 export const viewUri = (view: OpView): string => `ui://disco/${view}.html`;
