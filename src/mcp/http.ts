@@ -8,6 +8,7 @@ import { UnauthorizedError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
 import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
+import { DirectJson, type DirectSdk } from './direct.js';
 import { BoundedEventStore } from './event-store.js';
 
 /**
@@ -18,6 +19,7 @@ let sdk:
   | Promise<{
       StreamableHTTPServerTransport: typeof StreamableHTTPServerTransport;
       isInitializeRequest: typeof import('@modelcontextprotocol/sdk/types.js').isInitializeRequest;
+      direct: DirectSdk;
       buildMcpServer: typeof import('./server.js').buildMcpServer;
     }>
   | undefined;
@@ -29,6 +31,10 @@ export const loadMcpSdk = () => {
   ]).then(([transport, types, server]) => ({
     StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport,
     isInitializeRequest: types.isInitializeRequest,
+    direct: {
+      JSONRPCMessageSchema: types.JSONRPCMessageSchema,
+      SUPPORTED_PROTOCOL_VERSIONS: types.SUPPORTED_PROTOCOL_VERSIONS,
+    },
     buildMcpServer: server.buildMcpServer,
   }));
   return sdk;
@@ -67,6 +73,8 @@ const serve = (transport: StreamableHTTPServerTransport, req: Request, res: Resp
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  /** Plain calls answered without the Web Request/Response conversion (DISCO_MCP_DIRECT_JSON). */
+  direct: DirectJson | undefined;
   userId: string;
   lastSeen: number;
 }
@@ -126,7 +134,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
   };
 
   const handleStateful = async (req: Request, res: Response, principal: Principal) => {
-    const { buildMcpServer, isInitializeRequest, StreamableHTTPServerTransport } = await loadMcpSdk();
+    const { buildMcpServer, isInitializeRequest, StreamableHTTPServerTransport, direct } = await loadMcpSdk();
     const sessionId = req.get('mcp-session-id');
     if (sessionId) {
       const session = sessions.get(sessionId);
@@ -139,6 +147,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       if (!session || session.userId !== principal.userId) return rpcError(res, 404, -32001, 'Session not found');
       session.lastSeen = Date.now();
       cluster?.claim(`mcp-session:${sessionId}`, SESSION_IDLE_MS);
+      if (session.direct?.serve(req, res, (req as Request & { auth?: unknown }).auth)) return;
       return serve(session.transport, req, res);
     }
     // A request with no session id that is not an initialize: served sessionless, by a server of its own
@@ -153,7 +162,12 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       // Tells clients how soon to reconnect after the server closes an SSE stream (SEP-1699 polling).
       retryInterval: 1000,
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, userId: principal.userId, lastSeen: Date.now() });
+        sessions.set(id, {
+          transport,
+          direct: config.mcpDirectJson ? DirectJson.install(transport, direct) : undefined,
+          userId: principal.userId,
+          lastSeen: Date.now(),
+        });
         cluster?.claim(`mcp-session:${id}`, SESSION_IDLE_MS);
         log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
       },
