@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 
 /** What of the SDK's types module the direct path needs (loaded with the SDK, never at start). */
 export interface DirectSdk {
-  JSONRPCMessageSchema: typeof import('@modelcontextprotocol/sdk/types.js').JSONRPCMessageSchema;
+  JSONRPCRequestSchema: typeof import('@modelcontextprotocol/sdk/types.js').JSONRPCRequestSchema;
   SUPPORTED_PROTOCOL_VERSIONS: readonly string[];
 }
 
@@ -85,10 +85,12 @@ export class DirectJson {
     if (version !== undefined && (typeof version !== 'string' || !sdk.SUPPORTED_PROTOCOL_VERSIONS.includes(version))) {
       return false;
     }
-    const parsed = sdk.JSONRPCMessageSchema.safeParse(body);
-    if (!parsed.success || !('id' in parsed.data) || !('method' in parsed.data)) return false;
-    const message = parsed.data;
-    const id = message.id as RequestId;
+    // The SDK parses with the union of every JSON-RPC message, whose first member (and so its answer for a
+    // request) is this schema.
+    const parsed = sdk.JSONRPCRequestSchema.safeParse(body);
+    if (!parsed.success) return false;
+    const message: JSONRPCMessage = parsed.data;
+    const id: RequestId = parsed.data.id;
     if (this.pending.has(id) || web._requestToStreamMapping.has(id) || !web.onmessage) return false;
 
     const sessionId = web.sessionId;

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import express, { type Request, type Response, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { proxyRequest } from '../daemon/cluster/proxy.js';
 import type { Core } from '../daemon/core.js';
 import { UnauthorizedError } from '../daemon/errors.js';
@@ -32,7 +32,7 @@ export const loadMcpSdk = () => {
     StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport,
     isInitializeRequest: types.isInitializeRequest,
     direct: {
-      JSONRPCMessageSchema: types.JSONRPCMessageSchema,
+      JSONRPCRequestSchema: types.JSONRPCRequestSchema,
       SUPPORTED_PROTOCOL_VERSIONS: types.SUPPORTED_PROTOCOL_VERSIONS,
     },
     buildMcpServer: server.buildMcpServer,
@@ -91,7 +91,11 @@ function rpcError(res: Response, status: number, code: number, message: string):
  * and is not an initialize, a request gets its own server.
  * Auth, Host and Origin checks run before this router (the same ones as REST).
  */
-export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router: Router; close: () => Promise<void> } {
+export function mcpRouter(
+  core: Core,
+  log: Logger,
+  bodyLimit: number,
+): { router: RequestHandler; close: () => Promise<void> } {
   const { config, cluster } = core.services;
   const sessions = new Map<string, Session>();
 
@@ -186,12 +190,21 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
     await serve(transport, req, res);
   };
 
-  const router = Router();
-  router.all('/', express.json({ limit: bodyLimit }), async (req: Request, res: Response) => {
+  // Perf: one handler for /mcp itself, not an express Router with a route (a router and a route layer cost
+  // a dispatch each per call); the same JSON body parser.
+  const json = express.json({ limit: bodyLimit });
+  const handle = async (req: Request, res: Response) => {
     const principal = attachAuth(req, res);
     if (config.mcpStateless) await handleStateless(req, res);
     else await handleStateful(req, res, principal);
-  });
+  };
+  const router: RequestHandler = (req, res, next) => {
+    if (req.path !== '/') return next();
+    json(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      handle(req, res).catch(next);
+    });
+  };
 
   const sweeper = setInterval(() => {
     const cutoff = Date.now() - SESSION_IDLE_MS;

@@ -69,6 +69,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   // setImmediate (an event-loop turn each), and the public, discovery and OAuth routers serve no /api/v1 path.
   const api = express.Router();
   app.use('/api/v1', api);
+  // Perf: /mcp next, for the same reason: no path under it is served by the routers below.
+  const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
+  app.use('/mcp', inSequence(limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router));
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
@@ -129,9 +132,6 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   // Citation pages (signed links from search/fetch): for a person's browser, outside the bearer-token API.
   if (services.viewLinks) app.use('/view', limits.perIp, viewRoutes(services, services.viewLinks, deps.log));
-
-  const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
-  app.use('/mcp', inSequence(limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router));
 
   api.use(limits.perIp);
   api.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
