@@ -27,21 +27,30 @@ async function startup() {
   // `startupMs` log field), and listening to the first healthy answer; plus the CPU the daemon used.
   const phases = { loadMs: [], startDaemonMs: [], listenToHealthyMs: [], cpuToHealthyMs: [] };
   let idleRss;
+  // With BENCH_BASELINE=<checkout with a built dist/>, that checkout's daemon starts before each of ours
+  // (same machine load for both): start to healthy and CPU to healthy, old beside new.
+  const baseline = process.env.BENCH_BASELINE;
+  const base = { wall: [], cpu: [] };
   for (let i = 0; i < 10; i++) {
+    if (baseline) {
+      const old = await spawnDaemon(
+        await tempHome(),
+        TOKEN,
+        { DISCO_LOG_LEVEL: 'info' },
+        path.join(baseline, 'bin/disco.js'),
+      );
+      await healthy(old.url);
+      base.wall.push(performance.now() - old.started);
+      base.cpu.push(await cpuMs(old.child.pid));
+      await stopDaemon(old.child);
+    }
     const { child, url, started } = await spawnDaemon(await tempHome(), TOKEN, { DISCO_LOG_LEVEL: 'info' });
     const listening = performance.now();
-    for (;;) {
-      const ok = await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const healthy = performance.now();
-    samples.push(healthy - started);
+    await healthy(url);
+    const answered = performance.now();
+    samples.push(answered - started);
     phases.cpuToHealthyMs.push(await cpuMs(child.pid));
-    phases.listenToHealthyMs.push(healthy - listening);
+    phases.listenToHealthyMs.push(answered - listening);
     await new Promise((r) => setTimeout(r, 50));
     const startupMs = Number(/"startupMs":(\d+)/.exec(child.logHead)?.[1] ?? Number.NaN);
     phases.startDaemonMs.push(startupMs);
@@ -56,6 +65,25 @@ async function startup() {
   results.startToHealthyMs.pass = results.startToHealthyMs.p50 < 1000;
   results.startPhasesMs = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, summarize(v).p50]));
   results.idleRssMb = { value: idleRss, target: '< 120 MB', pass: idleRss < 120 };
+  if (baseline) {
+    results.baselineStart = {
+      checkout: baseline,
+      startToHealthyMs: summarize(base.wall),
+      cpuToHealthyMs: summarize(base.cpu).p50,
+    };
+  }
+}
+
+/** Resolves once the daemon at `url` answers /health. */
+async function healthy(url) {
+  for (;;) {
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 async function operations() {
@@ -206,6 +234,18 @@ const rows = [
   ],
   ...Object.entries(results.startPhasesMs).map(([k, v]) => [`  ${k}`, v, '', '', '']),
   ['idle RSS (MB)', results.idleRssMb.value, '', results.idleRssMb.target, results.idleRssMb.pass],
+  ...(results.baselineStart
+    ? [
+        [
+          'baseline start → healthy',
+          results.baselineStart.startToHealthyMs.p50,
+          results.baselineStart.startToHealthyMs.p95,
+          '',
+          '',
+        ],
+        ['  baseline cpuToHealthyMs', results.baselineStart.cpuToHealthyMs, '', '', ''],
+      ]
+    : []),
 ];
 console.log('measure                    p50(ms)   p95(ms)   target            pass');
 for (const [name, p50, p95, target, pass] of rows) {

@@ -5,10 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/disco.js', import.meta.url));
 
-/** Spawns `disco serve --port 0` as its own process; resolves when it logs its URL. */
-export function spawnDaemon(home, token, extraEnv = {}) {
+/**
+ * Spawns `disco serve --port 0` as its own process; resolves when it logs its URL. `bin` runs another
+ * checkout's daemon (a baseline measured beside this one).
+ */
+export function spawnDaemon(home, token, extraEnv = {}, bin = BIN) {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--home', home], {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--home', home], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -42,3 +42,18 @@ export async function measurePair(n, fa, fb, warmup = 100) {
   }
   return { a: summarize(a), b: summarize(b) };
 }
+
+/** Measures several operations in turn, `n` samples each, the order rotating every round, after a warm-up. */
+export async function measureEach(n, fns, warmup = 100) {
+  for (let i = 0; i < warmup; i++) for (const f of fns) await f(i);
+  const samples = fns.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < fns.length; j++) {
+      const k = (i + j) % fns.length;
+      const start = performance.now();
+      await fns[k](i);
+      samples[k].push(performance.now() - start);
+    }
+  }
+  return samples.map(summarize);
+}

@@ -329,6 +329,12 @@ export const SETTINGS = {
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: 'Serve `/mcp` without sessions (every request stands alone), for several instances behind a load balancer. Default `false`.',
   },
+  mcpDirectJson: {
+    env: 'DISCO_MCP_DIRECT_JSON',
+    default: true,
+    schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+    doc: "Answer a session's plain MCP calls over HTTP (one request, no progress token) straight from the SDK's server, without its Web Request/Response conversion: the same answers, cheaper. `false` sends every request through the SDK's transport. Default `true`.",
+  },
   embeddingsUrl: {
     env: 'DISCO_EMBEDDINGS_URL',
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),

@@ -1,13 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import express, { type Request, type Response, Router } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { proxyRequest } from '../daemon/cluster/proxy.js';
 import type { Core } from '../daemon/core.js';
 import { UnauthorizedError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
 import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
+import { DirectJson, type DirectSdk } from './direct.js';
 import { BoundedEventStore } from './event-store.js';
 
 /**
@@ -18,6 +19,7 @@ let sdk:
   | Promise<{
       StreamableHTTPServerTransport: typeof StreamableHTTPServerTransport;
       isInitializeRequest: typeof import('@modelcontextprotocol/sdk/types.js').isInitializeRequest;
+      direct: DirectSdk;
       buildMcpServer: typeof import('./server.js').buildMcpServer;
     }>
   | undefined;
@@ -29,6 +31,10 @@ export const loadMcpSdk = () => {
   ]).then(([transport, types, server]) => ({
     StreamableHTTPServerTransport: transport.StreamableHTTPServerTransport,
     isInitializeRequest: types.isInitializeRequest,
+    direct: {
+      JSONRPCRequestSchema: types.JSONRPCRequestSchema,
+      SUPPORTED_PROTOCOL_VERSIONS: types.SUPPORTED_PROTOCOL_VERSIONS,
+    },
     buildMcpServer: server.buildMcpServer,
   }));
   return sdk;
@@ -67,6 +73,8 @@ const serve = (transport: StreamableHTTPServerTransport, req: Request, res: Resp
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  /** Plain calls answered without the Web Request/Response conversion (DISCO_MCP_DIRECT_JSON). */
+  direct: DirectJson | undefined;
   userId: string;
   lastSeen: number;
 }
@@ -83,7 +91,11 @@ function rpcError(res: Response, status: number, code: number, message: string):
  * and is not an initialize, a request gets its own server.
  * Auth, Host and Origin checks run before this router (the same ones as REST).
  */
-export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router: Router; close: () => Promise<void> } {
+export function mcpRouter(
+  core: Core,
+  log: Logger,
+  bodyLimit: number,
+): { router: RequestHandler; close: () => Promise<void> } {
   const { config, cluster } = core.services;
   const sessions = new Map<string, Session>();
 
@@ -126,7 +138,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
   };
 
   const handleStateful = async (req: Request, res: Response, principal: Principal) => {
-    const { buildMcpServer, isInitializeRequest, StreamableHTTPServerTransport } = await loadMcpSdk();
+    const { buildMcpServer, isInitializeRequest, StreamableHTTPServerTransport, direct } = await loadMcpSdk();
     const sessionId = req.get('mcp-session-id');
     if (sessionId) {
       const session = sessions.get(sessionId);
@@ -139,6 +151,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       if (!session || session.userId !== principal.userId) return rpcError(res, 404, -32001, 'Session not found');
       session.lastSeen = Date.now();
       cluster?.claim(`mcp-session:${sessionId}`, SESSION_IDLE_MS);
+      if (session.direct?.serve(req, res, (req as Request & { auth?: unknown }).auth)) return;
       return serve(session.transport, req, res);
     }
     // A request with no session id that is not an initialize: served sessionless, by a server of its own
@@ -153,7 +166,12 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       // Tells clients how soon to reconnect after the server closes an SSE stream (SEP-1699 polling).
       retryInterval: 1000,
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, userId: principal.userId, lastSeen: Date.now() });
+        sessions.set(id, {
+          transport,
+          direct: config.mcpDirectJson ? DirectJson.install(transport, direct) : undefined,
+          userId: principal.userId,
+          lastSeen: Date.now(),
+        });
         cluster?.claim(`mcp-session:${id}`, SESSION_IDLE_MS);
         log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
       },
@@ -172,12 +190,21 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
     await serve(transport, req, res);
   };
 
-  const router = Router();
-  router.all('/', express.json({ limit: bodyLimit }), async (req: Request, res: Response) => {
+  // Perf: one handler for /mcp itself, not an express Router with a route (a router and a route layer cost
+  // a dispatch each per call); the same JSON body parser.
+  const json = express.json({ limit: bodyLimit });
+  const handle = async (req: Request, res: Response) => {
     const principal = attachAuth(req, res);
     if (config.mcpStateless) await handleStateless(req, res);
     else await handleStateful(req, res, principal);
-  });
+  };
+  const router: RequestHandler = (req, res, next) => {
+    if (req.path !== '/') return next();
+    json(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      handle(req, res).catch(next);
+    });
+  };
 
   const sweeper = setInterval(() => {
     const cutoff = Date.now() - SESSION_IDLE_MS;

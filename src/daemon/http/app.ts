@@ -1,4 +1,4 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
 import { networkReport } from '../containers/network-policy.js';
 import type { Core } from '../core.js';
@@ -17,8 +17,9 @@ import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { processStreamRouter } from './process-stream.js';
 import { publicRoutes } from './public-routes.js';
-import { requestLog } from './request-log.js';
+import { requestLog, requestLogger } from './request-log.js';
 import { opRoutes } from './routes.js';
+import { inSequence } from './sequence.js';
 import { viewRoutes } from './view-routes.js';
 
 export interface AppDeps {
@@ -43,20 +44,21 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.set('trust proxy', config.trustProxy);
 
   const metrics = deps.metrics;
+  // One router layer for the two front-door middlewares every request passes (see inSequence).
   app.use(
-    requestLog(deps.log, {
-      headers: securityHeaderList(config),
-      ...(metrics ? { onErrorCode: (code: string) => metrics.httpError(code) } : {}),
-    }),
-  );
-  app.use(
-    requestGuards({
-      bindHost: config.host,
-      extraHosts: config.allowedHosts,
-      allowedOrigins: config.allowedOrigins,
-      // OAuth discovery, token, registration and revocation take no cookies: any web client may call them.
-      openPath: (p) => p.startsWith('/.well-known/') || /^\/oauth\/(token|register|revoke)$/.test(p),
-    }),
+    inSequence(
+      requestLog(deps.log, {
+        headers: securityHeaderList(config),
+        ...(metrics ? { onErrorCode: (code: string) => metrics.httpError(code) } : {}),
+      }),
+      requestGuards({
+        bindHost: config.host,
+        extraHosts: config.allowedHosts,
+        allowedOrigins: config.allowedOrigins,
+        // OAuth discovery, token, registration and revocation take no cookies: any web client may call them.
+        openPath: (p) => p.startsWith('/.well-known/') || /^\/oauth\/(token|register|revoke)$/.test(p),
+      }),
+    ),
   );
   const limits = rateLimiters(
     config,
@@ -67,6 +69,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   // setImmediate (an event-loop turn each), and the public, discovery and OAuth routers serve no /api/v1 path.
   const api = express.Router();
   app.use('/api/v1', api);
+  // Perf: /mcp next, for the same reason: no path under it is served by the routers below.
+  const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
+  app.use('/mcp', inSequence(limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router));
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
@@ -128,17 +133,14 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   // Citation pages (signed links from search/fetch): for a person's browser, outside the bearer-token API.
   if (services.viewLinks) app.use('/view', limits.perIp, viewRoutes(services, services.viewLinks, deps.log));
 
-  const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
-  app.use('/mcp', limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router);
-
   api.use(limits.perIp);
   api.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
   api.use('/auth', authRoutes(services.auth, config, limits.auth));
-  api.use(bearerAuth(services.auth, config, 'rest'), limits.perUser);
   const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
-  api.use((req, res, next) => (req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next)));
-  api.use(opRoutes(ops, services));
+  const body: RequestHandler = (req, res, next) =>
+    req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next);
+  api.use(inSequence(bearerAuth(services.auth, config, 'rest'), limits.perUser, body, opRoutes(ops, services)));
   api.use(processStreamRouter(services));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -167,7 +169,7 @@ function errorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const known = err instanceof DiscoError ? err : fromBodyParser(err as { type?: string });
     const error = known ?? toDiscoError(err);
-    if (!known) ((res.locals.log as Logger | undefined) ?? log).error({ err }, 'unhandled error');
+    if (!known) requestLogger(log, res).error({ err }, 'unhandled error');
     res.locals.errorCode = error.code;
     if (res.headersSent) {
       res.end();

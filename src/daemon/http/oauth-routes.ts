@@ -204,8 +204,8 @@ export function oauthRoutes(deps: OAuthRouteDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.json(tokens);
   });
-  api.post('/oauth/register', deps.limiter, express.json({ limit: '64kb' }), (req, res) => {
-    const registered = as.clients.register(req.body);
+  api.post('/oauth/register', deps.limiter, express.json({ limit: '64kb' }), async (req, res) => {
+    const registered = await as.clients.register(req.body);
     log.info({ clientId: registered.client_id, name: registered.client_name }, 'oauth client registered');
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json(registered);

@@ -8,7 +8,6 @@ import type { Pty } from '../sandbox/remote.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import { commandEnv } from '../workspace/exec.js';
 import { findExecutable, type Sandbox } from '../workspace/sandbox.js';
-import { localPty } from './local-pty.js';
 import { Terminal } from './terminal.js';
 
 export interface TerminalOptions {
@@ -92,6 +91,8 @@ export class TerminalManager {
         container: req.containerId,
         pty: true,
       });
+      // Perf: node-pty (a native addon) loads with the first terminal outside a live sandbox, not at start.
+      const { localPty } = await import('./local-pty.js');
       child = localPty(confined.file, confined.args, { cols: req.cols, rows: req.rows, cwd: req.cwdAbs, env });
     }
     const id = `term_${randomBytes(9).toString('base64url')}`;

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Db } from '../../db/open.js';
 import { DiscoError } from '../../errors.js';
 import type { Resolver } from '../../net/address-policy.js';
@@ -7,6 +6,18 @@ import { SCOPES } from '../../ops/op.js';
 import { secretDigest } from '../secrets.js';
 import { fetchClientMetadataDocument, type MetadataFetchOptions } from './cimd.js';
 import { metadataViolation } from './metadata-limits.js';
+
+/**
+ * Perf: the SDK's OAuth schemas module (with the zod build it brings) is loaded by the first registration or
+ * metadata document, not on the start path; the MCP SDK preload after listening loads it too.
+ */
+let metadataSchema:
+  | Promise<typeof import('@modelcontextprotocol/sdk/shared/auth.js').OAuthClientMetadataSchema>
+  | undefined;
+export const clientMetadataSchema = () => {
+  metadataSchema ??= import('@modelcontextprotocol/sdk/shared/auth.js').then((m) => m.OAuthClientMetadataSchema);
+  return metadataSchema;
+};
 
 export const CHATGPT_REDIRECT_URI = 'https://chatgpt.com/connector_platform_oauth_redirect';
 /** ChatGPT's per-connector redirect: `https://chatgpt.com/connector/oauth/<callback id>`, nothing else. */
@@ -104,10 +115,10 @@ export class ClientRegistry {
   }
 
   /** RFC 7591. Returns the registration response (the secret, for confidential clients, only here). */
-  register(body: unknown): Record<string, unknown> {
+  async register(body: unknown): Promise<Record<string, unknown>> {
     const tooBig = metadataViolation(body);
     if (tooBig) throw new OAuthRequestError(tooBig.error, tooBig.description);
-    const parsed = OAuthClientMetadataSchema.safeParse(body);
+    const parsed = (await clientMetadataSchema()).safeParse(body);
     if (!parsed.success) throw new OAuthRequestError('invalid_client_metadata', parsed.error.issues[0]?.message ?? '');
     const meta = parsed.data;
     if (meta.redirect_uris.length === 0) throw new OAuthRequestError('invalid_redirect_uri', 'redirect_uris is empty');
@@ -160,7 +171,7 @@ export class ClientRegistry {
     const doc = await fetchClientMetadataDocument(clientId, this.fetchOptions);
     const tooBig = metadataViolation(doc);
     if (tooBig) throw new OAuthRequestError('invalid_client', `the client metadata document: ${tooBig.description}`);
-    const parsed = OAuthClientMetadataSchema.safeParse(doc);
+    const parsed = (await clientMetadataSchema()).safeParse(doc);
     if (!parsed.success) throw new OAuthRequestError('invalid_client', 'the client metadata document is not valid');
     const refused = parsed.data.redirect_uris.find((u) => !this.redirectAllowed(u) && !sameOrigin(u, clientId));
     if (refused) throw new OAuthRequestError('invalid_client', `redirect URI '${refused}' is not allowed here`);
