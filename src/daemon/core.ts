@@ -193,11 +193,14 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     // Containers on the host's network (no sandbox, or mode `host`) are reached only on ports their own
     // processes hold (HostContainerNet: a dial inside the host namespace could reach the daemon itself);
     // the others through their live sandbox's supervisor, inside their own namespace.
-    const nets = new ContainerNets((id) => {
-      const row = containersRepo.get(id);
-      if (row?.runtime === 'webcontainer') return 'webcontainer';
-      return sandbox.mode === 'none' || row?.network === 'host' ? 'host' : 'sandbox';
-    }, new HostContainerNet(() => processes.containerIds()));
+    const nets = new ContainerNets(
+      (id) => {
+        const row = containersRepo.get(id);
+        if (row?.runtime === 'webcontainer') return 'webcontainer';
+        return sandbox.mode === 'none' || row?.network === 'host' ? 'host' : 'sandbox';
+      },
+      new HostContainerNet(() => processes.containerIds()),
+    );
     if (sandboxes) nets.attachSandboxed(sandboxes);
     // The webcontainer runtime: containers whose commands run in a workbench page attached over Socket.IO.
     const files = new WorkspaceFiles({

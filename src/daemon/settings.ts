@@ -3,8 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PORT } from '../shared/defaults.js';
 import { SANDBOX_SETTINGS } from './settings-sandbox.js';
-import { WEBCONTAINER_SETTINGS } from './settings-webcontainer.js';
 import { bytes, csv, type DefaultContext, intIn } from './settings-schema.js';
+import { WEBCONTAINER_SETTINGS } from './settings-webcontainer.js';
 
 export { DEFAULT_PORT, intIn };
 

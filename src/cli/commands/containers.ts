@@ -18,6 +18,12 @@ export function parseNetwork(value: string): NetworkMode {
   return v as NetworkMode;
 }
 
+export function parseRuntime(value: string): ContainerDto['runtime'] {
+  if (value !== 'sandbox' && value !== 'webcontainer')
+    throw new ApiError('validation_failed', `--runtime must be sandbox or webcontainer (got '${value}')`, 400);
+  return value;
+}
+
 const withWarning = (c: ContainerDto, text: string) => (c.warning ? `${text}\nwarning: ${c.warning}` : text);
 
 const describe = (c: ContainerDto) =>
@@ -28,6 +34,7 @@ const describe = (c: ContainerDto) =>
       { k: 'template', v: c.template },
       { k: 'status', v: c.status },
       { k: 'network', v: c.network },
+      { k: 'runtime', v: c.runtime },
       { k: 'pinned', v: c.pinned ? 'yes' : 'no' },
       { k: 'owner', v: c.owner },
       { k: 'created', v: `${c.createdAt} (${ago(c.createdAt)})` },
@@ -43,13 +50,24 @@ export async function containersCreate(
   name: string | undefined,
   template: string,
   network: NetworkMode = 'egress',
+  runtime?: ContainerDto['runtime'],
 ) {
   const c = await client.call('container_create', {
     ...(name ? { name } : {}),
     template: template as 'blank',
     network,
+    ...(runtime ? { runtime } : {}),
   });
-  out.result(c, () => withWarning(c, `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}`));
+  out.result(c, () =>
+    withWarning(
+      c,
+      `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}, runtime ${c.runtime}` +
+        (c.runtime === 'webcontainer'
+          ? `
+its commands run in its workbench page: disco open ${c.name}`
+          : ''),
+    ),
+  );
 }
 
 export async function containersList(client: DiscoClient, out: Output) {
@@ -81,6 +99,10 @@ export function registerContainers(program: Command, deps: CommandDeps): void {
     .option('-t, --template <template>', 'starting files: blank, node, python', 'blank')
     .option('--network <mode>', "off (loopback only), egress (default: through the daemon's proxy), host (admins)")
     .option('--no-network', 'the same as --network off')
+    .option(
+      '--runtime <runtime>',
+      'sandbox (default: commands run on the daemon host) or webcontainer (in a browser page)',
+    )
     .action((name: string | undefined, opts) =>
       containersCreate(
         client(),
@@ -88,6 +110,7 @@ export function registerContainers(program: Command, deps: CommandDeps): void {
         name,
         opts.template,
         opts.network === false ? 'off' : parseNetwork(opts.network ?? 'egress'),
+        opts.runtime === undefined ? undefined : parseRuntime(opts.runtime),
       ),
     );
   withJson(group.command('ls').alias('list').description('list your containers')).action((opts) =>

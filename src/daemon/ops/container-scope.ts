@@ -1,6 +1,6 @@
-import { DiscoError } from '../errors.js';
 import { checkedVersion } from '../auth/principal-cache.js';
 import type { Container } from '../containers/service.js';
+import { DiscoError } from '../errors.js';
 import type { OpContext } from './op.js';
 
 /** Looks up the caller's container and marks it used; every op working inside a container starts here. */

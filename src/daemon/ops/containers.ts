@@ -43,7 +43,6 @@ export const containerCreate = defineOp({
   scope: 'containers',
   view: 'container',
   run: async (input, { principal, services }) => {
-
     assertNetworkModeAllowed(input.network, principal, services.config.allowHostNetwork);
     const { egress, ...rest } = input;
     return toContainerDto(

@@ -55,7 +55,9 @@ export const ContainerSchema = z.object({
   owner: z.string(),
   runtime: z
     .enum(RUNTIMES)
-    .describe("Where commands run: 'sandbox' (on the daemon's host) or 'webcontainer' (in a browser page; see disco open)."),
+    .describe(
+      "Where commands run: 'sandbox' (on the daemon's host) or 'webcontainer' (in a browser page; see disco open).",
+    ),
   template: z.string(),
   status: z.string().describe("'ready', 'stopped' (idle: no processes; any use starts it again), 'deleting'"),
   network: z.enum(NETWORK_MODES).describe(`How commands reach the network: ${NETWORK_DOC}.`),

@@ -32,13 +32,26 @@ export const PageFrame = z.discriminatedUnion('t', [
   z.object({ t: z.literal('ready') }),
   /** The runtime could not boot (no isolation, no licence, runtime unreachable): one clear message. */
   z.object({ t: z.literal('boot_failed'), message: z.string().max(500) }),
-  z.object({ t: z.literal('spawned'), id, pid: z.number().int().min(0).max(2 ** 31) }),
+  z.object({
+    t: z.literal('spawned'),
+    id,
+    pid: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31),
+  }),
   z.object({ t: z.literal('error'), id, code: z.string().max(64), message: z.string().max(500) }),
   z.object({ t: z.literal('out'), id, s: z.union([z.literal(1), z.literal(2)]), d: z.string().max(256 * 1024) }),
   z.object({ t: z.literal('tty'), id, d: z.string().max(256 * 1024) }),
   z.object({ t: z.literal('exit'), id, code: z.number().int().nullable(), signal: z.string().max(32).nullable() }),
   /** A server opened or closed a port in the page's runtime; `url` is where its preview is served. */
-  z.object({ t: z.literal('port'), port: z.number().int().min(1).max(65535), open: z.boolean(), url: previewUrl.optional() }),
+  z.object({
+    t: z.literal('port'),
+    port: z.number().int().min(1).max(65535),
+    open: z.boolean(),
+    url: previewUrl.optional(),
+  }),
   z.object({
     t: z.literal('ports'),
     req: z.number().int(),
@@ -85,4 +98,6 @@ export type DaemonFrame =
   | { t: 'rm'; path: string; rev: number }
   /** Told to the page that wrote a file the daemon had meanwhile changed (its change was not applied). */
   | { t: 'conflict'; path: string; message: string }
+  /** A fresh attach token for the page's reconnects (the one in its URL expires). */
+  | { t: 'renew'; token: string }
   | Exclude<Request, { t: 'dial' }>;

@@ -51,7 +51,9 @@ export class WorkbenchHub implements ContainerNet {
     files.onChange((root, change, origin) => {
       for (const a of this.attached.values()) {
         if (a.runtime.root !== root) continue;
-        a.sync.daemonChanged(change, origin).catch((err) => log.warn({ err }, 'cannot push a change to a workbench page'));
+        a.sync
+          .daemonChanged(change, origin)
+          .catch((err) => log.warn({ err }, 'cannot push a change to a workbench page'));
       }
     });
   }
@@ -158,7 +160,8 @@ export class WorkbenchHub implements ContainerNet {
   /** The page went away: its processes are lost. */
   detach(a: Attachment, reason: string): void {
     if (this.attached.get(a.containerId) === a) this.attached.delete(a.containerId);
-    if (!a.runtime.dead) this.log.info({ containerId: a.containerId, lost: a.runtime.size, reason }, 'a workbench page left');
+    if (!a.runtime.dead)
+      this.log.info({ containerId: a.containerId, lost: a.runtime.size, reason }, 'a workbench page left');
     a.runtime.lose(reason);
   }
 

@@ -31,7 +31,10 @@ export function attachWorkbenchNamespace(
     const fail = (error: DiscoError) => next(Object.assign(new Error(error.message), { data: error.toBody().error }));
     const origin = socket.handshake.headers.origin;
     const own = new URL(publicBaseUrl(socket.request, config)).origin;
-    if (origin !== own) return fail(new DiscoError('forbidden', 'a workbench page must come from the daemon itself'));
+    // The daemon's own headless pages come from the address it listens on.
+    const local = hub.baseUrl ? new URL(hub.baseUrl).origin : undefined;
+    if (origin !== own && origin !== local)
+      return fail(new DiscoError('forbidden', 'a workbench page must come from the daemon itself'));
     const token = socket.handshake.auth.attach;
     if (typeof token !== 'string') return fail(new UnauthorizedError('an attach token is required (auth.attach)'));
     const grant = await hub.tokens.verify(token);
@@ -112,7 +115,19 @@ async function handlePage(
         a.runtime.onFrame(frame);
     }
   });
-  socket.on('disconnect', (reason) => hub.detach(a, reason));
+  // The page reconnects with this after losing the daemon (its URL's token expires).
+  const renew = () =>
+    void hub.tokens
+      .sign({ userId: c.userId, containerId: c.id })
+      .then((token) => emit({ t: 'renew', token }))
+      .catch(() => {});
+  const renewer = setInterval(renew, (hub.tokens.ttlSeconds * 1000) / 2);
+  renewer.unref();
+  renew();
+  socket.on('disconnect', (reason) => {
+    clearInterval(renewer);
+    hub.detach(a, reason);
+  });
   emit({
     t: 'hello',
     container: { id: c.id, name: c.name },

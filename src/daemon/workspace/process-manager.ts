@@ -199,11 +199,13 @@ export class ProcessManager {
     }
     const stdin = spec.interactive || spec.stdin !== undefined;
     const started = page
-      ? page.then((box) => box.spawn({ argv: [file, ...args], cwd: spec.cwdAbs, env, stdin })).catch((err: unknown) => {
-          if (err instanceof DiscoError && err.code === 'command_not_found')
-            throw new DiscoError('command_not_found', `command not found: ${file}`, { command: file });
-          throw err;
-        })
+      ? page
+          .then((box) => box.spawn({ argv: [file, ...args], cwd: spec.cwdAbs, env, stdin }))
+          .catch((err: unknown) => {
+            if (err instanceof DiscoError && err.code === 'command_not_found')
+              throw new DiscoError('command_not_found', `command not found: ${file}`, { command: file });
+            throw err;
+          })
       : this.spawnChild(spec, env, file, args, stdin);
     return started.then((child) => {
       const id = `proc_${randomBytes(9).toString('base64url')}`;
