@@ -144,18 +144,24 @@ if (!token) {
   socket.on('d', (f: unknown) => {
     chain = chain.then(() => handle(f)).catch(() => {});
   });
+  let refused = false;
   socket.on('refused', (e: { message?: string }) => {
+    refused = true;
     socket.io.reconnection(false);
     say(`Not attached: ${e.message ?? 'refused'}.`, 'error');
   });
   socket.on('connect', () => quiet());
   socket.on('disconnect', () => {
     bridge?.killAll();
-    say('Lost the daemon — reconnecting…');
+    if (!refused) say('Lost the daemon — reconnecting…');
   });
   socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-    if (err.data?.code === 'unauthorized' || err.data?.code === 'forbidden') socket.io.reconnection(false);
-    say(`Cannot reach the daemon: ${err.data?.message ?? err.message}`, 'error');
+    const code = err.data?.code;
+    if (code === 'unauthorized' || code === 'forbidden' || code === 'conflict' || code === 'unsupported') {
+      refused = true;
+      socket.io.reconnection(false);
+      say(`Not attached: ${err.data?.message ?? err.message}`, 'error');
+    } else say(`Cannot reach the daemon: ${err.data?.message ?? err.message}`, 'error');
   });
 }
 window.addEventListener('resize', () => fit.fit());

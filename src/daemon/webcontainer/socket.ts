@@ -45,6 +45,10 @@ export function attachWorkbenchNamespace(
       const c = await deps.containers.get(grant.userId, grant.containerId);
       if (c.runtime !== 'webcontainer')
         return fail(new DiscoError('unsupported', 'this container does not use the webcontainer runtime'));
+      if (hub.attachedTo(c.id)?.alive())
+        return fail(
+          new DiscoError('conflict', 'this container is attached elsewhere (another workbench page holds it)'),
+        );
       socket.data.container = { id: c.id, name: c.name, root: c.root, userId: grant.userId };
       next();
     } catch (err) {
