@@ -10,7 +10,6 @@ import { registerExec } from './commands/exec.js';
 import { registerFiles } from './commands/files.js';
 import { registerGit } from './commands/git.js';
 import { registerMcp } from './commands/mcp.js';
-import { registerOpen } from './commands/open.js';
 import { registerPreview } from './commands/preview.js';
 import { registerProcesses } from './commands/processes.js';
 import { registerRag } from './commands/rag.js';
@@ -41,7 +40,6 @@ export function buildProgram(deps: CommandDeps): Command {
   registerToken(program, deps);
   registerAuth(program, deps);
   registerContainers(program, deps);
-  registerOpen(program, deps);
   registerFiles(program, deps);
   registerExec(program, deps);
   registerProcesses(program, deps);

@@ -32,6 +32,6 @@ export const WEBCONTAINER_SETTINGS = {
     env: 'DISCO_WEBCONTAINER_STANDIN',
     default: false,
     schema: bool,
-    doc: 'Test only: the workbench page uses an in-page stand-in of `@webcontainer/api` instead of booting the real one. Refused (the daemon does not start) unless `NODE_ENV=test`.',
+    doc: 'Test only: the workbench page uses an in-page stand-in of `@webcontainer/api` instead of booting the real one. Default `false`; refused (the daemon does not start) unless `NODE_ENV=test`.',
   },
 } as const;
