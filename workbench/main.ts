@@ -151,9 +151,13 @@ if (!token) {
     say(`Not attached: ${e.message ?? 'refused'}.`, 'error');
   });
   socket.on('connect', () => quiet());
-  socket.on('disconnect', () => {
+  socket.on('disconnect', (reason) => {
     bridge?.killAll();
-    if (!refused) say('Lost the daemon — reconnecting…');
+    if (refused) return;
+    // The daemon let the page go (its container stopped or was deleted): it will not take it back.
+    if (reason === 'io server disconnect')
+      say(`The daemon let this page go (the container stopped?). Run \`disco open ${container}\` again.`, 'error');
+    else say('Lost the daemon — reconnecting…');
   });
   socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
     const code = err.data?.code;

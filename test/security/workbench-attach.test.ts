@@ -168,6 +168,26 @@ describe('workbench attach: who may attach a page, and what a page may send', ()
   });
 });
 
+describe('a page that cannot boot its runtime', () => {
+  it('is let go, and commands say why', async () => {
+    const d = await startTestDaemon(STANDIN_ENV);
+    try {
+      const c = (await d.json('POST', '/api/v1/containers', { name: 'boot', runtime: 'webcontainer' })).body.id;
+      const url = (await d.json('POST', `/api/v1/containers/${c}/workbench`, {})).body.url as string;
+      const page = connect(d, new URL(url).hash.replace('#attach=', ''));
+      expect(await page.outcome).toEqual({ ok: true });
+      page.socket.emit('p', { t: 'boot_failed', message: 'the page is not cross-origin isolated' });
+      await new Promise<void>((resolve) => page.socket.on('disconnect', () => resolve()));
+      const r = await d.json('POST', '/api/v1/terminal/execute', { container: c, command: ['node', '-v'] });
+      expect(r.status).toBe(503);
+      expect(r.body.error.message).toContain('the page is not cross-origin isolated');
+      page.socket.close();
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
 describe('the webcontainer stand-in is for tests only', () => {
   it('refuses DISCO_WEBCONTAINER_STANDIN unless NODE_ENV=test', () => {
     for (const NODE_ENV of ['production', 'development', undefined]) {

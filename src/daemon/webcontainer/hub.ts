@@ -36,6 +36,8 @@ export interface Attachment {
 export class WorkbenchHub implements ContainerNet {
   private readonly attached = new Map<string, Attachment>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** The last boot failure a page of a container reported. */
+  private readonly failures = new Map<string, string>();
   private readonly portListeners = new Set<(e: PortEvent) => void>();
   /** The daemon's own URL (set once it listens): where workbench pages live. */
   baseUrl = '';
@@ -93,20 +95,34 @@ export class WorkbenchHub implements ContainerNet {
     const row = this.repo.get(containerId);
     const name = row?.name ?? containerId;
     if (!a && !(this.headless && row)) {
+      const failed = this.failures.get(containerId);
       throw new DiscoError(
         'unavailable',
-        `no workbench page is attached to this webcontainer container: run \`disco open ${name}\` (or open ${this.pageUrl(containerId)} with a fresh attach link) and retry`,
+        `no workbench page is attached to this webcontainer container${failed ? ` (the last one could not boot: ${failed})` : ''}: run \`disco open ${name}\` (or open ${this.pageUrl(containerId)} with a fresh attach link) and retry`,
         { url: this.pageUrl(containerId), open: `disco open ${name}` },
       );
     }
+    this.failures.delete(containerId);
     if (!a && this.headless && row) {
       const { url } = await this.attachUrl(row.ownerId, containerId, this.baseUrl);
-      await this.headless.open(containerId, url);
+      await this.headless.open(containerId, url).catch((err: unknown) => {
+        this.log.warn({ err: String(err).slice(0, 300), containerId }, 'cannot open a headless workbench page');
+        throw new DiscoError(
+          'unavailable',
+          `the daemon cannot open the workbench page itself: run \`disco open ${name}\` and retry`,
+          { url: this.pageUrl(containerId), open: `disco open ${name}` },
+        );
+      });
     }
     await this.waitReady(containerId, HEADLESS_ATTACH_MS);
     const now = this.attachedTo(containerId);
-    if (!now?.ready) throw new DiscoError('unavailable', 'the workbench page did not become ready in time');
-    return now.runtime;
+    if (now?.ready) return now.runtime;
+    const failed = this.failures.get(containerId);
+    throw new DiscoError(
+      'unavailable',
+      failed ? `the workbench page cannot run commands: ${failed}` : 'the workbench page did not become ready in time',
+      { url: this.pageUrl(containerId), open: `disco open ${name}` },
+    );
   }
 
   private waitReady(containerId: string, ms: number): Promise<void> {
@@ -154,6 +170,13 @@ export class WorkbenchHub implements ContainerNet {
   /** The page booted and mounted the tree. */
   markReady(a: Attachment): void {
     a.ready = true;
+    this.failures.delete(a.containerId);
+    for (const w of [...(this.waiters.get(a.containerId) ?? [])]) w();
+  }
+
+  /** The page could not boot its runtime (no isolation, no licence, runtime unreachable): ops waiting are told why. */
+  bootFailed(a: Attachment, message: string): void {
+    this.failures.set(a.containerId, message);
     for (const w of [...(this.waiters.get(a.containerId) ?? [])]) w();
   }
 

@@ -109,6 +109,8 @@ async function handlePage(
         return;
       case 'boot_failed':
         log.warn({ containerId: c.id, message: frame.message }, 'a workbench page could not boot its runtime');
+        hub.detach(a, 'boot failed');
+        hub.bootFailed(a, frame.message);
         socket.disconnect(true);
         return;
       case 'fs':
