@@ -32,10 +32,14 @@ describe.runIf(reachable && CHROMIUM)('the webcontainer runtime against the real
   });
   afterAll(async () => s?.close());
 
-  const exec = (body: Record<string, unknown>) => s.d.json('POST', '/api/v1/terminal/execute', { container: id, ...body });
+  const exec = (body: Record<string, unknown>) =>
+    s.d.json('POST', '/api/v1/terminal/execute', { container: id, ...body });
 
   it('runs node -v and node -e with exit codes', async () => {
-    expect((await exec({ command: ['node', '-v'] })).body).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^v\d+/) });
+    expect((await exec({ command: ['node', '-v'] })).body).toMatchObject({
+      exitCode: 0,
+      stdout: expect.stringMatching(/^v\d+/),
+    });
     expect((await exec({ command: ['node', '-e', 'process.exit(3)'] })).body.exitCode).toBe(3);
   });
 
