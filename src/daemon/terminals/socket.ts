@@ -155,6 +155,7 @@ function createSocketServer(
       containers: deps.services.containers,
       config: deps.services.config,
       log: deps.log,
+      filesChanged: (c) => deps.services.rag.changed(c),
     });
   }
   return io;

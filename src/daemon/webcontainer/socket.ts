@@ -1,7 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import { publicBaseUrl } from '../auth/realm.js';
 import type { Config } from '../config.js';
-import type { ContainerService } from '../containers/service.js';
+import type { Container, ContainerService } from '../containers/service.js';
 import { DiscoError, UnauthorizedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type DaemonFrame, MAX_PAGE_MESSAGE_BYTES, PageFrame } from './frames.js';
@@ -14,6 +14,15 @@ const MAX_FRAMES_PER_SECOND = 2000;
 
 export { MAX_PAGE_MESSAGE_BYTES };
 
+export interface WorkbenchDeps {
+  hub: WorkbenchHub;
+  containers: ContainerService;
+  config: Config;
+  log: Logger;
+  /** The page changed the container's files: its search index is refreshed (like after a file op). */
+  filesChanged: (container: Container) => void;
+}
+
 /**
  * Workbench pages over Socket.IO (namespace `/workbench`). Security: a page authenticates with a
  * short-lived attach token for one container (`auth.attach`, never an API token), and its Origin must be the
@@ -22,10 +31,7 @@ export { MAX_PAGE_MESSAGE_BYTES };
  * Everything a page sends is hostile input: every frame is validated (PageFrame), sizes are capped and
  * paths stay inside the workspace (WorkspaceFiles).
  */
-export function attachWorkbenchNamespace(
-  nsp: Namespace,
-  deps: { hub: WorkbenchHub; containers: ContainerService; config: Config; log: Logger },
-): void {
+export function attachWorkbenchNamespace(nsp: Namespace, deps: WorkbenchDeps): void {
   const { hub, config, log } = deps;
   nsp.use(async (socket, next) => {
     const fail = (error: DiscoError) => next(Object.assign(new Error(error.message), { data: error.toBody().error }));
@@ -63,10 +69,7 @@ export function attachWorkbenchNamespace(
   });
 }
 
-async function handlePage(
-  socket: Socket,
-  deps: { hub: WorkbenchHub; containers: ContainerService; config: Config; log: Logger },
-): Promise<void> {
+async function handlePage(socket: Socket, deps: WorkbenchDeps): Promise<void> {
   const { hub, config, log } = deps;
   const c = socket.data.container as { id: string; name: string; root: string; userId: string };
   const emit = (frame: DaemonFrame) => socket.emit('d', frame);
@@ -115,7 +118,10 @@ async function handlePage(
         return;
       case 'fs':
         // In order: a later change to the same path must not overtake an earlier one.
-        queue = queue.then(() => a.sync.fromPage(frame)).catch((err) => log.warn({ err }, 'workbench sync failed'));
+        queue = queue
+          .then(() => a.sync.fromPage(frame))
+          .then(async () => deps.filesChanged(await deps.containers.get(c.userId, c.id)))
+          .catch((err) => log.warn({ err }, 'workbench sync failed'));
         return;
       default:
         a.runtime.onFrame(frame);
