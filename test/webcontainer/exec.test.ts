@@ -60,6 +60,12 @@ describe.runIf(workbenchTestsEnabled())('webcontainer runtime: commands run in t
     expect((await settled(sleeper.body.processId)).running).toBe(false);
   });
 
+  it('refuses computer use with unsupported', async () => {
+    const r = await s.d.json('POST', `/api/v1/computer-use/${id}/navigate`, { url: 'http://localhost:3000/' });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('unsupported');
+  });
+
   it('refuses git with unsupported', async () => {
     const r = await s.d.json('GET', `/api/v1/containers/${id}/git/status`);
     expect(r.status).toBe(409);
