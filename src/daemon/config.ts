@@ -77,6 +77,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
   if (config.execTimeoutMs > config.execMaxTimeoutMs) {
     throw new ConfigError('DISCO_EXEC_TIMEOUT_MS: must not exceed DISCO_EXEC_MAX_TIMEOUT_MS');
   }
+  // Security: the stand-in runs commands in a toy interpreter inside the page; it exists for the tests only.
+  if (config.webcontainerStandin && env.NODE_ENV !== 'test') {
+    throw new ConfigError('DISCO_WEBCONTAINER_STANDIN: a test-only setting, refused unless NODE_ENV=test');
+  }
   return config;
 }
 

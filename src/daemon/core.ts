@@ -40,6 +40,9 @@ import { ContainerNets } from './sandbox/container-nets.js';
 import { HostContainerNet } from './sandbox/host-net.js';
 import { SandboxPool } from './sandbox/pool.js';
 import { TerminalManager } from './terminals/manager.js';
+import { AttachTokens } from './webcontainer/attach-token.js';
+import { headlessPages } from './webcontainer/headless.js';
+import { WorkbenchHub } from './webcontainer/hub.js';
 import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
 import { DiskBudget, ReserveWatch } from './workspace/disk-budget.js';
@@ -191,10 +194,36 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     // processes hold (HostContainerNet: a dial inside the host namespace could reach the daemon itself);
     // the others through their live sandbox's supervisor, inside their own namespace.
     const nets = new ContainerNets(
-      (id) => (sandbox.mode === 'none' || containersRepo.get(id)?.network === 'host' ? 'host' : 'sandbox'),
+      (id) => {
+        const row = containersRepo.get(id);
+        if (row?.runtime === 'webcontainer') return 'webcontainer';
+        return sandbox.mode === 'none' || row?.network === 'host' ? 'host' : 'sandbox';
+      },
       new HostContainerNet(() => processes.containerIds()),
     );
     if (sandboxes) nets.attachSandboxed(sandboxes);
+    // The webcontainer runtime: containers whose commands run in a workbench page attached over Socket.IO.
+    const files = new WorkspaceFiles({
+      readMaxBytes: config.fileReadMaxBytes,
+      writeMaxBytes: config.fileWriteMaxBytes,
+      // What the daemon creates in a workspace belongs to the sandbox uid of a root daemon.
+      owner: sandbox.owner,
+      budget: new DiskBudget({
+        reserveBytes: config.diskReserveMb * 1024 * 1024,
+        quotaBytes: config.containerDiskMb * 1024 * 1024,
+      }),
+    });
+    const workbench = new WorkbenchHub(
+      config,
+      containersRepo,
+      files,
+      new AttachTokens(keys, config.webcontainerAttachTtlSeconds),
+      log,
+      headlessPages(config, log),
+    );
+    nets.attachPages(workbench);
+    processManager.workbench = workbench;
+    terminals.workbench = workbench;
     const previewRepo = new PreviewRepo(db);
     const previews = new PreviewService(previewRepo, {
       domain: config.previewDomain,
@@ -212,6 +241,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     });
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
+      workbench.endContainer(id);
       browsers.endContainer(id, event === 'delete');
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
       // The container's sandbox and everything in it; its cgroups go once it has, before any restart.
@@ -228,16 +258,8 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const services: Services = {
       config,
       containers,
-      files: new WorkspaceFiles({
-        readMaxBytes: config.fileReadMaxBytes,
-        writeMaxBytes: config.fileWriteMaxBytes,
-        // What the daemon creates in a workspace belongs to the sandbox uid of a root daemon.
-        owner: sandbox.owner,
-        budget: new DiskBudget({
-          reserveBytes: config.diskReserveMb * 1024 * 1024,
-          quotaBytes: config.containerDiskMb * 1024 * 1024,
-        }),
-      }),
+      files,
+      workbench,
       processes,
       processManager,
       sandbox,
@@ -264,6 +286,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       close: async () => {
         egress.close();
         await browsers.shutdown();
+        await workbench.shutdown();
         await pool.stop();
         terminals.shutdown();
         await processManager.shutdown();

@@ -21,6 +21,11 @@ export const ERROR_STATUS = {
   stale_ref: 409,
   /** A browser element that is covered, hidden or disabled, so it cannot be acted on. */
   not_actionable: 409,
+  /**
+   * The op exists but this container's runtime cannot do it (git in the webcontainer runtime). 409, not
+   * 501: it is a property of the target container (others support the op), not a server without the feature.
+   */
+  unsupported: 409,
   too_large: 413,
   git_failed: 422,
   unsupported_media_type: 415,

@@ -22,6 +22,9 @@ export const REDACT_PATHS = [
   'key',
   '*.key',
   'config.embeddingsKey',
+  'config.webcontainerApiKey',
+  'apiKey',
+  '*.apiKey',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -137,6 +137,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     if (metricsServer) services.egress.protectPort(Number(new URL(metricsServer.url).port));
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    if (services.workbench) services.workbench.baseUrl = url;
     await services.cluster?.start(config.instanceUrl ?? url);
     log.info(
       { url, home: config.home, adminToken: core.adminToken?.source, startupMs: Date.now() - startedAt },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_PORT } from '../shared/defaults.js';
 import { SANDBOX_SETTINGS } from './settings-sandbox.js';
 import { bytes, csv, type DefaultContext, intIn } from './settings-schema.js';
+import { WEBCONTAINER_SETTINGS } from './settings-webcontainer.js';
 
 export { DEFAULT_PORT, intIn };
 
@@ -393,6 +394,7 @@ export const SETTINGS = {
     doc: 'How long shutdown waits for in-flight requests. Default 10000.',
   },
   ...SANDBOX_SETTINGS,
+  ...WEBCONTAINER_SETTINGS,
 } as const;
 
 export type Settings = typeof SETTINGS;

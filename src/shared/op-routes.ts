@@ -16,6 +16,7 @@ export const OP_ROUTES = {
   container_update: { method: 'PATCH', path: '/containers/:id', scope: 'containers', title: 'Update container' },
   container_stop: { method: 'POST', path: '/containers/:id/stop', scope: 'containers', title: 'Stop container' },
   container_templates: { method: 'GET', path: '/templates', scope: 'containers', title: 'List container templates' },
+  workbench_open: { method: 'POST', path: '/containers/:container/workbench', scope: 'exec', title: 'Open workbench' },
   file_list: { method: 'GET', path: '/containers/:container/files', scope: 'files:read', title: 'List files' },
   file_read: { method: 'GET', path: '/containers/:container/files/content', scope: 'files:read', title: 'Read file' },
   file_write: {

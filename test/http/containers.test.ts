@@ -18,7 +18,7 @@ describe('containers over REST', () => {
         name: `tpl-${template}`,
         template,
         status: 'ready',
-        runtime: 'local',
+        runtime: 'sandbox',
         owner: 'admin',
       });
       expect(r.body).not.toHaveProperty('root');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { ApiError, type DiscoClient, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
@@ -18,6 +19,12 @@ export function parseNetwork(value: string): NetworkMode {
   return v as NetworkMode;
 }
 
+export function parseRuntime(value: string): ContainerDto['runtime'] {
+  if (value !== 'sandbox' && value !== 'webcontainer')
+    throw new ApiError('validation_failed', `--runtime must be sandbox or webcontainer (got '${value}')`, 400);
+  return value;
+}
+
 const withWarning = (c: ContainerDto, text: string) => (c.warning ? `${text}\nwarning: ${c.warning}` : text);
 
 const describe = (c: ContainerDto) =>
@@ -28,6 +35,7 @@ const describe = (c: ContainerDto) =>
       { k: 'template', v: c.template },
       { k: 'status', v: c.status },
       { k: 'network', v: c.network },
+      { k: 'runtime', v: c.runtime },
       { k: 'pinned', v: c.pinned ? 'yes' : 'no' },
       { k: 'owner', v: c.owner },
       { k: 'created', v: `${c.createdAt} (${ago(c.createdAt)})` },
@@ -43,13 +51,24 @@ export async function containersCreate(
   name: string | undefined,
   template: string,
   network: NetworkMode = 'egress',
+  runtime?: ContainerDto['runtime'],
 ) {
   const c = await client.call('container_create', {
     ...(name ? { name } : {}),
     template: template as 'blank',
     network,
+    ...(runtime ? { runtime } : {}),
   });
-  out.result(c, () => withWarning(c, `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}`));
+  out.result(c, () =>
+    withWarning(
+      c,
+      `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}, runtime ${c.runtime}` +
+        (c.runtime === 'webcontainer'
+          ? `
+its commands run in its workbench page: disco open ${c.name}`
+          : ''),
+    ),
+  );
 }
 
 export async function containersList(client: DiscoClient, out: Output) {
@@ -77,10 +96,15 @@ export async function containersRemove(client: DiscoClient, out: Output, ref: st
 export function registerContainers(program: Command, deps: CommandDeps): void {
   const group = program.command('containers').alias('c').description('create, list, inspect and delete containers');
   const client = () => clientFor(deps.cliEnv());
+  registerOpen(program, deps);
   withJson(group.command('create [name]').description('create a container'))
     .option('-t, --template <template>', 'starting files: blank, node, python', 'blank')
     .option('--network <mode>', "off (loopback only), egress (default: through the daemon's proxy), host (admins)")
     .option('--no-network', 'the same as --network off')
+    .option(
+      '--runtime <runtime>',
+      'sandbox (default: commands run on the daemon host) or webcontainer (in a browser page)',
+    )
     .action((name: string | undefined, opts) =>
       containersCreate(
         client(),
@@ -88,6 +112,7 @@ export function registerContainers(program: Command, deps: CommandDeps): void {
         name,
         opts.template,
         opts.network === false ? 'off' : parseNetwork(opts.network ?? 'egress'),
+        opts.runtime === undefined ? undefined : parseRuntime(opts.runtime),
       ),
     );
   withJson(group.command('ls').alias('list').description('list your containers')).action((opts) =>
@@ -117,4 +142,44 @@ export function registerContainers(program: Command, deps: CommandDeps): void {
       });
       outputFor(deps, opts).result(c, () => withWarning(c, describe(c)));
     });
+}
+
+/** Opens `url` in the user's browser when the platform has an opener; never fails when it has none. */
+export function openInBrowser(url: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? undefined : 'xdg-open';
+  if (!opener) return;
+  try {
+    const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+    child.on('error', () => {}); // no xdg-open (a server, a container): the printed URL is enough
+    child.unref();
+  } catch {
+    // same
+  }
+}
+
+export async function openWorkbench(
+  client: DiscoClient,
+  out: Output,
+  ref: string,
+  browser: boolean,
+  opener: (url: string) => void = openInBrowser,
+) {
+  const link = await client.call('workbench_open', { container: ref });
+  out.result(link, () =>
+    [
+      `workbench of ${ref}: ${link.url}`,
+      `(the link attaches the page until ${link.expiresAt}${link.attached ? '; a page is attached now and a second one is refused' : ''})`,
+    ].join('\n'),
+  );
+  if (browser) opener(link.url);
+}
+
+export function registerOpen(program: Command, deps: CommandDeps): void {
+  withJson(
+    program
+      .command('open <container>')
+      .description("open a webcontainer container's workbench page (its terminal and preview) in your browser"),
+  )
+    .option('--no-browser', 'only print the URL')
+    .action((ref: string, opts) => openWorkbench(clientFor(deps.cliEnv()), outputFor(deps, opts), ref, opts.browser));
 }

@@ -6,6 +6,7 @@ import type { DomainRules } from '../egress/policy.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
+import type { Runtime } from '../webcontainer/runtimes.js';
 import type { ProcessTable } from '../workspace/process-table.js';
 import { removeTree } from '../workspace/remove-tree.js';
 import type { Owner } from '../workspace/sandbox-launch.js';
@@ -104,6 +105,7 @@ export class ContainerService {
       template: TemplateName;
       network?: NetworkMode | undefined;
       egress?: DomainRules | undefined;
+      runtime?: Runtime | undefined;
     },
   ): Promise<Container> {
     const id = newContainerId();
@@ -122,7 +124,7 @@ export class ContainerService {
         id,
         name,
         ownerId,
-        runtime: 'local',
+        runtime: input.runtime ?? 'sandbox',
         template: input.template,
         status: 'ready',
         createdAt: now,
@@ -135,7 +137,7 @@ export class ContainerService {
       const root = await realpath(dir);
       this.remember({ ...row, root });
       this.log.info({ containerId: id, name, template: input.template, warm }, 'container created');
-      if (warm) this.prestart?.({ ...row, root });
+      if (warm && row.runtime === 'sandbox') this.prestart?.({ ...row, root });
       return { ...row, root };
     } catch (err) {
       await removeTree(dir);

@@ -1,12 +1,14 @@
 import type { DomainRules } from '../egress/policy.js';
 import { NETWORK_MODES, type NetworkMode } from '../sandbox/network-mode.js';
+import { asRuntime, type Runtime } from '../webcontainer/runtimes.js';
 import type { Db } from './open.js';
 
 export interface ContainerRow {
   id: string;
   name: string;
   ownerId: string;
-  runtime: string;
+  /** Where its commands run. */
+  runtime: Runtime;
   template: string;
   status: string;
   createdAt: number;
@@ -56,7 +58,7 @@ const toRow = (r: RawRow): ContainerRow => ({
   id: r.id,
   name: r.name,
   ownerId: r.owner_id,
-  runtime: r.runtime,
+  runtime: asRuntime(r.runtime),
   template: r.template,
   status: r.status,
   createdAt: r.created_at,

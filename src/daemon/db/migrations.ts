@@ -271,4 +271,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'container_egress_rules',
     sql: `ALTER TABLE containers ADD COLUMN egress_rules TEXT;`,
   },
+  {
+    // A container's runtime: `sandbox` (commands run on this host, in its bubblewrap sandbox when there is
+    // one) or `webcontainer` (commands run in a browser page attached to the daemon; nothing runs here).
+    // Every container before this one ran on the host (stored as 'local').
+    version: 12,
+    name: 'container_runtime',
+    sql: `UPDATE containers SET runtime = 'sandbox' WHERE runtime <> 'webcontainer';`,
+  },
 ];

@@ -21,6 +21,7 @@ import { requestLog, requestLogger } from './request-log.js';
 import { opRoutes } from './routes.js';
 import { inSequence } from './sequence.js';
 import { viewRoutes } from './view-routes.js';
+import { workbenchRoutes } from './workbench-routes.js';
 
 export interface AppDeps {
   core: Core;
@@ -129,6 +130,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
         : {}),
     }),
   );
+
+  // Workbench pages of webcontainer containers (they attach over Socket.IO with their own token).
+  if (services.workbench) app.use('/workbench', limits.perIp, workbenchRoutes(config));
 
   // Citation pages (signed links from search/fetch): for a person's browser, outside the bearer-token API.
   if (services.viewLinks) app.use('/view', limits.perIp, viewRoutes(services, services.viewLinks, deps.log));

@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import { publicBaseUrl } from '../auth/realm.js';
 import type { Config } from '../config.js';
 import { type Op, SCOPES } from '../ops/op.js';
+import { RUNTIMES } from '../webcontainer/runtimes.js';
 import type { SandboxReport } from '../workspace/sandbox.js';
 
 /** One way a client can authenticate; `/config` lists them and the plugin manifest derives its `auth`. */
@@ -88,6 +89,17 @@ export function capabilities(
       resources: ['disco://containers/{id}/files/{+path}'],
     },
     terminals: { protocol: 'socket.io', namespace: '/terminals', path: '/socket.io/' },
+    // Where a container's commands may run (container_create's `runtime`).
+    runtimes: {
+      offered: [...RUNTIMES],
+      default: 'sandbox',
+      webcontainer: {
+        page: `${baseUrl}/workbench/{container}`,
+        socket: { protocol: 'socket.io', namespace: '/workbench', path: '/socket.io/' },
+        headless: config.webcontainerHeadless,
+        unsupported: ['git', 'computer-use'],
+      },
+    },
     // Who may run programs, and whether they are sandboxed (exec, terminals and git need it).
     ...(sandbox
       ? {

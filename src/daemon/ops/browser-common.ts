@@ -4,7 +4,7 @@ import { SESSION_NAME } from '../browser/service.js';
 import type { BrowserSession } from '../browser/session.js';
 import { DEFAULT_BUDGET, MAX_BUDGET } from '../browser/snapshot.js';
 import { DiscoError } from '../errors.js';
-import { openContainer } from './container-scope.js';
+import { assertOnHost, openContainer } from './container-scope.js';
 import type { OpContext } from './op.js';
 import { containerRef } from './schemas.js';
 
@@ -51,6 +51,7 @@ export async function sessionOf(
   const browsers = ctx.services.browsers;
   if (!browsers) throw new DiscoError('unavailable', 'this daemon has no browser service');
   const c = await openContainer(ctx, input.container);
+  assertOnHost(c, 'computer use (a browser in the container)');
   return (await browsers.open(c, input.session)).session;
 }
 

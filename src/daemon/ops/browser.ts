@@ -13,7 +13,7 @@ import {
   sessionOf,
   target,
 } from './browser-common.js';
-import { openContainer } from './container-scope.js';
+import { assertOnHost, openContainer } from './container-scope.js';
 import { defineOp, type OpContext } from './op.js';
 
 export const browserNavigate = defineOp({
@@ -184,6 +184,7 @@ export const browserScreenshotGet = defineOp({
   binary: shotBinary,
   run: async (input, ctx) => {
     const c = await openContainer(ctx, input.container);
+    assertOnHost(c, 'computer use (a browser in the container)');
     const shot = ctx.services.browsers?.get(c.id, input.session).shots.get(input.shot);
     if (!shot) throw new NotFoundError('screenshot', { shot: input.shot });
     return {
@@ -274,6 +275,7 @@ export const browserClose = defineOp({
   audit: true,
   run: async (input, ctx) => {
     const c = await openContainer(ctx, input.container);
+    assertOnHost(c, 'computer use (a browser in the container)');
     return { closed: (await ctx.services.browsers?.close(c.id, input.session)) ?? false };
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assertNetworkModeAllowed } from '../containers/network-policy.js';
 import { TEMPLATE_NAMES, TEMPLATES } from '../containers/templates.js';
+import { RUNTIMES } from '../webcontainer/runtimes.js';
 import { defineOp } from './op.js';
 import { ContainerSchema, containerRef, egressRulesInput, networkModeInput, toContainerDto } from './schemas.js';
 
@@ -30,6 +31,12 @@ export const containerCreate = defineOp({
     template: z.enum(TEMPLATE_NAMES).default('blank').describe('Starting files.'),
     network: networkModeInput.default('egress'),
     egress: egressRulesInput.optional(),
+    runtime: z
+      .enum(RUNTIMES)
+      .optional()
+      .describe(
+        "Where commands run: 'sandbox' (default, on the daemon's host) or 'webcontainer' (in a browser page the user opens with disco open; see /capabilities).",
+      ),
   }),
   output: ContainerSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

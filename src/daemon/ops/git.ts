@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as git from '../workspace/git.js';
 import { jsonBytes, listPage, nextCall, plural } from './budget.js';
-import { openContainer } from './container-scope.js';
+import { assertOnHost, openContainer } from './container-scope.js';
 import { ANNOTATIONS, defineOp, type OpContext } from './op.js';
 import { containerRef, relPath } from './schemas.js';
 
@@ -17,9 +17,11 @@ const remoteWrites = {
 } as const;
 
 async function gitContext(ctx: OpContext, container: string): Promise<git.GitContext> {
+  const c = await openContainer(ctx, container);
+  // Git runs on the host (over the daemon's copy); a webcontainer container runs nothing here.
+  assertOnHost(c, 'git');
   // Security: a repository's own config names programs git runs (filters, diff drivers), even for status.
   ctx.services.sandbox.assertMayRun(ctx.principal, 'git');
-  const c = await openContainer(ctx, container);
   const { config } = ctx.services;
   return {
     root: c.root,

@@ -38,6 +38,7 @@ import { portsList, previewOpen, previewShareCreate, previewShareList, previewSh
 import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
 import { ragIndex, ragSearch } from './rag.js';
 import { terminalClose, terminalList } from './terminals.js';
+import { workbenchOpen } from './workbench.js';
 
 /** The registry: REST routes, the OpenAPI document, MCP tools and CLI calls all come from this list. */
 export const OPS = [
@@ -48,6 +49,7 @@ export const OPS = [
   containerUpdate,
   containerStop,
   containerTemplates,
+  workbenchOpen,
   fileList,
   fileRead,
   fileWrite,

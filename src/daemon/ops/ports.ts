@@ -14,6 +14,9 @@ export const announcedPorts = z
 
 /** The preview URL of a port: the host form when a preview domain is set, else the path form. */
 export function previewUrl(ctx: Pick<OpContext, 'services' | 'baseUrl'>, containerId: string, port: number): string {
+  // A webcontainer container's server runs in its page, which reported where it is previewed.
+  const page = ctx.services.workbench?.previewUrl(containerId, port);
+  if (page) return page;
   const u = ctx.services.previews.urls(ctx.baseUrl, containerId, port);
   return u.host ?? u.path;
 }

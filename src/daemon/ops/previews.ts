@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Container } from '../containers/service.js';
 import type { PreviewGrant } from '../db/preview-repo.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, DiscoError } from '../errors.js';
 import { portClosed } from '../sandbox/host-net.js';
 import { defineOp, type OpContext } from './op.js';
 import { containerRef } from './schemas.js';
@@ -48,6 +48,17 @@ async function runningContainer(ctx: OpContext, ref: string): Promise<Container>
   return c;
 }
 
+/** A webcontainer container's servers are previewed by its page, on the URL the page reported. */
+function previewedByPage(ctx: OpContext, c: Container, port: number): void {
+  if (c.runtime !== 'webcontainer') return;
+  const url = ctx.services.workbench?.previewUrl(c.id, port);
+  throw new DiscoError(
+    'unsupported',
+    `previews of a webcontainer container are served by its workbench page, not through the daemon${url ? `: ${url}` : ''}`,
+    url ? { url } : undefined,
+  );
+}
+
 async function assertListening(ctx: OpContext, containerId: string, p: number): Promise<void> {
   const ports = await ctx.services.nets.listening(containerId);
   if (!ports.some((l) => l.port === p)) throw portClosed(containerId, p);
@@ -71,7 +82,11 @@ export const portsList = defineOp({
     const ports = await ctx.services.nets.listening(c.id);
     return {
       container: c.id,
-      ports: ports.map((p) => ({ ...p, urls: ctx.services.previews.urls(ctx.baseUrl, c.id, p.port) })),
+      ports: ports.map((p) => {
+        // A webcontainer container's server is previewed where its page said (its own origin, not the daemon's).
+        const page = ctx.services.workbench?.previewUrl(c.id, p.port);
+        return { ...p, urls: page ? { path: page } : ctx.services.previews.urls(ctx.baseUrl, c.id, p.port) };
+      }),
     };
   },
 });
@@ -94,6 +109,7 @@ export const previewOpen = defineOp({
   audit: true,
   run: async ({ container, port: p }, ctx) => {
     const c = await runningContainer(ctx, container);
+    previewedByPage(ctx, c, p);
     await assertListening(ctx, c.id, p);
     const { previews } = ctx.services;
     const { token, grant } = previews.link(ctx.principal.userId, c.id, p);
@@ -134,6 +150,7 @@ export const previewShareCreate = defineOp({
   audit: true,
   run: async ({ container, port: p, expiresIn }, ctx) => {
     const c = await runningContainer(ctx, container);
+    previewedByPage(ctx, c, p);
     const { previews } = ctx.services;
     const { token, grant } = previews.share(ctx.principal.userId, c.id, p, expiresIn * 1000);
     return {

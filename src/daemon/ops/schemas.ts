@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ContainerRow } from '../db/containers-repo.js';
 import { NETWORK_MODES, type NetworkMode } from '../sandbox/network-mode.js';
+import { RUNTIMES } from '../webcontainer/runtimes.js';
 
 /** Schemas shared by several ops. */
 export const containerRef = z.string().min(1).max(128).describe('Container id (ctr_…) or name.');
@@ -52,7 +53,11 @@ export const ContainerSchema = z.object({
   id: z.string(),
   name: z.string(),
   owner: z.string(),
-  runtime: z.string(),
+  runtime: z
+    .enum(RUNTIMES)
+    .describe(
+      "Where commands run: 'sandbox' (on the daemon's host) or 'webcontainer' (in a browser page; see disco open).",
+    ),
   template: z.string(),
   status: z.string().describe("'ready', 'stopped' (idle: no processes; any use starts it again), 'deleting'"),
   network: z.enum(NETWORK_MODES).describe(`How commands reach the network: ${NETWORK_DOC}.`),

@@ -11,6 +11,7 @@ import type { RagService } from '../rag/service.js';
 import type { ContainerNets } from '../sandbox/container-nets.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { TerminalManager } from '../terminals/manager.js';
+import type { WorkbenchHub } from '../webcontainer/hub.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import type { WorkspaceFiles } from '../workspace/files.js';
 import type { ProcessManager } from '../workspace/process-manager.js';
@@ -44,6 +45,8 @@ export interface Services {
   log: Logger;
   /** Told about every op call (metrics); absent over stdio. */
   observer?: OpObserver;
+  /** The webcontainer runtime: attached workbench pages, their attach links and ports. */
+  workbench?: WorkbenchHub;
   /** Signs the short-lived links that search and fetch give as citation URLs (pages a person can open). */
   viewLinks?: ViewLinks;
 }

@@ -1,7 +1,7 @@
 import type { ContainerNet, ListeningPort, PortEvent } from './container-net.js';
 
 /** Which implementation serves a container: the host's namespace, or its own sandbox's. */
-export type NetKind = 'host' | 'sandbox';
+export type NetKind = 'host' | 'sandbox' | 'webcontainer';
 
 /**
  * Routes each container to the `ContainerNet` that can see it: `HostContainerNet` for containers whose
@@ -10,6 +10,7 @@ export type NetKind = 'host' | 'sandbox';
  */
 export class ContainerNets implements ContainerNet {
   private sandboxed: ContainerNet | undefined;
+  private pages: ContainerNet | undefined;
   private readonly subscriptions = new Set<{ listener: (e: PortEvent) => void; off: () => void }>();
 
   constructor(
@@ -20,6 +21,16 @@ export class ContainerNets implements ContainerNet {
   /** Plugs in the live sandbox's implementation (its supervisor dials inside each container's namespace). */
   attachSandboxed(net: ContainerNet): void {
     this.sandboxed = net;
+    this.subscribeAll(net);
+  }
+
+  /** Plugs in the workbench pages' implementation (the ports webcontainer containers' pages announce). */
+  attachPages(net: ContainerNet): void {
+    this.pages = net;
+    this.subscribeAll(net);
+  }
+
+  private subscribeAll(net: ContainerNet): void {
     for (const s of this.subscriptions) {
       const offSandbox = net.onPort(s.listener);
       const offHost = s.off;
@@ -33,7 +44,9 @@ export class ContainerNets implements ContainerNet {
   private pick(containerId: string): ContainerNet {
     // Until a sandboxed implementation is plugged in, the host one answers (and finds nothing for a
     // container in its own namespace: no port of it is reachable).
-    return this.kindOf(containerId) === 'sandbox' && this.sandboxed ? this.sandboxed : this.host;
+    const kind = this.kindOf(containerId);
+    if (kind === 'webcontainer' && this.pages) return this.pages;
+    return kind === 'sandbox' && this.sandboxed ? this.sandboxed : this.host;
   }
 
   connect(containerId: string, port: number) {
@@ -47,11 +60,13 @@ export class ContainerNets implements ContainerNet {
   onPort(listener: (e: PortEvent) => void): () => void {
     const offHost = this.host.onPort(listener);
     const offSandbox = this.sandboxed?.onPort(listener);
+    const offPages = this.pages?.onPort(listener);
     const sub = {
       listener,
       off: () => {
         offHost();
         offSandbox?.();
+        offPages?.();
       },
     };
     this.subscriptions.add(sub);

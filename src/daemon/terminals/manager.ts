@@ -5,6 +5,7 @@ import { asNetworkMode } from '../sandbox/modes.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
 import type { SandboxPool } from '../sandbox/pool.js';
 import type { Pty } from '../sandbox/remote.js';
+import type { WorkbenchHub } from '../webcontainer/hub.js';
 import type { CommandPolicy } from '../workspace/command-policy.js';
 import { commandEnv } from '../workspace/exec.js';
 import { findExecutable, type Sandbox } from '../workspace/sandbox.js';
@@ -55,6 +56,9 @@ export class TerminalManager {
     this.reaper.unref();
   }
 
+  /** Routes webcontainer containers' terminals to their workbench page (set once the hub exists). */
+  workbench: Pick<WorkbenchHub, 'route'> | undefined;
+
   async open(req: OpenRequest): Promise<Terminal> {
     const count = [...this.terminals.values()].filter((t) => t.spec.containerId === req.containerId && t.running);
     if (count.length >= this.options.maxPerContainer) {
@@ -66,15 +70,20 @@ export class TerminalManager {
       PS1: '\\w \\$ ',
       ...req.env,
     };
-    const argv = req.command ?? [findExecutable('bash', req.cwdAbs, env.PATH ?? '') ? 'bash' : 'sh'];
+    const page = this.workbench?.route(req.containerId);
+    page?.catch(() => {});
+    // The page's shell is jsh (WebContainer's); the host's is bash when it has one.
+    const argv = req.command ?? [page ? 'jsh' : findExecutable('bash', req.cwdAbs, env.PATH ?? '') ? 'bash' : 'sh'];
     if (req.command) this.policy.check(req.command, false);
     const program = argv[0] as string;
-    if (!findExecutable(program, req.cwdAbs, env.PATH ?? '')) {
+    if (!page && !findExecutable(program, req.cwdAbs, env.PATH ?? '')) {
       throw new DiscoError('command_not_found', `command not found: ${program}`, { command: program });
     }
     const network = asNetworkMode(req.network);
     let child: Pty;
-    if (this.pool && this.sandbox.mode === 'bwrap') {
+    if (page) {
+      child = await (await page).spawnPty({ argv, cwd: req.cwdAbs, env, cols: req.cols, rows: req.rows });
+    } else if (this.pool && this.sandbox.mode === 'bwrap') {
       const box = await this.pool.get({ containerId: req.containerId, root: req.root, network });
       child = await box.spawnPty({
         argv,

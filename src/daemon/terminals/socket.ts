@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { parseInput } from '../ops/input.js';
 import type { Principal } from '../ops/op.js';
 import type { Services } from '../ops/services.js';
+import { attachWorkbenchNamespace, MAX_PAGE_MESSAGE_BYTES, WORKBENCH_NAMESPACE } from '../webcontainer/socket.js';
 import { resolveInWorkspace } from '../workspace/paths.js';
 import type { Terminal } from './terminal.js';
 
@@ -105,6 +106,7 @@ export function attachTerminalSockets(
       if (!loaded) return;
       // Detach every socket first; io.close() would also close the HTTP server, which main.ts does itself.
       loaded.of(TERMINALS_NAMESPACE).disconnectSockets(true);
+      loaded.of(WORKBENCH_NAMESPACE).disconnectSockets(true);
       loaded.engine.close();
     },
   };
@@ -118,7 +120,8 @@ function createSocketServer(
   // engine.io attaches to the stand-in: it takes its `request` and `upgrade` events (the requests above).
   const io = new Server({
     serveClient: false,
-    maxHttpBufferSize: 256 * 1024,
+    // A workbench page's file frame is the largest message (terminal input is capped far below it).
+    maxHttpBufferSize: MAX_PAGE_MESSAGE_BYTES,
     allowRequest: (req, callback) => {
       const err = deps.guard(req);
       callback(err ? err.message : null, !err);
@@ -145,6 +148,16 @@ function createSocketServer(
     }
   });
   nsp.on('connection', (socket) => handleSocket(socket, deps.services, deps.log));
+  const { workbench } = deps.services;
+  if (workbench) {
+    attachWorkbenchNamespace(io.of(WORKBENCH_NAMESPACE), {
+      hub: workbench,
+      containers: deps.services.containers,
+      config: deps.services.config,
+      log: deps.log,
+      filesChanged: (c) => deps.services.rag.changed(c),
+    });
+  }
   return io;
 }
 
@@ -194,8 +207,9 @@ function handleSocket(socket: Socket, services: Services, log: Logger): void {
   };
 
   on('open', OpenInput, async (input) => {
-    services.sandbox.assertMayRun(principal, 'a terminal');
     const c = await services.containers.get(principal.userId, input.container);
+    // A webcontainer container's terminal runs in its page, not on this host.
+    if (c.runtime !== 'webcontainer') services.sandbox.assertMayRun(principal, 'a terminal');
     services.containers.touch(c);
     const cwd = await resolveInWorkspace(c.root, input.cwd);
     const t = await terminals.open({

@@ -61,8 +61,26 @@ const notADirectory = (p: string) => new DiscoError('not_a_directory', `'${p}' i
  * process that swaps directories and symlinks meanwhile cannot redirect an operation outside the
  * workspace; only regular files are read or written.
  */
+/** A change the daemon made to a workspace; `origin` names who asked when it was not an op (a workbench page). */
+export type WorkspaceChange =
+  | { kind: 'write'; path: string }
+  | { kind: 'remove'; path: string }
+  | { kind: 'move'; from: string; to: string };
+export type ChangeListener = (root: string, change: WorkspaceChange, origin: string | undefined) => void;
+
 export class WorkspaceFiles {
   private readonly writes = new KeyedMutex();
+  private readonly listeners = new Set<ChangeListener>();
+
+  /** Tells `listener` about every write, delete and move made through this object (workbench sync). */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(root: string, change: WorkspaceChange, origin: string | undefined): void {
+    for (const l of this.listeners) l(root, change, origin);
+  }
 
   constructor(private readonly options: WorkspaceFilesOptions) {}
 
@@ -164,7 +182,7 @@ export class WorkspaceFiles {
   /** `write` for bytes already decoded (archives unpack through it); `mode` applies to a new file only. */
   async writeBytes(
     root: string,
-    input: { path: string; data: Buffer; ifMatch?: string; createParents: boolean; mode?: number },
+    input: { path: string; data: Buffer; ifMatch?: string; createParents: boolean; mode?: number; origin?: string },
   ) {
     const { data } = input;
     const max = this.options.writeMaxBytes;
@@ -189,6 +207,7 @@ export class WorkspaceFiles {
       try {
         const result = await this.writes.run(`${root}\0${target.rel}`, () => this.replace(target, data, input));
         this.options.budget?.wrote(root, data.length);
+        this.changed(root, { kind: 'write', path: result.path }, input.origin);
         return result;
       } finally {
         ws.release(target.dirFd);
@@ -237,7 +256,7 @@ export class WorkspaceFiles {
     }
   }
 
-  async remove(root: string, input: { path: string; recursive: boolean }) {
+  async remove(root: string, input: { path: string; recursive: boolean; origin?: string }) {
     if (normalizeRelative(input.path) === '.')
       throw new InvalidPathError('cannot delete the workspace root', input.path);
     return withWorkspace(root, async (ws) => {
@@ -258,6 +277,7 @@ export class WorkspaceFiles {
           throw fromErrno(err, input.path);
         }
         this.options.budget?.invalidate(root);
+        this.changed(root, { kind: 'remove', path: target.rel }, input.origin);
         return { path: target.rel, type, deleted: true };
       } finally {
         ws.release(target.dirFd);
@@ -275,7 +295,9 @@ export class WorkspaceFiles {
         if (!src) throw new NotFoundError(`'${input.from}'`, { path: input.from });
         const to = ws.locate(input.to, { followFinal: false, create: input.createParents, owner: this.options.owner });
         try {
-          return await this.moveLocated(from, src, to, input);
+          const moved = await this.moveLocated(from, src, to, input);
+          this.changed(root, { kind: 'move', from: from.rel, to: to.rel }, undefined);
+          return moved;
         } finally {
           ws.release(to.dirFd);
         }

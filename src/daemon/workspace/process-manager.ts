@@ -9,6 +9,7 @@ import { localChild, type RunningChild } from '../sandbox/child.js';
 import { asNetworkMode } from '../sandbox/modes.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
 import type { SandboxPool } from '../sandbox/pool.js';
+import type { WorkbenchHub } from '../webcontainer/hub.js';
 import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
 import type { ProcessTable } from './process-table.js';
@@ -146,6 +147,8 @@ export class ProcessManager {
   }
 
   private closed = false;
+  /** Routes webcontainer containers' commands to their workbench page (set once the hub exists). */
+  workbench: Pick<WorkbenchHub, 'route'> | undefined;
 
   private readonly refuseOutput = () =>
     this.reserve?.belowReserve ? 'the disk is below the daemon reserve (DISCO_DISK_RESERVE_MB)' : undefined;
@@ -189,11 +192,22 @@ export class ProcessManager {
         : [spec.command, []];
     // A one-off bwrap reports a missing program only as an exit status; a live sandbox's supervisor
     // reports ENOENT itself (spawnChild maps it), so the PATH walk is spared on that hot path.
-    if (this.sandbox.mode === 'bwrap' && !this.pool && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
+    const page = this.workbench?.route(spec.containerId);
+    page?.catch(() => {});
+    if (!page && this.sandbox.mode === 'bwrap' && !this.pool && !findExecutable(file, spec.cwdAbs, env.PATH ?? '')) {
       return Promise.reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
     }
     const stdin = spec.interactive || spec.stdin !== undefined;
-    return this.spawnChild(spec, env, file, args, stdin).then((child) => {
+    const started = page
+      ? page
+          .then((box) => box.spawn({ argv: [file, ...args], cwd: spec.cwdAbs, env, stdin }))
+          .catch((err: unknown) => {
+            if (err instanceof DiscoError && err.code === 'command_not_found')
+              throw new DiscoError('command_not_found', `command not found: ${file}`, { command: file });
+            throw err;
+          })
+      : this.spawnChild(spec, env, file, args, stdin);
+    return started.then((child) => {
       const id = `proc_${randomBytes(9).toString('base64url')}`;
       const p = new ManagedProcess(
         id,
@@ -210,7 +224,7 @@ export class ProcessManager {
           shell: spec.shell,
           cwd: spec.cwdRel,
           // A pid inside a container's sandbox means nothing on the host (nor after a restart).
-          pid: this.pool && this.sandbox.mode === 'bwrap' ? null : (child.pid ?? null),
+          pid: page || (this.pool && this.sandbox.mode === 'bwrap') ? null : (child.pid ?? null),
           startedAt: p.startedAt,
         });
       } catch (err) {
