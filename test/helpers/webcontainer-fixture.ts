@@ -1,19 +1,8 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import type { RuntimeFixture } from '../runtimes/cases.js';
 import { startTestDaemon, type TestDaemon } from './daemon.js';
 import { requireSystem } from './system.js';
-
-/**
- * The shape wc-cases' test/runtimes/cases.ts runs its shared op cases against (defined there too; the same
- * shape here so this helper compiles alone).
- */
-export interface RuntimeFixture {
-  name: 'sandbox' | 'webcontainer';
-  baseUrl: string;
-  token: string;
-  createContainer(name: string): Promise<string>;
-  close(): Promise<void>;
-}
 
 export const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((b) => existsSync(b));
 

@@ -21,6 +21,16 @@ export interface OutputPage {
 /** The interactive shell a PTY case opens, per runtime. */
 export const PTY_SHELL: Record<RuntimeFixture['name'], string> = { sandbox: 'sh', webcontainer: 'jsh' };
 
+/**
+ * Where runtimes genuinely differ, stated once. WebContainer's processes have one output stream (stderr
+ * arrives in stdout), and its previews are served by WebContainer's own origin, reported by the page, so
+ * the daemon cannot proxy them (`preview_open` answers `unsupported`).
+ */
+export const RUNTIME_TRAITS: Record<RuntimeFixture['name'], { separateStderr: boolean; proxiedPreviews: boolean }> = {
+  sandbox: { separateStderr: true, proxiedPreviews: true },
+  webcontainer: { separateStderr: false, proxiedPreviews: false },
+};
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until `done` holds of its value (a runtime may sync files or ports back a moment later). */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventually, node, type RuntimeApi } from './api.js';
+import { eventually, node, RUNTIME_TRAITS, type RuntimeApi } from './api.js';
 
 /** Commands in the foreground and the background, and the process ops. */
 export function processCases(api: RuntimeApi): void {
@@ -16,7 +16,12 @@ export function processCases(api: RuntimeApi): void {
       expect(v).toMatchObject({ running: false, exitCode: 0, stderr: '' });
       expect(v.stdout).toMatch(/^v\d+\.\d+\.\d+\n$/);
       const both = await exec(c, node("console.log('to out');console.error('to err');process.exit(3)"));
-      expect(both).toMatchObject({ exitCode: 3, stdout: 'to out\n', stderr: 'to err\n', running: false });
+      const split = RUNTIME_TRAITS[api.fixture().name].separateStderr;
+      expect(both).toMatchObject(
+        split
+          ? { exitCode: 3, stdout: 'to out\n', stderr: 'to err\n', running: false }
+          : { exitCode: 3, stdout: 'to out\nto err\n', stderr: '', running: false },
+      );
       expect((await exec(c, ['echo', 'hello', 'world'])).stdout).toBe('hello world\n');
       expect((await exec(c, ['true'])).exitCode).toBe(0);
       expect((await exec(c, ['false'])).exitCode).toBe(1);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cookiePair, raw } from '../helpers/preview-app.js';
 import { TerminalProbe } from '../helpers/terminal.js';
-import { eventually, node, PTY_SHELL, type RuntimeApi } from './api.js';
+import { eventually, node, PTY_SHELL, RUNTIME_TRAITS, type RuntimeApi } from './api.js';
 
 /** Terminals, ports and previews, search and the index, and typed errors. */
 export function serviceCases(api: RuntimeApi): void {
@@ -61,34 +61,40 @@ export function serviceCases(api: RuntimeApi): void {
         () => call('GET', `/containers/${c}/ports`),
         (x) => x.body.ports?.some((p: { port: number }) => p.port === port),
       );
+      const proxied = RUNTIME_TRAITS[api.fixture().name].proxiedPreviews;
+      // Proxied previews live under the daemon's /preview/<c>/<port>/; others at the URL the runtime reports.
+      const previewUrl = proxied ? expect.stringContaining(`/${port}/`) : expect.stringMatching(`^https://.*${port}`);
       expect(ports.body.ports).toContainEqual(
-        expect.objectContaining({
-          port,
-          urls: expect.objectContaining({ path: expect.stringContaining(`/${port}/`) }),
-        }),
+        expect.objectContaining({ port, urls: expect.objectContaining({ path: previewUrl }) }),
       );
       const announced = await output(r.processId);
       expect(announced).toMatchObject({ running: true });
       expect((announced as unknown as { ports: { port: number; url: string }[] }).ports).toContainEqual({
         port,
-        url: expect.stringContaining(`/${port}/`),
+        url: previewUrl,
       });
       const open = await call('POST', `/containers/${c}/ports/${port}/preview`);
-      expect(open.status).toBe(200);
-      const link = new URL(open.body.url);
-      const landed = await raw(api.fixture().baseUrl, `${link.pathname}${link.search}`);
-      expect(landed.status).toBe(303);
-      const page = await raw(api.fixture().baseUrl, `${link.pathname}hello?x=1`, {
-        headers: { cookie: cookiePair(landed.headers['set-cookie']) },
-      });
-      expect(page).toMatchObject({ status: 200, body: 'served:/hello?x=1' });
+      if (proxied) {
+        expect(open.status).toBe(200);
+        const link = new URL(open.body.url);
+        const landed = await raw(api.fixture().baseUrl, `${link.pathname}${link.search}`);
+        expect(landed.status).toBe(303);
+        const page = await raw(api.fixture().baseUrl, `${link.pathname}hello?x=1`, {
+          headers: { cookie: cookiePair(landed.headers['set-cookie']) },
+        });
+        expect(page).toMatchObject({ status: 200, body: 'served:/hello?x=1' });
+      } else {
+        expect(open).toMatchObject({ status: 409, body: { error: { code: 'unsupported' } } });
+      }
       await call('POST', `/terminal/processes/${r.processId}/kill`, {});
     });
 
     it('answers port_closed for a port nothing listens on', async () => {
       const r = await call('POST', `/containers/${c}/ports/3999/preview`);
       expect(r.status).toBe(409);
-      expect(r.body.error.code).toBe('port_closed');
+      expect(r.body.error.code).toBe(
+        RUNTIME_TRAITS[api.fixture().name].proxiedPreviews ? 'port_closed' : 'unsupported',
+      );
     });
   });
 

@@ -25,10 +25,14 @@ export class MemFs implements WcFs {
     return f;
   }
 
-  readText(path: string): string {
+  readSync(path: string): Uint8Array {
     const f = this.files.get(norm(path));
     if (!f) throw enoent(path);
-    return new TextDecoder().decode(f);
+    return f;
+  }
+
+  readText(path: string): string {
+    return new TextDecoder().decode(this.readSync(path));
   }
 
   exists(path: string): boolean {

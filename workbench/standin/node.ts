@@ -57,7 +57,11 @@ export function runNode(
     };
     const path = (p: string) => (p.startsWith('/') ? p.replace(/^\/home\/[^/]+\/?/, '') : `${ctx.cwd}/${p}`);
     const fs = {
-      readFileSync: (p: string) => ctx.fs.readText(path(p)),
+      // Like Node: bytes without an encoding, text with one.
+      readFileSync: (p: string, encoding?: string | { encoding?: string }) =>
+        (typeof encoding === 'string' ? encoding : encoding?.encoding)
+          ? ctx.fs.readText(path(p))
+          : ctx.fs.readSync(path(p)),
       writeFileSync: (p: string, data: string) => ctx.fs.writeSync(path(p), String(data)),
       existsSync: (p: string) => ctx.fs.exists(path(p)),
     };
