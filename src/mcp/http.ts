@@ -9,6 +9,7 @@ import type { Logger } from '../daemon/log.js';
 import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
 import { BoundedEventStore } from './event-store.js';
+import { settleJsonStreams } from './json-streams.js';
 
 /**
  * Perf: the MCP SDK (with its JSON Schema validator) is a third of the daemon's imports; it is loaded in the
@@ -163,6 +164,7 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       },
     });
     perRequestMode(transport);
+    settleJsonStreams(transport);
     const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
