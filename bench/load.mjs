@@ -6,11 +6,14 @@
 // this process. On a 2-core machine generator and daemon share the CPUs: every run reports both CPU shares.
 // Every run also reports the daemon's event-loop delay over the run (a stall shows there, queueing does
 // not) and, with LOAD_NODE_FLAGS=--trace-gc, its GC pauses. The soak samples the daemon's memory by part
-// every LOAD_SAMPLE_SECONDS (30). Other knobs: LOAD_BIN (another build's bin/disco.js, for old vs new),
+// every LOAD_SAMPLE_SECONDS (30). RSS is read after LOAD_SETTLE_SECONDS (8) of quiet both before and after
+// the load (and also at the end of the load: memory.endOfLoad). Other knobs: LOAD_BIN (another build's bin/disco.js, for old vs new),
 // LOAD_NODE_FLAGS (node flags of the daemon), LOAD_SNAPSHOT_AT (soak seconds at which to write a heap
-// snapshot; needs --heapsnapshot-signal=SIGUSR2 in LOAD_NODE_FLAGS), LOAD_SCENARIOS, LOAD_CONNECTIONS.
+// snapshot; needs --heapsnapshot-signal=SIGUSR2 in LOAD_NODE_FLAGS), LOAD_DAEMON_LOG (file for the daemon's
+// stdout), LOAD_OUT (result file name), LOAD_SCENARIOS, LOAD_CONNECTIONS.
 // The daemon is a separate process with default settings (info logs included) and the admin token.
 import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,7 @@ const SOAK_SECONDS = Number(process.env.LOAD_SOAK_SECONDS || 600);
 const CONNECTIONS = (process.env.LOAD_CONNECTIONS || '10,100').split(',').map(Number);
 const ONLY = process.env.LOAD_SCENARIOS?.split(',');
 const auth = { authorization: `Bearer ${TOKEN}` };
+const SETTLE_SECONDS = Number(process.env.LOAD_SETTLE_SECONDS || 8);
 const SAMPLE_SECONDS = Number(process.env.LOAD_SAMPLE_SECONDS || 30);
 const SNAPSHOT_AT = (process.env.LOAD_SNAPSHOT_AT ?? '').split(',').filter(Boolean).map(Number);
 const NODE_FLAGS = (process.env.LOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -70,6 +74,8 @@ const summary = (name, connections, { result: r, probe }) => ({
   clientCpuPct: probe.clientCpuPct,
   loopDelayP99Ms: probe.loopDelayMs.p99,
   loopDelayMaxMs: probe.loopDelayMs.max,
+  // With LOAD_NODE_FLAGS=--trace-gc-nvp: JS heap bytes allocated per request (GC pressure, load-independent).
+  ...(probe.gc.allocatedMb ? { allocKbPerReq: Math.round((probe.gc.allocatedMb * 1024) / r.requests.total) } : {}),
   detail: { errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, resets: r.resets, gc: probe.gc },
 });
 
@@ -128,6 +134,8 @@ async function main() {
   );
   const gc = gcTrace();
   child.stdout.on('data', (c) => gc.feed(String(c)));
+  // LOAD_DAEMON_LOG=<file>: the daemon's whole stdout (its log, and --trace-gc lines) for a closer look.
+  if (process.env.LOAD_DAEMON_LOG) child.stdout.pipe(createWriteStream(process.env.LOAD_DAEMON_LOG));
   const ctx = { url, headers: auth, pid: child.pid, gc };
   const mem = () => memory(url, auth, child.pid);
   // Keep the daemon's last output, to say why if it dies under load.
@@ -173,7 +181,8 @@ async function main() {
 
     // Warm up (JIT, pools, SQLite caches) before the baseline RSS.
     for (const s of Object.values(scenarios)) await run({ ...s, connections: 4, duration: 2 });
-    await sleep(2000);
+    // Both RSS readings are taken after the same quiet time, long enough for the daemon's idle heap trim.
+    await sleep(SETTLE_SECONDS * 1000);
     const before = await mem();
     const runs = [];
     const timeline = [];
@@ -212,7 +221,8 @@ async function main() {
         }
       }
     }
-    await sleep(5000); // let the daemon settle (sockets closed, GC) before reading RSS again
+    const endOfLoad = await mem();
+    await sleep(SETTLE_SECONDS * 1000); // let the daemon settle (sockets closed, idle heap trim) as before
     const after = await mem();
     const rssBefore = before.rss;
     const rssAfter = after.rss;
@@ -237,7 +247,7 @@ async function main() {
       runs,
       rss: { beforeMb: rssBefore, afterMb: rssAfter, changePct: rssChangePct },
       heapUsed: { beforeMb: before.heapUsed, afterMb: after.heapUsed },
-      memory: { before, after, ...(SOAK ? { timeline } : {}) },
+      memory: { before, endOfLoad, after, settleSeconds: SETTLE_SECONDS, ...(SOAK ? { timeline } : {}) },
       goals,
     };
     const dir = new URL('./results/', import.meta.url);

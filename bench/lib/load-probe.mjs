@@ -66,7 +66,8 @@ export function loopDelay(m) {
 
 /**
  * Collects --trace-gc lines from the daemon's stdout: `[pid:addr]  1234 ms: Scavenge 40.1 (50.2) -> 30.0 (50.2)
- * MB, 1.23 / 0.00 ms …`. `since(mark)` summarises the pauses after a mark.
+ * MB, 1.23 / 0.00 ms …`, or --trace-gc-nvp lines (which also carry the bytes allocated, so a run's allocation
+ * per request can be told). `since(mark)` summarises the pauses after a mark.
  */
 export function gcTrace() {
   const events = [];
@@ -80,12 +81,17 @@ export function gcTrace() {
           /\d+ ms: (Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^,]*?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ ([\d.]+) ms/.exec(
             line,
           );
-        if (g) events.push({ kind: g[1], pauseMs: Number(g[6]), afterMb: Number(g[4]), committedMb: Number(g[5]) });
+        if (g) events.push({ kind: g[1], pauseMs: Number(g[6]), allocated: 0 });
+        // --trace-gc-nvp: one name=value line per GC, with the bytes allocated since the previous one.
+        const n = /pause=([\d.]+) .*?gc=(\w+) .*?allocated=(\d+)/.exec(line);
+        if (n) events.push({ kind: n[2] === 's' ? 'Scavenge' : 'Mark-Compact', pauseMs: Number(n[1]), allocated: Number(n[3]) });
       }
     },
     mark: () => events.length,
     since(mark) {
       const out = {};
+      const allocated = events.slice(mark).reduce((sum, e) => sum + e.allocated, 0);
+      if (allocated > 0) out.allocatedMb = round1(allocated / MB);
       for (const e of events.slice(mark)) {
         out[e.kind] ??= { count: 0, pauseMs: 0, maxMs: 0 };
         const k = out[e.kind];

@@ -16,6 +16,7 @@ describe('heapTrimCheck', () => {
         heap = { total: 45 * MB, used: 28 * MB };
       },
     });
+    expect(check()).toBe(false); // one quiet interval is not idle yet
     expect(check()).toBe(true);
     expect(collected).toBe(1);
     heap = { total: 70 * MB, used: 30 * MB }; // grew a little: not back above where it was trimmed + slack
@@ -24,6 +25,11 @@ describe('heapTrimCheck', () => {
     elu = 0.5; // busy: never during load
     expect(check()).toBe(false);
     elu = 0.01;
+    expect(check()).toBe(false); // quiet again, but only for one interval since the load
+    elu = 0.5;
+    expect(check()).toBe(false); // a lull between bursts is not idle
+    elu = 0.01;
+    expect(check()).toBe(false);
     expect(check()).toBe(true);
     expect(collected).toBe(2);
   });
