@@ -73,6 +73,25 @@ interface Session {
 }
 
 const SESSION_IDLE_MS = 30 * 60_000;
+/**
+ * Open sessions one user may hold; opening one more closes their least recently used (its client gets 404
+ * and initializes again, as the spec has clients do). Each session holds a server with every tool and an
+ * event store (up to 2 MiB), so without a bound a client that never deletes its sessions grows the daemon
+ * for 30 minutes per session.
+ */
+export const MAX_SESSIONS_PER_USER = 100;
+
+/** The ids of `userId`'s sessions beyond the newest `max` by last use (the ones to close). */
+export function sessionsOverBound(
+  sessions: ReadonlyMap<string, { userId: string; lastSeen: number }>,
+  userId: string,
+  max: number,
+): string[] {
+  const own = [...sessions].filter(([, s]) => s.userId === userId);
+  if (own.length <= max) return [];
+  own.sort(([, a], [, b]) => a.lastSeen - b.lastSeen);
+  return own.slice(0, own.length - max).map(([id]) => id);
+}
 
 function rpcError(res: Response, status: number, code: number, message: string): void {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -155,6 +174,12 @@ export function mcpRouter(core: Core, log: Logger, bodyLimit: number): { router:
       retryInterval: 1000,
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, userId: principal.userId, lastSeen: Date.now() });
+        for (const old of sessionsOverBound(sessions, principal.userId, MAX_SESSIONS_PER_USER)) {
+          const evicted = sessions.get(old);
+          sessions.delete(old);
+          evicted?.transport.close().catch(() => {});
+          log.info({ mcpSession: old, userId: principal.userId }, 'mcp session closed: too many open');
+        }
         cluster?.claim(`mcp-session:${id}`, SESSION_IDLE_MS);
         log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
       },
