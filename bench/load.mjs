@@ -5,12 +5,14 @@
 // Generator (LOAD_CLIENT): `wrk` (Debian's package; C, one thread) when it is installed, else autocannon in
 // this process. On a 2-core machine generator and daemon share the CPUs: every run reports both CPU shares.
 // Every run also reports the daemon's event-loop delay over the run (a stall shows there, queueing does
-// not) and, with LOAD_NODE_FLAGS=--trace-gc, its GC pauses. The soak samples the daemon's memory by part
-// every LOAD_SAMPLE_SECONDS (30). RSS is read after LOAD_SETTLE_SECONDS (8) of quiet both before and after
-// the load (and also at the end of the load: memory.endOfLoad). Other knobs: LOAD_BIN (another build's bin/disco.js, for old vs new),
-// LOAD_NODE_FLAGS (node flags of the daemon), LOAD_SNAPSHOT_AT (soak seconds at which to write a heap
-// snapshot; needs --heapsnapshot-signal=SIGUSR2 in LOAD_NODE_FLAGS), LOAD_DAEMON_LOG (file for the daemon's
-// stdout), LOAD_OUT (result file name), LOAD_SCENARIOS, LOAD_CONNECTIONS.
+// not), the share of the run its event-loop thread ran and waited runnable for a CPU (/proc/<pid>/schedstat:
+// the machine's part of the latency) and, with LOAD_NODE_FLAGS=--trace-gc, its GC pauses. The soak samples
+// the daemon's memory by part every LOAD_SAMPLE_SECONDS (30). RSS is read after LOAD_SETTLE_SECONDS (8) of
+// quiet both before and after the load (and at the end of the load: memory.endOfLoad). Other knobs:
+// LOAD_BIN (another build's bin/disco.js, for old vs new), LOAD_NODE_FLAGS (node flags of the daemon),
+// LOAD_SNAPSHOT_AT (soak seconds at which to write a heap snapshot; needs --heapsnapshot-signal=SIGUSR2 in
+// LOAD_NODE_FLAGS), LOAD_DAEMON_LOG (file for the daemon's stdout), LOAD_OUT (result file name),
+// LOAD_SCENARIOS, LOAD_CONNECTIONS.
 // The daemon is a separate process with default settings (info logs included) and the admin token.
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -72,6 +74,8 @@ const summary = (name, connections, { result: r, probe }) => ({
   errors: r.errors + r.timeouts + r.non2xx,
   daemonCpuPct: probe.daemonCpuPct,
   clientCpuPct: probe.clientCpuPct,
+  loopRunPct: probe.loopThreadRunPct,
+  loopWaitCpuPct: probe.loopThreadRunQueuePct,
   loopDelayP99Ms: probe.loopDelayMs.p99,
   loopDelayMaxMs: probe.loopDelayMs.max,
   // With LOAD_NODE_FLAGS=--trace-gc-nvp: JS heap bytes allocated per request (GC pressure, load-independent).

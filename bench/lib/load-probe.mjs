@@ -32,6 +32,16 @@ export async function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * Nanoseconds the process's main thread (the event loop) has run, and has waited runnable on a CPU run
+ * queue (/proc/<pid>/schedstat). The wait is the machine's share of the latency: time the loop was ready to
+ * work but another process had the CPU.
+ */
+export async function schedstat(pid) {
+  const [run, wait] = (await readFile(`/proc/${pid}/schedstat`, 'utf8')).split(' ').map(Number);
+  return { run, wait };
+}
+
 /** The daemon's memory by part, MB: RSS, heap (total/used and per V8 space), external, array buffers. */
 export async function memory(url, headers, pid) {
   const m = await scrape(url, headers);
@@ -84,7 +94,12 @@ export function gcTrace() {
         if (g) events.push({ kind: g[1], pauseMs: Number(g[6]), allocated: 0 });
         // --trace-gc-nvp: one name=value line per GC, with the bytes allocated since the previous one.
         const n = /pause=([\d.]+) .*?gc=(\w+) .*?allocated=(\d+)/.exec(line);
-        if (n) events.push({ kind: n[2] === 's' ? 'Scavenge' : 'Mark-Compact', pauseMs: Number(n[1]), allocated: Number(n[3]) });
+        if (n)
+          events.push({
+            kind: n[2] === 's' ? 'Scavenge' : 'Mark-Compact',
+            pauseMs: Number(n[1]),
+            allocated: Number(n[3]),
+          });
       }
     },
     mark: () => events.length,
@@ -109,12 +124,14 @@ export async function probed(ctx, runOnce) {
   await scrape(ctx.url, ctx.headers); // resets the loop-delay histogram
   const mark = ctx.gc.mark();
   const daemonCpu0 = await cpuSeconds(ctx.pid);
+  const sched0 = await schedstat(ctx.pid);
   const selfCpu0 = process.cpuUsage();
   const started = performance.now();
   const r = await runOnce();
   const wall = (performance.now() - started) / 1000;
   const self = process.cpuUsage(selfCpu0);
   const daemonCpu = (await cpuSeconds(ctx.pid)) - daemonCpu0;
+  const sched1 = await schedstat(ctx.pid);
   const clientCpu = r.clientCpuSeconds ?? (self.user + self.system) / 1e6;
   const m = await scrape(ctx.url, ctx.headers);
   return {
@@ -122,6 +139,9 @@ export async function probed(ctx, runOnce) {
     probe: {
       daemonCpuPct: Math.round((daemonCpu / wall) * 100),
       clientCpuPct: Math.round((clientCpu / wall) * 100),
+      // Share of the run's wall time the event loop thread ran, and waited for a CPU while runnable.
+      loopThreadRunPct: Math.round((sched1.run - sched0.run) / 1e7 / wall),
+      loopThreadRunQueuePct: Math.round((sched1.wait - sched0.wait) / 1e7 / wall),
       loopDelayMs: loopDelay(m),
       gc: ctx.gc.since(mark),
     },
