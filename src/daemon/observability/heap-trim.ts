@@ -63,7 +63,17 @@ export function startHeapTrim(): () => void {
       last = now;
       return delta.utilization;
     },
-    collect: gc,
+    // A compacting collection: a plain one leaves the old space's partly used pages committed (a soak ended
+    // with 40 MB committed for 26 MB used after it); compaction moves the survivors together and returns the
+    // rest. It costs more (tens of ms on this heap), which is why it runs only when the daemon is idle.
+    collect: () => {
+      v8.setFlagsFromString('--compact-on-every-full-gc');
+      try {
+        gc();
+      } finally {
+        v8.setFlagsFromString('--no-compact-on-every-full-gc');
+      }
+    },
   });
   const timer = setInterval(check, EVERY_MS);
   timer.unref();
