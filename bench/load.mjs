@@ -1,14 +1,28 @@
-// Load benchmark (autocannon on loopback, bounded in time): writes bench/results/load.json.
+// Load benchmark (loopback, bounded in time): writes bench/results/load.json.
 //   npm run bench:load                      each scenario at 10 and 100 connections for LOAD_SECONDS (30)
 //   LOAD_SECONDS=5 npm run bench:load       shorter runs
 //   npm run bench:load:soak                 one mixed 10-minute run (LOAD_SOAK_SECONDS) for leaks: load-soak.json
-// The daemon is a separate process with default settings (info logs included) and the admin token; the
-// client runs in this process, so on a 2-core machine both compete for the same CPUs.
+// Generator (LOAD_CLIENT): `wrk` (Debian's package; C, one thread) when it is installed, else autocannon in
+// this process. On a 2-core machine generator and daemon share the CPUs: every run reports both CPU shares.
+// Every run also reports the daemon's event-loop delay over the run (a stall shows there, queueing does
+// not), the share of the run its event-loop thread ran and waited runnable for a CPU (/proc/<pid>/schedstat:
+// the machine's part of the latency) and, with LOAD_NODE_FLAGS=--trace-gc, its GC pauses. The soak samples
+// the daemon's memory by part every LOAD_SAMPLE_SECONDS (30). RSS is read after LOAD_SETTLE_SECONDS (8) of
+// quiet both before and after the load (and at the end of the load: memory.endOfLoad). Other knobs:
+// LOAD_BIN (another build's bin/disco.js, for old vs new), LOAD_NODE_FLAGS (node flags of the daemon),
+// LOAD_SNAPSHOT_AT (soak seconds at which to write a heap snapshot; needs --heapsnapshot-signal=SIGUSR2 in
+// LOAD_NODE_FLAGS), LOAD_DAEMON_LOG (file for the daemon's stdout), LOAD_OUT (result file name),
+// LOAD_SCENARIOS, LOAD_CONNECTIONS.
+// The daemon is a separate process with default settings (info logs included) and the admin token.
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { rssMb, spawnDaemon, stopDaemon } from './lib/daemon.mjs';
+import { spawnDaemon, stopDaemon } from './lib/daemon.mjs';
+import { gcTrace, memory, probed } from './lib/load-probe.mjs';
+import { runWrk } from './lib/wrk.mjs';
 
 const TOKEN = `load-${Date.now()}-token-padding`;
 const SOAK = process.argv.includes('--soak') || process.env.LOAD_SOAK === '1';
@@ -17,17 +31,38 @@ const SOAK_SECONDS = Number(process.env.LOAD_SOAK_SECONDS || 600);
 const CONNECTIONS = (process.env.LOAD_CONNECTIONS || '10,100').split(',').map(Number);
 const ONLY = process.env.LOAD_SCENARIOS?.split(',');
 const auth = { authorization: `Bearer ${TOKEN}` };
+const SETTLE_SECONDS = Number(process.env.LOAD_SETTLE_SECONDS || 8);
+const SAMPLE_SECONDS = Number(process.env.LOAD_SAMPLE_SECONDS || 30);
+const SNAPSHOT_AT = (process.env.LOAD_SNAPSHOT_AT ?? '').split(',').filter(Boolean).map(Number);
+const NODE_FLAGS = (process.env.LOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const hasWrk = () => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    return err.status === 1; // wrk --version prints its version and exits 1
+  }
+};
+const CLIENT = process.env.LOAD_CLIENT || (hasWrk() ? 'wrk' : 'autocannon');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** One load run with the chosen generator; `requests` (cycled per connection) or a single `url`. */
 function run(opts) {
+  if (CLIENT === 'wrk') {
+    const base = new URL(opts.url);
+    const requests = opts.requests ?? [
+      { method: opts.method, path: base.pathname + base.search, headers: opts.headers, body: opts.body },
+    ];
+    return runWrk({ url: base.origin, requests, connections: opts.connections, duration: opts.duration });
+  }
   return new Promise((resolve, reject) => {
     const instance = autocannon({ timeout: 10, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
 
-const summary = (name, connections, r) => ({
+const summary = (name, connections, { result: r, probe }) => ({
   name,
   connections,
   seconds: r.duration,
@@ -37,7 +72,15 @@ const summary = (name, connections, r) => ({
   p99Ms: r.latency.p99,
   maxMs: r.latency.max,
   errors: r.errors + r.timeouts + r.non2xx,
-  detail: { errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, resets: r.resets },
+  daemonCpuPct: probe.daemonCpuPct,
+  clientCpuPct: probe.clientCpuPct,
+  loopRunPct: probe.loopThreadRunPct,
+  loopWaitCpuPct: probe.loopThreadRunQueuePct,
+  loopDelayP99Ms: probe.loopDelayMs.p99,
+  loopDelayMaxMs: probe.loopDelayMs.max,
+  // With LOAD_NODE_FLAGS=--trace-gc-nvp: JS heap bytes allocated per request (GC pressure, load-independent).
+  ...(probe.gc.allocatedMb ? { allocKbPerReq: Math.round((probe.gc.allocatedMb * 1024) / r.requests.total) } : {}),
+  detail: { errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx, resets: r.resets, gc: probe.gc },
 });
 
 async function json(url, method, body, headers = {}) {
@@ -48,13 +91,6 @@ async function json(url, method, body, headers = {}) {
   });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
   return { res, body: res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text() };
-}
-
-/** Heap in use (MB) from the daemon's own /metrics: tells a leak (heap grows) from allocator retention (only RSS). */
-async function heapUsedMb(url) {
-  const text = await (await fetch(`${url}/metrics`, { headers: auth })).text();
-  const bytes = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-  return Math.round((bytes / 1024 / 1024) * 10) / 10;
 }
 
 /** An MCP session over Streamable HTTP: initialize, then the headers every later request carries. */
@@ -85,12 +121,27 @@ async function mcpSession(url) {
 async function main() {
   const home = await mkdtemp(path.join(os.tmpdir(), 'disco-load-'));
   // Rate limits at their ceiling: this measures the daemon, not its limiter's budget.
-  const { child, url } = await spawnDaemon(home, TOKEN, {
-    DISCO_LOG_LEVEL: 'info',
-    DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
-    // To compare allocator settings (glibc's arena count), e.g. MALLOC_ARENA_MAX=2 npm run bench:load:soak.
-    ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
-  });
+  const snapshots = await mkdtemp(path.join(os.tmpdir(), 'disco-load-snap-'));
+  const { child, url } = await spawnDaemon(
+    home,
+    TOKEN,
+    {
+      DISCO_LOG_LEVEL: 'info',
+      DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
+      // To compare allocator settings (glibc's arena count), e.g. MALLOC_ARENA_MAX=2 npm run bench:load:soak.
+      ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+    },
+    {
+      bin: process.env.LOAD_BIN ? path.resolve(process.env.LOAD_BIN) : undefined,
+      nodeFlags: [...NODE_FLAGS, ...(SNAPSHOT_AT.length ? [`--diagnostic-dir=${snapshots}`] : [])],
+    },
+  );
+  const gc = gcTrace();
+  child.stdout.on('data', (c) => gc.feed(String(c)));
+  // LOAD_DAEMON_LOG=<file>: the daemon's whole stdout (its log, and --trace-gc lines) for a closer look.
+  if (process.env.LOAD_DAEMON_LOG) child.stdout.pipe(createWriteStream(process.env.LOAD_DAEMON_LOG));
+  const ctx = { url, headers: auth, pid: child.pid, gc };
+  const mem = () => memory(url, auth, child.pid);
   // Keep the daemon's last output, to say why if it dies under load.
   let tail = '';
   const keep = (c) => {
@@ -124,36 +175,61 @@ async function main() {
       },
       mcp_tools_call: { url: `${url}/mcp`, method: 'POST', headers: mcpHeaders, body: toolCall },
     };
+    // The soak also writes: a 4 KiB file rewritten in place (what an agent editing a file does).
+    const write = {
+      url: `${url}/api/v1/containers/${c.id}/files/content`,
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ path: 'soak-write.txt', content }),
+    };
 
     // Warm up (JIT, pools, SQLite caches) before the baseline RSS.
     for (const s of Object.values(scenarios)) await run({ ...s, connections: 4, duration: 2 });
-    await sleep(2000);
-    const rssBefore = await rssMb(child.pid);
-    const heapBefore = await heapUsedMb(url);
+    // Both RSS readings are taken after the same quiet time, long enough for the daemon's idle heap trim.
+    await sleep(SETTLE_SECONDS * 1000);
+    const before = await mem();
     const runs = [];
+    const timeline = [];
     if (SOAK) {
-      // One mixed run: every connection cycles through the four requests.
-      const requests = Object.values(scenarios).map((s) => ({
+      // One mixed run: every connection cycles through the five requests.
+      const requests = [...Object.values(scenarios), write].map((s) => ({
         method: s.method ?? 'GET',
         path: new URL(s.url).pathname + new URL(s.url).search,
         headers: s.headers ?? {},
         ...(s.body ? { body: s.body } : {}),
       }));
-      const r = await run({ url, connections: 10, duration: SOAK_SECONDS, requests });
-      runs.push(summary('mixed', 10, r));
+      const started = performance.now();
+      const sample = async () => {
+        const t = Math.round((performance.now() - started) / 1000);
+        const m = await mem().catch(() => undefined);
+        if (m) timeline.push({ t, ...m });
+        process.stderr.write(`soak ${t}s: rss ${m?.rss} MB, heap ${m?.heapUsed}/${m?.heapTotal} MB\n`);
+      };
+      const sampler = setInterval(sample, SAMPLE_SECONDS * 1000);
+      const snaps = SNAPSHOT_AT.map((s) => setTimeout(() => child.kill('SIGUSR2'), s * 1000));
+      const connections = Number(process.env.LOAD_SOAK_CONNECTIONS || 10);
+      try {
+        const r = await probed(ctx, () => run({ url, connections, duration: SOAK_SECONDS, requests }));
+        runs.push(summary('mixed', connections, r));
+      } finally {
+        clearInterval(sampler);
+        for (const t of snaps) clearTimeout(t);
+      }
     } else {
       for (const [name, s] of Object.entries(scenarios).filter(([n]) => !ONLY || ONLY.includes(n))) {
         for (const connections of CONNECTIONS) {
-          const r = await run({ ...s, connections, duration: SECONDS });
+          const r = await probed(ctx, () => run({ ...s, connections, duration: SECONDS }));
           runs.push(summary(name, connections, r));
-          process.stderr.write(`${name} @${connections}: ${Math.round(r.requests.average)} req/s\n`);
+          process.stderr.write(`${name} @${connections}: ${Math.round(r.result.requests.average)} req/s\n`);
           await sleep(1000);
         }
       }
     }
-    await sleep(5000); // let the daemon settle (sockets closed, GC) before reading RSS again
-    const rssAfter = await rssMb(child.pid);
-    const heapAfter = await heapUsedMb(url);
+    const endOfLoad = await mem();
+    await sleep(SETTLE_SECONDS * 1000); // let the daemon settle (sockets closed, idle heap trim) as before
+    const after = await mem();
+    const rssBefore = before.rss;
+    const rssAfter = after.rss;
     const rssChangePct = Math.round(((rssAfter - rssBefore) / rssBefore) * 1000) / 10;
     const find = (name, conns) =>
       runs.filter((r) => r.name === name && (conns === undefined || r.connections === conns));
@@ -169,21 +245,27 @@ async function main() {
     const report = {
       machine: { cpus: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}` },
       mode: SOAK ? 'soak' : 'load',
+      generator: CLIENT === 'wrk' ? 'wrk 4.1 (-t1, separate process)' : 'autocannon (in the bench process)',
+      daemonNodeFlags: NODE_FLAGS,
       secondsPerRun: SOAK ? SOAK_SECONDS : SECONDS,
       runs,
       rss: { beforeMb: rssBefore, afterMb: rssAfter, changePct: rssChangePct },
-      heapUsed: { beforeMb: heapBefore, afterMb: heapAfter },
+      heapUsed: { beforeMb: before.heapUsed, afterMb: after.heapUsed },
+      memory: { before, endOfLoad, after, settleSeconds: SETTLE_SECONDS, ...(SOAK ? { timeline } : {}) },
       goals,
     };
     const dir = new URL('./results/', import.meta.url);
     await mkdir(dir, { recursive: true });
-    await writeFile(new URL(SOAK ? 'load-soak.json' : 'load.json', dir), `${JSON.stringify(report, null, 2)}\n`);
+    const out = process.env.LOAD_OUT || (SOAK ? 'load-soak.json' : 'load.json');
+    await writeFile(new URL(out, dir), `${JSON.stringify(report, null, 2)}\n`);
     console.table(runs.map(({ detail, ...r }) => r));
     console.log(JSON.stringify({ rss: report.rss, heapUsed: report.heapUsed, goals }, null, 2));
   } finally {
     stopping = true;
     await stopDaemon(child);
     await rm(home, { recursive: true, force: true });
+    if (SNAPSHOT_AT.length) console.error(`heap snapshots kept in ${snapshots}`);
+    else await rm(snapshots, { recursive: true, force: true });
   }
 }
 

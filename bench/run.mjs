@@ -37,7 +37,7 @@ async function startup() {
         await tempHome(),
         TOKEN,
         { DISCO_LOG_LEVEL: 'info' },
-        path.join(baseline, 'bin/disco.js'),
+        { bin: path.join(baseline, 'bin/disco.js') },
       );
       await healthy(old.url);
       base.wall.push(performance.now() - old.started);

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../../bin/disco.js', import.meta.url));
 
 /**
- * Spawns `disco serve --port 0` as its own process; resolves when it logs its URL. `bin` runs another
- * checkout's daemon (a baseline measured beside this one).
+ * Spawns `disco serve --port 0` as its own process; resolves when it logs its URL. `bin` picks another
+ * build's bin/disco.js (old vs new side by side), `nodeFlags` go to node (e.g. --trace-gc).
  */
-export function spawnDaemon(home, token, extraEnv = {}, bin = BIN) {
+export function spawnDaemon(home, token, extraEnv = {}, { bin = BIN, nodeFlags = [] } = {}) {
   const started = performance.now();
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--home', home], {
+  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--port', '0', '--home', home], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

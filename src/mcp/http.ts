@@ -10,6 +10,7 @@ import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
 import { DirectJson, type DirectSdk } from './direct.js';
 import { BoundedEventStore } from './event-store.js';
+import { settleJsonStreams } from './json-streams.js';
 
 /**
  * Perf: the MCP SDK (with its JSON Schema validator) is a third of the daemon's imports; it is loaded in the
@@ -80,6 +81,25 @@ interface Session {
 }
 
 const SESSION_IDLE_MS = 30 * 60_000;
+/**
+ * Open sessions one user may hold; opening one more closes their least recently used (its client gets 404
+ * and initializes again, as the spec has clients do). Each session holds a server with every tool and an
+ * event store (up to 2 MiB), so without a bound a client that never deletes its sessions grows the daemon
+ * for 30 minutes per session.
+ */
+export const MAX_SESSIONS_PER_USER = 100;
+
+/** The ids of `userId`'s sessions beyond the newest `max` by last use (the ones to close). */
+export function sessionsOverBound(
+  sessions: ReadonlyMap<string, { userId: string; lastSeen: number }>,
+  userId: string,
+  max: number,
+): string[] {
+  const own = [...sessions].filter(([, s]) => s.userId === userId);
+  if (own.length <= max) return [];
+  own.sort(([, a], [, b]) => a.lastSeen - b.lastSeen);
+  return own.slice(0, own.length - max).map(([id]) => id);
+}
 
 function rpcError(res: Response, status: number, code: number, message: string): void {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
@@ -172,6 +192,12 @@ export function mcpRouter(
           userId: principal.userId,
           lastSeen: Date.now(),
         });
+        for (const old of sessionsOverBound(sessions, principal.userId, MAX_SESSIONS_PER_USER)) {
+          const evicted = sessions.get(old);
+          sessions.delete(old);
+          evicted?.transport.close().catch(() => {});
+          log.info({ mcpSession: old, userId: principal.userId }, 'mcp session closed: too many open');
+        }
         cluster?.claim(`mcp-session:${id}`, SESSION_IDLE_MS);
         log.info({ mcpSession: id, userId: principal.userId }, 'mcp session opened');
       },
@@ -181,6 +207,7 @@ export function mcpRouter(
       },
     });
     perRequestMode(transport);
+    settleJsonStreams(transport);
     const server = buildMcpServer(core.ops, contextFor(baseUrlOf(req)));
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);

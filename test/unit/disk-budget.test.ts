@@ -68,6 +68,31 @@ describe('DiskBudget', () => {
     await expect(budget.check('/w', MiB)).resolves.toBeUndefined();
   });
 
+  it('never remembers more workspaces than its bound, forgetting the least recently written', async () => {
+    const measured: string[] = [];
+    const budget = new DiskBudget({
+      reserveBytes: 0,
+      quotaBytes: 10 * MiB,
+      maxTracked: 3,
+      freeBytes: async () => 1024 * MiB,
+      measure: async (root) => {
+        measured.push(root);
+        return 0;
+      },
+    });
+    for (let i = 0; i < 20; i++) {
+      await budget.check(`/w${i}`, 1);
+      await budget.check('/kept', 1); // written all along: stays
+      expect(budget.tracked).toBeLessThanOrEqual(3);
+    }
+    await budget.settle('/kept');
+    const keptMeasured = measured.filter((r) => r === '/kept').length;
+    await budget.check('/kept', 1);
+    expect(measured.filter((r) => r === '/kept').length).toBe(keptMeasured); // still remembered: no new walk
+    await budget.check('/w0', 1); // forgotten long ago: measured again
+    expect(measured.filter((r) => r === '/w0')).toHaveLength(2);
+  });
+
   it('counts a workspace with du', async () => {
     dir = await tempDir('disco-du-');
     await mkdir(path.join(dir, 'sub'));

@@ -67,10 +67,18 @@ export function migrate(db: Db, migrations: readonly Migration[]): number[] {
 }
 
 /** A cheap liveness probe for /health. */
+/** Perf: one prepared probe per database (/health asks on every call; preparing is most of its cost). */
+const probes = new WeakMap<Db, Database.Statement<[]>>();
+
 export function checkDatabase(db: Db): { ok: boolean; latencyMs: number; error?: string } {
   const start = performance.now();
   try {
-    db.prepare('SELECT 1').get();
+    let probe = probes.get(db);
+    if (!probe) {
+      probe = db.prepare<[]>('SELECT 1');
+      probes.set(db, probe);
+    }
+    probe.get();
     return { ok: true, latencyMs: round(performance.now() - start) };
   } catch (err) {
     return { ok: false, latencyMs: round(performance.now() - start), error: (err as Error).message };

@@ -85,6 +85,14 @@ export class Metrics implements OpObserver, EgressObserver {
 
   constructor(sources?: MetricsSources) {
     collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'disco_memory_array_buffers_bytes',
+      help: 'Bytes of ArrayBuffers and Buffers (part of nodejs_external_memory_bytes): I/O buffers held by JS.',
+      registers: [this.registry],
+      collect() {
+        this.set(process.memoryUsage().arrayBuffers);
+      },
+    });
     if (sources) this.bind(sources);
   }
 

@@ -9,6 +9,8 @@ export interface DiskBudgetOptions {
   quotaBytes: number;
   /** A measurement older than this is refreshed in the background on the next write. */
   staleMs?: number;
+  /** Workspaces whose usage is remembered (least recently written forgotten first); default 10,000. */
+  maxTracked?: number;
   /** Injected for tests; defaults to statfs and `du`. */
   freeBytes?: (dir: string) => Promise<number>;
   measure?: (root: string) => Promise<number>;
@@ -49,13 +51,20 @@ export function duBytes(root: string, timeoutMs = 60_000): Promise<number> {
  * a walk. A container's first write, before any measurement, is let through while one starts.
  */
 export class DiskBudget {
+  /**
+   * By workspace root, in order of last use. Bounded: entries of deleted containers were never removed, so a
+   * daemon that creates and deletes containers grew it forever. A forgotten workspace is measured again on
+   * its next write (which, like a first write, goes through while the measurement runs).
+   */
   private readonly usage = new Map<string, Usage>();
+  private readonly maxTracked: number;
   private readonly staleMs: number;
   private readonly freeBytes: (dir: string) => Promise<number>;
   private readonly measure: (root: string) => Promise<number>;
 
   constructor(private readonly options: DiskBudgetOptions) {
     this.staleMs = options.staleMs ?? 30_000;
+    this.maxTracked = options.maxTracked ?? 10_000;
     this.freeBytes = options.freeBytes ?? freeBytesAt;
     this.measure = options.measure ?? ((root) => duBytes(root));
   }
@@ -98,9 +107,15 @@ export class DiskBudget {
   /** The last measurement (plus writes since), starting a refresh when it is stale or missing. */
   private current(root: string): number | undefined {
     let u = this.usage.get(root);
-    if (!u) {
+    if (u) {
+      this.usage.delete(root); // re-inserted below: the Map's order is the order of last use
+    } else {
       u = { bytes: Number.NaN, at: 0 };
-      this.usage.set(root, u);
+    }
+    this.usage.set(root, u);
+    for (const oldest of this.usage.keys()) {
+      if (this.usage.size <= this.maxTracked) break;
+      this.usage.delete(oldest);
     }
     if (!u.refreshing && Date.now() - u.at > this.staleMs) {
       const entry = u;
@@ -117,6 +132,11 @@ export class DiskBudget {
         });
     }
     return Number.isNaN(u.bytes) ? undefined : u.bytes;
+  }
+
+  /** How many workspaces it remembers (for tests). */
+  get tracked(): number {
+    return this.usage.size;
   }
 
   /** Waits for any measurement in flight (tests, and `disco doctor`). */
