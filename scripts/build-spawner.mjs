@@ -11,13 +11,15 @@ const out = `${outDir}disco-spawner`;
 mkdirSync(outDir, { recursive: true });
 rmSync(out, { force: true });
 if (process.platform !== 'linux') {
-  console.warn('build-spawner: not Linux; container sandboxes start processes from Node');
+  process.stderr.write('build-spawner: not Linux; container sandboxes start processes from Node\n');
   process.exit(0);
 }
 const cc = process.env.CC || 'cc';
 try {
   execFileSync(cc, ['-O2', '-Wall', '-o', out, source], { stdio: ['ignore', 'inherit', 'inherit'] });
 } catch (err) {
-  console.warn(`build-spawner: cannot compile ${source} with ${cc} (${err.message.split('\n')[0]}); `
-    + 'container sandboxes will start processes from Node');
+  process.stderr.write(
+    `build-spawner: cannot compile ${source} with ${cc} (${err.message.split('\n')[0]}); ` +
+      'container sandboxes will start processes from Node\n',
+  );
 }

@@ -541,6 +541,8 @@ static void request(char *line) {
   }
 bad:
   logmsg("malformed request");
+  /* A start the daemon waits for: answer it, unless the id names a process that runs. */
+  if (fv[0][0] == 'S' && !find(id)) send_error(id, EINVAL);
 }
 
 /* ---- the loop --------------------------------------------------------------------------------------- */
