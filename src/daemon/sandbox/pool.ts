@@ -237,6 +237,7 @@ export class SandboxPool implements ContainerNet {
 
   /** Logs (once per change) which spawner the sandboxes use, e.g. when the native one fails its self-check. */
   private noteSpawner(box: ContainerSandbox): void {
+    if (!this.hasSpawner) return; // Node by choice or for want of the binary: the report says which
     const { path: used, reason } = box.spawner;
     const next: SpawnerReport = {
       path: used,
