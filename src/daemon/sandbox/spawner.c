@@ -637,8 +637,12 @@ int main(int argc, char **argv) {
   sup_pgid = sup_pid > 0 ? getpgid(sup_pid) : 0;
   if (sup_pgid <= 0) sup_pgid = sup_pid;
   /* Not dumpable: children (same uid) cannot ptrace it, open /proc/<pid>/fd, or take its fds. */
-  prctl(PR_SET_DUMPABLE, 0);
-  prctl(PR_SET_NO_NEW_PRIVS, 1);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* Needed for the children's seccomp guard without privileges (bwrap has set it already inside). */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    perror("disco-spawner: no_new_privs");
+    return 1;
+  }
   /* Children start with default dispositions (an ignored signal would stay ignored across exec). */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
