@@ -156,7 +156,13 @@ async function main() {
   // EGRESS_BENCH_BASELINE=<another build's dist>: its proxy too, measured interleaved with this one.
   const baseDist = process.env.EGRESS_BENCH_BASELINE;
   const baseSocket = path.join(dir, 'egress-base.sock');
-  const base = baseDist ? await child(['proxy', baseSocket, path.join(dir, 'ctl-base'), baseDist]) : undefined;
+  const base = baseDist
+    ? await child(['proxy', baseSocket, path.join(dir, 'ctl-base'), baseDist]).catch((err) => {
+        o.c.kill();
+        p.c.kill();
+        throw err;
+      })
+    : undefined;
   const sup = await supervisor(p.m.control);
   const { port } = o.m;
   try {

@@ -3,7 +3,7 @@
 // bare spawn of `true` from Node, at concurrency 1 and 8; and the sandbox start (first command of a
 // stopped container). Writes bench/results/sandbox.json. Run with `npm run bench`.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,6 +59,43 @@ const bareTrue = () =>
     c.once('exit', resolve);
   });
 
+/**
+ * The native spawner alone, run here outside any sandbox: `true` started and reaped through its request
+ * line and events (the floor of the native path, beside Node's bare spawn).
+ */
+const SPAWNER = new URL('../dist/native/disco-spawner', import.meta.url).pathname;
+function spawnerClient() {
+  if (!existsSync(SPAWNER)) return undefined;
+  const sp = spawn(SPAWNER, ['0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const waiting = new Map();
+  let seq = 0;
+  let rest = '';
+  sp.stdout.on('data', (d) => {
+    const text = rest + d.toString('latin1');
+    const lines = text.split('\n');
+    rest = lines.pop();
+    for (const l of lines) {
+      const m = /^\{"t":"(exit|error)","id":"(\w+)"/.exec(l);
+      if (m) waiting.get(m[2])?.();
+    }
+  });
+  const env = Buffer.from('PATH=/usr/bin:/bin').toString('base64');
+  const arg = Buffer.from('true').toString('base64');
+  const cwd = Buffer.from('/').toString('base64');
+  return {
+    run: () =>
+      new Promise((resolve) => {
+        const id = `b${++seq}`;
+        waiting.set(id, () => {
+          waiting.delete(id);
+          resolve();
+        });
+        sp.stdin.write(`S ${id} 0 ${cwd} 1 ${arg} 1 ${env}\n`);
+      }),
+    close: () => sp.stdin.end(),
+  };
+}
+
 /** `total` calls of `fn` spread over `workers` concurrent loops: latency summary and calls per second. */
 async function concurrent(workers, total, fnFor) {
   const samples = [];
@@ -99,7 +136,7 @@ try {
   results.sandbox = 'bwrap';
   results.spawners = Object.fromEntries(PATHS.map((p) => [p, daemons[p].spawner]));
   // Concurrency 1: rounds of 50 on each path in turn.
-  const c1 = { native: [], node: [], bare: [] };
+  const c1 = { native: [], node: [] };
   for (let round = 0; round < N1 / 50; round++) {
     for (const p of PATHS) {
       for (let i = 0; i < 50; i++) {
@@ -108,17 +145,11 @@ try {
         c1[p].push(performance.now() - t);
       }
     }
-    for (let i = 0; i < 50; i++) {
-      const t = performance.now();
-      await bareTrue();
-      c1.bare.push(performance.now() - t);
-    }
   }
   for (const p of PATHS) {
     const s = summarize(c1[p]);
     results[`execTrueC1Ms_${p}`] = { ...s, target: '< 3 ms (p50)', pass: s.p50 < 3 };
   }
-  results.bareSpawnTrueC1Ms = summarize(c1.bare);
 
   // Concurrency 8: each path in turn, in halves, with the CPU each process spends per exec.
   for (const p of PATHS) {
@@ -163,7 +194,30 @@ try {
     };
     for (const cl of d.clients) cl.close();
   }
-  results[`bareSpawnTrueC${CONC}`] = await concurrent(CONC, NC, () => bareTrue);
+  // The spawn floor of each path, alternately: Node's spawn of `true` and the native spawner's.
+  const sc = spawnerClient();
+  const floor = { node: [], native: [], nodeC: [], nativeC: [] };
+  for (let half = 0; half < 2; half++) {
+    for (let i = 0; i < N1 / 2; i++) {
+      let t = performance.now();
+      await bareTrue();
+      floor.node.push(performance.now() - t);
+      if (!sc) continue;
+      t = performance.now();
+      await sc.run();
+      floor.native.push(performance.now() - t);
+    }
+    floor.nodeC.push(await concurrent(CONC, NC / 2, () => bareTrue));
+    if (sc) floor.nativeC.push(await concurrent(CONC, NC / 2, () => sc.run));
+  }
+  sc?.close();
+  const rate = (runs) => Math.round(runs.reduce((s, r) => s + r.perSecond, 0) / runs.length);
+  results.bareSpawnTrueC1Ms = summarize(floor.node);
+  results[`bareSpawnTrueC${CONC}PerSecond`] = rate(floor.nodeC);
+  if (sc) {
+    results.spawnerTrueC1Ms = summarize(floor.native);
+    results[`spawnerTrueC${CONC}PerSecond`] = rate(floor.nativeC);
+  }
 
   const starts = [];
   const d = daemons.native;
