@@ -217,3 +217,50 @@ describe.runIf(hasSpawner)('malformed frames to the native spawner', () => {
     expect(events).toContainEqual({ t: 'exit', id: 'dup', code: 0, signal: null });
   });
 });
+
+/** The supervisor alone (outside a sandbox): its `ready` and one spawned `echo`, with `spawner` as given. */
+function supervise(spawner: string): Promise<{ ready: Record<string, unknown>; out: string }> {
+  const file = new URL('../../src/daemon/sandbox/supervisor.cjs', import.meta.url).pathname;
+  const c = spawn(process.execPath, [file, JSON.stringify({ socket: '/nonexistent', egressPort: 0, spawner })], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let ready: Record<string, unknown> | undefined;
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const ev = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (ev.t === 'ready') {
+          ready = ev;
+          const env = { PATH: '/usr/bin:/bin' };
+          c.stdin.write(
+            `${JSON.stringify({ t: 'spawn', id: 'x', argv: ['echo', 'hi'], cwd: '/', env, stdin: false })}\n`,
+          );
+        } else if (ev.t === 'out') out += Buffer.from(ev.d, 'base64').toString();
+        else if (ev.t === 'exit' && ready) {
+          c.kill();
+          resolve({ ready, out });
+        }
+      }
+    });
+    c.once('error', reject);
+  });
+}
+
+describe('the supervisor choosing who starts processes', () => {
+  it('falls back to Node when the spawner fails its self-check, and says why', async () => {
+    const r = await supervise('/bin/false');
+    expect(r.ready).toMatchObject({ spawner: 'node', reason: expect.stringContaining('self-check') });
+    expect(r.out).toBe('hi\n');
+  });
+
+  it.runIf(hasSpawner)('uses the native spawner when it passes', async () => {
+    const r = await supervise(SPAWNER_BINARY);
+    expect(r.ready).toMatchObject({ spawner: 'native' });
+    expect(r.ready.reason).toBeUndefined();
+    expect(r.out).toBe('hi\n');
+  });
+});
