@@ -185,7 +185,7 @@ function startNativePipe(req) {
 
 /** A request for a process of the spawner, or false when it is not one. */
 function toNative(req) {
-  if (!native || !native.live.has(req.id)) return false;
+  if (!native?.live.has(req.id)) return false;
   const w = (line) => native.child.stdin.write(line);
   if (req.t === 'input' && typeof req.d === 'string' && BASE64.test(req.d)) w(`I ${req.id} ${req.d}\n`);
   else if (req.t === 'eof') w(`E ${req.id}\n`);
