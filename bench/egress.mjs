@@ -24,9 +24,9 @@ async function origin() {
   server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
 }
 
-async function proxy(socketPath, controlDir) {
-  const { EgressProxy } = await import('../dist/daemon/egress/proxy.js');
-  const { ControlSocket } = await import('../dist/daemon/sandbox/control-socket.js');
+async function proxy(socketPath, controlDir, dist) {
+  const { EgressProxy } = await import(`${dist}/daemon/egress/proxy.js`);
+  const { ControlSocket } = await import(`${dist}/daemon/sandbox/control-socket.js`);
   const p = new EgressProxy({ allowCidrs: ['127.0.0.1/32'], ratePerSecond: 100_000 });
   const server = net.createServer((s) => p.handle('bench', s));
   // The daemon's side of a sandbox: its control socket, whose `E` connections go to the proxy.
@@ -61,7 +61,7 @@ async function supervisor(controlFile) {
 }
 
 if (process.argv[2] === 'origin') await origin();
-else if (process.argv[2] === 'proxy') await proxy(process.argv[3], process.argv[4]);
+else if (process.argv[2] === 'proxy') await proxy(process.argv[3], process.argv[4], process.argv[5]);
 else await main();
 
 function child(args) {
@@ -151,13 +151,25 @@ async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'disco-egress-bench-'));
   const socketPath = path.join(dir, 'egress.sock');
   const o = await child(['origin']);
-  const p = await child(['proxy', socketPath, path.join(dir, 'ctl')]);
+  const dist = new URL('../dist', import.meta.url).pathname;
+  const p = await child(['proxy', socketPath, path.join(dir, 'ctl'), dist]);
+  // EGRESS_BENCH_BASELINE=<another build's dist>: its proxy too, measured interleaved with this one.
+  const baseDist = process.env.EGRESS_BENCH_BASELINE;
+  const baseSocket = path.join(dir, 'egress-base.sock');
+  const base = baseDist
+    ? await child(['proxy', baseSocket, path.join(dir, 'ctl-base'), baseDist]).catch((err) => {
+        o.c.kill();
+        p.c.kill();
+        throw err;
+      })
+    : undefined;
   const sup = await supervisor(p.m.control);
   const { port } = o.m;
   try {
     const direct = () => download(() => net.connect(port, '127.0.0.1'), port, false);
     const proxied = () => download(() => net.connect(socketPath), port, true);
     const bridged = () => download(() => net.connect(sup.port, '127.0.0.1'), port, true);
+    const baseline = () => download(() => net.connect(baseSocket), port, true);
     for (let i = 0; i < 30; i++) {
       await direct();
       await proxied();
@@ -166,7 +178,13 @@ async function main() {
     const a = [];
     const b = [];
     const c = [];
+    const d = [];
     for (let i = 0; i < RUNS; i++) {
+      if (base) {
+        const t = performance.now();
+        await baseline();
+        d.push(performance.now() - t);
+      }
       let t = performance.now();
       await proxied();
       a.push(performance.now() - t);
@@ -230,6 +248,13 @@ async function main() {
       viaSupervisorTunnelMs: summarize(kc),
       viaSupervisorTunnelMiBPerSec: mibPerSec(kc),
       viaSupervisorThroughputRatio: Math.round((total(kb) / total(kc)) * 1000) / 1000,
+      ...(base
+        ? {
+            baselineBuild: baseDist,
+            baselineProxyMiBPerSec: mibPerSec(d),
+            baselinePerConnectionRatio: Math.round((total(b) / total(d)) * 1000) / 1000,
+          }
+        : {}),
       cpus: os.cpus().length,
       node: process.version,
       at: new Date().toISOString(),
@@ -240,6 +265,7 @@ async function main() {
   } finally {
     o.c.kill();
     p.c.kill();
+    base?.c.kill();
     sup.c.kill();
     await rm(dir, { recursive: true, force: true });
   }

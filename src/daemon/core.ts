@@ -144,8 +144,10 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
             log,
             egress: (containerId, conn) => egress.handle(containerId, conn),
             browserDir: path.join(config.home, 'browser'),
+            spawner: config.sandboxSpawner,
           })
         : undefined;
+    if (sandboxes) sandbox.spawner = () => sandboxes.spawnerReport();
     const cgroups = detectCgroups(config);
     sandbox.cgroups = cgroups;
     const leftover = await cgroups.cleanup();

@@ -28,6 +28,12 @@ export const SANDBOX_SETTINGS = {
     schema: intIn(1, 2 ** 31 - 2),
     doc: 'Host gid commands run as when the daemon runs as root. Default the sandbox uid.',
   },
+  sandboxSpawner: {
+    env: 'DISCO_SANDBOX_SPAWNER',
+    default: 'auto',
+    schema: z.enum(['auto', 'node']),
+    doc: 'Who starts piped processes inside a container sandbox: `auto` (default: the native spawner `dist/native/disco-spawner`, built by `npm run build` with `cc`, when it is there and passes its self-check; else Node), `node` (always Node, which forks the supervisor for each process and is slower).',
+  },
   limitMemoryMb: {
     env: 'DISCO_LIMIT_MEMORY_MB',
     default: 4096,

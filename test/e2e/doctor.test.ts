@@ -43,13 +43,14 @@ const run = async (env: Record<string, string>, args: string[] = ['--json']) => 
 const checkOf = (json: { checks: Array<{ name: string }> }, name: string) => json.checks.find((c) => c.name === name);
 
 describe('disco doctor', () => {
-  it('checks node, sqlite-vec, bubblewrap, container limits, git, chromium, keychain, redis, disk and the public URL', async () => {
+  it('checks node, sqlite-vec, bubblewrap, container limits, the spawner, git, chromium, keychain, redis, disk and the public URL', async () => {
     const r = await run({}, ['--json', '--offline']);
     expect(r.json.checks.map((c: { name: string }) => c.name)).toEqual([
       'node',
       'sqlite-vec',
       'bubblewrap',
       'container-limits',
+      'spawner',
       'git',
       'chromium',
       'keychain',
@@ -62,6 +63,8 @@ describe('disco doctor', () => {
       detail: expect.stringContaining('sqlite-vec'),
     });
     expect(checkOf(r.json, 'git')).toMatchObject({ status: 'ok' });
+    // `npm run build` compiled it, and it passes the same self-check the supervisor runs.
+    expect(checkOf(r.json, 'spawner')).toMatchObject({ status: 'ok', detail: expect.stringContaining('native') });
     expect(checkOf(r.json, 'disk')).toMatchObject({
       detail: expect.stringMatching(/free for workspaces at .*reserve 64 MiB/),
     });

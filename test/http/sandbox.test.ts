@@ -27,6 +27,8 @@ describe.runIf(hasBwrap)('the bubblewrap sandbox', () => {
       mode: 'bwrap',
       commands: 'everyone',
       seccomp: true,
+      // Who starts processes in container sandboxes: the native spawner once `npm run build` compiled it.
+      spawner: { path: expect.stringMatching(/^(native|node)$/), reason: expect.any(String) },
     });
   });
 

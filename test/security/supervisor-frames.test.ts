@@ -37,7 +37,9 @@ describe.runIf(hasBwrap)("a container's processes writing to their supervisor's 
       .body;
 
   beforeAll(async () => {
-    t = await startTestDaemon({ DISCO_SANDBOX: 'bwrap' });
+    // Node starts the processes here: under the native spawner, pidfd_open of the supervisor is refused
+    // (spawner.test.ts), and the daemon's own validation of frames is what this file attacks.
+    t = await startTestDaemon({ DISCO_SANDBOX: 'bwrap', DISCO_SANDBOX_SPAWNER: 'node' });
     await t.json('POST', '/api/v1/containers', { name: 'noisy', network: 'off' });
     await t.json('PUT', '/api/v1/containers/noisy/files/content', { path: 'attack.py', content: ATTACKER });
   });

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
 import { detectCgroups } from '../sandbox/cgroups.js';
+import { SPAWNER_BINARY } from '../sandbox/pool.js';
 import { detectSandbox, findExecutable, sandboxOptions } from '../workspace/sandbox.js';
 import { pingRedis } from './redis-ping.js';
 
@@ -107,6 +108,31 @@ export async function checkContainerLimits(config: Config): Promise<Check> {
     );
   } finally {
     await cgroups.shutdown();
+  }
+}
+
+/**
+ * Who starts piped processes in container sandboxes: the native spawner (checked the way the supervisor
+ * checks it: it must start `true` and report its exit 0) or Node.
+ */
+export function checkSpawner(config: Config, binary = SPAWNER_BINARY): Check {
+  if (config.sandboxSpawner === 'node')
+    return ok('spawner', 'processes in sandboxes start from Node (DISCO_SANDBOX_SPAWNER=node)');
+  const fix =
+    'install a C compiler (apt-get install gcc) and run `npm run build`; Node is used meanwhile (slower exec)';
+  if (!existsSync(binary)) return bad('spawner', 'warn', `no native spawner at ${binary}`, fix);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  try {
+    const out = execFileSync(binary, ['0'], {
+      input: `S 0check 0 ${b64('/')} 1 ${b64('true')} 1 ${b64('PATH=/usr/bin:/bin')}\n`,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    if (out.includes('{"t":"exit","id":"0check","code":0,'))
+      return ok('spawner', `the native spawner (${binary}) starts processes in sandboxes`);
+    return bad('spawner', 'warn', `the native spawner failed its self-check: ${out.slice(0, 200)}`, fix);
+  } catch (err) {
+    return bad('spawner', 'warn', `the native spawner does not run: ${(err as Error).message.split('\n')[0]}`, fix);
   }
 }
 
@@ -247,6 +273,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     checkSqlite(),
     checkSandbox(config),
     await checkContainerLimits(config),
+    ...(config.sandbox === 'none' ? [] : [checkSpawner(config)]),
     checkGit(),
     checkChromium(),
     checkKeychain(),

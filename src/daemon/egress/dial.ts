@@ -12,10 +12,42 @@ export class DialError extends Error {
   }
 }
 
-function dialOne(target: ResolvedAddress, port: number, timeoutMs: number): Promise<net.Socket> {
+/**
+ * Perf: what an upstream socket reads lands in this one buffer, up to 1 MiB a read, and is copied out at
+ * once (so one buffer serves every socket), instead of a fresh 64 KiB buffer and a 'data' event per read:
+ * a download through the tunnel then costs a fraction of the reads and callbacks.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
+
+/** Where an upstream socket's bytes go once the tunnel is set up; before that they wait in `early`. */
+interface Sink {
+  /** Takes a chunk; false when the reader should pause until `drain`. */
+  take?: (chunk: Buffer) => boolean;
+  early: Buffer[];
+}
+const sinks = new WeakMap<net.Socket, Sink>();
+
+function dialOne(target: ResolvedAddress, port: number, timeoutMs: number, bulk: boolean): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    const sink: Sink = { early: [] };
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Uint8Array) => {
+        const chunk = Buffer.from(buf.subarray(0, n));
+        if (sink.take) return sink.take(chunk);
+        sink.early.push(chunk);
+        return false; // nobody reads it yet: wait for the tunnel
+      },
+    };
     // An IP literal: net.connect does no lookup, so the vetted address is the one connected to.
-    const socket = net.connect({ host: target.address, port, family: target.family, noDelay: true });
+    const socket = net.connect({
+      host: target.address,
+      port,
+      family: target.family,
+      noDelay: true,
+      ...(bulk ? { onread } : {}),
+    });
+    if (bulk) sinks.set(socket, sink);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new DialError('ETIMEDOUT', target.address));
@@ -33,12 +65,20 @@ function dialOne(target: ResolvedAddress, port: number, timeoutMs: number): Prom
   });
 }
 
-/** Connects to the first of `addresses` that answers, trying them in order. */
-export async function dial(addresses: ResolvedAddress[], port: number, timeoutMs: number): Promise<net.Socket> {
+/**
+ * Connects to the first of `addresses` that answers, trying them in order. `bulk`: the socket is only
+ * ever passed to splice (a tunnel): it reads through one shared buffer and emits no 'data' events.
+ */
+export async function dial(
+  addresses: ResolvedAddress[],
+  port: number,
+  timeoutMs: number,
+  bulk = false,
+): Promise<net.Socket> {
   let last: DialError | undefined;
   for (const a of addresses) {
     try {
-      return await dialOne(a, port, timeoutMs);
+      return await dialOne(a, port, timeoutMs, bulk);
     } catch (err) {
       last = err as DialError;
     }
@@ -84,6 +124,17 @@ export function splice(client: Duplex, upstream: net.Socket, idleMs: number, don
   client.once('close', closed(upstream));
   upstream.once('close', closed(client));
   pump(client, upstream);
-  pump(upstream, client);
+  const sink = sinks.get(upstream);
+  if (sink) {
+    // Downloads: chunks from the upstream's onread callback (dialOne), paused past WINDOW.
+    sink.take = (chunk) => {
+      client.write(chunk);
+      return client.writableLength < WINDOW;
+    };
+    client.on('drain', () => upstream.resume());
+    for (const chunk of sink.early.splice(0)) client.write(chunk);
+    upstream.once('end', () => client.end());
+    upstream.resume();
+  } else pump(upstream, client);
   client.resume();
 }

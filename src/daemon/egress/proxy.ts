@@ -162,7 +162,7 @@ export class EgressProxy implements Upstreams {
   /** Rate limit, policy, connect: the one path every protocol takes to the outside. */
   async open(
     containerId: string,
-    _protocol: EgressProtocol,
+    protocol: EgressProtocol,
     host: string,
     port: number,
   ): Promise<{ ok: true; socket: net.Socket; address: string } | Refusal | { ok: false; error: DialError }> {
@@ -174,7 +174,8 @@ export class EgressProxy implements Upstreams {
     const decision = await this.policy.decide(host, port, this.opts.policyFor?.(containerId));
     if (!decision.ok) return decision;
     try {
-      const socket = await dial(decision.addresses, port, this.opts.connectTimeoutMs ?? 10_000);
+      // A tunnel's bytes are only copied (splice), so it reads in bulk; plain HTTP feeds a parser.
+      const socket = await dial(decision.addresses, port, this.opts.connectTimeoutMs ?? 10_000, protocol !== 'http');
       if (this.closed) {
         socket.destroy();
         return refuse('too_many_connections', 'the egress proxy is shutting down');

@@ -76,8 +76,8 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   app.get('/health', (_req, res) => {
     const database = checkDatabase(db);
-    const { mode, commands, seccomp, warning, containerLimits } = services.sandbox.report();
-    const sandbox = { mode, commands, seccomp, ...(warning ? { warning } : {}) };
+    const { mode, commands, seccomp, warning, containerLimits, spawner } = services.sandbox.report();
+    const sandbox = { mode, commands, seccomp, ...(spawner ? { spawner } : {}), ...(warning ? { warning } : {}) };
     res.status(database.ok ? 200 : 503).json({
       status: database.ok ? 'ok' : 'degraded',
       version: deps.version,

@@ -60,7 +60,7 @@ export function capabilities(
   version: string,
   baseUrl: string,
   config: Config,
-  sandbox?: Pick<SandboxReport, 'mode' | 'commands' | 'reason' | 'seccomp' | 'containerLimits'>,
+  sandbox?: Pick<SandboxReport, 'mode' | 'commands' | 'reason' | 'seccomp' | 'containerLimits' | 'spawner'>,
 ) {
   const areas = new Map<string, string[]>();
   for (const op of ops) {
@@ -109,6 +109,7 @@ export function capabilities(
             seccomp: sandbox.seccomp,
             reason: sandbox.reason,
             ...(sandbox.containerLimits ? { containerLimits: sandbox.containerLimits } : {}),
+            ...(sandbox.spawner ? { spawner: sandbox.spawner } : {}),
           },
         }
       : {}),

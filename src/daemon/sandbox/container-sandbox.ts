@@ -35,6 +35,8 @@ export class ContainerSandbox extends EventEmitter<{
   dead = false;
   /** Pid of the supervisor inside the sandbox (its own pid namespace). */
   supervisorPid: number | undefined;
+  /** Who starts its piped processes (from `ready`), and why not the native spawner. */
+  spawner: { path: 'native' | 'node'; reason?: string } = { path: 'node' };
   private stopping = false;
   private seq = 0;
   private stderr = '';
@@ -51,7 +53,10 @@ export class ContainerSandbox extends EventEmitter<{
     argv: string[],
     /** Environment for the whole sandbox's processes on top of each command's own (the egress proxy). */
     readonly baseEnv: Record<string, string>,
-    /** Each command's argv under the per-process limits it does not inherit from the supervisor. */
+    /**
+     * Each command's argv under the per-process limits it does not inherit from the supervisor, when Node
+     * starts it (the native spawner sets them itself, from its command line).
+     */
     private readonly commandArgv: (argv: string[]) => string[] = (argv) => argv,
   ) {
     super();
@@ -122,6 +127,7 @@ export class ContainerSandbox extends EventEmitter<{
     switch (ev.t) {
       case 'ready':
         this.supervisorPid = ev.pid;
+        this.spawner = { path: ev.spawner ?? 'node', ...(ev.reason ? { reason: ev.reason } : {}) };
         this.settle('', undefined);
         return;
       case 'spawned': {
@@ -224,7 +230,7 @@ export class ContainerSandbox extends EventEmitter<{
     this.send({
       t: 'spawn',
       id,
-      argv: this.commandArgv(spec.argv),
+      argv: how.pty || this.spawner.path !== 'native' ? this.commandArgv(spec.argv) : spec.argv,
       cwd: spec.cwd,
       env: { ...this.baseEnv, ...spec.env },
       ...how,

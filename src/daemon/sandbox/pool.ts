@@ -1,8 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sandbox } from '../workspace/sandbox.js';
@@ -32,7 +42,20 @@ export interface PoolOptions {
    * read-write at /run/disco/browser in its sandbox only); none: no profile directory is mounted.
    */
   browserDir?: string;
+  /** `node`: never use the native spawner (DISCO_SANDBOX_SPAWNER); default `auto`. */
+  spawner?: 'auto' | 'node';
+  /** The native spawner binary; default dist/native/disco-spawner of this checkout. */
+  spawnerBinary?: string;
 }
+
+/** Who starts the piped processes of container sandboxes, for /health, /capabilities and doctor. */
+export interface SpawnerReport {
+  path: 'native' | 'node';
+  reason: string;
+}
+
+/** dist/native/disco-spawner, from src/ and dist/ alike (both are <checkout>/<dir>/daemon/sandbox). */
+export const SPAWNER_BINARY = fileURLToPath(new URL('../../../dist/native/disco-spawner', import.meta.url));
 
 export interface SandboxTarget {
   containerId: string;
@@ -61,6 +84,9 @@ export class SandboxPool implements ContainerNet {
   private readonly modulesDir: string | undefined;
   private egress: EgressHandler | undefined;
   private closed = false;
+  /** The spawner inside sandboxes (none: Node starts every process), and what the last sandbox said. */
+  private readonly hasSpawner: boolean;
+  private spawnerState: SpawnerReport;
 
   constructor(
     private readonly sandbox: Sandbox,
@@ -76,6 +102,30 @@ export class SandboxPool implements ContainerNet {
     const source = readFileSync(new URL('./supervisor.cjs', import.meta.url));
     writeFileSync(path.join(this.libDir, 'supervisor.cjs'), source, { mode: 0o644 });
     this.modulesDir = ptyModules();
+    // The native spawner, beside the supervisor in the read-only lib directory of every sandbox.
+    const binary = opts.spawnerBinary ?? SPAWNER_BINARY;
+    this.hasSpawner = opts.spawner !== 'node' && existsSync(binary);
+    if (this.hasSpawner) {
+      const copy = path.join(this.libDir, 'disco-spawner');
+      rmSync(copy, { force: true });
+      copyFileSync(binary, copy);
+      chmodSync(copy, 0o755);
+    }
+    this.spawnerState = this.hasSpawner
+      ? { path: 'native', reason: 'the native spawner is installed; no sandbox has checked it yet' }
+      : {
+          path: 'node',
+          reason:
+            opts.spawner === 'node'
+              ? 'DISCO_SANDBOX_SPAWNER=node'
+              : `no native spawner at ${binary} (npm run build compiles it with cc)`,
+        };
+    opts.log.info(this.spawnerState, 'container sandboxes: who starts piped processes');
+  }
+
+  /** Who starts piped processes in sandboxes: from the last sandbox that started, or what is installed. */
+  spawnerReport(): SpawnerReport {
+    return this.spawnerState;
   }
 
   /** Sets (or replaces) the egress proxy's handler. */
@@ -141,6 +191,7 @@ export class SandboxPool implements ContainerNet {
       socket: `${INSIDE.ctl}/sock`,
       egressPort,
       modules: INSIDE.modules,
+      ...(this.hasSpawner ? { spawner: `${INSIDE.lib}/disco-spawner`, cpu: this.sandbox.limits.cpuSeconds } : {}),
     });
     // The supervisor holds the per-process limits its commands inherit (one prlimit per sandbox, not per command).
     const supervisor = this.sandbox.withInheritedLimits([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config]);
@@ -175,12 +226,29 @@ export class SandboxPool implements ContainerNet {
     });
     try {
       await box.ready;
+      this.noteSpawner(box);
     } catch (err) {
       box.stop();
       socket.close();
       throw err;
     }
     return box;
+  }
+
+  /** Logs (once per change) which spawner the sandboxes use, e.g. when the native one fails its self-check. */
+  private noteSpawner(box: ContainerSandbox): void {
+    if (!this.hasSpawner) return; // Node by choice or for want of the binary: the report says which
+    const { path: used, reason } = box.spawner;
+    const next: SpawnerReport = {
+      path: used,
+      reason: used === 'native' ? 'the native spawner passed its self-check' : (reason ?? 'the supervisor chose Node'),
+    };
+    if (next.path === this.spawnerState.path && next.reason === this.spawnerState.reason) return;
+    const was = this.spawnerState.path;
+    this.spawnerState = next;
+    if (next.path === 'node' && was === 'native') {
+      this.opts.log.warn(next, 'the native spawner failed in a container sandbox; processes start from Node');
+    } else this.opts.log.info(next, 'container sandboxes: who starts piped processes');
   }
 
   /**

@@ -31,7 +31,8 @@ export interface PortInfo {
 }
 
 export type Event =
-  | { t: 'ready'; pid: number }
+  /** `spawner`: who starts piped processes (the native spawner, or Node when it is absent or failed). */
+  | { t: 'ready'; pid: number; spawner?: 'native' | 'node'; reason?: string }
   | { t: 'spawned'; id: string; pid: number }
   | { t: 'error'; id: string; code: string; message: string }
   | { t: 'out'; id: string; s: 1 | 2; d: string }
@@ -75,7 +76,11 @@ export function parseEvent(line: string): Event | undefined {
   const ok = (() => {
     switch (e.t) {
       case 'ready':
-        return int(e.pid);
+        return (
+          int(e.pid) &&
+          (e.spawner === undefined || e.spawner === 'native' || e.spawner === 'node') &&
+          (e.reason === undefined || str(e.reason))
+        );
       case 'spawned':
         return str(e.id) && int(e.pid);
       case 'error':

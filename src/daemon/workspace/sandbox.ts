@@ -83,6 +83,8 @@ export interface SandboxReport {
   warning?: string;
   /** Per-container limits (cgroups): which are enforced here, and why not. */
   containerLimits?: CgroupsReport;
+  /** Who starts piped processes inside container sandboxes (mode bwrap): the native spawner or Node. */
+  spawner?: { path: 'native' | 'node'; reason: string };
 }
 
 export interface SandboxExtras {
@@ -114,6 +116,9 @@ export class Sandbox {
 
   /** Per-container limits (cgroups); commands that name their container join its groups. */
   cgroups: Cgroups | undefined;
+
+  /** Who starts piped processes in container sandboxes (set by the daemon when it runs them). */
+  spawner: (() => NonNullable<SandboxReport['spawner']>) | undefined;
 
   /** True when a network namespace of its own can be given (`off`, and `egress`'s isolation). */
   get canIsolateNetwork(): boolean {
@@ -152,6 +157,7 @@ export class Sandbox {
       seccomp: this.seccomp,
       ...(this.owner ? { uid: this.owner.uid } : {}),
       ...(this.cgroups ? { containerLimits: this.cgroups.report() } : {}),
+      ...(this.spawner ? { spawner: this.spawner() } : {}),
       ...(this.mode === 'none'
         ? {
             warning:
