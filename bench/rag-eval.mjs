@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { corpusFiles, SOURCES } from './lib/rag-corpus.mjs';
 import { extractCases, sampleCases } from './lib/rag-eval-cases.mjs';
-import { fetchPackage, packageFiles, readPackages } from './lib/rag-eval-corpora.mjs';
+import { loadSets, readPackages } from './lib/rag-eval-corpora.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,6 +57,7 @@ async function evaluate(b, name, files, cases, dump) {
           id: h.chunkId,
           score: mode === 'bm25' ? h.bm25.score : h.vector.similarity,
           hit: rankOf([h], q) === 1,
+          symbol: h.symbol,
         }));
       }
     }
@@ -69,31 +70,18 @@ async function evaluate(b, name, files, cases, dump) {
 
 const packages = await readPackages();
 const splits = args.split === 'all' ? ['tune', 'report'] : [args.split];
-const languages = [...new Set(packages.map((p) => p.language))];
 const results = { corpus: 'bench/rag-eval/packages.txt', queriesPerSet: QUERIES_PER_SET, languages: {} };
 const dumped = [];
 const b = await benchDaemon();
 try {
-  for (const language of languages) {
-    for (const split of splits) {
-      const files = [];
-      const all = [];
-      const pkgs = packages.filter((p) => p.language === language && p.split === split);
-      for (const p of pkgs) {
-        const root = await fetchPackage(p);
-        for (const f of await packageFiles(p, root)) {
-          const { text, cases } = extractCases(language, await readFile(f.abs, 'utf8'));
-          files.push({ rel: f.rel, text });
-          for (const c of cases) all.push({ ...c, path: f.rel, pkg: p.name });
-        }
-      }
-      const cases = sampleCases(all, QUERIES_PER_SET);
-      const r = await evaluate(b, `${language}-${split}`, files, cases, Boolean(args.dump));
-      r.packages = pkgs.map((p) => `${p.name}@${p.version}`);
-      results.languages[language] ??= {};
-      results.languages[language][split] = r;
-      console.log(language, split, JSON.stringify(r));
-      if (args.dump) dumped.push(...cases.map((c) => ({ ...c, language, split })));
+  for (const split of splits) {
+    for (const set of await loadSets(packages, split, QUERIES_PER_SET, extractCases, sampleCases)) {
+      const r = await evaluate(b, `${set.language}-${split}`, set.files, set.cases, Boolean(args.dump));
+      r.packages = set.packages;
+      results.languages[set.language] ??= {};
+      results.languages[set.language][split] = r;
+      console.log(set.language, split, JSON.stringify(r));
+      if (args.dump) dumped.push(...set.cases.map((c) => ({ ...c, language: set.language, split })));
     }
   }
 

@@ -33,7 +33,11 @@ function clean(text) {
 function firstParagraph(lines) {
   const prose = [];
   for (const l of lines) {
-    if (/^\s*@/.test(l) || /^\s*```/.test(l) || /^\s*(Example|Examples|Args|Arguments|Parameters|Returns|:param)\b/.test(l))
+    if (
+      /^\s*@/.test(l) ||
+      /^\s*```/.test(l) ||
+      /^\s*(Example|Examples|Args|Arguments|Parameters|Returns|:param)\b/.test(l)
+    )
       break;
     if (l.trim() === '') {
       if (prose.length > 0) break;

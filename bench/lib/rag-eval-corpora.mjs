@@ -38,7 +38,10 @@ export async function readPackages(file = PACKAGES_FILE) {
   return out;
 }
 
-const sha256 = async (file) => createHash('sha256').update(await readFile(file)).digest('hex');
+const sha256 = async (file) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 
 /** Fetches (once) and extracts one package; returns the directory holding its source files. */
 export async function fetchPackage(p) {
@@ -118,4 +121,34 @@ export async function packageFiles(p, root) {
     out.push({ abs: f.abs, rel, pkg: p.name });
   }
   return out;
+}
+
+/**
+ * The evaluation sets of one split: per language, the indexed copies of its packages' files (doc
+ * comments blanked) and up to `perSet` cases drawn across packages.
+ */
+export async function loadSets(packages, split, perSet, extractCases, sampleCases) {
+  const sets = [];
+  for (const language of [...new Set(packages.map((p) => p.language))]) {
+    const files = [];
+    const all = [];
+    const pkgs = packages.filter((p) => p.language === language && p.split === split);
+    if (pkgs.length === 0) continue;
+    for (const p of pkgs) {
+      const root = await fetchPackage(p);
+      for (const f of await packageFiles(p, root)) {
+        const { text, cases } = extractCases(language, await readFile(f.abs, 'utf8'));
+        files.push({ rel: f.rel, text });
+        for (const c of cases) all.push({ ...c, path: f.rel, pkg: p.name });
+      }
+    }
+    sets.push({
+      language,
+      split,
+      files,
+      cases: sampleCases(all, perSet),
+      packages: pkgs.map((p) => `${p.name}@${p.version}`),
+    });
+  }
+  return sets;
 }
