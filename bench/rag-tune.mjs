@@ -31,6 +31,7 @@ const variants = [
   { name: 'shipped' },
   { name: 'no code forms', match: { codeFormsUpTo: 0 } },
   { name: 'code forms always', match: { codeFormsUpTo: 1000 } },
+  { name: 'code forms up to 3', match: { codeFormsUpTo: 3 } },
   { name: 'no joined pairs', match: { joinPairs: false } },
   { name: 'no expansions', match: { codeFormsUpTo: 0, joinPairs: false } },
   { name: 'symbol 2', weights: { symbol: 2 } },

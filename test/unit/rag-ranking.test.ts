@@ -32,22 +32,24 @@ describe('query expansion', () => {
     expect(queryExpansions('parseConfig value').any).toEqual([]);
   });
 
-  it('adds code forms of verbs to short queries only, in the symbol column', () => {
-    const short = queryExpansions('remove a file');
+  it('adds code forms of verbs, when asked, to short queries only, in the symbol column', () => {
+    const on = { codeFormsUpTo: 5, joinPairs: true };
+    const short = queryExpansions('remove a file', on);
     expect(short.symbol).toEqual(expect.arrayContaining(['delete', 'unlink', 'rm']));
     expect(short.symbol).not.toContain('remove');
-    expect(queryExpansions('check whether empty').symbol).toEqual(expect.arrayContaining(['is', 'has']));
+    expect(queryExpansions('check whether empty', on).symbol).toEqual(expect.arrayContaining(['is', 'has']));
     // A doc-comment-length question: its verbs are incidental, no expansion.
-    const long = queryExpansions('Creates an array of elements split into groups the length of size, then removes');
+    const long = queryExpansions('Creates an array of elements split into groups the length of size, then removes', on);
     expect(long.symbol).toEqual([]);
-    expect(ftsMatchExpression('remove file')).toBe(
+    expect(ftsMatchExpression('remove file')).toBe('"remove" OR "file" OR "removefile"');
+    expect(ftsMatchExpression('remove file', on)).toBe(
       '"remove" OR "file" OR "removefile" OR symbol : ("delete" OR "del" OR "unlink" OR "rm" OR "drop")',
     );
   });
 
   it('never reads a query word as an object member', () => {
     expect(() => ftsMatchExpression('constructor toString hasOwnProperty')).not.toThrow();
-    expect(queryExpansions('constructor').symbol).toEqual([]);
+    expect(queryExpansions('constructor', { codeFormsUpTo: 5, joinPairs: true }).symbol).toEqual([]);
   });
 });
 

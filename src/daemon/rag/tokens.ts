@@ -134,16 +134,18 @@ const FORMS = new Map(Object.entries(CODE_FORMS));
 export interface MatchOptions {
   /**
    * Add the code forms of the query's words (CODE_FORMS), matched against symbol names only, when the
-   * query has at most this many terms (0: never). A short query ("remove file") hangs on its verb; in a
-   * doc-comment-length question the verbs are incidental, and expanding them lifted every `create*` and
-   * `is*` symbol (tune half, JS/TS BM25 recall@5 0.62 → 0.54 with expansions on every query).
+   * query has at most this many terms (0: never). Off by default, by measurement: on the tune half of
+   * bench/rag-eval they lowered JS/TS BM25 recall@5 from 0.62 to 0.54 on every query, to 0.57 on queries
+   * of ≤ 5 terms and to 0.59 on ≤ 3 (Go and Python unchanged): doc comments say "creates", "checks",
+   * "converts" incidentally, and the expansion lifted every `create*`, `is*`, `to*` symbol. Kept for
+   * callers whose questions are a verb and a noun ("remove file"), where no doc comment set measures it.
    */
   codeFormsUpTo: number;
   /** Add adjacent plain words joined (`file name` → `filename`), as code writes them. */
   joinPairs: boolean;
 }
 
-export const DEFAULT_MATCH: MatchOptions = { codeFormsUpTo: 5, joinPairs: true };
+export const DEFAULT_MATCH: MatchOptions = { codeFormsUpTo: 0, joinPairs: true };
 
 /** The extra terms for a query: joined word pairs (any column) and code forms (symbol column). */
 export function queryExpansions(
