@@ -5,7 +5,7 @@
 // bench/results/rag-tune.json. Not part of `npm run bench`: run it after changing tokens or fusion.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { VECTOR_WEIGHT_BY_EMBEDDER } from '../dist/daemon/rag/fusion.js';
+import { AGREEMENT, VECTOR_WEIGHT_BY_EMBEDDER } from '../dist/daemon/rag/fusion.js';
 import { BM25_COLUMN_WEIGHTS } from '../dist/daemon/rag/search.js';
 import { DEFAULT_MATCH } from '../dist/daemon/rag/tokens.js';
 import { benchDaemon } from './lib/bench-daemon.mjs';
@@ -26,6 +26,7 @@ const base = {
   weights: { ...BM25_COLUMN_WEIGHTS },
   match: { ...DEFAULT_MATCH },
   vector: VECTOR_WEIGHT_BY_EMBEDDER['disco-hashed-'],
+  agreement: AGREEMENT.fullAt,
 };
 const variants = [
   { name: 'shipped' },
@@ -42,6 +43,9 @@ const variants = [
   { name: 'vector 0.1', vector: 0.1 },
   { name: 'vector 0.3', vector: 0.3 },
   { name: 'vector 0.5', vector: 0.5 },
+  { name: 'agreement 2', agreement: 2 },
+  { name: 'agreement 3', agreement: 3 },
+  { name: 'agreement 3, vector 0.3', agreement: 3, vector: 0.3 },
 ];
 
 const only = process.argv.slice(2);
@@ -66,6 +70,7 @@ try {
     Object.assign(BM25_COLUMN_WEIGHTS, base.weights, v.weights ?? {});
     Object.assign(DEFAULT_MATCH, base.match, v.match ?? {});
     VECTOR_WEIGHT_BY_EMBEDDER['disco-hashed-'] = v.vector ?? base.vector;
+    AGREEMENT.fullAt = v.agreement ?? base.agreement;
     const row = { variant: v.name };
     for (const set of sets) {
       const ranks = { bm25: [], hybrid: [] };

@@ -56,9 +56,24 @@ export function bm25Gap(lexical: readonly Ranked[]): number {
   return Math.min(1, Math.max(0, (s1 - s2) / s1));
 }
 
+/**
+ * Agreement: how many of BM25's top 10 the vectors also put in their top 10. With `fullAt` > 0 the vector
+ * weight scales with agreement / fullAt (capped at 1): lists that share nothing mean the vectors did not
+ * understand this query. 0 turns the factor off.
+ */
+export const AGREEMENT = { fullAt: 0 };
+
+export function agreement(lexical: readonly Ranked[], semantic: readonly Ranked[], k = 10): number {
+  const top = new Set(lexical.slice(0, k).map((r) => r.id));
+  let n = 0;
+  for (const r of semantic.slice(0, k)) if (top.has(r.id)) n++;
+  return n;
+}
+
 /** The vector weight for one query (see the file comment). */
-export function vectorWeight(base: number, lexical: readonly Ranked[]): number {
-  return base * (1 - bm25Gap(lexical));
+export function vectorWeight(base: number, lexical: readonly Ranked[], semantic: readonly Ranked[] = []): number {
+  const agree = AGREEMENT.fullAt > 0 ? Math.min(1, agreement(lexical, semantic) / AGREEMENT.fullAt) : 1;
+  return base * (1 - bm25Gap(lexical)) * agree;
 }
 
 /**

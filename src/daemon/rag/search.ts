@@ -95,7 +95,7 @@ export class HybridSearch {
     const lexical = mode === 'vector' ? [] : this.lexical(row.id, query, n, filter);
     const semantic = mode === 'bm25' ? { list: [] } : await this.semantic(row, query, n, filter, signal);
     const cosine = mode === 'hybrid' ? this.cosineOfMissing(lexical, semantic) : undefined;
-    const weight = vectorWeight(baseVectorWeight(this.embedder.id), lexical);
+    const weight = vectorWeight(baseVectorWeight(this.embedder.id), lexical, semantic.list);
     const fused = fuse(lexical, semantic.list, mode, weight, cosine).slice(0, opts.k);
     const rows = this.repo.chunks(fused.map((f) => f.id));
     const terms = queryTerms(query);
