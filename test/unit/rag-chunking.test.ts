@@ -8,7 +8,7 @@ import { looksMinified, skipByName } from '../../src/daemon/rag/eligibility.js';
 import { dot } from '../../src/daemon/rag/embedder.js';
 import { HashedEmbedder, stem } from '../../src/daemon/rag/hashed-embedder.js';
 import { languageOf } from '../../src/daemon/rag/languages.js';
-import { fuse, snippet } from '../../src/daemon/rag/search.js';
+import { snippet } from '../../src/daemon/rag/search.js';
 import { SyntaxParsers } from '../../src/daemon/rag/syntax.js';
 import { expandForIndex, ftsMatchExpression, queryTerms, splitIdentifier } from '../../src/daemon/rag/tokens.js';
 
@@ -160,22 +160,6 @@ describe('hashed embedder and fusion', () => {
     expect(dot(q, q)).toBeCloseTo(1, 5);
     expect(dot(q, near)).toBeGreaterThan(dot(q, far) + 0.1);
     expect(stem('parsing')).toBe(stem('parses'));
-  });
-
-  it('fuses ranked lists with reciprocal rank fusion', () => {
-    const fused = fuse(
-      [
-        { id: 1, score: -9 },
-        { id: 2, score: -5 },
-      ],
-      [
-        { id: 2, score: 0.9 },
-        { id: 3, score: 0.8 },
-      ],
-      'hybrid',
-    );
-    expect(fused.map((f) => f.id)).toEqual([2, 1, 3]);
-    expect(fused[0]).toMatchObject({ bm25: { rank: 2 }, vector: { rank: 1 } });
   });
 
   it('picks the snippet lines that hold the query terms', () => {

@@ -33,8 +33,12 @@ export interface NewChunk {
   endLine: number;
   hash: string;
   content: string;
-  /** Expanded code tokens for FTS5 (see tokens.ts). */
+  /** Expanded code tokens for FTS5 (see tokens.ts): the whole chunk. */
   ftsBody: string;
+  /** The symbol's name and the definition's signature line, expanded: BM25 weighs this column most. */
+  ftsSymbol: string;
+  /** The path's words, expanded. */
+  ftsPath: string;
   vector: Buffer;
 }
 
@@ -279,7 +283,7 @@ export class RagRepo {
             c.content,
             c.vector,
           ).lastInsertRowid;
-          insFts.run(cid, c.symbol ?? '', c.path, c.ftsBody);
+          insFts.run(cid, c.ftsSymbol, c.ftsPath, c.ftsBody);
           // sqlite-vec: vec0 rowids must be BigInt through better-sqlite3.
           insVec.run(BigInt(cid), c.vector, c.language);
         }
@@ -289,18 +293,25 @@ export class RagRepo {
     })();
   }
 
-  /** BM25 over the FTS5 table (symbol and path weigh more than the body), best first. */
-  bm25(id: number, match: string, limit: number, filter: SearchFilter): { id: number; score: number }[] {
+  /** BM25 over the FTS5 table, best (lowest) first; `weights` of the symbol, path and body columns. */
+  bm25(
+    id: number,
+    match: string,
+    limit: number,
+    filter: SearchFilter,
+    weights: { symbol: number; path: number; body: number },
+  ): { id: number; score: number }[] {
     const fts = ftsTable(id);
+    const w = [weights.symbol, weights.path, weights.body].map((x) => Number(x).toFixed(3)).join(', ');
     const filtered = filter.language !== undefined || filter.pathGlob !== undefined;
     const sql = filtered
-      ? `SELECT ${fts}.rowid AS id, bm25(${fts}, 4.0, 2.0, 1.0) AS score FROM ${fts}
+      ? `SELECT ${fts}.rowid AS id, bm25(${fts}, ${w}) AS score FROM ${fts}
          JOIN rag_chunks c ON c.id = ${fts}.rowid
          WHERE ${fts} MATCH @match${filter.language !== undefined ? ' AND c.language = @language' : ''}${
            filter.pathGlob !== undefined ? ' AND rag_glob(@glob, c.path)' : ''
          }
          ORDER BY score LIMIT @limit`
-      : `SELECT rowid AS id, bm25(${fts}, 4.0, 2.0, 1.0) AS score FROM ${fts} WHERE ${fts} MATCH @match ORDER BY score LIMIT @limit`;
+      : `SELECT rowid AS id, bm25(${fts}, ${w}) AS score FROM ${fts} WHERE ${fts} MATCH @match ORDER BY score LIMIT @limit`;
     return this.db.prepare(sql).all({
       match,
       limit,
@@ -321,16 +332,15 @@ export class RagRepo {
     return rows.map((r) => Number(r.id));
   }
 
-  /** Full-precision vectors (and paths) of some chunks, for exact re-scoring. */
+  /**
+   * Full-precision vectors (and paths) of some chunks, for exact re-scoring. Perf: one statement for
+   * the whole list (json_each), not one per id — a hybrid search asks for ~150 rows.
+   */
   vectors(ids: readonly number[]): { id: number; path: string; language: string; vector: Buffer }[] {
     if (ids.length === 0) return [];
-    const out: { id: number; path: string; language: string; vector: Buffer }[] = [];
-    const st = this.db.prepare('SELECT id, path, language, vector FROM rag_chunks WHERE id = ?');
-    for (const cid of ids) {
-      const r = st.get(cid) as { id: number; path: string; language: string; vector: Buffer } | undefined;
-      if (r) out.push(r);
-    }
-    return out;
+    return this.db
+      .prepare('SELECT id, path, language, vector FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as { id: number; path: string; language: string; vector: Buffer }[];
   }
 
   /** Chunks of the files matching a filter, when there are few enough to score them all exactly. */
@@ -361,13 +371,11 @@ export class RagRepo {
   }
 
   chunks(ids: readonly number[]): Map<number, ChunkRow> {
-    const st = this.db.prepare(`SELECT ${CHUNK_COLUMNS} FROM rag_chunks WHERE id = ?`);
-    const out = new Map<number, ChunkRow>();
-    for (const cid of ids) {
-      const r = st.get(cid) as ChunkRow | undefined;
-      if (r) out.set(cid, r);
-    }
-    return out;
+    if (ids.length === 0) return new Map();
+    const rows = this.db
+      .prepare(`SELECT ${CHUNK_COLUMNS} FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids)) as ChunkRow[];
+    return new Map(rows.map((r) => [r.id, r]));
   }
 
   chunkAt(id: number, path: string, startLine: number, endLine: number): ChunkRow | undefined {

@@ -9,7 +9,7 @@ import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
 import { HashedEmbedder } from './hashed-embedder.js';
 import { SyntaxParsers } from './syntax.js';
-import { expandTokens, type Token, tokenize } from './tokens.js';
+import { expandTokens, ftsPathText, ftsSymbolText, type Token, tokenize } from './tokens.js';
 
 export interface IndexLimits {
   /** Larger files are skipped. */
@@ -188,6 +188,7 @@ async function indexPass(
       p.filesUnchanged++;
     } else {
       const { language, chunks } = await chunkFile(f.rel, outcome.text, parsers, input.limits.chunk);
+      const ftsPath = ftsPathText(f.rel);
       batch.push({
         file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs, language },
         chunks: chunks.map((c) => {
@@ -203,6 +204,8 @@ async function indexPass(
             hash: chunkHash(c.content),
             content: c.content,
             ftsBody: expandTokens(tokens),
+            ftsSymbol: ftsSymbolText(c.symbol, c.content),
+            ftsPath,
             ...(hashed ? { tokens } : {}),
           };
         }),

@@ -1,6 +1,7 @@
 import type { ChunkRow, IndexRow, RagRepo, SearchFilter } from '../db/rag-repo.js';
 import { DiscoError } from '../errors.js';
 import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
+import { baseVectorWeight, fuse, type Ranked, vectorWeight } from './fusion.js';
 import { ftsMatchExpression, queryTerms } from './tokens.js';
 
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
@@ -23,7 +24,7 @@ export interface SearchHit {
   /** The lines of the chunk that best match the query. */
   snippet: string;
   snippetStartLine: number;
-  /** Fused score (reciprocal rank fusion); higher is better. */
+  /** Fused score (fusion.ts); higher is better. */
   score: number;
   bm25: { score: number; rank: number } | null;
   vector: { similarity: number; rank: number } | null;
@@ -38,13 +39,10 @@ export interface SearchResult {
 }
 
 /**
- * Reciprocal rank fusion: score = Σ w / (K + rank). K = 60 is the constant of the original RRF paper;
- * the weights come from the sweep in bench/rag-eval.mjs: with the hashed embedder the lexical list is
- * the stronger one (MRR 0.27 vs 0.16), equal weights pulled MRR below BM25 alone, a vector weight of 0.25
- * keeps BM25's MRR and adds recall@5. Re-run the sweep when changing the embedder.
+ * BM25 weights of the FTS5 columns: the symbol's name and signature, the path, the whole chunk. Chosen
+ * on the tune half of bench/rag-eval (bench/rag-tune.mjs).
  */
-export const RRF_K = 60;
-export const FUSION_WEIGHTS = { bm25: 1, vector: 0.25 };
+export const BM25_COLUMN_WEIGHTS = { symbol: 4, path: 2, body: 1 };
 
 /** Candidates taken from each list before fusion. */
 const candidatesFor = (k: number) => Math.max(50, k * 5);
@@ -95,8 +93,10 @@ export class HybridSearch {
     const filter: SearchFilter = { language: opts.language, pathGlob: opts.path };
     const n = candidatesFor(opts.k);
     const lexical = mode === 'vector' ? [] : this.lexical(row.id, query, n, filter);
-    const semantic = mode === 'bm25' ? [] : await this.semantic(row, query, n, filter, signal);
-    const fused = fuse(lexical, semantic, mode).slice(0, opts.k);
+    const semantic = mode === 'bm25' ? { list: [] } : await this.semantic(row, query, n, filter, signal);
+    const cosine = mode === 'hybrid' ? this.cosineOfMissing(lexical, semantic) : undefined;
+    const weight = vectorWeight(baseVectorWeight(this.embedder.id), lexical, semantic.list);
+    const fused = fuse(lexical, semantic.list, mode, weight, cosine).slice(0, opts.k);
     const rows = this.repo.chunks(fused.map((f) => f.id));
     const terms = queryTerms(query);
     const results: SearchHit[] = [];
@@ -114,7 +114,7 @@ export class HybridSearch {
         snippet: snip.text,
         snippetStartLine: snip.startLine,
         score: round(f.score, 6),
-        bm25: f.bm25 ? { score: round(-f.bm25.score, 4), rank: f.bm25.rank } : null,
+        bm25: f.bm25 ? { score: round(f.bm25.score, 4), rank: f.bm25.rank } : null,
         vector: f.vector ? { similarity: round(f.vector.score, 4), rank: f.vector.rank } : null,
         chunkId: f.id,
       });
@@ -122,9 +122,22 @@ export class HybridSearch {
     return { mode, results, warnings, tookMs: round(performance.now() - started, 2) };
   }
 
-  private lexical(indexId: number, query: string, n: number, filter: SearchFilter): { id: number; score: number }[] {
+  /** BM25 candidates, best first, scores positive (FTS5's bm25() is lower-is-better). */
+  private lexical(indexId: number, query: string, n: number, filter: SearchFilter): Ranked[] {
     const match = ftsMatchExpression(query);
-    return match ? this.repo.bm25(indexId, match, n, filter) : [];
+    if (!match) return [];
+    return this.repo.bm25(indexId, match, n, filter, BM25_COLUMN_WEIGHTS).map((r) => ({ id: r.id, score: -r.score }));
+  }
+
+  /** Exact cosine of the BM25 candidates the vector list left out, so vectors can re-rank them all. */
+  private cosineOfMissing(lexical: readonly Ranked[], semantic: { list: Ranked[]; qv?: Float32Array }) {
+    const out = new Map<number, number>();
+    const qv = semantic.qv;
+    if (!qv) return out;
+    const have = new Set(semantic.list.map((r) => r.id));
+    const missing = lexical.filter((r) => !have.has(r.id)).map((r) => r.id);
+    for (const c of this.repo.vectors(missing)) out.set(c.id, dot(qv, bytesVector(c.vector)));
+    return out;
   }
 
   private async semantic(
@@ -133,9 +146,9 @@ export class HybridSearch {
     n: number,
     filter: SearchFilter,
     signal?: AbortSignal,
-  ): Promise<{ id: number; score: number }[]> {
+  ): Promise<{ list: Ranked[]; qv?: Float32Array }> {
     const [qv] = await this.embedder.embed([query], signal);
-    if (!qv) return [];
+    if (!qv) return { list: [] };
     const filtered = filter.language !== undefined || filter.pathGlob !== undefined;
     let candidates = filtered ? this.repo.vectorsWhere(row.id, filter, EXACT_FILTERED_MAX) : undefined;
     if (!candidates) {
@@ -146,48 +159,13 @@ export class HybridSearch {
         candidates = candidates.filter((c) => match(c.path));
       }
     }
-    return candidates
+    const list = candidates
       .map((c) => ({ id: c.id, score: dot(qv, bytesVector(c.vector)) }))
       .filter((c) => c.score > 0)
       .sort((a, b) => b.score - a.score)
       .slice(0, n);
+    return { list, qv };
   }
-}
-
-interface Fused {
-  id: number;
-  score: number;
-  bm25?: { score: number; rank: number };
-  vector?: { score: number; rank: number };
-}
-
-/** Fuses the two ranked lists (1-based ranks); a single-mode search keeps its own order. */
-export function fuse(
-  lexical: readonly { id: number; score: number }[],
-  semantic: readonly { id: number; score: number }[],
-  mode: SearchMode,
-  weights = FUSION_WEIGHTS,
-): Fused[] {
-  const byId = new Map<number, Fused>();
-  const get = (id: number) => {
-    let f = byId.get(id);
-    if (!f) {
-      f = { id, score: 0 };
-      byId.set(id, f);
-    }
-    return f;
-  };
-  lexical.forEach((r, i) => {
-    const f = get(r.id);
-    f.bm25 = { score: r.score, rank: i + 1 };
-    f.score += mode === 'bm25' ? -r.score : weights.bm25 / (RRF_K + i + 1);
-  });
-  semantic.forEach((r, i) => {
-    const f = get(r.id);
-    f.vector = { score: r.score, rank: i + 1 };
-    f.score += mode === 'vector' ? r.score : weights.vector / (RRF_K + i + 1);
-  });
-  return [...byId.values()].sort((a, b) => b.score - a.score || a.id - b.id);
 }
 
 /** Up to 8 lines of the chunk around the line holding the most query terms (the top when none does). */

@@ -1,0 +1,99 @@
+// Chooses the search's constants on the TUNE half of bench/rag-eval (never the report half): BM25 column
+// weights, query expansions (code forms, joined word pairs) and the hashed embedder's vector weight.
+// Indexes each language's tune set once, then re-runs its queries under each variant (the constants are
+// plain objects in dist/daemon/rag/*.js, changed in-process). Prints a table; writes
+// bench/results/rag-tune.json. Not part of `npm run bench`: run it after changing tokens or fusion.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AGREEMENT, VECTOR_WEIGHT_BY_EMBEDDER } from '../dist/daemon/rag/fusion.js';
+import { BM25_COLUMN_WEIGHTS } from '../dist/daemon/rag/search.js';
+import { DEFAULT_MATCH } from '../dist/daemon/rag/tokens.js';
+import { benchDaemon } from './lib/bench-daemon.mjs';
+import { extractCases, sampleCases } from './lib/rag-eval-cases.mjs';
+import { loadSets, readPackages } from './lib/rag-eval-corpora.mjs';
+
+const round = (n) => Math.round(n * 1000) / 1000;
+const rankOf = (hits, q) => {
+  const i = hits.findIndex((h) => h.path === q.path && h.startLine <= q.line && q.line <= h.endLine);
+  return i < 0 ? Number.POSITIVE_INFINITY : i + 1;
+};
+const metrics = (ranks) => ({
+  r5: round(ranks.filter((r) => r <= 5).length / ranks.length),
+  mrr: round(ranks.reduce((s, r) => s + (r <= 10 ? 1 / r : 0), 0) / ranks.length),
+});
+
+const base = {
+  weights: { ...BM25_COLUMN_WEIGHTS },
+  match: { ...DEFAULT_MATCH },
+  vector: VECTOR_WEIGHT_BY_EMBEDDER['disco-hashed-'],
+  agreement: AGREEMENT.fullAt,
+};
+const variants = [
+  { name: 'shipped' },
+  { name: 'no code forms', match: { codeFormsUpTo: 0 } },
+  { name: 'code forms always', match: { codeFormsUpTo: 1000 } },
+  { name: 'code forms up to 3', match: { codeFormsUpTo: 3 } },
+  { name: 'no joined pairs', match: { joinPairs: false } },
+  { name: 'no expansions', match: { codeFormsUpTo: 0, joinPairs: false } },
+  { name: 'symbol 2', weights: { symbol: 2 } },
+  { name: 'symbol 8', weights: { symbol: 8 } },
+  { name: 'symbol 12', weights: { symbol: 12 } },
+  { name: 'path 1', weights: { path: 1 } },
+  { name: 'path 4', weights: { path: 4 } },
+  { name: 'vector 0.1', vector: 0.1 },
+  { name: 'vector 0.3', vector: 0.3 },
+  { name: 'vector 0.5', vector: 0.5 },
+  { name: 'agreement 2', agreement: 2 },
+  { name: 'agreement 3', agreement: 3 },
+  { name: 'agreement 3, vector 0.3', agreement: 3, vector: 0.3 },
+];
+
+const only = process.argv.slice(2);
+if (only.length > 0) variants.splice(0, variants.length, ...variants.filter((v) => only.includes(v.name)));
+const packages = await readPackages();
+const b = await benchDaemon();
+const table = [];
+try {
+  const sets = await loadSets(packages, 'tune', 100, extractCases, sampleCases);
+  for (const set of sets) {
+    const c = await b.container(`tune-${set.language}`);
+    for (const f of set.files) {
+      const dest = path.join(c.root, f.rel);
+      await mkdir(path.dirname(dest), { recursive: true });
+      await writeFile(dest, f.text);
+    }
+    await b.call('POST', '/rag/index', { container: c.id, wait: true });
+    set.container = c.id;
+  }
+  const rag = b.daemon.services.rag;
+  for (const v of variants) {
+    Object.assign(BM25_COLUMN_WEIGHTS, base.weights, v.weights ?? {});
+    Object.assign(DEFAULT_MATCH, base.match, v.match ?? {});
+    VECTOR_WEIGHT_BY_EMBEDDER['disco-hashed-'] = v.vector ?? base.vector;
+    AGREEMENT.fullAt = v.agreement ?? base.agreement;
+    const row = { variant: v.name };
+    for (const set of sets) {
+      const ranks = { bm25: [], hybrid: [] };
+      for (const q of set.cases) {
+        for (const mode of ['bm25', 'hybrid']) {
+          const r = await rag.searchIndex(set.container, q.query, { k: 10, mode });
+          ranks[mode].push(rankOf(r.results, q));
+        }
+      }
+      row[set.language] = { bm25: metrics(ranks.bm25), hybrid: metrics(ranks.hybrid) };
+    }
+    table.push(row);
+    console.log(
+      v.name.padEnd(18),
+      sets
+        .map((s) => {
+          const x = row[s.language];
+          return `${s.language} bm25 ${x.bm25.r5}/${x.bm25.mrr} hyb ${x.hybrid.r5}/${x.hybrid.mrr}`;
+        })
+        .join(' | '),
+    );
+  }
+} finally {
+  await b.stop();
+}
+await writeFile(new URL('./results/rag-tune.json', import.meta.url), `${JSON.stringify(table, null, 2)}\n`);
