@@ -18,7 +18,7 @@ import { STOP_WORDS, type Token, tokenize } from './tokens.js';
 export class HashedEmbedder implements Embedder {
   readonly id: string;
 
-  constructor(private readonly dim = 384) {
+  constructor(readonly dim = 384) {
     this.id = `disco-hashed-v1-${dim}`;
   }
 
