@@ -35,7 +35,9 @@ if (missing.length > 0) {
   const list = path.join(cache, 'missing.tsv');
   await mkdir(cache, { recursive: true });
   await writeFile(list, `${missing.map((r) => r.slice(0, 4).join('\t')).join('\n')}\n`);
-  execFileSync(process.execPath, [here('../scripts/train-embedder/fetch-corpus.mjs'), list, cache], { stdio: 'inherit' });
+  execFileSync(process.execPath, [here('../scripts/train-embedder/fetch-corpus.mjs'), list, cache], {
+    stdio: 'inherit',
+  });
 }
 
 /** Per language: the files to index (comments blanked) and the queries with every place that answers. */
@@ -68,7 +70,8 @@ function buildSet(lang) {
   return { files, queries, packages: new Set(held.filter((r) => r[0] === lang).map((r) => r[2])).size };
 }
 
-const isAnswer = (hit, q) => q.answers.some((a) => hit.path === a.path && hit.startLine <= a.line && a.line <= hit.endLine);
+const isAnswer = (hit, q) =>
+  q.answers.some((a) => hit.path === a.path && hit.startLine <= a.line && a.line <= hit.endLine);
 const rankOf = (hits, q) => {
   const i = hits.findIndex((h) => isAnswer(h, q));
   return i < 0 ? Number.POSITIVE_INFINITY : i + 1;

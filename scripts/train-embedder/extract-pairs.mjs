@@ -1,7 +1,7 @@
 // (doc comment, code) pairs from source files, per language: Python docstrings, Go `//` comments above
 // func/type, Rust `///` above fn/struct/enum/trait, JSDoc `/** */` above JS/TS definitions. Used by
 // train.mjs (pairs) and by bench/embedder-eval.mjs (queries, with the comment's lines to blank out).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const EXTENSIONS = { python: /\.py$/, go: /(?<!_test)\.go$/, rust: /\.rs$/, js: /\.(?:[cm]?js|ts|tsx)$/ };
@@ -45,7 +45,8 @@ export function cleanDoc(lines) {
     .slice(0, 300);
 }
 
-const usable = (doc) => doc.length >= 20 && doc.split(' ').length >= 4 && !/^(todo|fixme|deprecated|copyright|license)/i.test(doc);
+const usable = (doc) =>
+  doc.length >= 20 && doc.split(' ').length >= 4 && !/^(todo|fixme|deprecated|copyright|license)/i.test(doc);
 
 /**
  * Pairs of one file: { doc, code, symbol, docLines: [from, to] (0-based, inclusive), line (0-based

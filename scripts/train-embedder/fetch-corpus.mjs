@@ -38,18 +38,19 @@ const apt = rows.filter((r) => r[1] === 'apt');
 for (let i = 0; i < apt.length; i += 40) {
   const chunk = apt.slice(i, i + 40).filter((r) => !done(r));
   const dl = path.join(out, 'dl');
-  if (chunk.length > 0) try {
-    sh('apt-get', ['download', ...chunk.map((r) => `${r[2]}=${r[3]}`)], dl);
-  } catch {
-    // One missing version fails the whole call: retry one by one.
-    for (const r of chunk) {
-      try {
-        sh('apt-get', ['download', `${r[2]}=${r[3]}`], dl);
-      } catch {
-        process.stderr.write(`skip ${r[2]}: download failed\n`);
+  if (chunk.length > 0)
+    try {
+      sh('apt-get', ['download', ...chunk.map((r) => `${r[2]}=${r[3]}`)], dl);
+    } catch {
+      // One missing version fails the whole call: retry one by one.
+      for (const r of chunk) {
+        try {
+          sh('apt-get', ['download', `${r[2]}=${r[3]}`], dl);
+        } catch {
+          process.stderr.write(`skip ${r[2]}: download failed\n`);
+        }
       }
     }
-  }
   for (const r of apt.slice(i, i + 40)) {
     if (done(r)) {
       const lic = debianLicence(path.join(out, r[0], r[2], 'usr/share/doc', r[2], 'copyright'));

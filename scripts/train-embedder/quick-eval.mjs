@@ -36,7 +36,8 @@ for (const line of readFileSync(corpusList, 'utf8').split('\n')) {
   const sem = (t) => learnt.embedOne(t).subarray(384);
   const cl = items.map((x) => lex(x.code));
   const cs = items.map((x) => sem(x.code));
-  const acc = (byLang[lang] ??= { queries: 0, packages: 0, r: SHARES.map(() => [0, 0]) });
+  byLang[lang] ??= { queries: 0, packages: 0, r: SHARES.map(() => [0, 0]) };
+  const acc = byLang[lang];
   acc.packages++;
   for (let qi = 0; qi < items.length; qi++) {
     const ql = lex(items[qi].doc);
@@ -54,8 +55,10 @@ for (const line of readFileSync(corpusList, 'utf8').split('\n')) {
   }
 }
 for (const [lang, a] of Object.entries(byLang)) {
-  const cells = SHARES.map((s, i) => `l${s}: ${(a.r[i][0] / a.queries).toFixed(3)}/${(a.r[i][1] / a.queries).toFixed(3)}`);
-  console.log(`${lang} (${a.packages} pkgs, ${a.queries} q) ${cells.join('  ')}`);
+  const cells = SHARES.map(
+    (s, i) => `l${s}: ${(a.r[i][0] / a.queries).toFixed(3)}/${(a.r[i][1] / a.queries).toFixed(3)}`,
+  );
+  process.stdout.write(`${lang} (${a.packages} pkgs, ${a.queries} q) ${cells.join('  ')}\n`);
 }
 function dot(a, b) {
   let s = 0;

@@ -28,7 +28,8 @@ for (const s of stanzas) {
   if (f.Architecture !== 'all' && !name.startsWith('librust-')) continue;
   if (/^python3-[a-z0-9.-]+$/.test(name) && !/-(doc|dbg|tests?|dev)$/.test(name) && size < 400_000 && size > 8_000)
     deb.python.push([name, f.Version]);
-  else if (/^golang-github-[a-z0-9.-]+-dev$/.test(name) && size < 1_500_000 && size > 8_000) deb.go.push([name, f.Version]);
+  else if (/^golang-github-[a-z0-9.-]+-dev$/.test(name) && size < 1_500_000 && size > 8_000)
+    deb.go.push([name, f.Version]);
   else if (/^librust-[a-z0-9-]+-dev$/.test(name) && !name.includes('+') && size < 400_000 && size > 12_000)
     deb.rust.push([name, f.Version]);
 }
@@ -53,7 +54,8 @@ for (const line of readFileSync(npmFile, 'utf8').split('\n').slice(1)) {
   const [name, version, downloads] = line.split('\t');
   const d = Number(downloads);
   if (!name || !version || !(d >= 10_000 && d <= 3_000_000)) continue;
-  if (EXCLUDE.test(name) || name.startsWith('@types/') || /-cli$|^eslint|^@babel|^babel-|webpack|^@aws-sdk/.test(name)) continue;
+  if (EXCLUDE.test(name) || name.startsWith('@types/') || /-cli$|^eslint|^@babel|^babel-|webpack|^@aws-sdk/.test(name))
+    continue;
   npm.push([name, version]);
 }
 for (const [name, ver] of spread(npm, 320)) rows.push(['js', 'npm', name, ver]);

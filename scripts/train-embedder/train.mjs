@@ -223,7 +223,12 @@ for (let i = 0; i < vocab.length; i++) {
 }
 const vocabBytes = Buffer.from(vocab.join('\n'), 'utf8');
 const idfBytes = Uint8Array.from(idf, (x) => Math.min(255, Math.round(x * 16)));
-const body = [Buffer.from(idfBytes), Buffer.from(scales.buffer), Buffer.from(q.buffer), Buffer.from(Float32Array.from(mean).buffer)];
+const body = [
+  Buffer.from(idfBytes),
+  Buffer.from(scales.buffer),
+  Buffer.from(q.buffer),
+  Buffer.from(Float32Array.from(mean).buffer),
+];
 const id = createHash('sha256').update(vocabBytes).update(Buffer.concat(body)).digest('hex').slice(0, 8);
 const header = Buffer.from(
   JSON.stringify({

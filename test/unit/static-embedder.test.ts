@@ -62,7 +62,9 @@ describe('StaticEmbedder (the shipped table)', () => {
       ['parse the date', 'datetime.strptime(s, fmt)', 'os.unlink(path)'],
     ] as const) {
       const [qv, av, ov] = await e.embed([q, answer, other]);
-      expect(dot(qv as Float32Array, av as Float32Array)).toBeGreaterThan(dot(qv as Float32Array, ov as Float32Array) + 0.05);
+      expect(dot(qv as Float32Array, av as Float32Array)).toBeGreaterThan(
+        dot(qv as Float32Array, ov as Float32Array) + 0.05,
+      );
       // No shared word: the hashed embedder cannot tell them apart.
       expect(Math.abs(dot(hashed.embedOne(q), hashed.embedOne(answer)))).toBeLessThan(0.1);
     }

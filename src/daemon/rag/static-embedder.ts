@@ -155,7 +155,7 @@ function readHeader(file: string): { header: Header; offset: number } {
     } catch {
       header = undefined;
     }
-    if (!header || header.format !== 'disco-static-embedder' || header.version !== 1 || header.dim % 8 !== 0) {
+    if (header?.format !== 'disco-static-embedder' || header.version !== 1 || header.dim % 8 !== 0) {
       throw new EmbedderAssetError('the built-in embedder table is damaged: reinstall Disco', file);
     }
     return { header, offset: 4 + len };
@@ -169,7 +169,10 @@ function readTable(file: string): Table {
   const { header: h, offset } = readHeader(file);
   const buf = readFileSync(file);
   let o = offset;
-  const words = buf.subarray(o, o + h.vocabBytes).toString('utf8').split('\n');
+  const words = buf
+    .subarray(o, o + h.vocabBytes)
+    .toString('utf8')
+    .split('\n');
   o += h.vocabBytes;
   const idf = Float32Array.from(buf.subarray(o, o + h.vocab), (b) => b / 16);
   o += h.vocab;
