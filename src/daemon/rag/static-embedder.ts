@@ -51,6 +51,7 @@ export class StaticEmbedder implements Embedder {
   private readonly header: Header;
   private readonly hashed: HashedEmbedder;
   private table: Table | undefined;
+  private readonly rowCache = new WeakMap<Token, number[]>();
   private readonly lexical: number;
   private readonly semantic: number;
 
@@ -94,14 +95,8 @@ export class StaticEmbedder implements Embedder {
     for (let i = 0; i < hd; i++) out[i] = (lex[i] as number) * this.lexical;
 
     const terms = new Map<number, number>();
-    const add = (w: string) => {
-      if (w.length < 2 || STOP_WORDS.has(w)) return;
-      const row = table.index.get(stem(w));
-      if (row !== undefined) terms.set(row, (terms.get(row) ?? 0) + 1);
-    };
     for (const t of tokens) {
-      if (t.parts.length === 0) add(t.word);
-      else for (const p of t.parts) add(p);
+      for (const row of this.rowsOf(t, table)) terms.set(row, (terms.get(row) ?? 0) + 1);
     }
     if (terms.size > 0) {
       const sem = new Float32Array(d);
@@ -130,6 +125,21 @@ export class StaticEmbedder implements Embedder {
       for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * inv;
     }
     return out;
+  }
+
+  /** Perf: tokens are shared objects (tokens.ts caches them), so each one's rows are looked up once. */
+  private rowsOf(t: Token, table: Table): readonly number[] {
+    let rows = this.rowCache.get(t);
+    if (rows === undefined) {
+      rows = [];
+      for (const w of t.parts.length === 0 ? [t.word] : t.parts) {
+        if (w.length < 2 || STOP_WORDS.has(w)) continue;
+        const row = table.index.get(stem(w));
+        if (row !== undefined) rows.push(row);
+      }
+      this.rowCache.set(t, rows);
+    }
+    return rows;
   }
 
   private load(): Table {
