@@ -32,6 +32,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+COPY assets ./assets
 COPY deploy/docker-entrypoint.sh /usr/local/bin/disco-entrypoint
 COPY Procfile ./Procfile
 RUN ln -s /app/bin/disco.js /usr/local/bin/disco && chmod +x /app/bin/disco.js /usr/local/bin/disco-entrypoint

@@ -336,10 +336,16 @@ export const SETTINGS = {
     schema: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
     doc: "Answer a session's plain MCP calls over HTTP (one request, no progress token) straight from the SDK's server, without its Web Request/Response conversion: the same answers, cheaper. `false` sends every request through the SDK's transport. Default `true`.",
   },
+  embedder: {
+    env: 'DISCO_EMBEDDER',
+    default: 'static',
+    schema: z.enum(['static', 'hashed']),
+    doc: 'Built-in offline embedder for code search: `static` (token embeddings learnt from doc comments and code of ~1,000 open-source packages, shipped with Disco, plus the hashed features) or `hashed` (shared vocabulary only). Ignored when `DISCO_EMBEDDINGS_URL` is set. Changing it re-embeds an index on its next pass. Default `static`.',
+  },
   embeddingsUrl: {
     env: 'DISCO_EMBEDDINGS_URL',
     schema: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-    doc: 'Base URL of an OpenAI-compatible embeddings API (e.g. `https://api.openai.com/v1`; requests go to `<url>/embeddings`). Unset: the built-in offline hashed embedder.',
+    doc: 'Base URL of an OpenAI-compatible embeddings API (e.g. `https://api.openai.com/v1`; requests go to `<url>/embeddings`). Unset: the built-in offline embedder (`DISCO_EMBEDDER`).',
   },
   embeddingsModel: {
     env: 'DISCO_EMBEDDINGS_MODEL',

@@ -50,7 +50,10 @@ describe('RAG over REST', () => {
   it('indexes with progress and skips lockfiles, vendored code and secrets', async () => {
     const r = await t.json('POST', '/api/v1/rag/index', { container: id, wait: true });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ state: 'ready', files: 3, embedder: { id: 'disco-hashed-v1-384', dimension: 384 } });
+    expect(r.body).toMatchObject({ state: 'ready', files: 3 });
+    // The default embedder: the shipped static table beside 384 hashed dimensions.
+    expect(r.body.embedder.id).toMatch(/^disco-static-v1-[0-9a-f]{8}-384\+\d+$/);
+    expect(r.body.embedder.dimension).toBeGreaterThan(384);
     expect(r.body.progress).toMatchObject({ phase: 'done', filesTotal: 3, filesDone: 3, filesIndexed: 3 });
     const secret = await t.json('POST', '/api/v1/rag/search', {
       container: id,

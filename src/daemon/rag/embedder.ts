@@ -1,5 +1,7 @@
 import { HashedEmbedder } from './hashed-embedder.js';
 import { OpenAiEmbedder } from './openai-embedder.js';
+import { StaticEmbedder } from './static-embedder.js';
+import type { Token } from './tokens.js';
 
 /**
  * Turns texts into unit vectors. The index stores `id` and the dimension with its vectors; a different
@@ -17,6 +19,8 @@ export interface Embedder {
 /** What a worker thread needs to build the same embedder as the daemon (plain data, no functions). */
 export type EmbedderSpec =
   | { kind: 'hashed'; dimension: number }
+  /** The learnt static token table shipped in assets/embedder, beside a hashed part of `hashedDimension`. */
+  | { kind: 'static'; hashedDimension: number; file?: string }
   | {
       kind: 'openai';
       url: string;
@@ -28,8 +32,18 @@ export type EmbedderSpec =
     };
 
 export function createEmbedder(spec: EmbedderSpec): Embedder {
-  return spec.kind === 'hashed' ? new HashedEmbedder(spec.dimension) : new OpenAiEmbedder(spec);
+  if (spec.kind === 'hashed') return new HashedEmbedder(spec.dimension);
+  if (spec.kind === 'static') return new StaticEmbedder(spec.hashedDimension, spec.file);
+  return new OpenAiEmbedder(spec);
 }
+
+/** An embedder that runs in-process on tokens the indexer already has (the built-in ones). */
+export interface TokenEmbedder extends Embedder {
+  embedTokens(tokens: readonly Token[]): Float32Array;
+}
+
+export const embedsTokens = (e: Embedder): e is TokenEmbedder =>
+  typeof (e as Partial<TokenEmbedder>).embedTokens === 'function';
 
 /** The id an embedder built from this spec will report, without building it. */
 export function embedderIdOf(spec: EmbedderSpec): string {

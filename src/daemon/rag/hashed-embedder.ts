@@ -18,7 +18,7 @@ import { STOP_WORDS, type Token, tokenize } from './tokens.js';
 export class HashedEmbedder implements Embedder {
   readonly id: string;
 
-  constructor(private readonly dim = 384) {
+  constructor(readonly dim = 384) {
     this.id = `disco-hashed-v1-${dim}`;
   }
 
@@ -36,17 +36,12 @@ export class HashedEmbedder implements Embedder {
 
   /** Perf: the indexer tokenizes each chunk once for both FTS5 and this embedder. */
   embedTokens(tokens: readonly Token[]): Float32Array {
+    return this.embedTerms(termsOf(tokens));
+  }
+
+  /** The vector of terms already counted (the static embedder counts them once for both its halves). */
+  embedTerms({ terms, idents }: Terms): Float32Array {
     const v = new Float32Array(this.dim);
-    const terms = new Map<string, number>();
-    const idents = new Map<string, number>();
-    for (const t of tokens) {
-      if (t.parts.length === 0) {
-        if (t.word.length > 1 && !STOP_WORDS.has(t.word)) bump(terms, stem(t.word));
-        continue;
-      }
-      bump(idents, t.word);
-      for (const p of t.parts) if (p.length > 1 && !STOP_WORDS.has(p)) bump(terms, stem(p));
-    }
     for (const [term, tf] of terms) {
       const w = 1 + Math.log(tf);
       this.add(v, term, SEED_TERM, w);
@@ -72,6 +67,26 @@ export class HashedEmbedder implements Embedder {
     const i = h % this.dim;
     v[i] = (v[i] as number) + (h & 0x80000000 ? -weight : weight);
   }
+}
+
+/** A text's features: stemmed words and camelCase/snake_case parts, and whole multi-part identifiers, with counts. */
+export interface Terms {
+  terms: Map<string, number>;
+  idents: Map<string, number>;
+}
+
+export function termsOf(tokens: readonly Token[]): Terms {
+  const terms = new Map<string, number>();
+  const idents = new Map<string, number>();
+  for (const t of tokens) {
+    if (t.parts.length === 0) {
+      if (t.word.length > 1 && !STOP_WORDS.has(t.word)) bump(terms, stem(t.word));
+      continue;
+    }
+    bump(idents, t.word);
+    for (const p of t.parts) if (p.length > 1 && !STOP_WORDS.has(p)) bump(terms, stem(p));
+  }
+  return { terms, idents };
 }
 
 const SEED_TERM = 0x9e3779b9;

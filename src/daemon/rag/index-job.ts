@@ -6,8 +6,7 @@ import { walkWorkspace } from '../workspace/walk.js';
 import { readCapped, WorkspaceDir } from '../workspace/workspace-dir.js';
 import { type ChunkOptions, chunkFile } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
-import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
-import { HashedEmbedder } from './hashed-embedder.js';
+import { createEmbedder, type EmbedderSpec, embeddingText, embedsTokens, vectorBytes } from './embedder.js';
 import { SyntaxParsers } from './syntax.js';
 import { expandTokens, ftsPathText, ftsSymbolText, type Token, tokenize } from './tokens.js';
 
@@ -127,7 +126,7 @@ async function indexPass(
   const indexingStarted = performance.now();
   type Pending = Omit<NewChunk, 'vector'> & { tokens?: readonly Token[] };
   let batch: { file: Omit<FileUpdate, 'chunks'>; chunks: Pending[]; reuse?: Map<string, Buffer> }[] = [];
-  const hashed = embedder instanceof HashedEmbedder ? embedder : undefined;
+  const hashed = embedsTokens(embedder) ? embedder : undefined;
   let deletions: string[] = [];
   let batchChunks = 0;
 

@@ -7,7 +7,11 @@ import type { RagSettings } from './service.js';
 export const HASHED_DIMENSION = 384;
 
 export function embedderSpec(config: Config): EmbedderSpec {
-  if (!config.embeddingsUrl) return { kind: 'hashed', dimension: HASHED_DIMENSION };
+  if (!config.embeddingsUrl) {
+    return config.embedder === 'hashed'
+      ? { kind: 'hashed', dimension: HASHED_DIMENSION }
+      : { kind: 'static', hashedDimension: HASHED_DIMENSION };
+  }
   return {
     kind: 'openai',
     url: config.embeddingsUrl,
