@@ -24,7 +24,9 @@ function sources(dir: string): string[] {
 const DEFINITIONS = new Set(
   ['src/contracts', 'src/daemon/ops'].flatMap((dir) =>
     [...readdirSync(path.join(root, dir))]
-      .filter((f) => /defineContract\(\{|defineOp\(\{|= implement\(/.test(readFileSync(path.join(root, dir, f), 'utf8')))
+      .filter((f) =>
+        /defineContract\(\{|defineOp\(\{|= implement\(/.test(readFileSync(path.join(root, dir, f), 'utf8')),
+      )
       .map((f) => path.join(root, dir, f)),
   ),
 );
