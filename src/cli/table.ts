@@ -45,7 +45,7 @@ interface Row {
     flags: string;
     description: string;
     field?: string;
-    default?: string | boolean;
+    default?: string | boolean | number;
     parse?: (value: string) => unknown;
   }[];
   input?(args: Record<string, string | undefined>, opts: Record<string, unknown>): unknown;
@@ -65,7 +65,7 @@ export interface Flag<N extends OpName> {
   description: string;
   /** The input field it fills (none: the flag only shapes `input` or `human`). */
   field?: keyof OpInput<N> & string;
-  default?: string | boolean;
+  default?: string | boolean | number;
   parse?: (value: string) => unknown;
 }
 
