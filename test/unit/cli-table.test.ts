@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { CONTAINER_COMMANDS } from '../../src/cli/commands/containers.js';
+import { GIT_COMMANDS } from '../../src/cli/commands/git.js';
 import { PORT_COMMANDS } from '../../src/cli/commands/preview.js';
 import { PROCESS_COMMANDS } from '../../src/cli/commands/processes.js';
 import { TERMINAL_COMMANDS } from '../../src/cli/commands/shell.js';
