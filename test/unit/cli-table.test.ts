@@ -15,6 +15,7 @@ const ROWS: readonly AnyOpCommand[] = [
   ...PROCESS_COMMANDS,
   ...PORT_COMMANDS,
   ...TERMINAL_COMMANDS,
+  ...GIT_COMMANDS,
 ];
 const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough() };
 const program = buildProgram({ io, processEnv: {}, cliEnv: () => ({}) as never, setExitCode: () => {} });
