@@ -1,6 +1,6 @@
 // CLI start-up benchmark (hyperfine-like): spawns `node bin/disco.js --version` and a client command
 // (`disco containers ls` against a running daemon) beside a bare `node -e 0`, interleaved so machine noise
-// hits all three alike. Writes bench/results/cli.json. Run with `npm run bench` (or `node bench/cli.mjs`).
+// hits all of them alike (BENCH_CLI_PEER adds another build's two commands). Writes bench/results/cli.json. Run with `npm run bench` (or `node bench/cli.mjs`).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -38,6 +38,14 @@ try {
     nodeBareMs: ['-e', '0'],
     versionMs: [BIN, '--version'],
     containersLsMs: [BIN, 'containers', 'ls'],
+    // BENCH_CLI_PEER=/path/to/other/bin/disco.js: the same two commands of another build (e.g. main), in
+    // the same interleaved run, against the same daemon.
+    ...(process.env.BENCH_CLI_PEER
+      ? {
+          peerVersionMs: [process.env.BENCH_CLI_PEER, '--version'],
+          peerContainersLsMs: [process.env.BENCH_CLI_PEER, 'containers', 'ls'],
+        }
+      : {}),
   };
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (let i = 0; i < WARMUP + N; i++) {

@@ -5,6 +5,8 @@ import type { OPS, OpName } from '../daemon/ops/index.js';
 import { OP_ROUTES } from '../shared/op-routes.js';
 import type { TokenSource } from './session.js';
 
+export type { OpName };
+
 type OpOf<N extends OpName> = Extract<(typeof OPS)[number], { name: N }>;
 export type OpInput<N extends OpName> = z.input<OpOf<N>['input']>;
 export type OpOutput<N extends OpName> = z.output<OpOf<N>['output']>;

@@ -35,7 +35,7 @@ import type { Services } from './ops/services.js';
 import { PreviewService } from './preview/service.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
-import { detectCgroups } from './sandbox/cgroups.js';
+import { detectCgroups } from './sandbox/cgroups-detect.js';
 import { ContainerNets } from './sandbox/container-nets.js';
 import { HostContainerNet } from './sandbox/host-net.js';
 import { SandboxPool } from './sandbox/pool.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/daemon/config.js';
 import { checkContainerLimits } from '../../src/daemon/doctor/checks.js';
-import { detectCgroups, SANDBOX_OWN_TASKS } from '../../src/daemon/sandbox/cgroups.js';
+import { SANDBOX_OWN_TASKS } from '../../src/daemon/sandbox/cgroups.js';
+import { detectCgroups } from '../../src/daemon/sandbox/cgroups-detect.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 

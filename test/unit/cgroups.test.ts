@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { baseName, detectCgroups, SANDBOX_OWN_TASKS } from '../../src/daemon/sandbox/cgroups.js';
-import { cgroupMounts } from '../../src/daemon/sandbox/cgroups-detect.js';
+import { baseName, SANDBOX_OWN_TASKS } from '../../src/daemon/sandbox/cgroups.js';
+import { cgroupMounts, detectCgroups } from '../../src/daemon/sandbox/cgroups-detect.js';
 import { tempDir } from '../helpers/daemon.js';
 
 // Plain directories stand in for the cgroup file systems: these tests check what is read and written

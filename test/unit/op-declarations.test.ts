@@ -17,11 +17,18 @@ function sources(dir: string): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
-/** The files that define ops: the only place an op's name may be written next to what it means. */
+/**
+ * The files that define ops — contracts (`src/contracts/`) and the handlers bound to them (`implement(` in
+ * `src/daemon/ops/`): the only place an op's name may be written next to what it means.
+ */
 const DEFINITIONS = new Set(
-  [...readdirSync(path.join(root, 'src/daemon/ops'))]
-    .filter((f) => readFileSync(path.join(root, 'src/daemon/ops', f), 'utf8').includes('defineOp({'))
-    .map((f) => path.join(root, 'src/daemon/ops', f)),
+  ['src/contracts', 'src/daemon/ops'].flatMap((dir) =>
+    [...readdirSync(path.join(root, dir))]
+      .filter((f) =>
+        /defineContract\(\{|defineOp\(\{|= implement\(/.test(readFileSync(path.join(root, dir, f), 'utf8')),
+      )
+      .map((f) => path.join(root, dir, f)),
+  ),
 );
 
 describe('op facts are declared, not inferred from names', () => {

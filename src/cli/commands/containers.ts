@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ApiError, type DiscoClient, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
 import { ago, type Output, table } from '../output.js';
+import { type Group, opCommand, registerTable } from '../table.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 type ContainerDto = OpOutput<'container_get'>;
@@ -45,103 +46,101 @@ const describe = (c: ContainerDto) =>
     ['FIELD', 'VALUE'],
   );
 
-export async function containersCreate(
-  client: DiscoClient,
-  out: Output,
-  name: string | undefined,
-  template: string,
-  network: NetworkMode = 'egress',
-  runtime?: ContainerDto['runtime'],
-) {
-  const c = await client.call('container_create', {
-    ...(name ? { name } : {}),
-    template: template as 'blank',
-    network,
-    ...(runtime ? { runtime } : {}),
-  });
-  out.result(c, () =>
-    withWarning(
-      c,
-      `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}, runtime ${c.runtime}` +
-        (c.runtime === 'webcontainer'
-          ? `
-its commands run in its workbench page: disco open ${c.name}`
-          : ''),
-    ),
-  );
-}
+const GROUP: Group = {
+  name: 'containers',
+  alias: 'c',
+  description: 'create, list, inspect and delete containers',
+};
 
-export async function containersList(client: DiscoClient, out: Output) {
-  const { containers } = await client.call('container_list', {});
-  out.result({ containers }, () =>
-    containers.length === 0
-      ? 'no containers yet; create one with `disco containers create`'
-      : table(
-          containers.map((c) => ({ ...c, created: ago(c.createdAt), used: ago(c.lastUsedAt) })),
-          ['id', 'name', 'template', 'status', 'created', 'used'],
-        ),
-  );
-}
-
-export async function containersShow(client: DiscoClient, out: Output, ref: string) {
-  const c = await client.call('container_get', { id: ref });
-  out.result(c, () => describe(c));
-}
-
-export async function containersRemove(client: DiscoClient, out: Output, ref: string) {
-  const c = await client.call('container_delete', { id: ref });
-  out.result(c, () => `deleted ${c.name} (${c.id})`);
-}
+/** `disco containers …`: one op each. */
+export const CONTAINER_COMMANDS = [
+  opCommand('container_create', {
+    group: 'containers',
+    name: 'create',
+    description: 'create a container',
+    args: [{ name: 'name', field: 'name', optional: true }],
+    flags: [
+      { flags: '-t, --template <template>', description: 'starting files: blank, node, python', default: 'blank' },
+      {
+        flags: '--network <mode>',
+        description: "off (loopback only), egress (default: through the daemon's proxy), host (admins)",
+      },
+      { flags: '--no-network', description: 'the same as --network off' },
+      {
+        flags: '--runtime <runtime>',
+        description: 'sandbox (default: commands run on the daemon host) or webcontainer (in a browser page)',
+      },
+    ],
+    input: ({ name }, opts) => ({
+      ...(name ? { name } : {}),
+      template: opts.template as 'blank',
+      network: opts.network === false ? 'off' : parseNetwork((opts.network as string | undefined) ?? 'egress'),
+      ...(opts.runtime !== undefined ? { runtime: parseRuntime(opts.runtime as string) } : {}),
+    }),
+    human: (c) =>
+      withWarning(
+        c,
+        `created ${c.name} (${c.id}) from template ${c.template}, network ${c.network}, runtime ${c.runtime}` +
+          (c.runtime === 'webcontainer' ? `\nits commands run in its workbench page: disco open ${c.name}` : ''),
+      ),
+  }),
+  opCommand('container_list', {
+    group: 'containers',
+    name: 'ls',
+    aliases: ['list'],
+    description: 'list your containers',
+    human: ({ containers }) =>
+      containers.length === 0
+        ? 'no containers yet; create one with `disco containers create`'
+        : table(
+            containers.map((c) => ({ ...c, created: ago(c.createdAt), used: ago(c.lastUsedAt) })),
+            ['id', 'name', 'template', 'status', 'created', 'used'],
+          ),
+  }),
+  opCommand('container_get', {
+    group: 'containers',
+    name: 'show',
+    description: 'show one container (id or name)',
+    args: [{ name: 'container', field: 'id' }],
+    human: describe,
+  }),
+  opCommand('container_delete', {
+    group: 'containers',
+    name: 'rm',
+    aliases: ['delete'],
+    description: 'delete a container, its files and processes',
+    args: [{ name: 'container', field: 'id' }],
+    human: (c) => `deleted ${c.name} (${c.id})`,
+  }),
+  opCommand('container_stop', {
+    group: 'containers',
+    name: 'stop',
+    description: 'kill its processes and terminals; files stay',
+    args: [{ name: 'container', field: 'id' }],
+    human: (c) => `stopped ${c.name} (${c.id}); any use starts it again`,
+  }),
+  opCommand('container_update', {
+    group: 'containers',
+    name: 'set',
+    description: 'set its network mode; pin it against idle cleanup',
+    args: [{ name: 'container', field: 'id' }],
+    flags: [
+      { flags: '--network <mode>', description: 'off, egress or host, for commands started from now on' },
+      { flags: '--pin', description: 'never delete it for being idle' },
+      { flags: '--unpin', description: 'let idle cleanup delete it' },
+    ],
+    input: ({ container }, opts) => ({
+      id: container as string,
+      ...(opts.network !== undefined ? { network: parseNetwork(opts.network as string) } : {}),
+      ...(opts.pin ? { pinned: true } : opts.unpin ? { pinned: false } : {}),
+    }),
+    human: (c) => withWarning(c, describe(c)),
+  }),
+] as const;
 
 export function registerContainers(program: Command, deps: CommandDeps): void {
-  const group = program.command('containers').alias('c').description('create, list, inspect and delete containers');
-  const client = () => clientFor(deps.cliEnv());
+  registerTable(program, deps, [GROUP], CONTAINER_COMMANDS);
   registerOpen(program, deps);
-  withJson(group.command('create [name]').description('create a container'))
-    .option('-t, --template <template>', 'starting files: blank, node, python', 'blank')
-    .option('--network <mode>', "off (loopback only), egress (default: through the daemon's proxy), host (admins)")
-    .option('--no-network', 'the same as --network off')
-    .option(
-      '--runtime <runtime>',
-      'sandbox (default: commands run on the daemon host) or webcontainer (in a browser page)',
-    )
-    .action((name: string | undefined, opts) =>
-      containersCreate(
-        client(),
-        outputFor(deps, opts),
-        name,
-        opts.template,
-        opts.network === false ? 'off' : parseNetwork(opts.network ?? 'egress'),
-        opts.runtime === undefined ? undefined : parseRuntime(opts.runtime),
-      ),
-    );
-  withJson(group.command('ls').alias('list').description('list your containers')).action((opts) =>
-    containersList(client(), outputFor(deps, opts)),
-  );
-  withJson(group.command('show <container>').description('show one container (id or name)')).action(
-    (ref: string, opts) => containersShow(client(), outputFor(deps, opts), ref),
-  );
-  withJson(
-    group.command('rm <container>').alias('delete').description('delete a container, its files and processes'),
-  ).action((ref: string, opts) => containersRemove(client(), outputFor(deps, opts), ref));
-  withJson(group.command('stop <container>').description('kill its processes and terminals; files stay')).action(
-    async (ref: string, opts) => {
-      const c = await client().call('container_stop', { id: ref });
-      outputFor(deps, opts).result(c, () => `stopped ${c.name} (${c.id}); any use starts it again`);
-    },
-  );
-  withJson(group.command('set <container>').description('set its network mode; pin it against idle cleanup'))
-    .option('--network <mode>', 'off, egress or host, for commands started from now on')
-    .option('--pin', 'never delete it for being idle')
-    .option('--unpin', 'let idle cleanup delete it')
-    .action(async (ref: string, opts) => {
-      const c = await client().call('container_update', {
-        id: ref,
-        ...(opts.network !== undefined ? { network: parseNetwork(opts.network) } : {}),
-        ...(opts.pin ? { pinned: true } : opts.unpin ? { pinned: false } : {}),
-      });
-      outputFor(deps, opts).result(c, () => withWarning(c, describe(c)));
-    });
 }
 
 /** Opens `url` in the user's browser when the platform has an opener; never fails when it has none. */

@@ -1,26 +1,67 @@
 import type { Command } from 'commander';
-import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
-import { type Output, table } from '../output.js';
+import { table } from '../output.js';
+import { opCommand, registerTable } from '../table.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 const STATE: Record<string, string> = { M: 'modified', A: 'added', D: 'deleted', R: 'renamed', C: 'copied', T: 'type' };
 
-export async function gitStatus(client: DiscoClient, out: Output, container: string, repo: string) {
-  const r = await client.call('git_status', { container, path: repo });
-  out.result(r, () => {
-    const b = r.branch;
-    const track = b.upstream ? ` tracking ${b.upstream} (ahead ${b.ahead}, behind ${b.behind})` : '';
-    const head = `on ${b.head ?? '(detached)'}${track}`;
-    if (r.entries.length === 0) return `${head}\nclean`;
-    const rows = r.entries.map((e) => ({
-      staged: e.index === '.' || e.index === '?' ? '' : (STATE[e.index] ?? e.index),
-      unstaged: e.kind === 'untracked' ? 'untracked' : e.worktree === '.' ? '' : (STATE[e.worktree] ?? e.worktree),
-      path: e.origPath ? `${e.origPath} -> ${e.path}` : e.path,
-    }));
-    return `${head}\n${table(rows, ['staged', 'unstaged', 'path'])}`;
-  });
-}
+const REPO = { flags: '-C, --repo <dir>', description: 'repository directory in the workspace', default: '.' } as const;
+
+/** `disco git status|diff|log`: one op each. */
+export const GIT_COMMANDS = [
+  opCommand('git_status', {
+    group: 'git',
+    name: 'status',
+    description: 'changed, staged and untracked files',
+    args: [{ name: 'container', field: 'container' }],
+    flags: [{ ...REPO, field: 'path' }],
+    human: (r) => {
+      const b = r.branch;
+      const track = b.upstream ? ` tracking ${b.upstream} (ahead ${b.ahead}, behind ${b.behind})` : '';
+      const head = `on ${b.head ?? '(detached)'}${track}`;
+      if (r.entries.length === 0) return `${head}\nclean`;
+      const rows = r.entries.map((e) => ({
+        staged: e.index === '.' || e.index === '?' ? '' : (STATE[e.index] ?? e.index),
+        unstaged: e.kind === 'untracked' ? 'untracked' : e.worktree === '.' ? '' : (STATE[e.worktree] ?? e.worktree),
+        path: e.origPath ? `${e.origPath} -> ${e.path}` : e.path,
+      }));
+      return `${head}\n${table(rows, ['staged', 'unstaged', 'path'])}`;
+    },
+  }),
+  opCommand('git_diff', {
+    group: 'git',
+    name: 'diff',
+    description: 'unified diff (unstaged, or --staged)',
+    args: [
+      { name: 'container', field: 'container' },
+      { name: 'file', field: 'file', optional: true },
+    ],
+    flags: [
+      { ...REPO, field: 'path' },
+      { flags: '--staged', description: 'diff what is staged for commit', field: 'staged', default: false },
+    ],
+    human: (r) => r.diff + (r.truncated ? '\n(diff truncated)' : ''),
+  }),
+  opCommand('git_log', {
+    group: 'git',
+    name: 'log',
+    description: 'recent commits, newest first',
+    args: [{ name: 'container', field: 'container' }],
+    flags: [
+      { ...REPO, field: 'path' },
+      {
+        flags: '-n, --limit <n>',
+        description: 'how many',
+        field: 'limit',
+        parse: parseIntOption('--limit'),
+        default: 20,
+      },
+    ],
+    human: (r) =>
+      r.commits.map((c) => `${c.hash.slice(0, 10)}  ${c.date.slice(0, 10)}  ${c.author}  ${c.subject}`).join('\n'),
+  }),
+] as const;
 
 /** The directory git clone picks from a URL: its last path component without `.git` (`a/b.git/` → `b`). */
 export function cloneDir(url: string): string {
@@ -39,28 +80,7 @@ export function registerGit(program: Command, deps: CommandDeps): void {
   const client = () => clientFor(deps.cliEnv());
   const repo = (cmd: Command) => cmd.option('-C, --repo <dir>', 'repository directory in the workspace', '.');
 
-  withJson(repo(group.command('status <container>').description('changed, staged and untracked files'))).action(
-    (container: string, opts) => gitStatus(client(), outputFor(deps, opts), container, opts.repo),
-  );
-  withJson(repo(group.command('diff <container> [file]').description('unified diff (unstaged, or --staged)')))
-    .option('--staged', 'diff what is staged for commit')
-    .action(async (container: string, file: string | undefined, opts) => {
-      const r = await client().call('git_diff', {
-        container,
-        path: opts.repo,
-        staged: opts.staged === true,
-        ...(file ? { file } : {}),
-      });
-      outputFor(deps, opts).result(r, () => r.diff + (r.truncated ? '\n(diff truncated)' : ''));
-    });
-  withJson(repo(group.command('log <container>').description('recent commits, newest first')))
-    .option('-n, --limit <n>', 'how many', parseIntOption('--limit'), 20)
-    .action(async (container: string, opts) => {
-      const r = await client().call('git_log', { container, path: opts.repo, limit: opts.limit });
-      outputFor(deps, opts).result(r, () =>
-        r.commits.map((c) => `${c.hash.slice(0, 10)}  ${c.date.slice(0, 10)}  ${c.author}  ${c.subject}`).join('\n'),
-      );
-    });
+  registerTable(program, deps, [], GIT_COMMANDS);
   withJson(repo(group.command('commit <container> [paths...]').description('commit (given paths, or --all)')))
     .requiredOption('-m, --message <message>', 'commit message')
     .option('-a, --all', 'stage changes to tracked files first, like git commit -a (new files: name them)')

@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { type Output, table } from '../output.js';
+import { opCommand, registerTable } from '../table.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -31,17 +32,21 @@ function openInBrowser(url: string): void {
   }
 }
 
-export async function portsList(client: DiscoClient, out: Output, container: string) {
-  const r = await client.call('ports_list', { container });
-  out.result(r, () =>
-    r.ports.length === 0
-      ? 'nothing listens in this container'
-      : table(
-          r.ports.map((p) => ({ ...p, pid: p.pid ?? '', command: p.command ?? '', url: p.urls.host ?? p.urls.path })),
-          ['port', 'address', 'pid', 'command', 'url'],
-        ),
-  );
-}
+/** `disco ports`: one op. */
+export const PORT_COMMANDS = [
+  opCommand('ports_list', {
+    name: 'ports',
+    description: 'list the TCP ports listening in a container, with preview URLs',
+    args: [{ name: 'container', field: 'container' }],
+    human: (r) =>
+      r.ports.length === 0
+        ? 'nothing listens in this container'
+        : table(
+            r.ports.map((p) => ({ ...p, pid: p.pid ?? '', command: p.command ?? '', url: p.urls.host ?? p.urls.path })),
+            ['port', 'address', 'pid', 'command', 'url'],
+          ),
+  }),
+] as const;
 
 export async function preview(
   client: DiscoClient,
@@ -67,9 +72,7 @@ export async function preview(
 
 export function registerPreview(program: Command, deps: CommandDeps): void {
   const client = () => clientFor(deps.cliEnv());
-  withJson(
-    program.command('ports <container>').description('list the TCP ports listening in a container, with preview URLs'),
-  ).action((c: string, opts) => portsList(client(), outputFor(deps, opts), c));
+  registerTable(program, deps, [], PORT_COMMANDS);
   withJson(
     program
       .command('preview [container] [port]')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { ago, type Output, readAll, table } from '../output.js';
+import { opCommand, registerTable } from '../table.js';
 import { exitCodeOf, followOutput } from './exec.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
@@ -21,16 +22,6 @@ function processTable(
   );
 }
 
-export async function processesList(client: DiscoClient, out: Output, container: string) {
-  const r = await client.call('process_list', { container });
-  out.result(r, () => (r.processes.length === 0 ? 'no running processes' : processTable(r.processes)));
-}
-
-export async function historyList(client: DiscoClient, out: Output, container: string, limit?: number) {
-  const r = await client.call('terminal_history', { container, ...(limit ? { limit } : {}) });
-  out.result(r, () => (r.processes.length === 0 ? 'no commands yet' : processTable(r.processes)));
-}
-
 /** Prints a process's output; with follow, polls until it ends and exits with its exit code. */
 export async function logs(client: DiscoClient, out: Output, id: string, follow: boolean): Promise<number> {
   const records: { stream: string; text: string }[] = [];
@@ -41,21 +32,50 @@ export async function logs(client: DiscoClient, out: Output, id: string, follow:
   return running ? 0 : exitCodeOf({ timedOut: status === 'timed_out', exitCode, signal });
 }
 
-export async function kill(client: DiscoClient, out: Output, id: string, signal: string) {
-  const r = await client.call('process_kill', { id, signal: signal as 'SIGTERM' });
-  out.result(r, () =>
-    r.signalled ? `sent ${signal} to ${id}${r.running ? ' (still running)' : ''}` : `${id} was not running`,
-  );
-}
+/** `disco ps|history|kill`: one op each. */
+export const PROCESS_COMMANDS = [
+  opCommand('process_list', {
+    name: 'ps',
+    description: 'list the commands still running in a container',
+    args: [{ name: 'container', field: 'container' }],
+    human: (r) => (r.processes.length === 0 ? 'no running processes' : processTable(r.processes)),
+  }),
+  opCommand('terminal_history', {
+    name: 'history',
+    description: 'list the commands run in a container',
+    args: [{ name: 'container', field: 'container' }],
+    flags: [
+      {
+        flags: '--limit <n>',
+        description: 'how many (newest first)',
+        field: 'limit',
+        parse: parseIntOption('--limit'),
+      },
+    ],
+    human: (r) => (r.processes.length === 0 ? 'no commands yet' : processTable(r.processes)),
+  }),
+  opCommand('process_kill', {
+    name: 'kill',
+    description: 'signal a process and everything it started',
+    args: [{ name: 'processId', field: 'id' }],
+    flags: [
+      {
+        flags: '-s, --signal <signal>',
+        description: 'SIGTERM, SIGKILL, SIGINT or SIGHUP',
+        field: 'signal',
+        default: 'SIGTERM',
+      },
+    ],
+    human: (r, opts, { processId }) =>
+      r.signalled
+        ? `sent ${opts.signal} to ${processId}${r.running ? ' (still running)' : ''}`
+        : `${processId} was not running`,
+  }),
+] as const;
 
 export function registerProcesses(program: Command, deps: CommandDeps): void {
   const client = () => clientFor(deps.cliEnv());
-  withJson(program.command('ps <container>').description('list the commands still running in a container')).action(
-    (c: string, opts) => processesList(client(), outputFor(deps, opts), c),
-  );
-  withJson(program.command('history <container>').description('list the commands run in a container'))
-    .option('--limit <n>', 'how many (newest first)', parseIntOption('--limit'))
-    .action((c: string, opts) => historyList(client(), outputFor(deps, opts), c, opts.limit));
+  registerTable(program, deps, [], PROCESS_COMMANDS.slice(0, 2));
   withJson(program.command('logs <processId>'))
     .description("print a process's output (stdout and stderr); -f follows it until it ends")
     .option('-f, --follow', 'keep printing until the process ends, then exit with its code')
@@ -81,7 +101,5 @@ export function registerProcesses(program: Command, deps: CommandDeps): void {
         () => `wrote ${r.bytes} bytes to ${r.processId}${opts.eof ? ' and closed its stdin' : ''}`,
       );
     });
-  withJson(program.command('kill <processId>').description('signal a process and everything it started'))
-    .option('-s, --signal <signal>', 'SIGTERM, SIGKILL, SIGINT or SIGHUP', 'SIGTERM')
-    .action((id: string, opts) => kill(client(), outputFor(deps, opts), id, opts.signal));
+  registerTable(program, deps, [], PROCESS_COMMANDS.slice(2));
 }

@@ -4,6 +4,7 @@ import type { CliEnv } from '../context.js';
 import { clientFor } from '../context.js';
 import type { Io } from '../output.js';
 import { ago, table } from '../output.js';
+import { opCommand, registerTable } from '../table.js';
 import type { TerminalError } from '../terminal-client.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
 
@@ -131,6 +132,17 @@ export function registerShell(program: Command, deps: CommandDeps): void {
     });
 }
 
+/** `disco terminals close`: one op. */
+export const TERMINAL_COMMANDS = [
+  opCommand('terminal_close', {
+    group: 'terminals',
+    name: 'close',
+    description: 'close a terminal, killing what runs in it',
+    args: [{ name: 'terminal', field: 'id' }],
+    human: (r) => `closed ${r.id}`,
+  }),
+] as const;
+
 export function registerTerminals(program: Command, deps: CommandDeps): void {
   const group = program.command('terminals').description('list and close interactive terminals');
   const client = () => clientFor(deps.cliEnv());
@@ -157,10 +169,5 @@ export function registerTerminals(program: Command, deps: CommandDeps): void {
       );
     },
   );
-  withJson(group.command('close <terminal>').description('close a terminal, killing what runs in it')).action(
-    async (id: string, opts) => {
-      const r = await client().call('terminal_close', { id });
-      outputFor(deps, opts).result(r, () => `closed ${r.id}`);
-    },
-  );
+  registerTable(program, deps, [], TERMINAL_COMMANDS);
 }

@@ -19,7 +19,7 @@ export interface BrowserOptions {
   log: Logger;
 }
 
-export const SESSION_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export { SESSION_NAME } from '../../contracts/vocabulary.js';
 
 /**
  * The browsers of containers: named sessions, each a Chromium inside its container's live sandbox, so it

@@ -7,8 +7,7 @@
  */
 export const approxTokens = (text: string): number => Math.ceil(text.length / 4);
 
-export const DEFAULT_BUDGET = 1500;
-export const MAX_BUDGET = 50_000;
+export { DEFAULT_BUDGET, MAX_BUDGET } from '../../contracts/vocabulary.js';
 
 /**
  * Drops what costs tokens and carries little: pointer-cursor marks, and unnamed `generic` wrappers

@@ -1,3 +1,5 @@
+import { TEMPLATE_NAMES, type TemplateName } from '../../contracts/vocabulary.js';
+
 /** Workspace templates: files written into a new container. Keep them small; real projects get cloned. */
 export interface Template {
   description: string;
@@ -38,7 +40,6 @@ export const TEMPLATES = {
       'README.md': `# ${name}\n\nCreated by Disco from the \`python\` template. Run \`python3 main.py\`.\n`,
     }),
   },
-} as const satisfies Record<string, Template>;
+} as const satisfies Record<TemplateName, Template>;
 
-export type TemplateName = keyof typeof TEMPLATES;
-export const TEMPLATE_NAMES = Object.keys(TEMPLATES) as [TemplateName, ...TemplateName[]];
+export { TEMPLATE_NAMES, type TemplateName };

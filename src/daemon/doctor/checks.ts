@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
-import { detectCgroups } from '../sandbox/cgroups.js';
+import { detectCgroups } from '../sandbox/cgroups-detect.js';
 import { SPAWNER_BINARY } from '../sandbox/pool.js';
 import { detectSandbox, findExecutable, sandboxOptions } from '../workspace/sandbox.js';
 import { pingRedis } from './redis-ping.js';

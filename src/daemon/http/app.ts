@@ -1,11 +1,10 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
-import { networkReport } from '../containers/network-policy.js';
 import type { Core } from '../core.js';
-import { checkDatabase } from '../db/open.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../observability/metrics.js';
+import { healthChecks } from '../observability/readiness.js';
 import { bearerAuth } from './auth.js';
 import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
@@ -75,20 +74,12 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.use('/mcp', inSequence(limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router));
 
   app.get('/health', (_req, res) => {
-    const database = checkDatabase(db);
-    const { mode, commands, seccomp, warning, containerLimits, spawner } = services.sandbox.report();
-    const sandbox = { mode, commands, seccomp, ...(spawner ? { spawner } : {}), ...(warning ? { warning } : {}) };
-    res.status(database.ok ? 200 : 503).json({
-      status: database.ok ? 'ok' : 'degraded',
+    const { ok, checks } = healthChecks(db, services.sandbox, config);
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'degraded',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-      checks: {
-        database,
-        sandbox,
-        limits: services.sandbox.limitsReport(),
-        ...(containerLimits ? { containerLimits } : {}),
-        network: networkReport(config.allowHostNetwork),
-      },
+      checks,
     });
   });
 

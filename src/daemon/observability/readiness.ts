@@ -1,4 +1,6 @@
 import { statfs } from 'node:fs/promises';
+import type { Config } from '../config.js';
+import { networkReport } from '../containers/network-policy.js';
 import { checkDatabase, type Db } from '../db/open.js';
 import type { Sandbox } from '../workspace/sandbox.js';
 
@@ -82,4 +84,24 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   const checks = { database, redis, sandbox, disk };
   const ok = Object.values(checks).every((c) => !('ok' in c) || c.ok);
   return { status: ok ? 'ready' : 'not_ready', checks };
+}
+
+/** The checks of `GET /health`: the database, the sandbox and its limits, the network policy. */
+export function healthChecks(
+  db: Db,
+  sandbox: Pick<Sandbox, 'report' | 'limitsReport'>,
+  config: Pick<Config, 'allowHostNetwork'>,
+): { ok: boolean; checks: Record<string, unknown> } {
+  const database = checkDatabase(db);
+  const { mode, commands, seccomp, warning, containerLimits, spawner } = sandbox.report();
+  return {
+    ok: database.ok,
+    checks: {
+      database,
+      sandbox: { mode, commands, seccomp, ...(spawner ? { spawner } : {}), ...(warning ? { warning } : {}) },
+      limits: sandbox.limitsReport(),
+      ...(containerLimits ? { containerLimits } : {}),
+      network: networkReport(config.allowHostNetwork),
+    },
+  };
 }

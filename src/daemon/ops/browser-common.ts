@@ -1,47 +1,20 @@
-import { z } from 'zod';
+export {
+  ACTION,
+  ACTION_OP,
+  ActionResultSchema,
+  budget,
+  EventSummarySchema,
+  READ,
+  ref,
+  sessionName,
+  target,
+} from '../../contracts/browser-common.js';
+
 import { act } from '../browser/actions.js';
-import { SESSION_NAME } from '../browser/service.js';
 import type { BrowserSession } from '../browser/session.js';
-import { DEFAULT_BUDGET, MAX_BUDGET } from '../browser/snapshot.js';
 import { DiscoError } from '../errors.js';
 import { assertOnHost, openContainer } from './container-scope.js';
 import type { OpContext } from './op.js';
-import { containerRef } from './schemas.js';
-
-export const sessionName = z
-  .string()
-  .regex(SESSION_NAME, 'a session name: lowercase letters, digits, - and _')
-  .default('default')
-  .describe("Browser session of the container (default 'default'); each has its own profile, kept across restarts.");
-
-export const ref = z.string().min(1).max(40).describe('Element ref from the last snapshot, e.g. e12.');
-
-export const budget = z
-  .number()
-  .int()
-  .min(100)
-  .max(MAX_BUDGET)
-  .default(DEFAULT_BUDGET)
-  .describe(`Most tokens of page text to return (≈ 4 characters each; default ${DEFAULT_BUDGET}).`);
-
-/** Every browser op targets one container and one of its sessions. */
-export const target = { container: containerRef, session: sessionName };
-
-export const EventSummarySchema = z.object({
-  cursor: z.number().int().describe('Pass as `since` to browser_console / browser_network to see only newer events.'),
-  errors: z.number().int().describe('Errors since the call began (console, exceptions, failed requests).'),
-  recent: z.array(z.object({ kind: z.string(), text: z.string(), url: z.string().optional() })),
-});
-
-export const ActionResultSchema = z.object({
-  url: z.string(),
-  title: z.string(),
-  diff: z
-    .string()
-    .describe('What changed in the page since the last snapshot: `+ line` added, `- line` gone (refs are valid now).'),
-  tokens: z.number().int(),
-  events: EventSummarySchema,
-});
 
 /** The caller's container and its browser session, started (or restarted after a crash) when needed. */
 export async function sessionOf(
@@ -54,21 +27,6 @@ export async function sessionOf(
   assertOnHost(c, 'computer use (a browser in the container)');
   return (await browsers.open(c, input.session)).session;
 }
-
-export const ACTION = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
-export const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
-
-/** What every browser action op is: a POST on the container's browser, audited, under `exec`, answering a diff. */
-export const ACTION_OP = {
-  target: 'container',
-  area: 'computer-use',
-  changesWorkspace: false,
-  method: 'POST',
-  output: ActionResultSchema,
-  annotations: ACTION,
-  scope: 'exec',
-  audit: true,
-} as const;
 
 /** Opens the session, performs `perform` on it (on `ref` when given) and returns the diff it caused. */
 export async function actOn(

@@ -1,14 +1,9 @@
-import { z } from 'zod';
+import type { NextCall } from '../../contracts/budget.js';
 import { jsonBytes } from '../workspace/content.js';
 import type { OpContext } from './op.js';
 
+export { listOffset, type NextCall, nextCall } from '../../contracts/budget.js';
 export { jsonBytes };
-
-/** The call that returns the rest of a result cut to fit (a cursor a model can follow without guessing). */
-export const nextCall = z
-  .object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) })
-  .describe('Present when truncated: call this tool with these arguments for the rest.');
-export type NextCall = z.input<typeof nextCall>;
 
 /** Bytes a page may take: the caller's result budget (MCP) or `fallback` (the op's REST bound), whichever is less. */
 export const budgetOf = (ctx: Pick<OpContext, 'resultBudget'>, fallback = Number.POSITIVE_INFINITY): number =>
@@ -109,6 +104,3 @@ export function listPage<T>(
     ...(truncated ? { next: opts.next(opts.offset + fit.kept.length) } : {}),
   };
 }
-
-/** `offset` of a list input: items to skip (a cursor from `next`). */
-export const listOffset = z.number().int().min(0).max(1_000_000).default(0).describe('Entries to skip (from next).');

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as contract from '../../contracts/chatgpt.js';
 import { ValidationError } from '../errors.js';
 import { rankFilesByTerms } from '../workspace/term-search.js';
-import { firstLines, type NextCall, nextCall } from './budget.js';
-import { defineOp, type OpContext } from './op.js';
+import { firstLines, type NextCall } from './budget.js';
+import { implement, type OpContext } from './op.js';
 
 /**
  * A document id for search/fetch: `<container id>/<path>` for a whole file, with `#L<start>-L<end>` for
@@ -45,24 +45,7 @@ async function fileUrl(ctx: OpContext, containerId: string, path: string, lines?
 
 const MAX_RESULTS = 20;
 
-export const search = defineOp({
-  name: 'search',
-  target: 'none',
-  area: 'search',
-  changesWorkspace: false,
-  title: 'Search workspaces',
-  description:
-    'Use to search the code and documents of all your containers for a free-text query: up to 20 results ' +
-    '(id, title, url). Read one with fetch.',
-  method: 'GET',
-  path: '/search',
-  input: z.object({ query: z.string().min(1).max(1000).describe('What to look for, in words or identifiers.') }),
-  output: z.object({
-    results: z.array(z.object({ id: z.string(), title: z.string(), url: z.string() })),
-  }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  scope: 'files:read',
-  view: 'search',
+export const search = implement(contract.search, {
   run: async ({ query }, ctx) => {
     const containers = ctx.services.containers.list(ctx.principal.userId);
     type Hit = { id: string; title: string; c: string; path: string; lines?: { start: number; end: number } };
@@ -111,40 +94,7 @@ export const search = defineOp({
     [`${r.results.length} results`, ...r.results.slice(0, 10).map((x) => `  ${x.title} (id ${x.id})`)].join('\n'),
 });
 
-export const fetchDocument = defineOp({
-  name: 'fetch',
-  target: 'none',
-  area: 'search',
-  changesWorkspace: false,
-  title: 'Fetch document',
-  description:
-    'Use to read a search result by its id: the chunk for ids ending in #L<start>-L<end>, else the whole ' +
-    'file (binary as base64). Long documents come in pages (next).',
-  method: 'GET',
-  path: '/fetch',
-  input: z.object({ id: z.string().min(1).max(5000).describe('An id from search results.') }),
-  output: z.object({
-    id: z.string(),
-    title: z.string(),
-    text: z.string(),
-    url: z.string(),
-    next: nextCall.optional(),
-    metadata: z
-      .object({
-        container: z.string(),
-        path: z.string(),
-        size: z.number().int(),
-        encoding: z.string(),
-        startLine: z.number().int().optional(),
-        endLine: z.number().int().optional(),
-        symbol: z.string().optional(),
-        truncated: z.boolean().optional(),
-      })
-      .optional(),
-  }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  scope: 'files:read',
-  view: 'file',
+export const fetchDocument = implement(contract.fetchDocument, {
   run: async ({ id }, ctx) => {
     const ref = parseDocId(id);
     const c = await ctx.services.containers.get(ctx.principal.userId, ref.container);

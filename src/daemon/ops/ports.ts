@@ -1,16 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { AnnouncedPort } from '../../contracts/ports.js';
 import type { OpContext } from './op.js';
 
-/** A port announced in exec/process results (like WebContainer's `server-ready`), with its preview URL. */
-export const AnnouncedPort = z.object({
-  port: z.number().int(),
-  url: z.string().describe('Preview URL (host form when a preview domain is set); open it with preview_open.'),
-});
-
-export const announcedPorts = z
-  .array(AnnouncedPort)
-  .optional()
-  .describe('TCP ports listening in the container while the command runs (absent once it has ended).');
+export { AnnouncedPort, announcedPorts } from '../../contracts/ports.js';
 
 /** The preview URL of a port: the host form when a preview domain is set, else the path form. */
 export function previewUrl(ctx: Pick<OpContext, 'services' | 'baseUrl'>, containerId: string, port: number): string {

@@ -1,34 +1,14 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { ShareSchema } from '../../contracts/previews.js';
+import * as contract from '../../contracts/previews.js';
 import type { Container } from '../containers/service.js';
 import type { PreviewGrant } from '../db/preview-repo.js';
 import { ConflictError, DiscoError } from '../errors.js';
 import { portClosed } from '../sandbox/host-net.js';
-import { defineOp, type OpContext } from './op.js';
-import { containerRef } from './schemas.js';
-
-const port = z.number().int().min(1).max(65535).describe('TCP port inside the container (1-65535).');
-const Urls = z.object({
-  path: z.string().describe('`<daemon>/preview/<container>/<port>/` (opened with preview_open).'),
-  host: z.string().optional().describe('`<scheme>://<port>--<container>.<domain>/` when a preview domain is set.'),
-});
-const PortSchema = z.object({
-  port: z.number().int(),
-  address: z.string(),
-  pid: z.number().int().nullable(),
-  command: z.string().nullable(),
-  urls: Urls,
-});
-const ShareSchema = z.object({
-  id: z.string(),
-  container: z.string(),
-  port: z.number().int(),
-  status: z.enum(['active', 'expired', 'revoked']),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  revokedAt: z.string().nullable(),
-});
+import { implement, type OpContext } from './op.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
 const toShare = (g: PreviewGrant): z.input<typeof ShareSchema> => ({
   id: g.id,
   container: g.containerId,
@@ -64,19 +44,7 @@ async function assertListening(ctx: OpContext, containerId: string, p: number): 
   if (!ports.some((l) => l.port === p)) throw portClosed(containerId, p);
 }
 
-export const portsList = defineOp({
-  name: 'ports_list',
-  target: 'container',
-  area: 'previews',
-  changesWorkspace: false,
-  title: 'List listening ports',
-  description: 'Use to see which TCP ports listen in a container, the process of each and its preview URLs.',
-  method: 'GET',
-  path: '/containers/:container/ports',
-  input: z.object({ container: containerRef }),
-  output: z.object({ container: z.string(), ports: z.array(PortSchema) }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  scope: 'exec',
+export const portsList = implement(contract.portsList, {
   run: async ({ container }, ctx) => {
     const c = await runningContainer(ctx, container);
     const ports = await ctx.services.nets.listening(c.id);
@@ -91,22 +59,7 @@ export const portsList = defineOp({
   },
 });
 
-export const previewOpen = defineOp({
-  name: 'preview_open',
-  target: 'container',
-  area: 'previews',
-  changesWorkspace: false,
-  title: 'Open a preview',
-  description:
-    'Use to open what a container serves on a port in a browser: a one-use link valid 60 s. Fails with ' +
-    'port_closed when nothing listens.',
-  method: 'POST',
-  path: '/containers/:container/ports/:port/preview',
-  input: z.object({ container: containerRef, port: z.coerce.number().pipe(port) }),
-  output: z.object({ url: z.string(), expiresAt: z.string(), urls: Urls }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  scope: 'exec',
-  audit: true,
+export const previewOpen = implement(contract.previewOpen, {
   run: async ({ container, port: p }, ctx) => {
     const c = await runningContainer(ctx, container);
     previewedByPage(ctx, c, p);
@@ -121,33 +74,7 @@ export const previewOpen = defineOp({
   },
 });
 
-export const previewShareCreate = defineOp({
-  name: 'preview_share_create',
-  target: 'container',
-  area: 'previews',
-  changesWorkspace: false,
-  title: 'Share a preview',
-  description:
-    'Use to share a container port with anyone holding the link until it expires (expiresIn s, default 1 ' +
-    'h, max 30 days) or is revoked. The link is shown only once.',
-  method: 'POST',
-  path: '/containers/:container/ports/:port/shares',
-  successStatus: 201,
-  input: z.object({
-    container: containerRef,
-    port: z.coerce.number().pipe(port),
-    expiresIn: z
-      .number()
-      .int()
-      .min(60)
-      .max(30 * 86_400)
-      .default(3600)
-      .describe('Seconds until the link stops working (60 s to 30 days).'),
-  }),
-  output: ShareSchema.extend({ url: z.string() }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  scope: 'exec',
-  audit: true,
+export const previewShareCreate = implement(contract.previewShareCreate, {
   run: async ({ container, port: p, expiresIn }, ctx) => {
     const c = await runningContainer(ctx, container);
     previewedByPage(ctx, c, p);
@@ -160,19 +87,7 @@ export const previewShareCreate = defineOp({
   },
 });
 
-export const previewShareList = defineOp({
-  name: 'preview_share_list',
-  target: 'container',
-  area: 'previews',
-  changesWorkspace: false,
-  title: 'List preview shares',
-  description: 'Use to see your preview share links (newest first) and their status.',
-  method: 'GET',
-  path: '/previews/shares',
-  input: z.object({ container: containerRef.optional() }),
-  output: z.object({ shares: z.array(ShareSchema) }),
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  scope: 'exec',
+export const previewShareList = implement(contract.previewShareList, {
   run: async ({ container }, ctx) => {
     const id =
       container === undefined ? undefined : (await ctx.services.containers.get(ctx.principal.userId, container)).id;
@@ -180,19 +95,6 @@ export const previewShareList = defineOp({
   },
 });
 
-export const previewShareRevoke = defineOp({
-  name: 'preview_share_revoke',
-  target: 'none',
-  area: 'previews',
-  changesWorkspace: false,
-  title: 'Revoke a preview share',
-  description: 'Use to cut off a share link at once.',
-  method: 'DELETE',
-  path: '/previews/shares/:id',
-  input: z.object({ id: z.string().min(1).max(64).describe('The share id (shr_…).') }),
-  output: ShareSchema,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  scope: 'exec',
-  audit: true,
+export const previewShareRevoke = implement(contract.previewShareRevoke, {
   run: async ({ id }, ctx) => toShare(ctx.services.previews.revoke(ctx.principal.userId, id)),
 });

@@ -1,5 +1,7 @@
 import type { Embedder } from './embedder.js';
-import { STOP_WORDS, type Token, tokenize } from './tokens.js';
+import { STOP_WORDS, stem, type Token, tokenize } from './tokens.js';
+
+export { stem } from './tokens.js';
 
 /**
  * The embedded default: a hashed bag of code-aware features, no model, no download, no network.
@@ -111,24 +113,4 @@ export function hash32(s: string, seed: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** A deliberately small English suffix stripper: plural and verb endings, enough to meet inflections. */
-export function stem(w: string): string {
-  if (w.length <= 3) return w;
-  if (w.endsWith('ies') && w.length > 4) return `${w.slice(0, -3)}y`;
-  if (w.endsWith('sses')) return w.slice(0, -2);
-  if (w.endsWith('ing') && w.length > 5) return trimDouble(w.slice(0, -3));
-  if (w.endsWith('ed') && w.length > 4) return trimDouble(w.slice(0, -2));
-  if (w.endsWith('es') && /(?:[sxz]|ch|sh)es$/.test(w)) return w.slice(0, -2);
-  if (w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
-  if (w.endsWith('e') && w.length > 4) return w.slice(0, -1);
-  return w;
-}
-
-function trimDouble(w: string): string {
-  const n = w.length;
-  if (n >= 3 && w[n - 1] === w[n - 2] && !'lsz'.includes(w[n - 1] as string)) return w.slice(0, -1);
-  if (w.endsWith('e') && w.length > 4) return w.slice(0, -1);
-  return w;
 }

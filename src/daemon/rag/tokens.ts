@@ -1,5 +1,3 @@
-import { stem } from './hashed-embedder.js';
-
 /**
  * Code-aware tokens, shared by the FTS index, FTS queries and the hashed embedder, so that a query for
  * "parse config" finds `parseConfig`, `parse_config` and `ConfigParser` alike.
@@ -219,4 +217,24 @@ export function ftsSymbolText(symbol: string | null, content: string): string {
 /** FTS5's `path` column: the path's words (`src/rag/hybridSearch.ts` → `src rag hybridsearch hybrid search ts`). */
 export function ftsPathText(path: string): string {
   return expandForIndex(path);
+}
+
+/** A deliberately small English suffix stripper: plural and verb endings, enough to meet inflections. */
+export function stem(w: string): string {
+  if (w.length <= 3) return w;
+  if (w.endsWith('ies') && w.length > 4) return `${w.slice(0, -3)}y`;
+  if (w.endsWith('sses')) return w.slice(0, -2);
+  if (w.endsWith('ing') && w.length > 5) return trimDouble(w.slice(0, -3));
+  if (w.endsWith('ed') && w.length > 4) return trimDouble(w.slice(0, -2));
+  if (w.endsWith('es') && /(?:[sxz]|ch|sh)es$/.test(w)) return w.slice(0, -2);
+  if (w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
+  if (w.endsWith('e') && w.length > 4) return w.slice(0, -1);
+  return w;
+}
+
+function trimDouble(w: string): string {
+  const n = w.length;
+  if (n >= 3 && w[n - 1] === w[n - 2] && !'lsz'.includes(w[n - 1] as string)) return w.slice(0, -1);
+  if (w.endsWith('e') && w.length > 4) return w.slice(0, -1);
+  return w;
 }

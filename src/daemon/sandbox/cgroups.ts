@@ -259,7 +259,6 @@ const SETTING: Record<LimitName, string> = {
   cpu: 'DISCO_CONTAINER_CPUS',
 };
 
-export { detectCgroups } from './cgroups-detect.js';
 export type { Hierarchy };
 export { applyLimits, CONTAINER_ID, configured, enableControllers, NAMES, SETTING, tryRmdir, V1_FILE, V2_FILE };
 

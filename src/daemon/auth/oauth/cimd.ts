@@ -1,5 +1,5 @@
 import { type Resolver, vetHost } from '../../net/address-policy.js';
-import { OAuthRequestError } from './clients.js';
+import { OAuthRequestError } from './errors.js';
 import { PinnedRequestError, pinnedGet } from './pinned-request.js';
 
 const MAX_BYTES = 64 * 1024;

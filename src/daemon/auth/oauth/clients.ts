@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/open.js';
-import { DiscoError } from '../../errors.js';
 import type { Resolver } from '../../net/address-policy.js';
 import { SCOPES } from '../../ops/op.js';
 import { secretDigest } from '../secrets.js';
 import { fetchClientMetadataDocument, type MetadataFetchOptions } from './cimd.js';
+import { OAuthRequestError } from './errors.js';
 import { metadataViolation } from './metadata-limits.js';
 
 /**
@@ -18,6 +18,7 @@ export const clientMetadataSchema = () => {
   metadataSchema ??= import('@modelcontextprotocol/sdk/shared/auth.js').then((m) => m.OAuthClientMetadataSchema);
   return metadataSchema;
 };
+export { OAuthRequestError };
 
 export const CHATGPT_REDIRECT_URI = 'https://chatgpt.com/connector_platform_oauth_redirect';
 /** ChatGPT's per-connector redirect: `https://chatgpt.com/connector/oauth/<callback id>`, nothing else. */
@@ -264,22 +265,4 @@ function toClient(row: RawClient): OAuthClient {
     ...(meta.jwks_uri ? { jwksUri: meta.jwks_uri } : {}),
     ...(meta.jwks ? { jwks: meta.jwks } : {}),
   };
-}
-
-/** An OAuth protocol error (RFC 6749 §5.2 / RFC 7591 §3.2.2): `{ error, error_description }`. */
-export class OAuthRequestError extends DiscoError {
-  readonly httpStatus: number;
-
-  constructor(
-    readonly oauthCode: string,
-    description: string,
-    status = 400,
-  ) {
-    super(status === 401 ? 'unauthorized' : 'validation_failed', description);
-    this.httpStatus = status;
-  }
-
-  toOAuth() {
-    return { error: this.oauthCode, error_description: this.message };
-  }
 }

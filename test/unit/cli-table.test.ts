@@ -1,0 +1,56 @@
+import { PassThrough } from 'node:stream';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { CONTAINER_COMMANDS } from '../../src/cli/commands/containers.js';
+import { GIT_COMMANDS } from '../../src/cli/commands/git.js';
+import { PORT_COMMANDS } from '../../src/cli/commands/preview.js';
+import { PROCESS_COMMANDS } from '../../src/cli/commands/processes.js';
+import { TERMINAL_COMMANDS } from '../../src/cli/commands/shell.js';
+import { buildProgram } from '../../src/cli/main.js';
+import { type AnyOpCommand, inputOf } from '../../src/cli/table.js';
+import { OP_ROUTES } from '../../src/shared/op-routes.js';
+
+const ROWS: readonly AnyOpCommand[] = [
+  ...CONTAINER_COMMANDS,
+  ...PROCESS_COMMANDS,
+  ...PORT_COMMANDS,
+  ...TERMINAL_COMMANDS,
+  ...GIT_COMMANDS,
+];
+const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough() };
+const program = buildProgram({ io, processEnv: {}, cliEnv: () => ({}) as never, setExitCode: () => {} });
+
+function find(row: AnyOpCommand): Command | undefined {
+  const parent = row.group ? program.commands.find((c) => c.name() === row.group) : program;
+  return parent?.commands.find((c) => c.name() === row.name);
+}
+
+describe('the CLI command table (src/cli/table.ts)', () => {
+  it.each(ROWS.map((r) => [`${r.group ?? ''} ${r.name}`.trim(), r] as const))(
+    '%s is a command with --json that calls a known op',
+    (_name, row) => {
+      expect(Object.keys(OP_ROUTES)).toContain(row.op);
+      const cmd = find(row);
+      expect(cmd).toBeDefined();
+      expect(cmd?.options.map((o) => o.long)).toContain('--json');
+      expect(cmd?.description()).toBe(row.description);
+    },
+  );
+
+  it('maps positional arguments and flags onto the input fields they name', () => {
+    const history = PROCESS_COMMANDS[1];
+    expect(inputOf(history, { container: 'web' }, { limit: 5, json: true })).toEqual({ container: 'web', limit: 5 });
+    expect(inputOf(history, { container: 'web' }, {})).toEqual({ container: 'web' });
+    const kill = PROCESS_COMMANDS[2];
+    expect(inputOf(kill, { processId: 'p1' }, { signal: 'SIGKILL' })).toEqual({ id: 'p1', signal: 'SIGKILL' });
+  });
+
+  it('uses a row’s own input mapping when fields are not one to one', () => {
+    const create = CONTAINER_COMMANDS[0];
+    expect(inputOf(create, { name: undefined }, { template: 'node', network: false })).toEqual({
+      template: 'node',
+      network: 'off',
+    });
+    expect(() => inputOf(create, { name: 'x' }, { template: 'blank', network: 'wide' })).toThrow(/--network must be/);
+  });
+});
