@@ -125,6 +125,7 @@ describe('ownership: a user sees and touches only their own', () => {
       rag_index: ['POST', '/api/v1/rag/index', { container: aliceContainer }],
       rag_search: ['POST', '/api/v1/rag/search', { container: aliceContainer, query: 'zanzibar' }],
       ports_list: ['GET', `${c}/ports`],
+      workbench_open: ['POST', `${c}/workbench`, {}],
       preview_open: ['POST', `${c}/ports/3000/preview`, {}],
       preview_share_create: ['POST', `${c}/ports/3000/shares`, {}],
       preview_share_list: ['GET', `/api/v1/previews/shares?container=${aliceContainer}`],

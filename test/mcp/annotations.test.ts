@@ -67,6 +67,7 @@ const TABLE: Record<string, Hint[]> = {
 
   ports_list: [R, I],
   preview_open: [], // a single-use link for the caller
+  workbench_open: [], // a short-lived attach link for the caller
   preview_share_create: [], // a link anyone holding it may use until it expires or is revoked
   preview_share_list: [R, I],
   preview_share_revoke: [D],

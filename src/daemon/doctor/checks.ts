@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -115,25 +115,47 @@ export async function checkContainerLimits(config: Config): Promise<Check> {
  * Who starts piped processes in container sandboxes: the native spawner (checked the way the supervisor
  * checks it: it must start `true` and report its exit 0) or Node.
  */
-export function checkSpawner(config: Config, binary = SPAWNER_BINARY): Check {
+export async function checkSpawner(config: Config, binary = SPAWNER_BINARY): Promise<Check> {
   if (config.sandboxSpawner === 'node')
     return ok('spawner', 'processes in sandboxes start from Node (DISCO_SANDBOX_SPAWNER=node)');
   const fix =
     'install a C compiler (apt-get install gcc) and run `npm run build`; Node is used meanwhile (slower exec)';
   if (!existsSync(binary)) return bad('spawner', 'warn', `no native spawner at ${binary}`, fix);
+  const r = await spawnerSelfCheck(binary);
+  if (r.ok) return ok('spawner', `the native spawner (${binary}) starts processes in sandboxes`);
+  return bad('spawner', 'warn', `the native spawner failed its self-check: ${r.detail.slice(0, 200)}`, fix);
+}
+
+/**
+ * Starts `true` through the spawner as the supervisor does. Its input stays open until the exit is
+ * reported: the spawner reads the end of its input as "the supervisor went away" and kills what it runs.
+ */
+function spawnerSelfCheck(binary: string): Promise<{ ok: boolean; detail: string }> {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  try {
-    const out = execFileSync(binary, ['0'], {
-      input: `S 0check 0 ${b64('/')} 1 ${b64('true')} 1 ${b64('PATH=/usr/bin:/bin')}\n`,
-      encoding: 'utf8',
-      timeout: 10_000,
+  return new Promise((resolve) => {
+    let out = '';
+    let settled = false;
+    const child = spawn(binary, ['0'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const done = (ok: boolean, detail: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stdin.end();
+      if (!ok) child.kill('SIGKILL');
+      resolve({ ok, detail });
+    };
+    const timer = setTimeout(() => done(false, `no exit reported within 10 s: ${out}`), 10_000);
+    child.on('error', (err) => done(false, `it does not run: ${err.message}`));
+    child.on('close', () => done(out.includes('{"t":"exit","id":"0check","code":0,'), out));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('"id":"0check","code":0,')) done(true, out);
+      else if (out.includes('{"t":"exit","id":"0check"')) done(false, out);
     });
-    if (out.includes('{"t":"exit","id":"0check","code":0,'))
-      return ok('spawner', `the native spawner (${binary}) starts processes in sandboxes`);
-    return bad('spawner', 'warn', `the native spawner failed its self-check: ${out.slice(0, 200)}`, fix);
-  } catch (err) {
-    return bad('spawner', 'warn', `the native spawner does not run: ${(err as Error).message.split('\n')[0]}`, fix);
-  }
+    child.stdin.on('error', () => {});
+    child.stdin.write(`S 0check 0 ${b64('/')} 1 ${b64('true')} 1 ${b64('PATH=/usr/bin:/bin')}\n`);
+  });
 }
 
 function checkGit(): Check {
@@ -273,7 +295,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     checkSqlite(),
     checkSandbox(config),
     await checkContainerLimits(config),
-    ...(config.sandbox === 'none' ? [] : [checkSpawner(config)]),
+    ...(config.sandbox === 'none' ? [] : [await checkSpawner(config)]),
     checkGit(),
     checkChromium(),
     checkKeychain(),
