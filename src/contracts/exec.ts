@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nextCall } from './budget.js';
 import { defineContract } from './contract.js';
 import { announcedPorts } from './ports.js';
-import { containerRef, relPath } from './schemas.js';
+import { containerRef, relPath, stderrMerged } from './schemas.js';
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -66,6 +66,7 @@ export const exec = defineContract({
     signal: z.string().nullable(),
     stdout: z.string(),
     stderr: z.string(),
+    stderrMerged,
     durationMs: z.number(),
     timedOut: z.boolean(),
     cancelled: z.boolean(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nextCall } from './budget.js';
 import { ANNOTATIONS, defineContract } from './contract.js';
 import { announcedPorts } from './ports.js';
-import { containerRef } from './schemas.js';
+import { containerRef, stderrMerged } from './schemas.js';
 
 export const processId = z.string().min(1).max(64).describe('The processId that exec returned.');
 
@@ -81,6 +81,7 @@ export const processOutput = defineContract({
     exitCode: z.number().int().nullable(),
     signal: z.string().nullable(),
     records: z.array(z.object({ t: z.number(), stream: z.enum(['stdout', 'stderr']), text: z.string() })),
+    stderrMerged,
     nextOffset: z.number().int(),
     dropped: z.boolean(),
     truncated: z.boolean().describe('More output is already there past nextOffset: see next.'),

@@ -4,6 +4,18 @@ import { NETWORK_MODES, type NetworkMode, RUNTIMES } from './vocabulary.js';
 /** Schemas shared by several ops. */
 export const containerRef = z.string().min(1).max(128).describe('Container id (ctr_…) or name.');
 
+/**
+ * On a result with output: present (true) when the container's runtime cannot tell stderr from stdout
+ * (the webcontainer runtime: WebContainer gives a process one terminal stream). Both are then in stdout
+ * (records marked stdout), in order, and an empty stderr says nothing.
+ */
+export const stderrMerged = z
+  .literal(true)
+  .optional()
+  .describe(
+    "True when this container's runtime (webcontainer) gives one stream: stderr is in stdout, in order, and stderr is empty.",
+  );
+
 export const relPath = z
   .string()
   .max(4096)

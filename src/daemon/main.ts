@@ -92,7 +92,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort);
     const reaper = new IdleReaper(
       services.containers,
-      inUseInProcess(services.processManager, services.terminals),
+      inUseInProcess(services.processManager, services.terminals, services.workbench),
       { stopAfterMs: config.idleStopMinutes * 60_000, deleteAfterMs: config.idleDeleteHours * 3_600_000 },
       log,
     );
@@ -109,14 +109,16 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       log,
     );
     jobs.start();
-    // `disco worker` cannot see terminal clients: a container with one attached is marked used each minute.
+    // `disco worker` cannot see terminal clients nor workbench pages: a container with a terminal client or
+    // a page someone has open is marked used each minute.
     const beacon = setInterval(() => {
       try {
         for (const t of services.terminals.list(undefined)) {
           if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
         }
+        for (const id of services.workbench?.inUseIds() ?? []) services.containers.markUsed(id);
       } catch (err) {
-        log.warn({ err }, 'cannot mark containers with attached terminals as used'); // SQLITE_FULL: next minute
+        log.warn({ err }, 'cannot mark containers with attached terminals or pages as used'); // SQLITE_FULL: next minute
       }
     }, 60_000);
     beacon.unref();

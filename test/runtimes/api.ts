@@ -8,6 +8,8 @@ export interface Process {
   exitCode: number | null;
   stdout: string;
   stderr: string;
+  /** Present (true) where the runtime gives one stream (stderr in stdout). */
+  stderrMerged?: true;
 }
 export interface OutputPage {
   status: string;

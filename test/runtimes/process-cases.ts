@@ -22,6 +22,8 @@ export function processCases(api: RuntimeApi): void {
           ? { exitCode: 3, stdout: 'to out\n', stderr: 'to err\n', running: false }
           : { exitCode: 3, stdout: 'to out\nto err\n', stderr: '', running: false },
       );
+      // A runtime with one stream says so rather than pass off an empty stderr as "nothing on stderr".
+      expect(both.stderrMerged).toBe(split ? undefined : true);
       expect((await exec(c, ['echo', 'hello', 'world'])).stdout).toBe('hello world\n');
       expect((await exec(c, ['true'])).exitCode).toBe(0);
       expect((await exec(c, ['false'])).exitCode).toBe(1);

@@ -176,6 +176,18 @@ export class Standin implements Wc {
             });
             return;
           }
+          // Like a shell's line editor: Ctrl-U kills the line, Ctrl-C abandons it for a fresh prompt.
+          if (ch === '\x15') {
+            proc.write('\b \b'.repeat(buf.length));
+            buf = '';
+            continue;
+          }
+          if (ch === '\x03') {
+            buf = '';
+            proc.write('^C\r\n');
+            prompt();
+            continue;
+          }
           if (ch === '\x7f') buf = buf.slice(0, -1);
           else buf += ch;
           proc.write(ch === '\x7f' ? '\b \b' : ch);

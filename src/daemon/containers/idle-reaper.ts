@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { TerminalManager } from '../terminals/manager.js';
+import type { WorkbenchHub } from '../webcontainer/hub.js';
 import type { ProcessManager } from '../workspace/process-manager.js';
 import type { ContainerService } from './service.js';
 
@@ -13,10 +14,19 @@ export interface IdlePolicy {
 /** True while something runs in the container that makes it "in use" whatever its last API call. */
 export type InUseCheck = (containerId: string) => boolean;
 
-/** In the daemon: a running process, or a terminal with a client attached. */
-export function inUseInProcess(processes: ProcessManager, terminals: TerminalManager): InUseCheck {
+/**
+ * In the daemon: a running process, a terminal with a client attached, or a workbench page someone has
+ * open (a webcontainer container's page: its own terminal and preview are use the daemon never sees).
+ */
+export function inUseInProcess(
+  processes: ProcessManager,
+  terminals: TerminalManager,
+  workbench?: Pick<WorkbenchHub, 'inUse'>,
+): InUseCheck {
   return (id) =>
-    processes.running(id).length > 0 || terminals.list(undefined, id).some((t) => t.running && t.attached > 0);
+    processes.running(id).length > 0 ||
+    terminals.list(undefined, id).some((t) => t.running && t.attached > 0) ||
+    workbench?.inUse(id) === true;
 }
 
 /**

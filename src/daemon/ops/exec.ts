@@ -68,8 +68,10 @@ export const exec = implement(contract.exec, {
       },
       ctx.services.processManager,
     );
+    // The webcontainer runtime gives a process one stream: its stderr is in stdout, said so (not an empty stderr).
+    const said = c.runtime === 'webcontainer' ? { ...result, stderrMerged: true as const } : result;
     // A command still running may serve something: announce what listens (with its preview URL).
-    const full = result.running ? { ...result, ports: await portsOf(ctx, c.id) } : result;
+    const full = said.running ? { ...said, ports: await portsOf(ctx, c.id) } : said;
     return ctx.resultBudget === undefined ? full : tailsWithin(full, ctx.resultBudget);
   },
   summary: (r) => {
@@ -82,9 +84,10 @@ export const exec = implement(contract.exec, {
           : `exit ${r.exitCode} in ${Math.round(r.durationMs)} ms`;
     const out = lastChars(r.stdout, 1200);
     const err = lastChars(r.stderr, 500);
+    const label = r.stderrMerged ? 'output (stdout and stderr together: this runtime has one stream)' : 'stdout';
     return [
       status,
-      out && `stdout${out.length < r.stdout.length ? ' (tail)' : ''}:\n${out}`,
+      out && `${label}${out.length < r.stdout.length ? ' (tail)' : ''}:\n${out}`,
       err && `stderr${err.length < r.stderr.length ? ' (tail)' : ''}:\n${err}`,
     ]
       .filter(Boolean)

@@ -60,6 +60,8 @@ export const processOutput = implement(contract.processOutput, {
       exitCode: p.exitCode,
       signal: p.signal,
       records: page.records,
+      // The webcontainer runtime gives a process one stream: every record is marked stdout, said so.
+      ...(ctx.services.workbench?.isWebcontainer(p.spec.containerId) ? { stderrMerged: true as const } : {}),
       nextOffset: page.nextOffset,
       dropped: page.dropped,
       ...(p.running ? { ports: await portsOf(ctx, p.spec.containerId) } : {}),
@@ -70,7 +72,7 @@ export const processOutput = implement(contract.processOutput, {
     const text = r.records.map((x) => x.text).join('');
     const tail = lastChars(text, 1500);
     return [
-      `${r.processId}: ${status}; ${text.length} characters of output up to offset ${r.nextOffset}${r.dropped ? ' (older output rotated out)' : ''}`,
+      `${r.processId}: ${status}; ${text.length} characters of output up to offset ${r.nextOffset}${r.dropped ? ' (older output rotated out)' : ''}${r.stderrMerged ? ' (stdout and stderr together: this runtime has one stream)' : ''}`,
       tail && `${tail.length < text.length ? 'tail' : 'output'}:\n${tail}`,
     ]
       .filter(Boolean)

@@ -108,7 +108,15 @@ export class TerminalManager {
     const shellName = program.split('/').pop() ?? program;
     const t = new Terminal(
       id,
-      { containerId: req.containerId, ownerId: req.ownerId, command: argv, shellName },
+      {
+        containerId: req.containerId,
+        ownerId: req.ownerId,
+        command: argv,
+        shellName,
+        // A page's shell (jsh) is not ours to know: Ctrl-U kills the line in a readline-like editor, and
+        // Ctrl-C abandons it in any shell (and interrupts a program, whose lines are checked there too).
+        ...(page ? { eraseLine: '\x15\x03' } : {}),
+      },
       child,
       this.options.scrollbackChars,
     );
@@ -153,7 +161,7 @@ export class TerminalManager {
       try {
         if (part.line.trim()) this.policy.check(part.line, true);
       } catch (err) {
-        t.write('\x15');
+        t.write(t.spec.eraseLine ?? '\x15');
         this.log.warn(
           {
             audit: 'command_refused',

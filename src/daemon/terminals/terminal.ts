@@ -9,6 +9,8 @@ export interface TerminalSpec {
   command: string[];
   /** Name of the shell program: input lines are checked by the policy only while it has the terminal. */
   shellName: string;
+  /** What erases a refused line the shell already holds (default Ctrl-U). */
+  eraseLine?: string;
 }
 
 export interface TerminalInfo {

@@ -58,6 +58,11 @@ export class HeadlessPages {
     await page;
   }
 
+  /** Whether the daemon has its own page open (or opening) for the container. */
+  has(containerId: string): boolean {
+    return this.pages.has(containerId);
+  }
+
   async close(containerId: string): Promise<void> {
     const page = this.pages.get(containerId);
     this.pages.delete(containerId);

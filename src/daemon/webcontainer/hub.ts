@@ -89,6 +89,21 @@ export class WorkbenchHub implements ContainerNet {
     return a && !a.runtime.dead ? a : undefined;
   }
 
+  /**
+   * Whether someone has the container's page open: a live page attached that is not the daemon's own
+   * headless one. The idle reaper counts it as use (a person at the page is using the container even when
+   * no API call comes); the daemon's headless page does not count, or it would keep itself open forever.
+   */
+  inUse(containerId: string): boolean {
+    const a = this.attachedTo(containerId);
+    return a?.alive() === true && !this.headless?.has(containerId);
+  }
+
+  /** The containers `inUse` says are in use (marked used each minute for `disco worker`'s sweep). */
+  inUseIds(): string[] {
+    return [...this.attached.keys()].filter((id) => this.inUse(id));
+  }
+
   async get(containerId: string): Promise<WorkbenchRuntime> {
     const a = this.attachedTo(containerId);
     if (a?.ready) return a.runtime;

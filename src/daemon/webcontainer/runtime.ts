@@ -110,8 +110,17 @@ export class WorkbenchRuntime extends EventEmitter<{ port: [{ port: number; open
     return this.start(spec, (id) => new RemoteChild(id, this.sender, spec.stdin), { stdin: spec.stdin });
   }
 
+  /**
+   * A terminal in the page. Security: WebContainer does not say which program has a terminal's foreground
+   * (a supervisor reports it with `fg`), so the terminal's own program is named as its foreground for
+   * good: the command policy then checks every line typed into it (TerminalManager.input), where over the
+   * sandbox runtime it checks only lines typed while the shell has the terminal. Stricter, never looser.
+   */
   spawnPty(spec: Omit<SpawnSpec, 'stdin'> & { cols: number; rows: number }): Promise<RemotePty> {
-    return this.start(spec, (id) => new RemotePty(id, this.sender, spec.cols, spec.rows), {
+    const program = path.basename(spec.argv[0] ?? '');
+    const make = (id: string) =>
+      Object.assign(new RemotePty(id, this.sender, spec.cols, spec.rows), { process: program });
+    return this.start(spec, make, {
       stdin: true,
       pty: true,
       cols: spec.cols,
