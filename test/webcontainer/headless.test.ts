@@ -25,6 +25,16 @@ describe.runIf(workbenchTestsEnabled())('webcontainer runtime with no tab open',
       await d.json('POST', `/api/v1/containers/${c.body.id}/stop`, {});
       expect(d.daemon.services.workbench?.attachedTo(c.body.id)).toBeUndefined();
     }, 60_000);
+
+    it('does not count its own headless page as use: an idle container is stopped and the page closed', async () => {
+      const c = await d.json('POST', '/api/v1/containers', { name: 'web-idle', runtime: 'webcontainer' });
+      const r = await d.json('POST', '/api/v1/terminal/execute', { container: c.body.id, command: ['true'] });
+      expect(r.body.exitCode).toBe(0);
+      expect(d.daemon.services.workbench?.attachedTo(c.body.id)?.ready).toBe(true);
+      const swept = await d.daemon.reaper.sweep(Date.now() + 2 * 3_600_000);
+      expect(swept.stopped).toContain(c.body.id);
+      expect(d.daemon.services.workbench?.attachedTo(c.body.id)).toBeUndefined();
+    }, 60_000);
   });
 
   describe('headless off', () => {
