@@ -18,6 +18,8 @@ interface State {
   durationMs?: number;
   timedOut: boolean;
   truncated: boolean;
+  /** The runtime gives one output stream (webcontainer): stderr is inside stdout. */
+  merged: boolean;
   records: Rec[];
   offset: number;
   ports: { port: number; url: string }[];
@@ -63,6 +65,9 @@ function draw(): void {
     ),
     out,
     s.truncated ? h('section', { class: 'muted' }, 'Output was cut at the size limit.') : null,
+    s.merged
+      ? h('section', { class: 'muted' }, "stdout and stderr together: this container's runtime has one output stream.")
+      : null,
     s.ports.length
       ? h(
           'section',
@@ -113,6 +118,7 @@ async function poll(): Promise<void> {
     s.exitCode = (d.exitCode as number | null) ?? null;
     s.signal = (d.signal as string | null) ?? null;
     s.ports = arr(d.ports);
+    s.merged ||= d.stderrMerged === true;
   }
   draw();
   if (s.running) timer = setTimeout(() => void poll(), POLL_MS);
@@ -164,6 +170,7 @@ start('command', {
       durationMs: num(d.durationMs),
       timedOut: d.timedOut === true,
       truncated: d.truncated === true,
+      merged: d.stderrMerged === true,
       records,
       offset: num(d.nextOffset) ?? 0,
       ports: arr(d.ports),

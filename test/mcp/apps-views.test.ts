@@ -58,6 +58,19 @@ describe.skipIf(!hasChromium())('MCP Apps views in a host', () => {
     expect(h.requests).toEqual([]);
   });
 
+  it('command: says stdout and stderr are together when the runtime has one stream (stderrMerged)', async () => {
+    const args = { container, command: 'echo together', shell: true };
+    const h = await host();
+    await h.mount('command', 'exec', args, null);
+    const result = (await client.callTool({ name: 'exec', arguments: args })) as {
+      structuredContent?: Record<string, unknown>;
+    };
+    // What a webcontainer container answers (its page's runtime gives a process one output stream).
+    await h.sendResult({ ...result, structuredContent: { ...result.structuredContent, stderrMerged: true } } as never);
+    await expect.poll(() => h.view.locator('.pill').textContent()).toBe('exit 0');
+    expect(await h.view.locator('section.muted').textContent()).toContain('stdout and stderr together');
+  });
+
   it('command: follows a background process through ui_process_follow and the Kill button ends it', async () => {
     const args = {
       container,
