@@ -73,6 +73,14 @@ describe('CLI output for people and scripts', () => {
     expect(down.code).toBe(3);
     expect(JSON.parse(down.stderr).error).toMatchObject({ code: 'daemon_unreachable' });
 
+    // A value off the contract's list is refused before any request, as JSON too.
+    const signal = await disco(['kill', 'proc_none', '--signal', 'SIGSTOP', '--json'], env);
+    expect(signal.code).toBe(1);
+    expect(JSON.parse(signal.stderr).error).toMatchObject({
+      code: 'validation_failed',
+      message: "--signal must be SIGTERM, SIGKILL, SIGINT or SIGHUP (got 'SIGSTOP')",
+    });
+
     // A --json after `--` belongs to the command run, not to disco.
     const plain = await disco(['exec', 'nope', '--', 'echo', '--json'], env);
     expect(plain.stderr).toMatch(/^disco: .*\[not_found\]\n$/);
