@@ -1,6 +1,7 @@
 // Checks the import graph of src/ (the TypeScript compiler's parser, no type checking): it fails on an
 // import cycle and on a crossing of the boundaries docs/architecture.md states. Part of `npm run lint`.
 //   node scripts/check-imports.mjs          exit 1 with one line per problem
+//   node scripts/check-imports.mjs <dir>    the same for <dir>/src (test/unit/import-lint.test.ts plants problems)
 // A cycle counts static value imports only (`import type` is erased, `await import()` loads on use, so
 // neither can make a module see another half-initialised).
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
+const root = process.argv[2] ? path.resolve(process.argv[2]) : fileURLToPath(new URL('../', import.meta.url));
 const src = path.join(root, 'src');
 const rel = (f) => path.relative(root, f).split(path.sep).join('/');
 

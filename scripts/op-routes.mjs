@@ -1,5 +1,6 @@
 // Regenerates src/shared/op-routes.ts, the table the CLI calls ops through (name → method, path, scope,
-// title), from the op registry, so the CLI never loads the daemon's op handlers to make a request.
+// title), from the op registry, so the CLI never loads the daemon's op handlers to make a request; with it,
+// OP_FIELDS (input fields' closed lists and defaults), which the CLI's command table shows and checks.
 // Also src/shared/op-docs.ts (each op's description and input JSON Schema), which only `disco ops <name>`
 // loads, so the table every command loads stays small.
 // Run `npm run gen:routes` after adding or changing an op; test/unit/op-routes.test.ts checks they agree.
@@ -7,9 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { OPS } from '../dist/daemon/ops/index.js';
-import { jsonSchemaOf } from '../dist/daemon/ops/input.js';
+import { fieldFactsOf, jsonSchemaOf } from '../dist/daemon/ops/input.js';
 
 const file = fileURLToPath(new URL('../src/shared/op-routes.ts', import.meta.url));
+
+const fields = OPS.map((o) => [o.name, fieldFactsOf(o.input)]).filter(([, f]) => Object.keys(f).length > 0);
 const rows = OPS.map(
   (o) => `  ${o.name}: ${JSON.stringify({ method: o.method, path: o.path, scope: o.scope, title: o.title })},`,
 );
@@ -30,6 +33,17 @@ ${rows.join('\n')}
 } as const satisfies Record<string, OpRoute>;
 
 export type RoutedOpName = keyof typeof OP_ROUTES;
+
+/** An input field's closed list of values and default, from its contract (\`fieldFactsOf\` in src/daemon/ops/input.ts). */
+export interface OpField {
+  enum?: readonly string[];
+  default?: string | number | boolean;
+}
+
+/** The fields of each op that have either; the CLI's command table takes help, choices and defaults from them. */
+export const OP_FIELDS: Partial<Record<RoutedOpName, Record<string, OpField>>> = {
+${fields.map(([name, f]) => `  ${name}: ${JSON.stringify(f)},`).join('\n')}
+};
 `,
 );
 execFileSync('npx', ['biome', 'format', '--write', file], { stdio: 'inherit' });

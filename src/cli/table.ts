@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import type { OpInput, OpName, OpOutput } from './client.js';
+import { OP_FIELDS } from '../shared/op-routes.js';
+import { ApiError, type OpInput, type OpName, type OpOutput } from './client.js';
 import { type CommandDeps, outputFor } from './commands/shared.js';
 import { clientFor } from './context.js';
 
@@ -7,8 +8,9 @@ import { clientFor } from './context.js';
  * The CLI's common shape as data: a command that calls one op, its positional arguments and flags mapped to
  * fields of the op's input, its result printed by `human` (or as JSON with `--json`, which every such
  * command has; errors are JSON then too, see `main.ts`). Field names and result types are checked against
- * the op's contract at compile time (`OpInput`/`OpOutput`); the daemon validates values with the same
- * contract and its messages name the flags (`errors.ts`). Commands whose behaviour is special (exec
+ * the op's contract at compile time (`OpInput`/`OpOutput`); a flag's closed list of values and its default
+ * come from the contract too (`OP_FIELDS`: the help shows both, `checkChoices` refuses other values); the
+ * daemon validates values with the same contract and its messages name the flags (`errors.ts`). Commands whose behaviour is special (exec
  * streaming, files push/pull, shell, login, serve, the browser…) stay hand-written in `commands/`.
  */
 export interface OpCommand<N extends OpName = OpName> {
@@ -63,8 +65,12 @@ export interface Flag<N extends OpName> {
   /** Commander's flag syntax: `-t, --template <name>`, `--pin`, `--no-network`. */
   flags: string;
   description: string;
-  /** The input field it fills (none: the flag only shapes `input` or `human`). */
+  /**
+   * The input field it fills (none: the flag only shapes `input` or `human`). With a row's own `input`, it
+   * still names the field whose choices and default the flag takes.
+   */
   field?: keyof OpInput<N> & string;
+  /** Only for a flag whose field has no default of its own (the contract's is taken). */
   default?: string | boolean | number;
   parse?: (value: string) => unknown;
 }
@@ -94,6 +100,36 @@ export function inputOf(
   return input;
 }
 
+type RowFlag = NonNullable<Row['flags']>[number];
+
+const choicesOf = (op: OpName, f: RowFlag) => (f.field && !f.parse ? OP_FIELDS[op]?.[f.field]?.enum : undefined);
+
+/** A row's flag as a commander option, with the choices and default its field has in the contract. */
+export function optionOf(op: OpName, f: RowFlag): Option {
+  const option = new Option(f.flags, f.description);
+  if (f.parse) option.argParser(f.parse);
+  // For the help only: a value off the list is refused by `checkChoices`, as an error like any other
+  // (JSON in --json mode), not as a usage error.
+  const choices = choicesOf(op, f);
+  if (choices && option.required) option.argChoices = [...choices];
+  const value = (f.field ? OP_FIELDS[op]?.[f.field]?.default : undefined) ?? f.default;
+  // A --no-x flag defaults to true by itself; a contract default speaks of the field, not of the negation.
+  if (value !== undefined && !option.negate) option.default(value);
+  return option;
+}
+
+/** Refuses a flag's value that is not one of its field's choices, naming the flag and the choices. */
+export function checkChoices(row: Row, opts: Record<string, unknown>): void {
+  for (const f of row.flags ?? []) {
+    const choices = choicesOf(row.op, f);
+    const option = new Option(f.flags);
+    const value = opts[option.attributeName()];
+    if (!choices || typeof value !== 'string' || choices.includes(value)) continue;
+    const list = `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+    throw new ApiError('validation_failed', `${option.long} must be ${list} (got '${value}')`, 400);
+  }
+}
+
 /** Adds the table's commands to `program` (each group once, created when `program` lacks it). */
 export function registerTable(
   program: Command,
@@ -117,16 +153,12 @@ export function registerTable(
     const cmd = parent.command([row.name, ...usage].join(' ')).description(row.description);
     for (const alias of row.aliases ?? []) cmd.alias(alias);
     cmd.option('--json', 'print the result as JSON');
-    for (const f of row.flags ?? []) {
-      const option = new Option(f.flags, f.description);
-      if (f.parse) option.argParser(f.parse);
-      if (f.default !== undefined) option.default(f.default);
-      cmd.addOption(option);
-    }
+    for (const f of row.flags ?? []) cmd.addOption(optionOf(row.op, f));
     cmd.action(async (...params: unknown[]) => {
       const positional = params.slice(0, usage.length) as (string | undefined)[];
       const opts = params[usage.length] as Record<string, unknown>;
       const args = Object.fromEntries((row.args ?? []).map((a, i) => [a.name, positional[i]]));
+      checkChoices(row, opts);
       const client = clientFor(deps.cliEnv());
       const result: unknown = await client.call(row.op, inputOf(row, args, opts) as OpInput<OpName>);
       outputFor(deps, opts).result(result, () => row.human(result, opts, args));

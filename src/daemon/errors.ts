@@ -101,6 +101,39 @@ export class TooLargeError extends DiscoError {
   }
 }
 
+/** A size as messages show it: `512 B`, `9.8 KiB`, `25 MiB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/**
+ * Over the write limit (`DISCO_FILE_WRITE_MAX_BYTES`), with one wording wherever it is found: a file write,
+ * an archive to unpack, or a request body too large to parse (`requestLimit`: the body limit, which is
+ * derived from the write limit).
+ */
+export class WriteLimitError extends TooLargeError {
+  constructor(limit: number, found: { size?: number; what?: string; requestLimit?: number } = {}) {
+    const { size, what = 'content', requestLimit } = found;
+    // Sizes that round alike (65537 and 65536 bytes are both 64 KiB) are shown exactly.
+    const exact = size !== undefined && formatBytes(size) === formatBytes(limit);
+    const over = exact ? `over the ${limit}-byte write limit` : `over the ${formatBytes(limit)} write limit`;
+    super(
+      size !== undefined
+        ? `${what} is ${exact ? `${size} bytes` : formatBytes(size)}, ${over}`
+        : `${what} is ${over}${requestLimit ? ` (the request body is over ${formatBytes(requestLimit)})` : ''}`,
+      { ...(size === undefined ? {} : { size }), limit },
+    );
+  }
+}
+
 export class UnauthorizedError extends DiscoError {
   constructor(message = 'a valid bearer token is required') {
     super('unauthorized', message);

@@ -158,3 +158,124 @@ export const OP_ROUTES = {
 } as const satisfies Record<string, OpRoute>;
 
 export type RoutedOpName = keyof typeof OP_ROUTES;
+
+/** An input field's closed list of values and default, from its contract (`fieldFactsOf` in src/daemon/ops/input.ts). */
+export interface OpField {
+  enum?: readonly string[];
+  default?: string | number | boolean;
+}
+
+/** The fields of each op that have either; the CLI's command table takes help, choices and defaults from them. */
+export const OP_FIELDS: Partial<Record<RoutedOpName, Record<string, OpField>>> = {
+  container_create: {
+    template: { enum: ['blank', 'node', 'python'], default: 'blank' },
+    network: { enum: ['off', 'egress', 'host'] },
+    runtime: { enum: ['sandbox', 'webcontainer'] },
+  },
+  container_update: { network: { enum: ['off', 'egress', 'host'] } },
+  file_list: {
+    path: { default: '.' },
+    recursive: { default: false },
+    limit: { default: 1000 },
+    all: { default: false },
+    offset: { default: 0 },
+  },
+  file_read: { encoding: { enum: ['auto', 'utf8', 'base64'], default: 'auto' } },
+  file_write: { encoding: { enum: ['utf8', 'base64'], default: 'utf8' }, createParents: { default: true } },
+  file_delete: { recursive: { default: false } },
+  file_move: { overwrite: { default: false }, createParents: { default: true } },
+  file_search: {
+    path: { default: '.' },
+    regex: { default: false },
+    caseSensitive: { default: false },
+    maxResults: { default: 200 },
+    includeIgnored: { default: false },
+    offset: { default: 0 },
+  },
+  file_unpack: { path: { default: '.' } },
+  file_pack: { path: { default: '.' } },
+  exec: {
+    shell: { default: false },
+    cwd: { default: '.' },
+    background: { default: false },
+    stdinOpen: { default: false },
+  },
+  process_output: { offset: { default: 0 }, maxBytes: { default: 262144 } },
+  process_input: { text: { default: '' }, end: { default: false } },
+  process_kill: { signal: { enum: ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGHUP'], default: 'SIGTERM' } },
+  terminal_history: { limit: { default: 50 } },
+  preview_share_create: { expiresIn: { default: 3600 } },
+  browser_navigate: {
+    session: { default: 'default' },
+    go: { enum: ['back', 'forward', 'reload'] },
+    timeoutMs: { default: 15000 },
+  },
+  browser_snapshot: {
+    session: { default: 'default' },
+    mode: { enum: ['full', 'diff', 'find'], default: 'full' },
+    budget: { default: 1500 },
+  },
+  browser_click: {
+    session: { default: 'default' },
+    button: { enum: ['left', 'right', 'middle'], default: 'left' },
+    double: { default: false },
+    budget: { default: 1500 },
+  },
+  browser_type: {
+    session: { default: 'default' },
+    mode: { enum: ['fill', 'keys'], default: 'fill' },
+    submit: { default: false },
+    budget: { default: 1500 },
+  },
+  browser_press: { session: { default: 'default' }, budget: { default: 1500 } },
+  browser_select: { session: { default: 'default' }, budget: { default: 1500 } },
+  browser_hover: { session: { default: 'default' }, budget: { default: 1500 } },
+  browser_scroll: {
+    session: { default: 'default' },
+    dx: { default: 0 },
+    dy: { default: 0 },
+    budget: { default: 1500 },
+  },
+  browser_wait_for: {
+    session: { default: 'default' },
+    networkIdle: { default: false },
+    timeoutMs: { default: 5000 },
+    budget: { default: 1500 },
+  },
+  browser_screenshot: {
+    session: { default: 'default' },
+    fullPage: { default: false },
+    format: { enum: ['png', 'jpeg'], default: 'png' },
+    encoding: { enum: ['binary', 'json'], default: 'binary' },
+  },
+  browser_screenshot_get: {
+    session: { default: 'default' },
+    encoding: { enum: ['binary', 'json'], default: 'binary' },
+  },
+  computer_action: { session: { default: 'default' }, budget: { default: 1500 } },
+  browser_console: { session: { default: 'default' }, since: { default: 0 }, limit: { default: 50 } },
+  browser_network: { session: { default: 'default' }, since: { default: 0 }, limit: { default: 50 } },
+  browser_close: { session: { default: 'default' } },
+  git_clone: { path: { default: '.' } },
+  git_status: { path: { default: '.' } },
+  git_diff: {
+    path: { default: '.' },
+    staged: { default: false },
+    maxBytes: { default: 524288 },
+    offset: { default: 0 },
+  },
+  git_log: { path: { default: '.' }, limit: { default: 20 }, skip: { default: 0 } },
+  git_commit: { path: { default: '.' }, all: { default: false }, tracked: { default: false } },
+  git_push: { path: { default: '.' }, remote: { default: 'origin' }, setUpstream: { default: false } },
+  git_pull: { path: { default: '.' }, remote: { default: 'origin' }, rebase: { default: false } },
+  git_branch: { path: { default: '.' }, action: { enum: ['list', 'create', 'switch'], default: 'list' } },
+  git_checkout: { path: { default: '.' }, create: { default: false } },
+  rag_index: {
+    action: { enum: ['start', 'status', 'cancel'], default: 'start' },
+    force: { default: false },
+    wait: { default: false },
+  },
+  rag_search: { k: { default: 10 }, mode: { enum: ['hybrid', 'bm25', 'vector'], default: 'hybrid' } },
+  user_create: { isAdmin: { default: false } },
+  audit_list: { limit: { default: 100 } },
+};

@@ -1,5 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { speakFlags } from '../../src/cli/errors.js';
 import { buildProgram } from '../../src/cli/main.js';
@@ -9,10 +10,12 @@ import { tempDir } from '../helpers/daemon.js';
 let home: string;
 let serve: ServeProcess;
 let env: Record<string, string>;
+const WRITE_LIMIT = 64 * 1024;
 
 beforeAll(async () => {
   home = await tempDir('disco-e2e-out-');
-  serve = await spawnServe(home);
+  // A small write limit, so the test can go over it both ways (the op's check, the request body's).
+  serve = await spawnServe(home, { DISCO_FILE_WRITE_MAX_BYTES: String(WRITE_LIMIT) });
   env = { DISCO_URL: serve.url, DISCO_HOME: home };
   expect((await disco(['containers', 'create', 'out'], env)).code).toBe(0);
 });
@@ -70,6 +73,14 @@ describe('CLI output for people and scripts', () => {
     expect(down.code).toBe(3);
     expect(JSON.parse(down.stderr).error).toMatchObject({ code: 'daemon_unreachable' });
 
+    // A value off the contract's list is refused before any request, as JSON too.
+    const signal = await disco(['kill', 'proc_none', '--signal', 'SIGSTOP', '--json'], env);
+    expect(signal.code).toBe(1);
+    expect(JSON.parse(signal.stderr).error).toMatchObject({
+      code: 'validation_failed',
+      message: "--signal must be SIGTERM, SIGKILL, SIGINT or SIGHUP (got 'SIGSTOP')",
+    });
+
     // A --json after `--` belongs to the command run, not to disco.
     const plain = await disco(['exec', 'nope', '--', 'echo', '--json'], env);
     expect(plain.stderr).toMatch(/^disco: .*\[not_found\]\n$/);
@@ -86,6 +97,34 @@ describe('CLI output for people and scripts', () => {
     // `disco call` takes the API's JSON, so its hints keep the API's words.
     const call = await disco(['call', 'file_move', '{"container":"out","from":"a.txt","to":"zeta.txt"}'], env);
     expect(call.stderr).toContain('overwrite: true');
+  });
+
+  it('says one message for the write limit, whether the write or the request body goes over it', async () => {
+    const local = path.join(home, 'big');
+    await mkdir(local);
+    const said: string[] = [];
+    // Just over: the op finds it. Three times over: the body parser does (the body limit is derived from it).
+    for (const size of [WRITE_LIMIT + 1, WRITE_LIMIT * 3]) {
+      await writeFile(path.join(local, 'f.bin'), Buffer.alloc(size, 7));
+      const write = await disco(['files', 'write', 'out', 'big.bin', '--from', path.join(local, 'f.bin')], env);
+      expect(write.code).toBe(1);
+      said.push(write.stderr);
+      const push = await disco(['files', 'push', 'out', local, 'pushed', '--json'], env);
+      expect(push.code).toBe(1);
+      expect(JSON.parse(push.stderr).error).toMatchObject({ code: 'too_large', details: { limit: WRITE_LIMIT } });
+      said.push(JSON.parse(push.stderr).error.message);
+    }
+    expect(said[0]).toBe(
+      `disco: content is ${WRITE_LIMIT + 1} bytes, over the ${WRITE_LIMIT}-byte write limit [too_large]\n`,
+    );
+    expect(said[2]).toMatch(/^disco: content is over the 64 KiB write limit \(the request body is over \d+ KiB\)/);
+    for (const message of said) expect(message).toMatch(/over the (64 KiB|65536-byte) write limit/);
+    expect((await disco(['files', 'ls', 'out'], env)).stdout).not.toMatch(/big\.bin|pushed/);
+    // Content under the limit fits whatever its bytes (control characters would be six bytes each as JSON text).
+    await writeFile(path.join(local, 'f.bin'), Buffer.alloc(WRITE_LIMIT, 7));
+    const fits = await disco(['files', 'write', 'out', 'big.bin', '--from', path.join(local, 'f.bin'), '--json'], env);
+    expect(fits.code, fits.stderr).toBe(0);
+    expect(JSON.parse(fits.stdout)).toMatchObject({ size: WRITE_LIMIT });
   });
 
   it('prints a finished process as JSON with `logs --json`', async () => {

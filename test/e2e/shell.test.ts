@@ -90,6 +90,31 @@ describe('disco shell on a real pseudo-terminal', () => {
     }
   });
 
+  it('closes a detached terminal with `disco terminals close`, ending what runs in it', async () => {
+    const env = { DISCO_URL: t.url, DISCO_TOKEN: t.token };
+    const s = runOnPty(['sh']);
+    await s.waitFor(/\[disco: (term_[\w-]+);/);
+    const id = /\[disco: (term_[\w-]+);/.exec(s.text())?.[1] as string;
+    await s.waitFor(/[$#] $/);
+    s.term.write('sleep 300\r');
+    s.term.write('\x1d');
+    expect(await s.exited).toBe(0);
+    expect((await disco(['terminals', 'ls'], env)).stdout).toMatch(new RegExp(`${id}\\s+sh\\s+detached`));
+
+    const closed = await disco(['terminals', 'close', id], env);
+    expect(closed).toEqual({ code: 0, stdout: `closed ${id}\n`, stderr: '' });
+    const listed = JSON.parse((await disco(['terminals', 'ls', '--json'], env)).stdout);
+    expect(listed.terminals.find((x: { id: string }) => x.id === id)).toMatchObject({ running: false, attached: 0 });
+    expect((await disco(['terminals', 'ls'], env)).stdout).toMatch(new RegExp(`${id}\\s+sh\\s+exited`));
+    // Closing again answers the terminal as it is (idempotent), as JSON with --json.
+    const again = await disco(['terminals', 'close', id, '--json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ id, running: false });
+    const unknown = await disco(['terminals', 'close', 'term_nope', '--json'], env);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.stderr).error).toMatchObject({ code: 'not_found' });
+  });
+
   it('reports a missing container and a bad token as errors', async () => {
     const missing = runOnPty(['no-such-container']);
     expect(await missing.exited).toBe(1);

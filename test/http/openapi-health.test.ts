@@ -1,6 +1,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_ROUTES, TokenPairSchema } from '../../src/daemon/http/auth-contract.js';
 import { OPS } from '../../src/daemon/ops/index.js';
+import { jsonSchemaOf } from '../../src/daemon/ops/input.js';
 import { bodyOf, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let t: TestDaemon;
@@ -39,6 +41,26 @@ describe('/openapi.json', () => {
     expect(write.requestBody.content['application/json'].schema.required).toEqual(['path', 'content']);
     const read = doc.paths['/api/v1/containers/{container}/files/content'].get;
     expect(read.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toContain('query:startLine');
+  });
+});
+
+describe('the sign-in routes (one schema for the handler and the document)', () => {
+  it('documents each with the zod schemas its handler parses and answers with', async () => {
+    const doc = await bodyOf(await t.request('GET', '/openapi.json', { auth: false }));
+    for (const r of AUTH_ROUTES) {
+      const post = doc.paths[`/api/v1${r.path}`].post;
+      expect(post.requestBody.content['application/json'].schema, r.path).toEqual(jsonSchemaOf(r.body, 'input'));
+      expect(post.responses['200'].content['application/json'].schema, r.path).toEqual(
+        jsonSchemaOf(r.result, 'output'),
+      );
+    }
+    // What the document says is what the handler does: a key it does not list is refused, the answer is its shape.
+    const login = (body: unknown) => t.request('POST', '/api/v1/auth/login', { auth: false, body });
+    const extra = await login({ token: t.token, remember: true });
+    expect(extra.status).toBe(400);
+    const pair = await login({ token: t.token });
+    expect(pair.status).toBe(200);
+    expect(TokenPairSchema.strict().safeParse(await bodyOf(pair)).success).toBe(true);
   });
 });
 

@@ -7,8 +7,8 @@ import { PORT_COMMANDS } from '../../src/cli/commands/preview.js';
 import { PROCESS_COMMANDS } from '../../src/cli/commands/processes.js';
 import { TERMINAL_COMMANDS } from '../../src/cli/commands/shell.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { type AnyOpCommand, inputOf } from '../../src/cli/table.js';
-import { OP_ROUTES } from '../../src/shared/op-routes.js';
+import { type AnyOpCommand, checkChoices, inputOf } from '../../src/cli/table.js';
+import { OP_FIELDS, OP_ROUTES } from '../../src/shared/op-routes.js';
 
 const ROWS: readonly AnyOpCommand[] = [
   ...CONTAINER_COMMANDS,
@@ -36,6 +36,38 @@ describe('the CLI command table (src/cli/table.ts)', () => {
       expect(cmd?.description()).toBe(row.description);
     },
   );
+
+  it('takes each flag’s choices and default from its field in the contract, never states them again', () => {
+    for (const row of ROWS) {
+      const cmd = find(row);
+      for (const f of row.flags ?? []) {
+        const facts = f.field ? OP_FIELDS[row.op]?.[f.field] : undefined;
+        const option = cmd?.options.find((o) => o.flags === f.flags);
+        const name = `${row.name} ${f.flags}`;
+        if (facts?.default !== undefined) {
+          expect(f.default, `${name}: the contract says the default`).toBeUndefined();
+          if (!option?.negate) expect(option?.defaultValue, name).toBe(facts.default);
+        }
+        if (facts?.enum && !f.parse && option?.required) expect(option.argChoices, name).toEqual(facts.enum);
+      }
+    }
+    const kill = program.commands.find((c) => c.name() === 'kill');
+    expect(kill?.helpInformation()).toMatch(/choices: "SIGTERM", "SIGKILL",\s+"SIGINT", "SIGHUP", default: "SIGTERM"/);
+    const create = program.commands.find((c) => c.name() === 'containers')?.commands.find((c) => c.name() === 'create');
+    expect(create?.helpInformation()).toMatch(/choices: "blank", "node", "python",\s+default: "blank"/);
+  });
+
+  it('refuses a value off the contract’s list as an error naming the flag and the choices', () => {
+    const kill = PROCESS_COMMANDS[2];
+    expect(() => checkChoices(kill, { signal: 'SIGSTOP' })).toThrow(
+      "--signal must be SIGTERM, SIGKILL, SIGINT or SIGHUP (got 'SIGSTOP')",
+    );
+    expect(() => checkChoices(kill, { signal: 'SIGKILL' })).not.toThrow();
+    const create = CONTAINER_COMMANDS[0];
+    expect(() => checkChoices(create, { template: 'rust' })).toThrow(
+      "--template must be blank, node or python (got 'rust')",
+    );
+  });
 
   it('maps positional arguments and flags onto the input fields they name', () => {
     const history = PROCESS_COMMANDS[1];

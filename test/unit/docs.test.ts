@@ -76,6 +76,22 @@ describe('documentation', () => {
     expect(broken).toEqual([]);
   });
 
+  it('has every MCP client snippet that starts `disco mcp` say where its state lives (--home)', () => {
+    const launches: string[] = [];
+    for (const file of markdownFiles()) {
+      for (const m of read(file).matchAll(/^\s*(\{ "mcpServers".*\})\s*$/gm)) {
+        const config = JSON.parse(m[1] as string) as { mcpServers: Record<string, { args?: string[] }> };
+        for (const [name, server] of Object.entries(config.mcpServers)) {
+          const args = server.args ?? [];
+          if (!args.includes('mcp')) continue;
+          launches.push(`${file} ${name}`);
+          expect(args.slice(args.indexOf('mcp')), `${file}: ${m[1]}`).toContain('--home');
+        }
+      }
+    }
+    expect(launches).toEqual(expect.arrayContaining(['README.md disco', 'docs/mcp.md disco']));
+  });
+
   it('keeps README a quick start and a map: two set-up commands, at most 250 lines', () => {
     const readme = read('README.md');
     expect(readme.split('\n').length).toBeLessThanOrEqual(250);

@@ -60,7 +60,7 @@ export const CONTAINER_COMMANDS = [
     description: 'create a container',
     args: [{ name: 'name', field: 'name', optional: true }],
     flags: [
-      { flags: '-t, --template <template>', description: 'starting files: blank, node, python', default: 'blank' },
+      { flags: '-t, --template <template>', description: 'starting files', field: 'template' },
       {
         flags: '--network <mode>',
         description: "off (loopback only), egress (default: through the daemon's proxy), host (admins)",
@@ -68,7 +68,8 @@ export const CONTAINER_COMMANDS = [
       { flags: '--no-network', description: 'the same as --network off' },
       {
         flags: '--runtime <runtime>',
-        description: 'sandbox (default: commands run on the daemon host) or webcontainer (in a browser page)',
+        description: 'where commands run: sandbox (the default: on the daemon host) or webcontainer (a browser page)',
+        field: 'runtime',
       },
     ],
     input: ({ name }, opts) => ({

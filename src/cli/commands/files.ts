@@ -62,7 +62,11 @@ export async function filesWrite(
 ) {
   const data = opts.from ? await readFile(opts.from) : await readAll(out.io.stdin);
   const text = data.toString('utf8');
-  const isText = Buffer.from(text, 'utf8').equals(data);
+  // As text only when it is UTF-8 and its JSON is no larger than base64: control characters escape to six
+  // bytes each, which could carry content under the write limit over the request body's limit.
+  const isText =
+    Buffer.from(text, 'utf8').equals(data) &&
+    Buffer.byteLength(JSON.stringify(text)) <= Math.ceil(data.length / 3) * 4 + 2;
   const r = await client.call('file_write', {
     container,
     path,

@@ -6,7 +6,7 @@ import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.
 
 const STATE: Record<string, string> = { M: 'modified', A: 'added', D: 'deleted', R: 'renamed', C: 'copied', T: 'type' };
 
-const REPO = { flags: '-C, --repo <dir>', description: 'repository directory in the workspace', default: '.' } as const;
+const REPO = { flags: '-C, --repo <dir>', description: 'repository directory in the workspace' } as const;
 
 /** `disco git status|diff|log`: one op each. */
 export const GIT_COMMANDS = [
@@ -39,7 +39,7 @@ export const GIT_COMMANDS = [
     ],
     flags: [
       { ...REPO, field: 'path' },
-      { flags: '--staged', description: 'diff what is staged for commit', field: 'staged', default: false },
+      { flags: '--staged', description: 'diff what is staged for commit', field: 'staged' },
     ],
     human: (r) => r.diff + (r.truncated ? '\n(diff truncated)' : ''),
   }),
@@ -55,7 +55,6 @@ export const GIT_COMMANDS = [
         description: 'how many',
         field: 'limit',
         parse: parseIntOption('--limit'),
-        default: 20,
       },
     ],
     human: (r) =>

@@ -58,14 +58,7 @@ export const PROCESS_COMMANDS = [
     name: 'kill',
     description: 'signal a process and everything it started',
     args: [{ name: 'processId', field: 'id' }],
-    flags: [
-      {
-        flags: '-s, --signal <signal>',
-        description: 'SIGTERM, SIGKILL, SIGINT or SIGHUP',
-        field: 'signal',
-        default: 'SIGTERM',
-      },
-    ],
+    flags: [{ flags: '-s, --signal <signal>', description: 'the signal to send', field: 'signal' }],
     human: (r, opts, { processId }) =>
       r.signalled
         ? `sent ${opts.signal} to ${processId}${r.running ? ' (still running)' : ''}`

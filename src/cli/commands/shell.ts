@@ -57,9 +57,10 @@ export async function shell(
     });
     const id = first.terminal.id;
     let offset = first.offset;
+    // The banner first: written after output that came with the answer, its `\r` would hide the prompt.
+    if (raw) io.stderr.write(`\r[disco: ${id}; Ctrl-] detaches]\r\n`);
     stdout.write(first.data);
     if (opts.attach) await client.resize(id, size().cols, size().rows).catch(() => {});
-    if (raw) io.stderr.write(`\r[disco: ${id}; Ctrl-] detaches]\r\n`);
 
     return await new Promise<number>((resolve) => {
       const finish = (code: number) => {

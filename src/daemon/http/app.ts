@@ -1,7 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
 import type { Core } from '../core.js';
-import { DiscoError, NotFoundError, toDiscoError, ValidationError } from '../errors.js';
+import { DiscoError, NotFoundError, toDiscoError, ValidationError, WriteLimitError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { healthChecks } from '../observability/readiness.js';
@@ -141,15 +141,19 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new NotFoundError(`route ${req.method} ${req.path}`));
   });
-  app.use(errorHandler(deps.log));
+  app.use(errorHandler(deps.log, config.fileWriteMaxBytes));
   return { app, close: mcp.close };
 }
 
-/** Body-parser failures carry a `type`; map the ones a client can cause to typed errors. */
-function fromBodyParser(err: { type?: string; limit?: number }): DiscoError | undefined {
+/**
+ * Body-parser failures carry a `type`; map the ones a client can cause to typed errors. The body limit exists
+ * for writes (it is the write limit in base64 plus room), so a body over it is content over the write limit,
+ * said as the write itself says it.
+ */
+function fromBodyParser(err: { type?: string; limit?: number }, writeMaxBytes: number): DiscoError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new DiscoError('too_large', `request body is over the ${err.limit ?? ''} byte limit`.replace('  ', ' '));
+      return new WriteLimitError(writeMaxBytes, { requestLimit: err.limit });
     case 'entity.parse.failed':
       return new ValidationError('request body is not valid JSON');
     case 'encoding.unsupported':
@@ -160,9 +164,9 @@ function fromBodyParser(err: { type?: string; limit?: number }): DiscoError | un
   }
 }
 
-function errorHandler(log: Logger) {
+function errorHandler(log: Logger, writeMaxBytes: number) {
   return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof DiscoError ? err : fromBodyParser(err as { type?: string });
+    const known = err instanceof DiscoError ? err : fromBodyParser(err as { type?: string }, writeMaxBytes);
     const error = known ?? toDiscoError(err);
     if (!known) requestLogger(log, res).error({ err }, 'unhandled error');
     res.locals.errorCode = error.code;

@@ -18,6 +18,31 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<
   return withoutSafeIntBounds(rest) as Record<string, unknown>;
 }
 
+/** An input field's closed list of values and its default, as the CLI's command table shows and checks them. */
+export interface FieldFacts {
+  enum?: string[];
+  default?: string | number | boolean;
+}
+
+/**
+ * The fields of an input that have a closed list of values (an enum, or the string enum of a union) or a
+ * plain default: generated into `src/shared/op-routes.ts` (`OP_FIELDS`) so the CLI states neither again.
+ */
+export function fieldFactsOf(input: z.ZodType): Record<string, FieldFacts> {
+  type Prop = { enum?: string[]; anyOf?: { type?: string; enum?: string[] }[]; default?: unknown };
+  const props = (jsonSchemaOf(input, 'input').properties ?? {}) as Record<string, Prop>;
+  const out: Record<string, FieldFacts> = {};
+  for (const [name, p] of Object.entries(props)) {
+    const values = p.enum ?? p.anyOf?.find((s) => s.type === 'string' && s.enum)?.enum;
+    const facts: FieldFacts = {};
+    if (values) facts.enum = values;
+    const d = p.default;
+    if (typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean') facts.default = d;
+    if (Object.keys(facts).length > 0) out[name] = facts;
+  }
+  return out;
+}
+
 /**
  * zod writes the safe-integer range as minimum/maximum on every `.int()`: bounds that say nothing, which
  * every tools/list repeated some sixty times (3 KB of a model's context). Real bounds stay.

@@ -1,7 +1,6 @@
 import { closeSync, lchownSync, lstatSync, readlinkSync, symlinkSync } from 'node:fs';
 import { linkStaysInside, readTar, safeMemberPath, TarError, type TarInput, writeTar } from '../../shared/tar.js';
-import { ConflictError, DiscoError, TooLargeError, ValidationError } from '../errors.js';
-import { formatBytes } from './content.js';
+import { ConflictError, DiscoError, formatBytes, TooLargeError, ValidationError, WriteLimitError } from '../errors.js';
 import type { WorkspaceFiles } from './files.js';
 import { normalizeRelative } from './paths.js';
 import { walkWorkspace } from './walk.js';
@@ -38,13 +37,7 @@ export async function unpackArchive(
   limits: ArchiveLimits,
 ): Promise<ArchiveSummary> {
   if (archive.length > limits.maxBytes) {
-    throw new TooLargeError(
-      `the archive is ${formatBytes(archive.length)}, over the ${formatBytes(limits.maxBytes)} limit`,
-      {
-        size: archive.length,
-        limit: limits.maxBytes,
-      },
-    );
+    throw new WriteLimitError(limits.maxBytes, { size: archive.length, what: 'the archive' });
   }
   const base = normalizeRelative(dest);
   let entries: ReturnType<typeof readTar>;

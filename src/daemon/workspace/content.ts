@@ -16,17 +16,5 @@ export function isBinary(data: Uint8Array): boolean {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
 /** Bytes of the JSON of a value, as it goes over the wire. */
 export const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v) ?? '');

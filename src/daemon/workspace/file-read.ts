@@ -1,8 +1,8 @@
 import { read, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
-import { TooLargeError, ValidationError } from '../errors.js';
-import { formatBytes, isBinary, jsonBytes, sha256 } from './content.js';
+import { formatBytes, TooLargeError, ValidationError } from '../errors.js';
+import { isBinary, jsonBytes, sha256 } from './content.js';
 import { readCapped } from './workspace-dir.js';
 
 const readAsync = promisify(read);

@@ -5,10 +5,10 @@ import {
   fromErrno,
   InvalidPathError,
   NotFoundError,
-  TooLargeError,
   ValidationError,
+  WriteLimitError,
 } from '../errors.js';
-import { formatBytes, jsonBytes, sha256 } from './content.js';
+import { jsonBytes, sha256 } from './content.js';
 import type { DiskBudget } from './disk-budget.js';
 import { readBytes, readLines, readWhole, startsBinary } from './file-read.js';
 import { writeFileAt } from './file-write.js';
@@ -186,12 +186,7 @@ export class WorkspaceFiles {
   ) {
     const { data } = input;
     const max = this.options.writeMaxBytes;
-    if (data.length > max) {
-      throw new TooLargeError(`content is ${formatBytes(data.length)}, over the ${formatBytes(max)} write limit`, {
-        size: data.length,
-        limit: max,
-      });
-    }
+    if (data.length > max) throw new WriteLimitError(max, { size: data.length });
     if (normalizeRelative(input.path) === '.')
       throw new InvalidPathError('cannot write to the workspace root', input.path);
     await this.options.budget?.check(root, data.length);
