@@ -71,3 +71,14 @@ export async function webcontainerFixture(): Promise<RuntimeFixture> {
     close: () => stand.close(),
   };
 }
+
+/** Polls `f` every 100 ms until it gives a value, or fails naming `what` after `ms`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TerminalError } from '../../src/cli/terminal-client.js';
 import { TerminalProbe } from '../helpers/terminal.js';
-import { type WorkbenchStand, workbenchStand, workbenchTestsEnabled } from '../helpers/webcontainer-fixture.js';
+import { until, type WorkbenchStand, workbenchStand, workbenchTestsEnabled } from '../helpers/webcontainer-fixture.js';
 
 const HOUR = 3_600_000;
-
-const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe.runIf(workbenchTestsEnabled())('webcontainer runtime: the command policy, one output stream, idle', () => {
   let s: WorkbenchStand;

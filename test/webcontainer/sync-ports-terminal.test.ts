@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TerminalProbe } from '../helpers/terminal.js';
-import { type WorkbenchStand, workbenchStand, workbenchTestsEnabled } from '../helpers/webcontainer-fixture.js';
-
-const until = async <T>(what: string, f: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+import { until, type WorkbenchStand, workbenchStand, workbenchTestsEnabled } from '../helpers/webcontainer-fixture.js';
 
 describe.runIf(workbenchTestsEnabled())('webcontainer runtime: files, ports, terminals and the page going away', () => {
   let s: WorkbenchStand;
