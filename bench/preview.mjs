@@ -1,6 +1,9 @@
 // Preview benchmark: a 4 KiB response through the preview proxy (/preview/<c>/<port>/, with the preview
 // cookie) beside a direct connection to the same dev server, interleaved in the same run; then requests
-// per second at 10 connections through the proxy. Writes bench/results/preview.json. Run with `npm run bench`.
+// per second at 10 connections through the proxy. With DISCO_SANDBOX=bwrap the container is on the host's
+// network (so the bench can reach it directly), and a second one in the default egress mode (its own
+// network namespace, reached through its supervisor) is measured too (`ownNetns`). Writes
+// bench/results/preview.json. Run with `npm run bench`.
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -86,27 +89,31 @@ try {
     ...(sandboxMode === 'none' ? {} : { network: 'host' }),
   });
   const port = await freePort();
-  await call('POST', '/api/v1/terminal/execute', {
-    container: c.id,
-    command: ['node', '-e', SERVER, String(port)],
-    background: true,
-  });
-  let link;
-  for (let i = 0; i < 100 && !link; i++) {
-    link = await call('POST', `/api/v1/containers/${c.id}/ports/${port}/preview`).catch(() => undefined);
-    if (!link) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!link) throw new Error('the dev server never listened');
   const daemonPort = Number(new URL(url).port);
-  const entry = new URL(link.url.replace(/^https?:\/\/[^/]+/, url));
-  const cookie = await new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port: daemonPort, path: `${entry.pathname}${entry.search}` }, (res) => {
-        res.resume();
-        resolve(String(res.headers['set-cookie']).split(';')[0]);
-      })
-      .on('error', reject);
-  });
+  /** Starts SERVER on `port` in container `id`, opens a preview_open link and returns the cookie it sets. */
+  const serveAndOpen = async (id) => {
+    await call('POST', '/api/v1/terminal/execute', {
+      container: id,
+      command: ['node', '-e', SERVER, String(port)],
+      background: true,
+    });
+    let link;
+    for (let i = 0; i < 100 && !link; i++) {
+      link = await call('POST', `/api/v1/containers/${id}/ports/${port}/preview`).catch(() => undefined);
+      if (!link) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!link) throw new Error('the dev server never listened');
+    const entry = new URL(link.url.replace(/^https?:\/\/[^/]+/, url));
+    return new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: daemonPort, path: `${entry.pathname}${entry.search}` }, (res) => {
+          res.resume();
+          resolve(String(res.headers['set-cookie']).split(';')[0]);
+        })
+        .on('error', reject);
+    });
+  };
+  const cookie = await serveAndOpen(c.id);
   const previewPath = `/preview/${c.id}/${port}/`;
   const headers = { cookie };
   const proxyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -133,6 +140,36 @@ try {
   bare.kill();
   manyBare.destroy();
   const overhead = Math.round((proxied.p50 - direct.p50) * 1000) / 1000;
+  if (sandboxMode !== 'none') {
+    // The default mode: a container with its own network namespace (egress), reached through its
+    // supervisor's dial. Nothing outside reaches its server, so the direct side is the identical server
+    // of the host-network container above, measured alternately.
+    const ns = await call('POST', '/api/v1/containers', { name: 'web-ns' });
+    const nsHeaders = { cookie: await serveAndOpen(ns.id) };
+    const nsPath = `/preview/${ns.id}/${port}/`;
+    const nsAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const { a: nsProxied, b: nsDirect } = await measurePair(
+      3000,
+      () => get(nsAgent, daemonPort, nsPath, nsHeaders),
+      () => get(directAgent, port, '/', {}),
+      300,
+    );
+    const nsMany = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    await throughput(() => get(nsMany, daemonPort, nsPath, nsHeaders)); // warm-up
+    const nsOverhead = Math.round((nsProxied.p50 - nsDirect.p50) * 1000) / 1000;
+    results.ownNetns = {
+      previewMs: nsProxied,
+      directMs: nsDirect,
+      p50OverheadMs: { value: nsOverhead, target: '< 1 ms', pass: nsOverhead < 1 },
+      previewReqPerSec: {
+        value: await throughput(() => get(nsMany, daemonPort, nsPath, nsHeaders)),
+        target: '>= 2000 req/s',
+      },
+    };
+    results.ownNetns.previewReqPerSec.pass = results.ownNetns.previewReqPerSec.value >= 2000;
+    nsAgent.destroy();
+    nsMany.destroy();
+  }
   const health = await fetch(`${url}/health`).then((r) => r.json());
   results.sandbox = health.checks.sandbox.mode;
   results.response = '4 KiB, keep-alive';

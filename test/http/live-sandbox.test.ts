@@ -102,6 +102,9 @@ describe.runIf(hasBwrap)('live sandboxes: one per running container', () => {
     expect((await run('quiet', connect(t.daemon.port, '127.0.0.1'))).stdout.trim()).toBe('ECONNREFUSED');
     expect((await run('quiet', connect(80, '1.1.1.1'))).stdout.trim()).toMatch(/ENETUNREACH|EHOSTUNREACH/);
     expect((await run('quiet', 'cat /proc/net/dev')).stdout).not.toMatch(/eth|ens|enp|wl/);
+    // No way out through the egress proxy either: no proxy port inside, no proxy variables.
+    expect((await run('quiet', connect(41080, '127.0.0.1'))).stdout.trim()).toBe('ECONNREFUSED');
+    expect((await run('quiet', 'echo "[$HTTP_PROXY$HTTPS_PROXY$ALL_PROXY]"')).stdout).toBe('[]\n');
   });
 
   it('in egress mode does not reach the host loopback either (only the proxy port)', async () => {
