@@ -328,10 +328,13 @@ export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: Detec
       slots: root ? mountSlots() : undefined,
     };
     const sandbox = new Sandbox('bwrap', 'bubblewrap', limits, prlimit, { launch });
-    // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed.
+    // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed. Run
+    // without the per-process limits: RLIMIT_NPROC counts every process of the sandbox uid, so busy
+    // containers would otherwise make this probe fail and the daemon start without its sandbox.
     const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
     try {
-      const cmd = sandbox.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
+      const unlimited = new Sandbox('bwrap', 'bubblewrap', NO_LIMITS, prlimit, { launch });
+      const cmd = unlimited.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
       execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000, cwd: probe });
     } finally {
       rmSync(probe, { recursive: true, force: true });
