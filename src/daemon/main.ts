@@ -151,13 +151,17 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     // of whoever started the daemon) come right after it listens.
     // The OAuth client metadata schema (the SDK's auth module), jose (JWTs: see auth/jose.ts) and node-pty
     // come with it, so the first registration, access token and terminal outside a sandbox do not wait.
-    setTimeout(
-      () =>
-        void loadMcpSdk()
-          .then(() => Promise.all([clientMetadataSchema(), loadJose(), import('./terminals/local-pty.js')]))
-          .catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')),
-      MCP_PRELOAD_DELAY_MS,
-    ).unref();
+    // prom-client too: what is counted until then waits in Metrics (see there).
+    setTimeout(() => {
+      try {
+        metrics.warm();
+      } catch (err) {
+        log.warn({ err }, 'cannot load prom-client');
+      }
+      void loadMcpSdk()
+        .then(() => Promise.all([clientMetadataSchema(), loadJose(), import('./terminals/local-pty.js')]))
+        .catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK'));
+    }, MCP_PRELOAD_DELAY_MS).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {
