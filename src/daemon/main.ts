@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { loadMcpSdk } from '../mcp/http.js';
+import { loadJose } from './auth/jose.js';
 import { clientMetadataSchema } from './auth/oauth/clients.js';
 import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
@@ -148,15 +149,19 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     // Off the start path: the MCP SDK loads a moment after the daemon answers (or with the first /mcp call).
     // Not at once: compiling it blocks the event loop for a while, and the first requests (health checks
     // of whoever started the daemon) come right after it listens.
-    // The OAuth client metadata schema (the SDK's auth module) and node-pty come with it, so the first
-    // registration and the first terminal outside a sandbox do not wait for them.
-    setTimeout(
-      () =>
-        void loadMcpSdk()
-          .then(() => Promise.all([clientMetadataSchema(), import('./terminals/local-pty.js')]))
-          .catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK')),
-      MCP_PRELOAD_DELAY_MS,
-    ).unref();
+    // The OAuth client metadata schema (the SDK's auth module), jose (JWTs: see auth/jose.ts) and node-pty
+    // come with it, so the first registration, access token and terminal outside a sandbox do not wait.
+    // prom-client too: what is counted until then waits in Metrics (see there).
+    setTimeout(() => {
+      try {
+        metrics.warm();
+      } catch (err) {
+        log.warn({ err }, 'cannot load prom-client');
+      }
+      void loadMcpSdk()
+        .then(() => Promise.all([clientMetadataSchema(), loadJose(), import('./terminals/local-pty.js')]))
+        .catch((err: unknown) => log.warn({ err }, 'cannot load the MCP SDK'));
+    }, MCP_PRELOAD_DELAY_MS).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {

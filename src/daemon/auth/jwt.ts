@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { UnauthorizedError } from '../errors.js';
+import { loadJose } from './jose.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export interface AccessClaims {
@@ -39,6 +39,7 @@ export class AccessTokens {
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const exp = now + input.ttlSeconds;
+    const { SignJWT } = await loadJose();
     const token = await new SignJWT({
       scope: input.scopes.join(' '),
       sid: input.sessionId,
@@ -59,6 +60,7 @@ export class AccessTokens {
 
   /** Verifies signature, `iss`, `aud` (one of `audiences`), `exp`; typed errors name what failed, never the token. */
   async verify(token: string, issuer: string, audiences: readonly string[]): Promise<AccessClaims> {
+    const { errors: joseErrors, jwtVerify } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, this.keys.verifyKey, {
         issuer,

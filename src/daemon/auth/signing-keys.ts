@@ -1,7 +1,7 @@
-import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import { atomicWrite } from '../workspace/files.js';
 
 export interface SigningKeys {
@@ -36,8 +36,8 @@ export async function loadSigningKeys(home: string, secret: string | undefined):
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (!jwk) {
-    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    jwk = await exportJWK(pair.privateKey);
+    const pair = (await subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    jwk = await exportJwk(pair.privateKey);
     jwk.kid = createHash('sha256')
       .update(jwk.x ?? '')
       .digest('base64url')
@@ -50,8 +50,29 @@ export async function loadSigningKeys(home: string, secret: string | undefined):
   return {
     alg: 'EdDSA',
     kid: jwk.kid ?? 'disco',
-    signKey: await importJWK(jwk, 'EdDSA'),
-    verifyKey: await importJWK(publicJwk, 'EdDSA'),
+    signKey: await importEd25519(jwk),
+    verifyKey: await importEd25519(publicJwk),
     source,
   };
+}
+
+/**
+ * The Web Crypto calls jose's `exportJWK` and `importJWK(jwk, 'EdDSA')` make for an Ed25519 key, made here
+ * so that start-up does not load jose (see jose.ts): the same JWK members on disk, and the same keys (a
+ * private key for signing only and not extractable, a public key for verifying).
+ */
+const { subtle } = globalThis.crypto;
+
+async function exportJwk(key: CryptoKey): Promise<JWK> {
+  const { ext: _ext, key_ops: _ops, use: _use, alg: _alg, ...jwk } = await subtle.exportKey('jwk', key);
+  return jwk as JWK;
+}
+
+function importEd25519(jwk: JWK): Promise<CryptoKey> {
+  const { alg: _alg, use: _use, ...keyData } = jwk;
+  const isPrivate = Boolean(jwk.d);
+  const extractable = typeof jwk.ext === 'boolean' ? jwk.ext : !isPrivate;
+  return subtle.importKey('jwk', keyData as webcrypto.JsonWebKey, { name: 'Ed25519' }, extractable, [
+    isPrivate ? 'sign' : 'verify',
+  ]);
 }

@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { loadJose } from './jose.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** What a view link lets its holder read: one file (or a line range of it) of one user's container. */
@@ -24,7 +24,8 @@ export class ViewLinks {
     private readonly ttlSeconds: number,
   ) {}
 
-  sign(grant: ViewGrant): Promise<string> {
+  async sign(grant: ViewGrant): Promise<string> {
+    const { SignJWT } = await loadJose();
     return new SignJWT({
       c: grant.containerId,
       p: grant.path,
@@ -40,6 +41,7 @@ export class ViewLinks {
 
   /** The grant of a valid link; `expired` for one past its time; undefined for anything else. */
   async verify(token: string): Promise<ViewGrant | 'expired' | undefined> {
+    const { errors: joseErrors, jwtVerify } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, this.keys.verifyKey, {
         audience: AUD,

@@ -7,7 +7,8 @@ import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
 import { detectCgroups } from '../sandbox/cgroups-detect.js';
 import { SPAWNER_BINARY } from '../sandbox/pool.js';
-import { detectSandbox, findExecutable, sandboxOptions } from '../workspace/sandbox.js';
+import { findExecutable } from '../workspace/sandbox.js';
+import { detectSandbox, sandboxOptions } from '../workspace/sandbox-detect.js';
 import { pingRedis } from './redis-ping.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';

@@ -67,8 +67,27 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   );
   // Perf: the API is mounted first. Express ends every router a request passes through unmatched with a
   // setImmediate (an event-loop turn each), and the public, discovery and OAuth routers serve no /api/v1 path.
-  const api = express.Router();
-  app.use('/api/v1', api);
+  // Its middlewares are one layer (inSequence) rather than an express Router of five layers: the sign-in
+  // routes' router is entered only for paths it could serve (under /auth), and passes the others on as before.
+  const authApi = express.Router();
+  authApi.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
+  authApi.use('/auth', authRoutes(services.auth, config, limits.auth));
+  const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
+  // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
+  const body: RequestHandler = (req, res, next) =>
+    req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next);
+  app.use(
+    '/api/v1',
+    inSequence(
+      limits.perIp,
+      (req, res, next) => (req.path.toLowerCase().startsWith('/auth') ? authApi(req, res, next) : next()),
+      bearerAuth(services.auth, config, 'rest'),
+      limits.perUser,
+      body,
+      opRoutes(ops, services),
+      processStreamRouter(services),
+    ),
+  );
   // Perf: /mcp next, for the same reason: no path under it is served by the routers below.
   const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
   app.use('/mcp', inSequence(limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router));
@@ -127,16 +146,6 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
 
   // Citation pages (signed links from search/fetch): for a person's browser, outside the bearer-token API.
   if (services.viewLinks) app.use('/view', limits.perIp, viewRoutes(services, services.viewLinks, deps.log));
-
-  api.use(limits.perIp);
-  api.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
-  api.use('/auth', authRoutes(services.auth, config, limits.auth));
-  const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
-  // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
-  const body: RequestHandler = (req, res, next) =>
-    req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next);
-  api.use(inSequence(bearerAuth(services.auth, config, 'rest'), limits.perUser, body, opRoutes(ops, services)));
-  api.use(processStreamRouter(services));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new NotFoundError(`route ${req.method} ${req.path}`));

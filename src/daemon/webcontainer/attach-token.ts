@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { loadJose } from '../auth/jose.js';
 import type { SigningKeys } from '../auth/signing-keys.js';
 
 /** Who may attach a workbench page, and to which container. */
@@ -22,7 +22,8 @@ export class AttachTokens {
     readonly ttlSeconds: number,
   ) {}
 
-  sign(grant: AttachGrant): Promise<string> {
+  async sign(grant: AttachGrant): Promise<string> {
+    const { SignJWT } = await loadJose();
     return new SignJWT({ c: grant.containerId })
       .setProtectedHeader({ alg: this.keys.alg, kid: this.keys.kid, typ: TYP })
       .setAudience(AUD)
@@ -35,6 +36,7 @@ export class AttachTokens {
   /** The grant of a valid token; `expired` past its time; undefined for anything else. */
   async verify(token: string): Promise<AttachGrant | 'expired' | undefined> {
     if (token.length > 4096) return undefined;
+    const { errors: joseErrors, jwtVerify } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, this.keys.verifyKey, {
         audience: AUD,

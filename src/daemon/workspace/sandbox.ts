@@ -1,20 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, lchownSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { accessSync, constants, existsSync, lchownSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
 import { DiscoError } from '../errors.js';
 import type { Cgroups, CgroupsReport } from '../sandbox/cgroups.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
 import { bwrapArgs } from './bwrap-args.js';
-import {
-  joinCgroupsArgv,
-  type LaunchTools,
-  launchArgv,
-  mountSlots,
-  type Owner,
-  writeSeccompFilter,
-} from './sandbox-launch.js';
+import { joinCgroupsArgv, type LaunchTools, launchArgv, mountSlots, type Owner } from './sandbox-launch.js';
 
 export { bwrapArgs };
 
@@ -271,86 +261,8 @@ export function prlimitArgs(l: ResourceLimits): string[] {
   return out;
 }
 
-function which(name: string): string | undefined {
+export function which(name: string): string | undefined {
   return findExecutable(name, '/', process.env.PATH ?? '/usr/bin:/bin');
-}
-
-export interface DetectOptions {
-  limits?: ResourceLimits;
-  /** The bwrap program (DISCO_BWRAP); default `bwrap` on PATH. */
-  bwrap?: string;
-  /** uid/gid commands run as when the daemon is root (DISCO_SANDBOX_UID/GID); default 65534 (nobody). */
-  uid?: number;
-  gid?: number;
-  /** Where the seccomp filter file is written: the daemon's state directory (default a private temp dir). */
-  stateDir?: string;
-}
-
-/** The sandbox settings of a config (also used by `disco doctor`). */
-export function sandboxOptions(config: Config): DetectOptions {
-  return {
-    limits: {
-      memoryMb: config.limitMemoryMb,
-      cpuSeconds: config.limitCpuSeconds,
-      processes: config.limitProcesses,
-      fileSizeMb: config.limitFileSizeMb,
-    },
-    bwrap: config.bwrap,
-    uid: config.sandboxUid,
-    gid: config.sandboxGid,
-    stateDir: config.home,
-  };
-}
-
-/**
- * Picks the sandbox: `auto` uses bubblewrap when it works here, else none with commands for admins only
- * (with a reason to warn about); `none` is none for everyone, on purpose; `bwrap` fails without it.
- */
-export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: DetectOptions = {}): Sandbox {
-  const limits = opts.limits ?? NO_LIMITS;
-  const prlimit = which('prlimit');
-  if (configured === 'none') return new Sandbox('none', 'disabled by DISCO_SANDBOX=none', limits, prlimit);
-  let why: string;
-  try {
-    const bwrapPath = which(opts.bwrap ?? 'bwrap');
-    if (!bwrapPath) throw Object.assign(new Error('bwrap not found'), { code: 'ENOENT' });
-    const root = process.getuid?.() === 0;
-    const uid = opts.uid ?? 65534;
-    const tools: LaunchTools = {
-      sh: which('sh') ?? '/bin/sh',
-      bwrap: bwrapPath,
-      ...(root ? { setpriv: which('setpriv'), unshare: which('unshare'), mount: which('mount') } : {}),
-    };
-    const launch = {
-      tools,
-      filter: writeSeccompFilter(opts.stateDir),
-      owner: root ? { uid, gid: opts.gid ?? uid } : undefined,
-      slots: root ? mountSlots() : undefined,
-    };
-    const sandbox = new Sandbox('bwrap', 'bubblewrap', limits, prlimit, { launch });
-    // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed. Run
-    // without the per-process limits: RLIMIT_NPROC counts every process of the sandbox uid, so busy
-    // containers would otherwise make this probe fail and the daemon start without its sandbox.
-    const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
-    try {
-      const unlimited = new Sandbox('bwrap', 'bubblewrap', NO_LIMITS, prlimit, { launch });
-      const cmd = unlimited.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
-      execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000, cwd: probe });
-    } finally {
-      rmSync(probe, { recursive: true, force: true });
-    }
-    return sandbox;
-  } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? '')
-      .trim()
-      .split('\n')[0];
-    why =
-      (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'bwrap is not installed'
-        : `bwrap cannot run here${stderr ? ` (${stderr.slice(0, 200)})` : ''}`;
-  }
-  if (configured === 'bwrap') throw new Error(`DISCO_SANDBOX=bwrap but ${why}`);
-  return new Sandbox('none', `${why}; commands run unsandboxed`, limits, prlimit, { commands: 'admins' });
 }
 
 /** Finds an argv[0] the way execvp would, so a missing command is reported before anything starts. */

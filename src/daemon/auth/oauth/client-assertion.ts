@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, decodeJwt, errors, type JSONWebKeySet, jwtVerify } from 'jose';
+import type { JSONWebKeySet, JWTPayload } from 'jose';
+import { loadJose } from '../jose.js';
 import { fetchClientDocument, type MetadataFetchOptions } from './cimd.js';
 import { type OAuthClient, OAuthRequestError } from './clients.js';
 
@@ -22,7 +23,8 @@ export interface AssertionCheck {
 }
 
 /** The client id an assertion names (`sub`, RFC 7523 §3), read without verifying, to find the client. */
-export function assertionSubject(assertion: string): string | undefined {
+export async function assertionSubject(assertion: string): Promise<string | undefined> {
+  const { decodeJwt } = await loadJose();
   try {
     const sub = decodeJwt(assertion).sub;
     return typeof sub === 'string' ? sub : undefined;
@@ -56,17 +58,18 @@ export class ClientAssertions {
       requiredClaims: ['exp', 'jti'],
       clockTolerance: CLOCK_SKEW_S,
     };
-    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    const { createLocalJWKSet, errors, jwtVerify } = await loadJose();
+    let payload: JWTPayload;
     try {
       payload = (await jwtVerify(assertion as string, createLocalJWKSet(await this.keys(client, false)), options))
         .payload;
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey)) return fail(reason(err));
+      if (!(err instanceof errors.JWKSNoMatchingKey)) return fail(reason(errors, err));
       try {
         payload = (await jwtVerify(assertion as string, createLocalJWKSet(await this.keys(client, true)), options))
           .payload;
       } catch (again) {
-        return fail(reason(again));
+        return fail(reason(errors, again));
       }
     }
     const now = Math.floor(Date.now() / 1000);
@@ -104,7 +107,7 @@ function checkedSet(raw: unknown): JSONWebKeySet {
   return { keys } as JSONWebKeySet;
 }
 
-function reason(err: unknown): string {
+function reason(errors: Awaited<ReturnType<typeof loadJose>>['errors'], err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'expired';
   if (err instanceof errors.JWTClaimValidationFailed) return `${err.claim} is wrong or missing`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';

@@ -207,7 +207,7 @@ export class AuthorizationServer {
    * sent), others by their secret. Security: a client registered for one method is held to it.
    */
   async authenticateClient(creds: ClientCredentials, endpoint: string, issuer: string): Promise<OAuthClient> {
-    const clientId = creds.id ?? (creds.assertion ? assertionSubject(creds.assertion) : undefined);
+    const clientId = creds.id ?? (creds.assertion ? await assertionSubject(creds.assertion) : undefined);
     if (!clientId) throw new OAuthRequestError('invalid_client', 'client_id is required', 401);
     const client = await this.clients.get(clientId).catch(() => undefined);
     if (!client) throw new OAuthRequestError('invalid_client', 'unknown client', 401);
