@@ -49,7 +49,7 @@ import { DiskBudget, ReserveWatch } from './workspace/disk-budget.js';
 import { WorkspaceFiles } from './workspace/files.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
-import { detectSandboxAsync, sandboxOptions } from './workspace/sandbox-detect.js';
+import { detectSandbox, sandboxOptions } from './workspace/sandbox-detect.js';
 
 export const DB_FILE = 'disco.db';
 
@@ -81,7 +81,7 @@ export interface CoreOptions {
 export async function openCore(config: Config, log: Logger, options: CoreOptions): Promise<Core> {
   await mkdir(config.home, { recursive: true, mode: 0o700 });
   // Perf: bubblewrap's trial run goes on in the background while the database and keys are opened.
-  const sandboxDetected = detectSandboxAsync(config.sandbox, sandboxOptions(config));
+  const sandboxDetected = detectSandbox(config.sandbox, sandboxOptions(config));
   sandboxDetected.catch(() => {}); // awaited below; a start that fails before then must not leave it unhandled
   const dbFile = path.join(config.home, DB_FILE);
   const db = openDatabase(dbFile);

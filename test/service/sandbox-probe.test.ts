@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../../src/daemon/workspace/sandbox.js';
-import { detectSandbox, detectSandboxAsync } from '../../src/daemon/workspace/sandbox-detect.js';
+import { detectSandbox } from '../../src/daemon/workspace/sandbox-detect.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
 const bwrap = requireSystem('bubblewrap', hasCommand('bwrap'));
@@ -9,14 +9,8 @@ const bwrap = requireSystem('bubblewrap', hasCommand('bwrap'));
 const spent = { limits: { ...NO_LIMITS, processes: 1 } };
 
 describe.runIf(bwrap)('sandbox detection', () => {
-  it('finds bubblewrap although the per-process limit on processes is spent', () => {
-    const sandbox = detectSandbox('bwrap', spent);
-    expect(sandbox.mode).toBe('bwrap');
-    expect(sandbox.limits.processes).toBe(1);
-  });
-
-  it('so does the background probe the daemon starts with', async () => {
-    const sandbox = await detectSandboxAsync('bwrap', spent);
+  it('finds bubblewrap although the per-process limit on processes is spent', async () => {
+    const sandbox = await detectSandbox('bwrap', spent);
     expect(sandbox.mode).toBe('bwrap');
     expect(sandbox.limits.processes).toBe(1);
   });

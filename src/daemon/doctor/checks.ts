@@ -59,9 +59,9 @@ function checkSqlite(): Check {
   }
 }
 
-function checkSandbox(config: Config): Check {
+async function checkSandbox(config: Config): Promise<Check> {
   try {
-    const s = detectSandbox(config.sandbox, { ...sandboxOptions(config), stateDir: undefined });
+    const s = await detectSandbox(config.sandbox, { ...sandboxOptions(config), stateDir: undefined });
     if (s.mode === 'bwrap') {
       const who = s.owner ? `uid ${s.owner.uid}` : "the daemon's uid in a user namespace";
       return ok(
@@ -294,7 +294,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   return [
     checkNode(input.nodeVersion ?? process.version),
     checkSqlite(),
-    checkSandbox(config),
+    await checkSandbox(config),
     await checkContainerLimits(config),
     ...(config.sandbox === 'none' ? [] : [await checkSpawner(config)]),
     checkGit(),

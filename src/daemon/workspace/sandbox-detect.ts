@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,38 +35,17 @@ export function sandboxOptions(config: Config): DetectOptions {
 
 /**
  * Picks the sandbox: `auto` uses bubblewrap when it works here, else none with commands for admins only
- * (with a reason to warn about); `none` is none for everyone, on purpose; `bwrap` fails without it.
+ * (with a reason to warn about); `none` is none for everyone, on purpose; `bwrap` fails without it. Perf:
+ * the probe runs in the background; the daemon starts it first and awaits it where it needs the sandbox, so
+ * bubblewrap's trial run (tens of ms) overlaps the rest of the start instead of blocking the event loop.
  */
-export function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: DetectOptions = {}): Sandbox {
+export async function detectSandbox(configured: 'auto' | 'bwrap' | 'none', opts: DetectOptions = {}): Promise<Sandbox> {
   const limits = opts.limits ?? NO_LIMITS;
   const prlimit = which('prlimit');
   if (configured === 'none') return new Sandbox('none', 'disabled by DISCO_SANDBOX=none', limits, prlimit);
   try {
     const { sandbox, probe: unlimited } = bwrapCandidate(limits, prlimit, opts);
-    withProbeDir((probe) => {
-      const cmd = unlimited.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
-      execFileSync(cmd.file, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: PROBE_TIMEOUT_MS, cwd: probe });
-    });
-    return sandbox;
-  } catch (err) {
-    return unavailable(configured, err, limits, prlimit);
-  }
-}
-
-/**
- * `detectSandbox` with the probe run in the background: the same checks and the same answer. Perf: the
- * daemon starts it first and awaits it where it needs the sandbox, so bubblewrap's trial run (tens of ms)
- * overlaps the rest of the start instead of blocking the event loop.
- */
-export async function detectSandboxAsync(
-  configured: 'auto' | 'bwrap' | 'none',
-  opts: DetectOptions = {},
-): Promise<Sandbox> {
-  const limits = opts.limits ?? NO_LIMITS;
-  const prlimit = which('prlimit');
-  if (configured === 'none') return new Sandbox('none', 'disabled by DISCO_SANDBOX=none', limits, prlimit);
-  try {
-    const { sandbox, probe: unlimited } = bwrapCandidate(limits, prlimit, opts);
+    // A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed.
     const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
     try {
       const cmd = unlimited.wrap('true', [], { root: probe, cwd: probe, network: 'off' });
@@ -111,16 +90,6 @@ function bwrapCandidate(
     sandbox: new Sandbox('bwrap', 'bubblewrap', limits, prlimit, { launch }),
     probe: new Sandbox('bwrap', 'bubblewrap', NO_LIMITS, prlimit, { launch }),
   };
-}
-
-/** A real run, not just a lookup: user namespaces may be forbidden even where bwrap is installed. */
-function withProbeDir(run: (dir: string) => void): void {
-  const probe = mkdtempSync(path.join(os.tmpdir(), 'disco-probe-'));
-  try {
-    run(probe);
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
 }
 
 /** execFileSync's contract, without blocking: rejects with `stderr` (and `code` when it could not start). */
