@@ -1,12 +1,13 @@
 // Chooses the search's constants on the TUNE half of bench/rag-eval (never the report half): BM25 column
-// weights, query expansions (code forms, joined word pairs) and the hashed embedder's vector weight.
+// weights, the glue chunks' factor, query expansions (code forms, joined word pairs) and the default
+// (static) embedder's vector weight and agreement factor.
 // Indexes each language's tune set once, then re-runs its queries under each variant (the constants are
 // plain objects in dist/daemon/rag/*.js, changed in-process). Prints a table; writes
 // bench/results/rag-tune.json. Not part of `npm run bench`: run it after changing tokens or fusion.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AGREEMENT, VECTOR_WEIGHT_BY_EMBEDDER } from '../dist/daemon/rag/fusion.js';
-import { BM25_COLUMN_WEIGHTS } from '../dist/daemon/rag/search.js';
+import { BM25_COLUMN_WEIGHTS, BM25_GLUE } from '../dist/daemon/rag/search.js';
 import { DEFAULT_MATCH } from '../dist/daemon/rag/tokens.js';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { extractCases, sampleCases } from './lib/rag-eval-cases.mjs';
@@ -22,10 +23,13 @@ const metrics = (ranks) => ({
   mrr: round(ranks.reduce((s, r) => s + (r <= 10 ? 1 / r : 0), 0) / ranks.length),
 });
 
+/** The default embedder's key in VECTOR_WEIGHT_BY_EMBEDDER. */
+const EMBEDDER = 'disco-static-';
 const base = {
   weights: { ...BM25_COLUMN_WEIGHTS },
   match: { ...DEFAULT_MATCH },
-  vector: VECTOR_WEIGHT_BY_EMBEDDER['disco-hashed-'],
+  glue: BM25_GLUE.factor,
+  vector: VECTOR_WEIGHT_BY_EMBEDDER[EMBEDDER],
   agreement: AGREEMENT.fullAt,
 };
 const variants = [
@@ -40,12 +44,16 @@ const variants = [
   { name: 'symbol 12', weights: { symbol: 12 } },
   { name: 'path 1', weights: { path: 1 } },
   { name: 'path 4', weights: { path: 4 } },
-  { name: 'vector 0.1', vector: 0.1 },
+  { name: 'glue 1', glue: 1 },
+  { name: 'glue 0.9', glue: 0.9 },
+  { name: 'glue 0.7', glue: 0.7 },
   { name: 'vector 0.3', vector: 0.3 },
-  { name: 'vector 0.5', vector: 0.5 },
-  { name: 'agreement 2', agreement: 2 },
+  { name: 'vector 0.7', vector: 0.7 },
+  { name: 'vector 1', vector: 1 },
   { name: 'agreement 3', agreement: 3 },
-  { name: 'agreement 3, vector 0.3', agreement: 3, vector: 0.3 },
+  { name: 'agreement 5', agreement: 5 },
+  { name: 'agreement 5, vector 0.8', agreement: 5, vector: 0.8 },
+  { name: 'agreement 8, vector 0.8', agreement: 8, vector: 0.8 },
 ];
 
 const only = process.argv.slice(2);
@@ -69,18 +77,19 @@ try {
   for (const v of variants) {
     Object.assign(BM25_COLUMN_WEIGHTS, base.weights, v.weights ?? {});
     Object.assign(DEFAULT_MATCH, base.match, v.match ?? {});
-    VECTOR_WEIGHT_BY_EMBEDDER['disco-hashed-'] = v.vector ?? base.vector;
+    BM25_GLUE.factor = v.glue ?? base.glue;
+    VECTOR_WEIGHT_BY_EMBEDDER[EMBEDDER] = v.vector ?? base.vector;
     AGREEMENT.fullAt = v.agreement ?? base.agreement;
     const row = { variant: v.name };
     for (const set of sets) {
-      const ranks = { bm25: [], hybrid: [] };
+      const ranks = { bm25: [], vector: [], hybrid: [] };
       for (const q of set.cases) {
-        for (const mode of ['bm25', 'hybrid']) {
+        for (const mode of ['bm25', 'vector', 'hybrid']) {
           const r = await rag.searchIndex(set.container, q.query, { k: 10, mode });
           ranks[mode].push(rankOf(r.results, q));
         }
       }
-      row[set.language] = { bm25: metrics(ranks.bm25), hybrid: metrics(ranks.hybrid) };
+      row[set.language] = { bm25: metrics(ranks.bm25), vector: metrics(ranks.vector), hybrid: metrics(ranks.hybrid) };
     }
     table.push(row);
     console.log(
@@ -88,7 +97,7 @@ try {
       sets
         .map((s) => {
           const x = row[s.language];
-          return `${s.language} bm25 ${x.bm25.r5}/${x.bm25.mrr} hyb ${x.hybrid.r5}/${x.hybrid.mrr}`;
+          return `${s.language} bm25 ${x.bm25.r5}/${x.bm25.mrr} vec ${x.vector.r5}/${x.vector.mrr} hyb ${x.hybrid.r5}/${x.hybrid.mrr}`;
         })
         .join(' | '),
     );

@@ -18,11 +18,18 @@ export async function benchDaemon(env = {}) {
       ...env,
     }),
   );
-  const call = async (method, p, body) => {
-    const res = await fetch(`${daemon.url}/api/v1${p}`, {
+  const send = (method, p, body) =>
+    fetch(`${daemon.url}/api/v1${p}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+  const call = async (method, p, body) => {
+    // A kept-alive socket the server closed while a long index pass ran resets the next request before
+    // the server reads it: sent again once on a fresh connection.
+    const res = await send(method, p, body).catch((err) => {
+      if (err?.cause?.code !== 'ECONNRESET') throw err;
+      return send(method, p, body);
     });
     const json = await res.json();
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);

@@ -22,10 +22,12 @@ describe('code-aware tokens', () => {
     expect(splitIdentifier('plain')).toEqual(['plain']);
   });
 
-  it('indexes whole identifiers and their parts', () => {
+  it('indexes whole identifiers, their parts and, from three parts on, adjacent parts joined', () => {
     expect(expandForIndex('const maxRetryCount = read_config();')).toBe(
-      'const maxretrycount max retry count read_config read config',
+      'const maxretrycount max retry count maxretry retrycount read_config read config',
     );
+    // A question naming `eachOf` meets `eachOfSeries`.
+    expect(expandForIndex('eachOfSeries').split(' ')).toContain('eachof');
   });
 
   it('quotes every query term so user text never becomes FTS5 syntax', () => {

@@ -75,6 +75,7 @@ describe('adaptive fusion', () => {
 
   it('takes the vector weight from the embedder', () => {
     expect(baseVectorWeight('disco-hashed-v1-384')).toBe(0.2);
+    expect(baseVectorWeight('disco-static-v1-0123abcd-384+128')).toBe(0.7);
     expect(baseVectorWeight('openai:text-embedding-3-small')).toBe(1);
     expect(baseVectorWeight('something-else')).toBe(0.5);
   });

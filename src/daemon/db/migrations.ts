@@ -279,4 +279,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'container_runtime',
     sql: `UPDATE containers SET runtime = 'sandbox' WHERE runtime <> 'webcontainer';`,
   },
+  {
+    // The tokenisation of a RAG index's FTS5 table (db/rag-rows.ts RAG_FTS_FORMAT). Indexes built before
+    // are format 1: the daemon rebuilds them at its next start (rag/service.ts `resume`).
+    version: 13,
+    name: 'rag_fts_format',
+    sql: `ALTER TABLE rag_indexes ADD COLUMN fts_format INTEGER NOT NULL DEFAULT 1;`,
+  },
 ];

@@ -1,81 +1,18 @@
-import { workspaceGlob } from '../workspace/glob-match.js';
 import type { Db } from './open.js';
+import {
+  type FileState,
+  type FileUpdate,
+  ftsTable,
+  INDEX_COLUMNS,
+  type IndexRow,
+  type IndexState,
+  RAG_FTS_FORMAT,
+  vecTable,
+} from './rag-rows.js';
+import { RagSearchRepo } from './rag-search-repo.js';
 
-export type IndexState = 'indexing' | 'ready' | 'cancelled' | 'failed';
-
-export interface IndexRow {
-  id: number;
-  containerId: string;
-  embedder: string;
-  dimension: number;
-  state: IndexState;
-  files: number;
-  chunks: number;
-  error: string | null;
-  startedAt: number | null;
-  finishedAt: number | null;
-  runnerPid: number | null;
-  heartbeatAt: number | null;
-}
-
-export interface FileState {
-  hash: string;
-  size: number;
-  mtimeMs: number;
-}
-
-export interface NewChunk {
-  path: string;
-  language: string;
-  symbol: string | null;
-  kind: string;
-  startLine: number;
-  endLine: number;
-  hash: string;
-  content: string;
-  /** Expanded code tokens for FTS5 (see tokens.ts): the whole chunk. */
-  ftsBody: string;
-  /** The symbol's name and the definition's signature line, expanded: BM25 weighs this column most. */
-  ftsSymbol: string;
-  /** The path's words, expanded. */
-  ftsPath: string;
-  vector: Buffer;
-}
-
-export interface FileUpdate {
-  path: string;
-  hash: string;
-  size: number;
-  mtimeMs: number;
-  language: string;
-  chunks: NewChunk[];
-}
-
-export interface ChunkRow {
-  id: number;
-  path: string;
-  language: string;
-  symbol: string | null;
-  kind: string;
-  startLine: number;
-  endLine: number;
-  content: string;
-}
-
-export interface SearchFilter {
-  language?: string | undefined;
-  /** A glob over workspace-relative paths (see workspace/glob-match.ts for the syntax). */
-  pathGlob?: string | undefined;
-}
-
-const INDEX_COLUMNS = `id, container_id AS containerId, embedder, dimension, state, files, chunks, error,
-  started_at AS startedAt, finished_at AS finishedAt, runner_pid AS runnerPid, heartbeat_at AS heartbeatAt`;
-
-const CHUNK_COLUMNS = `id, path, language, symbol, kind, start_line AS startLine, end_line AS endLine, content`;
-
-/** Table names are built from an integer id only, never from input. */
-const ftsTable = (id: number) => `rag_fts_${Math.trunc(id)}`;
-const vecTable = (id: number) => `rag_vec_${Math.trunc(id)}`;
+export * from './rag-rows.js';
+export { RagSearchRepo } from './rag-search-repo.js';
 
 /**
  * SQL of the RAG index: per-container rows in rag_indexes/rag_files/rag_chunks, plus two virtual tables
@@ -83,7 +20,8 @@ const vecTable = (id: number) => `rag_vec_${Math.trunc(id)}`;
  * deletable) and a sqlite-vec vec0 table of binary-quantised vectors keyed by chunk rowid.
  */
 export class RagRepo {
-  private readonly globs = new Map<string, (p: string) => boolean>();
+  /** The reads of a search over these indexes. */
+  readonly reads: RagSearchRepo;
   /**
    * Perf: prepared once. Every workspace change asks for the container's index (rag `changed`), and
    * preparing this statement each time cost ~0.7 ms of event-loop time per file write under load.
@@ -92,31 +30,7 @@ export class RagRepo {
 
   constructor(private readonly db: Db) {
     this.indexOf = db.prepare(`SELECT ${INDEX_COLUMNS} FROM rag_indexes WHERE container_id = ?`);
-    // Path filters run inside SQL so LIMIT applies after filtering.
-    db.function('rag_glob', { deterministic: true }, (pattern: unknown, path: unknown) =>
-      this.matcher(String(pattern))(String(path)) ? 1 : 0,
-    );
-  }
-
-  matcher(pattern: string): (p: string) => boolean {
-    let m = this.globs.get(pattern);
-    if (!m) {
-      // Security: a linear-time matcher, as client globs run here once per row inside SQL. Perf: chunks
-      // of one file share a path, so each distinct path is matched once.
-      const glob = workspaceGlob(pattern);
-      const known = new Map<string, boolean>();
-      m = (p: string) => {
-        let hit = known.get(p);
-        if (hit === undefined) {
-          hit = glob(p);
-          if (known.size < 50_000) known.set(p, hit);
-        }
-        return hit;
-      };
-      if (this.globs.size > 100) this.globs.clear();
-      this.globs.set(pattern, m);
-    }
-    return m;
+    this.reads = new RagSearchRepo(db);
   }
 
   getIndex(containerId: string): IndexRow | undefined {
@@ -132,11 +46,17 @@ export class RagRepo {
       .all() as (IndexRow & { ownerId: string | null })[];
   }
 
-  /** Creates the index row and its virtual tables, or resets them when the embedder changed. */
+  /** Creates the index row and its virtual tables, or resets them when the embedder or the FTS format changed. */
   ensureIndex(containerId: string, embedder: string, dimension: number): IndexRow {
     return this.db.transaction(() => {
       const existing = this.getIndex(containerId);
-      if (existing && existing.embedder === embedder && existing.dimension === dimension) return existing;
+      if (
+        existing &&
+        existing.embedder === embedder &&
+        existing.dimension === dimension &&
+        existing.ftsFormat === RAG_FTS_FORMAT
+      )
+        return existing;
       let id: number;
       if (existing) {
         id = existing.id;
@@ -144,15 +64,18 @@ export class RagRepo {
         this.db.prepare('DELETE FROM rag_chunks WHERE index_id = ?').run(id);
         this.db.prepare('DELETE FROM rag_files WHERE index_id = ?').run(id);
         this.db
-          .prepare('UPDATE rag_indexes SET embedder = ?, dimension = ?, files = 0, chunks = 0 WHERE id = ?')
-          .run(embedder, dimension, id);
+          .prepare(
+            'UPDATE rag_indexes SET embedder = ?, dimension = ?, fts_format = ?, files = 0, chunks = 0 WHERE id = ?',
+          )
+          .run(embedder, dimension, RAG_FTS_FORMAT, id);
       } else {
         id = Number(
           this.db
             .prepare(
-              `INSERT INTO rag_indexes (container_id, embedder, dimension, state, created_at) VALUES (?, ?, ?, 'indexing', ?)`,
+              `INSERT INTO rag_indexes (container_id, embedder, dimension, fts_format, state, created_at)
+               VALUES (?, ?, ?, ?, 'indexing', ?)`,
             )
-            .run(containerId, embedder, dimension, Date.now()).lastInsertRowid,
+            .run(containerId, embedder, dimension, RAG_FTS_FORMAT, Date.now()).lastInsertRowid,
         );
       }
       const dim = Math.trunc(dimension);
@@ -291,99 +214,6 @@ export class RagRepo {
       }
       this.db.prepare('UPDATE rag_indexes SET heartbeat_at = ? WHERE id = ?').run(Date.now(), id);
     })();
-  }
-
-  /** BM25 over the FTS5 table, best (lowest) first; `weights` of the symbol, path and body columns. */
-  bm25(
-    id: number,
-    match: string,
-    limit: number,
-    filter: SearchFilter,
-    weights: { symbol: number; path: number; body: number },
-  ): { id: number; score: number }[] {
-    const fts = ftsTable(id);
-    const w = [weights.symbol, weights.path, weights.body].map((x) => Number(x).toFixed(3)).join(', ');
-    const filtered = filter.language !== undefined || filter.pathGlob !== undefined;
-    const sql = filtered
-      ? `SELECT ${fts}.rowid AS id, bm25(${fts}, ${w}) AS score FROM ${fts}
-         JOIN rag_chunks c ON c.id = ${fts}.rowid
-         WHERE ${fts} MATCH @match${filter.language !== undefined ? ' AND c.language = @language' : ''}${
-           filter.pathGlob !== undefined ? ' AND rag_glob(@glob, c.path)' : ''
-         }
-         ORDER BY score LIMIT @limit`
-      : `SELECT rowid AS id, bm25(${fts}, ${w}) AS score FROM ${fts} WHERE ${fts} MATCH @match ORDER BY score LIMIT @limit`;
-    return this.db.prepare(sql).all({
-      match,
-      limit,
-      ...(filter.language !== undefined ? { language: filter.language } : {}),
-      ...(filter.pathGlob !== undefined ? { glob: filter.pathGlob } : {}),
-    }) as { id: number; score: number }[];
-  }
-
-  /** Coarse nearest neighbours by Hamming distance over the binary-quantised vectors in vec0. */
-  knnCoarse(id: number, query: Buffer, k: number, language?: string): number[] {
-    const rows = this.db
-      .prepare(
-        `SELECT rowid AS id FROM ${vecTable(id)} WHERE embedding MATCH vec_quantize_binary(?) AND k = ?${
-          language !== undefined ? ' AND language = ?' : ''
-        }`,
-      )
-      .all(query, k, ...(language !== undefined ? [language] : [])) as { id: number | bigint }[];
-    return rows.map((r) => Number(r.id));
-  }
-
-  /**
-   * Full-precision vectors (and paths) of some chunks, for exact re-scoring. Perf: one statement for
-   * the whole list (json_each), not one per id — a hybrid search asks for ~150 rows.
-   */
-  vectors(ids: readonly number[]): { id: number; path: string; language: string; vector: Buffer }[] {
-    if (ids.length === 0) return [];
-    return this.db
-      .prepare('SELECT id, path, language, vector FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(ids)) as { id: number; path: string; language: string; vector: Buffer }[];
-  }
-
-  /** Chunks of the files matching a filter, when there are few enough to score them all exactly. */
-  vectorsWhere(
-    id: number,
-    filter: SearchFilter,
-    max: number,
-  ): { id: number; path: string; language: string; vector: Buffer }[] | undefined {
-    const glob = filter.pathGlob;
-    const paths = this.db
-      .prepare(
-        `SELECT path, chunks FROM rag_files WHERE index_id = @id${glob !== undefined ? ' AND rag_glob(@glob, path)' : ''}${
-          filter.language !== undefined ? ' AND language = @language' : ''
-        }`,
-      )
-      .all({
-        id,
-        ...(glob !== undefined ? { glob } : {}),
-        ...(filter.language !== undefined ? { language: filter.language } : {}),
-      }) as {
-      path: string;
-      chunks: number;
-    }[];
-    const total = paths.reduce((s, p) => s + p.chunks, 0);
-    if (total > max) return undefined;
-    const st = this.db.prepare('SELECT id, path, language, vector FROM rag_chunks WHERE index_id = ? AND path = ?');
-    return paths.flatMap((p) => st.all(id, p.path) as { id: number; path: string; language: string; vector: Buffer }[]);
-  }
-
-  chunks(ids: readonly number[]): Map<number, ChunkRow> {
-    if (ids.length === 0) return new Map();
-    const rows = this.db
-      .prepare(`SELECT ${CHUNK_COLUMNS} FROM rag_chunks WHERE id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(ids)) as ChunkRow[];
-    return new Map(rows.map((r) => [r.id, r]));
-  }
-
-  chunkAt(id: number, path: string, startLine: number, endLine: number): ChunkRow | undefined {
-    return this.db
-      .prepare(
-        `SELECT ${CHUNK_COLUMNS} FROM rag_chunks WHERE index_id = ? AND path = ? AND start_line = ? AND end_line = ?`,
-      )
-      .get(id, path, startLine, endLine) as ChunkRow | undefined;
   }
 
   /** Row counts of the four stores; equal chunk counts mean the index is consistent. */

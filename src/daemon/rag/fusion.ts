@@ -16,7 +16,9 @@
  * BM25 candidate gets its exact cosine (not only those in the vector list), so vectors re-rank BM25's
  * candidates and add their own below them unless BM25 found little. `base` belongs to the embedder: the
  * hashed one measures shared vocabulary and gets 0.2 (tune half: 0.1–0.3 all ≥ BM25, 0.5+ pulls MRR
- * below it); an embedder that knows meaning (OpenAI-compatible) gets 1. See docs/rag.md.
+ * below it); the static one (the default) 0.7 (bench/rag-tune.mjs on the tune half: the only weight of
+ * 0.3/0.5/0.7/1 with the hybrid at or above both single modes on all three languages — 0.5 left JS/TS
+ * one query below BM25, 1 two); an embedder that knows meaning (OpenAI-compatible) gets 1. See docs/rag.md.
  */
 import type { SearchMode } from './search.js';
 
@@ -34,8 +36,9 @@ export interface Fused {
 }
 
 /** Vector weight for an embedder whose id starts with the key; the longest matching key wins. */
-export const VECTOR_WEIGHT_BY_EMBEDDER: Readonly<Record<string, number>> = {
+export const VECTOR_WEIGHT_BY_EMBEDDER: Record<string, number> = {
   'disco-hashed-': 0.2,
+  'disco-static-': 0.7,
   'openai:': 1,
 };
 /** For an embedder not listed: between the two. */

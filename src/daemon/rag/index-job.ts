@@ -7,6 +7,7 @@ import { readCapped, WorkspaceDir } from '../workspace/workspace-dir.js';
 import { type ChunkOptions, chunkFile } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, embedsTokens, vectorBytes } from './embedder.js';
+import { withoutImports } from './import-lines.js';
 import { SyntaxParsers } from './syntax.js';
 import { expandTokens, ftsPathText, ftsSymbolText, type Token, tokenize } from './tokens.js';
 
@@ -202,7 +203,7 @@ async function indexPass(
             endLine: c.endLine,
             hash: chunkHash(c.content),
             content: c.content,
-            ftsBody: expandTokens(tokens),
+            ftsBody: expandTokens(bodyTokens(f.rel, c, tokens)),
             ftsSymbol: ftsSymbolText(c.symbol, c.content),
             ftsPath,
             ...(hashed ? { tokens } : {}),
@@ -261,4 +262,10 @@ async function examine(
   const text = data.toString('utf8');
   if (looksMinified(text)) return { kind: 'skip' };
   return { kind: 'changed', text, hash, size: s.size, mtimeMs };
+}
+
+/** The FTS body's tokens: the embedder's, unless the chunk has import lines to leave out (import-lines.ts). */
+function bodyTokens(path: string, c: { symbol: string | null; content: string }, tokens: Token[]): Token[] {
+  const content = withoutImports(c.content);
+  return content === c.content ? tokens : tokenize(embeddingText({ path, symbol: c.symbol, content }));
 }

@@ -1,4 +1,5 @@
-import type { ChunkRow, IndexRow, RagRepo, SearchFilter } from '../db/rag-repo.js';
+import type { ChunkRow, IndexRow, SearchFilter } from '../db/rag-rows.js';
+import type { RagSearchRepo } from '../db/rag-search-repo.js';
 import { DiscoError } from '../errors.js';
 import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
 import { baseVectorWeight, fuse, type Ranked, vectorWeight } from './fusion.js';
@@ -44,6 +45,14 @@ export interface SearchResult {
  */
 export const BM25_COLUMN_WEIGHTS = { symbol: 4, path: 2, body: 1 };
 
+/**
+ * Factor of a glue chunk's BM25 score (a chunk without a definition: imports, exports, top-level
+ * statements). Such chunks name everything a file uses and took a third of the JS/TS top-5 places on the
+ * tune half of bench/rag-eval, while holding one answer in five; 0.8 (bench/rag-tune.mjs) lifted JS/TS
+ * BM25 recall@5 0.62 → 0.65 and Python 0.69 → 0.74, Go unchanged.
+ */
+export const BM25_GLUE = { factor: 0.8 };
+
 /** Candidates taken from each list before fusion. */
 const candidatesFor = (k: number) => Math.max(50, k * 5);
 
@@ -59,7 +68,7 @@ const EXACT_FILTERED_MAX = 5000;
 
 export class HybridSearch {
   constructor(
-    private readonly repo: RagRepo,
+    private readonly repo: RagSearchRepo,
     private readonly embedder: Embedder,
   ) {}
 
@@ -126,7 +135,9 @@ export class HybridSearch {
   private lexical(indexId: number, query: string, n: number, filter: SearchFilter): Ranked[] {
     const match = ftsMatchExpression(query);
     if (!match) return [];
-    return this.repo.bm25(indexId, match, n, filter, BM25_COLUMN_WEIGHTS).map((r) => ({ id: r.id, score: -r.score }));
+    return this.repo
+      .bm25(indexId, match, n, filter, { weights: BM25_COLUMN_WEIGHTS, glue: BM25_GLUE.factor })
+      .map((r) => ({ id: r.id, score: -r.score }));
   }
 
   /** Exact cosine of the BM25 candidates the vector list left out, so vectors can re-rank them all. */

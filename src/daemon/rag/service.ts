@@ -1,7 +1,7 @@
 import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RagRepo } from '../db/rag-repo.js';
+import { RAG_FTS_FORMAT, type RagRepo } from '../db/rag-repo.js';
 import { ConflictError, DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createEmbedder, type Embedder, type EmbedderSpec } from './embedder.js';
@@ -62,7 +62,7 @@ export class RagService {
     private readonly log: Logger,
   ) {
     this.embedder = createEmbedder(settings.embedder);
-    this.search = new HybridSearch(repo, this.embedder);
+    this.search = new HybridSearch(repo.reads, this.embedder);
   }
 
   status(containerId: string): IndexStatus {
@@ -176,7 +176,7 @@ export class RagService {
 
   chunkAt(containerId: string, path: string, startLine: number, endLine: number) {
     const row = this.repo.getIndex(containerId);
-    return row ? this.repo.chunkAt(row.id, path, startLine, endLine) : undefined;
+    return row ? this.repo.reads.chunkAt(row.id, path, startLine, endLine) : undefined;
   }
 
   /** Files changed through Disco (or on disk, when watching): an incremental pass soon, if indexed. */
@@ -238,7 +238,8 @@ export class RagService {
 
   /**
    * At start-up: indexes of deleted containers are dropped; passes a crash interrupted (state still
-   * 'indexing', runner gone) resume; watched containers are watched again.
+   * 'indexing', runner gone) resume; indexes of an older FTS format are rebuilt; watched containers are
+   * watched again.
    */
   async resume(rootOf: (containerId: string, ownerId: string) => Promise<string | undefined>): Promise<void> {
     for (const row of this.repo.listIndexes()) {
@@ -249,8 +250,13 @@ export class RagService {
       const root = await rootOf(row.containerId, row.ownerId);
       if (!root) continue;
       const stale = row.runnerPid === null || row.runnerPid === process.pid || !pidAlive(row.runnerPid);
-      if (row.state === 'indexing' && stale) {
-        this.log.info({ containerId: row.containerId }, 'resuming an interrupted rag index pass');
+      // An index of an older FTS format is rebuilt from scratch: ensureIndex resets it, the pass refills it.
+      const outdated = row.ftsFormat !== RAG_FTS_FORMAT;
+      if ((row.state === 'indexing' || outdated) && stale) {
+        this.log.info(
+          { containerId: row.containerId, outdated },
+          outdated ? 'rebuilding a rag index of an older format' : 'resuming an interrupted rag index pass',
+        );
         await this.start({ id: row.containerId, root }).catch((err) =>
           this.log.warn({ err, containerId: row.containerId }, 'cannot resume rag index pass'),
         );

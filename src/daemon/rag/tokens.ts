@@ -62,8 +62,8 @@ export function tokenize(text: string): Token[] {
 }
 
 /**
- * The text FTS5 indexes for a chunk: every token and, after it, its parts — so BM25 sees both the exact
- * identifier and its words. FTS5's own tokenizer (unicode61, `_` kept in tokens, Porter stems) runs on it.
+ * The text FTS5 indexes for a chunk: every token and, after it, its parts and (for three parts or more)
+ * its adjacent parts joined — so BM25 sees the exact identifier, its words and its shorter names. FTS5's own tokenizer (unicode61, `_` kept in tokens, Porter stems) runs on it.
  */
 export function expandForIndex(text: string): string {
   return expandTokens(tokenize(text));
@@ -74,6 +74,11 @@ export function expandTokens(tokens: readonly Token[]): string {
   for (const t of tokens) {
     out.push(t.word);
     for (const p of t.parts) if (p.length > 1 && p !== t.word) out.push(p);
+    // Sub-compounds: `eachOfSeries` also gives `eachof` and `ofseries`, so a question naming `eachOf`
+    // (or the joined pair of "symmetric difference") meets the longer name (tune half: MRR up on all three
+    // languages).
+    const n = t.parts.length;
+    for (let i = 0; n >= 3 && i + 1 < n; i++) out.push((t.parts[i] as string) + (t.parts[i + 1] as string));
   }
   return out.join(' ');
 }
