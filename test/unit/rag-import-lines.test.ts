@@ -38,4 +38,22 @@ describe('import lines left out of the FTS body', () => {
     const src = 'function importantThing() {\n  return 1;\n}';
     expect(withoutImports(src)).toBe(src);
   });
+
+  // A workspace line is hostile: `var` and 80,000 spaces used to take ~15 s (quadratic backtracking).
+  it('takes time linear in the length of a hostile line', () => {
+    const best = (line: string): number => {
+      let min = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        withoutImports(line);
+        min = Math.min(min, performance.now() - t0);
+      }
+      return Math.max(min, 0.05);
+    };
+    const shapes = [
+      (n: number) => `var${' '.repeat(n)}x require`,
+      (n: number) => `const {${'a, '.repeat(n / 3)} require`,
+    ];
+    for (const shape of shapes) expect(best(shape(64_000)) / best(shape(8_000))).toBeLessThan(24);
+  });
 });

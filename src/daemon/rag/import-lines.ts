@@ -5,12 +5,16 @@
  * its symbol column and its vector keep them.
  */
 
-/** One line that is a whole import: JS/TS `import`/re-export/`require`, Babel interop, Python, Go. */
+/**
+ * One line that is a whole import: JS/TS `import`/re-export/`require`, Babel interop, Python, Go.
+ * Security: workspace lines are hostile; each part has one way to match (no `\s+` beside a class that
+ * also takes spaces), so a long line costs linear time.
+ */
 const IMPORT_LINE = new RegExp(
   [
     String.raw`^\s*import(?:\s+|\s*[{*'"(])`,
     String.raw`^\s*export\s+(?:type\s+)?(?:\*|\{[^}]*\})\s*(?:as\s+\w+\s+)?from\s*['"]`,
-    String.raw`^\s*(?:var|let|const)\s+[\w\${},:\s]+=\s*(?:_interopRequire\w*\()?require\(\s*['"][^'"]+['"]\s*\)\)?[;,]?\s*$`,
+    String.raw`^\s*(?:var|let|const)\s+[\w\${},:][\w\${},:\s]*=\s*(?:_interopRequire\w*\()?require\(\s*['"][^'"]+['"]\s*\)\)?[;,]?\s*$`,
     String.raw`^\s*(?:var|let|const)\s+\w+\s*=\s*_interopRequire\w*\(\s*\w+\s*\)[;,]?\s*$`,
     String.raw`^\s*(?:require\(\s*['"][^'"]+['"]\s*\)|from\s+[\w.]+\s+import\b)`,
   ].join('|'),
