@@ -9,10 +9,12 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-# The MCP Apps views: browser source, bundled by the build into dist/views/.
+# The browser sources of the MCP Apps views and the workbench page, and the build scripts (spawner, views,
+# workbench, the CLI and daemon bundle in dist/bundle/).
 COPY views ./views
-COPY scripts/build-views.mjs ./scripts/build-views.mjs
-# `npm ci` runs `prepare` (tsc → dist/), then dev dependencies are dropped.
+COPY workbench ./workbench
+COPY scripts ./scripts
+# `npm ci` runs `prepare` (tsc → dist/, then the bundles), then dev dependencies are dropped.
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund
 

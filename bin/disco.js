@@ -9,7 +9,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.exit(0);
 }
 
-const { run } = await import('../dist/cli/main.js');
+// Perf: the bundle (dist/bundle, scripts/build-bundle.mjs) loads a few files where dist/cli would load dozens.
+const { run } = await import('../dist/bundle/cli.js');
 
 /**
  * A command is over when run() settles (serve, mcp, shell and `logs -f` settle only when they are done).

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { disco } from '../helpers/cli.js';
@@ -40,5 +40,35 @@ describe('the CLI entry', () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     for (const args of [['--version'], ['-v']])
       expect(await disco(args, {})).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+/** What bin/disco.js runs: the CLI and the daemon bundled by scripts/build-bundle.mjs (part of the build). */
+describe('the bundled CLI', () => {
+  const bundle = path.join(dist, 'bundle');
+
+  it('is what bin/disco.js loads', () => {
+    expect(readFileSync('bin/disco.js', 'utf8')).toContain("import('../dist/bundle/cli.js')");
+  });
+
+  it('loads built-ins only (commander is bundled in), from a few files, until a command needs more', () => {
+    const graph = staticImportGraph(path.join(bundle, 'cli.js'));
+    expect(graph.packages.filter((p) => !p.startsWith('node:'))).toEqual([]);
+    expect(graph.files.length).toBeLessThan(10); // 7: the entry and the chunks it shares with the daemon
+  });
+
+  it('resolves import.meta.url to each module’s own file under dist/ (workers, supervisor.cjs, assets)', () => {
+    const sources = readdirSync(bundle)
+      .filter((f) => f.endsWith('.js'))
+      // The banner's `require` (for the built-ins bundled CommonJS packages load) is the bundle's own.
+      .map((f) => readFileSync(path.join(bundle, f), 'utf8').replace('__discoRequire(import.meta.url)', ''));
+    const uses = sources.flatMap((text) => [...text.matchAll(/import\.meta\.url/g)]);
+    const own = sources
+      .flatMap((text) => [...text.matchAll(/new URL\("(\.\.\/[^"]+)", import\.meta\.url\)/g)])
+      .map((m) => m[1] as string);
+    // Every use is the rewritten form, and names a module tsc built (so `./supervisor.cjs` beside it exists too).
+    expect(own.length).toBe(uses.length);
+    expect(own).toContain('../daemon/sandbox/pool.js');
+    for (const rel of own) expect(existsSync(path.join(bundle, rel)), rel).toBe(true);
   });
 });

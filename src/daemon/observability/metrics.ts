@@ -5,6 +5,7 @@ import type { RefusalCode } from '../egress/policy.js';
 import type { EgressObserver, EgressRecord } from '../egress/record.js';
 import type { ErrorCode } from '../errors.js';
 import type { OpObserver, Transport } from '../ops/observe.js';
+import { OpHistogram } from './op-histogram.js';
 
 /** What the gauges read at scrape time. Each is cheap (in-memory, or one grouped SQLite query). */
 export interface MetricsSources {
@@ -34,7 +35,6 @@ function prom(): PromClient {
 /** The prom-client side of `Metrics`: one registry and its instruments, made together. */
 class Instruments {
   readonly registry: Prom.Registry;
-  readonly opDuration: Prom.Histogram<'op' | 'transport' | 'outcome'>;
   readonly opErrors: Prom.Counter<'op' | 'transport' | 'code'>;
   readonly httpErrors: Prom.Counter<'code'>;
   readonly jobRuns: Prom.Counter<'job' | 'outcome'>;
@@ -44,17 +44,11 @@ class Instruments {
   readonly egressDuration: Prom.Histogram<'protocol'>;
   readonly egressThrottles: Prom.Counter<'code'>;
 
-  constructor(sources: readonly MetricsSources[]) {
+  constructor(sources: readonly MetricsSources[], opDuration: OpHistogram) {
     const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = prom();
     this.registry = new Registry();
     const registers = [this.registry];
-    this.opDuration = new Histogram({
-      name: 'disco_op_duration_seconds',
-      help: 'Time to run one op, by op, transport (rest, mcp) and outcome (ok, error).',
-      labelNames: ['op', 'transport', 'outcome'] as const,
-      buckets: OP_BUCKETS,
-      registers,
-    });
+    opDuration.register(this.registry);
     this.opErrors = new Counter({
       name: 'disco_op_errors_total',
       help: 'Ops that ended in an error, by op, transport and error code.',
@@ -183,6 +177,12 @@ const MAX_PENDING = 10_000;
  */
 export class Metrics implements OpObserver, EgressObserver {
   private made: Instruments | undefined;
+  /** Counted without prom-client (see OpHistogram), so from the first op on, with nothing to replay. */
+  private readonly opDuration = new OpHistogram(
+    'disco_op_duration_seconds',
+    'Time to run one op, by op, transport (rest, mcp) and outcome (ok, error).',
+    OP_BUCKETS,
+  );
   private readonly sources: MetricsSources[] = [];
   private pending: Array<(m: Instruments) => void> = [];
 
@@ -202,7 +202,7 @@ export class Metrics implements OpObserver, EgressObserver {
 
   private instruments(): Instruments {
     if (this.made) return this.made;
-    const made = new Instruments(this.sources);
+    const made = new Instruments(this.sources, this.opDuration);
     this.made = made;
     const pending = this.pending;
     this.pending = [];
@@ -223,14 +223,9 @@ export class Metrics implements OpObserver, EgressObserver {
   }
 
   opDone(op: string, transport: Transport, seconds: number, errorCode: ErrorCode | undefined): void {
-    const made = this.made;
-    // Perf: every op ends here; no closure once the instruments exist.
-    if (!made) {
-      this.record(() => this.opDone(op, transport, seconds, errorCode));
-      return;
-    }
-    made.opDuration.observe({ op, transport, outcome: errorCode ? 'error' : 'ok' }, seconds);
-    if (errorCode) made.opErrors.inc({ op, transport, code: errorCode });
+    // Perf: every op ends here.
+    this.opDuration.observe(op, transport, errorCode ? 'error' : 'ok', seconds);
+    if (errorCode) this.record((m) => m.opErrors.inc({ op, transport, code: errorCode }));
   }
 
   uncaughtError(kind: 'exception' | 'rejection'): void {

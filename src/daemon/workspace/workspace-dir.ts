@@ -322,7 +322,11 @@ export async function readCapped(fd: number, size: number, max: number): Promise
         : (await readAsync(fd, buf, filled, buf.length - filled, filled)).bytesRead;
     if (n === 0) break;
     filled += n;
-    if (filled < buf.length) continue;
+    // Perf: a read of a regular file that returns less than it asked for stopped at the end of the file
+    // (the kernel fills the whole request otherwise), so the usual second read, which would return 0, is
+    // skipped. A file that grew past its fstat size fills the request (one byte more than it had) and
+    // goes on below.
+    if (filled < buf.length) break;
     if (filled > max) return undefined;
     // Grew since fstat: make room (up to one byte past the cap) rather than return a prefix as the whole.
     const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
