@@ -322,11 +322,12 @@ export async function readCapped(fd: number, size: number, max: number): Promise
         : (await readAsync(fd, buf, filled, buf.length - filled, filled)).bytesRead;
     if (n === 0) break;
     filled += n;
-    // Perf: a read of a regular file that returns less than it asked for stopped at the end of the file
-    // (the kernel fills the whole request otherwise), so the usual second read, which would return 0, is
-    // skipped. A file that grew past its fstat size fills the request (one byte more than it had) and
-    // goes on below.
-    if (filled < buf.length) break;
+    // Perf: having read exactly the fstat size of a local regular file means its end was reached, so the
+    // usual second read, which would return 0, is skipped. Any other short read (a file that shrank, a
+    // file system that returns less than asked) reads on until 0, so nothing is cut short. A file that
+    // grew past its fstat size fills the request (one byte more than it had) and goes on below.
+    if (filled === size && filled < buf.length) break;
+    if (filled < buf.length) continue;
     if (filled > max) return undefined;
     // Grew since fstat: make room (up to one byte past the cap) rather than return a prefix as the whole.
     const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
