@@ -1,25 +1,26 @@
 /*
- * disco-spawner: starts the piped processes of one container inside its sandbox, for the supervisor
- * (supervisor.cjs), which starts it once and falls back to Node's child_process when it is absent or
- * fails its self-check. Node forks its whole (large) process for every child; this program is small and
+ * disco-spawner: starts the piped processes of one container inside its sandbox, for the daemon, which
+ * talks to it directly (native-spawner.ts) and falls back to the supervisor's child_process when it is
+ * absent or fails its self-check. The sandbox's first shell starts it, then becomes the supervisor.
+ * Node forks its whole (large) process for every child; this program is small and
  * starts each child with clone(CLONE_VM | CLONE_VFORK), the way posix_spawn does, then owns the child's
  * pipes and multiplexes output and exit back. Builtins only: `cc -O2 -o disco-spawner spawner.c`.
  *
  * Usage: disco-spawner <cpu-seconds>   (its parent is the supervisor)
  *   cpu-seconds: RLIMIT_CPU (soft and hard) of every child, 0 for none. It comes from the command line,
  *   never from a request, so a forged request cannot start a process without it. Other limits (memory,
- *   file size, processes) are inherited from the supervisor, which holds them.
+ *   file size, processes) are inherited from the prlimit that starts it and the supervisor alike.
  *
  * Requests on stdin, one per line, fields separated by one space; strings are base64:
  *   S <id> <stdin 0|1> <cwd> <argc> <argv...> <envc> <env...>   start a process
  *   I <id> <data>                                                  bytes for its stdin
  *   E <id>                                                         end of its stdin
  *   K <id> <signal number>                                         signal its process group
- * Events on stdout, one JSON object per line, in the daemon's format (protocol.ts), which the supervisor
- * forwards as they are: spawned, error, out, exit, log; first a `{"t":"spawner",...}` line of its own.
+ * Events on stdout, one JSON object per line, in the daemon's format (protocol.ts): spawned, error, out,
+ * exit, log; first a `{"t":"spawner",...}` line of its own.
  *
- * Security: a process of the container runs as the same uid and may reach this program's pipes through
- * the supervisor's /proc entry, so every request is hostile input: a malformed line is dropped (and
+ * Security: a process of the container runs as the same uid (the channel is held by this program alone,
+ * but it is treated as reachable all the same), so every request is hostile input: a malformed line is dropped (and
  * logged), ids are checked, a line has a size cap, and a request can only start a process as this uid
  * in this sandbox or signal a group this program started. This process is not dumpable (no ptrace, no
  * /proc/<pid>/fd, no pidfd_getfd by its children), blocks every catchable signal, and installs a seccomp
@@ -131,7 +132,7 @@ static void flush(void) {
     ssize_t w = write(1, obuf + off, olen - off);
     if (w < 0) {
       if (errno == EINTR) continue;
-      _exit(0); /* the supervisor went away */
+      _exit(0); /* the daemon went away */
     }
     off += (size_t)w;
   }
@@ -718,7 +719,7 @@ int main(int argc, char **argv) {
       }
       ssize_t r = read(0, line + llen, READ_CHUNK);
       if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) {
-        /* The supervisor went away: end every process this program started. */
+        /* The daemon went away: end every process this program started. */
         in_open = 0;
         for (size_t i = 0; i < nprocs; i++)
           if (!procs[i].reaped) kill(-procs[i].pid, SIGKILL);
