@@ -225,7 +225,7 @@ describe.runIf(hasSpawner)('malformed frames to the native spawner', () => {
 function firstProcesses(spawner: string): ContainerSandbox {
   const file = new URL('../../src/daemon/sandbox/supervisor.cjs', import.meta.url).pathname;
   const config = JSON.stringify({ socket: '/nonexistent', egressPort: 0 });
-  const argv = withSpawnerArgv('/bin/sh', spawner, 0, [process.execPath, file, config]);
+  const argv = withSpawnerArgv('/bin/sh', spawner, 0, 0, [process.execPath, file, config]);
   return new ContainerSandbox('c1', '/', 'host', argv, {}, (a) => a, true);
 }
 

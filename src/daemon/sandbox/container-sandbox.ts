@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DiscoError } from '../errors.js';
 import type { ChildEnd } from './child.js';
-import { NativeSpawner, SPAWNER_FD } from './native-spawner.js';
+import { NativeSpawner } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
 import { type Event, FrameSplitter, type PortInfo, parseEvent, type Request } from './protocol.js';
 import { RemoteChild, RemotePty } from './remote.js';
@@ -35,6 +35,8 @@ const SUPERVISOR_READY = 'supervisor';
 export class ContainerSandbox extends EventEmitter<{
   death: [{ expected: boolean; lost: number; stderr: string }];
   port: [{ port: number; open: boolean; pid: number | null }];
+  /** A connection to the sandbox's egress port, handed over by its native spawner. */
+  egress: [Socket];
 }> {
   /** Commands can start: the native spawner passed its self-check, or else the supervisor is up. */
   readonly ready: Promise<void>;
@@ -78,7 +80,7 @@ export class ContainerSandbox extends EventEmitter<{
       // Few threads: each counts against the container's pids limit (SANDBOX_OWN_TASKS).
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', UV_THREADPOOL_SIZE: '2' },
       detached: true,
-      stdio: native ? ['pipe', 'pipe', 'pipe', 'ignore', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      stdio: native ? ['pipe', 'pipe', 'pipe', 'ignore', 'ipc'] : ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdin?.on('error', () => {});
     this.child.stderr?.on('data', (c: Buffer) => {
@@ -86,15 +88,15 @@ export class ContainerSandbox extends EventEmitter<{
     });
     this.ready = this.startup(READY);
     this.supervisorReady = this.startup(SUPERVISOR_READY);
-    const channel = this.child.stdio[SPAWNER_FD];
     this.native =
-      native && channel
-        ? new NativeSpawner(channel as Duplex, {
+      native && this.child.channel
+        ? new NativeSpawner(this.child, {
             event: (ev) => this.onEvent(ev),
             watch: (on) => this.send({ t: 'watch', on }),
             settled: (reason) => this.nativeSettled(reason),
             ended: (live) => this.nativeEnded(live),
-            overflow: () => this.stop(),
+            egress: (socket) => (this.dead ? socket.destroy() : this.emit('egress', socket)),
+            egressLost: () => this.network === 'egress' && this.send({ t: 'egress' }),
           })
         : undefined;
     this.child.once('error', () => this.die());

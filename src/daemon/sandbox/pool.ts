@@ -192,6 +192,8 @@ export class SandboxPool implements ContainerNet {
       socket: `${INSIDE.ctl}/sock`,
       egressPort,
       modules: INSIDE.modules,
+      // The native spawner takes the egress port; the supervisor listens only when told it does not.
+      ...(this.hasSpawner && egressPort ? { egressLater: true } : {}),
     });
     // The supervisor (and the spawner) hold the per-process limits their commands inherit (one prlimit per
     // sandbox, not per command). Perf: the spawner starts beside the supervisor, so the first command need
@@ -199,7 +201,7 @@ export class SandboxPool implements ContainerNet {
     const first = [process.execPath, `${INSIDE.lib}/supervisor.cjs`, config];
     const supervisor = this.sandbox.withInheritedLimits(
       this.hasSpawner
-        ? withSpawnerArgv('/bin/sh', `${INSIDE.lib}/disco-spawner`, this.sandbox.limits.cpuSeconds, first)
+        ? withSpawnerArgv('/bin/sh', `${INSIDE.lib}/disco-spawner`, this.sandbox.limits.cpuSeconds, egressPort, first)
         : first,
     );
     const argv = this.sandbox.launch(supervisor, {
@@ -218,6 +220,10 @@ export class SandboxPool implements ContainerNet {
       (command) => this.sandbox.withCommandLimits(command),
       this.hasSpawner,
     );
+    box.on('egress', (conn) => {
+      if (this.egress) this.egress(containerId, conn);
+      else conn.destroy();
+    });
     box.on('port', (e) => {
       for (const l of this.portListeners) l({ containerId, ...e });
     });

@@ -26,6 +26,8 @@ export type Request =
   | { t: 'ports'; req: number }
   /** Processes of the native spawner run (`on`) or ran a while ago: watch the namespace's ports. */
   | { t: 'watch'; on: boolean }
+  /** Listen on the egress port now: the native spawner does not (it failed, ended or could not bind). */
+  | { t: 'egress' }
   /** The native spawner ended: kill the groups of what it ran, and report each killed (`exit`). */
   | { t: 'kill'; procs: { id: string; pid: number }[] };
 
@@ -76,6 +78,11 @@ export function parseEvent(line: string): Event | undefined {
   } catch {
     return undefined;
   }
+  return asEvent(v);
+}
+
+/** `v` (a parsed frame) when it is exactly one of the events above, else undefined. */
+export function asEvent(v: unknown): Event | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const e = v as Record<string, unknown>;
   const ok = (() => {

@@ -7,7 +7,7 @@
  * Control channel: JSON lines on stdin (requests) and stdout (events); output bytes travel as base64.
  * Side channel: the per-container Unix socket of the daemon (bound read-only), which this process only
  * connects OUT to: `E\n` for an egress connection, `P <tag>\n` for a connection the daemon asked to dial.
- * argv[2]: JSON {socket, egressPort (0: none), modules}.
+ * argv[2]: JSON {socket, egressPort (0: none), egressLater (listen only on `egress`), modules}.
  *
  * Piped processes are started by the native spawner (spawner.c, this process's sibling-turned-child: the
  * sandbox's first shell starts it on a channel of the daemon's own, then becomes this process) when it
@@ -314,7 +314,8 @@ function startPolling() {
 
 // ---- egress: a loopback listener bridged to the daemon's proxy ----------------------------------------
 
-if (config.egressPort) {
+/** Listens on the egress port (again after EADDRINUSE while a native spawner that held it is ending). */
+function listenEgress(tries = 50) {
   const server = net.createServer((conn) => {
     conn.pause();
     toDaemon(
@@ -327,9 +328,16 @@ if (config.egressPort) {
       true,
     );
   });
-  server.on('error', (err) => send({ t: 'log', message: `egress listener: ${err.message}` }));
+  server.on('error', (err) => {
+    if (err.code === 'EADDRINUSE' && tries > 0) setTimeout(() => listenEgress(tries - 1), 100);
+    else send({ t: 'log', message: `egress listener: ${err.message}` });
+  });
   server.listen(config.egressPort, '127.0.0.1');
 }
+// With the native spawner, it takes the port and hands each connection to the daemon as it is; this
+// process listens only when the daemon says the spawner does not (`egress`).
+if (config.egressPort && !config.egressLater) listenEgress();
+let egressListening = Boolean(config.egressPort && !config.egressLater);
 
 // ---- requests -------------------------------------------------------------------------------------------
 
@@ -339,6 +347,12 @@ function handle(req) {
     case 'spawn':
       if (req.pty) startPty(req);
       else startPipe(req);
+      return;
+    case 'egress':
+      if (config.egressPort && !egressListening) {
+        egressListening = true;
+        listenEgress();
+      }
       return;
     case 'watch':
       nativeWatch = req.on === true;
