@@ -89,7 +89,11 @@ export class NativeSpawner {
   private message(msg: unknown, handle: unknown): void {
     if (handle !== undefined) {
       if (handle instanceof Socket && (msg as { t?: unknown })?.t === 'egress') this.hooks.egress(handle);
-      else (handle as { destroy?: () => void; close?: () => void }).destroy?.();
+      else {
+        const other = handle as { destroy?: () => void; close?: () => void };
+        if (other.destroy) other.destroy();
+        else other.close?.();
+      }
       return;
     }
     if (this.state === 'checking') {
