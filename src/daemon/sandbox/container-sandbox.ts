@@ -95,7 +95,7 @@ export class ContainerSandbox extends EventEmitter<{
             watch: (on) => this.send({ t: 'watch', on }),
             settled: (reason) => this.nativeSettled(reason),
             ended: (live) => this.nativeEnded(live),
-            egress: (socket) => (this.dead ? socket.destroy() : this.emit('egress', socket)),
+            egress: (socket) => this.egressConnection(socket),
             egressLost: () => this.network === 'egress' && this.send({ t: 'egress' }),
           })
         : undefined;
@@ -137,6 +137,19 @@ export class ContainerSandbox extends EventEmitter<{
     });
     p.catch(() => {});
     return p;
+  }
+
+  /**
+   * A command's own connection to the egress port, handed over by the spawner. Perf: without Nagle, the
+   * last segment of each response the proxy writes is not held for the command's delayed ACK.
+   */
+  private egressConnection(socket: Socket): void {
+    if (this.dead) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.emit('egress', socket);
   }
 
   /** Ready once the spawner passed its check, or the supervisor is up and the spawner cannot be used. */
