@@ -1,10 +1,14 @@
 // Egress proxy benchmark: a 1 MiB download through the proxy (CONNECT tunnel, as HTTPS takes) vs a direct
-// loopback connection to the same server (and through the supervisor's bridge in front of it), interleaved: once with a new connection per download (setup
-// included: perConnectionRatio), once over connections kept open (the data path: throughputRatio). Writes bench/results/egress.json. `npm run bench`.
+// loopback connection to the same server, interleaved: once with a new connection per download (setup
+// included: perConnectionRatio), once over connections kept open (the data path: throughputRatio). Each
+// path a sandboxed command can take is measured too: viaSpawner (the default: the native spawner owns the
+// in-sandbox proxy port and hands each connection to the proxy as it is) and viaSupervisor (without the
+// spawner: the supervisor bridges each connection to the control socket). Writes bench/results/egress.json.
 // The origin and the proxy each run in their own process (as the daemon does); the proxy is reached over a
 // Unix socket, the way the in-sandbox bridge reaches it, and allows 127.0.0.1/32 (it refuses loopback
 // otherwise).
 import { fork, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -24,7 +28,7 @@ async function origin() {
   server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
 }
 
-async function proxy(socketPath, controlDir, dist) {
+async function proxy(socketPath, controlDir, dist, spawnerPort) {
   const { EgressProxy } = await import(`${dist}/daemon/egress/proxy.js`);
   const { ControlSocket } = await import(`${dist}/daemon/sandbox/control-socket.js`);
   const p = new EgressProxy({ allowCidrs: ['127.0.0.1/32'], ratePerSecond: 100_000 });
@@ -36,20 +40,44 @@ async function proxy(socketPath, controlDir, dist) {
     (conn) => p.handle('bench', conn),
     () => false,
   );
-  server.listen(socketPath, () => process.send?.({ ready: true, control: control.file }));
+  // The in-sandbox half with the native spawner, as a sandbox starts it (outside bwrap here): the spawner
+  // takes the egress port and hands each connection to this process as it is (no copy inside).
+  const native = Number(spawnerPort)
+    ? await spawnerSide(dist, Number(spawnerPort), (s) => p.handle('bench', s))
+    : false;
+  server.listen(socketPath, () => process.send?.({ ready: true, control: control.file, native }));
 }
 
-/**
- * The in-sandbox half, as a sandbox runs it: the real supervisor.cjs (outside bwrap here) with its egress
- * listener on a free loopback port, bridging each connection to the control socket.
- */
-async function supervisor(controlFile) {
-  const port = await new Promise((resolve) => {
+async function spawnerSide(dist, port, onEgress) {
+  const binary = new URL('../dist/native/disco-spawner', `file://${dist}/`).pathname;
+  if (!existsSync(binary)) return false;
+  const { ContainerSandbox } = await import(`${dist}/daemon/sandbox/container-sandbox.js`);
+  const { withSpawnerArgv } = await import(`${dist}/daemon/sandbox/native-spawner.js`);
+  const file = `${dist}/daemon/sandbox/supervisor.cjs`;
+  const config = JSON.stringify({ container: 'bench', socket: '/nonexistent', egressPort: port, egressLater: true });
+  const argv = withSpawnerArgv('/bin/sh', binary, 0, port, [process.execPath, file, config]);
+  const box = new ContainerSandbox('bench', '/', 'egress', argv, {}, (a) => a, true);
+  box.on('egress', onEgress);
+  await box.ready;
+  return box.spawner.path === 'native';
+}
+
+function freePort() {
+  return new Promise((resolve) => {
     const probe = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address();
       probe.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The in-sandbox half without the native spawner (DISCO_SANDBOX_SPAWNER=node, or no compiler): the real
+ * supervisor.cjs (outside bwrap here) with its egress listener on a free loopback port, bridging each
+ * connection to the control socket.
+ */
+async function supervisor(controlFile) {
+  const port = await freePort();
   const file = new URL('../dist/daemon/sandbox/supervisor.cjs', import.meta.url).pathname;
   const config = JSON.stringify({ container: 'bench', socket: controlFile, egressPort: port, modules: '/nonexistent' });
   const c = spawn(process.execPath, [file, config], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -61,7 +89,7 @@ async function supervisor(controlFile) {
 }
 
 if (process.argv[2] === 'origin') await origin();
-else if (process.argv[2] === 'proxy') await proxy(process.argv[3], process.argv[4], process.argv[5]);
+else if (process.argv[2] === 'proxy') await proxy(process.argv[3], process.argv[4], process.argv[5], process.argv[6]);
 else await main();
 
 function child(args) {
@@ -152,7 +180,9 @@ async function main() {
   const socketPath = path.join(dir, 'egress.sock');
   const o = await child(['origin']);
   const dist = new URL('../dist', import.meta.url).pathname;
-  const p = await child(['proxy', socketPath, path.join(dir, 'ctl'), dist]);
+  const spawnerPort = await freePort();
+  const p = await child(['proxy', socketPath, path.join(dir, 'ctl'), dist, String(spawnerPort)]);
+  if (!p.m.native) console.warn('no native spawner: the viaSpawner figures are left out');
   // EGRESS_BENCH_BASELINE=<another build's dist>: its proxy too, measured interleaved with this one.
   const baseDist = process.env.EGRESS_BENCH_BASELINE;
   const baseSocket = path.join(dir, 'egress-base.sock');
@@ -169,16 +199,20 @@ async function main() {
     const direct = () => download(() => net.connect(port, '127.0.0.1'), port, false);
     const proxied = () => download(() => net.connect(socketPath), port, true);
     const bridged = () => download(() => net.connect(sup.port, '127.0.0.1'), port, true);
+    const native = p.m.native;
+    const handed = () => download(() => net.connect(spawnerPort, '127.0.0.1'), port, true);
     const baseline = () => download(() => net.connect(baseSocket), port, true);
     for (let i = 0; i < 30; i++) {
       await direct();
       await proxied();
       await bridged();
+      if (native) await handed();
     }
     const a = [];
     const b = [];
     const c = [];
     const d = [];
+    const e = [];
     for (let i = 0; i < RUNS; i++) {
       if (base) {
         const t = performance.now();
@@ -194,18 +228,26 @@ async function main() {
       t = performance.now();
       await bridged();
       c.push(performance.now() - t);
+      if (native) {
+        t = performance.now();
+        await handed();
+        e.push(performance.now() - t);
+      }
     }
     // The data path alone: one tunnel and one direct connection kept open, 1 MiB downloads over each.
     const tunnel = await keptOpen(() => net.connect(socketPath), port, true);
     const plain = await keptOpen(() => net.connect(port, '127.0.0.1'), port, false);
     const bridge = await keptOpen(() => net.connect(sup.port, '127.0.0.1'), port, true);
+    const hand = native ? await keptOpen(() => net.connect(spawnerPort, '127.0.0.1'), port, true) : undefined;
     const ka = [];
     const kb = [];
     const kc = [];
+    const ke = [];
     for (let i = 0; i < 30; i++) {
       await tunnel.get();
       await plain.get();
       await bridge.get();
+      await hand?.get();
     }
     for (let i = 0; i < RUNS; i++) {
       let t = performance.now();
@@ -217,10 +259,16 @@ async function main() {
       t = performance.now();
       await bridge.get();
       kc.push(performance.now() - t);
+      if (hand) {
+        t = performance.now();
+        await hand.get();
+        ke.push(performance.now() - t);
+      }
     }
     tunnel.close();
     plain.close();
     bridge.close();
+    hand?.close();
     const total = (xs) => xs.reduce((s, x) => s + x, 0);
     const mibPerSec = (xs) => Math.round(((xs.length * SIZE) / (1024 * 1024) / (total(xs) / 1000)) * 10) / 10;
     const ratio = Math.round((total(b) / total(a)) * 1000) / 1000;
@@ -248,6 +296,26 @@ async function main() {
       viaSupervisorTunnelMs: summarize(kc),
       viaSupervisorTunnelMiBPerSec: mibPerSec(kc),
       viaSupervisorThroughputRatio: Math.round((total(kb) / total(kc)) * 1000) / 1000,
+      // The path a sandboxed command takes with the native spawner (the default): its loopback proxy port
+      // is the spawner's, which hands each connection to the proxy as it is (no relay inside).
+      ...(native
+        ? {
+            viaSpawnerMs: summarize(e),
+            viaSpawnerMiBPerSec: mibPerSec(e),
+            viaSpawnerPerConnectionRatio: {
+              value: Math.round((total(b) / total(e)) * 1000) / 1000,
+              target: '>= 0.8 (proxy / direct)',
+              pass: total(b) / total(e) >= 0.8,
+            },
+            viaSpawnerTunnelMs: summarize(ke),
+            viaSpawnerTunnelMiBPerSec: mibPerSec(ke),
+            viaSpawnerThroughputRatio: {
+              value: Math.round((total(kb) / total(ke)) * 1000) / 1000,
+              target: '>= 0.8 (proxy / direct)',
+              pass: total(kb) / total(ke) >= 0.8,
+            },
+          }
+        : {}),
       ...(base
         ? {
             baselineBuild: baseDist,

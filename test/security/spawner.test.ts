@@ -1,6 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildEnd } from '../../src/daemon/sandbox/child.js';
+import { ContainerSandbox } from '../../src/daemon/sandbox/container-sandbox.js';
+import { withSpawnerArgv } from '../../src/daemon/sandbox/native-spawner.js';
 import { SPAWNER_BINARY } from '../../src/daemon/sandbox/pool.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
@@ -218,49 +221,68 @@ describe.runIf(hasSpawner)('malformed frames to the native spawner', () => {
   });
 });
 
-/** The supervisor alone (outside a sandbox): its `ready` and one spawned `echo`, with `spawner` as given. */
-function supervise(spawner: string): Promise<{ ready: Record<string, unknown>; out: string }> {
+/** A sandbox's first processes as the pool starts them (outside bwrap here): `spawner` beside the supervisor. */
+function firstProcesses(spawner: string): ContainerSandbox {
   const file = new URL('../../src/daemon/sandbox/supervisor.cjs', import.meta.url).pathname;
-  const c = spawn(process.execPath, [file, JSON.stringify({ socket: '/nonexistent', egressPort: 0, spawner })], {
-    stdio: ['pipe', 'pipe', 'ignore'],
-  });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let ready: Record<string, unknown> | undefined;
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const ev = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        if (ev.t === 'ready') {
-          ready = ev;
-          const env = { PATH: '/usr/bin:/bin' };
-          c.stdin.write(
-            `${JSON.stringify({ t: 'spawn', id: 'x', argv: ['echo', 'hi'], cwd: '/', env, stdin: false })}\n`,
-          );
-        } else if (ev.t === 'out') out += Buffer.from(ev.d, 'base64').toString();
-        else if (ev.t === 'exit' && ready) {
-          c.kill();
-          resolve({ ready, out });
-        }
-      }
-    });
-    c.once('error', reject);
-  });
+  const config = JSON.stringify({ socket: '/nonexistent', egressPort: 0 });
+  const argv = withSpawnerArgv('/bin/sh', spawner, 0, 0, [process.execPath, file, config]);
+  return new ContainerSandbox('c1', '/', 'host', argv, {}, (a) => a, true);
 }
 
-describe('the supervisor choosing who starts processes', () => {
+/** Runs `argv` in `box`: its stdout and how it ended. */
+async function runIn(box: ContainerSandbox, argv: string[]): Promise<{ out: string; end: ChildEnd }> {
+  const child = await box.spawn({ argv, cwd: '/', env: { PATH: '/usr/bin:/bin' }, stdin: false });
+  let out = '';
+  child.stderr.resume();
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const end = await new Promise<ChildEnd>((resolve) => child.onClose(resolve));
+  return { out, end };
+}
+
+/** Who starts processes once `box` is ready, and one spawned `echo`. */
+async function supervise(spawner: string): Promise<{ spawner: ContainerSandbox['spawner']; out: string }> {
+  const box = firstProcesses(spawner);
+  try {
+    await box.ready;
+    const { out } = await runIn(box, ['echo', 'hi']);
+    return { spawner: box.spawner, out };
+  } finally {
+    box.stop();
+  }
+}
+
+describe('the daemon choosing who starts processes in a sandbox', () => {
   it('falls back to Node when the spawner fails its self-check, and says why', async () => {
     const r = await supervise('/bin/false');
-    expect(r.ready).toMatchObject({ spawner: 'node', reason: expect.stringContaining('self-check') });
+    expect(r.spawner).toMatchObject({ path: 'node', reason: expect.stringContaining('self-check') });
     expect(r.out).toBe('hi\n');
   });
 
   it.runIf(hasSpawner)('uses the native spawner when it passes', async () => {
     const r = await supervise(SPAWNER_BINARY);
-    expect(r.ready).toMatchObject({ spawner: 'native' });
-    expect(r.ready.reason).toBeUndefined();
+    expect(r.spawner).toEqual({ path: 'native' });
     expect(r.out).toBe('hi\n');
   });
+
+  it.runIf(hasSpawner)(
+    'reports what a killed spawner ran as killed, and starts later processes from Node',
+    async () => {
+      const box = firstProcesses(SPAWNER_BINARY);
+      try {
+        await box.ready;
+        await box.supervisorReady;
+        const sleeping = runIn(box, ['sleep', '30']);
+        await new Promise((r) => setTimeout(r, 200));
+        const spawner = execFileSync('pgrep', ['-P', String(box.hostPid), '-x', 'disco-spawner'], { encoding: 'utf8' });
+        process.kill(Number(spawner.trim()), 'SIGKILL');
+        expect((await sleeping).end).toEqual({ code: null, signal: 'SIGKILL', lost: false });
+        expect(await runIn(box, ['echo', 'after'])).toMatchObject({ out: 'after\n', end: { code: 0 } });
+        expect(box.spawner).toMatchObject({ path: 'node', reason: 'the native spawner ended' });
+      } finally {
+        box.stop();
+      }
+    },
+  );
 });

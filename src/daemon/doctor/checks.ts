@@ -113,8 +113,8 @@ export async function checkContainerLimits(config: Config): Promise<Check> {
 }
 
 /**
- * Who starts piped processes in container sandboxes: the native spawner (checked the way the supervisor
- * checks it: it must start `true` and report its exit 0) or Node.
+ * Who starts piped processes in container sandboxes: the native spawner (checked the way the daemon
+ * checks it in each sandbox, NativeSpawner: it must start `true` and report its exit 0) or Node.
  */
 export async function checkSpawner(config: Config, binary = SPAWNER_BINARY): Promise<Check> {
   if (config.sandboxSpawner === 'node')
@@ -128,8 +128,8 @@ export async function checkSpawner(config: Config, binary = SPAWNER_BINARY): Pro
 }
 
 /**
- * Starts `true` through the spawner as the supervisor does. Its input stays open until the exit is
- * reported: the spawner reads the end of its input as "the supervisor went away" and kills what it runs.
+ * Starts `true` through the spawner as a sandbox's check does. Its input stays open until the exit is
+ * reported: the spawner reads the end of its input as "the daemon went away" and kills what it runs.
  */
 function spawnerSelfCheck(binary: string): Promise<{ ok: boolean; detail: string }> {
   const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -4,13 +4,12 @@ import type { Duplex } from 'node:stream';
 import { type DialError, splice } from './dial.js';
 import { GIT_RELAY_HOST, type GitRelay } from './git-relay.js';
 import type { Refusal } from './policy.js';
-import { type CountedRecord, type EgressProtocol, type EgressRecord, refusedRecord } from './record.js';
+import { type CountedRecord, type EgressRecord, refusedRecord } from './record.js';
 
 /** What the HTTP side needs from the proxy: one vetted, counted upstream connection per destination. */
 export interface Upstreams {
   open(
     containerId: string,
-    protocol: EgressProtocol,
     host: string,
     port: number,
   ): Promise<{ ok: true; socket: net.Socket; address: string } | Refusal | { ok: false; error: DialError }>;
@@ -124,7 +123,7 @@ export class HttpProxySide {
     const target = parseAuthority(req.url ?? '');
     if (!target) return void client.end(plainAnswer(400, 'CONNECT needs host:port'));
     const base = { containerId: state.containerId, protocol: 'connect' as const, host: target.host, port: target.port };
-    const r = await this.up.open(state.containerId, 'connect', target.host, target.port);
+    const r = await this.up.open(state.containerId, target.host, target.port);
     if (!r.ok) {
       const status = 'error' in r ? 502 : refusalStatus(r);
       const reason = 'error' in r ? r.error.message : r.reason;
@@ -188,7 +187,7 @@ export class HttpProxySide {
     const port = url.port ? Number(url.port) : 80;
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const base = { containerId: state.containerId, protocol: 'http' as const, host, port };
-    const r = await this.up.open(state.containerId, 'http', host, port);
+    const r = await this.up.open(state.containerId, host, port);
     if (!r.ok) {
       if ('code' in r) {
         this.up.record(refusedRecord(base, r.code, r.reason, startedAt));

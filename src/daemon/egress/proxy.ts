@@ -20,7 +20,6 @@ import {
   auditThrottled,
   type CountedRecord,
   type EgressObserver,
-  type EgressProtocol,
   type EgressRecord,
   refusedRecord,
 } from './record.js';
@@ -122,7 +121,7 @@ export class EgressProxy implements Upstreams {
     clearTimeout(timer);
     if (!req) return void conn.end();
     const base = { containerId, protocol: 'socks5' as const, host: req.host, port: req.port };
-    const r = await this.open(containerId, 'socks5', req.host, req.port);
+    const r = await this.open(containerId, req.host, req.port);
     if (!r.ok) {
       if ('code' in r) {
         this.record(refusedRecord(base, r.code, r.reason, startedAt));
@@ -162,7 +161,6 @@ export class EgressProxy implements Upstreams {
   /** Rate limit, policy, connect: the one path every protocol takes to the outside. */
   async open(
     containerId: string,
-    protocol: EgressProtocol,
     host: string,
     port: number,
   ): Promise<{ ok: true; socket: net.Socket; address: string } | Refusal | { ok: false; error: DialError }> {
@@ -174,8 +172,7 @@ export class EgressProxy implements Upstreams {
     const decision = await this.policy.decide(host, port, this.opts.policyFor?.(containerId));
     if (!decision.ok) return decision;
     try {
-      // A tunnel's bytes are only copied (splice), so it reads in bulk; plain HTTP feeds a parser.
-      const socket = await dial(decision.addresses, port, this.opts.connectTimeoutMs ?? 10_000, protocol !== 'http');
+      const socket = await dial(decision.addresses, port, this.opts.connectTimeoutMs ?? 10_000);
       if (this.closed) {
         socket.destroy();
         return refuse('too_many_connections', 'the egress proxy is shutting down');

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DiscoError } from '../errors.js';
 import type { ChildEnd } from './child.js';
+import { NativeSpawner } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
 import { type Event, FrameSplitter, type PortInfo, parseEvent, type Request } from './protocol.js';
 import { RemoteChild, RemotePty } from './remote.js';
@@ -20,17 +21,27 @@ export interface SpawnSpec {
 
 const START_TIMEOUT_MS = 15_000;
 const DIAL_TIMEOUT_MS = 5_000;
+/** Keys of `pending` that are not process ids (those are base 36). */
+const READY = '';
+const SUPERVISOR_READY = 'supervisor';
 
 /**
  * One running container sandbox: the bwrap process tree whose supervisor (supervisor.cjs) starts the
- * container's processes on request over its stdin/stdout. Its death (killed, crashed) ends every process
- * in it: they are reported `lost`, and the pool starts a fresh sandbox for the next command.
+ * container's processes on request over its stdin/stdout, and (`native`) whose native spawner starts its
+ * piped processes over a channel of its own, from the moment it passed its self-check: the first command
+ * does not wait for Node to start. Its death (killed, crashed) ends every process in it: they are reported
+ * `lost`, and the pool starts a fresh sandbox for the next command.
  */
 export class ContainerSandbox extends EventEmitter<{
   death: [{ expected: boolean; lost: number; stderr: string }];
   port: [{ port: number; open: boolean; pid: number | null }];
+  /** A connection to the sandbox's egress port, handed over by its native spawner. */
+  egress: [Socket];
 }> {
+  /** Commands can start: the native spawner passed its self-check, or else the supervisor is up. */
   readonly ready: Promise<void>;
+  /** The supervisor is up (terminals, dials and port lists wait for it). */
+  readonly supervisorReady: Promise<void>;
   readonly startedAt = performance.now();
   dead = false;
   /** Pid of the supervisor inside the sandbox (its own pid namespace). */
@@ -45,6 +56,8 @@ export class ContainerSandbox extends EventEmitter<{
   private readonly dials = new Map<string, { resolve: (s: Duplex) => void; reject: (e: Error) => void }>();
   private readonly portQueries = new Map<number, (list: PortInfo[]) => void>();
   private readonly child: ChildProcess;
+  private readonly native: NativeSpawner | undefined;
+  private supervisorUp = false;
 
   constructor(
     readonly containerId: string,
@@ -58,6 +71,8 @@ export class ContainerSandbox extends EventEmitter<{
      * starts it (the native spawner sets them itself, from its command line).
      */
     private readonly commandArgv: (argv: string[]) => string[] = (argv) => argv,
+    /** `argv` starts the native spawner on fd SPAWNER_FD (withSpawnerArgv), beside the supervisor. */
+    native = false,
   ) {
     super();
     this.child = spawn(argv[0] as string, argv.slice(1), {
@@ -65,29 +80,25 @@ export class ContainerSandbox extends EventEmitter<{
       // Few threads: each counts against the container's pids limit (SANDBOX_OWN_TASKS).
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', UV_THREADPOOL_SIZE: '2' },
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: native ? ['pipe', 'pipe', 'pipe', 'ignore', 'ipc'] : ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdin?.on('error', () => {});
     this.child.stderr?.on('data', (c: Buffer) => {
       if (this.stderr.length < 4096) this.stderr += c.toString('utf8');
     });
-    this.ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new DiscoError('unavailable', 'the container sandbox did not start in time'));
-        this.stop();
-      }, START_TIMEOUT_MS);
-      this.pending.set('', {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
-    this.ready.catch(() => {});
+    this.ready = this.startup(READY);
+    this.supervisorReady = this.startup(SUPERVISOR_READY);
+    this.native =
+      native && this.child.channel
+        ? new NativeSpawner(this.child, {
+            event: (ev) => this.onEvent(ev),
+            watch: (on) => this.send({ t: 'watch', on }),
+            settled: (reason) => this.nativeSettled(reason),
+            ended: (live) => this.nativeEnded(live),
+            egress: (socket) => this.egressConnection(socket),
+            egressLost: () => this.network === 'egress' && this.send({ t: 'egress' }),
+          })
+        : undefined;
     this.child.once('error', () => this.die());
     this.child.once('exit', () => this.die());
     if (this.child.stdout) {
@@ -106,6 +117,66 @@ export class ContainerSandbox extends EventEmitter<{
     }
   }
 
+  /** A start-up promise settled through `pending` (rejected by the sandbox's death), with its timeout. */
+  private startup(key: string): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new DiscoError('unavailable', 'the container sandbox did not start in time'));
+        this.stop();
+      }, START_TIMEOUT_MS);
+      this.pending.set(key, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+    p.catch(() => {});
+    return p;
+  }
+
+  /**
+   * A command's own connection to the egress port, handed over by the spawner. Perf: without Nagle, the
+   * last segment of each response the proxy writes is not held for the command's delayed ACK.
+   */
+  private egressConnection(socket: Socket): void {
+    if (this.dead) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.emit('egress', socket);
+  }
+
+  /** Ready once the spawner passed its check, or the supervisor is up and the spawner cannot be used. */
+  private nativeSettled(reason: string | undefined): void {
+    if (reason === undefined) {
+      this.spawner = { path: 'native' };
+      this.settle(READY, undefined);
+    } else {
+      this.spawner = { path: 'node', reason };
+      if (this.supervisorUp) this.settle(READY, undefined);
+    }
+  }
+
+  /**
+   * The spawner ended: later processes start from Node; the supervisor kills the groups of those it ran
+   * and reports them killed (if the whole sandbox is dying instead, they are reported lost).
+   */
+  private nativeEnded(live: Map<string, number | undefined>): void {
+    this.spawner = { path: 'node', reason: 'the native spawner ended' };
+    const procs: { id: string; pid: number }[] = [];
+    for (const [id, pid] of live) {
+      if (pid !== undefined) procs.push({ id, pid });
+      else this.onEvent({ t: 'error', id, code: 'EIO', message: 'the native spawner ended' });
+    }
+    if (procs.length > 0) this.send({ t: 'kill', procs });
+  }
+
   /** Host pid of the sandbox's outermost process (its group is the whole launcher). */
   get hostPid(): number | undefined {
     return this.child.pid;
@@ -117,7 +188,7 @@ export class ContainerSandbox extends EventEmitter<{
   }
 
   private send(req: Request): void {
-    if (this.dead) return;
+    if (this.dead || this.native?.send(req)) return;
     this.child.stdin?.write(`${JSON.stringify(req)}\n`);
   }
 
@@ -127,8 +198,9 @@ export class ContainerSandbox extends EventEmitter<{
     switch (ev.t) {
       case 'ready':
         this.supervisorPid = ev.pid;
-        this.spawner = { path: ev.spawner ?? 'node', ...(ev.reason ? { reason: ev.reason } : {}) };
-        this.settle('', undefined);
+        this.supervisorUp = true;
+        this.settle(SUPERVISOR_READY, undefined);
+        if (!this.native || this.native.state === 'failed') this.settle(READY, undefined);
         return;
       case 'spawned': {
         const p = this.procs.get(ev.id);
@@ -227,21 +299,17 @@ export class ContainerSandbox extends EventEmitter<{
     const proc = make(id);
     this.procs.set(id, proc);
     const started = this.started(id);
-    this.send({
-      t: 'spawn',
-      id,
-      argv: how.pty || this.spawner.path !== 'native' ? this.commandArgv(spec.argv) : spec.argv,
-      cwd: spec.cwd,
-      env: { ...this.baseEnv, ...spec.env },
-      ...how,
-    });
+    const env = { ...this.baseEnv, ...spec.env };
+    if (how.pty || !this.native?.start({ t: 'spawn', id, argv: spec.argv, cwd: spec.cwd, env, ...how }))
+      this.send({ t: 'spawn', id, argv: this.commandArgv(spec.argv), cwd: spec.cwd, env, ...how });
     await started;
     return proc;
   }
 
   /** Asks the supervisor to connect to `port` on the container's loopback and hand it over. */
-  dial(port: number): Promise<Duplex> {
+  async dial(port: number): Promise<Duplex> {
     this.assertAlive();
+    await this.supervisorReady;
     const tag = randomBytes(12).toString('base64url');
     return new Promise<Duplex>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -272,8 +340,9 @@ export class ContainerSandbox extends EventEmitter<{
   }
 
   /** Listening TCP ports in the sandbox's network namespace. */
-  listening(): Promise<PortInfo[]> {
+  async listening(): Promise<PortInfo[]> {
     this.assertAlive();
+    await this.supervisorReady;
     const req = ++this.seq;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -308,6 +377,7 @@ export class ContainerSandbox extends EventEmitter<{
   private die(): void {
     if (this.dead) return;
     this.dead = true;
+    this.native?.close();
     const expected = this.stopping;
     const end: ChildEnd = expected
       ? { code: null, signal: 'SIGKILL', lost: false }

@@ -20,6 +20,7 @@ import type { ContainerNet, ListeningPort, PortEvent } from './container-net.js'
 import { ContainerSandbox } from './container-sandbox.js';
 import { ControlSocket, type EgressHandler } from './control-socket.js';
 import { EGRESS_PORT, egressEnv } from './egress-env.js';
+import { withSpawnerArgv } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
 import { BROWSER_PROFILES_INSIDE, browserProfilesDir } from './profiles.js';
 
@@ -191,10 +192,18 @@ export class SandboxPool implements ContainerNet {
       socket: `${INSIDE.ctl}/sock`,
       egressPort,
       modules: INSIDE.modules,
-      ...(this.hasSpawner ? { spawner: `${INSIDE.lib}/disco-spawner`, cpu: this.sandbox.limits.cpuSeconds } : {}),
+      // The native spawner takes the egress port; the supervisor listens only when told it does not.
+      ...(this.hasSpawner && egressPort ? { egressLater: true } : {}),
     });
-    // The supervisor holds the per-process limits its commands inherit (one prlimit per sandbox, not per command).
-    const supervisor = this.sandbox.withInheritedLimits([process.execPath, `${INSIDE.lib}/supervisor.cjs`, config]);
+    // The supervisor (and the spawner) hold the per-process limits their commands inherit (one prlimit per
+    // sandbox, not per command). Perf: the spawner starts beside the supervisor, so the first command need
+    // not wait for Node to start (~140 ms here).
+    const first = [process.execPath, `${INSIDE.lib}/supervisor.cjs`, config];
+    const supervisor = this.sandbox.withInheritedLimits(
+      this.hasSpawner
+        ? withSpawnerArgv('/bin/sh', `${INSIDE.lib}/disco-spawner`, this.sandbox.limits.cpuSeconds, egressPort, first)
+        : first,
+    );
     const argv = this.sandbox.launch(supervisor, {
       root: target.root,
       cwd: target.root,
@@ -209,7 +218,12 @@ export class SandboxPool implements ContainerNet {
       argv,
       egressPort ? egressEnv(egressPort) : {},
       (command) => this.sandbox.withCommandLimits(command),
+      this.hasSpawner,
     );
+    box.on('egress', (conn) => {
+      if (this.egress) this.egress(containerId, conn);
+      else conn.destroy();
+    });
     box.on('port', (e) => {
       for (const l of this.portListeners) l({ containerId, ...e });
     });

@@ -1,6 +1,8 @@
 /**
  * Frames between the daemon and a container's supervisor (supervisor.cjs): one JSON object per line on
  * the supervisor's stdin (requests) and stdout (events). Pipe output travels base64, PTY output as text.
+ * The native spawner's events (spawned, error, out, exit, log) are these too, on its own channel
+ * (native-spawner.ts); its requests are its own lines (spawner.c).
  */
 export type Request =
   | {
@@ -21,7 +23,13 @@ export type Request =
   /** To the process group (the PTY's session). */
   | { t: 'signal'; id: string; sig: string }
   | { t: 'dial'; port: number; tag: string }
-  | { t: 'ports'; req: number };
+  | { t: 'ports'; req: number }
+  /** Processes of the native spawner run (`on`) or ran a while ago: watch the namespace's ports. */
+  | { t: 'watch'; on: boolean }
+  /** Listen on the egress port now: the native spawner does not (it failed, ended or could not bind). */
+  | { t: 'egress' }
+  /** The native spawner ended: kill the groups of what it ran, and report each killed (`exit`). */
+  | { t: 'kill'; procs: { id: string; pid: number }[] };
 
 export interface PortInfo {
   port: number;
@@ -31,8 +39,7 @@ export interface PortInfo {
 }
 
 export type Event =
-  /** `spawner`: who starts piped processes (the native spawner, or Node when it is absent or failed). */
-  | { t: 'ready'; pid: number; spawner?: 'native' | 'node'; reason?: string }
+  | { t: 'ready'; pid: number }
   | { t: 'spawned'; id: string; pid: number }
   | { t: 'error'; id: string; code: string; message: string }
   | { t: 'out'; id: string; s: 1 | 2; d: string }
@@ -71,16 +78,17 @@ export function parseEvent(line: string): Event | undefined {
   } catch {
     return undefined;
   }
+  return asEvent(v);
+}
+
+/** `v` (a parsed frame) when it is exactly one of the events above, else undefined. */
+export function asEvent(v: unknown): Event | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const e = v as Record<string, unknown>;
   const ok = (() => {
     switch (e.t) {
       case 'ready':
-        return (
-          int(e.pid) &&
-          (e.spawner === undefined || e.spawner === 'native' || e.spawner === 'node') &&
-          (e.reason === undefined || str(e.reason))
-        );
+        return int(e.pid);
       case 'spawned':
         return str(e.id) && int(e.pid);
       case 'error':

@@ -1,25 +1,33 @@
 /*
- * disco-spawner: starts the piped processes of one container inside its sandbox, for the supervisor
- * (supervisor.cjs), which starts it once and falls back to Node's child_process when it is absent or
- * fails its self-check. Node forks its whole (large) process for every child; this program is small and
+ * disco-spawner: starts the piped processes of one container inside its sandbox, for the daemon, which
+ * talks to it directly (native-spawner.ts) and falls back to the supervisor's child_process when it is
+ * absent or fails its self-check. The sandbox's first shell starts it, then becomes the supervisor.
+ * Node forks its whole (large) process for every child; this program is small and
  * starts each child with clone(CLONE_VM | CLONE_VFORK), the way posix_spawn does, then owns the child's
  * pipes and multiplexes output and exit back. Builtins only: `cc -O2 -o disco-spawner spawner.c`.
  *
- * Usage: disco-spawner <cpu-seconds>   (its parent is the supervisor)
+ * Usage: disco-spawner <cpu-seconds> [<egress-port>]   (its parent is the supervisor)
  *   cpu-seconds: RLIMIT_CPU (soft and hard) of every child, 0 for none. It comes from the command line,
  *   never from a request, so a forged request cannot start a process without it. Other limits (memory,
- *   file size, processes) are inherited from the supervisor, which holds them.
+ *   file size, processes) are inherited from the prlimit that starts it and the supervisor alike.
  *
  * Requests on stdin, one per line, fields separated by one space; strings are base64:
  *   S <id> <stdin 0|1> <cwd> <argc> <argv...> <envc> <env...>   start a process
  *   I <id> <data>                                                  bytes for its stdin
  *   E <id>                                                         end of its stdin
  *   K <id> <signal number>                                         signal its process group
- * Events on stdout, one JSON object per line, in the daemon's format (protocol.ts), which the supervisor
- * forwards as they are: spawned, error, out, exit, log; first a `{"t":"spawner",...}` line of its own.
+ * Events on stdout, one JSON object per line, in the daemon's format (protocol.ts): spawned, error, out,
+ * exit, log; first a `{"t":"spawner",...}` line of its own.
  *
- * Security: a process of the container runs as the same uid and may reach this program's pipes through
- * the supervisor's /proc entry, so every request is hostile input: a malformed line is dropped (and
+ * In the sandbox, stdin and stdout are one Node IPC channel of the daemon (JSON lines that may carry a
+ * file descriptor): requests then come as JSON strings (`"S ..."`; the fields need no escaping) and the
+ * daemon's own `{...}` messages (acknowledgements) are skipped. With an egress port, this program listens
+ * on 127.0.0.1:<port> (the sandbox's own loopback) and hands each connection to the daemon's egress proxy
+ * as it is (`{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"t":"egress"}}` with the socket attached),
+ * so no process inside copies its bytes.
+ *
+ * Security: a process of the container runs as the same uid (the channel is held by this program alone,
+ * but it is treated as reachable all the same), so every request is hostile input: a malformed line is dropped (and
  * logged), ids are checked, a line has a size cap, and a request can only start a process as this uid
  * in this sandbox or signal a group this program started. This process is not dumpable (no ptrace, no
  * /proc/<pid>/fd, no pidfd_getfd by its children), blocks every catchable signal, and installs a seccomp
@@ -42,7 +50,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +88,7 @@ static size_t nprocs, capprocs;
 static rlim_t cpu_limit;
 static pid_t self_pid, sup_pid, sup_pgid;
 static int devnull = -1;
+static int egress_fd = -1; /* the egress listener, or -1 */
 static char *child_stack;
 #ifdef GUARD_ARCH
 static struct sock_filter guard[96];
@@ -131,11 +142,65 @@ static void flush(void) {
     ssize_t w = write(1, obuf + off, olen - off);
     if (w < 0) {
       if (errno == EINTR) continue;
-      _exit(0); /* the supervisor went away */
+      _exit(0); /* the daemon went away */
     }
     off += (size_t)w;
   }
   olen = 0;
+}
+
+/* Hands an accepted egress connection to the daemon (SCM_RIGHTS on the IPC channel), then drops it here. */
+static void hand_over(int fd) {
+  static const char msg[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"t\":\"egress\"}}\n";
+  flush();
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {(void *)msg, sizeof msg - 1};
+  struct msghdr mh = {0};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t w;
+  do w = sendmsg(1, &mh, MSG_NOSIGNAL);
+  while (w < 0 && errno == EINTR);
+  if (w < 0) _exit(0); /* the daemon went away */
+  if ((size_t)w < sizeof msg - 1) { /* the rest of the line (the descriptor went with its first byte) */
+    oput(msg + w, sizeof msg - 1 - (size_t)w);
+    flush();
+  }
+  close(fd);
+}
+
+static void accept_egress(void) {
+  for (;;) {
+    int fd = accept4(egress_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) return; /* EAGAIN (non-blocking listener), or a connection reset before it was taken */
+    hand_over(fd);
+  }
+}
+
+/* The egress listener on 127.0.0.1:port; -1 when it cannot be had (the supervisor listens instead). */
+static int listen_egress(unsigned long port) {
+  if (port == 0 || port > 65535) return -1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 128) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 static void logmsg(const char *m) {
@@ -468,6 +533,25 @@ static char *str_field(char *f) {
 static char **fv;
 static size_t fvcap;
 
+static void request(char *line);
+
+/* A line of the IPC channel: a JSON string is a request (no escapes: its fields are base64, ids and
+ * numbers), the daemon's own objects (acknowledgements of handed-over sockets) are skipped; a bare line
+ * (tests, `disco doctor`) is a request as it is. */
+static void unwrap(char *line) {
+  size_t n = strlen(line);
+  if (line[0] == '{') return;
+  if (line[0] == '"') {
+    if (n < 2 || line[n - 1] != '"' || strchr(line + 1, '\\')) {
+      logmsg("malformed request");
+      return;
+    }
+    line[n - 1] = 0;
+    line++;
+  }
+  request(line);
+}
+
 static void request(char *line) {
   size_t max = 2;
   for (const char *c = line; *c; c++) max += *c == ' ';
@@ -627,11 +711,12 @@ static void finish(size_t i) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: disco-spawner <cpu-seconds>\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: disco-spawner <cpu-seconds> [<egress-port>]\n");
     return 2;
   }
   cpu_limit = (rlim_t)strtoul(argv[1], NULL, 10);
+  if (argc == 3) egress_fd = listen_egress(strtoul(argv[2], NULL, 10));
   sup_pid = getppid();
   self_pid = getpid();
   sup_pgid = sup_pid > 0 ? getpgid(sup_pid) : 0;
@@ -668,7 +753,8 @@ int main(int argc, char **argv) {
 #endif
   ostr("{\"t\":\"spawner\",\"pid\":");
   oint(self_pid);
-  ostr(guarded ? ",\"guard\":true}\n" : ",\"guard\":false}\n");
+  ostr(guarded ? ",\"guard\":true" : ",\"guard\":false");
+  ostr(egress_fd >= 0 ? ",\"egress\":true}\n" : ",\"egress\":false}\n");
   flush();
 
   size_t lcap = 65536, llen = 0;
@@ -678,7 +764,7 @@ int main(int argc, char **argv) {
   struct pollfd *pfd = NULL;
   size_t pcap = 0;
   while (in_open || nprocs > 0) {
-    size_t need = 2 + nprocs * 3;
+    size_t need = 3 + nprocs * 3;
     if (need > pcap) {
       pcap = need * 2;
       pfd = realloc(pfd, pcap * sizeof *pfd);
@@ -687,6 +773,7 @@ int main(int argc, char **argv) {
     size_t k = 0;
     pfd[k++] = (struct pollfd){in_open ? 0 : -1, POLLIN, 0};
     pfd[k++] = (struct pollfd){sfd, POLLIN, 0};
+    pfd[k++] = (struct pollfd){egress_fd, POLLIN, 0}; /* -1: ignored by poll */
     for (size_t i = 0; i < nprocs; i++) {
       struct proc *p = &procs[i];
       pfd[k++] = (struct pollfd){p->out, POLLIN, 0};
@@ -702,11 +789,12 @@ int main(int argc, char **argv) {
     /* Output first (it was written before the exit that follows it), then reaping, then requests. */
     for (size_t i = 0; i < nprocs; i++) {
       struct proc *p = &procs[i];
-      struct pollfd *f = &pfd[2 + i * 3];
+      struct pollfd *f = &pfd[3 + i * 3];
       if (f[0].revents && p->out >= 0) output(p, &p->out, 1);
       if (f[1].revents && p->err >= 0) output(p, &p->err, 2);
       if (f[2].revents && p->in >= 0) feed(p);
     }
+    if (pfd[2].revents && egress_fd >= 0) accept_egress();
     reap();
     for (size_t i = nprocs; i-- > 0;)
       if (procs[i].reaped && procs[i].out < 0 && procs[i].err < 0) finish(i);
@@ -718,8 +806,10 @@ int main(int argc, char **argv) {
       }
       ssize_t r = read(0, line + llen, READ_CHUNK);
       if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) {
-        /* The supervisor went away: end every process this program started. */
+        /* The daemon went away: end every process this program started, and take no more connections. */
         in_open = 0;
+        if (egress_fd >= 0) close(egress_fd);
+        egress_fd = -1;
         for (size_t i = 0; i < nprocs; i++)
           if (!procs[i].reaped) kill(-procs[i].pid, SIGKILL);
       } else if (r > 0) {
@@ -727,7 +817,7 @@ int main(int argc, char **argv) {
         for (size_t i = llen; i < end; i++) {
           if (line[i] != '\n') continue;
           line[i] = 0;
-          if (!skipping) request(line + start_);
+          if (!skipping) unwrap(line + start_);
           skipping = 0;
           start_ = i + 1;
         }

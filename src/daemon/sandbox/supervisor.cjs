@@ -7,21 +7,23 @@
  * Control channel: JSON lines on stdin (requests) and stdout (events); output bytes travel as base64.
  * Side channel: the per-container Unix socket of the daemon (bound read-only), which this process only
  * connects OUT to: `E\n` for an egress connection, `P <tag>\n` for a connection the daemon asked to dial.
- * argv[2]: JSON {socket, egressPort (0: none), modules, spawner (path of disco-spawner, or none), cpu}.
+ * argv[2]: JSON {socket, egressPort (0: none), egressLater (listen only on `egress`), modules}.
  *
- * Piped processes are started by the native spawner (spawner.c) when it is there and passes its
- * self-check: this process forwards requests to it and its events (already in the daemon's format) back
- * as they are. Otherwise, and for PTYs, from Node (child_process, node-pty). `ready` says which.
+ * Piped processes are started by the native spawner (spawner.c, this process's sibling-turned-child: the
+ * sandbox's first shell starts it on a channel of the daemon's own, then becomes this process) when it
+ * passed its self-check; the daemon talks to it directly and tells this process to `watch` ports while
+ * its processes run. Otherwise, and for PTYs, processes start here (child_process, node-pty).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
-const os = require('node:os');
 const readline = require('node:readline');
 
 const config = JSON.parse(process.argv[2] || '{}');
 const procs = new Map(); // id -> { child | pty, pid, pty: bool, fg }
 let ptyModule;
+/** The daemon said processes of the native spawner run (or ran moments ago): ports are watched. */
+let nativeWatch = false;
 
 function send(event) {
   process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -77,122 +79,6 @@ function startPipe(req) {
   });
 }
 
-// ---- the native spawner (spawner.c) ------------------------------------------------------------------
-
-/** The running spawner: its child process, and the ids of the processes it runs (id -> pid). */
-let native;
-const b64 = (s) => Buffer.from(String(s), 'utf8').toString('base64');
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** The longest request line the spawner takes (MAX_LINE in spawner.c). */
-const MAX_NATIVE_LINE = 8 * 1024 * 1024;
-
-/** Starts disco-spawner and checks it starts `true`; resolves with a reason when it cannot be used. */
-function startNative() {
-  if (!config.spawner) return Promise.resolve('no spawner binary (it is built by `npm run build` with cc)');
-  return new Promise((resolve) => {
-    let child;
-    try {
-      child = spawn(config.spawner, [String(config.cpu || 0)], { stdio: ['pipe', 'pipe', 'ignore'] });
-    } catch (err) {
-      resolve(`cannot start the spawner: ${err.message}`);
-      return;
-    }
-    const state = { child, live: new Map(), checking: true, rest: Buffer.alloc(0) };
-    let done = false;
-    const fail = (why) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      resolve(why);
-    };
-    const timer = setTimeout(() => fail('the spawner did not pass its self-check in time'), 5000);
-    child.once('error', (err) => fail(`cannot start the spawner: ${err.message}`));
-    child.stdin.on('error', () => {});
-    child.once('exit', () => {
-      if (!done) return fail('the spawner exited during its self-check');
-      if (native === state) nativeDied(state);
-    });
-    // The self-check: a greeting, then `true` started and exited 0 (fork, exec, pipes and reaping work).
-    const check = (ev) => {
-      if (ev.t === 'spawner') {
-        const env = [`PATH=${process.env.PATH || '/usr/bin:/bin'}`];
-        child.stdin.write(`S 0check 0 ${b64('/')} 1 ${b64('true')} 1 ${env.map(b64).join(' ')}\n`);
-      } else if (ev.t === 'exit' && ev.id === '0check') {
-        if (ev.code !== 0) return fail(`the spawner's self-check exited ${ev.code ?? ev.signal}`);
-        done = true;
-        clearTimeout(timer);
-        state.checking = false;
-        native = state;
-        resolve(undefined);
-      } else if (ev.t === 'error' && ev.id === '0check') fail(`the spawner's self-check failed: ${ev.code}`);
-    };
-    child.stdout.on('data', (chunk) => {
-      // Complete lines go on to the daemon as they are; only the few that are not output are looked at.
-      const buf = state.rest.length > 0 ? Buffer.concat([state.rest, chunk]) : chunk;
-      const end = buf.lastIndexOf(10);
-      if (end < 0) {
-        state.rest = buf;
-        return;
-      }
-      state.rest = buf.subarray(end + 1);
-      const lines = buf.subarray(0, end + 1);
-      let forward = !state.checking;
-      for (let at = 0; at < lines.length; ) {
-        const nl = lines.indexOf(10, at);
-        if (lines.latin1Slice(at, at + 10) !== '{"t":"out"') {
-          let ev;
-          try {
-            ev = JSON.parse(lines.latin1Slice(at, nl));
-          } catch {
-            ev = {};
-          }
-          if (state.checking) check(ev);
-          else if (ev.t === 'spawned') state.live.set(ev.id, ev.pid);
-          else if (ev.t === 'exit' || ev.t === 'error') state.live.delete(ev.id);
-          else if (ev.t === 'spawner') forward = false;
-        }
-        at = nl + 1;
-      }
-      if (forward) process.stdout.write(lines);
-    });
-  });
-}
-
-/** The spawner ended: its processes are ended and reported, and later ones start from Node. */
-function nativeDied(state) {
-  native = undefined;
-  send({ t: 'log', message: 'the native spawner ended; processes now start from Node' });
-  for (const [id, pid] of state.live) {
-    if (pid !== undefined) groupKill(pid, 'SIGKILL');
-    send({ t: 'exit', id, code: null, signal: 'SIGKILL' });
-  }
-  state.live.clear();
-}
-
-function startNativePipe(req) {
-  const env = Object.entries(req.env || {}).map(([k, v]) => b64(`${k}=${v}`));
-  const argv = req.argv.map(b64);
-  const line = `S ${req.id} ${req.stdin ? 1 : 0} ${b64(req.cwd || '')} ${argv.length} ${argv.join(' ')} ${env.length} ${env.join(' ')}\n`;
-  if (line.length > MAX_NATIVE_LINE) {
-    send({ t: 'error', id: req.id, code: 'E2BIG', message: 'argument list too long' });
-    return;
-  }
-  native.live.set(req.id, undefined);
-  native.child.stdin.write(line);
-  startPolling();
-}
-
-/** A request for a process of the spawner, or false when it is not one. */
-function toNative(req) {
-  if (!native?.live.has(req.id)) return false;
-  const w = (line) => native.child.stdin.write(line);
-  if (req.t === 'input' && typeof req.d === 'string' && BASE64.test(req.d)) w(`I ${req.id} ${req.d}\n`);
-  else if (req.t === 'eof') w(`E ${req.id}\n`);
-  else if (req.t === 'signal' && os.constants.signals[req.sig]) w(`K ${req.id} ${os.constants.signals[req.sig]}\n`);
-  return true;
-}
-
 function startPty(req) {
   try {
     ptyModule ??= require(`${config.modules}/@lydell/node-pty`);
@@ -242,28 +128,11 @@ function startPty(req) {
 }
 
 /**
- * Perf: what an egress connection reads from the daemon (downloads) lands in this one buffer, up to 1 MiB
- * a read, and is copied out at once, instead of a fresh 64 KiB buffer and a 'data' event per read.
+ * A connection to the daemon's socket, announced by its first line. Perf: ordinary reads; reading through
+ * one shared 1 MiB buffer (`onread`) and copying each read out cost ~1.6× the CPU per MiB here.
  */
-const READ_BUFFER = Buffer.allocUnsafe(1024 * 1024);
-
-/**
- * A connection to the daemon's socket, announced by its first line. `bulk`: it is only ever piped to a
- * socket (pipeBoth), so it reads through READ_BUFFER into `s.sink` and emits no 'data' events.
- */
-function toDaemon(firstLine, onReady, onError, bulk = false) {
-  const sink = { take: undefined, early: [] };
-  const onread = {
-    buffer: READ_BUFFER,
-    callback: (n, buf) => {
-      const chunk = Buffer.from(buf.subarray(0, n));
-      if (sink.take) return sink.take(chunk);
-      sink.early.push(chunk);
-      return false;
-    },
-  };
-  const s = net.connect({ path: config.socket, ...(bulk ? { onread } : {}) });
-  if (bulk) s.sink = sink;
+function toDaemon(firstLine, onReady, onError) {
+  const s = net.connect({ path: config.socket });
   s.once('error', onError);
   s.once('connect', () => {
     s.write(`${firstLine}\n`);
@@ -288,16 +157,7 @@ function pipeBoth(a, b) {
   // Nagle on the loopback TCP side would hold each response's last segment for the peer's delayed ACK.
   for (const s of [a, b]) if (typeof s.setNoDelay === 'function') s.setNoDelay(true);
   pump(a, b);
-  if (b.sink) {
-    b.sink.take = (chunk) => {
-      a.write(chunk);
-      return a.writableLength < WINDOW;
-    };
-    a.on('drain', () => b.resume());
-    for (const chunk of b.sink.early.splice(0)) a.write(chunk);
-    b.once('end', () => a.end());
-    b.resume();
-  } else pump(b, a);
+  pump(b, a);
   const end = () => {
     a.destroy();
     b.destroy();
@@ -417,7 +277,7 @@ function poll() {
   for (const [port, pid] of now) if (!known.has(port)) send({ t: 'port', port, open: true, pid });
   for (const [port, pid] of known) if (!now.has(port)) send({ t: 'port', port, open: false, pid });
   known = now;
-  if (procs.size === 0 && (native?.live.size ?? 0) === 0 && now.size === 0) {
+  if (procs.size === 0 && !nativeWatch && now.size === 0) {
     clearInterval(poller);
     poller = undefined;
   }
@@ -428,7 +288,8 @@ function startPolling() {
 
 // ---- egress: a loopback listener bridged to the daemon's proxy ----------------------------------------
 
-if (config.egressPort) {
+/** Listens on the egress port (again after EADDRINUSE while a native spawner that held it is ending). */
+function listenEgress(tries = 50) {
   const server = net.createServer((conn) => {
     conn.pause();
     toDaemon(
@@ -438,24 +299,44 @@ if (config.egressPort) {
         conn.resume();
       },
       () => conn.destroy(),
-      true,
     );
   });
-  server.on('error', (err) => send({ t: 'log', message: `egress listener: ${err.message}` }));
+  server.on('error', (err) => {
+    if (err.code === 'EADDRINUSE' && tries > 0) setTimeout(() => listenEgress(tries - 1), 100);
+    else send({ t: 'log', message: `egress listener: ${err.message}` });
+  });
   server.listen(config.egressPort, '127.0.0.1');
 }
+// With the native spawner, it takes the port and hands each connection to the daemon as it is; this
+// process listens only when the daemon says the spawner does not (`egress`).
+if (config.egressPort && !config.egressLater) listenEgress();
+let egressListening = Boolean(config.egressPort && !config.egressLater);
 
 // ---- requests -------------------------------------------------------------------------------------------
 
 function handle(req) {
-  if (typeof req.id === 'string' && req.t !== 'spawn' && toNative(req)) return;
   const p = req.id === undefined ? undefined : procs.get(req.id);
   switch (req.t) {
     case 'spawn':
       if (req.pty) startPty(req);
-      else if (native && /^[A-Za-z0-9_-]{1,64}$/.test(req.id) && Array.isArray(req.argv) && req.argv.length > 0)
-        startNativePipe(req);
       else startPipe(req);
+      return;
+    case 'egress':
+      if (config.egressPort && !egressListening) {
+        egressListening = true;
+        listenEgress();
+      }
+      return;
+    case 'watch':
+      nativeWatch = req.on === true;
+      if (nativeWatch) startPolling();
+      return;
+    case 'kill':
+      // What the native spawner ran when it ended (reported here, so a dead sandbox reports it lost instead).
+      for (const { id, pid } of Array.isArray(req.procs) ? req.procs : []) {
+        if (Number.isInteger(pid) && pid > 1) groupKill(pid, 'SIGKILL');
+        if (typeof id === 'string') send({ t: 'exit', id, code: null, signal: 'SIGKILL' });
+      }
       return;
     case 'input':
       if (!p) return;
@@ -485,23 +366,21 @@ function handle(req) {
   }
 }
 
-startNative().then((why) => {
-  readline.createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
-    if (!line) return;
-    let req;
-    try {
-      req = JSON.parse(line);
-    } catch {
-      return;
-    }
-    try {
-      handle(req);
-    } catch (err) {
-      send({ t: 'log', message: String(err?.message ?? err) });
-    }
-  });
-  send({ t: 'ready', pid: process.pid, spawner: native ? 'native' : 'node', ...(why ? { reason: why } : {}) });
+readline.createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => {
+  if (!line) return;
+  let req;
+  try {
+    req = JSON.parse(line);
+  } catch {
+    return;
+  }
+  try {
+    handle(req);
+  } catch (err) {
+    send({ t: 'log', message: String(err?.message ?? err) });
+  }
 });
+send({ t: 'ready', pid: process.pid });
 // The daemon went away: end everything (the pid namespace dies with us).
 process.stdin.on('end', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0));
