@@ -8,7 +8,7 @@ import type { ChildEnd } from './child.js';
 import { NativeSpawner } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
 import { type Event, FrameSplitter, type PortInfo, parseEvent, type Request } from './protocol.js';
-import { RemoteChild, RemotePty } from './remote.js';
+import { RemoteChild, RemotePty, signalName, spawnError } from './remote.js';
 
 /** What a process needs to start in a container's sandbox. */
 export interface SpawnSpec {
@@ -393,16 +393,4 @@ export class ContainerSandbox extends EventEmitter<{
     this.dials.clear();
     this.emit('death', { expected, lost, stderr: this.stderr });
   }
-}
-
-function spawnError(code: string, message: string): DiscoError {
-  if (code === 'ENOENT') return new DiscoError('command_not_found', 'command not found', {});
-  if (code === 'EACCES') return new DiscoError('forbidden', 'permission denied');
-  return new DiscoError('unavailable', `cannot start the command: ${message.slice(0, 200)}`);
-}
-
-const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
-
-function signalName(n: number): string | null {
-  return n === 0 ? null : (SIGNALS[n] ?? `SIG${n}`);
 }

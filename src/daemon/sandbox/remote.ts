@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
+import { DiscoError } from '../errors.js';
 import type { ChildEnd, RunningChild } from './child.js';
 import type { Request } from './protocol.js';
 
@@ -157,4 +158,18 @@ export class RemotePty implements Pty {
   kill(signal = 'SIGKILL'): void {
     if (!this.done) this.send({ t: 'signal', id: this.id, sig: signal });
   }
+}
+
+/** The typed error of a process that could not start in the sandbox (its errno code and message). */
+export function spawnError(code: string, message: string): DiscoError {
+  if (code === 'ENOENT') return new DiscoError('command_not_found', 'command not found', {});
+  if (code === 'EACCES') return new DiscoError('forbidden', 'permission denied');
+  return new DiscoError('unavailable', `cannot start the command: ${message.slice(0, 200)}`);
+}
+
+const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL', 15: 'SIGTERM' };
+
+/** The name of the signal that ended a process (number from the spawner), null for none. */
+export function signalName(n: number): string | null {
+  return n === 0 ? null : (SIGNALS[n] ?? `SIG${n}`);
 }
