@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { probeSqlite } from '../db/open.js';
 import { freeDiskBytes } from '../observability/readiness.js';
 import { detectCgroups } from '../sandbox/cgroups-detect.js';
+import { CHECK_ID, selfCheckLine } from '../sandbox/native-spawner.js';
 import { SPAWNER_BINARY } from '../sandbox/pool.js';
 import { findExecutable } from '../workspace/sandbox.js';
 import { detectSandbox, sandboxOptions } from '../workspace/sandbox-detect.js';
@@ -132,7 +133,7 @@ export async function checkSpawner(config: Config, binary = SPAWNER_BINARY): Pro
  * reported: the spawner reads the end of its input as "the daemon went away" and kills what it runs.
  */
 function spawnerSelfCheck(binary: string): Promise<{ ok: boolean; detail: string }> {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const exited = `{"t":"exit","id":"${CHECK_ID}"`;
   return new Promise((resolve) => {
     let out = '';
     let settled = false;
@@ -147,15 +148,15 @@ function spawnerSelfCheck(binary: string): Promise<{ ok: boolean; detail: string
     };
     const timer = setTimeout(() => done(false, `no exit reported within 10 s: ${out}`), 10_000);
     child.on('error', (err) => done(false, `it does not run: ${err.message}`));
-    child.on('close', () => done(out.includes('{"t":"exit","id":"0check","code":0,'), out));
+    child.on('close', () => done(out.includes(`${exited},"code":0,`), out));
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
-      if (out.includes('"id":"0check","code":0,')) done(true, out);
-      else if (out.includes('{"t":"exit","id":"0check"')) done(false, out);
+      if (out.includes(`${exited},"code":0,`)) done(true, out);
+      else if (out.includes(exited)) done(false, out);
     });
     child.stdin.on('error', () => {});
-    child.stdin.write(`S 0check 0 ${b64('/')} 1 ${b64('true')} 1 ${b64('PATH=/usr/bin:/bin')}\n`);
+    child.stdin.write(`${selfCheckLine()}\n`);
   });
 }
 

@@ -9,11 +9,17 @@ const MAX_LINE = 8 * 1024 * 1024;
 const CHECK_TIMEOUT_MS = 5_000;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const CHECK_ID = '0check';
+/** The id of the self-check's process (request ids are base-36 counters: none has a leading 0). */
+export const CHECK_ID = '0check';
 /** The supervisor watches ports while its processes ran this recently (it does not see them start). */
 const WATCH_LINGER_MS = 2_000;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The self-check's request line (no newline): `true` from `/`; the spawner passes when it exits 0. */
+export function selfCheckLine(): string {
+  return `S ${CHECK_ID} 0 ${b64('/')} 1 ${b64('true')} 1 ${b64('PATH=/usr/bin:/bin')}`;
+}
 
 /**
  * The `sh -c` script that starts a sandbox's first processes: the native spawner in the background on
@@ -172,8 +178,7 @@ export class NativeSpawner {
     const hello = msg as { t?: unknown; egress?: unknown } | null;
     if (hello?.t === 'spawner') {
       if (hello.egress !== true) this.loseEgress();
-      const env = [b64('PATH=/usr/bin:/bin')];
-      this.write(`S ${CHECK_ID} 0 ${b64('/')} 1 ${b64('true')} 1 ${env.join(' ')}`);
+      this.write(selfCheckLine());
       return;
     }
     const ev = asEvent(msg);
