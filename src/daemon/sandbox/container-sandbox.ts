@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DiscoError } from '../errors.js';
+import { type Waiter, waitWithTimeout } from '../waiters.js';
 import type { ChildEnd } from './child.js';
 import { NativeSpawner } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
@@ -52,7 +53,7 @@ export class ContainerSandbox extends EventEmitter<{
   private seq = 0;
   private stderr = '';
   private readonly procs = new Map<string, RemoteChild | RemotePty>();
-  private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<string, Waiter>();
   private readonly dials = new Map<string, { resolve: (s: Duplex) => void; reject: (e: Error) => void }>();
   private readonly portQueries = new Map<number, (list: PortInfo[]) => void>();
   private readonly child: ChildProcess;
@@ -119,21 +120,9 @@ export class ContainerSandbox extends EventEmitter<{
 
   /** A start-up promise settled through `pending` (rejected by the sandbox's death), with its timeout. */
   private startup(key: string): Promise<void> {
-    const p = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new DiscoError('unavailable', 'the container sandbox did not start in time'));
-        this.stop();
-      }, START_TIMEOUT_MS);
-      this.pending.set(key, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
+    const p = waitWithTimeout(this.pending, key, START_TIMEOUT_MS, () => {
+      this.stop();
+      return new DiscoError('unavailable', 'the container sandbox did not start in time');
     });
     p.catch(() => {});
     return p;

@@ -4,6 +4,7 @@ import { DiscoError } from '../errors.js';
 import type { SpawnSpec } from '../sandbox/container-sandbox.js';
 import type { Request } from '../sandbox/protocol.js';
 import { RemoteChild, RemotePty } from '../sandbox/remote.js';
+import { type Waiter, waitWithTimeout } from '../waiters.js';
 import type { DaemonFrame, PageFrame } from './frames.js';
 
 const SPAWN_TIMEOUT_MS = 15_000;
@@ -29,7 +30,7 @@ export class WorkbenchRuntime extends EventEmitter<{ port: [{ port: number; open
   dead = false;
   private seq = 0;
   private readonly procs = new Map<string, RemoteChild | RemotePty>();
-  private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<string, Waiter>();
   private readonly portQueries = new Map<number, (list: PagePort[]) => void>();
   /** Ports the page announced open, with their preview URLs. */
   readonly ports = new Map<number, string | undefined>();
@@ -139,22 +140,9 @@ export class WorkbenchRuntime extends EventEmitter<{ port: [{ port: number; open
     const id = (++this.seq).toString(36);
     const proc = make(id);
     this.procs.set(id, proc);
-    const started = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.procs.delete(id);
-        reject(new DiscoError('unavailable', 'the workbench page did not start the command in time'));
-      }, SPAWN_TIMEOUT_MS);
-      this.pending.set(id, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
+    const started = waitWithTimeout(this.pending, id, SPAWN_TIMEOUT_MS, () => {
+      this.procs.delete(id);
+      return new DiscoError('unavailable', 'the workbench page did not start the command in time');
     });
     const env = Object.fromEntries(Object.entries(spec.env).filter(([k]) => !HOST_ONLY_ENV.has(k)));
     this.emitFrame({ t: 'spawn', id, argv: pageArgv(spec.argv), cwd: this.pageCwd(spec.cwd), env, ...how });
