@@ -62,16 +62,11 @@ export interface FileUpdate {
   chunks: NewChunk[];
 }
 
-export interface ChunkRow {
-  id: number;
-  path: string;
-  language: string;
-  symbol: string | null;
-  kind: string;
-  startLine: number;
-  endLine: number;
-  content: string;
-}
+/** A stored chunk as search reads it back (CHUNK_COLUMNS). */
+export type ChunkRow = { id: number } & Pick<
+  NewChunk,
+  'path' | 'language' | 'symbol' | 'kind' | 'startLine' | 'endLine' | 'content'
+>;
 
 export interface SearchFilter {
   language?: string | undefined;
