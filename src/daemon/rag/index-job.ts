@@ -192,8 +192,7 @@ async function indexPass(
       batch.push({
         file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs, language },
         chunks: chunks.map((c) => {
-          // The embedder sees the same text (path, symbol, body), so one tokenization serves both.
-          const tokens = tokenize(embeddingText({ path: f.rel, symbol: c.symbol, content: c.content }));
+          const tokens = chunkTokens(f.rel, c, hashed !== undefined);
           return {
             path: f.rel,
             language,
@@ -203,10 +202,10 @@ async function indexPass(
             endLine: c.endLine,
             hash: chunkHash(c.content),
             content: c.content,
-            ftsBody: expandTokens(bodyTokens(f.rel, c, tokens)),
+            ftsBody: expandTokens(tokens.body),
             ftsSymbol: ftsSymbolText(c.symbol, c.content),
             ftsPath,
-            ...(hashed ? { tokens } : {}),
+            ...(tokens.embed ? { tokens: tokens.embed } : {}),
           };
         }),
         ...(before ? { reuse: repo.vectorsByHash(input.indexId, f.rel) } : {}),
@@ -264,8 +263,21 @@ async function examine(
   return { kind: 'changed', text, hash, size: s.size, mtimeMs };
 }
 
-/** The FTS body's tokens: the embedder's, unless the chunk has import lines to leave out (import-lines.ts). */
-function bodyTokens(path: string, c: { symbol: string | null; content: string }, tokens: Token[]): Token[] {
+/**
+ * A chunk's tokens for the FTS body (without its import lines, import-lines.ts) and, when the embedder
+ * takes tokens, for the embedder (path, symbol and the whole body): one tokenization when they are the same.
+ */
+function chunkTokens(
+  path: string,
+  c: { symbol: string | null; content: string },
+  forEmbedder: boolean,
+): { body: Token[]; embed?: Token[] } {
+  const whole = () => tokenize(embeddingText({ path, symbol: c.symbol, content: c.content }));
   const content = withoutImports(c.content);
-  return content === c.content ? tokens : tokenize(embeddingText({ path, symbol: c.symbol, content }));
+  if (content === c.content) {
+    const tokens = whole();
+    return forEmbedder ? { body: tokens, embed: tokens } : { body: tokens };
+  }
+  const body = tokenize(embeddingText({ path, symbol: c.symbol, content }));
+  return forEmbedder ? { body, embed: whole() } : { body };
 }
