@@ -15,6 +15,10 @@ const WATCH_LINGER_MS = 2_000;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
+/** Environment entries whose base64 is remembered (per spawner), and the longest one remembered. */
+const ENV_MEMO_ENTRIES = 256;
+const ENV_MEMO_CHARS = 1024;
+
 /**
  * The `sh -c` script that starts a sandbox's first processes: the native spawner in the background on
  * the daemon's IPC channel (fd 4 becomes its stdin and stdout; the shell closes its own copy at once and
@@ -72,6 +76,12 @@ export class NativeSpawner {
   private watching = false;
   private unwatch: NodeJS.Timeout | undefined;
   private egressTaken = false;
+  /**
+   * Perf: base64 of `k=v` entries seen before. A container's commands mostly share their environment
+   * (PATH, HOME, the egress proxy's variables...), which was encoded again for every command. Bounded:
+   * short entries only, and it starts over when full.
+   */
+  private readonly envMemo = new Map<string, string>();
 
   constructor(
     private readonly child: ChildProcess,
@@ -131,7 +141,7 @@ export class NativeSpawner {
   /** Starts a piped process; false when it cannot take it (then the caller uses the supervisor). */
   start(req: Extract<Request, { t: 'spawn' }>): boolean {
     if (!this.ready || !ID.test(req.id) || req.argv.length === 0) return false;
-    const env = Object.entries(req.env).map(([k, v]) => b64(`${k}=${v}`));
+    const env = Object.entries(req.env).map(([k, v]) => this.envEntry(`${k}=${v}`));
     const argv = req.argv.map(b64);
     const line = `S ${req.id} ${req.stdin ? 1 : 0} ${b64(req.cwd)} ${argv.length} ${argv.join(' ')} ${env.length} ${env.join(' ')}`;
     if (line.length > MAX_LINE) {
@@ -146,6 +156,17 @@ export class NativeSpawner {
       this.hooks.watch(true);
     }
     return true;
+  }
+
+  private envEntry(entry: string): string {
+    if (entry.length > ENV_MEMO_CHARS) return b64(entry);
+    let coded = this.envMemo.get(entry);
+    if (coded === undefined) {
+      if (this.envMemo.size >= ENV_MEMO_ENTRIES) this.envMemo.clear();
+      coded = b64(entry);
+      this.envMemo.set(entry, coded);
+    }
+    return coded;
   }
 
   /** Input, end of input or a signal for one of its processes; false when `req` is not for it. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -123,6 +123,24 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
 
 const MAX_REMEMBERED_PER_CONTAINER = 50;
 
+/** Random bytes for process ids, drawn from the CSPRNG in batches (one call per 64 ids, not one each). */
+const ID_BYTES = 9;
+const idPool = Buffer.alloc(ID_BYTES * 64);
+let idPoolAt = idPool.length;
+
+/** A fresh process id (`proc_` and 9 random bytes in base64url, as before). */
+function processId(): string {
+  if (idPoolAt + ID_BYTES > idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  const id = `proc_${idPool.toString('base64url', idPoolAt, idPoolAt + ID_BYTES)}`;
+  // Used bytes are overwritten, so none ever serves twice even if the pool is read by mistake.
+  idPool.fill(0, idPoolAt, idPoolAt + ID_BYTES);
+  idPoolAt += ID_BYTES;
+  return id;
+}
+
 /**
  * Starts and tracks container processes: each in its own process group, its output in a bounded
  * on-disk log addressed by offset, its life recorded in SQLite for history.
@@ -208,7 +226,7 @@ export class ProcessManager {
           })
       : this.spawnChild(spec, env, file, args, stdin);
     return started.then((child) => {
-      const id = `proc_${randomBytes(9).toString('base64url')}`;
+      const id = processId();
       const p = new ManagedProcess(
         id,
         spec,
