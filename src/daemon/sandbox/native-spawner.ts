@@ -15,9 +15,9 @@ const WATCH_LINGER_MS = 2_000;
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** Environment entries whose base64 is remembered (per spawner), and the longest one remembered. */
-const ENV_MEMO_ENTRIES = 256;
-const ENV_MEMO_CHARS = 1024;
+/** Environment entries whose base64 is remembered (per spawner), and the longest one: ~80 KB at most each. */
+const ENV_MEMO_ENTRIES = 64;
+const ENV_MEMO_CHARS = 512;
 
 /**
  * The `sh -c` script that starts a sandbox's first processes: the native spawner in the background on
