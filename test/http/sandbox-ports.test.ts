@@ -96,4 +96,30 @@ describe.runIf(enabled)('ports of a live sandbox, announced by its supervisor', 
     expect(text).toMatch(/event: port\ndata: \{"port":8001,"open":true,"url":"[^"]*\/preview\/ctr_\w+\/8001\/"\}/);
     await t.json('POST', `/api/v1/terminal/processes/${r.processId}/kill`, {});
   });
+  it('lists every listening port when they fill more than one read of /proc/net/tcp (and connections follow them)', async () => {
+    // 40 listeners (a read returns at most ~27 lines of 150 bytes) and an open connection to one of them:
+    // the supervisor reads as far as the listening sockets, so all of them must still be there.
+    const script = [
+      'import socket, time',
+      'ls = []',
+      'for p in range(9100, 9140):',
+      '    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+      "    s.bind(('127.0.0.1', p)); s.listen(); ls.append(s)",
+      "c = socket.create_connection(('127.0.0.1', 9100)); a = ls[0].accept()",
+      "print('up', flush=True)",
+      'time.sleep(60)',
+    ].join('\n');
+    const server = await exec(['python3', '-c', script], { background: true });
+    expect(server.running, JSON.stringify(server)).toBe(true);
+    let ports: number[] = [];
+    const all = Array.from({ length: 40 }, (_, i) => 9100 + i);
+    const end = Date.now() + 15_000;
+    while (ports.length < all.length && Date.now() < end) {
+      const listed = (await t.json('GET', '/api/v1/containers/py/ports')).body.ports as { port: number }[];
+      ports = listed.map((p) => p.port).filter((p) => p >= 9100 && p < 9140);
+      if (ports.length < all.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ports.sort((a, b) => a - b)).toEqual(all);
+    await t.json('POST', `/api/v1/terminal/processes/${server.processId}/kill`, {});
+  });
 });

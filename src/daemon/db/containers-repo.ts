@@ -80,6 +80,7 @@ export class ContainersRepo {
       ),
       byId: db.prepare('SELECT * FROM containers WHERE id = ?'),
       statusOf: db.prepare('SELECT status FROM containers WHERE id = ?').pluck(),
+      runtimeOf: db.prepare('SELECT runtime FROM containers WHERE id = ?').pluck(),
       countByStatus: db.prepare('SELECT status, count(*) AS n FROM containers GROUP BY status'),
       byName: db.prepare('SELECT * FROM containers WHERE owner_id = ? AND name = ?'),
       listByOwner: db.prepare('SELECT * FROM containers WHERE owner_id = ? ORDER BY created_at, id'),
@@ -108,6 +109,14 @@ export class ContainersRepo {
   /** The container's status, or undefined when there is no such row. */
   statusOf(id: string): string | undefined {
     return this.stmts.statusOf.get(id) as string | undefined;
+  }
+
+  /**
+   * The container's runtime as stored, or undefined when there is no such row. Perf: every command asks
+   * (is it a webcontainer's?), and the whole row (with its egress rules parsed) cost ~3× this one column.
+   */
+  runtimeOf(id: string): string | undefined {
+    return this.stmts.runtimeOf.get(id) as string | undefined;
   }
 
   countByStatus(): Record<string, number> {

@@ -173,9 +173,16 @@ function tryRmdir(dir: string): boolean {
   }
 }
 
+/**
+ * Pauses between attempts to remove a group whose killed processes are still exiting: short at first
+ * (they are usually gone within a few ms, and a restart of the container waits for this), then 20 ms;
+ * about a second in all, as before. Perf: a flat 20 ms made an immediate restart wait ~20 ms for nothing.
+ */
+const REMOVE_PAUSES_MS = [1, 2, 4, 8, 16, ...Array<number>(47).fill(20)];
+
 /** Kills the group's processes (cgroup.kill on v2, else each pid) until the group can be removed. */
 async function removeGroup(dir: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (const pause of REMOVE_PAUSES_MS) {
     if (!existsSync(dir)) return;
     if (existsSync(path.join(dir, 'cgroup.kill'))) {
       try {
@@ -192,7 +199,7 @@ async function removeGroup(dir: string): Promise<void> {
       }
     }
     if (tryRmdir(dir)) return;
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pause));
   }
 }
 

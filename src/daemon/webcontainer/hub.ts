@@ -75,7 +75,7 @@ export class WorkbenchHub implements ContainerNet {
   }
 
   isWebcontainer(containerId: string): boolean {
-    return this.repo.get(containerId)?.runtime === 'webcontainer';
+    return this.repo.runtimeOf(containerId) === 'webcontainer';
   }
 
   /** The attached page's runtime for a webcontainer container (attaching a headless one if allowed); undefined for others. */
