@@ -9,7 +9,7 @@ import type { ChildEnd } from './child.js';
 import { NativeSpawner } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
 import { type Event, FrameSplitter, type PortInfo, parseEvent, type Request } from './protocol.js';
-import { RemoteChild, RemotePty, signalName, spawnError } from './remote.js';
+import { deliverReport, RemoteChild, RemotePty, spawnError } from './remote.js';
 
 /** What a process needs to start in a container's sandbox. */
 export interface SpawnSpec {
@@ -201,26 +201,14 @@ export class ContainerSandbox extends EventEmitter<{
         this.procs.delete(ev.id);
         this.settle(ev.id, spawnError(ev.code, ev.message));
         return;
-      case 'out': {
-        const p = this.procs.get(ev.id);
-        if (p instanceof RemoteChild) p.output(ev.s, Buffer.from(ev.d, 'base64'));
+      case 'out':
+      case 'tty':
+      case 'exit':
+        deliverReport(this.procs, ev);
         return;
-      }
-      case 'tty': {
-        const p = this.procs.get(ev.id);
-        if (p instanceof RemotePty) p.data(ev.d);
-        return;
-      }
       case 'fg': {
         const p = this.procs.get(ev.id);
         if (p instanceof RemotePty) p.process = ev.name;
-        return;
-      }
-      case 'exit': {
-        const p = this.procs.get(ev.id);
-        this.procs.delete(ev.id);
-        const signal = typeof ev.signal === 'number' ? signalName(ev.signal) : ev.signal;
-        p?.end({ code: ev.code, signal, lost: false });
         return;
       }
       case 'dialed': {

@@ -173,3 +173,23 @@ const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 9: 'SIGKILL'
 export function signalName(n: number): string | null {
   return n === 0 ? null : (SIGNALS[n] ?? `SIG${n}`);
 }
+
+/** What a remote process reports of itself: output, its terminal's data, its end (a signal by number or name). */
+export type ProcessReport =
+  | { t: 'out'; id: string; s: 1 | 2; d: string }
+  | { t: 'tty'; id: string; d: string }
+  | { t: 'exit'; id: string; code: number | null; signal: string | number | null };
+
+/** Hands a report to the process it is for (an exit also forgets it); a report for no process is dropped. */
+export function deliverReport(procs: Map<string, RemoteChild | RemotePty>, ev: ProcessReport): void {
+  const p = procs.get(ev.id);
+  if (ev.t === 'out') {
+    if (p instanceof RemoteChild) p.output(ev.s, Buffer.from(ev.d, 'base64'));
+  } else if (ev.t === 'tty') {
+    if (p instanceof RemotePty) p.data(ev.d);
+  } else {
+    procs.delete(ev.id);
+    const signal = typeof ev.signal === 'number' ? signalName(ev.signal) : ev.signal;
+    p?.end({ code: ev.code, signal, lost: false });
+  }
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DiscoError } from '../errors.js';
 import type { SpawnSpec } from '../sandbox/container-sandbox.js';
 import type { Request } from '../sandbox/protocol.js';
-import { RemoteChild, RemotePty } from '../sandbox/remote.js';
+import { deliverReport, RemoteChild, RemotePty } from '../sandbox/remote.js';
 import { type Waiter, waitWithTimeout } from '../waiters.js';
 import type { DaemonFrame, PageFrame } from './frames.js';
 
@@ -69,22 +69,11 @@ export class WorkbenchRuntime extends EventEmitter<{ port: [{ port: number; open
             : new DiscoError('unavailable', `cannot start the command in the page: ${ev.message}`),
         );
         return;
-      case 'out': {
-        const p = this.procs.get(ev.id);
-        if (p instanceof RemoteChild) p.output(ev.s, Buffer.from(ev.d, 'base64'));
+      case 'out':
+      case 'tty':
+      case 'exit':
+        deliverReport(this.procs, ev);
         return;
-      }
-      case 'tty': {
-        const p = this.procs.get(ev.id);
-        if (p instanceof RemotePty) p.data(ev.d);
-        return;
-      }
-      case 'exit': {
-        const p = this.procs.get(ev.id);
-        this.procs.delete(ev.id);
-        p?.end({ code: ev.code, signal: ev.signal, lost: false });
-        return;
-      }
       case 'port':
         if (ev.open) this.ports.set(ev.port, ev.url);
         else this.ports.delete(ev.port);
