@@ -1,4 +1,4 @@
-import { loadJose } from '../auth/jose.js';
+import { signGrant, verifyGrant } from '../auth/grant-tokens.js';
 import type { SigningKeys } from '../auth/signing-keys.js';
 
 /** Who may attach a workbench page, and to which container. */
@@ -7,8 +7,7 @@ export interface AttachGrant {
   containerId: string;
 }
 
-const TYP = 'workbench-attach+jwt';
-const AUD = 'disco:workbench';
+const KIND = { typ: 'workbench-attach+jwt', aud: 'disco:workbench' };
 
 /**
  * Short-lived attach tokens for workbench pages (`disco open`, the headless page): a JWT signed with the
@@ -22,34 +21,15 @@ export class AttachTokens {
     readonly ttlSeconds: number,
   ) {}
 
-  async sign(grant: AttachGrant): Promise<string> {
-    const { SignJWT } = await loadJose();
-    return new SignJWT({ c: grant.containerId })
-      .setProtectedHeader({ alg: this.keys.alg, kid: this.keys.kid, typ: TYP })
-      .setAudience(AUD)
-      .setSubject(grant.userId)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + this.ttlSeconds)
-      .sign(this.keys.signKey);
+  sign(grant: AttachGrant): Promise<string> {
+    return signGrant(this.keys, KIND, grant.userId, { c: grant.containerId }, this.ttlSeconds);
   }
 
   /** The grant of a valid token; `expired` past its time; undefined for anything else. */
   async verify(token: string): Promise<AttachGrant | 'expired' | undefined> {
     if (token.length > 4096) return undefined;
-    const { errors: joseErrors, jwtVerify } = await loadJose();
-    try {
-      const { payload } = await jwtVerify(token, this.keys.verifyKey, {
-        audience: AUD,
-        algorithms: [this.keys.alg],
-        typ: TYP,
-        requiredClaims: ['sub', 'exp', 'c'],
-      });
-      const { sub, c } = payload as { sub: string; c: unknown };
-      return typeof c === 'string' ? { userId: sub, containerId: c } : undefined;
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) return 'expired';
-      if (err instanceof joseErrors.JOSEError) return undefined;
-      throw err;
-    }
+    const payload = await verifyGrant(this.keys, KIND, token, ['c']);
+    if (payload === undefined || payload === 'expired') return payload;
+    return typeof payload.c === 'string' ? { userId: payload.sub, containerId: payload.c } : undefined;
   }
 }
