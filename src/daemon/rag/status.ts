@@ -8,21 +8,14 @@ export interface IndexStatus {
   embedder: { id: string; dimension: number } | null;
   files: number;
   chunks: number;
-  progress: {
-    phase: JobProgress['phase'];
-    filesTotal: number;
-    filesDone: number;
-    filesIndexed: number;
-    filesUnchanged: number;
-    filesSkipped: number;
-    filesDeleted: number;
-    chunks: number;
-    filesPerSecond: number;
-    chunksPerSecond: number;
-    etaSeconds: number | null;
-    elapsedMs: number;
-    truncated: boolean;
-  } | null;
+  /** The pass's counts (JobProgress) with rates in place of its indexing time. */
+  progress:
+    | (Omit<JobProgress, 'indexingMs'> & {
+        filesPerSecond: number;
+        chunksPerSecond: number;
+        etaSeconds: number | null;
+      })
+    | null;
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
@@ -36,20 +29,12 @@ export function progressView(p: JobProgress): NonNullable<IndexStatus['progress'
   const seconds = p.indexingMs / 1000;
   const filesPerSecond = seconds > 0 ? p.filesDone / seconds : 0;
   const remaining = Math.max(0, p.filesTotal - p.filesDone);
+  const { indexingMs: _, ...counts } = p;
   return {
-    phase: p.phase,
-    filesTotal: p.filesTotal,
-    filesDone: p.filesDone,
-    filesIndexed: p.filesIndexed,
-    filesUnchanged: p.filesUnchanged,
-    filesSkipped: p.filesSkipped,
-    filesDeleted: p.filesDeleted,
-    chunks: p.chunks,
+    ...counts,
     filesPerSecond: round1(filesPerSecond),
     chunksPerSecond: round1(seconds > 0 ? p.chunks / seconds : 0),
     etaSeconds: p.phase === 'done' ? 0 : filesPerSecond > 0 ? round1(remaining / filesPerSecond) : null,
-    elapsedMs: p.elapsedMs,
-    truncated: p.truncated,
   };
 }
 
