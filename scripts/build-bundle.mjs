@@ -49,6 +49,15 @@ const ownUrl = {
 const BUNDLED = new Set(['zod', 'express', 'express-rate-limit', 'helmet', 'ignore', 'ipaddr.js', 'commander']);
 /** Never bundled, even as a dependency: native addons, and packages that start workers by path. */
 const NEVER = new Set(['better-sqlite3', 'sqlite-vec', 'keytar', '@lydell/node-pty', 'pino', 'thread-stream']);
+/**
+ * Dependencies of bundled packages that stay in node_modules because bundling them costs every start more
+ * than loading them does. Perf: iconv-lite (body-parser's, ~550 KB with its code-page tables, which it
+ * loads only when a body names a charset other than UTF-8) was two fifths of the daemon's main chunk, all
+ * of it parsed at every start; mime-db (~230 KB) ran as one big object literal where Node reads its
+ * db.json with JSON.parse. Each resolves to the one copy the bundled package would have used (checked in
+ * test/unit/bundle-externals.test.ts).
+ */
+const LEAN = new Set(['iconv-lite', 'mime-db']);
 const packageOf = (spec) =>
   spec
     .split('/')
@@ -60,10 +69,31 @@ const externals = {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       const pkg = packageOf(args.path);
       const dependency = args.importer.includes(`${path.sep}node_modules${path.sep}`);
-      if (args.path.startsWith('node:') || NEVER.has(pkg) || !(BUNDLED.has(pkg) || dependency))
+      if (args.path.startsWith('node:') || NEVER.has(pkg) || LEAN.has(pkg) || !(BUNDLED.has(pkg) || dependency))
         return { path: args.path, external: true };
       return undefined;
     });
+  },
+};
+
+/**
+ * zod's namespace re-exports every locale (`z.locales`, ~370 KB: half of zod in the bundle), and a namespace
+ * used as a value keeps all of it; only English is used (zod configures it itself, and nothing here calls
+ * `z.config` with another). Perf: the bundle's `z.locales` holds `en` alone, so the rest is not parsed at
+ * every start. zod loaded from node_modules (the MCP SDK's) keeps them all.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir)) return undefined;
+      return { path: path.join(args.resolveDir, '..', 'locales', 'index.js'), namespace: 'zod-locales' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
+      resolveDir: path.dirname(args.path),
+      loader: 'js',
+    }));
   },
 };
 
@@ -80,7 +110,7 @@ await build({
   // Chunks are named for what they hold, so a stack trace or profile still says where it is.
   chunkNames: '[name]-[hash]',
   tsconfig: path.join(root, 'tsconfig.build.json'),
-  plugins: [externals, ownUrl],
+  plugins: [zodEnglishOnly, externals, ownUrl],
   logLevel: 'warning',
   legalComments: 'none',
   // Bundled CommonJS packages `require` Node's built-ins; an ES module has no `require` of its own.

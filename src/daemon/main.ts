@@ -29,6 +29,8 @@ export { DB_FILE } from './core.js';
 
 /** How long after listening the MCP SDK is loaded in the background. */
 const MCP_PRELOAD_DELAY_MS = 1500;
+/** How long after listening the background jobs first look for due work (the lease is taken at once). */
+const JOBS_FIRST_TICK_MS = 2500;
 
 export interface Daemon {
   url: string;
@@ -106,7 +108,15 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         idleEveryMs: idleSweepEveryMs(config.idleStopMinutes),
         hooks: storeHooks(db),
       }),
-      { kind: 'daemon', tickMs: 5_000, leaseTtlMs: 30_000, onRun: (job, ok) => metrics.jobDone(job, ok) },
+      {
+        kind: 'daemon',
+        tickMs: 5_000,
+        leaseTtlMs: 30_000,
+        onRun: (job, ok) => metrics.jobDone(job, ok),
+        // Off the start path: the first jobs (PRAGMA optimize, a WAL checkpoint, the sweeps) run a moment
+        // after the daemon answers, not between listening and its first answer.
+        firstTickMs: JOBS_FIRST_TICK_MS,
+      },
       log,
     );
     jobs.start();

@@ -94,4 +94,43 @@ describe('a remembered token stops working the moment it is revoked', () => {
     }
     expect(await status(pat.token)).toBe(401);
   });
+
+  // The routes behind bearerAuth answer a remembered token without waiting (AuthService.knownPrincipal):
+  // that path must drop it just as soon, for a PAT and for an access token, on REST and on MCP.
+  it('on the API and MCP routes (answered from memory), a revoked PAT and a logged-out session are refused', async () => {
+    const list = async (token: string) =>
+      (await fetch(`${t.url}/api/v1/containers`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const mcp = async (token: string) =>
+      (
+        await fetch(`${t.url}/mcp`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        })
+      ).status;
+    const pat = (await t.json('POST', '/api/v1/tokens', { name: 'remembered', scopes: ['containers'] })).body;
+    for (let i = 0; i < 3; i++) expect(await list(pat.token)).toBe(200);
+    expect(await mcp(pat.token)).not.toBe(401);
+    expect((await t.json('DELETE', `/api/v1/tokens/${pat.id}`)).status).toBe(200);
+    expect(await list(pat.token)).toBe(401);
+    expect(await mcp(pat.token)).toBe(401);
+
+    const session = await login('cara', 'cache password two');
+    for (let i = 0; i < 3; i++) expect(await list(session.accessToken)).toBe(200);
+    const out = await fetch(`${t.url}/api/v1/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(out.status).toBeLessThan(300);
+    expect(await list(session.accessToken)).toBe(401);
+    const refused = await fetch(`${t.url}/api/v1/containers`, {
+      headers: { authorization: `Bearer ${session.accessToken}` },
+    });
+    expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
 });

@@ -109,6 +109,40 @@ describe('JobRunner', () => {
     expect(repo.lease(JOBS_LEASE)).toBeUndefined();
   });
 
+  it('with firstTickMs, takes the lease at start but runs the first due jobs only after that delay', async () => {
+    const calls: string[] = [];
+    const runner = new JobRunner(
+      repo,
+      [counting('often', 0, calls)],
+      { kind: 'daemon', tickMs: 10_000, leaseTtlMs: 30_000, firstTickMs: 150 },
+      log,
+    );
+    runner.start();
+    expect(runner.holdsLease).toBe(true);
+    expect(repo.lease(JOBS_LEASE)).toMatchObject({ holder: runner.holder });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toEqual([]);
+    const deadline = Date.now() + 5_000;
+    while (calls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual(['often']);
+    await runner.stop();
+    expect(repo.lease(JOBS_LEASE)).toBeUndefined();
+  });
+
+  it('stopped before its first tick, never runs a job', async () => {
+    const calls: string[] = [];
+    const runner = new JobRunner(
+      repo,
+      [counting('often', 0, calls)],
+      { kind: 'daemon', tickMs: 10_000, leaseTtlMs: 30_000, firstTickMs: 100 },
+      log,
+    );
+    runner.start();
+    await runner.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toEqual([]);
+  });
+
   it('lists every job of the registry; hooks the identity and search work fill in start disabled', async () => {
     const jobs = buildJobs({
       reaper: { sweep: async () => ({ stopped: [], deleted: [] }) } as never,

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { DEFAULT_OAUTH_SCOPES } from '../auth/oauth/server.js';
 import { bearerOf, publicBaseUrl, realmFor, resourceMetadataUrl, type Surface } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
+import type { Realm } from '../auth/token-pair.js';
 import type { Config } from '../config.js';
 import { DiscoError, UnauthorizedError } from '../errors.js';
 import type { Principal } from '../ops/op.js';
@@ -12,29 +13,52 @@ import type { Principal } from '../ops/op.js';
  * discover how to sign in; on /mcp it also names the scopes a connector should ask for.
  */
 export function bearerAuth(auth: AuthService, config: Config, surface: Surface) {
-  return async (req: Request, res: Response, next: NextFunction) => {
+  const challenge = (res: Response, base: string, token: string | undefined, err: unknown) => {
+    if (err instanceof DiscoError && err.code === 'unauthorized') {
+      // Least privilege: a client follows the challenge's scope (MCP authorization spec) rather than asking
+      // for every scope the metadata lists, so it names what a connector needs, never account or admin.
+      const scope = surface === 'mcp' ? `, scope="${DEFAULT_OAUTH_SCOPES.join(' ')}"` : '';
+      const error = token ? `, error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"` : '';
+      res.setHeader(
+        'WWW-Authenticate',
+        `Bearer realm="disco", resource_metadata="${resourceMetadataUrl(base, surface)}"${scope}${error}`,
+      );
+    }
+  };
+  const admit = (req: Request, res: Response, base: string, principal: Principal) => {
+    principal.from = { ip: req.ip, userAgent: req.get('user-agent') };
+    res.locals.principal = principal;
+    res.locals.baseUrl = base;
+  };
+  const slow = async (req: Request, res: Response, next: NextFunction, base: string, token: string, realm: Realm) => {
+    try {
+      admit(req, res, base, await auth.authenticate(token, realm));
+    } catch (err) {
+      challenge(res, base, token, err);
+      next(err);
+      return;
+    }
+    next();
+  };
+  // Perf: a token verified before (the usual case) is answered without a promise (AuthService.knownPrincipal:
+  // the same cached check authenticate makes first); anything else goes through authenticate.
+  return (req: Request, res: Response, next: NextFunction): void | Promise<void> => {
     const base = publicBaseUrl(req, config);
     const token = bearerOf(req.get('authorization'));
+    let known: Principal | undefined;
+    let realm: Realm;
     try {
       if (!token) throw new UnauthorizedError('a bearer token is required (Authorization: Bearer <token>)');
-      const principal = await auth.authenticate(token, realmFor(base, surface));
-      principal.from = { ip: req.ip, userAgent: req.get('user-agent') };
-      res.locals.principal = principal;
-      res.locals.baseUrl = base;
-      next();
+      realm = realmFor(base, surface);
+      known = auth.knownPrincipal(token, realm);
     } catch (err) {
-      if (err instanceof DiscoError && err.code === 'unauthorized') {
-        // Least privilege: a client follows the challenge's scope (MCP authorization spec) rather than asking
-        // for every scope the metadata lists, so it names what a connector needs, never account or admin.
-        const scope = surface === 'mcp' ? `, scope="${DEFAULT_OAUTH_SCOPES.join(' ')}"` : '';
-        const error = token ? `, error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"` : '';
-        res.setHeader(
-          'WWW-Authenticate',
-          `Bearer realm="disco", resource_metadata="${resourceMetadataUrl(base, surface)}"${scope}${error}`,
-        );
-      }
+      challenge(res, base, token, err);
       next(err);
+      return;
     }
+    if (!known) return slow(req, res, next, base, token, realm);
+    admit(req, res, base, known);
+    next();
   };
 }
 
