@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type DialError, splice } from './dial.js';
 import { GIT_RELAY_HOST, type GitRelay } from './git-relay.js';
 import type { Refusal } from './policy.js';
-import { type CountedRecord, type EgressRecord, refusedRecord } from './record.js';
+import { type CountedRecord, type EgressRecord, failedRecord, refusedRecord } from './record.js';
 
 /** What the HTTP side needs from the proxy: one vetted, counted upstream connection per destination. */
 export interface Upstreams {
@@ -127,18 +127,9 @@ export class HttpProxySide {
     if (!r.ok) {
       const status = 'error' in r ? 502 : refusalStatus(r);
       const reason = 'error' in r ? r.error.message : r.reason;
-      if ('code' in r) this.up.record(refusedRecord(base, r.code, reason, startedAt));
-      else
-        this.up.record({
-          ...base,
-          address: r.error.address || null,
-          bytesUp: 0,
-          bytesDown: 0,
-          outcome: 'error',
-          code: r.error.code,
-          reason,
-          startedAt,
-        });
+      this.up.record(
+        'code' in r ? refusedRecord(base, r.code, reason, startedAt) : failedRecord(base, r.error, startedAt),
+      );
       return void client.end(plainAnswer(status, reason));
     }
     const { socket } = r;
@@ -193,16 +184,7 @@ export class HttpProxySide {
         this.up.record(refusedRecord(base, r.code, r.reason, startedAt));
         return this.answer(res, refusalStatus(r), r.reason);
       }
-      this.up.record({
-        ...base,
-        address: r.error.address || null,
-        bytesUp: 0,
-        bytesDown: 0,
-        outcome: 'error',
-        code: r.error.code,
-        reason: r.error.message,
-        startedAt,
-      });
+      this.up.record(failedRecord(base, r.error, startedAt));
       return this.answer(res, 502, r.error.message);
     }
     const { socket } = r;

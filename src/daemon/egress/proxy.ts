@@ -21,6 +21,7 @@ import {
   type CountedRecord,
   type EgressObserver,
   type EgressRecord,
+  failedRecord,
   refusedRecord,
 } from './record.js';
 import { SOCKS, socksHandshake, socksReply } from './socks5.js';
@@ -127,18 +128,8 @@ export class EgressProxy implements Upstreams {
         this.record(refusedRecord(base, r.code, r.reason, startedAt));
         socksReply(conn, SOCKS.notAllowed);
       } else {
-        const { code, address, message } = r.error;
-        this.record({
-          ...base,
-          address: address || null,
-          bytesUp: 0,
-          bytesDown: 0,
-          outcome: 'error',
-          code,
-          reason: message,
-          startedAt,
-        });
-        socksReply(conn, socksCodeOf(code));
+        this.record(failedRecord(base, r.error, startedAt));
+        socksReply(conn, socksCodeOf(r.error.code));
       }
       return void conn.end();
     }

@@ -77,3 +77,22 @@ export function refusedRecord(
 ): CountedRecord {
   return { ...base, address: null, bytesUp: 0, bytesDown: 0, outcome: 'refused', code, reason, startedAt };
 }
+
+/** The count of a connection whose dial failed (`address`: the last one tried, if any). */
+export function failedRecord(
+  base: Pick<EgressRecord, 'containerId' | 'protocol' | 'host' | 'port'>,
+  error: { code: string; address: string; message: string },
+  startedAt: number,
+): CountedRecord {
+  const { code, address, message } = error;
+  return {
+    ...base,
+    address: address || null,
+    bytesUp: 0,
+    bytesDown: 0,
+    outcome: 'error',
+    code,
+    reason: message,
+    startedAt,
+  };
+}
