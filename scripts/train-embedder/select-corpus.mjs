@@ -4,6 +4,7 @@
 // node_modules sources) and anything from the same upstream project. Writes candidates.tsv
 // (lang registry name version); fetch-corpus.mjs downloads them and keeps only permissive licences.
 // Usage: apt-cache dumpavail > avail.txt; node select-corpus.mjs avail.txt npm.tsv > candidates.tsv
+//   env: PYTHON (all), GO (all), RUST (300), NPM (320), NPM_POPULAR (300): how many of each to spread over
 import { readFileSync } from 'node:fs';
 
 const [availFile, npmFile] = process.argv.slice(2);
@@ -44,9 +45,12 @@ function spread(list, want) {
 }
 
 const rows = [];
-for (const [name, ver] of spread(deb.python, 260)) rows.push(['python', 'apt', name, ver]);
-for (const [name, ver] of spread(deb.go, 260)) rows.push(['go', 'apt', name, ver]);
-for (const [name, ver] of spread(deb.rust, 300)) rows.push(['rust', 'apt', name, ver]);
+// How many of each kind (env): Python and Go are two of the three evaluation languages, so every eligible
+// Debian package of theirs is taken by default (~2,500 python3-*, ~1,100 golang-github-*-dev in Debian 12).
+const want = (name, d) => Number(process.env[name] ?? d);
+for (const [name, ver] of spread(deb.python, want('PYTHON', 100_000))) rows.push(['python', 'apt', name, ver]);
+for (const [name, ver] of spread(deb.go, want('GO', 100_000))) rows.push(['go', 'apt', name, ver]);
+for (const [name, ver] of spread(deb.rust, want('RUST', 300))) rows.push(['rust', 'apt', name, ver]);
 
 // npm: packages in steady use (10k–3M downloads a month), unscoped or scoped, not types-only.
 const npm = [];
@@ -58,7 +62,7 @@ for (const line of readFileSync(npmFile, 'utf8').split('\n').slice(1)) {
     continue;
   npm.push([name, version]);
 }
-for (const [name, ver] of spread(npm, 320)) rows.push(['js', 'npm', name, ver]);
+for (const [name, ver] of spread(npm, want('NPM', 320))) rows.push(['js', 'npm', name, ver]);
 // A second tier of widely used unscoped packages: they more often ship TypeScript sources and JSDoc.
 const picked = new Set(rows.map((r) => r[2]));
 const popular = [];
@@ -69,6 +73,6 @@ for (const line of readFileSync(npmFile, 'utf8').split('\n').slice(1)) {
   if (EXCLUDE.test(name) || /-cli$|^eslint|^babel-|webpack|^@aws-sdk/.test(name)) continue;
   popular.push([name, version]);
 }
-for (const [name, ver] of spread(popular, 300)) rows.push(['js', 'npm', name, ver]);
+for (const [name, ver] of spread(popular, want('NPM_POPULAR', 300))) rows.push(['js', 'npm', name, ver]);
 
 process.stdout.write(`${rows.map((r) => r.join('\t')).join('\n')}\n`);
