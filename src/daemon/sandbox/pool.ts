@@ -55,6 +55,9 @@ export interface SpawnerReport {
   reason: string;
 }
 
+/** The supervisor's files, copied from beside this module into every sandbox's read-only lib directory. */
+const SUPERVISOR_FILES = ['supervisor.cjs', 'supervisor-ports.cjs'];
+
 /** dist/native/disco-spawner, from src/ and dist/ alike (both are <checkout>/<dir>/daemon/sandbox). */
 export const SPAWNER_BINARY = fileURLToPath(new URL('../../../dist/native/disco-spawner', import.meta.url));
 
@@ -100,8 +103,10 @@ export class SandboxPool implements ContainerNet {
     this.libDir = path.join(opts.runDir, 'lib');
     mkdirSync(this.libDir, { recursive: true, mode: 0o755 });
     chmodSync(this.libDir, 0o755);
-    const source = readFileSync(new URL('./supervisor.cjs', import.meta.url));
-    writeFileSync(path.join(this.libDir, 'supervisor.cjs'), source, { mode: 0o644 });
+    for (const file of SUPERVISOR_FILES) {
+      const source = readFileSync(new URL(`./${file}`, import.meta.url));
+      writeFileSync(path.join(this.libDir, file), source, { mode: 0o644 });
+    }
     this.modulesDir = ptyModules();
     // The native spawner, beside the supervisor in the read-only lib directory of every sandbox.
     const binary = opts.spawnerBinary ?? SPAWNER_BINARY;

@@ -2,7 +2,8 @@
 /*
  * The supervisor of one container sandbox. It runs inside bubblewrap as the sandbox uid (pid 2 of the
  * container's pid namespace, under bwrap's init) and starts every process of the container on request.
- * Self-contained on purpose: only node: builtins, plus @lydell/node-pty (bound read-only) for terminals.
+ * Self-contained on purpose: only node: builtins and its sibling supervisor-ports.cjs, plus
+ * @lydell/node-pty (bound read-only) for terminals.
  *
  * Control channel: JSON lines on stdin (requests) and stdout (events); output bytes travel as base64.
  * Side channel: the per-container Unix socket of the daemon (bound read-only), which this process only
@@ -15,9 +16,9 @@
  * its processes run. Otherwise, and for PTYs, processes start here (child_process, node-pty).
  */
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const net = require('node:net');
 const readline = require('node:readline');
+const { listening } = require('./supervisor-ports.cjs');
 
 const config = JSON.parse(process.argv[2] || '{}');
 const procs = new Map(); // id -> { child | pty, pid, pty: bool, fg }
@@ -191,123 +192,12 @@ function dial(req) {
   tryHost(['127.0.0.1', '::1']);
 }
 
-// ---- listening ports, read from this network namespace's /proc/net/tcp{,6} -------------------------
-
-/** A line of /proc/net/tcp{,6} is this long (the kernel pads each to it), the header included. */
-const NET_LINE = 150;
-/** The kernel returns at most one buffer of lines per read; it is at least a page of 4 KiB. */
-const NET_CHUNK = 4096;
-const netBuf = Buffer.alloc(64 * 1024);
-
-/**
- * The listening part of /proc/net/tcp or tcp6 (the kernel lists listening sockets first). Perf: each read
- * that reaches the end walks the host's whole established-socket table (sized for the host, not this
- * namespace: ~5-10 ms here), and readFileSync reads until a read returns nothing, so twice. This reads
- * until it has seen a line that is not listening, or a read that came back short of a full buffer (the
- * kernel stopped for the end, not for room): usually one read.
- */
-function readListening(file) {
-  const fd = fs.openSync(file, 'r');
-  try {
-    let text = '';
-    for (;;) {
-      const n = fs.readSync(fd, netBuf, 0, netBuf.length, null);
-      if (n === 0) return text;
-      const chunk = netBuf.toString('latin1', 0, n);
-      text += chunk;
-      if (n <= NET_CHUNK - 2 * NET_LINE) return text;
-      const lines = chunk.split('\n');
-      for (const line of lines) {
-        const f = line.trim().split(/\s+/);
-        if (f.length >= 10 && /^[0-9A-F]{2}$/.test(f[3]) && f[3] !== '0A') return text;
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function listeningInodes() {
-  const found = new Map(); // inode -> {port, address}
-  for (const [file, v6] of [
-    ['/proc/net/tcp', false],
-    ['/proc/net/tcp6', true],
-  ]) {
-    let text = '';
-    try {
-      text = readListening(file);
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== '0A') continue;
-      const [addrHex, portHex] = f[1].split(':');
-      const port = Number.parseInt(portHex, 16);
-      if (port === config.egressPort) continue;
-      found.set(f[9], { port, address: v6 ? v6Address(addrHex) : v4Address(addrHex) });
-    }
-  }
-  return found;
-}
-
-function v4Address(hex) {
-  const n = Number.parseInt(hex, 16);
-  return [n & 255, (n >> 8) & 255, (n >> 16) & 255, (n >>> 24) & 255].join('.');
-}
-
-function v6Address(hex) {
-  if (/^0+$/.test(hex)) return '::';
-  if (hex === '00000000000000000000000001000000') return '::1';
-  if (hex.startsWith('0000000000000000FFFF0000')) return v4Address(hex.slice(24));
-  return 'v6';
-}
-
-function listening() {
-  const inodes = listeningInodes();
-  const owners = new Map();
-  if (inodes.size > 0) {
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-      let fds = [];
-      try {
-        fds = fs.readdirSync(`/proc/${name}/fd`);
-      } catch {
-        continue;
-      }
-      for (const fd of fds) {
-        let link = '';
-        try {
-          link = fs.readlinkSync(`/proc/${name}/fd/${fd}`);
-        } catch {
-          continue;
-        }
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        if (m && inodes.has(m[1]) && !owners.has(m[1])) owners.set(m[1], Number(name));
-      }
-    }
-  }
-  const byPort = new Map();
-  for (const [inode, { port, address }] of inodes) {
-    const pid = owners.get(inode) ?? null;
-    let command = null;
-    if (pid !== null) {
-      try {
-        command = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      } catch {
-        // exited
-      }
-    }
-    const prev = byPort.get(port);
-    if (!prev || (prev.pid === null && pid !== null)) byPort.set(port, { port, address, pid, command });
-  }
-  return [...byPort.values()].sort((a, b) => a.port - b.port);
-}
+// ---- listening ports (supervisor-ports.cjs), announced as they open and close ----------------------
 
 let known = new Map(); // port -> pid
 let poller;
 function poll() {
-  const now = new Map(listening().map((p) => [p.port, p.pid]));
+  const now = new Map(listening(config.egressPort).map((p) => [p.port, p.pid]));
   for (const [port, pid] of now) if (!known.has(port)) send({ t: 'port', port, open: true, pid });
   for (const [port, pid] of known) if (!now.has(port)) send({ t: 'port', port, open: false, pid });
   known = now;
@@ -393,7 +283,7 @@ function handle(req) {
       dial(req);
       return;
     case 'ports':
-      send({ t: 'ports', req: req.req, list: listening() });
+      send({ t: 'ports', req: req.req, list: listening(config.egressPort) });
       return;
     default:
       send({ t: 'log', message: `unknown request ${String(req.t)}` });
