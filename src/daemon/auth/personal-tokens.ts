@@ -7,13 +7,30 @@ import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import { newSecret, PAT_PREFIX, secretDigest, secretHint } from './secrets.js';
 import type { TokenStore } from './token-store.js';
 
+const TOUCH_EVERY_MS = 60_000;
+
 /**
  * Personal access tokens: made with at most the caller's scopes, listed without their secrets, revoked by
  * their owner or an admin. A password change leaves them alone (as GitHub does); revoking all of a user's
  * tokens is `AuthService.revokeUserTokens`.
  */
 export class PersonalTokens {
+  /** When this instance last recorded each PAT's use. */
+  private readonly touched = new Map<string, number>();
+
   constructor(private readonly tokens: TokenStore) {}
+
+  /** Whether a PAT's last use is due to be recorded (at most once a minute). */
+  touchDue(patId: string, now: number): boolean {
+    return (this.touched.get(patId) ?? 0) < now - TOUCH_EVERY_MS;
+  }
+
+  /** Records a PAT's last use, at most once a minute. */
+  async touch(patId: string, now: number): Promise<void> {
+    if (!this.touchDue(patId, now)) return;
+    this.touched.set(patId, now);
+    await this.tokens.touchPat(patId, now);
+  }
 
   async create(
     principal: Pick<Principal, 'userId' | 'userName' | 'isAdmin' | 'scopes' | 'via' | 'clientId'>,

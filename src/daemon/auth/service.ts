@@ -32,14 +32,11 @@ export interface AuthOptions {
 /** Who a session is for: enough to mint tokens without the user's row (another instance may hold it). */
 type SessionUser = Pick<UserRow, 'id' | 'name' | 'isAdmin'>;
 
-const TOUCH_EVERY_MS = 60_000;
-
 /**
  * Identity: users, sessions (JWT access + rotating refresh tokens with reuse detection), personal access
  * tokens and the audit log. REST, MCP and the terminal socket all authenticate through `authenticate`.
  */
 export class AuthService {
-  private readonly touched = new Map<string, number>();
   /** GitHub accounts linked to users, and their sealed tokens. */
   readonly github: GithubAccounts;
   /** Users and their passwords. */
@@ -88,7 +85,7 @@ export class AuthService {
   knownPrincipal(token: string, realm: Realm): Principal | undefined {
     const jwt = looksLikeJwt(token);
     const known = this.verified.get(PrincipalCache.key(secretDigest(token), jwt ? realm : undefined));
-    if (known && !jwt && known.tokenId && this.touchDue(known.tokenId, Date.now())) return undefined;
+    if (known && !jwt && known.tokenId && this.pats.touchDue(known.tokenId, Date.now())) return undefined;
     return known;
   }
 
@@ -99,7 +96,7 @@ export class AuthService {
     const key = PrincipalCache.key(digest, jwt ? realm : undefined);
     const known = this.verified.get(key);
     if (known) {
-      if (!jwt && known.tokenId) await this.touch(known.tokenId, Date.now());
+      if (!jwt && known.tokenId) await this.pats.touch(known.tokenId, Date.now());
       return known;
     }
     const version = this.verified.current();
@@ -120,7 +117,7 @@ export class AuthService {
       throw new UnauthorizedError(pat ? 'token was revoked or has expired' : 'invalid bearer token');
     }
     const user = this.userOf(pat.userId, pat.userName, pat.userIsAdmin);
-    await this.touch(pat.id, now);
+    await this.pats.touch(pat.id, now);
     const principal: Principal = {
       userId: user.id,
       userName: user.name,
@@ -130,18 +127,6 @@ export class AuthService {
       tokenId: pat.id,
     };
     return { principal, until: pat.expiresAt ?? Number.POSITIVE_INFINITY };
-  }
-
-  /** Whether a PAT's last use is due to be recorded (at most once a minute). */
-  private touchDue(patId: string, now: number): boolean {
-    return (this.touched.get(patId) ?? 0) < now - TOUCH_EVERY_MS;
-  }
-
-  /** Records a PAT's last use, at most once a minute. */
-  private async touch(patId: string, now: number): Promise<void> {
-    if (!this.touchDue(patId, now)) return;
-    this.touched.set(patId, now);
-    await this.tokens.touchPat(patId, now);
   }
 
   /**
