@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { sha256 } from '../workspace/content.js';
 
 export const PAT_PREFIX = 'disco_pat_';
 export const REFRESH_PREFIX = 'disco_rt_';
@@ -10,11 +11,7 @@ export const newSecret = (prefix: string) => `${prefix}${crypto.randomBytes(32).
  * Secrets we mint have 256 bits of entropy, so a plain SHA-256 is the right digest to store (a KDF is for
  * low-entropy passwords); lookups by digest cannot be timed to reveal the secret.
  */
-export const secretDigest = (secret: string): string =>
-  // Perf: the one-shot hash (Node >= 20.12) is cheaper than a Hash object on every request.
-  typeof crypto.hash === 'function'
-    ? crypto.hash('sha256', secret, 'hex')
-    : crypto.createHash('sha256').update(secret).digest('hex');
+export const secretDigest = (secret: string): string => sha256(secret);
 
 /** What a list shows of a secret: its known prefix and four characters (base64url may itself contain `_`). */
 export const secretHint = (secret: string) => {

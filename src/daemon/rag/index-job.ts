@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import type { FileState, FileUpdate, NewChunk, RagRepo } from '../db/rag-repo.js';
-import { isBinary } from '../workspace/content.js';
+import { isBinary, sha256 } from '../workspace/content.js';
 import { walkWorkspace } from '../workspace/walk.js';
 import { readCapped, WorkspaceDir } from '../workspace/workspace-dir.js';
 import { type ChunkOptions, chunkFile } from './chunker.js';
@@ -46,7 +45,7 @@ export interface IndexJobInput {
   limits: IndexLimits;
 }
 
-const chunkHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+const chunkHash = (s: string) => sha256(s).slice(0, 32);
 
 /**
  * One incremental pass over a workspace: walk (honouring .gitignore and the skip rules), compare each
@@ -256,7 +255,7 @@ async function examine(
     closeSync(file.fd);
   }
   if (!data || isBinary(data)) return { kind: 'skip' };
-  const hash = createHash('sha256').update(data).digest('hex');
+  const hash = sha256(data);
   if (before && before.hash === hash) return { kind: 'touched', size: s.size, mtimeMs };
   const text = data.toString('utf8');
   if (looksMinified(text)) return { kind: 'skip' };

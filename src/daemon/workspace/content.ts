@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import * as crypto from 'node:crypto';
 
 export const sha256 = (data: Uint8Array | string): string =>
-  // Perf: the one-shot hash (Node >= 20.12) skips the Hash object (every file read hashes what it returns).
+  // Perf: the one-shot hash (Node >= 20.12) skips the Hash object (every file read and every request's token).
   typeof crypto.hash === 'function'
     ? crypto.hash('sha256', data, 'hex')
     : crypto.createHash('sha256').update(data).digest('hex');
