@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { bytesVector, dot, vectorBytes } from '../dist/daemon/rag/embedder.js';
 import { baseVectorWeight, fuse, vectorWeight } from '../dist/daemon/rag/fusion.js';
-import { BM25_COLUMN_WEIGHTS, coarseCandidates } from '../dist/daemon/rag/search.js';
+import { DEFAULT_RANKING } from '../dist/daemon/rag/ranking.js';
+import { coarseCandidates } from '../dist/daemon/rag/search.js';
 import { ftsMatchExpression } from '../dist/daemon/rag/tokens.js';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { copyCorpus, corpusFiles } from './lib/rag-corpus.mjs';
@@ -65,7 +66,9 @@ try {
       const t0 = performance.now();
       const match = ftsMatchExpression(q);
       const t1 = performance.now();
-      const lex = repo.bm25(row.id, match, 50, {}, BM25_COLUMN_WEIGHTS).map((r) => ({ id: r.id, score: -r.score }));
+      const lex = repo
+        .bm25(row.id, match, 50, {}, { weights: DEFAULT_RANKING.columns, glue: DEFAULT_RANKING.glue })
+        .map((r) => ({ id: r.id, score: -r.score }));
       const t2 = performance.now();
       const [qv] = await embedder.embed([q]);
       const t3 = performance.now();

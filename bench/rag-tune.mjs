@@ -1,14 +1,12 @@
 // Chooses the search's constants on the TUNE half of bench/rag-eval (never the report half): BM25 column
 // weights, the glue chunks' factor, query expansions (code forms, joined word pairs) and the default
 // (static) embedder's vector weight and agreement factor.
-// Indexes each language's tune set once, then re-runs its queries under each variant (the constants are
-// plain objects in dist/daemon/rag/*.js, changed in-process). Prints a table; writes
+// Indexes each language's tune set once, then re-runs its queries under each variant (a copy of
+// DEFAULT_RANKING from dist/daemon/rag/ranking.js with the variant's changes, passed to each search). Prints a table; writes
 // bench/results/rag-tune.json. Not part of `npm run bench`: run it after changing tokens or fusion.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AGREEMENT, VECTOR_WEIGHT_BY_EMBEDDER } from '../dist/daemon/rag/fusion.js';
-import { BM25_COLUMN_WEIGHTS, BM25_GLUE } from '../dist/daemon/rag/search.js';
-import { DEFAULT_MATCH } from '../dist/daemon/rag/tokens.js';
+import { DEFAULT_RANKING } from '../dist/daemon/rag/ranking.js';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { extractCases, sampleCases } from './lib/rag-eval-cases.mjs';
 import { loadSets, readPackages } from './lib/rag-eval-corpora.mjs';
@@ -23,15 +21,21 @@ const metrics = (ranks) => ({
   mrr: round(ranks.reduce((s, r) => s + (r <= 10 ? 1 / r : 0), 0) / ranks.length),
 });
 
-/** The default embedder's key in VECTOR_WEIGHT_BY_EMBEDDER. */
+/** The default embedder's key in the ranking's vectorWeightByEmbedder. */
 const EMBEDDER = 'disco-static-';
-const base = {
-  weights: { ...BM25_COLUMN_WEIGHTS },
-  match: { ...DEFAULT_MATCH },
-  glue: BM25_GLUE.factor,
-  vector: VECTOR_WEIGHT_BY_EMBEDDER[EMBEDDER],
-  agreement: AGREEMENT.fullAt,
-};
+const base = DEFAULT_RANKING;
+/** The ranking a variant searches with: the default with the variant's changes. */
+const rankingOf = (v) => ({
+  ...base,
+  columns: { ...base.columns, ...(v.weights ?? {}) },
+  match: { ...base.match, ...(v.match ?? {}) },
+  glue: v.glue ?? base.glue,
+  vectorWeightByEmbedder: {
+    ...base.vectorWeightByEmbedder,
+    [EMBEDDER]: v.vector ?? base.vectorWeightByEmbedder[EMBEDDER],
+  },
+  agreementFullAt: v.agreement ?? base.agreementFullAt,
+});
 const variants = [
   { name: 'shipped' },
   { name: 'no code forms', match: { codeFormsUpTo: 0 } },
@@ -75,17 +79,13 @@ try {
   }
   const rag = b.daemon.services.rag;
   for (const v of variants) {
-    Object.assign(BM25_COLUMN_WEIGHTS, base.weights, v.weights ?? {});
-    Object.assign(DEFAULT_MATCH, base.match, v.match ?? {});
-    BM25_GLUE.factor = v.glue ?? base.glue;
-    VECTOR_WEIGHT_BY_EMBEDDER[EMBEDDER] = v.vector ?? base.vector;
-    AGREEMENT.fullAt = v.agreement ?? base.agreement;
+    const ranking = rankingOf(v);
     const row = { variant: v.name };
     for (const set of sets) {
       const ranks = { bm25: [], vector: [], hybrid: [] };
       for (const q of set.cases) {
         for (const mode of ['bm25', 'vector', 'hybrid']) {
-          const r = await rag.searchIndex(set.container, q.query, { k: 10, mode });
+          const r = await rag.searchIndex(set.container, q.query, { k: 10, mode }, undefined, ranking);
           ranks[mode].push(rankOf(r.results, q));
         }
       }

@@ -2,7 +2,8 @@
 // the same file, interleaved call by call in one loop so every server sees the same machine load; plus the
 // CPU each server process spends per request (/proc/<pid>/stat), which is less sensitive to that load than
 // latency. With BENCH_BASELINE=<checkout with a built dist/> (e.g. /work/main) that checkout's daemon is
-// measured in the same loop too: old and new side by side. Writes bench/results/req-cost.json.
+// measured in the same loop too: old and new side by side (BENCH_BASELINE_NODE_OPTIONS: Node flags for the
+// baseline only, to compare V8 settings on one build). Writes bench/results/req-cost.json.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,7 +35,7 @@ function listen(child) {
 }
 
 /** A daemon of the checkout at `root` with one 4 KiB file; returns its read call. */
-async function daemon(root, home) {
+async function daemon(root, home, nodeOptions) {
   const child = spawn(process.execPath, [path.join(root, 'bin/disco.js'), 'serve', '--port', '0', '--home', home], {
     env: {
       PATH: process.env.PATH,
@@ -42,6 +43,7 @@ async function daemon(root, home) {
       DISCO_ADMIN_TOKEN: TOKEN,
       DISCO_LOG_LEVEL: 'warn',
       DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -62,7 +64,7 @@ try {
   for (const [name, root] of [['disco', ROOT], ...(baseline ? [['baseline', baseline]] : [])]) {
     const home = await mkdtemp(path.join(os.tmpdir(), 'disco-bench-req-'));
     homes.push(home);
-    servers[name] = await daemon(root, home);
+    servers[name] = await daemon(root, home, name === 'baseline' ? process.env.BENCH_BASELINE_NODE_OPTIONS : undefined);
   }
   const floorChild = spawn(
     process.execPath,

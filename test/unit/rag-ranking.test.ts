@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { baseVectorWeight, bm25Gap, fuse, vectorWeight } from '../../src/daemon/rag/fusion.js';
+import { DEFAULT_RANKING } from '../../src/daemon/rag/ranking.js';
 import {
   ftsMatchExpression,
   ftsPathText,
@@ -78,6 +79,19 @@ describe('adaptive fusion', () => {
     expect(baseVectorWeight('disco-static-v1-0123abcd-384+128')).toBe(0.7);
     expect(baseVectorWeight('openai:text-embedding-3-small')).toBe(1);
     expect(baseVectorWeight('something-else')).toBe(0.5);
+  });
+
+  it('ranks with the constants it is given; the defaults cannot be changed in place', () => {
+    const tuned = { ...DEFAULT_RANKING, vectorWeightByEmbedder: { 'disco-static-': 0.3 }, defaultVectorWeight: 0.1 };
+    expect(baseVectorWeight('disco-static-v1-0123abcd-384+128', tuned)).toBe(0.3);
+    expect(baseVectorWeight('something-else', tuned)).toBe(0.1);
+    expect(() => {
+      (DEFAULT_RANKING.columns as { symbol: number }).symbol = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (DEFAULT_RANKING.match as { joinPairs: boolean }).joinPairs = false;
+    }).toThrow(TypeError);
+    expect(Object.isFrozen(DEFAULT_RANKING.vectorWeightByEmbedder)).toBe(true);
   });
 
   it('re-ranks BM25 candidates by normalised scores, with exact cosines for those the vector list missed', () => {

@@ -2,9 +2,9 @@ import { workspaceGlob } from '../workspace/glob-match.js';
 import type { Db } from './open.js';
 import { CHUNK_COLUMNS, type ChunkRow, ftsTable, type SearchFilter, vecTable } from './rag-rows.js';
 
-/** How BM25 ranks: column weights and the glue chunks' factor (rag/search.ts holds the values). */
+/** How BM25 ranks: column weights and the glue chunks' factor (rag/ranking.ts holds the values). */
 export interface Bm25Ranking {
-  weights: { symbol: number; path: number; body: number };
+  weights: Readonly<{ symbol: number; path: number; body: number }>;
   glue: number;
 }
 

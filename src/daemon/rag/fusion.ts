@@ -20,6 +20,7 @@
  * 0.3/0.5/0.7/1 with the hybrid at or above both single modes on all three languages — 0.5 left JS/TS
  * one query below BM25, 1 two); an embedder that knows meaning (OpenAI-compatible) gets 1. See docs/rag.md.
  */
+import { DEFAULT_RANKING, type Ranking } from './ranking.js';
 import type { SearchMode } from './search.js';
 
 export interface Ranked {
@@ -35,20 +36,12 @@ export interface Fused {
   vector?: { score: number; rank: number };
 }
 
-/** Vector weight for an embedder whose id starts with the key; the longest matching key wins. */
-export const VECTOR_WEIGHT_BY_EMBEDDER: Record<string, number> = {
-  'disco-hashed-': 0.2,
-  'disco-static-': 0.7,
-  'openai:': 1,
-};
-/** For an embedder not listed: between the two. */
-export const DEFAULT_VECTOR_WEIGHT = 0.5;
-
-export function baseVectorWeight(embedderId: string): number {
+/** The ranking's vector weight for an embedder: the longest key its id starts with, else the default. */
+export function baseVectorWeight(embedderId: string, ranking: Ranking = DEFAULT_RANKING): number {
   let best = '';
-  for (const k of Object.keys(VECTOR_WEIGHT_BY_EMBEDDER))
+  for (const k of Object.keys(ranking.vectorWeightByEmbedder))
     if (embedderId.startsWith(k) && k.length > best.length) best = k;
-  return best ? (VECTOR_WEIGHT_BY_EMBEDDER[best] as number) : DEFAULT_VECTOR_WEIGHT;
+  return best ? (ranking.vectorWeightByEmbedder[best] as number) : ranking.defaultVectorWeight;
 }
 
 /** How clearly BM25's best hit leads: (s1 − s2) / s1 in [0, 1]; 1 with a single hit, 0 with none. */
@@ -60,12 +53,10 @@ export function bm25Gap(lexical: readonly Ranked[]): number {
 }
 
 /**
- * Agreement: how many of BM25's top 10 the vectors also put in their top 10. With `fullAt` > 0 the vector
- * weight scales with agreement / fullAt (capped at 1): lists that share nothing mean the vectors did not
- * understand this query. 0 turns the factor off.
+ * Agreement: how many of BM25's top 10 the vectors also put in their top 10. With the ranking's
+ * `agreementFullAt` > 0 the vector weight scales with agreement / fullAt (capped at 1): lists that share
+ * nothing mean the vectors did not understand this query.
  */
-export const AGREEMENT = { fullAt: 0 };
-
 export function agreement(lexical: readonly Ranked[], semantic: readonly Ranked[], k = 10): number {
   const top = new Set(lexical.slice(0, k).map((r) => r.id));
   let n = 0;
@@ -74,8 +65,13 @@ export function agreement(lexical: readonly Ranked[], semantic: readonly Ranked[
 }
 
 /** The vector weight for one query (see the file comment). */
-export function vectorWeight(base: number, lexical: readonly Ranked[], semantic: readonly Ranked[] = []): number {
-  const agree = AGREEMENT.fullAt > 0 ? Math.min(1, agreement(lexical, semantic) / AGREEMENT.fullAt) : 1;
+export function vectorWeight(
+  base: number,
+  lexical: readonly Ranked[],
+  semantic: readonly Ranked[] = [],
+  fullAt = DEFAULT_RANKING.agreementFullAt,
+): number {
+  const agree = fullAt > 0 ? Math.min(1, agreement(lexical, semantic) / fullAt) : 1;
   return base * (1 - bm25Gap(lexical)) * agree;
 }
 

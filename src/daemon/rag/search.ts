@@ -3,6 +3,7 @@ import type { RagSearchRepo } from '../db/rag-search-repo.js';
 import { DiscoError } from '../errors.js';
 import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
 import { baseVectorWeight, fuse, type Ranked, vectorWeight } from './fusion.js';
+import { DEFAULT_RANKING, type Ranking } from './ranking.js';
 import { ftsMatchExpression, queryTerms } from './tokens.js';
 
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
@@ -39,20 +40,6 @@ export interface SearchResult {
   tookMs: number;
 }
 
-/**
- * BM25 weights of the FTS5 columns: the symbol's name and signature, the path, the whole chunk. Chosen
- * on the tune half of bench/rag-eval (bench/rag-tune.mjs).
- */
-export const BM25_COLUMN_WEIGHTS = { symbol: 4, path: 2, body: 1 };
-
-/**
- * Factor of a glue chunk's BM25 score (a chunk without a definition: imports, exports, top-level
- * statements). Such chunks name everything a file uses and took a third of the JS/TS top-5 places on the
- * tune half of bench/rag-eval, while holding one answer in five; 0.8 (bench/rag-tune.mjs) lifted JS/TS
- * BM25 recall@5 0.62 → 0.65 and Python 0.69 → 0.74, Go unchanged.
- */
-export const BM25_GLUE = { factor: 0.8 };
-
 /** Candidates taken from each list before fusion. */
 const candidatesFor = (k: number) => Math.max(50, k * 5);
 
@@ -77,6 +64,7 @@ export class HybridSearch {
     query: string,
     opts: SearchOptions,
     signal?: AbortSignal,
+    ranking: Ranking = DEFAULT_RANKING,
   ): Promise<SearchResult> {
     const started = performance.now();
     if (!row) {
@@ -101,10 +89,11 @@ export class HybridSearch {
     }
     const filter: SearchFilter = { language: opts.language, pathGlob: opts.path };
     const n = candidatesFor(opts.k);
-    const lexical = mode === 'vector' ? [] : this.lexical(row.id, query, n, filter);
+    const lexical = mode === 'vector' ? [] : this.lexical(row.id, query, n, filter, ranking);
     const semantic = mode === 'bm25' ? { list: [] } : await this.semantic(row, query, n, filter, signal);
     const cosine = mode === 'hybrid' ? this.cosineOfMissing(lexical, semantic) : undefined;
-    const weight = vectorWeight(baseVectorWeight(this.embedder.id), lexical, semantic.list);
+    const base = baseVectorWeight(this.embedder.id, ranking);
+    const weight = vectorWeight(base, lexical, semantic.list, ranking.agreementFullAt);
     const fused = fuse(lexical, semantic.list, mode, weight, cosine).slice(0, opts.k);
     const rows = this.repo.chunks(fused.map((f) => f.id));
     const terms = queryTerms(query);
@@ -132,11 +121,11 @@ export class HybridSearch {
   }
 
   /** BM25 candidates, best first, scores positive (FTS5's bm25() is lower-is-better). */
-  private lexical(indexId: number, query: string, n: number, filter: SearchFilter): Ranked[] {
-    const match = ftsMatchExpression(query);
+  private lexical(indexId: number, query: string, n: number, filter: SearchFilter, ranking: Ranking): Ranked[] {
+    const match = ftsMatchExpression(query, ranking.match);
     if (!match) return [];
     return this.repo
-      .bm25(indexId, match, n, filter, { weights: BM25_COLUMN_WEIGHTS, glue: BM25_GLUE.factor })
+      .bm25(indexId, match, n, filter, { weights: ranking.columns, glue: ranking.glue })
       .map((r) => ({ id: r.id, score: -r.score }));
   }
 

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { createEmbedder, type Embedder, type EmbedderSpec } from './embedder.js';
 import type { IndexLimits, JobProgress } from './index-job.js';
 import type { WorkerInput, WorkerMessage } from './index-worker.js';
+import type { Ranking } from './ranking.js';
 import { HybridSearch, type SearchOptions, type SearchResult } from './search.js';
 import { type IndexStatus, statusOf } from './status.js';
 
@@ -170,8 +171,9 @@ export class RagService {
     query: string,
     opts: SearchOptions,
     signal?: AbortSignal,
+    ranking?: Ranking,
   ): Promise<SearchResult> {
-    return this.search.search(this.repo.getIndex(containerId), query, opts, signal);
+    return this.search.search(this.repo.getIndex(containerId), query, opts, signal, ranking);
   }
 
   chunkAt(containerId: string, path: string, startLine: number, endLine: number) {

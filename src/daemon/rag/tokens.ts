@@ -148,12 +148,12 @@ export interface MatchOptions {
   joinPairs: boolean;
 }
 
-export const DEFAULT_MATCH: MatchOptions = { codeFormsUpTo: 0, joinPairs: true };
+export const DEFAULT_MATCH: Readonly<MatchOptions> = Object.freeze({ codeFormsUpTo: 0, joinPairs: true });
 
 /** The extra terms for a query: joined word pairs (any column) and code forms (symbol column). */
 export function queryExpansions(
   query: string,
-  opts: MatchOptions = DEFAULT_MATCH,
+  opts: Readonly<MatchOptions> = DEFAULT_MATCH,
 ): { any: string[]; symbol: string[] } {
   const words = tokenize(query);
   const forms = opts.codeFormsUpTo > 0 && queryTerms(query).length <= opts.codeFormsUpTo;
@@ -180,7 +180,7 @@ export function queryExpansions(
  * rarer terms first), each quoted so no query text is read as FTS5 syntax, plus its expansions (joined
  * word pairs; code forms restricted to the `symbol` column). Undefined when nothing is left.
  */
-export function ftsMatchExpression(query: string, opts: MatchOptions = DEFAULT_MATCH): string | undefined {
+export function ftsMatchExpression(query: string, opts: Readonly<MatchOptions> = DEFAULT_MATCH): string | undefined {
   const terms = queryTerms(query);
   if (terms.length === 0) {
     // A query made only of stop words ("how is this done") still deserves an answer.

@@ -1,0 +1,41 @@
+/**
+ * Every constant of a search's ranking, in one frozen value. Each was chosen on the tune half of
+ * bench/rag-eval (bench/rag-tune.mjs, which searches with variants of this value; never the report half).
+ * A search takes a `Ranking` (the default unless a caller passes another), so nothing changes the
+ * constants in place.
+ */
+import { DEFAULT_MATCH, type MatchOptions } from './tokens.js';
+
+export interface Ranking {
+  /** BM25 weights of the FTS5 columns: the symbol's name and signature, the path, the whole chunk. */
+  readonly columns: Readonly<{ symbol: number; path: number; body: number }>;
+  /**
+   * Factor of a glue chunk's BM25 score (a chunk without a definition: imports, exports, top-level
+   * statements). Such chunks name everything a file uses and took a third of the JS/TS top-5 places on the
+   * tune half while holding one answer in five; 0.8 lifted JS/TS BM25 recall@5 0.62 → 0.65 and Python
+   * 0.69 → 0.74, Go unchanged.
+   */
+  readonly glue: number;
+  /** Query expansions (joined word pairs, code forms of verbs): see `MatchOptions`. */
+  readonly match: Readonly<MatchOptions>;
+  /**
+   * Vector weight for an embedder whose id starts with the key (the longest matching key wins); `fusion.ts`
+   * says why each value. An embedder not listed gets `defaultVectorWeight`.
+   */
+  readonly vectorWeightByEmbedder: Readonly<Record<string, number>>;
+  readonly defaultVectorWeight: number;
+  /**
+   * With a value > 0 the vector weight scales with agreement / value (capped at 1): how many of BM25's top
+   * 10 the vectors also put in their top 10. 0 turns the factor off (no setting tried beat it).
+   */
+  readonly agreementFullAt: number;
+}
+
+export const DEFAULT_RANKING: Ranking = Object.freeze({
+  columns: Object.freeze({ symbol: 4, path: 2, body: 1 }),
+  glue: 0.8,
+  match: DEFAULT_MATCH,
+  vectorWeightByEmbedder: Object.freeze({ 'disco-hashed-': 0.2, 'disco-static-': 0.7, 'openai:': 1 }),
+  defaultVectorWeight: 0.5,
+  agreementFullAt: 0,
+});
