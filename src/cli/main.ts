@@ -56,8 +56,24 @@ export function buildProgram(deps: CommandDeps): Command {
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
+    if (c.commands.length > 0) c.on('command:*', (operands: string[]) => misplacedSubcommand(c, operands));
   }
   return program;
+}
+
+/**
+ * `disco git web status`: a group's subcommand comes before its container (`disco git status web`, as in
+ * `gh pr view`); when the second word is a subcommand, say so instead of "unknown command 'web'".
+ */
+function misplacedSubcommand(group: Command, operands: string[]): never {
+  const [first, second, ...rest] = operands;
+  const sub = group.commands.find((s) => s.name() === second || s.aliases().includes(second ?? ''));
+  if (sub && sub.registeredArguments.length > 0) {
+    const fixed = ['disco', group.name(), second, first, ...rest].join(' ');
+    group.error(`error: the subcommand comes before the container: ${fixed}`, { code: 'commander.unknownCommand' });
+  }
+  // Commander's own message, with its "did you mean" suggestion (public, but missing from its typings).
+  return (group as unknown as { unknownCommand(): never }).unknownCommand();
 }
 
 /** Runs the CLI and resolves to its exit code; never calls process.exit, so it can be tested in-process. */
