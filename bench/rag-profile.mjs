@@ -8,6 +8,7 @@ import { bytesVector, dot, vectorBytes } from '../dist/daemon/rag/embedder.js';
 import { baseVectorWeight, fuse, vectorWeight } from '../dist/daemon/rag/fusion.js';
 import { DEFAULT_RANKING } from '../dist/daemon/rag/ranking.js';
 import { coarseCandidates } from '../dist/daemon/rag/search.js';
+import { TermShares } from '../dist/daemon/rag/term-shares.js';
 import { ftsMatchExpression } from '../dist/daemon/rag/tokens.js';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { copyCorpus, corpusFiles } from './lib/rag-corpus.mjs';
@@ -26,9 +27,9 @@ try {
   }
   out.chunks = status.chunks;
   const rag = b.daemon.services.rag;
-  const repo = rag.repo;
-  const db = b.daemon.services.db ?? repo.db;
-  const row = repo.getIndex(c.id);
+  // The reads of a search (RagSearchRepo); its `db` is private in TypeScript, reached here to count statements.
+  const repo = rag.repo.reads;
+  const row = rag.repo.getIndex(c.id);
   const queries = [];
   for (const f of list) {
     const m = /^\s*\*\s+([A-Z][a-z][^@\n]{25,120})$/m.exec(await readFile(f.abs, 'utf8'));
@@ -59,12 +60,13 @@ try {
   out.statementsPerHybridSearch = statements;
   repo.db.prepare = prepare;
 
+  const shares = new TermShares((id, term) => repo.termDocs(id, term));
   const stages = { match: [], bm25: [], embed: [], knn: [], rescore: [], cosine: [], fuse: [], rows: [], total: [] };
   const embedder = rag.embedder;
   for (let round = 0; round < 2; round++) {
     for (const q of queries) {
       const t0 = performance.now();
-      const match = ftsMatchExpression(q);
+      const match = ftsMatchExpression(q, DEFAULT_RANKING.match, shares.commonIn(row, DEFAULT_RANKING.commonTermShare));
       const t1 = performance.now();
       const lex = repo
         .bm25(row.id, match, 50, {}, { weights: DEFAULT_RANKING.columns, glue: DEFAULT_RANKING.glue })
@@ -124,7 +126,6 @@ try {
     ),
     vectors: plan('SELECT id, path, language, vector FROM rag_chunks WHERE id = ?', 1),
   };
-  void db;
 } finally {
   await b.stop();
 }

@@ -35,6 +35,7 @@ const rankingOf = (v) => ({
     [EMBEDDER]: v.vector ?? base.vectorWeightByEmbedder[EMBEDDER],
   },
   agreementFullAt: v.agreement ?? base.agreementFullAt,
+  commonTermShare: v.common ?? base.commonTermShare,
 });
 const variants = [
   { name: 'shipped' },
@@ -58,6 +59,10 @@ const variants = [
   { name: 'agreement 5', agreement: 5 },
   { name: 'agreement 5, vector 0.8', agreement: 5, vector: 0.8 },
   { name: 'agreement 8, vector 0.8', agreement: 8, vector: 0.8 },
+  { name: 'common off', common: 0 },
+  { name: 'common 1/4', common: 0.25 },
+  { name: 'common 1/8', common: 0.125 },
+  { name: 'common 1/16', common: 0.0625 },
 ];
 
 const only = process.argv.slice(2);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { baseVectorWeight, bm25Gap, fuse, vectorWeight } from '../../src/daemon/rag/fusion.js';
 import { DEFAULT_RANKING } from '../../src/daemon/rag/ranking.js';
 import {
+  DEFAULT_MATCH,
   ftsMatchExpression,
   ftsPathText,
   ftsSymbolText,
@@ -46,6 +47,17 @@ describe('query expansion', () => {
     expect(ftsMatchExpression('remove file', on)).toBe(
       '"remove" OR "file" OR "removefile" OR symbol : ("delete" OR "del" OR "unlink" OR "rm" OR "drop")',
     );
+  });
+
+  it('looks for terms most chunks hold in symbols only, unless nothing else is left', () => {
+    const common = (t: string) => t === 'returns' || t === 'value';
+    expect(ftsMatchExpression('returns the parsed value', DEFAULT_MATCH, common)).toBe(
+      '"parsed" OR "parsedvalue" OR symbol : ("returns" OR "value")',
+    );
+    expect(ftsMatchExpression('returns value', DEFAULT_MATCH, common)).toBe(
+      '"returnsvalue" OR symbol : ("returns" OR "value")',
+    );
+    expect(ftsMatchExpression('value', DEFAULT_MATCH, common)).toBe('"value"');
   });
 
   it('never reads a query word as an object member', () => {

@@ -77,6 +77,15 @@ export class RagSearchRepo {
     }) as { id: number; score: number }[];
   }
 
+  /** How many chunks of the index hold `term` (a query term: word characters only, as tokens.ts makes them). */
+  termDocs(id: number, term: string): number {
+    const fts = ftsTable(id);
+    const row = this.db.prepare(`SELECT count(*) AS n FROM ${fts} WHERE ${fts} MATCH ?`).get(`"${term}"`) as {
+      n: number;
+    };
+    return row.n;
+  }
+
   /** Coarse nearest neighbours by Hamming distance over the binary-quantised vectors in vec0. */
   knnCoarse(id: number, query: Buffer, k: number, language?: string): number[] {
     const rows = this.db

@@ -29,6 +29,12 @@ export interface Ranking {
    * 10 the vectors also put in their top 10. 0 turns the factor off (no setting tried beat it).
    */
   readonly agreementFullAt: number;
+  /**
+   * A query term held by at least this share of the index's chunks is matched in symbols and signatures
+   * only (0: everywhere). Such terms ("return", "type", "value": ~40 % of chunks at 109k) add little to a
+   * BM25 score but make FTS5 score most of the index.
+   */
+  readonly commonTermShare: number;
 }
 
 export const DEFAULT_RANKING: Ranking = Object.freeze({
@@ -38,4 +44,5 @@ export const DEFAULT_RANKING: Ranking = Object.freeze({
   vectorWeightByEmbedder: Object.freeze({ 'disco-hashed-': 0.2, 'disco-static-': 0.7, 'openai:': 1 }),
   defaultVectorWeight: 0.5,
   agreementFullAt: 0,
+  commonTermShare: 0.25,
 });

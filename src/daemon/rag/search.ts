@@ -4,6 +4,7 @@ import { DiscoError } from '../errors.js';
 import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
 import { baseVectorWeight, fuse, type Ranked, vectorWeight } from './fusion.js';
 import { DEFAULT_RANKING, type Ranking } from './ranking.js';
+import { TermShares } from './term-shares.js';
 import { ftsMatchExpression, queryTerms } from './tokens.js';
 
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
@@ -54,10 +55,14 @@ export const coarseCandidates = (chunks: number) =>
 const EXACT_FILTERED_MAX = 5000;
 
 export class HybridSearch {
+  private readonly shares: TermShares;
+
   constructor(
     private readonly repo: RagSearchRepo,
     private readonly embedder: Embedder,
-  ) {}
+  ) {
+    this.shares = new TermShares((id, term) => repo.termDocs(id, term));
+  }
 
   async search(
     row: IndexRow | undefined,
@@ -89,7 +94,7 @@ export class HybridSearch {
     }
     const filter: SearchFilter = { language: opts.language, pathGlob: opts.path };
     const n = candidatesFor(opts.k);
-    const lexical = mode === 'vector' ? [] : this.lexical(row.id, query, n, filter, ranking);
+    const lexical = mode === 'vector' ? [] : this.lexical(row, query, n, filter, ranking);
     const semantic = mode === 'bm25' ? { list: [] } : await this.semantic(row, query, n, filter, signal);
     const cosine = mode === 'hybrid' ? this.cosineOfMissing(lexical, semantic) : undefined;
     const base = baseVectorWeight(this.embedder.id, ranking);
@@ -121,11 +126,12 @@ export class HybridSearch {
   }
 
   /** BM25 candidates, best first, scores positive (FTS5's bm25() is lower-is-better). */
-  private lexical(indexId: number, query: string, n: number, filter: SearchFilter, ranking: Ranking): Ranked[] {
-    const match = ftsMatchExpression(query, ranking.match);
+  private lexical(row: IndexRow, query: string, n: number, filter: SearchFilter, ranking: Ranking): Ranked[] {
+    const common = ranking.commonTermShare > 0 ? this.shares.commonIn(row, ranking.commonTermShare) : undefined;
+    const match = ftsMatchExpression(query, ranking.match, common);
     if (!match) return [];
     return this.repo
-      .bm25(indexId, match, n, filter, { weights: ranking.columns, glue: ranking.glue })
+      .bm25(row.id, match, n, filter, { weights: ranking.columns, glue: ranking.glue })
       .map((r) => ({ id: r.id, score: -r.score }));
   }
 

@@ -178,9 +178,14 @@ export function queryExpansions(
 /**
  * An FTS5 MATCH expression for a free-text query: its terms OR-ed (BM25 ranks chunks holding more and
  * rarer terms first), each quoted so no query text is read as FTS5 syntax, plus its expansions (joined
- * word pairs; code forms restricted to the `symbol` column). Undefined when nothing is left.
+ * word pairs; code forms restricted to the `symbol` column). `common` marks the terms to restrict to the
+ * `symbol` column as well (see Ranking.commonTermShare). Undefined when nothing is left.
  */
-export function ftsMatchExpression(query: string, opts: Readonly<MatchOptions> = DEFAULT_MATCH): string | undefined {
+export function ftsMatchExpression(
+  query: string,
+  opts: Readonly<MatchOptions> = DEFAULT_MATCH,
+  common?: (term: string) => boolean,
+): string | undefined {
   const terms = queryTerms(query);
   if (terms.length === 0) {
     // A query made only of stop words ("how is this done") still deserves an answer.
@@ -189,8 +194,17 @@ export function ftsMatchExpression(query: string, opts: Readonly<MatchOptions> =
     return all.map((t) => `"${t}"`).join(' OR ');
   }
   const x = queryExpansions(query, opts);
-  const parts = [...terms, ...x.any.filter((t) => !terms.includes(t))].map((t) => `"${t}"`);
-  if (x.symbol.length > 0) parts.push(`symbol : (${x.symbol.map((t) => `"${t}"`).join(' OR ')})`);
+  let any = [...terms, ...x.any.filter((t) => !terms.includes(t))];
+  let symbol = x.symbol;
+  // Terms most chunks hold ("return", "value") are looked for in symbols and signatures only, unless
+  // nothing else is left: in a body they add little to a score and much to the rows scored.
+  const rare = common ? any.filter((t) => !common(t)) : any;
+  if (rare.length > 0 && rare.length < any.length) {
+    symbol = [...any.filter((t) => !rare.includes(t)), ...symbol];
+    any = rare;
+  }
+  const parts = any.map((t) => `"${t}"`);
+  if (symbol.length > 0) parts.push(`symbol : (${symbol.map((t) => `"${t}"`).join(' OR ')})`);
   return parts.join(' OR ');
 }
 
