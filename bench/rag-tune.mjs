@@ -1,6 +1,6 @@
 // Chooses the search's constants on the TUNE half of bench/rag-eval (never the report half): BM25 column
-// weights, the glue chunks' factor, query expansions (code forms, joined word pairs) and the default
-// (static) embedder's vector weight and agreement factor.
+// weights, the glue chunks' factor, query expansions (code forms, joined word pairs), the default
+// (static) embedder's vector weight and agreement factor, and the hybrid's re-ranker (rerank.ts).
 // Indexes each language's tune set once, then re-runs its queries under each variant (a copy of
 // DEFAULT_RANKING from dist/daemon/rag/ranking.js with the variant's changes, passed to each search). Prints a table; writes
 // bench/results/rag-tune.json. Not part of `npm run bench`: run it after changing tokens or fusion.
@@ -35,7 +35,9 @@ const rankingOf = (v) => ({
     [EMBEDDER]: v.vector ?? base.vectorWeightByEmbedder[EMBEDDER],
   },
   agreementFullAt: v.agreement ?? base.agreementFullAt,
+  rerank: { ...base.rerank, ...(v.rerank ?? {}) },
 });
+const R = base.rerank;
 const variants = [
   { name: 'shipped' },
   { name: 'no code forms', match: { codeFormsUpTo: 0 } },
@@ -58,6 +60,28 @@ const variants = [
   { name: 'agreement 5', agreement: 5 },
   { name: 'agreement 5, vector 0.8', agreement: 5, vector: 0.8 },
   { name: 'agreement 8, vector 0.8', agreement: 8, vector: 0.8 },
+  { name: 'no rerank', rerank: { depth: 0 } },
+  { name: 'rerank name only', rerank: { headSim: 0, bodySim: 0 } },
+  { name: 'rerank head only', rerank: { nameSim: 0, bodySim: 0 } },
+  { name: 'rerank body only', rerank: { nameSim: 0, headSim: 0 } },
+  { name: 'rerank no body', rerank: { bodySim: 0 } },
+  { name: 'rerank no name', rerank: { nameSim: 0 } },
+  { name: 'rerank weights x0.5', rerank: { nameSim: R.nameSim / 2, headSim: R.headSim / 2, bodySim: R.bodySim / 2 } },
+  {
+    name: 'rerank weights x1.5',
+    rerank: { nameSim: R.nameSim * 1.5, headSim: R.headSim * 1.5, bodySim: R.bodySim * 1.5 },
+  },
+  { name: 'rerank body 1', rerank: { bodySim: 1 } },
+  { name: 'rerank body 1.6', rerank: { bodySim: 1.6 } },
+  { name: 'rerank floor 0', rerank: { floor: 0 } },
+  { name: 'rerank floor 0.4', rerank: { floor: 0.4 } },
+  { name: 'rerank exact only', rerank: { floor: 0.999 } },
+  { name: 'rerank body terms 16', rerank: { bodyTerms: 16 } },
+  { name: 'rerank body terms all', rerank: { bodyTerms: 100000 } },
+  { name: 'rerank depth 10', rerank: { depth: 10 } },
+  { name: 'rerank depth 15', rerank: { depth: 15 } },
+  { name: 'rerank depth 30', rerank: { depth: 30 } },
+  { name: 'rerank depth 50', rerank: { depth: 50 } },
 ];
 
 const only = process.argv.slice(2);
