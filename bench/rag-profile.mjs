@@ -66,7 +66,13 @@ try {
   for (let round = 0; round < 2; round++) {
     for (const q of queries) {
       const t0 = performance.now();
-      const match = ftsMatchExpression(q, DEFAULT_RANKING.match, shares.commonIn(row, DEFAULT_RANKING.commonTermShare));
+      const match = ftsMatchExpression(
+        q,
+        DEFAULT_RANKING.match,
+        row.chunks >= DEFAULT_RANKING.commonTermMinChunks
+          ? shares.commonIn(row, DEFAULT_RANKING.commonTermShare)
+          : undefined,
+      );
       const t1 = performance.now();
       const lex = repo
         .bm25(row.id, match, 50, {}, { weights: DEFAULT_RANKING.columns, glue: DEFAULT_RANKING.glue })

@@ -1,6 +1,6 @@
 // Chooses the search's constants on the TUNE half of bench/rag-eval (never the report half): BM25 column
-// weights, the glue chunks' factor, query expansions (code forms, joined word pairs) and the default
-// (static) embedder's vector weight and agreement factor.
+// weights, the glue chunks' factor, query expansions (code forms, joined word pairs), the default
+// (static) embedder's vector weight and agreement factor, and the hybrid's re-ranker (rerank.ts).
 // Indexes each language's tune set once, then re-runs its queries under each variant (a copy of
 // DEFAULT_RANKING from dist/daemon/rag/ranking.js with the variant's changes, passed to each search). Prints a table; writes
 // bench/results/rag-tune.json. Not part of `npm run bench`: run it after changing tokens or fusion.
@@ -36,7 +36,11 @@ const rankingOf = (v) => ({
   },
   agreementFullAt: v.agreement ?? base.agreementFullAt,
   commonTermShare: v.common ?? base.commonTermShare,
+  // A variant that sets `common` applies it to the tune sets' small indexes too.
+  commonTermMinChunks: v.common === undefined ? base.commonTermMinChunks : 0,
+  rerank: { ...base.rerank, ...(v.rerank ?? {}) },
 });
+const R = base.rerank;
 const variants = [
   { name: 'shipped' },
   { name: 'no code forms', match: { codeFormsUpTo: 0 } },
@@ -63,6 +67,28 @@ const variants = [
   { name: 'common 1/4', common: 0.25 },
   { name: 'common 1/8', common: 0.125 },
   { name: 'common 1/16', common: 0.0625 },
+  { name: 'no rerank', rerank: { depth: 0 } },
+  { name: 'rerank name only', rerank: { headSim: 0, bodySim: 0 } },
+  { name: 'rerank head only', rerank: { nameSim: 0, bodySim: 0 } },
+  { name: 'rerank body only', rerank: { nameSim: 0, headSim: 0 } },
+  { name: 'rerank no body', rerank: { bodySim: 0 } },
+  { name: 'rerank no name', rerank: { nameSim: 0 } },
+  { name: 'rerank weights x0.5', rerank: { nameSim: R.nameSim / 2, headSim: R.headSim / 2, bodySim: R.bodySim / 2 } },
+  {
+    name: 'rerank weights x1.5',
+    rerank: { nameSim: R.nameSim * 1.5, headSim: R.headSim * 1.5, bodySim: R.bodySim * 1.5 },
+  },
+  { name: 'rerank body 1', rerank: { bodySim: 1 } },
+  { name: 'rerank body 1.6', rerank: { bodySim: 1.6 } },
+  { name: 'rerank floor 0', rerank: { floor: 0 } },
+  { name: 'rerank floor 0.4', rerank: { floor: 0.4 } },
+  { name: 'rerank exact only', rerank: { floor: 0.999 } },
+  { name: 'rerank body terms 16', rerank: { bodyTerms: 16 } },
+  { name: 'rerank body terms all', rerank: { bodyTerms: 100000 } },
+  { name: 'rerank depth 10', rerank: { depth: 10 } },
+  { name: 'rerank depth 15', rerank: { depth: 15 } },
+  { name: 'rerank depth 30', rerank: { depth: 30 } },
+  { name: 'rerank depth 50', rerank: { depth: 50 } },
 ];
 
 const only = process.argv.slice(2);

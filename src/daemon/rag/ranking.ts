@@ -4,6 +4,7 @@
  * A search takes a `Ranking` (the default unless a caller passes another), so nothing changes the
  * constants in place.
  */
+import type { RerankOptions } from './rerank.js';
 import { DEFAULT_MATCH, type MatchOptions } from './tokens.js';
 
 export interface Ranking {
@@ -30,11 +31,23 @@ export interface Ranking {
    */
   readonly agreementFullAt: number;
   /**
-   * A query term held by at least this share of the index's chunks is matched in symbols and signatures
-   * only (0: everywhere). Such terms ("return", "type", "value": ~40 % of chunks at 109k) add little to a
-   * BM25 score but make FTS5 score most of the index.
+   * In an index of at least `commonTermMinChunks` chunks, a query term held by at least `commonTermShare`
+   * of them is matched in symbols and signatures only (share 0: everywhere). Such terms ("return", "type",
+   * "value": ~40 % of chunks at 109k) add little to a BM25 score but make FTS5 score most of the index
+   * (BM25 p95 at 109k chunks −21 %). It trades a little ranking for speed, so only where the speed is
+   * missing: forced on in the small tune-half indexes it cost Go 3 queries of 100 (recall@5 0.66 → 0.63)
+   * and gave Python one.
    */
   readonly commonTermShare: number;
+  readonly commonTermMinChunks: number;
+  /**
+   * The second stage of a hybrid search with the static embedder (rerank.ts): MaxSim of the query's terms
+   * against each of the fused list's best `depth` candidates' name, signature and rarest body terms.
+   * Depth 0 turns it off. Tune half (bench/rag-tune.mjs), hybrid recall@5 without → with it: JS/TS
+   * 0.64 → 0.69, Python 0.74 → 0.77, Go 0.59 → 0.66; only candidates already in the fused top 15 ever
+   * reached the top 5 (depth 15–50 measure the same). See docs/rag.md for the held-out figures.
+   */
+  readonly rerank: Readonly<RerankOptions>;
 }
 
 export const DEFAULT_RANKING: Ranking = Object.freeze({
@@ -45,4 +58,6 @@ export const DEFAULT_RANKING: Ranking = Object.freeze({
   defaultVectorWeight: 0.5,
   agreementFullAt: 0,
   commonTermShare: 0.25,
+  commonTermMinChunks: 50_000,
+  rerank: Object.freeze({ depth: 20, nameSim: 0.8, headSim: 0.3, bodySim: 1.2, bodyTerms: 32, floor: 0.2 }),
 });

@@ -4,6 +4,7 @@ import { DiscoError } from '../errors.js';
 import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
 import { baseVectorWeight, fuse, type Ranked, vectorWeight } from './fusion.js';
 import { DEFAULT_RANKING, type Ranking } from './ranking.js';
+import { hasTermTable, Reranker } from './rerank.js';
 import { TermShares } from './term-shares.js';
 import { ftsMatchExpression, queryTerms } from './tokens.js';
 
@@ -99,8 +100,20 @@ export class HybridSearch {
     const cosine = mode === 'hybrid' ? this.cosineOfMissing(lexical, semantic) : undefined;
     const base = baseVectorWeight(this.embedder.id, ranking);
     const weight = vectorWeight(base, lexical, semantic.list, ranking.agreementFullAt);
-    const fused = fuse(lexical, semantic.list, mode, weight, cosine).slice(0, opts.k);
-    const rows = this.repo.chunks(fused.map((f) => f.id));
+    let fused = fuse(lexical, semantic.list, mode, weight, cosine);
+    let rows: Map<number, ChunkRow> | undefined;
+    if (mode === 'hybrid' && ranking.rerank.depth > 0 && hasTermTable(this.embedder) && fused.length > 1) {
+      // Second stage (rerank.ts): the best candidates re-scored term by term; the rest stay below them.
+      const head = fused.slice(0, Math.max(ranking.rerank.depth, opts.k));
+      const got = this.repo.chunks(head.map((f) => f.id));
+      const reranker = new Reranker(query, this.embedder.termTable(), ranking.rerank);
+      fused = reranker.rerank(
+        head.map((f) => ({ ...f, symbol: got.get(f.id)?.symbol ?? null, content: got.get(f.id)?.content ?? '' })),
+      );
+      rows = got;
+    }
+    fused = fused.slice(0, opts.k);
+    rows ??= this.repo.chunks(fused.map((f) => f.id));
     const terms = queryTerms(query);
     const results: SearchHit[] = [];
     for (const f of fused) {
@@ -127,7 +140,10 @@ export class HybridSearch {
 
   /** BM25 candidates, best first, scores positive (FTS5's bm25() is lower-is-better). */
   private lexical(row: IndexRow, query: string, n: number, filter: SearchFilter, ranking: Ranking): Ranked[] {
-    const common = ranking.commonTermShare > 0 ? this.shares.commonIn(row, ranking.commonTermShare) : undefined;
+    const common =
+      ranking.commonTermShare > 0 && row.chunks >= ranking.commonTermMinChunks
+        ? this.shares.commonIn(row, ranking.commonTermShare)
+        : undefined;
     const match = ftsMatchExpression(query, ranking.match, common);
     if (!match) return [];
     return this.repo

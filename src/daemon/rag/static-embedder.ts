@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { DiscoError } from '../errors.js';
 import type { Embedder } from './embedder.js';
 import { HashedEmbedder, termsOf } from './hashed-embedder.js';
+import type { TermTable } from './rerank.js';
 import { type Token, tokenize } from './tokens.js';
 
 /** The trained table shipped with the package (scripts/train-embedder/train.mjs writes it). */
@@ -51,6 +52,7 @@ export class StaticEmbedder implements Embedder {
   private readonly header: Header;
   private readonly hashed: HashedEmbedder;
   private table: Table | undefined;
+  private terms: TermTable | undefined;
   private readonly lexical: number;
   private readonly semantic: number;
 
@@ -127,6 +129,22 @@ export class StaticEmbedder implements Embedder {
       for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * inv;
     }
     return out;
+  }
+
+  /** The learnt term rows, for the re-ranker's term-to-term similarities (rerank.ts). */
+  termTable(): TermTable {
+    if (!this.terms) {
+      const t = this.load();
+      const d = this.header.dim;
+      const invNorm = new Float32Array(t.idf.length);
+      for (let r = 0; r < invNorm.length; r++) {
+        let n = 0;
+        for (let k = r * d; k < (r + 1) * d; k++) n += (t.rows[k] as number) * (t.rows[k] as number);
+        invNorm[r] = n > 0 ? 1 / Math.sqrt(n) : 0;
+      }
+      this.terms = { index: t.index, idf: t.idf, rows: t.rows, invNorm, dim: d };
+    }
+    return this.terms;
   }
 
   private load(): Table {
