@@ -1,9 +1,12 @@
 import type { IndexRow } from '../db/rag-rows.js';
 
-/** Terms remembered per index; past this the index's cache starts again (a bound, not a tuning). */
-const MAX_TERMS = 20_000;
+/**
+ * Terms remembered per index; past this the index's cache starts again. A bound on memory (16 × 5,000 short
+ * strings, well under 10 MB) whatever words callers search for, not a tuning.
+ */
+const MAX_TERMS = 5_000;
 /** Indexes remembered; the least recently searched one is forgotten first. */
-const MAX_INDEXES = 64;
+const MAX_INDEXES = 16;
 
 /**
  * The share of an index's chunks that hold a term, counted once per term and remembered until the index
