@@ -7,7 +7,7 @@
 // Every run also reports the daemon's event-loop delay over the run (a stall shows there, queueing does
 // not), the share of the run its event-loop thread ran and waited runnable for a CPU (/proc/<pid>/schedstat:
 // the machine's part of the latency) and, with LOAD_NODE_FLAGS=--trace-gc, its GC pauses. The soak samples
-// the daemon's memory by part every LOAD_SAMPLE_SECONDS (30). RSS is read after LOAD_SETTLE_SECONDS (8) of
+// the daemon's memory by part every LOAD_SAMPLE_SECONDS (30). RSS is read after LOAD_SETTLE_SECONDS (15) of
 // quiet both before and after the load (and at the end of the load: memory.endOfLoad). Other knobs:
 // LOAD_BIN (another build's bin/disco.js, for old vs new), LOAD_NODE_FLAGS (node flags of the daemon),
 // LOAD_SNAPSHOT_AT (soak seconds at which to write a heap snapshot; needs --heapsnapshot-signal=SIGUSR2 in
@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { spawnDaemon, stopDaemon } from './lib/daemon.mjs';
-import { gcTrace, memory, probed } from './lib/load-probe.mjs';
+import { gcTrace, mallocInfo, memory, probed } from './lib/load-probe.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 const TOKEN = `load-${Date.now()}-token-padding`;
@@ -31,7 +31,8 @@ const SOAK_SECONDS = Number(process.env.LOAD_SOAK_SECONDS || 600);
 const CONNECTIONS = (process.env.LOAD_CONNECTIONS || '10,100').split(',').map(Number);
 const ONLY = process.env.LOAD_SCENARIOS?.split(',');
 const auth = { authorization: `Bearer ${TOKEN}` };
-const SETTLE_SECONDS = Number(process.env.LOAD_SETTLE_SECONDS || 8);
+// Long enough for the daemon's idle heap trim, which collects after ~8-10 s of quiet (heap-trim.ts).
+const SETTLE_SECONDS = Number(process.env.LOAD_SETTLE_SECONDS || 15);
 const SAMPLE_SECONDS = Number(process.env.LOAD_SAMPLE_SECONDS || 30);
 const SNAPSHOT_AT = (process.env.LOAD_SNAPSHOT_AT ?? '').split(',').filter(Boolean).map(Number);
 const NODE_FLAGS = (process.env.LOAD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
@@ -118,6 +119,15 @@ async function mcpSession(url) {
   return headers;
 }
 
+/** RSS by kind of mapping and the daemon's own figures, before → after, MB (memory.*.smaps has the rest). */
+function memoryDelta(before, after) {
+  const row = (b, a) => ({ before: b, after: a, delta: Math.round((a - b) * 10) / 10 });
+  const rows = { rss: row(before.rss, after.rss) };
+  for (const [k, v] of Object.entries(before.smaps)) if (typeof v === 'number') rows[k] = row(v, after.smaps[k]);
+  for (const k of ['heapTotal', 'heapUsed', 'external', 'arrayBuffers']) rows[k] = row(before[k], after[k]);
+  return rows;
+}
+
 async function main() {
   const home = await mkdtemp(path.join(os.tmpdir(), 'disco-load-'));
   // Rate limits at their ceiling: this measures the daemon, not its limiter's budget.
@@ -188,6 +198,9 @@ async function main() {
     // Both RSS readings are taken after the same quiet time, long enough for the daemon's idle heap trim.
     await sleep(SETTLE_SECONDS * 1000);
     const before = await mem();
+    // LOAD_MALLOC_INFO=1: glibc's per-arena figures at before and after (through gdb); =trim also trims after.
+    const MALLOC = process.env.LOAD_MALLOC_INFO;
+    if (MALLOC) before.malloc = await mallocInfo(child.pid);
     const runs = [];
     const timeline = [];
     if (SOAK) {
@@ -203,7 +216,9 @@ async function main() {
         const t = Math.round((performance.now() - started) / 1000);
         const m = await mem().catch(() => undefined);
         if (m) timeline.push({ t, ...m });
-        process.stderr.write(`soak ${t}s: rss ${m?.rss} MB, heap ${m?.heapUsed}/${m?.heapTotal} MB\n`);
+        process.stderr.write(
+          `soak ${t}s: rss ${m?.rss} MB, heap ${m?.heapUsed}/${m?.heapTotal} MB, ${JSON.stringify(m?.smaps)}, threads ${JSON.stringify(m?.threads)}\n`,
+        );
       };
       const sampler = setInterval(sample, SAMPLE_SECONDS * 1000);
       const snaps = SNAPSHOT_AT.map((s) => setTimeout(() => child.kill('SIGUSR2'), s * 1000));
@@ -228,6 +243,10 @@ async function main() {
     const endOfLoad = await mem();
     await sleep(SETTLE_SECONDS * 1000); // let the daemon settle (sockets closed, idle heap trim) as before
     const after = await mem();
+    if (MALLOC) {
+      after.malloc = await mallocInfo(child.pid, { trim: MALLOC === 'trim' });
+      console.log('malloc before', JSON.stringify(before.malloc), '\nmalloc after', JSON.stringify(after.malloc));
+    }
     const rssBefore = before.rss;
     const rssAfter = after.rss;
     const rssChangePct = Math.round(((rssAfter - rssBefore) / rssBefore) * 1000) / 10;
@@ -259,6 +278,8 @@ async function main() {
     const out = process.env.LOAD_OUT || (SOAK ? 'load-soak.json' : 'load.json');
     await writeFile(new URL(out, dir), `${JSON.stringify(report, null, 2)}\n`);
     console.table(runs.map(({ detail, ...r }) => r));
+    console.table(memoryDelta(before, after));
+    console.log('threads before', before.threads, 'after', after.threads);
     console.log(JSON.stringify({ rss: report.rss, heapUsed: report.heapUsed, goals }, null, 2));
   } finally {
     stopping = true;

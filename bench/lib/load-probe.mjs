@@ -56,6 +56,8 @@ export async function memory(url, headers, pid) {
   }
   return {
     rss: await rssMb(pid),
+    smaps: await smapsBreakdown(pid),
+    threads: await threadNames(pid),
     heapTotal: mb('nodejs_heap_size_total_bytes'),
     heapUsed: mb('nodejs_heap_size_used_bytes'),
     external: mb('nodejs_external_memory_bytes'),
@@ -146,4 +148,120 @@ export async function probed(ctx, runOnce) {
       gc: ctx.gc.since(mark),
     },
   };
+}
+
+const KB_MB = 1024;
+/**
+ * The daemon's RSS by kind of mapping (/proc/<pid>/smaps), MB. Anonymous mappings are grouped into their
+ * reservations (a read-write part and the PROT_NONE rest that follows it) and told apart by reservation:
+ * glibc's per-thread malloc arenas reserve 64 MiB aligned to 64 MiB, thread stacks 8 MiB (+ a guard page);
+ * the rest of the anonymous memory is V8's heap and code pages and large mmap'd malloc blocks.
+ */
+export async function smapsBreakdown(pid) {
+  const text = await readFile(`/proc/${pid}/smaps`, 'utf8');
+  const maps = [];
+  let cur;
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = { start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), perms: head[3], name: head[4], rss: 0 };
+      maps.push(cur);
+    } else if (cur && line.startsWith('Rss:')) cur.rss = Number(/(\d+)/.exec(line)[1]);
+  }
+  const parts = {
+    v8Pages: 0,
+    otherAnon: 0,
+    brkHeap: 0,
+    mallocArenas: 0,
+    threadStacks: 0,
+    nodeBinary: 0,
+    sharedLibs: 0,
+    sqliteFiles: 0,
+    otherFiles: 0,
+  };
+  const arenas = [];
+  for (let i = 0; i < maps.length; i++) {
+    const m = maps[i];
+    if (m.name === '[heap]') parts.brkHeap += m.rss;
+    else if (m.name === '' || m.name.startsWith('[anon')) {
+      // A reservation: this mapping and the anonymous ones directly after it (PROT_NONE tails, guards).
+      let end = m.end;
+      let rss = m.rss;
+      let j = i + 1;
+      while (j < maps.length && maps[j].start === end && maps[j].name === '' && maps[j].perms.startsWith('---')) {
+        end = maps[j].end;
+        rss += maps[j].rss;
+        j++;
+      }
+      const size = Number(end - m.start) / 1024;
+      // A guard page before a stack is its own mapping (---p, 4 KiB) followed by the 8 MiB rw stack.
+      if (m.perms.startsWith('---') && size === 4) continue;
+      const aligned = m.start % BigInt(64 * 1024 * 1024) === 0n;
+      if (size === 65536 && aligned) {
+        parts.mallocArenas += rss;
+        arenas.push(Math.round((rss / KB_MB) * 10) / 10);
+      } else if (size === 8192 || size === 8196) parts.threadStacks += rss;
+      // V8 allocates its heap pages (256 KiB, large objects more) at 256 KiB-aligned random addresses.
+      else if (m.start % 0x40000n === 0n && size % 256 === 0 && m.perms === 'rw-p') parts.v8Pages += rss;
+      else parts.otherAnon += rss;
+      i = j - 1;
+    } else if (m.name.startsWith('['))
+      parts.otherAnon += m.rss; // [stack], [vvar], [vdso]
+    else if (m.name === process.execPath || /\/node$/.test(m.name)) parts.nodeBinary += m.rss;
+    else if (/\.so(\.|$)|\.node$/.test(m.name)) parts.sharedLibs += m.rss;
+    else if (/\.(db|sqlite)(-shm|-wal)?$|-shm$/.test(m.name)) parts.sqliteFiles += m.rss;
+    else parts.otherFiles += m.rss;
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(parts)) out[k] = round1(v / KB_MB);
+  out.arenaCount = arenas.length;
+  out.arenasMb = arenas;
+  return out;
+}
+
+/** The daemon's threads by name (/proc/<pid>/task/<tid>/comm): { name: count }. */
+export async function threadNames(pid) {
+  const { readdir } = await import('node:fs/promises');
+  const names = {};
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const name = (await readFile(`/proc/${pid}/task/${tid}/comm`, 'utf8').catch(() => '?')).trim();
+    names[name] = (names[name] ?? 0) + 1;
+  }
+  return names;
+}
+
+/**
+ * glibc's own account of the daemon's malloc heaps (malloc_info(3), called in the daemon through gdb, which
+ * stops it for about a second): per arena the bytes it holds from the system and the free bytes among them,
+ * MB. With `trim`, malloc_trim(0) then returns free pages and the RSS after it tells how much was free.
+ */
+export async function mallocInfo(pid, { trim = false } = {}) {
+  const { execFileSync } = await import('node:child_process');
+  const file = `/tmp/disco-malloc-info-${pid}-${Date.now()}.xml`;
+  const cmds = [`call (void*)fopen("${file}","w")`, 'call (int)malloc_info(0,$1)', 'call (int)fclose($1)'];
+  if (trim) cmds.push('call (int)malloc_trim(0)');
+  execFileSync('gdb', ['-p', String(pid), '-batch', '-nx', ...cmds.flatMap((c) => ['-ex', c])], {
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
+  const xml = await readFile(file, 'utf8');
+  const { rm } = await import('node:fs/promises');
+  await rm(file, { force: true });
+  const heaps = [];
+  for (const h of xml.matchAll(/<heap nr="(\d+)">([\s\S]*?)<\/heap>/g)) {
+    const free = [...h[2].matchAll(/<total type="(?:fast|rest)" count="\d+" size="(\d+)"/g)].reduce(
+      (s, m) => s + Number(m[1]),
+      0,
+    );
+    const system = Number(/<system type="current" size="(\d+)"/.exec(h[2])?.[1] ?? 0);
+    heaps.push({
+      arena: Number(h[1]),
+      systemMb: round1(system / MB),
+      freeMb: round1(free / MB),
+      inUseMb: round1((system - free) / MB),
+    });
+  }
+  const tail = xml.slice(xml.lastIndexOf('</heap>'));
+  const mmapBytes = Number(/<total type="mmap" count="\d+" size="(\d+)"/.exec(tail)?.[1] ?? 0);
+  return { heaps, mmapMb: round1(mmapBytes / MB), ...(trim ? { rssAfterTrim: await rssMb(pid) } : {}) };
 }

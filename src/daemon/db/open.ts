@@ -9,11 +9,26 @@ export class DatabaseOpenError extends Error {
 }
 
 /**
- * Opens the state database: WAL for crash safety and concurrent readers, foreign keys on,
- * sqlite-vec loaded (the RAG index needs it; failing now beats failing on the first search),
+ * SQLite's page cache per connection, KiB: SQLite's own default (2000). better-sqlite3 builds SQLite with
+ * SQLITE_DEFAULT_CACHE_SIZE=-16000, and the cache keeps every page it read or wrote until it holds 16 MB:
+ * a daemon whose tables grow (a row per exec in `processes`, the audit log) fills it, and its pages live in
+ * glibc's main heap, where RSS does not come back even after `PRAGMA shrink_memory` (issue 20: +16 MB of
+ * malloc'd memory in use after a 5-minute soak). The hot rows (tokens, containers) fit many times over, and
+ * a page not in this cache is one read from the OS page cache.
+ */
+export const PAGE_CACHE_KIB = 2000;
+
+export interface OpenOptions {
+  /** Page cache of this connection, KiB (`PRAGMA cache_size = -n`). */
+  pageCacheKib?: number;
+}
+
+/**
+ * Opens the state database: WAL for crash safety and concurrent readers, foreign keys on, a bounded page
+ * cache, sqlite-vec loaded (the RAG index needs it; failing now beats failing on the first search),
  * then pending migrations applied.
  */
-export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS, opts: OpenOptions = {}): Db {
   let db: Db;
   try {
     db = new Database(file);
@@ -25,6 +40,7 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = -${Math.trunc(opts.pageCacheKib ?? PAGE_CACHE_KIB)}`);
     try {
       sqliteVec.load(db);
     } catch (err) {

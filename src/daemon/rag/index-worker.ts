@@ -15,6 +15,9 @@ export type WorkerMessage =
   | { type: 'done'; progress: import('./index-job.js').JobProgress; cancelled: boolean }
   | { type: 'error'; code: string; message: string };
 
+/** The indexer's page cache, KiB: the driver's 16 MB (see PAGE_CACHE_KIB in db/open.ts for the daemon's). */
+const INDEXER_PAGE_CACHE_KIB = 16000;
+
 /**
  * Worker thread entry: indexing parses, hashes and embeds for seconds to minutes, so it runs off the
  * daemon's event loop. The worker opens its own connection to the same SQLite file (WAL: the daemon keeps
@@ -29,7 +32,9 @@ async function main(): Promise<void> {
     if (m?.type === 'cancel') controller.abort();
   });
   const post = (m: WorkerMessage) => port.postMessage(m);
-  const db = openDatabase(input.dbFile, []);
+  // The driver's 16 MB page cache, as before the daemon's own connection was bounded: a pass rewrites the
+  // index's B-trees, and this connection (its cache with it) closes when the pass ends.
+  const db = openDatabase(input.dbFile, [], { pageCacheKib: INDEXER_PAGE_CACHE_KIB });
   try {
     const repo = new RagRepo(db);
     const progress = await runIndexJob(repo, input, (p) => post({ type: 'progress', progress: p }), controller.signal);
