@@ -22,7 +22,7 @@ import { GrantsRepo } from './db/grants-repo.js';
 import { type Db, openDatabase } from './db/open.js';
 import { PreviewRepo } from './db/preview-repo.js';
 import { ProcessesRepo } from './db/processes-repo.js';
-import { RagRepo } from './db/rag-repo.js';
+import { RagRepo, SEARCH_PAGE_CACHE_KIB } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
 import type { DomainRules } from './egress/policy.js';
@@ -194,7 +194,11 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       },
       sandboxes,
     );
-    const rag = new RagService(new RagRepo(db), ragSettings(config, dbFile), log);
+    const rag = new RagService(
+      new RagRepo(db, () => openDatabase(dbFile, [], { pageCacheKib: SEARCH_PAGE_CACHE_KIB })),
+      ragSettings(config, dbFile),
+      log,
+    );
     // Containers on the host's network (no sandbox, or mode `host`) are reached only on ports their own
     // processes hold (HostContainerNet: a dial inside the host namespace could reach the daemon itself);
     // the others through their live sandbox's supervisor, inside their own namespace.

@@ -54,7 +54,7 @@ export class RagService {
   private readonly last = new Map<string, JobProgress>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly watchers = new Map<string, FSWatcher>();
-  private readonly search: HybridSearch;
+  private searcher: HybridSearch | undefined;
   private closed = false;
 
   constructor(
@@ -63,7 +63,12 @@ export class RagService {
     private readonly log: Logger,
   ) {
     this.embedder = createEmbedder(settings.embedder);
-    this.search = new HybridSearch(repo.reads, this.embedder);
+  }
+
+  /** Made on the first search: its connection opens then (RagRepo.reads). */
+  private get search(): HybridSearch {
+    this.searcher ??= new HybridSearch(this.repo.reads, this.embedder);
+    return this.searcher;
   }
 
   status(containerId: string): IndexStatus {
@@ -282,6 +287,8 @@ export class RagService {
       // Stopped by shutdown, not by a user: the next start resumes it.
       this.repo.markInterrupted(job.indexId);
     }
+    this.searcher = undefined;
+    this.repo.closeSearch();
   }
 }
 
