@@ -47,6 +47,7 @@ import { CommandPolicy } from './workspace/command-policy.js';
 import { killContainerPids } from './workspace/container-pids.js';
 import { DiskBudget, ReserveWatch } from './workspace/disk-budget.js';
 import { WorkspaceFiles } from './workspace/files.js';
+import { processLogDir } from './workspace/output-log.js';
 import { ProcessManager } from './workspace/process-manager.js';
 import { ProcessTable } from './workspace/process-table.js';
 import { detectSandbox, sandboxOptions } from './workspace/sandbox-detect.js';
@@ -160,7 +161,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const processManager = new ProcessManager(
       new ProcessesRepo(db),
       processes,
-      path.join(config.home, 'process-logs'),
+      processLogDir(config.home),
       config.processLogMaxBytes,
       sandbox,
       (err, context) => log.error({ err, ...context }, 'cannot write process history'),

@@ -24,6 +24,7 @@ import { createPreviewProxy, routePreviewsFirst } from './preview/attach.js';
 import { installProcessGuard } from './process-guard.js';
 import { attachTerminalSockets } from './terminals/socket.js';
 import { discoVersion } from './version.js';
+import { processLogDir } from './workspace/output-log.js';
 
 export { DB_FILE } from './core.js';
 
@@ -106,7 +107,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         reaper,
         repo: jobsRepo,
         idleEveryMs: idleSweepEveryMs(config.idleStopMinutes),
-        hooks: storeHooks(db),
+        hooks: storeHooks(db, processLogDir(config.home)),
       }),
       {
         kind: 'daemon',

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
@@ -14,6 +14,7 @@ import { buildJobs, idleSweepEveryMs, type JobHooks } from './jobs/jobs.js';
 import { type JobReport, JobRunner } from './jobs/runner.js';
 import { createLogger, type Logger } from './log.js';
 import { killContainerPids, processAlive, runsForContainer } from './workspace/container-pids.js';
+import { processLogDir, removeProcessLogs } from './workspace/output-log.js';
 import { ProcessTable } from './workspace/process-table.js';
 
 export interface Worker {
@@ -51,15 +52,6 @@ function inUseByRecords(processes: ProcessesRepo): InUseCheck {
       );
 }
 
-async function removeProcessLogs(logDir: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  const prefixes = ids.map((id) => `${id}.`);
-  const files = await readdir(logDir).catch(() => [] as string[]);
-  await Promise.all(
-    files.filter((f) => prefixes.some((p) => f.startsWith(p))).map((f) => rm(path.join(logDir, f), { force: true })),
-  );
-}
-
 /**
  * `disco worker`: the background jobs in their own process, on the same $DISCO_HOME as `disco serve`.
  *
@@ -74,7 +66,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
   await mkdir(config.home, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.home, DB_FILE));
   const processes = new ProcessesRepo(db);
-  const logDir = path.join(config.home, 'process-logs');
+  const logDir = processLogDir(config.home);
   // No init(): reconciling directories is the daemon's job at its start, and must not race its creates.
   const containers = new ContainerService(new ContainersRepo(db), config.containersDir, new ProcessTable(), log);
   const pendingLogRemovals: Promise<void>[] = [];
@@ -97,7 +89,7 @@ export async function startWorker(config: Config, options: WorkerOptions = {}): 
     reaper,
     repo,
     idleEveryMs: idleSweepEveryMs(config.idleStopMinutes),
-    hooks: options.hooks ?? storeHooks(db),
+    hooks: options.hooks ?? storeHooks(db, logDir),
   });
   const runner = new JobRunner(
     repo,

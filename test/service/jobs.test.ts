@@ -1,9 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobsRepo } from '../../src/daemon/db/jobs-repo.js';
 import { type Db, openDatabase } from '../../src/daemon/db/open.js';
+import { ProcessesRepo } from '../../src/daemon/db/processes-repo.js';
+import { storeHooks } from '../../src/daemon/jobs/hooks.js';
 import { buildJobs, idleSweepEveryMs, type Job } from '../../src/daemon/jobs/jobs.js';
 import { JOBS_LEASE, JobRunner } from '../../src/daemon/jobs/runner.js';
 import { tempDir } from '../helpers/daemon.js';
@@ -154,11 +156,13 @@ describe('JobRunner', () => {
       'sqlite-maintenance',
       'audit-log-retention',
       'credential-purge',
+      'process-history-retention',
       'reindex-queued',
     ]);
     expect(jobs.filter((j) => j.disabled).map((j) => j.name)).toEqual([
       'audit-log-retention',
       'credential-purge',
+      'process-history-retention',
       'reindex-queued',
     ]);
     const maintenance = await jobs[1]?.run?.(Date.now());
@@ -173,6 +177,37 @@ describe('JobRunner', () => {
     expect(hooked[0]?.disabled).toBe('DISCO_IDLE_STOP_MINUTES=0');
     expect(await hooked[2]?.run?.(Date.now())).toEqual({ deleted: 3 });
     expect(await hooked[3]?.run?.(Date.now())).toEqual({ deleted: 2 });
+  });
+
+  it("forgets finished processes beyond each container's newest, with their output logs, never a running one", async () => {
+    const processes = new ProcessesRepo(db);
+    const logDir = path.join(dir, 'process-logs');
+    await mkdir(logDir);
+    const add = (id: string, containerId: string, startedAt: number, finished: boolean) => {
+      processes.insert({ id, containerId, ownerId: 'u', command: ['true'], shell: false, cwd: '/', pid: 1, startedAt });
+      if (finished) processes.finish(id, 'exited', 0, null, startedAt + 1);
+    };
+    for (let i = 0; i < 8; i++) add(`proc_a${i}`, 'ctr_a', 1000 + i, true);
+    add('proc_arun', 'ctr_a', 1, false); // the oldest, but still running
+    for (let i = 0; i < 3; i++) add(`proc_b${i}`, 'ctr_b', 1000 + i, true);
+    for (const id of ['proc_a0', 'proc_a7', 'proc_arun']) await writeFile(path.join(logDir, `${id}.0.log`), 'x');
+
+    const job = buildJobs({
+      reaper: {} as never,
+      repo,
+      idleEveryMs: 0,
+      processHistoryKeep: 5,
+      hooks: storeHooks(db, logDir),
+    });
+    expect(await job.find((j) => j.name === 'process-history-retention')?.run?.(Date.now())).toEqual({ deleted: 3 });
+    expect(
+      processes
+        .listByContainer('ctr_a', 100)
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(['proc_a3', 'proc_a4', 'proc_a5', 'proc_a6', 'proc_a7', 'proc_arun'].sort());
+    expect(processes.listByContainer('ctr_b', 100)).toHaveLength(3);
+    expect((await readdir(logDir)).sort()).toEqual(['proc_a7.0.log', 'proc_arun.0.log']);
   });
 
   it('sweeps for idle containers at a quarter of the stop TTL, between 1 s and 1 min', () => {

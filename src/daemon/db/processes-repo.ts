@@ -51,6 +51,7 @@ const toRow = (r: RawRow): ProcessRow => ({
 /** Commands run in containers: the history behind `terminal_history` and `process_list`. */
 export class ProcessesRepo {
   private readonly stmts;
+  private readonly db: Db;
 
   constructor(db: Db) {
     this.stmts = {
@@ -67,7 +68,15 @@ export class ProcessesRepo {
       markLost: db.prepare("UPDATE processes SET status = 'lost', ended_at = ? WHERE id = ? AND status = 'running'"),
       removeContainer: db.prepare('DELETE FROM processes WHERE container_id = ?'),
       idsOfContainer: db.prepare('SELECT id FROM processes WHERE container_id = ?').pluck(),
+      beyondNewest: db
+        .prepare(
+          `SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY container_id ORDER BY started_at DESC, id DESC) AS n
+             FROM processes WHERE status != 'running') WHERE n > ? LIMIT ?`,
+        )
+        .pluck(),
+      remove: db.prepare('DELETE FROM processes WHERE id = ?'),
     };
+    this.db = db;
   }
 
   insert(
@@ -118,5 +127,17 @@ export class ProcessesRepo {
 
   removeContainer(containerId: string): void {
     this.stmts.removeContainer.run(containerId);
+  }
+
+  /**
+   * Retention: forgets finished processes beyond the newest `keep` of each container (at most `batch` per
+   * call, in one transaction); returns their ids so their output logs can go too. Running ones stay.
+   */
+  pruneHistory(keep: number, batch = 5_000): string[] {
+    return this.db.transaction(() => {
+      const ids = this.stmts.beyondNewest.all(keep, batch) as string[];
+      for (const id of ids) this.stmts.remove.run(id);
+      return ids;
+    })();
   }
 }

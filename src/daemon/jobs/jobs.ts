@@ -20,6 +20,11 @@ export interface JobHooks {
   pruneAuditLog?: (before: number) => number;
   /** Deletes expired tokens and OAuth grants (codes, refresh tokens) as of `now`; returns how many. */
   purgeExpiredCredentials?: (now: number) => number;
+  /**
+   * Forgets finished processes beyond the newest `keep` of each container, with their output logs; returns
+   * how many.
+   */
+  pruneProcessHistory?: (keep: number) => Promise<number>;
   /** Runs queued code-search re-indexing (the RAG work); returns what it did. */
   reindexQueued?: (now: number) => Promise<Record<string, unknown>>;
 }
@@ -32,7 +37,15 @@ export interface JobDeps {
   hooks?: JobHooks;
   /** How long audit-log entries are kept. */
   auditRetentionMs?: number;
+  /** How many finished processes each container's history keeps. */
+  processHistoryKeep?: number;
 }
+
+/**
+ * Finished processes a container's history keeps (`terminal_history` shows the newest). Without a bound the
+ * table gained a row per exec for as long as the container lived (a soak: ~100 rows a second).
+ */
+export const PROCESS_HISTORY_KEEP = 1_000;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -49,7 +62,8 @@ export function idleSweepEveryMs(idleStopMinutes: number): number {
 export function buildJobs(deps: JobDeps): Job[] {
   const { hooks = {} } = deps;
   const auditRetentionMs = deps.auditRetentionMs ?? 90 * 24 * HOUR;
-  const { pruneAuditLog, purgeExpiredCredentials, reindexQueued } = hooks;
+  const processHistoryKeep = deps.processHistoryKeep ?? PROCESS_HISTORY_KEEP;
+  const { pruneAuditLog, purgeExpiredCredentials, pruneProcessHistory, reindexQueued } = hooks;
   return [
     {
       name: 'idle-containers',
@@ -81,6 +95,14 @@ export function buildJobs(deps: JobDeps): Job[] {
       ...(purgeExpiredCredentials
         ? { run: async (now: number) => ({ deleted: purgeExpiredCredentials(now) }) }
         : { disabled: 'no credential hook given' }),
+    },
+    {
+      name: 'process-history-retention',
+      description: `Forget finished processes beyond each container's newest ${processHistoryKeep}, with their output logs.`,
+      everyMs: HOUR,
+      ...(pruneProcessHistory
+        ? { run: async () => ({ deleted: await pruneProcessHistory(processHistoryKeep) }) }
+        : { disabled: 'no process-history hook given' }),
     },
     {
       name: 'reindex-queued',

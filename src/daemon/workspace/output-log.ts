@@ -1,7 +1,11 @@
 import { closeSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export type StreamName = 'stdout' | 'stderr';
+
+/** Where processes' output logs live: this directory of the daemon's home. */
+export const processLogDir = (home: string) => path.join(home, 'process-logs');
 
 export interface OutputRecord {
   /** Milliseconds since the epoch when the chunk arrived. */
@@ -241,4 +245,14 @@ export class OutputLog {
     this.close();
     for (const s of this.segments) if (s.file) rmSync(s.file, { force: true });
   }
+}
+
+/** Removes the output logs (`<id>.<n>.log`) of these processes from `dir`; those already gone are skipped. */
+export async function removeProcessLogs(dir: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const wanted = new Set(ids);
+  const files = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    files.filter((f) => wanted.has(f.slice(0, f.indexOf('.')))).map((f) => rm(path.join(dir, f), { force: true })),
+  );
 }
