@@ -9,7 +9,11 @@ async function usage(argv: string[]) {
   stderr.on('data', (c) => {
     err += c;
   });
-  const code = await run(['node', 'disco', ...argv], { stdout: new PassThrough(), stderr, stdin: new PassThrough() }, {});
+  const code = await run(
+    ['node', 'disco', ...argv],
+    { stdout: new PassThrough(), stderr, stdin: new PassThrough() },
+    {},
+  );
   return { code, err };
 }
 
