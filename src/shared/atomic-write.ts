@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
-const tempName = (name: string) => `.${name}.${randomBytes(6).toString('hex')}.disco-tmp`;
+/** The sibling a crash-safe write fills before renaming it over `name`. */
+export const tempName = (name: string) => `.${name}.${randomBytes(6).toString('hex')}.disco-tmp`;
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.disco-tmp$/;
+/** Whether a directory entry is such a sibling: a write of Disco's in flight (or cut short by a crash). */
+export const isTempName = (name: string) => TEMP_NAME.test(name);
 
 /**
  * Crash-safe replace of a daemon-owned file (keys, tokens, settings): write a sibling temp file, fsync it,

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, fsync, openSync, rename, unlinkSync, write } from 'node:fs';
 import { promisify } from 'node:util';
+import { tempName } from '../../shared/atomic-write.js';
 import { at, type Owner } from './workspace-dir.js';
 
 export { atomicWrite } from '../../shared/atomic-write.js';
@@ -9,8 +9,6 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constan
 const writeAsync = promisify(write);
 const fsyncAsync = promisify(fsync);
 const renameAsync = promisify(rename);
-
-const tempName = (name: string) => `.${name}.${randomBytes(6).toString('hex')}.disco-tmp`;
 
 /**
  * Crash-safe, race-free replace of `name` inside the directory `dirFd` pins: a temp file created there

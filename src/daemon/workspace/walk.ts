@@ -1,6 +1,7 @@
 import { closeSync, constants, type Dirent, openSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import ignore, { type Ignore } from 'ignore';
+import { isTempName } from '../../shared/atomic-write.js';
 import { at, O_PATH, readSmallAt, type WorkspaceDir } from './workspace-dir.js';
 
 /** A .gitignore matcher anchored at the directory that holds it. */
@@ -77,7 +78,7 @@ function ancestorMatchers(ws: WorkspaceDir, startRel: string): Matcher[] {
  * Breadth-first walk under `startRel` (a canonical path: no symlink in it), sorted by name within each
  * directory, never following symlinks (they are yielded as entries, not descended). Every directory is
  * reopened from the root descriptor without following links, so a directory swapped for a symlink
- * mid-walk is skipped rather than read.
+ * mid-walk is skipped rather than read. Disco's own writes in flight (`.<name>.<hex>.disco-tmp`) are left out.
  */
 export async function* walkWorkspace(
   ws: WorkspaceDir,
@@ -109,6 +110,9 @@ export async function* walkWorkspace(
         const rel = dir.rel === '.' ? dirent.name : `${dir.rel}/${dirent.name}`;
         const isDir = dirent.isDirectory();
         if (options.gitignore && ignoredBy(dir.matchers, rel, isDir)) continue;
+        // Disco's own writes in flight (temp + rename): a search, listing, index or archive that met one
+        // would show a file under a name that is about to vanish.
+        if (!isDir && isTempName(dirent.name)) continue;
         yield { rel, at: at(dirFd, dirent.name), dirFd, dirent, depth: dir.depth };
         if (isDir && dir.depth < options.maxDepth && !options.skipDirs?.has(dirent.name)) {
           let matchers = dir.matchers;
