@@ -22,7 +22,7 @@ import { GrantsRepo } from './db/grants-repo.js';
 import { type Db, openDatabase } from './db/open.js';
 import { PreviewRepo } from './db/preview-repo.js';
 import { ProcessesRepo } from './db/processes-repo.js';
-import { RagRepo, SEARCH_PAGE_CACHE_KIB } from './db/rag-repo.js';
+import { RAG_PAGE_CACHE_KIB, RagRepo } from './db/rag-repo.js';
 import { TokensRepo } from './db/tokens-repo.js';
 import { UsersRepo } from './db/users-repo.js';
 import type { DomainRules } from './egress/policy.js';
@@ -196,7 +196,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
       sandboxes,
     );
     const rag = new RagService(
-      new RagRepo(db, () => openDatabase(dbFile, [], { pageCacheKib: SEARCH_PAGE_CACHE_KIB })),
+      new RagRepo(db, () => openDatabase(dbFile, [], { pageCacheKib: RAG_PAGE_CACHE_KIB })),
       ragSettings(config, dbFile),
       log,
     );

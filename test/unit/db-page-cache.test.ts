@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Db, openDatabase, PAGE_CACHE_KIB } from '../../src/daemon/db/open.js';
-import { RagRepo, SEARCH_PAGE_CACHE_KIB } from '../../src/daemon/db/rag-repo.js';
+import { RAG_PAGE_CACHE_KIB, RagRepo } from '../../src/daemon/db/rag-repo.js';
 
 describe('openDatabase page cache', () => {
   it("bounds the connection's page cache at SQLite's own 2 MB, not the driver's 16 MB", () => {
@@ -34,7 +34,7 @@ describe('the RAG search connection', () => {
     const opened: Db[] = [];
     try {
       const repo = new RagRepo(db, () => {
-        const c = openDatabase(file, [], { pageCacheKib: SEARCH_PAGE_CACHE_KIB });
+        const c = openDatabase(file, [], { pageCacheKib: RAG_PAGE_CACHE_KIB });
         opened.push(c);
         return c;
       });

@@ -51,9 +51,8 @@ const toRow = (r: RawRow): ProcessRow => ({
 /** Commands run in containers: the history behind `terminal_history` and `process_list`. */
 export class ProcessesRepo {
   private readonly stmts;
-  private readonly db: Db;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO processes (id, container_id, owner_id, command, shell, cwd, status, pid, started_at, daemon_pid)
@@ -76,7 +75,6 @@ export class ProcessesRepo {
         .pluck(),
       remove: db.prepare('DELETE FROM processes WHERE id = ?'),
     };
-    this.db = db;
   }
 
   insert(

@@ -15,18 +15,18 @@ export * from './rag-rows.js';
 export { RagSearchRepo } from './rag-search-repo.js';
 
 /**
+ * Page cache of the RAG connections, KiB (better-sqlite3's default, 16 MB), where the daemon's main one keeps
+ * SQLite's 2 MB (db/open.ts). A search at 109k chunks reads the FTS5 doclists and the vec0 table again and
+ * again: with 2 MB, hybrid p50 was 6 ms (12 %) slower there. The search connection opens with the first
+ * search, so its cache fills only on a daemon whose users search; the indexer's closes when its pass ends.
+ */
+export const RAG_PAGE_CACHE_KIB = 16_000;
+
+/**
  * SQL of the RAG index: per-container rows in rag_indexes/rag_files/rag_chunks, plus two virtual tables
  * per index, created with the embedder's dimension: FTS5 over expanded code tokens (contentless, rows
  * deletable) and a sqlite-vec vec0 table of binary-quantised vectors keyed by chunk rowid.
  */
-/**
- * Page cache of the search connection, KiB (better-sqlite3's default). A search at 109k chunks reads the
- * FTS5 doclists and the vec0 table again and again: with SQLite's own 2 MB (what the daemon's main
- * connection keeps, db/open.ts) hybrid p50 was 6 ms (12 %) slower there. The cache fills only on a daemon
- * whose users search, which is where it pays.
- */
-export const SEARCH_PAGE_CACHE_KIB = 16_000;
-
 export class RagRepo {
   private searchReads: RagSearchRepo | undefined;
   private searchDb: Db | undefined;
@@ -38,7 +38,7 @@ export class RagRepo {
 
   /**
    * `openSearchDb`: a connection of its own for searches, opened on the first one (see
-   * SEARCH_PAGE_CACHE_KIB); without it searches read through `db`.
+   * RAG_PAGE_CACHE_KIB); without it searches read through `db`.
    */
   constructor(
     private readonly db: Db,

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/open.js';
-import { RagRepo } from '../db/rag-repo.js';
+import { RAG_PAGE_CACHE_KIB, RagRepo } from '../db/rag-repo.js';
 import { DiscoError } from '../errors.js';
 import { type IndexJobInput, runIndexJob } from './index-job.js';
 
@@ -14,9 +14,6 @@ export type WorkerMessage =
   | { type: 'progress'; progress: import('./index-job.js').JobProgress }
   | { type: 'done'; progress: import('./index-job.js').JobProgress; cancelled: boolean }
   | { type: 'error'; code: string; message: string };
-
-/** The indexer's page cache, KiB: the driver's 16 MB (see PAGE_CACHE_KIB in db/open.ts for the daemon's). */
-const INDEXER_PAGE_CACHE_KIB = 16000;
 
 /**
  * Worker thread entry: indexing parses, hashes and embeds for seconds to minutes, so it runs off the
@@ -32,9 +29,8 @@ async function main(): Promise<void> {
     if (m?.type === 'cancel') controller.abort();
   });
   const post = (m: WorkerMessage) => port.postMessage(m);
-  // The driver's 16 MB page cache, as before the daemon's own connection was bounded: a pass rewrites the
-  // index's B-trees, and this connection (its cache with it) closes when the pass ends.
-  const db = openDatabase(input.dbFile, [], { pageCacheKib: INDEXER_PAGE_CACHE_KIB });
+  // A pass rewrites the index's B-trees: the RAG connections' page cache, closed with the pass.
+  const db = openDatabase(input.dbFile, [], { pageCacheKib: RAG_PAGE_CACHE_KIB });
   try {
     const repo = new RagRepo(db);
     const progress = await runIndexJob(repo, input, (p) => post({ type: 'progress', progress: p }), controller.signal);

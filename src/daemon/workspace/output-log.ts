@@ -253,6 +253,11 @@ export async function removeProcessLogs(dir: string, ids: readonly string[]): Pr
   const wanted = new Set(ids);
   const files = await readdir(dir).catch(() => [] as string[]);
   await Promise.all(
-    files.filter((f) => wanted.has(f.slice(0, f.indexOf('.')))).map((f) => rm(path.join(dir, f), { force: true })),
+    files
+      .filter((f) => {
+        const dot = f.indexOf('.');
+        return dot > 0 && wanted.has(f.slice(0, dot));
+      })
+      .map((f) => rm(path.join(dir, f), { force: true })),
   );
 }

@@ -109,10 +109,10 @@ export async function* walkWorkspace(
       for (const dirent of entries) {
         const rel = dir.rel === '.' ? dirent.name : `${dir.rel}/${dirent.name}`;
         const isDir = dirent.isDirectory();
-        if (options.gitignore && ignoredBy(dir.matchers, rel, isDir)) continue;
         // Disco's own writes in flight (temp + rename): a search, listing, index or archive that met one
         // would show a file under a name that is about to vanish.
         if (!isDir && isTempName(dirent.name)) continue;
+        if (options.gitignore && ignoredBy(dir.matchers, rel, isDir)) continue;
         yield { rel, at: at(dirFd, dirent.name), dirFd, dirent, depth: dir.depth };
         if (isDir && dir.depth < options.maxDepth && !options.skipDirs?.has(dirent.name)) {
           let matchers = dir.matchers;
