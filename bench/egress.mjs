@@ -6,8 +6,12 @@
 // spawner: the supervisor bridges each connection to the control socket). Writes bench/results/egress.json.
 // The origin and the proxy each run in their own process (as the daemon does); the proxy is reached over a
 // Unix socket, the way the in-sandbox bridge reaches it, and allows 127.0.0.1/32 (it refuses loopback
-// otherwise).
-import { fork, spawn } from 'node:child_process';
+// otherwise). A peer for the relay figures, in the same run: bareRelay, a plain Node TCP relay in its own
+// process (accept, dial the origin, `pipe` both ways; no CONNECT, no checks): what the obvious relay gets
+// from this machine, where every byte crosses loopback twice and user space once more; and spliceRelay
+// (bench/lib/splice-relay.c, compiled here with cc): the same in C with splice(2), no copy through user space:
+// the floor of any relay on this machine.
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -88,7 +92,41 @@ async function supervisor(controlFile) {
   return { c, port };
 }
 
+/** Builds and starts bench/lib/splice-relay.c; undefined (with a warning) without a C compiler. */
+async function spliceRelay(dir, originPort) {
+  const binary = path.join(dir, 'splice-relay');
+  try {
+    const source = new URL('./lib/splice-relay.c', import.meta.url).pathname;
+    execFileSync(process.env.CC || 'cc', ['-O2', '-pthread', '-o', binary, source], { stdio: 'inherit' });
+  } catch {
+    console.warn('no C compiler: the spliceRelay figures are left out');
+    return undefined;
+  }
+  const c = spawn(binary, [String(originPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    c.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    c.once('exit', (code) => reject(new Error(`splice-relay exited ${code}`)));
+  });
+  return { c, m: { port } };
+}
+
+/** The bare relay: each connection piped to the origin's port, nothing else. */
+function relay(originPort) {
+  const server = net.createServer((c) => {
+    const up = net.connect(Number(originPort), '127.0.0.1');
+    c.pipe(up).pipe(c);
+    const drop = () => {
+      c.destroy();
+      up.destroy();
+    };
+    c.on('error', drop);
+    up.on('error', drop);
+  });
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
+}
+
 if (process.argv[2] === 'origin') await origin();
+else if (process.argv[2] === 'relay') relay(process.argv[3]);
 else if (process.argv[2] === 'proxy') await proxy(process.argv[3], process.argv[4], process.argv[5], process.argv[6]);
 else await main();
 
@@ -195,6 +233,8 @@ async function main() {
     : undefined;
   const sup = await supervisor(p.m.control);
   const { port } = o.m;
+  const bare = await child(['relay', String(port)]);
+  const floor = await spliceRelay(dir, port);
   try {
     const direct = () => download(() => net.connect(port, '127.0.0.1'), port, false);
     const proxied = () => download(() => net.connect(socketPath), port, true);
@@ -202,7 +242,11 @@ async function main() {
     const native = p.m.native;
     const handed = () => download(() => net.connect(spawnerPort, '127.0.0.1'), port, true);
     const baseline = () => download(() => net.connect(baseSocket), port, true);
+    const relayed = () => download(() => net.connect(bare.m.port, '127.0.0.1'), port, false);
+    const spliced = () => download(() => net.connect(floor.m.port, '127.0.0.1'), port, false);
     for (let i = 0; i < 30; i++) {
+      await relayed();
+      if (floor) await spliced();
       await direct();
       await proxied();
       await bridged();
@@ -213,7 +257,17 @@ async function main() {
     const c = [];
     const d = [];
     const e = [];
+    const f = [];
+    const g = [];
     for (let i = 0; i < RUNS; i++) {
+      let t0 = performance.now();
+      await relayed();
+      f.push(performance.now() - t0);
+      if (floor) {
+        t0 = performance.now();
+        await spliced();
+        g.push(performance.now() - t0);
+      }
       if (base) {
         const t = performance.now();
         await baseline();
@@ -239,6 +293,10 @@ async function main() {
     const plain = await keptOpen(() => net.connect(port, '127.0.0.1'), port, false);
     const bridge = await keptOpen(() => net.connect(sup.port, '127.0.0.1'), port, true);
     const hand = native ? await keptOpen(() => net.connect(spawnerPort, '127.0.0.1'), port, true) : undefined;
+    const piped = await keptOpen(() => net.connect(bare.m.port, '127.0.0.1'), port, false);
+    const floored = floor ? await keptOpen(() => net.connect(floor.m.port, '127.0.0.1'), port, false) : undefined;
+    const kf = [];
+    const kg = [];
     const ka = [];
     const kb = [];
     const kc = [];
@@ -248,8 +306,18 @@ async function main() {
       await plain.get();
       await bridge.get();
       await hand?.get();
+      await piped.get();
+      await floored?.get();
     }
     for (let i = 0; i < RUNS; i++) {
+      let t0 = performance.now();
+      await piped.get();
+      kf.push(performance.now() - t0);
+      if (floored) {
+        t0 = performance.now();
+        await floored.get();
+        kg.push(performance.now() - t0);
+      }
       let t = performance.now();
       await tunnel.get();
       ka.push(performance.now() - t);
@@ -269,6 +337,8 @@ async function main() {
     plain.close();
     bridge.close();
     hand?.close();
+    piped.close();
+    floored?.close();
     const total = (xs) => xs.reduce((s, x) => s + x, 0);
     const mibPerSec = (xs) => Math.round(((xs.length * SIZE) / (1024 * 1024) / (total(xs) / 1000)) * 10) / 10;
     const ratio = Math.round((total(b) / total(a)) * 1000) / 1000;
@@ -316,6 +386,17 @@ async function main() {
             },
           }
         : {}),
+      // The relay floor (see the top of this file): a bare Node relay over a new connection, then kept open.
+      bareRelayMs: summarize(f),
+      bareRelayPerConnectionRatio: Math.round((total(b) / total(f)) * 1000) / 1000,
+      bareRelayThroughputRatio: Math.round((total(kb) / total(kf)) * 1000) / 1000,
+      ...(floor
+        ? {
+            spliceRelayMs: summarize(g),
+            spliceRelayPerConnectionRatio: Math.round((total(b) / total(g)) * 1000) / 1000,
+            spliceRelayThroughputRatio: Math.round((total(kb) / total(kg)) * 1000) / 1000,
+          }
+        : {}),
       ...(base
         ? {
             baselineBuild: baseDist,
@@ -335,6 +416,8 @@ async function main() {
     p.c.kill();
     base?.c.kill();
     sup.c.kill();
+    bare.c.kill();
+    floor?.c.kill();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -14,14 +14,17 @@
 // LOAD_NODE_FLAGS), LOAD_DAEMON_LOG (file for the daemon's stdout), LOAD_OUT (result file name),
 // LOAD_SCENARIOS, LOAD_CONNECTIONS.
 // The daemon is a separate process with default settings (info logs included) and the admin token.
-import { execFileSync } from 'node:child_process';
+// Before each file_read run, the bare express floor (bench/lib/express-floor.mjs: the same 4 KiB read with no
+// auth, checks or logging) runs under the same generator and connections: `floor_read`, the machine's own
+// latency and tail (p99OverP50) beside the daemon's.
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { spawnDaemon, stopDaemon } from './lib/daemon.mjs';
-import { gcTrace, mallocInfo, memory, probed } from './lib/load-probe.mjs';
+import { cpuSeconds, gcTrace, mallocInfo, memory, probed } from './lib/load-probe.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 const TOKEN = `load-${Date.now()}-token-padding`;
@@ -71,6 +74,7 @@ const summary = (name, connections, { result: r, probe }) => ({
   reqPerSec: Math.round(r.requests.average),
   p50Ms: r.latency.p50,
   p99Ms: r.latency.p99,
+  p99OverP50: Math.round((r.latency.p99 / r.latency.p50) * 100) / 100,
   maxMs: r.latency.max,
   errors: r.errors + r.timeouts + r.non2xx,
   daemonCpuPct: probe.daemonCpuPct,
@@ -128,6 +132,42 @@ function memoryDelta(before, after) {
   return rows;
 }
 
+/** The bare express floor (bench/lib/express-floor.mjs) reading its own 4 KiB file: the peer of file_read. */
+async function startFloor(home) {
+  const file = path.join(home, 'floor-four-k.txt');
+  await writeFile(file, `${'x'.repeat(4095)}\n`);
+  const child = spawn(process.execPath, [new URL('./lib/express-floor.mjs', import.meta.url).pathname, file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`express floor exited with ${code}`)));
+    child.stderr.on('data', (d) => {
+      const m = /listening on (\S+)/.exec(String(d));
+      if (m) resolve(m[1]);
+    });
+  });
+  return { child, url };
+}
+
+/** One run of the floor: latency and the CPU of both processes, as for the daemon's runs. */
+async function floorRun(floor, connections) {
+  const cpu0 = await cpuSeconds(floor.child.pid);
+  const started = performance.now();
+  const r = await run({ url: `${floor.url}/read`, connections, duration: SECONDS });
+  const wall = (performance.now() - started) / 1000;
+  const cpu = (await cpuSeconds(floor.child.pid)) - cpu0;
+  const probe = {
+    daemonCpuPct: Math.round((cpu / wall) * 100),
+    clientCpuPct: Math.round(((r.clientCpuSeconds ?? 0) / wall) * 100),
+  };
+  const { detail, ...row } = summary('floor_read', connections, {
+    result: r,
+    probe: { ...probe, loopDelayMs: {}, gc: {} },
+  });
+  await sleep(1000);
+  return row;
+}
+
 async function main() {
   const home = await mkdtemp(path.join(os.tmpdir(), 'disco-load-'));
   // Rate limits at their ceiling: this measures the daemon, not its limiter's budget.
@@ -163,6 +203,7 @@ async function main() {
     if (!stopping) console.error(`daemon died (code ${code}, signal ${signal}):\n${tail}`);
   });
   let stopping = false;
+  const floor = SOAK ? undefined : await startFloor(home);
   try {
     const c = (await json(`${url}/api/v1/containers`, 'POST', { name: 'load' })).body;
     const content = `${'x'.repeat(4095)}\n`;
@@ -233,6 +274,8 @@ async function main() {
     } else {
       for (const [name, s] of Object.entries(scenarios).filter(([n]) => !ONLY || ONLY.includes(n))) {
         for (const connections of CONNECTIONS) {
+          // The machine's own tail: the bare express floor under the same generator, just before each read run.
+          if (name === 'file_read') runs.push(await floorRun(floor, connections));
           const r = await probed(ctx, () => run({ ...s, connections, duration: SECONDS }));
           runs.push(summary(name, connections, r));
           process.stderr.write(`${name} @${connections}: ${Math.round(r.result.requests.average)} req/s\n`);
@@ -250,6 +293,7 @@ async function main() {
     const rssBefore = before.rss;
     const rssAfter = after.rss;
     const rssChangePct = Math.round(((rssAfter - rssBefore) / rssBefore) * 1000) / 10;
+    const ratioOf = (name, conns) => find(name, conns)[0]?.p99OverP50;
     const find = (name, conns) =>
       runs.filter((r) => r.name === name && (conns === undefined || r.connections === conns));
     const goals = SOAK
@@ -258,6 +302,12 @@ async function main() {
           healthAtLeast2000: find('health').every((r) => r.reqPerSec >= 2000),
           fileReadAtLeast500: find('file_read').every((r) => r.reqPerSec >= 500),
           p99Under50Ms: Object.fromEntries(runs.map((r) => [`${r.name}@${r.connections}`, r.p99Ms < 50])),
+          // Issue 20: p99 <= 1.3 x p50 at 100 connections for reads and MCP calls; the floor's own ratio beside.
+          p99Within1_3xP50At100: {
+            file_read: ratioOf('file_read', 100) <= 1.3,
+            mcp_tools_call: ratioOf('mcp_tools_call', 100) <= 1.3,
+            floorRatio: ratioOf('floor_read', 100),
+          },
           zeroErrors: runs.every((r) => r.errors === 0),
           rssWithin10Pct: rssChangePct <= 10,
         };
@@ -283,6 +333,7 @@ async function main() {
     console.log(JSON.stringify({ rss: report.rss, heapUsed: report.heapUsed, goals }, null, 2));
   } finally {
     stopping = true;
+    floor?.child.kill();
     await stopDaemon(child);
     await rm(home, { recursive: true, force: true });
     if (SNAPSHOT_AT.length) console.error(`heap snapshots kept in ${snapshots}`);

@@ -48,7 +48,10 @@ const seconds = (t) => {
 export async function runWrk({ url, requests, connections, duration }) {
   const file = path.join(os.tmpdir(), `disco-wrk-${process.pid}-${Date.now()}.lua`);
   await writeFile(file, script(requests));
-  const cmd = `wrk -t1 -c${connections} -d${duration}s --timeout 10s -s ${file} ${url}; times`;
+  // LOAD_WRK_CPUS (e.g. `1`): wrk pinned to those CPUs (taskset), so the scheduler never runs it on the CPU the
+  // server is using while another is idle; unset, the scheduler places it (the default runs).
+  const pin = process.env.LOAD_WRK_CPUS ? `taskset -c ${process.env.LOAD_WRK_CPUS} ` : '';
+  const cmd = `${pin}wrk -t1 -c${connections} -d${duration}s --timeout 10s -s ${file} ${url}; times`;
   const out = await new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
