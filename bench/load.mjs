@@ -25,7 +25,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { spawnDaemon, stopDaemon } from './lib/daemon.mjs';
 import { cpuSeconds, gcTrace, mallocInfo, memory, probed } from './lib/load-probe.mjs';
-import { runWrk } from './lib/wrk.mjs';
+import { runWrk, SEQ } from './lib/wrk.mjs';
 
 const TOKEN = `load-${Date.now()}-token-padding`;
 const SOAK = process.argv.includes('--soak') || process.env.LOAD_SOAK === '1';
@@ -60,8 +60,15 @@ function run(opts) {
     ];
     return runWrk({ url: base.origin, requests, connections: opts.connections, duration: opts.duration });
   }
+  // autocannon: the same ids, each request its own (see SEQ).
+  let seq = 0;
+  const requests = opts.body?.includes(SEQ)
+    ? [{ setupRequest: (req) => ({ ...req, body: opts.body.replace(SEQ, String(++seq)) }) }]
+    : undefined;
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ timeout: 10, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+    const instance = autocannon({ timeout: 10, ...opts, ...(requests ? { requests } : {}) }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -209,9 +216,10 @@ async function main() {
     const content = `${'x'.repeat(4095)}\n`;
     await json(`${url}/api/v1/containers/${c.id}/files/content`, 'PUT', { path: 'four-k.txt', content });
     const mcpHeaders = await mcpSession(url);
+    // Every call its own JSON-RPC id, as a client sends them (one id twice in flight is not a valid session).
     const toolCall = JSON.stringify({
       jsonrpc: '2.0',
-      id: 2,
+      id: SEQ,
       method: 'tools/call',
       params: { name: 'file_read', arguments: { container: c.id, path: 'four-k.txt' } },
     });

@@ -8,15 +8,23 @@ import path from 'node:path';
 
 const lua = (str) => `"${String(str).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
-/** A wrk script that cycles every connection through `requests` and prints a JSON summary when done. */
+/** Stands in a request body for a number of its own on every request (a JSON-RPC id: no two in flight alike). */
+export const SEQ = '__DISCO_SEQ__';
+
+/**
+ * A wrk script that cycles every connection through `requests` and prints a JSON summary when done. A body
+ * with SEQ in it is formatted anew for each request, SEQ replaced by a counter (wrk sets Content-Length).
+ */
 function script(requests) {
   const rows = requests.map((r) => {
     const headers = Object.entries(r.headers ?? {})
       .map(([k, v]) => `[${lua(k)}] = ${lua(v)}`)
       .join(', ');
-    return `  wrk.format(${lua(r.method ?? 'GET')}, ${lua(r.path)}, { ${headers} }, ${r.body ? lua(r.body) : 'nil'})`;
+    const args = `${lua(r.method ?? 'GET')}, ${lua(r.path)}, { ${headers} }`;
+    if (r.body?.includes(SEQ)) return `  { ${args}, ${lua(r.body)} }`;
+    return `  wrk.format(${args}, ${r.body ? lua(r.body) : 'nil'})`;
   });
-  return `local reqs, n, i = {}, 0, 0
+  return `local reqs, n, i, seq = {}, 0, 0, 0
 init = function(args)
   reqs = {
 ${rows.join(',\n')}
@@ -25,7 +33,11 @@ ${rows.join(',\n')}
 end
 request = function()
   i = i % n + 1
-  return reqs[i]
+  local r = reqs[i]
+  if type(r) == "string" then return r end
+  seq = seq + 1
+  local body = string.gsub(r[4], "${SEQ}", tostring(seq))
+  return wrk.format(r[1], r[2], r[3], body)
 end
 done = function(s, latency, requests)
   local e = s.errors
