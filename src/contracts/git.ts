@@ -42,6 +42,24 @@ export const gitClone = defineContract({
   audit: true,
 });
 
+export const gitInit = defineContract({
+  name: 'git_init',
+  target: 'container',
+  area: 'git',
+  changesWorkspace: false,
+  title: 'Create repository',
+  description:
+    'Use to make a directory of the workspace (by default its root) a new git repository, with branch as its ' +
+    'first branch (default main). In an existing repository it changes nothing (created: false).',
+  method: 'POST',
+  path: '/containers/:container/git/init',
+  input: z.object({ container: containerRef, path: repoPath, branch: ref.default('main') }),
+  output: z.object({ path: z.string(), created: z.boolean(), head: z.string() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  scope: 'git',
+  audit: true,
+});
+
 export const gitStatus = defineContract({
   name: 'git_status',
   target: 'container',

@@ -129,6 +129,7 @@ export const OP_ROUTES = {
     title: 'Close the browser',
   },
   git_clone: { method: 'POST', path: '/containers/:container/git/clone', scope: 'git', title: 'Clone repository' },
+  git_init: { method: 'POST', path: '/containers/:container/git/init', scope: 'git', title: 'Create repository' },
   git_status: { method: 'GET', path: '/containers/:container/git/status', scope: 'git', title: 'Git status' },
   git_diff: { method: 'GET', path: '/containers/:container/git/diff', scope: 'git', title: 'Git diff' },
   git_log: { method: 'GET', path: '/containers/:container/git/log', scope: 'git', title: 'Git log' },
@@ -257,6 +258,7 @@ export const OP_FIELDS: Partial<Record<RoutedOpName, Record<string, OpField>>> =
   browser_network: { session: { default: 'default' }, since: { default: 0 }, limit: { default: 50 } },
   browser_close: { session: { default: 'default' } },
   git_clone: { path: { default: '.' } },
+  git_init: { path: { default: '.' }, branch: { default: 'main' } },
   git_status: { path: { default: '.' } },
   git_diff: {
     path: { default: '.' },

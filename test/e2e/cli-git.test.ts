@@ -81,6 +81,26 @@ describe.runIf(hasGit)('disco git behaves like git and says what git says', () =
     );
   });
 
+  it('starts a repository with `git init`, like git init, and leaves an existing one as it is', async () => {
+    await disco(['exec', 'g', '--', 'mkdir', 'fresh'], env);
+    const r = await disco(['git', 'init', 'g', 'fresh'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('Initialized empty git repository in fresh, on main\n');
+    await disco(['files', 'write', 'g', 'fresh/a.txt'], env, 'a\n');
+    expect((await disco(['git', 'commit', 'g', '-C', 'fresh', 'a.txt', '-m', 'first'], env)).code).toBe(0);
+    const again = await disco(['git', 'init', 'g', 'fresh', '-b', 'other', '--json'], env);
+    expect(JSON.parse(again.stdout)).toEqual({ path: 'fresh', created: false, head: 'main' });
+    const log = await disco(['git', 'log', 'g', '-C', 'fresh'], env);
+    expect(log.stdout).toMatch(/first$/m);
+    // Another first branch; a directory that does not exist is an error that changes nothing.
+    await disco(['exec', 'g', '--', 'mkdir', 'trunk'], env);
+    expect((await disco(['git', 'init', 'g', 'trunk', '--initial-branch', 'trunk'], env)).stdout).toMatch(/on trunk$/m);
+    const missing = await disco(['git', 'init', 'g', 'nowhere'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/'nowhere' is not a directory/);
+    expect((await disco(['exec', 'g', '--', 'ls'], env)).stdout).not.toMatch(/nowhere/);
+  });
+
   it('never shows a server path in a git error', async () => {
     // git names the destination it was given (an absolute path on the server) when it refuses it.
     const again = await disco(['git', 'clone', 'g', `file://${remotes}/project.git`, '--json'], env);

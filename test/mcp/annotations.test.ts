@@ -58,6 +58,7 @@ const TABLE: Record<string, Hint[]> = {
   git_status: [R, I],
   git_diff: [R, I],
   git_log: [R, I],
+  git_init: [I], // an existing repository is left as it is
   git_commit: [],
   git_branch: [],
   git_checkout: [D], // discards changes to the files it checks out

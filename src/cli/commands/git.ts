@@ -8,8 +8,19 @@ const STATE: Record<string, string> = { M: 'modified', A: 'added', D: 'deleted',
 
 const REPO = { flags: '-C, --repo <dir>', description: 'repository directory in the workspace' } as const;
 
-/** `disco git status|diff|log`: one op each. */
+/** `disco git init|status|diff|log`: one op each. */
 export const GIT_COMMANDS = [
+  opCommand('git_init', {
+    group: 'git',
+    name: 'init',
+    description: 'make a directory of the workspace (its root by default) a git repository',
+    args: [
+      { name: 'container', field: 'container' },
+      { name: 'dir', field: 'path', optional: true },
+    ],
+    flags: [{ flags: '-b, --initial-branch <name>', description: 'name of the first branch', field: 'branch' }],
+    human: (r) => `${r.created ? 'Initialized empty' : 'Reinitialized existing'} git repository in ${r.path}, on ${r.head}`,
+  }),
   opCommand('git_status', {
     group: 'git',
     name: 'status',
@@ -75,7 +86,7 @@ export function cloneDir(url: string): string {
 }
 
 export function registerGit(program: Command, deps: CommandDeps): void {
-  const group = program.command('git').description('git in a container: clone, status, diff, log, commit, push, pull…');
+  const group = program.command('git').description('git in a container: init, clone, status, diff, log, commit, push, pull…');
   const client = () => clientFor(deps.cliEnv());
   const repo = (cmd: Command) => cmd.option('-C, --repo <dir>', 'repository directory in the workspace', '.');
 

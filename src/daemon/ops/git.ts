@@ -53,6 +53,11 @@ export const gitClone = implement(contract.gitClone, {
   },
 });
 
+export const gitInit = implement(contract.gitInit, {
+  run: async ({ container, ...input }, ctx) => git.gitInit(await gitContext(ctx, container), input),
+  summary: (r) => `${r.created ? 'created a repository' : 'already a repository'} in ${r.path}, on ${r.head}`,
+});
+
 export const gitStatus = implement(contract.gitStatus, {
   run: async ({ container, path }, ctx) => git.gitStatus(await gitContext(ctx, container), path),
 });

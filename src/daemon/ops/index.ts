@@ -32,7 +32,18 @@ import {
 } from './containers.js';
 import { exec } from './exec.js';
 import { fileDelete, fileList, fileMove, fileRead, fileSearch, fileWrite } from './files.js';
-import { gitBranch, gitCheckout, gitClone, gitCommit, gitDiff, gitLog, gitPull, gitPush, gitStatus } from './git.js';
+import {
+  gitBranch,
+  gitCheckout,
+  gitClone,
+  gitCommit,
+  gitDiff,
+  gitInit,
+  gitLog,
+  gitPull,
+  gitPush,
+  gitStatus,
+} from './git.js';
 import type { Op } from './op.js';
 import { portsList, previewOpen, previewShareCreate, previewShareList, previewShareRevoke } from './previews.js';
 import { processInput, processKill, processList, processOutput, terminalHistory } from './processes.js';
@@ -87,6 +98,7 @@ export const OPS = [
   browserNetwork,
   browserClose,
   gitClone,
+  gitInit,
   gitStatus,
   gitDiff,
   gitLog,

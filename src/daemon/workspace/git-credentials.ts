@@ -1,5 +1,5 @@
 import { asNetworkMode } from '../sandbox/modes.js';
-import type { GitContext } from './git.js';
+import type { GitContext } from './git-context.js';
 import { checkRemoteUrl } from './git-remote.js';
 import type { GitOptions, GitProtocol } from './git-runner.js';
 

@@ -1,9 +1,6 @@
 import { stat } from 'node:fs/promises';
-import type { GitRelay } from '../egress/git-relay.js';
 import { DiscoError, ValidationError } from '../errors.js';
 import { asNetworkMode } from '../sandbox/modes.js';
-import type { NetworkMode } from '../sandbox/network-mode.js';
-import type { SandboxPool } from '../sandbox/pool.js';
 import {
   type ConfigEntry,
   parseConfigList,
@@ -11,43 +8,16 @@ import {
   remoteUrls,
   repoConfigOverrides,
 } from './git-config-guard.js';
+import type { GitContext } from './git-context.js';
 import { credentialed } from './git-credentials.js';
 import { fail } from './git-fail.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
 import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
-import { type GitOptions, type GitProtocol, runGit } from './git-runner.js';
+import { type GitOptions, runGit } from './git-runner.js';
 import { normalizeRelative, resolveInWorkspace } from './paths.js';
-import type { Sandbox } from './sandbox.js';
 
-export interface GitContext {
-  root: string;
-  timeoutMs: number;
-  protocols: readonly GitProtocol[];
-  /** Git runs in the container's sandbox, with the container's network mode. */
-  sandbox?: Sandbox;
-  network: boolean | NetworkMode;
-  /** The container's live sandbox (mode bwrap): git runs there unless it needs extra binds. */
-  live?: { pool: SandboxPool; containerId: string };
-  /** The container (its cgroups). */
-  containerId?: string;
-  /** Disco's state and containers directories: a file remote reaching either is refused. */
-  stateDir: string;
-  containersDir: string;
-  signal?: AbortSignal;
-  /** Who commits: name and email for author and committer. */
-  identity: { name: string; email: string };
-  /**
-   * The user's token for one https host (their linked GitHub account), sent as an Authorization header to
-   * that host only. It goes to git through the environment (GIT_CONFIG_*): never in a URL, an argument,
-   * a config file or a log.
-   */
-  credentials?: { urlPrefix: string; token: string };
-  /** The daemon's git relay (egress mode): how the token is used without entering the sandbox. */
-  relay?: GitRelay;
-  /** Internal: run git in a one-off sandbox of its own (own pid namespace) with the container's network. */
-  isolated?: boolean;
-}
+export type { GitContext } from './git-context.js';
 
 export { checkRemoteUrl, localRemotePath, redactUrl } from './git-remote.js';
 
@@ -209,6 +179,17 @@ export async function gitClone(
   );
   const head = (await git(ctx, target.abs, ['rev-parse', 'HEAD']).catch(() => '')).trim();
   return { path: target.rel, head: head || null };
+}
+
+/** `git init` in an existing directory; an existing repository is left as it is (git's re-init). */
+export async function gitInit(ctx: GitContext, input: { path: string; branch: string }) {
+  const cwd = await repoDir(ctx, input.path);
+  const branch = assertBranchName(input.branch, 'branch');
+  // This directory holds a repository (not merely lies inside one: git init there makes a nested one).
+  const existed = (await git(ctx, cwd, ['rev-parse', '--git-dir']).catch(() => '')).trim() === '.git';
+  if (!existed) await git(ctx, cwd, ['init', '--quiet', `--initial-branch=${branch}`]);
+  const head = (await git(ctx, cwd, ['symbolic-ref', '--short', 'HEAD']).catch(() => '')).trim();
+  return { path: normalizeRelative(input.path), created: !existed, head };
 }
 
 export async function gitStatus(ctx: GitContext, rel: string) {
