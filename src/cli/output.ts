@@ -41,6 +41,12 @@ export function table(
   return [line(head), ...cells.map(line)].join('\n');
 }
 
+/** A size in a sentence: `1 byte`, `18 bytes`, `4.0KB` (humanSize is for columns, like `ls -h`). */
+export function sizeInWords(n: number): string {
+  if (n < 1024) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
+  return `${humanSize(n)}B`;
+}
+
 export function humanSize(n: number): string {
   if (n < 1024) return `${n}`;
   const units = ['K', 'M', 'G', 'T'];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
-import { humanSize, type Output, readAll, table } from '../output.js';
+import { humanSize, type Output, readAll, sizeInWords, table } from '../output.js';
 import { registerFilesSync } from './files-sync.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
@@ -76,7 +76,7 @@ export async function filesWrite(
   });
   out.result(
     r,
-    () => `${r.created ? 'created' : 'wrote'} ${r.path} (${humanSize(r.size)}, sha256 ${r.hash.slice(0, 12)})`,
+    () => `${r.created ? 'created' : 'wrote'} ${r.path} (${sizeInWords(r.size)}, sha256 ${r.hash.slice(0, 12)})`,
   );
 }
 
