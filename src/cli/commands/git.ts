@@ -19,7 +19,8 @@ export const GIT_COMMANDS = [
       { name: 'dir', field: 'path', optional: true },
     ],
     flags: [{ flags: '-b, --initial-branch <name>', description: 'name of the first branch', field: 'branch' }],
-    human: (r) => `${r.created ? 'Initialized empty' : 'Reinitialized existing'} git repository in ${r.path}, on ${r.head}`,
+    human: (r) =>
+      `${r.created ? 'Initialized empty' : 'Reinitialized existing'} git repository in ${r.path}, on ${r.head}`,
   }),
   opCommand('git_status', {
     group: 'git',
@@ -86,7 +87,9 @@ export function cloneDir(url: string): string {
 }
 
 export function registerGit(program: Command, deps: CommandDeps): void {
-  const group = program.command('git').description('git in a container: init, clone, status, diff, log, commit, push, pull…');
+  const group = program
+    .command('git')
+    .description('git in a container: init, clone, status, diff, log, commit, push, pull…');
   const client = () => clientFor(deps.cliEnv());
   const repo = (cmd: Command) => cmd.option('-C, --repo <dir>', 'repository directory in the workspace', '.');
 
