@@ -91,6 +91,6 @@ describe('exec: the bytes and the environment a command gets', () => {
       await new Promise((r) => setTimeout(r, 100));
       after = (await disco(['ps', 'b'], env)).stdout;
     }
-    expect(after).toBe('no running processes\n');
+    expect(after).toBe('no running processes (finished ones: disco history b)\n');
   });
 });

@@ -164,7 +164,7 @@ describe('disco CLI against a real daemon', () => {
     expect(id).toBeTruthy();
     expect((await disco(['ps', 'bg'], env)).stdout).toContain(id);
     expect((await disco(['kill', id], env)).stdout).toBe(`sent SIGTERM to ${id}\n`);
-    expect((await disco(['ps', 'bg'], env)).stdout).toBe('no running processes\n');
+    expect((await disco(['ps', 'bg'], env)).stdout).toBe('no running processes (finished ones: disco history bg)\n');
     const history = await disco(['history', 'bg'], env);
     expect(history.stdout).toMatch(/^ID\s+STATUS\s+EXIT\s+STARTED\s+COMMAND/);
     expect(history.stdout).toContain('sleep 30');

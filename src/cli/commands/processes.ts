@@ -38,7 +38,10 @@ export const PROCESS_COMMANDS = [
     name: 'ps',
     description: 'list the commands still running in a container',
     args: [{ name: 'container', field: 'container' }],
-    human: (r) => (r.processes.length === 0 ? 'no running processes' : processTable(r.processes)),
+    human: (r, _opts, args) =>
+      r.processes.length === 0
+        ? `no running processes (finished ones: disco history ${args.container})`
+        : processTable(r.processes),
   }),
   opCommand('terminal_history', {
     name: 'history',
