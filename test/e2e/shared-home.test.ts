@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { tempDir } from '../helpers/daemon.js';
 import { childEnv } from '../helpers/env.js';
+import { hasCommand, requireSystem } from '../helpers/system.js';
+
+const hasBwrap = requireSystem('bubblewrap', hasCommand('bwrap', ['--version']));
 
 // `disco serve`, `disco mcp` (stdio) and `disco worker` on one $DISCO_HOME, each with its own view of the
 // bootstrap token: none of them may revoke, rotate or replace the daemon's.
@@ -104,6 +107,31 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
       }
     }, 180_000);
   });
+
+  it.runIf(hasBwrap)(
+    'keeps the daemon’s sandboxes starting after a stdio server and a worker have come and gone',
+    async () => {
+      const home = await tempDir('disco-shared-home-');
+      try {
+        const daemon = await startDaemon(home, 'env', { DISCO_SANDBOX: 'bwrap' });
+        const env = childEnv({ DISCO_URL: daemon.url, DISCO_HOME: home, DISCO_ADMIN_TOKEN: daemon.token });
+        expect((await disco(['containers', 'create', 'box'], env)).code).toBe(0);
+        expect((await disco(['exec', 'box', '--', 'echo', 'first'], env)).stdout).toBe('first\n');
+        // Each side process sets up container sandboxes on this home too, and shuts them down as it exits.
+        await runStdioServer(home, 'none', daemon.token);
+        await runWorkerOnce(home, 'none', daemon.token);
+        // The daemon starts the container's sandbox again: what it mounts in every sandbox must still be there.
+        expect((await disco(['containers', 'stop', 'box'], env)).code).toBe(0);
+        const again = await disco(['exec', 'box', '--', 'echo', 'again'], env);
+        expect(again.stderr).toBe('');
+        expect(again.stdout).toBe('again\n');
+      } finally {
+        serve?.child.kill('SIGKILL');
+        await rm(home, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   it('keeps both tokens of two daemons on one home, one given DISCO_ADMIN_TOKEN and one using the file', async () => {
     const home = await tempDir('disco-shared-home-');

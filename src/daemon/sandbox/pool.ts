@@ -4,6 +4,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -31,6 +32,31 @@ const INSIDE = {
   modules: '/run/disco/node_modules',
   browser: BROWSER_PROFILES_INSIDE,
 };
+
+/** Removes the lib directories of processes that have ended (crashed: a clean shutdown removes its own). */
+function sweepLibDirs(runDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^lib\.(\d+)\.[0-9a-f]{8}$/.exec(name);
+    // The processes sharing a home share a pid namespace (as the job lease assumes). An older build's `lib`
+    // stays: a daemon of that build may still be using it.
+    if (m && !alive(Number(m[1]))) rmSync(path.join(runDir, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface PoolOptions {
   /** A directory of the daemon's state (never mounted whole into a sandbox). */
@@ -100,7 +126,10 @@ export class SandboxPool implements ContainerNet {
     const owned = sandbox.owner !== undefined;
     mkdirSync(opts.runDir, { recursive: true, mode: 0o700 });
     chmodSync(opts.runDir, owned ? 0o711 : 0o700);
-    this.libDir = path.join(opts.runDir, 'lib');
+    // A lib directory per process: `disco mcp` and `disco worker` set up sandboxes on the daemon's home too,
+    // and one that exits must not remove (or, starting, rewrite) what the daemon's sandboxes mount.
+    sweepLibDirs(opts.runDir);
+    this.libDir = path.join(opts.runDir, `lib.${process.pid}.${randomBytes(4).toString('hex')}`);
     mkdirSync(this.libDir, { recursive: true, mode: 0o755 });
     chmodSync(this.libDir, 0o755);
     for (const file of SUPERVISOR_FILES) {
