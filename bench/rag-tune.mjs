@@ -89,6 +89,7 @@ const variants = [
   { name: 'rerank depth 15', rerank: { depth: 15 } },
   { name: 'rerank depth 30', rerank: { depth: 30 } },
   { name: 'rerank depth 50', rerank: { depth: 50 } },
+  ...[0.5, 1, 1.5, 2].map((headVec) => ({ name: `rerank head vector ${headVec}`, rerank: { headVec } })),
 ];
 
 const only = process.argv.slice(2);

@@ -33,6 +33,7 @@ const opts = (o: Partial<RerankOptions>): RerankOptions => ({
   bodySim: 0,
   bodyTerms: 32,
   floor: 0,
+  headVec: 0,
   ...o,
 });
 const chunk = (id: number, score: number, symbol: string | null, content: string) => ({ id, score, symbol, content });
@@ -88,6 +89,26 @@ describe('re-ranker (MaxSim over term vectors)', () => {
     const r = new Reranker('dequote', T, opts({ nameSim: 1 }));
     expect(r.features({ symbol: 'dequote', content: '' }).nameSim).toBe(1);
     expect(r.features({ symbol: 'unquote', content: '' }).nameSim).toBe(0);
+  });
+
+  it('adds the cosine of the query vector with the head vector; a nameless chunk takes its own cosine', () => {
+    const e = new StaticEmbedder(384);
+    const q = e.embedOne('remove a file from disk');
+    const r = new Reranker('remove a file from disk', e.termTable(), opts({ headVec: 1 }), {
+      query: q,
+      embed: (t) => e.embedOne(t),
+    });
+    const c = { symbol: 'unlinkPath', content: 'function unlinkPath(p) {\n  fs.rmSync(p);\n}' };
+    const want = e.embedOne('unlinkPath\nfunction unlinkPath(p) {').reduce((s, v, i) => s + v * (q[i] as number), 0);
+    expect(r.features(c).headVec).toBeCloseTo(want, 5);
+    expect(r.features({ symbol: null, content: 'x = 1', cosine: 0.42 }).headVec).toBe(0.42);
+    // Without the query's vector (or with weight 0) the feature is off.
+    expect(new Reranker('remove', e.termTable(), opts({ headVec: 1 })).features(c).headVec).toBe(0);
+    const [hi, lo] = r.rerank([
+      chunk(1, 0.5, 'formatDate', 'function formatDate(d) {}'),
+      chunk(2, 0.5, 'unlinkPath', c.content),
+    ]);
+    expect([hi?.id, lo?.id]).toEqual([2, 1]);
   });
 
   it('is on by default for the static embedder, which lends its table', () => {

@@ -8,10 +8,17 @@
  *   sim(q, D)  = max over d in D of max(0, (cos(q, d) − floor) / (1 − floor))   (an exact match gives 1)
  *   feature(D) = Σ idf(q) · sim(q, D) / Σ idf(q)                               (in [0, 1])
  *   score     += nameSim · feature(name) + headSim · feature(name + signature) + bodySim · feature(body)
+ *                + headVec · cos(query vector, vector of name + signature)
+ *
+ * The last term is the embedder's own sentence-level view of the head: the query's vector against the
+ * vector of the candidate's name and signature line, embedded on the spot (a glue chunk, which has no
+ * name, takes its whole chunk's cosine). The chunk's vector sums its whole body; this one says what the
+ * definition is called and takes.
  *
  * No training data and no network: the term rows are the ones the static embedder already holds. The
  * constants live in `Ranking.rerank` (ranking.ts), chosen on the tune half of bench/rag-eval.
  */
+import { dot } from './embedder.js';
 import { termsOf } from './hashed-embedder.js';
 import { signatureLine, type Token, tokenize } from './tokens.js';
 
@@ -27,13 +34,21 @@ export interface TermTable {
   readonly dim: number;
 }
 
-/** An embedder that can lend its term table to the re-ranker. */
+/** An embedder that can lend its term table to the re-ranker and embed a head synchronously. */
 export interface HasTermTable {
   termTable(): TermTable;
+  embedOne(text: string): Float32Array;
 }
 
 export const hasTermTable = (e: object): e is HasTermTable =>
-  typeof (e as Partial<HasTermTable>).termTable === 'function';
+  typeof (e as Partial<HasTermTable>).termTable === 'function' &&
+  typeof (e as Partial<HasTermTable>).embedOne === 'function';
+
+/** The query's vector and the embedder that made it, for the head-vector feature. */
+export interface HeadVectors {
+  query: Float32Array;
+  embed(text: string): Float32Array;
+}
 
 export interface RerankOptions {
   /** How many of the fused list's best are re-scored (0: the re-ranker is off). */
@@ -48,6 +63,8 @@ export interface RerankOptions {
   readonly bodyTerms: number;
   /** Cosines at or below this count as no match; above it they are rescaled to (0, 1]. */
   readonly floor: number;
+  /** Weight of the cosine between the query's vector and the vector of the name and signature line. */
+  readonly headVec: number;
 }
 
 export const RERANK_OFF: Readonly<RerankOptions> = Object.freeze({
@@ -57,6 +74,7 @@ export const RERANK_OFF: Readonly<RerankOptions> = Object.freeze({
   bodySim: 0,
   bodyTerms: 0,
   floor: 0,
+  headVec: 0,
 });
 
 /** What the re-ranker reads of a candidate. */
@@ -65,12 +83,15 @@ export interface RerankCandidate {
   score: number;
   symbol: string | null;
   content: string;
+  /** The chunk's exact cosine with the query (the head-vector feature of a chunk without a name). */
+  cosine?: number | undefined;
 }
 
 export interface RerankFeatures {
   nameSim: number;
   headSim: number;
   bodySim: number;
+  headVec: number;
 }
 
 interface QueryTerm {
@@ -125,6 +146,7 @@ export class Reranker {
     query: string,
     private readonly table: TermTable,
     private readonly opts: Readonly<RerankOptions>,
+    private readonly head?: HeadVectors,
   ) {
     const unknown = maxIdf(table);
     this.terms = [...termsOf(tokenize(query)).terms.keys()].map((term) => {
@@ -143,16 +165,20 @@ export class Reranker {
     this.kept = new Uint32Array(table.idf.length);
   }
 
-  /** The candidate's features, each in [0, 1] (0 for a feature whose weight is 0). */
-  features(c: { symbol: string | null; content: string }): RerankFeatures {
+  /**
+   * The candidate's features (0 for a feature whose weight is 0): the MaxSims in [0, 1], the head vector's
+   * cosine in [−1, 1].
+   */
+  features(c: { symbol: string | null; content: string; cosine?: number | undefined }): RerankFeatures {
     const o = this.opts;
-    const f: RerankFeatures = { nameSim: 0, headSim: 0, bodySim: 0 };
+    const f: RerankFeatures = { nameSim: 0, headSim: 0, bodySim: 0, headVec: 0 };
+    const sig = o.headSim !== 0 || o.headVec !== 0 ? signatureLine(c.content) : '';
+    if (o.headVec !== 0 && this.head) {
+      f.headVec = c.symbol ? dot(this.head.query, this.head.embed(`${c.symbol}\n${sig}`)) : (c.cosine ?? 0);
+    }
     if (this.total <= 0) return f;
     if (o.nameSim !== 0 && c.symbol) f.nameSim = this.maxSim(this.docTerms(c.symbol));
-    if (o.headSim !== 0) {
-      const sig = signatureLine(c.content);
-      f.headSim = this.maxSim(this.docTerms(c.symbol ? `${c.symbol}\n${sig}` : sig));
-    }
+    if (o.headSim !== 0) f.headSim = this.maxSim(this.docTerms(c.symbol ? `${c.symbol}\n${sig}` : sig));
     if (o.bodySim !== 0 && o.bodyTerms > 0) f.bodySim = this.maxSim(this.docTerms(c.content, o.bodyTerms));
     return f;
   }
@@ -162,7 +188,8 @@ export class Reranker {
     const o = this.opts;
     const out = candidates.map((c) => {
       const f = this.features(c);
-      return { ...c, score: c.score + o.nameSim * f.nameSim + o.headSim * f.headSim + o.bodySim * f.bodySim };
+      const gain = o.nameSim * f.nameSim + o.headSim * f.headSim + o.bodySim * f.bodySim + o.headVec * f.headVec;
+      return { ...c, score: c.score + gain };
     });
     return out.sort((a, b) => b.score - a.score || a.id - b.id);
   }

@@ -106,9 +106,17 @@ export class HybridSearch {
       // Second stage (rerank.ts): the best candidates re-scored term by term; the rest stay below them.
       const head = fused.slice(0, Math.max(ranking.rerank.depth, opts.k));
       const got = this.repo.chunks(head.map((f) => f.id));
-      const reranker = new Reranker(query, this.embedder.termTable(), ranking.rerank);
+      const e = this.embedder;
+      const qv = semantic.qv;
+      const vectors = qv ? { query: qv, embed: (text: string) => e.embedOne(text) } : undefined;
+      const reranker = new Reranker(query, e.termTable(), ranking.rerank, vectors);
       fused = reranker.rerank(
-        head.map((f) => ({ ...f, symbol: got.get(f.id)?.symbol ?? null, content: got.get(f.id)?.content ?? '' })),
+        head.map((f) => ({
+          ...f,
+          symbol: got.get(f.id)?.symbol ?? null,
+          content: got.get(f.id)?.content ?? '',
+          cosine: f.vector?.score ?? cosine?.get(f.id),
+        })),
       );
       rows = got;
     }
