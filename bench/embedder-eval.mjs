@@ -96,7 +96,7 @@ for (const lang of LANGS) {
         await writeFile(dest, f.text);
       }
       const t = performance.now();
-      const indexed = await b.call('POST', '/rag/index', { container: c.id, wait: true });
+      const indexed = await b.index(c.id);
       const wallMs = performance.now() - t;
       const rag = b.daemon.services.rag;
       const modes = embedder === 'hashed' ? ['bm25', 'vector', 'hybrid'] : ['vector', 'hybrid'];

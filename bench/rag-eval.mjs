@@ -45,7 +45,7 @@ async function evaluate(b, name, files, cases, dump) {
     await mkdir(path.dirname(dest), { recursive: true });
     await writeFile(dest, f.text);
   }
-  const indexed = await b.call('POST', '/rag/index', { container: c.id, wait: true });
+  const indexed = await b.index(c.id);
   const rag = b.daemon.services.rag;
   const ranks = { bm25: [], vector: [], hybrid: [] };
   for (const q of cases) {

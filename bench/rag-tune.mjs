@@ -106,7 +106,7 @@ try {
       await mkdir(path.dirname(dest), { recursive: true });
       await writeFile(dest, f.text);
     }
-    await b.call('POST', '/rag/index', { container: c.id, wait: true });
+    await b.index(c.id);
     set.container = c.id;
   }
   const rag = b.daemon.services.rag;

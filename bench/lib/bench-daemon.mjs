@@ -39,10 +39,25 @@ export async function benchDaemon(env = {}) {
     const c = await call('POST', '/containers', { name });
     return { ...c, root: path.join(home, 'containers', c.id) };
   };
+  /**
+   * Indexes a container and returns its status once the pass is over and the index ready. A wait the
+   * server cut short (its request timeout, under a heavy machine) is not taken for the end of the pass:
+   * searching a half-built index would measure less than it should.
+   */
+  const index = async (containerId) => {
+    let status = await call('POST', '/rag/index', { container: containerId, wait: true });
+    while (status.state === 'indexing') {
+      await new Promise((r) => setTimeout(r, 500));
+      status = await call('POST', '/rag/index', { container: containerId, action: 'status' });
+    }
+    if (status.state !== 'ready') throw new Error(`index of ${containerId} ended ${status.state}: ${status.error}`);
+    return status;
+  };
   return {
     daemon,
     call,
     container,
+    index,
     stop: async () => {
       await daemon.close();
       await rm(home, { recursive: true, force: true });
