@@ -2,11 +2,15 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, readlink, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { plural } from '../../shared/plural.js';
 import { linkStaysInside, readTar, safeMemberPath, type TarInput, writeTar } from '../../shared/tar.js';
 import type { DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
+
+const counts = (r: { files: number; directories: number; bytes: number }) =>
+  `${plural(r.files, 'file')}, ${plural(r.directories, 'directory', 'directories')}, ${plural(r.bytes, 'byte')}`;
 
 /** Local side caps, the same order as the daemon's (which enforces its own). */
 const MAX_ENTRIES = 20_000;
@@ -53,7 +57,7 @@ export async function filesPush(client: DiscoClient, out: Output, container: str
   const { entries, skipped } = await packLocal(local);
   for (const s of skipped) out.info(`disco: skipped ${s} (not a file, directory or symlink)`);
   const r = await client.call('file_unpack', { container, path: dest, archive: writeTar(entries).toString('base64') });
-  out.result(r, () => `pushed ${local} to ${r.path}: ${r.files} files, ${r.directories} directories, ${r.bytes} bytes`);
+  out.result(r, () => `pushed ${local} to ${r.path}: ${counts(r)}`);
 }
 
 /**
@@ -111,10 +115,7 @@ export async function filesPull(client: DiscoClient, out: Output, container: str
   const dest = local ?? (r.path === '.' ? container : path.posix.basename(r.path));
   await unpackLocal(dest, Buffer.from(r.archive, 'base64'), out);
   const { archive: _archive, ...summary } = r;
-  out.result(
-    { ...summary, local: dest },
-    () => `pulled ${r.path} to ${dest}: ${r.files} files, ${r.directories} directories, ${r.bytes} bytes`,
-  );
+  out.result({ ...summary, local: dest }, () => `pulled ${r.path} to ${dest}: ${counts(r)}`);
 }
 
 export function registerFilesSync(group: Command, deps: CommandDeps): void {

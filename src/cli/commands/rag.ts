@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { plural } from '../../shared/plural.js';
 import { ApiError, type DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
@@ -16,7 +17,7 @@ export interface IndexOptions {
 
 function summary(s: IndexStatusView): string {
   const p = s.progress;
-  const head = `${s.container}: ${s.state}, ${s.files} files, ${s.chunks} chunks`;
+  const head = `${s.container}: ${s.state}, ${plural(s.files, 'file')}, ${plural(s.chunks, 'chunk')}`;
   const model = s.embedder ? ` (${s.embedder.id}, ${s.embedder.dimension} dims)` : '';
   if (!p) return `${head}${model}${s.error ? `\nerror: ${s.error}` : ''}`;
   const secs = (p.elapsedMs / 1000).toFixed(1);

@@ -69,7 +69,7 @@ export function lastChars(text: string, maxChars: number): string {
 }
 
 /** "1 file" / "3 files". */
-export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+export { plural } from '../../shared/plural.js';
 
 /** 1234567 → "1.2 MB". */
 export function formatSize(bytes: number): string {
