@@ -114,6 +114,7 @@ describe('ownership: a user sees and touches only their own', () => {
       terminal_list: ['GET', `/api/v1/terminal/sessions?container=${aliceContainer}`],
       terminal_close: ['POST', `/api/v1/terminal/sessions/${aliceTerminal}/close`, {}],
       git_clone: ['POST', `${c}/git/clone`, { url: 'https://example.com/x.git' }],
+      git_init: ['POST', `${c}/git/init`, {}],
       git_status: ['GET', `${c}/git/status`],
       git_diff: ['GET', `${c}/git/diff`],
       git_log: ['GET', `${c}/git/log`],
