@@ -18,6 +18,20 @@ export interface ProcessRow {
   endedAt: number | null;
 }
 
+/** What is known of a process when it starts. */
+export type NewProcessRow = Pick<
+  ProcessRow,
+  'id' | 'containerId' | 'ownerId' | 'command' | 'shell' | 'cwd' | 'pid' | 'startedAt'
+>;
+
+/** How a process ended. */
+export interface ProcessEnd {
+  status: ProcessStatus;
+  exitCode: number | null;
+  signal: string | null;
+  endedAt: number;
+}
+
 interface RawRow {
   id: string;
   container_id: string;
@@ -55,8 +69,9 @@ export class ProcessesRepo {
   constructor(private readonly db: Db) {
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO processes (id, container_id, owner_id, command, shell, cwd, status, pid, started_at, daemon_pid)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+        `INSERT INTO processes
+           (id, container_id, owner_id, command, shell, cwd, status, pid, exit_code, signal, started_at, ended_at, daemon_pid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       finish: db.prepare('UPDATE processes SET status = ?, exit_code = ?, signal = ?, ended_at = ? WHERE id = ?'),
       byId: db.prepare('SELECT * FROM processes WHERE id = ?'),
@@ -77,9 +92,8 @@ export class ProcessesRepo {
     };
   }
 
-  insert(
-    row: Pick<ProcessRow, 'id' | 'containerId' | 'ownerId' | 'command' | 'shell' | 'cwd' | 'pid' | 'startedAt'>,
-  ): void {
+  /** Records a process: running, or (`end`) one that already ended, in one statement. */
+  insert(row: NewProcessRow, end?: ProcessEnd): void {
     this.stmts.insert.run(
       row.id,
       row.containerId,
@@ -87,10 +101,21 @@ export class ProcessesRepo {
       JSON.stringify(row.command),
       row.shell ? 1 : 0,
       row.cwd,
+      end ? end.status : 'running',
       row.pid,
+      end ? end.exitCode : null,
+      end ? end.signal : null,
       row.startedAt,
+      end ? end.endedAt : null,
       process.pid,
     );
+  }
+
+  /** Records running processes, all in one transaction. */
+  insertAll(rows: readonly NewProcessRow[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.insert(row);
+    })();
   }
 
   finish(id: string, status: ProcessStatus, exitCode: number | null, signal: string | null, endedAt: number): void {
