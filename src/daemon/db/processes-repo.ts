@@ -1,3 +1,4 @@
+import { DbChanges } from './changes.js';
 import type { Db } from './open.js';
 
 export type ProcessStatus = 'running' | 'exited' | 'killed' | 'timed_out' | 'lost';
@@ -65,8 +66,11 @@ const toRow = (r: RawRow): ProcessRow => ({
 /** Commands run in containers: the history behind `terminal_history` and `process_list`. */
 export class ProcessesRepo {
   private readonly stmts;
+  /** Process rows are no cache's concern: recording a process moves no version (DbChanges.unseen). */
+  private readonly changes: DbChanges;
 
   constructor(private readonly db: Db) {
+    this.changes = DbChanges.of(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO processes
@@ -94,6 +98,19 @@ export class ProcessesRepo {
 
   /** Records a process: running, or (`end`) one that already ended, in one statement. */
   insert(row: NewProcessRow, end?: ProcessEnd): void {
+    this.changes.unseen(() => this.insertRow(row, end));
+  }
+
+  /** Records running processes, all in one transaction. */
+  insertAll(rows: readonly NewProcessRow[]): void {
+    this.changes.unseen(() =>
+      this.db.transaction(() => {
+        for (const row of rows) this.insertRow(row);
+      })(),
+    );
+  }
+
+  private insertRow(row: NewProcessRow, end?: ProcessEnd): void {
     this.stmts.insert.run(
       row.id,
       row.containerId,
@@ -111,15 +128,8 @@ export class ProcessesRepo {
     );
   }
 
-  /** Records running processes, all in one transaction. */
-  insertAll(rows: readonly NewProcessRow[]): void {
-    this.db.transaction(() => {
-      for (const row of rows) this.insert(row);
-    })();
-  }
-
   finish(id: string, status: ProcessStatus, exitCode: number | null, signal: string | null, endedAt: number): void {
-    this.stmts.finish.run(status, exitCode, signal, endedAt, id);
+    this.changes.unseen(() => this.stmts.finish.run(status, exitCode, signal, endedAt, id));
   }
 
   get(id: string): ProcessRow | undefined {
