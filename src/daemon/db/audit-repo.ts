@@ -1,3 +1,4 @@
+import { DbChanges } from './changes.js';
 import type { Db } from './open.js';
 
 export interface AuditEntry {
@@ -31,8 +32,11 @@ interface RawAudit {
 /** Who did what, when, from where: sensitive operations only, append-only. */
 export class AuditRepo {
   private readonly stmts;
+  /** Audit rows are no cache's concern: writing one moves no version (DbChanges.unseen). */
+  private readonly changes: DbChanges;
 
   constructor(db: Db) {
+    this.changes = DbChanges.of(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO audit_log (at, user_id, action, target, outcome, via, ip, user_agent, detail)
@@ -49,17 +53,19 @@ export class AuditRepo {
   }
 
   record(e: AuditRecord): void {
-    this.stmts.insert.run({
-      at: e.at ?? Date.now(),
-      userId: e.userId,
-      action: e.action,
-      target: e.target,
-      outcome: e.outcome,
-      via: e.via,
-      ip: e.ip,
-      userAgent: e.userAgent ? e.userAgent.slice(0, 256) : null,
-      detail: e.detail ? JSON.stringify(e.detail) : null,
-    });
+    this.changes.unseen(() =>
+      this.stmts.insert.run({
+        at: e.at ?? Date.now(),
+        userId: e.userId,
+        action: e.action,
+        target: e.target,
+        outcome: e.outcome,
+        via: e.via,
+        ip: e.ip,
+        userAgent: e.userAgent ? e.userAgent.slice(0, 256) : null,
+        detail: e.detail ? JSON.stringify(e.detail) : null,
+      }),
+    );
   }
 
   /** Newest first; `before` pages by id. */

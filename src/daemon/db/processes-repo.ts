@@ -1,3 +1,4 @@
+import { DbChanges } from './changes.js';
 import type { Db } from './open.js';
 
 export type ProcessStatus = 'running' | 'exited' | 'killed' | 'timed_out' | 'lost';
@@ -16,6 +17,20 @@ export interface ProcessRow {
   signal: string | null;
   startedAt: number;
   endedAt: number | null;
+}
+
+/** What is known of a process when it starts. */
+export type NewProcessRow = Pick<
+  ProcessRow,
+  'id' | 'containerId' | 'ownerId' | 'command' | 'shell' | 'cwd' | 'pid' | 'startedAt'
+>;
+
+/** How a process ended. */
+export interface ProcessEnd {
+  status: ProcessStatus;
+  exitCode: number | null;
+  signal: string | null;
+  endedAt: number;
 }
 
 interface RawRow {
@@ -51,12 +66,16 @@ const toRow = (r: RawRow): ProcessRow => ({
 /** Commands run in containers: the history behind `terminal_history` and `process_list`. */
 export class ProcessesRepo {
   private readonly stmts;
+  /** Process rows are no cache's concern: recording a process moves no version (DbChanges.unseen). */
+  private readonly changes: DbChanges;
 
   constructor(private readonly db: Db) {
+    this.changes = DbChanges.of(db);
     this.stmts = {
       insert: db.prepare(
-        `INSERT INTO processes (id, container_id, owner_id, command, shell, cwd, status, pid, started_at, daemon_pid)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+        `INSERT INTO processes
+           (id, container_id, owner_id, command, shell, cwd, status, pid, exit_code, signal, started_at, ended_at, daemon_pid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       finish: db.prepare('UPDATE processes SET status = ?, exit_code = ?, signal = ?, ended_at = ? WHERE id = ?'),
       byId: db.prepare('SELECT * FROM processes WHERE id = ?'),
@@ -77,9 +96,21 @@ export class ProcessesRepo {
     };
   }
 
-  insert(
-    row: Pick<ProcessRow, 'id' | 'containerId' | 'ownerId' | 'command' | 'shell' | 'cwd' | 'pid' | 'startedAt'>,
-  ): void {
+  /** Records a process: running, or (`end`) one that already ended, in one statement. */
+  insert(row: NewProcessRow, end?: ProcessEnd): void {
+    this.changes.unseen(() => this.insertRow(row, end));
+  }
+
+  /** Records running processes, all in one transaction. */
+  insertAll(rows: readonly NewProcessRow[]): void {
+    this.changes.unseen(() =>
+      this.db.transaction(() => {
+        for (const row of rows) this.insertRow(row);
+      })(),
+    );
+  }
+
+  private insertRow(row: NewProcessRow, end?: ProcessEnd): void {
     this.stmts.insert.run(
       row.id,
       row.containerId,
@@ -87,14 +118,18 @@ export class ProcessesRepo {
       JSON.stringify(row.command),
       row.shell ? 1 : 0,
       row.cwd,
+      end ? end.status : 'running',
       row.pid,
+      end ? end.exitCode : null,
+      end ? end.signal : null,
       row.startedAt,
+      end ? end.endedAt : null,
       process.pid,
     );
   }
 
   finish(id: string, status: ProcessStatus, exitCode: number | null, signal: string | null, endedAt: number): void {
-    this.stmts.finish.run(status, exitCode, signal, endedAt, id);
+    this.changes.unseen(() => this.stmts.finish.run(status, exitCode, signal, endedAt, id));
   }
 
   get(id: string): ProcessRow | undefined {

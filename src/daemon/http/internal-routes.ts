@@ -42,16 +42,15 @@ export function internalRoutes(
       res.once('close', () => {
         if (!res.writableFinished) controller.abort();
       });
+      const relay = typeof progressChannel === 'string' && progressChannel.startsWith('disco:progress:');
       try {
         const result = await invokeOp(op, input, {
           principal: { ...principal, scopes: new Set(principal.scopes) },
           services,
           signal: controller.signal,
           baseUrl: services.config.publicUrl ?? cluster.self.url,
-          progress:
-            typeof progressChannel === 'string' && progressChannel.startsWith('disco:progress:')
-              ? (p) => cluster.publishProgress(progressChannel, p)
-              : () => {},
+          progress: relay ? (p) => cluster.publishProgress(progressChannel, p) : () => {},
+          wantsProgress: relay,
           forwarded: true,
         });
         res.json({ result });

@@ -59,12 +59,17 @@ export const exec = implement(contract.exec, {
         timeoutMs,
         maxOutputBytes: config.execMaxOutputBytes,
         signal: ctx.signal,
-        onProgress: ({ elapsedMs, outputBytes }) =>
-          ctx.progress({
-            progress: elapsedMs,
-            total: timeoutMs,
-            message: `running for ${Math.round(elapsedMs / 1000)} s, ${outputBytes} bytes of output`,
-          }),
+        // Perf: no ticker (a timer per command) when nobody listens, as on REST.
+        ...(ctx.wantsProgress
+          ? {
+              onProgress: ({ elapsedMs, outputBytes }: { elapsedMs: number; outputBytes: number }) =>
+                ctx.progress({
+                  progress: elapsedMs,
+                  total: timeoutMs,
+                  message: `running for ${Math.round(elapsedMs / 1000)} s, ${outputBytes} bytes of output`,
+                }),
+            }
+          : {}),
       },
       ctx.services.processManager,
     );

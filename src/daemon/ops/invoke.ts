@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { checkedVersion } from '../auth/principal-cache.js';
 import { DiscoError, type ErrorCode } from '../errors.js';
 import { parseInput } from './input.js';
 import { type AnyZodObject, authorize, type Op, type OpContext, targetRef } from './op.js';
@@ -60,7 +61,9 @@ async function workspaceChanged(op: Op, input: Record<string, unknown>, ctx: OpC
   const ref = targetRef(op, input);
   if (ref === undefined) return;
   try {
-    ctx.services.rag.changed(await ctx.services.containers.get(ctx.principal.userId, ref));
+    // As the op saw it (the version its token was checked at): a container deleted since has no index anyway.
+    const seen = checkedVersion(ctx.principal);
+    ctx.services.rag.changed(await ctx.services.containers.get(ctx.principal.userId, ref, seen));
   } catch (err) {
     // The call succeeded; a container gone meanwhile has no index to refresh.
     ctx.services.log.debug({ err, op: op.name }, 'no index refresh after the call');

@@ -35,6 +35,8 @@ export interface Attachment {
  */
 export class WorkbenchHub implements ContainerNet {
   private readonly attached = new Map<string, Attachment>();
+  /** Each container's runtime, as created (see isWebcontainer). */
+  private readonly runtimes = new Map<string, string>();
   private readonly waiters = new Map<string, Set<() => void>>();
   /** The last boot failure a page of a container reported. */
   private readonly failures = new Map<string, string>();
@@ -74,8 +76,19 @@ export class WorkbenchHub implements ContainerNet {
     };
   }
 
+  /**
+   * Perf: every command asks, and a container's runtime is fixed when it is created (its id never reused):
+   * each container's is read from SQLite once (bounded: a full memo starts over).
+   */
   isWebcontainer(containerId: string): boolean {
-    return this.repo.runtimeOf(containerId) === 'webcontainer';
+    let runtime = this.runtimes.get(containerId);
+    if (runtime === undefined) {
+      runtime = this.repo.runtimeOf(containerId);
+      if (runtime === undefined) return false;
+      if (this.runtimes.size >= 10_000) this.runtimes.clear();
+      this.runtimes.set(containerId, runtime);
+    }
+    return runtime === 'webcontainer';
   }
 
   /** The attached page's runtime for a webcontainer container (attaching a headless one if allowed); undefined for others. */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
+import type { NewProcessRow, ProcessesRepo, ProcessRow, ProcessStatus } from '../db/processes-repo.js';
 import { DiscoError } from '../errors.js';
 import { localChild, type RunningChild } from '../sandbox/child.js';
 import { asNetworkMode } from '../sandbox/modes.js';
@@ -12,6 +12,7 @@ import type { SandboxPool } from '../sandbox/pool.js';
 import type { WorkbenchHub } from '../webcontainer/hub.js';
 import { processAlive, runsForContainer } from './container-pids.js';
 import { OutputLog, type StreamName } from './output-log.js';
+import { ProcessHistory } from './process-history.js';
 import type { ProcessTable } from './process-table.js';
 import { findExecutable, Sandbox } from './sandbox.js';
 
@@ -129,6 +130,10 @@ const MAX_REMEMBERED_PER_CONTAINER = 50;
  */
 export class ProcessManager {
   private readonly live = new Map<string, ManagedProcess>();
+  /** Ids of each container's finished processes still remembered, in the order they ended. */
+  private readonly finished = new Map<string, string[]>();
+  /** Their rows in the database (history). */
+  private readonly records: ProcessHistory;
 
   constructor(
     private readonly repo: ProcessesRepo,
@@ -137,13 +142,14 @@ export class ProcessManager {
     private readonly logCapBytes: number,
     private readonly sandbox: Sandbox = new Sandbox('none', 'not configured'),
     /** Where failures off the request path (recording a process's end) are reported. */
-    private readonly onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
+    onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
     /** Below the daemon's disk reserve, process output is dropped (with a marker) rather than stored. */
     private readonly reserve?: { readonly belowReserve: boolean },
     /** The containers' live sandboxes (mode bwrap): commands start inside them, not in one bwrap each. */
     private readonly pool?: SandboxPool,
   ) {
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
+    this.records = new ProcessHistory(repo, onError);
   }
 
   private closed = false;
@@ -158,6 +164,7 @@ export class ProcessManager {
     const running = [...this.live.values()].filter((p) => p.running);
     for (const p of running) p.kill('SIGKILL');
     await Promise.race([Promise.all(running.map((p) => p.done)), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    this.records.close(); // what still runs is recorded running: the next start marks it lost
     this.closed = true;
   }
 
@@ -208,41 +215,36 @@ export class ProcessManager {
           })
       : this.spawnChild(spec, env, file, args, stdin);
     return started.then((child) => {
-      const id = `proc_${randomBytes(9).toString('base64url')}`;
+      const id = newProcessId();
       const p = new ManagedProcess(
         id,
         spec,
         child,
         new OutputLog(this.logDir, id, this.logCapBytes, 1000, this.refuseOutput),
       );
-      try {
-        this.repo.insert({
-          id,
-          containerId: spec.containerId,
-          ownerId: spec.ownerId,
-          command: spec.command,
-          shell: spec.shell,
-          cwd: spec.cwdRel,
-          // A pid inside a container's sandbox means nothing on the host (nor after a restart).
-          pid: page || (this.pool && this.sandbox.mode === 'bwrap') ? null : (child.pid ?? null),
-          startedAt: p.startedAt,
-        });
-      } catch (err) {
-        // SQLITE_FULL on a full disk: the command still runs unrecorded (its output is live), because a
-        // command such as `rm big` is how a user frees the space; its history row is what is lost.
-        this.onError(err, { processId: id, step: 'record the start of a process' });
-      }
+      const row: NewProcessRow = {
+        id,
+        containerId: spec.containerId,
+        ownerId: spec.ownerId,
+        command: spec.command,
+        shell: spec.shell,
+        cwd: spec.cwdRel,
+        // A pid inside a container's sandbox means nothing on the host (nor after a restart).
+        pid: page || (this.pool && this.sandbox.mode === 'bwrap') ? null : (child.pid ?? null),
+        startedAt: p.startedAt,
+      };
+      this.records.started(row, row.pid === null);
       this.table.add(spec.containerId, child);
       this.live.set(id, p);
       p.attach((ended) => {
         if (this.closed) return; // the database may be gone; the next start marks it lost
-        try {
-          this.repo.finish(ended.id, ended.status, ended.exitCode, ended.signal, ended.endedAt ?? Date.now());
-        } catch (err) {
-          // A full disk: the row stays `running` until the next start reconciles it as lost.
-          this.onError(err, { processId: ended.id, step: 'record the end of a process' });
-        }
-        this.forgetOld(spec.containerId);
+        this.records.ended(ended.id, {
+          status: ended.status,
+          exitCode: ended.exitCode,
+          signal: ended.signal,
+          endedAt: ended.endedAt ?? Date.now(),
+        });
+        if (this.live.has(ended.id)) this.forgetOld(spec.containerId, ended.id);
       });
       child.stdin?.on('error', () => {}); // EPIPE when the command does not read its input
       if (spec.stdin !== undefined) {
@@ -310,6 +312,7 @@ export class ProcessManager {
   }
 
   history(containerId: string, limit: number): ProcessRow[] {
+    this.records.flush(true);
     return this.repo.listByContainer(containerId, limit);
   }
 
@@ -320,16 +323,36 @@ export class ProcessManager {
       p.kill('SIGKILL');
       p.log.remove();
       this.live.delete(id);
+      this.records.forget([id]);
     }
+    this.finished.delete(containerId);
     this.repo.removeContainer(containerId);
   }
 
-  /** Finished processes beyond the newest few per container are forgotten and their logs removed. */
-  private forgetOld(containerId: string): void {
-    const finished = [...this.live.values()].filter((p) => p.spec.containerId === containerId && !p.running);
-    for (const p of finished.slice(0, Math.max(0, finished.length - MAX_REMEMBERED_PER_CONTAINER))) {
-      p.log.remove();
-      this.live.delete(p.id);
+  /** Finished processes beyond the newest few to end in each container are forgotten and their logs removed. */
+  private forgetOld(containerId: string, id: string): void {
+    let ids = this.finished.get(containerId);
+    if (!ids) {
+      ids = [];
+      this.finished.set(containerId, ids);
+    }
+    ids.push(id);
+    while (ids.length > MAX_REMEMBERED_PER_CONTAINER) {
+      const old = ids.shift() as string;
+      this.live.get(old)?.log.remove();
+      this.live.delete(old);
     }
   }
+}
+
+/** Perf: the random part of process ids, drawn 512 at a time (one getrandom, not one per process). */
+let idBytes = Buffer.alloc(0);
+let idAt = 0;
+function newProcessId(): string {
+  if (idAt + 9 > idBytes.length) {
+    idBytes = randomBytes(9 * 512);
+    idAt = 0;
+  }
+  idAt += 9;
+  return `proc_${idBytes.toString('base64url', idAt - 9, idAt)}`;
 }
