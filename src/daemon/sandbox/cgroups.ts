@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DiscoError } from '../errors.js';
+import { processAlive } from '../workspace/container-pids.js';
 
 /** Per-container limits (all processes of one container together); 0 means no limit. */
 export interface ContainerLimits {
@@ -123,7 +124,7 @@ export class Cgroups {
       if (!m) continue;
       for (const name of subgroupNames(parent)) {
         const stale = new RegExp(`^${m[1]}-(\\d+)$`).exec(name);
-        if (!stale || name === path.basename(h.base) || alive(Number(stale[1]))) continue;
+        if (!stale || name === path.basename(h.base) || processAlive(Number(stale[1]))) continue;
         n += await removeAll(path.join(parent, name));
       }
     }
@@ -144,15 +145,6 @@ function subgroupNames(dir: string): string[] {
       .map((e) => e.name);
   } catch {
     return [];
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

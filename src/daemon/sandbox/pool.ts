@@ -16,6 +16,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { processAlive } from '../workspace/container-pids.js';
 import type { Sandbox } from '../workspace/sandbox.js';
 import type { ContainerNet, ListeningPort, PortEvent } from './container-net.js';
 import { ContainerSandbox } from './container-sandbox.js';
@@ -45,16 +46,7 @@ function sweepLibDirs(runDir: string): void {
     const m = /^lib\.(\d+)\.[0-9a-f]{8}$/.exec(name);
     // The processes sharing a home share a pid namespace (as the job lease assumes). An older build's `lib`
     // stays: a daemon of that build may still be using it.
-    if (m && !alive(Number(m[1]))) rmSync(path.join(runDir, name), { recursive: true, force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (m && !processAlive(Number(m[1]))) rmSync(path.join(runDir, name), { recursive: true, force: true });
   }
 }
 
