@@ -44,6 +44,23 @@ describe('a remembered token stops working the moment it is revoked', () => {
     expect(await status(pat.token)).toBe(401);
   });
 
+  it('a PAT revoked between the commands it runs (their own audit and history rows move no cache version)', async () => {
+    const created = await t.json('POST', '/api/v1/tokens', { name: 'runs-commands', scopes: ['containers', 'exec'] });
+    const pat = created.body as Json;
+    const as = (method: string, path: string, body?: unknown) =>
+      fetch(`${t.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${pat.token}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const c = (await (await as('POST', '/api/v1/containers', { name: 'cache-exec' })).json()) as Json;
+    const run = () => as('POST', '/api/v1/terminal/execute', { container: c.id, command: ['true'] });
+    for (let i = 0; i < 3; i++) expect((await run()).status).toBe(200);
+    expect((await t.json('DELETE', `/api/v1/tokens/${pat.id}`)).status).toBe(200);
+    expect((await run()).status).toBe(401);
+    expect((await as('GET', '/api/v1/containers')).status).toBe(401);
+  });
+
   it('an access token whose session logged out, and one whose user changed password elsewhere', async () => {
     const first = await login('cara', 'cache password one');
     const second = await login('cara', 'cache password one');
