@@ -39,7 +39,10 @@ export const exec = defineContract({
       .int()
       .min(1)
       .optional()
-      .describe('Kill after this many milliseconds (default 60000; for background commands the configured maximum).'),
+      .describe(
+        'Kill after this many milliseconds (default 60000). A background command has none unless given: it ' +
+          'runs until it ends, is killed, or its container stops (idle stop included).',
+      ),
     background: z
       .boolean()
       .default(false)

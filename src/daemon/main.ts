@@ -6,7 +6,7 @@ import { loadJose } from './auth/jose.js';
 import { clientMetadataSchema } from './auth/oauth/clients.js';
 import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
-import { IdleReaper, inUseInProcess } from './containers/idle-reaper.js';
+import { containersInUse, IdleReaper, inUseInProcess, type UseSources } from './containers/idle-reaper.js';
 import { openCore } from './core.js';
 import { JobsRepo } from './db/jobs-repo.js';
 import type { Db } from './db/open.js';
@@ -94,9 +94,16 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const server = await listen(app, config.host, config.port);
     const metricsServer =
       config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort);
+    const previewProxy = createPreviewProxy(services, log);
+    const inUse: UseSources = {
+      processes: services.processManager,
+      terminals: services.terminals,
+      ...(services.workbench ? { workbench: services.workbench } : {}),
+      previews: previewProxy,
+    };
     const reaper = new IdleReaper(
       services.containers,
-      inUseInProcess(services.processManager, services.terminals, services.workbench),
+      inUseInProcess(inUse),
       { stopAfterMs: config.idleStopMinutes * 60_000, deleteAfterMs: config.idleDeleteHours * 3_600_000 },
       log,
     );
@@ -121,18 +128,18 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       log,
     );
     jobs.start();
-    // `disco worker` cannot see terminal clients nor workbench pages: a container with a terminal client or
-    // a page someone has open is marked used each minute.
-    const beacon = setInterval(() => {
-      try {
-        for (const t of services.terminals.list(undefined)) {
-          if (t.running && t.attached > 0) services.containers.markUsed(t.spec.containerId);
+    // `disco worker` sees none of this daemon's use (commands waited for, terminal clients, pages, preview
+    // sockets): a container in use is marked used often enough that no sweep finds it idle.
+    const beacon = setInterval(
+      () => {
+        try {
+          for (const id of containersInUse(inUse)) services.containers.markUsed(id);
+        } catch (err) {
+          log.warn({ err }, 'cannot mark the containers in use as used'); // SQLITE_FULL: next time
         }
-        for (const id of services.workbench?.inUseIds() ?? []) services.containers.markUsed(id);
-      } catch (err) {
-        log.warn({ err }, 'cannot mark containers with attached terminals or pages as used'); // SQLITE_FULL: next minute
-      }
-    }, 60_000);
+      },
+      config.idleStopMinutes === 0 ? 60_000 : Math.min(60_000, (config.idleStopMinutes * 60_000) / 3),
+    );
     beacon.unref();
     const sockets = attachTerminalSockets(server, {
       services,
@@ -143,7 +150,6 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
         allowedOrigins: config.allowedOrigins,
       }),
     });
-    const previewProxy = createPreviewProxy(services, log);
     routePreviewsFirst(server, previewProxy);
     services.containers.onLifecycle((id) => previewProxy.dropContainer(id));
     const { port } = server.address() as AddressInfo;

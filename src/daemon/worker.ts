@@ -35,9 +35,10 @@ export interface WorkerOptions {
 }
 
 /**
- * In use, as seen from outside the daemon: a process the database records as running, whose daemon is
- * alive and whose pid still carries the container's id. (A terminal with a client attached keeps its
- * container's last-used time fresh instead: the daemon marks it every minute.)
+ * In use, as seen from outside the daemon: a foreground process the database records as running, whose
+ * daemon is alive and whose pid still carries the container's id (a background command alone is not use,
+ * as in the daemon). The rest of the daemon's use (commands in a sandbox, terminal clients, pages, preview
+ * sockets) keeps the container's last-used time fresh instead: the daemon marks it (`containersInUse`).
  */
 function inUseByRecords(processes: ProcessesRepo): InUseCheck {
   return (id) =>
@@ -46,6 +47,7 @@ function inUseByRecords(processes: ProcessesRepo): InUseCheck {
       .some(
         (p) =>
           p.containerId === id &&
+          !p.background &&
           p.pid !== null &&
           (p.daemonPid === null || processAlive(p.daemonPid)) &&
           runsForContainer(p.pid, id),

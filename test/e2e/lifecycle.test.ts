@@ -21,16 +21,17 @@ describe('idle containers', () => {
     const idle = (await t.json('POST', '/api/v1/containers', { name: 'idle' })).body;
     await t.json('PUT', '/api/v1/containers/idle/files/content', { path: 'keep.txt', content: 'kept' });
     await t.json('POST', '/api/v1/containers', { name: 'busy' });
+    // A command someone waits for (returned after `wait`, followed with process_output) is use.
     const bg = await t.json('POST', '/api/v1/terminal/execute', {
       container: 'busy',
       command: heartbeat('beat'),
       shell: true,
-      background: true,
+      wait: 50,
     });
     expect(bg.body.running).toBe(true);
 
     const swept = await t.daemon.reaper.sweep(Date.now() + 2 * HOUR);
-    expect(swept.stopped).toEqual([idle.id]); // `busy` runs a process: it is in use
+    expect(swept.stopped).toEqual([idle.id]); // `busy` runs a foreground command: it is in use
     expect(swept.deleted).toEqual([]); // deleting is off by default
     expect((await t.json('GET', '/api/v1/containers/idle')).body.status).toBe('stopped');
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { bodyOf, tempDir } from '../helpers/daemon.js';
 import { childEnv } from '../helpers/env.js';
-import { heartbeat, isAlive, isBeating, startsBeating, waitUntil } from '../helpers/procs.js';
+import { heartbeat, isAlive, isBeating, startsBeating, stopsBeating, waitUntil } from '../helpers/procs.js';
 
 const HOUR = 3_600_000;
 let serve: ServeProcess | undefined;
@@ -54,13 +54,25 @@ describe('disco worker', () => {
     expect(await waitUntil(() => readFileSafe(pidFile) !== undefined)).toBe(true);
     const escapedPid = Number(readFileSafe(pidFile));
     expect(isAlive(escapedPid)).toBe(true);
-    // `busy` runs a background command: it is in use, however old its last call.
+    // `busy` runs a command someone waits for (returned after `wait`): it is in use, however old its last call.
     const bg = await call('POST', '/api/v1/terminal/execute', {
       container: 'busy',
       command: heartbeat('beat'),
       shell: true,
+      wait: 50,
+      timeoutMs: 120_000,
+    });
+    // `old` runs a background command only: that is no use, so it ends with its container's idle stop.
+    const oldBg = await call('POST', '/api/v1/terminal/execute', {
+      container: 'old',
+      command: heartbeat('beat'),
+      shell: true,
       background: true,
     });
+    expect(oldBg.body.running).toBe(true);
+    const oldBeat = () =>
+      readFile(path.join(home, 'containers', ids.old as string, 'beat'), 'utf8').catch(() => undefined);
+    expect(await startsBeating(oldBeat)).toBe(true);
     expect(bg.body.running).toBe(true);
     const beat = () =>
       readFile(path.join(home, 'containers', ids.busy as string, 'beat'), 'utf8').catch(() => undefined);
@@ -85,6 +97,7 @@ describe('disco worker', () => {
     // First pass: `old` is stopped (its escaped process killed), the rest left alone.
     expect(await idleReport()).toEqual({ stopped: [ids.old], deleted: [] });
     expect(await waitUntil(() => !isAlive(escapedPid))).toBe(true);
+    expect(await stopsBeating(oldBeat)).toBe(true);
     expect((await call('GET', '/api/v1/containers/old')).body.status).toBe('stopped');
 
     // Second pass: `old` has been stopped past the delete TTL: deleted; `pinned` is kept.

@@ -14,19 +14,30 @@ export interface IdlePolicy {
 /** True while something runs in the container that makes it "in use" whatever its last API call. */
 export type InUseCheck = (containerId: string) => boolean;
 
+/** What, in the daemon, makes a container in use. */
+export interface UseSources {
+  processes: Pick<ProcessManager, 'foregroundContainers'>;
+  terminals: Pick<TerminalManager, 'list'>;
+  workbench?: Pick<WorkbenchHub, 'inUseIds'>;
+  previews?: { openContainers(): Iterable<string> };
+}
+
 /**
- * In the daemon: a running process, a terminal with a client attached, or a workbench page someone has
- * open (a webcontainer container's page: its own terminal and preview are use the daemon never sees).
+ * The containers in use in this daemon now: a command someone waits for (a foreground one; a background
+ * command alone is not use, so a forgotten dev server ends with its container's idle stop), a terminal
+ * with a client attached, a workbench page someone has open, or a preview WebSocket open in a browser
+ * (a dev server's live reload: someone is looking at it). Preview requests mark use as they come.
  */
-export function inUseInProcess(
-  processes: ProcessManager,
-  terminals: TerminalManager,
-  workbench?: Pick<WorkbenchHub, 'inUse'>,
-): InUseCheck {
-  return (id) =>
-    processes.running(id).length > 0 ||
-    terminals.list(undefined, id).some((t) => t.running && t.attached > 0) ||
-    workbench?.inUse(id) === true;
+export function containersInUse(s: UseSources): Set<string> {
+  const ids = s.processes.foregroundContainers();
+  for (const t of s.terminals.list(undefined)) if (t.running && t.attached > 0) ids.add(t.spec.containerId);
+  for (const id of s.workbench?.inUseIds() ?? []) ids.add(id);
+  for (const id of s.previews?.openContainers() ?? []) ids.add(id);
+  return ids;
+}
+
+export function inUseInProcess(sources: UseSources): InUseCheck {
+  return (id) => containersInUse(sources).has(id);
 }
 
 /**

@@ -286,4 +286,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'rag_fts_format',
     sql: `ALTER TABLE rag_indexes ADD COLUMN fts_format INTEGER NOT NULL DEFAULT 1;`,
   },
+  {
+    // A process started detached (exec background: true). It is not use of its container: the idle reaper
+    // (in the daemon or `disco worker`) may stop a container whose only processes are background ones.
+    version: 14,
+    name: 'processes_background',
+    sql: `ALTER TABLE processes ADD COLUMN background INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -17,13 +17,15 @@ export interface ProcessRow {
   signal: string | null;
   startedAt: number;
   endedAt: number | null;
+  /** Started detached (`exec --background`): not use of its container for the idle reaper. */
+  background: boolean;
 }
 
 /** What is known of a process when it starts. */
 export type NewProcessRow = Pick<
   ProcessRow,
   'id' | 'containerId' | 'ownerId' | 'command' | 'shell' | 'cwd' | 'pid' | 'startedAt'
->;
+> & { background?: boolean };
 
 /** How a process ended. */
 export interface ProcessEnd {
@@ -46,6 +48,7 @@ interface RawRow {
   signal: string | null;
   started_at: number;
   ended_at: number | null;
+  background: number;
 }
 
 const toRow = (r: RawRow): ProcessRow => ({
@@ -61,6 +64,7 @@ const toRow = (r: RawRow): ProcessRow => ({
   signal: r.signal,
   startedAt: r.started_at,
   endedAt: r.ended_at,
+  background: r.background === 1,
 });
 
 /** Commands run in containers: the history behind `terminal_history` and `process_list`. */
@@ -74,8 +78,9 @@ export class ProcessesRepo {
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO processes
-           (id, container_id, owner_id, command, shell, cwd, status, pid, exit_code, signal, started_at, ended_at, daemon_pid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           (id, container_id, owner_id, command, shell, cwd, status, pid, exit_code, signal, started_at, ended_at, daemon_pid,
+            background)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       finish: db.prepare('UPDATE processes SET status = ?, exit_code = ?, signal = ?, ended_at = ? WHERE id = ?'),
       byId: db.prepare('SELECT * FROM processes WHERE id = ?'),
@@ -125,6 +130,7 @@ export class ProcessesRepo {
       row.startedAt,
       end ? end.endedAt : null,
       process.pid,
+      row.background ? 1 : 0,
     );
   }
 

@@ -14,8 +14,10 @@ export const exec = implement(contract.exec, {
     }
     if (Array.isArray(input.command) && input.command[0] === '')
       throw new ValidationError('command[0] must not be empty');
-    const timeoutMs = input.timeoutMs ?? (input.background ? config.execMaxTimeoutMs : config.execTimeoutMs);
-    if (timeoutMs > config.execMaxTimeoutMs) {
+    // A background command has no timeout unless asked: a dev server lives until it ends, is killed or its
+    // container stops (idle stop included: a background command alone is not use of its container).
+    const timeoutMs = input.timeoutMs ?? (input.background ? undefined : config.execTimeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > config.execMaxTimeoutMs) {
       throw new ValidationError(`timeoutMs must be at most ${config.execMaxTimeoutMs}`, {
         max: config.execMaxTimeoutMs,
       });
@@ -65,7 +67,7 @@ export const exec = implement(contract.exec, {
               onProgress: ({ elapsedMs, outputBytes }: { elapsedMs: number; outputBytes: number }) =>
                 ctx.progress({
                   progress: elapsedMs,
-                  total: timeoutMs,
+                  ...(timeoutMs !== undefined ? { total: timeoutMs } : {}),
                   message: `running for ${Math.round(elapsedMs / 1000)} s, ${outputBytes} bytes of output`,
                 }),
             }

@@ -13,6 +13,8 @@ export interface PreviewProxyDeps {
   previews: PreviewService;
   /** The container row (owner, status), or undefined when there is none. */
   container: (id: string) => { ownerId: string; status: string } | undefined;
+  /** Marks the container used (throttled by the callee): someone is looking at what it serves. */
+  used: (id: string) => void;
   /** The daemon's Host check (DNS rebinding) for the path form, which is served on the daemon's own host. */
   hostGuard: (req: IncomingMessage) => DiscoError | undefined;
   /** 'https' when the browser came over TLS (directly or through a trusted proxy). */
@@ -48,8 +50,8 @@ class PortAgent extends http.Agent {
  */
 export class PreviewProxy {
   private readonly agents = new Map<string, PortAgent>();
-  /** Upgraded connections (the HTTP server no longer tracks them): ended with the daemon. */
-  private readonly tunnels = new Set<Duplex>();
+  /** Upgraded connections (the HTTP server no longer tracks them) and their containers: ended with the daemon. */
+  private readonly tunnels = new Map<Duplex, string>();
 
   constructor(private readonly deps: PreviewProxyDeps) {}
 
@@ -76,6 +78,12 @@ export class PreviewProxy {
         container: route.containerId,
       });
     }
+    this.deps.used(route.containerId);
+  }
+
+  /** Containers with a preview WebSocket open (a page with live reload someone has open): in use. */
+  openContainers(): Set<string> {
+    return new Set(this.tunnels.values());
   }
 
   handle(req: IncomingMessage, res: ServerResponse, route: PreviewRoute): void {
@@ -198,7 +206,7 @@ export class PreviewProxy {
       return;
     }
     upstream.on('error', () => socket.destroy());
-    this.tunnels.add(socket);
+    this.tunnels.set(socket, route.containerId);
     socket.on('close', () => {
       this.tunnels.delete(socket);
       upstream.destroy();
@@ -221,7 +229,7 @@ export class PreviewProxy {
   }
 
   close(): void {
-    for (const s of this.tunnels) s.destroy();
+    for (const s of this.tunnels.keys()) s.destroy();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }

@@ -20,7 +20,8 @@ export interface ExecRequest {
   cwd: string;
   env: Record<string, string>;
   stdin?: string;
-  timeoutMs: number;
+  /** Kill after this long; undefined: never (background commands by default). */
+  timeoutMs: number | undefined;
   maxOutputBytes: number;
   signal?: AbortSignal;
   /** Called about every `progressEveryMs` while the command runs (MCP progress notifications). */
@@ -126,6 +127,7 @@ export async function runCommand(req: ExecRequest, manager: ProcessManager): Pro
       env: req.env,
       ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
       interactive: req.background || req.stdinOpen === true,
+      background: req.background,
       timeoutMs: req.timeoutMs,
       network: req.network,
     },

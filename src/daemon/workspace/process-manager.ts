@@ -29,7 +29,13 @@ export interface StartSpec {
   stdin?: string;
   /** Keep stdin open for process_input (background processes). */
   interactive: boolean;
-  timeoutMs: number;
+  /**
+   * Started detached (`exec --background`): nobody waits for it, so it does not count as use of its
+   * container (the idle reaper may stop the container, and it, once nothing else uses it).
+   */
+  background?: boolean;
+  /** Kill after this long; undefined: never (a background command lives until it ends or its container stops). */
+  timeoutMs: number | undefined;
   /** The container's network mode (a boolean: true → egress, false → off). */
   network: boolean | NetworkMode;
 }
@@ -71,10 +77,12 @@ export class ManagedProcess extends EventEmitter<{ output: [StreamName, string];
     };
     this.child.stdout.on('data', onData('stdout'));
     this.child.stderr.on('data', onData('stderr'));
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.child.killGroup();
-    }, this.spec.timeoutMs);
+    if (this.spec.timeoutMs !== undefined) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.child.killGroup();
+      }, this.spec.timeoutMs);
+    }
     // The leader's exit ends the command; kill the group so leftovers release the output pipes.
     this.child.onExit(() => this.child.killGroup());
     this.child.onClose(({ code, signal, lost }) => {
@@ -232,6 +240,7 @@ export class ProcessManager {
         // A pid inside a container's sandbox means nothing on the host (nor after a restart).
         pid: page || (this.pool && this.sandbox.mode === 'bwrap') ? null : (child.pid ?? null),
         startedAt: p.startedAt,
+        background: spec.background === true,
       };
       this.records.started(row, row.pid === null);
       this.table.add(spec.containerId, child);
@@ -309,6 +318,13 @@ export class ProcessManager {
 
   running(containerId: string): ManagedProcess[] {
     return [...this.live.values()].filter((p) => p.spec.containerId === containerId && p.running);
+  }
+
+  /** Containers with a command started in the foreground still running: use, for the idle reaper. */
+  foregroundContainers(): Set<string> {
+    const ids = new Set<string>();
+    for (const p of this.live.values()) if (p.running && !p.spec.background) ids.add(p.spec.containerId);
+    return ids;
   }
 
   history(containerId: string, limit: number): ProcessRow[] {
