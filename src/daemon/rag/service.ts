@@ -8,7 +8,8 @@ import { createEmbedder, type Embedder, type EmbedderSpec } from './embedder.js'
 import type { IndexLimits, JobProgress } from './index-job.js';
 import type { WorkerInput, WorkerMessage } from './index-worker.js';
 import type { Ranking } from './ranking.js';
-import { HybridSearch, type SearchOptions, type SearchResult } from './search.js';
+import type { SearchOptions, SearchResult } from './search.js';
+import { SearchThread } from './search-thread.js';
 import { type IndexStatus, statusOf } from './status.js';
 
 export interface RagSettings {
@@ -54,7 +55,7 @@ export class RagService {
   private readonly last = new Map<string, JobProgress>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly watchers = new Map<string, FSWatcher>();
-  private searcher: HybridSearch | undefined;
+  private readonly searches: SearchThread;
   private closed = false;
 
   constructor(
@@ -63,12 +64,7 @@ export class RagService {
     private readonly log: Logger,
   ) {
     this.embedder = createEmbedder(settings.embedder);
-  }
-
-  /** Made on the first search: its connection opens then (RagRepo.reads). */
-  private get search(): HybridSearch {
-    this.searcher ??= new HybridSearch(this.repo.reads, this.embedder);
-    return this.searcher;
+    this.searches = new SearchThread({ dbFile: settings.dbFile, embedder: settings.embedder }, log);
   }
 
   status(containerId: string): IndexStatus {
@@ -178,7 +174,8 @@ export class RagService {
     signal?: AbortSignal,
     ranking?: Ranking,
   ): Promise<SearchResult> {
-    return this.search.search(this.repo.getIndex(containerId), query, opts, signal, ranking);
+    // Off the event loop: the search thread (search-thread.ts) holds its own connection and embedder.
+    return this.searches.search(this.repo.getIndex(containerId), query, opts, signal, ranking);
   }
 
   chunkAt(containerId: string, path: string, startLine: number, endLine: number) {
@@ -287,7 +284,7 @@ export class RagService {
       // Stopped by shutdown, not by a user: the next start resumes it.
       this.repo.markInterrupted(job.indexId);
     }
-    this.searcher = undefined;
+    await this.searches.close();
     this.repo.closeSearch();
   }
 }
