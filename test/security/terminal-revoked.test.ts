@@ -73,4 +73,43 @@ describe('a terminal connection whose token is revoked', () => {
       p.close();
     }
   }, 60_000);
+  it('ends an output stream (SSE) whose PAT is revoked; the process goes on', async () => {
+    const pat = (await t.json('POST', '/api/v1/tokens', { name: 'stream-reader', scopes: ['exec'] })).body;
+    const started = await t.json('POST', '/api/v1/terminal/execute', {
+      container,
+      command: 'for i in $(seq 1 100); do echo "tick-$i"; sleep 0.1; done',
+      shell: true,
+      background: true,
+    });
+    const res = await fetch(`${t.url}/api/v1/terminal/stream?processId=${started.body.processId}`, {
+      headers: { authorization: `Bearer ${pat.token}` },
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('tick-2')) text += decoder.decode((await reader.read()).value);
+    expect((await t.json('DELETE', `/api/v1/tokens/${pat.id}`)).status).toBe(200);
+    const revokedAt = Date.now();
+    let after = '';
+    for (;;) {
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<{ done: true; value: undefined }>((r) =>
+          setTimeout(() => r({ done: true, value: undefined }), 5_000),
+        ),
+      ]);
+      if (chunk.done) break;
+      after += decoder.decode(chunk.value);
+      if (Date.now() - revokedAt > 5_000) break;
+    }
+    await reader.cancel().catch(() => {});
+    // At most what was already on its way when the PAT went: no stream of ticks for seconds.
+    expect(after.match(/tick-\d+/g)?.length ?? 0).toBeLessThan(10);
+    expect(Date.now() - revokedAt).toBeLessThan(4_000);
+    expect((await t.json('GET', `/api/v1/terminal/processes/${started.body.processId}/output`)).body.running).toBe(
+      true,
+    );
+    await t.json('POST', `/api/v1/terminal/processes/${started.body.processId}/kill`, { signal: 'SIGKILL' });
+  }, 60_000);
 });
