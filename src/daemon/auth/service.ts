@@ -9,6 +9,7 @@ import type { BootstrapSlot } from './admin-token.js';
 import { registerBootstrap } from './bootstrap-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
+import { tokenStillLive } from './liveness.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { PrincipalCache, stampChecked } from './principal-cache.js';
 import { RefreshGrace } from './refresh-grace.js';
@@ -360,27 +361,9 @@ export class AuthService {
   }
 
   /** A session exchanged for a PAT ends when that PAT is revoked or expires. */
-  /**
-   * Whether what a principal was authenticated with is still live: its session not revoked (nor the PAT it was
-   * made from), or its PAT not revoked nor expired. For connections that outlive the request that opened them
-   * (terminals): revoking a token must end them too. An access token's own expiry does not: its session does.
-   */
-  async stillLive(principal: Pick<Principal, 'via' | 'tokenId' | 'sessionId'>): Promise<boolean> {
-    try {
-      if (principal.sessionId !== undefined) {
-        const session = await this.tokens.session(principal.sessionId);
-        if (!session || session.revokedAt !== null) return false;
-        await this.checkParentPat(principal.sessionId);
-        return true;
-      }
-      if (principal.tokenId !== undefined && (principal.via === 'pat' || principal.via === 'admin_token')) {
-        const pat = await this.tokens.pat(principal.tokenId);
-        return pat !== undefined && pat.revokedAt === null && (pat.expiresAt === null || pat.expiresAt > Date.now());
-      }
-      return principal.via === 'local';
-    } catch {
-      return false; // revoked meanwhile (checkParentPat), or the store cannot say: not live
-    }
+  /** See `tokenStillLive` (liveness.ts): for connections that outlive the request that opened them. */
+  stillLive(principal: Pick<Principal, 'via' | 'tokenId' | 'sessionId'>): Promise<boolean> {
+    return tokenStillLive(this.tokens, principal);
   }
 
   private async checkParentPat(familyId: string): Promise<void> {
