@@ -6,6 +6,14 @@ import { containerRef, relPath, stderrMerged } from './schemas.js';
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Most characters of an argv, all arguments together (the kernel refuses far less than the body limit:
+ * 2 MiB of arguments and environment). Every command line is checked against the command policy's
+ * patterns before it starts, so its length is what that check costs the event loop.
+ */
+export const MAX_ARGV_CHARS = 256 * 1024;
+const argvLength = (argv: readonly string[]) => argv.reduce((n, a) => n + a.length + 1, 0);
+
 export const exec = defineContract({
   name: 'exec',
   target: 'container',
@@ -24,7 +32,16 @@ export const exec = defineContract({
   input: z.object({
     container: containerRef,
     command: z
-      .union([z.array(z.string().max(100_000)).min(1).max(10_000), z.string().min(1).max(100_000)])
+      .union([
+        z
+          .array(z.string().max(100_000))
+          .min(1)
+          .max(10_000)
+          .refine((argv) => argvLength(argv) <= MAX_ARGV_CHARS, {
+            message: `the arguments together may be at most ${MAX_ARGV_CHARS} characters (write a script instead)`,
+          }),
+        z.string().min(1).max(100_000),
+      ])
       .describe('argv array, or a shell command string with shell: true.'),
     shell: z.boolean().default(false),
     cwd: relPath.default('.'),

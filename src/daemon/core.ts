@@ -252,11 +252,21 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     containers.onLifecycle((id, event) => {
       terminals.endContainer(id);
       workbench.endContainer(id);
-      browsers.endContainer(id, event === 'delete');
+      browsers.endContainer(id);
       killContainerPids(id); // what escaped its process group (setsid, daemons) ends with its container too
-      // The container's sandbox and everything in it; its cgroups go once it has, before any restart.
-      if (sandboxes) sandboxes.stop(id, () => cgroups.remove(id));
-      else cgroups.remove(id).catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
+      // The container's sandbox and everything in it; its cgroups go once it has, before any restart, and
+      // (deleted) its browser profiles, which were the sandbox's to write until then.
+      const gone = async () => {
+        const cgroupsGone = cgroups.remove(id);
+        if (event === 'delete') {
+          await browsers
+            .dropProfiles(id)
+            .catch((err) => log.warn({ err, containerId: id }, 'cannot remove browser profiles'));
+        }
+        await cgroupsGone;
+      };
+      if (sandboxes) sandboxes.stop(id, gone);
+      else gone().catch((err) => log.warn({ err, containerId: id }, 'cannot remove container cgroups'));
       if (event === 'delete') {
         processManager.removeContainer(id);
         previews.dropContainer(id);

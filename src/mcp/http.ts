@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { proxyRequest } from '../daemon/cluster/proxy.js';
 import type { Core } from '../daemon/core.js';
 import { UnauthorizedError } from '../daemon/errors.js';
+import { jsonBody } from '../daemon/http/json-body.js';
 import type { Logger } from '../daemon/log.js';
 import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
@@ -219,7 +220,7 @@ export function mcpRouter(
 
   // Perf: one handler for /mcp itself, not an express Router with a route (a router and a route layer cost
   // a dispatch each per call); the same JSON body parser.
-  const json = express.json({ limit: bodyLimit });
+  const json = jsonBody(bodyLimit);
   const handle = async (req: Request, res: Response) => {
     const principal = attachAuth(req, res);
     if (config.mcpStateless) await handleStateless(req, res);

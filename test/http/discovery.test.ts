@@ -126,6 +126,9 @@ describe('metrics', () => {
     });
     const { accessToken } = (await login.json()) as { accessToken: string };
     expect((await get('/metrics', { authorization: `Bearer ${accessToken}` })).status).toBe(403);
+    // An admin's token without the admin scope (a files:read token handed to a model) is no admin token either.
+    const narrow = await t.json('POST', '/api/v1/tokens', { name: 'read-only', scopes: ['files:read'] });
+    expect((await get('/metrics', { authorization: `Bearer ${narrow.body.token}` })).status).toBe(403);
   });
 
   it('records latency per op and transport, errors by code, and state gauges', async () => {

@@ -216,6 +216,28 @@ describe('WebSocket', () => {
 });
 
 describe('shares', () => {
+  it('close an open WebSocket when revoked (an upgraded connection is checked again, not only at its start)', async () => {
+    const r = await t.json('POST', `/api/v1/containers/pa/ports/${portA}/shares`, { expiresIn: 600 });
+    const token = new URL(r.body.url).searchParams.get('disco_share');
+    const cookie = cookiePair((await raw(t.url, `${pathOf(a, portA)}?disco_share=${token}`)).headers['set-cookie']);
+    const ws = new WebSocket(`${t.url.replace('http:', 'ws:')}${pathOf(a, portA)}hmr`, { headers: { cookie } });
+    const echoes: string[] = [];
+    ws.on('message', (m) => echoes.push(String(m)));
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send('one');
+    for (const end = Date.now() + 5_000; echoes.length === 0 && Date.now() < end; )
+      await new Promise((r) => setTimeout(r, 20));
+    expect(echoes).toEqual(['echo:one']);
+    expect((await t.json('DELETE', `/api/v1/previews/shares/${r.body.id}`)).status).toBe(200);
+    const gone = await Promise.race([closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))]);
+    if (ws.readyState === WebSocket.OPEN) ws.send('two');
+    await new Promise((r) => setTimeout(r, 300));
+    ws.terminate();
+    expect(echoes).toEqual(['echo:one']);
+    expect(gone).toBe(true);
+  });
+
   it('work for anyone holding the link until revoked', async () => {
     const r = await t.json('POST', `/api/v1/containers/pa/ports/${portA}/shares`, { expiresIn: 600 });
     expect(r.status).toBe(201);

@@ -105,6 +105,22 @@ describe('escalation through access tokens, first passwords and password changes
     expect((await me(pat.token)).status).toBe(200);
     expect((await login('nina', 'nina’s new password')).status).toBe(200);
   }, 60_000);
+
+  it('an admin’s account-only token revokes only the admin’s own tokens; another user’s needs the admin scope', async () => {
+    expect((await t.json('POST', '/api/v1/users', { name: 'olga', password: PASSWORD })).status).toBe(201);
+    const olga = (await login('olga')).body;
+    const victim = (await call('POST', '/api/v1/tokens', olga.accessToken, { name: 'ci', scopes: ['containers'] }))
+      .body;
+    const accountOnly = (await t.json('POST', '/api/v1/tokens', { name: 'account-no-admin', scopes: ['account'] }))
+      .body;
+    const own = (await t.json('POST', '/api/v1/tokens', { name: 'own', scopes: ['containers'] })).body;
+    expect((await call('DELETE', `/api/v1/tokens/${victim.id}`, accountOnly.token)).status).toBe(404);
+    expect((await me(victim.token)).status).toBe(200);
+    expect((await call('DELETE', `/api/v1/tokens/${own.id}`, accountOnly.token)).status).toBe(200);
+    // With the admin scope, an admin still revokes anyone's token.
+    expect((await t.json('DELETE', `/api/v1/tokens/${victim.id}`)).status).toBe(200);
+    expect((await me(victim.token)).status).toBe(401);
+  }, 60_000);
 });
 
 describe('the sign-in rate limit', () => {

@@ -72,6 +72,19 @@ describe('DISCO_SANDBOX=auto where bubblewrap cannot run', () => {
     expect(status.body.error.code).toBe('sandbox_required');
   });
 
+  it("refuses an admin's token without the admin scope: unsandboxed, a command reads the daemon's keys", async () => {
+    const pat = await t.json('POST', '/api/v1/tokens', { name: 'exec-only', scopes: ['containers', 'exec', 'git'] });
+    const narrow = as(t, pat.body.token);
+    const r = await narrow('POST', '/api/v1/terminal/execute', {
+      container: 'admins',
+      command: ['cat', `${t.home}/keys/jwt-signing.json`],
+    });
+    expect(String(r.body.stdout ?? '')).not.toMatch(/"d"\s*:/); // the private key
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('sandbox_required');
+    expect((await narrow('GET', '/api/v1/containers/admins/git/status')).body.error?.code).toBe('sandbox_required');
+  });
+
   it("runs an admin's command", async () => {
     const r = await t.json('POST', '/api/v1/terminal/execute', { container: 'admins', command: ['echo', 'admin ok'] });
     expect(r.status).toBe(200);

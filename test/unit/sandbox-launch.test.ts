@@ -92,9 +92,14 @@ describe('launchArgv', () => {
 describe('Sandbox access', () => {
   it('lets only admins run programs when the sandbox fell back to none', () => {
     const s = new Sandbox('none', 'bwrap is not installed', undefined, undefined, { commands: 'admins' });
-    expect(() => s.assertMayRun({ isAdmin: true }, 'a command')).not.toThrow();
-    expect(() => s.assertMayRun({ isAdmin: false }, 'a command')).toThrowError(
+    const admin = new Set(['exec', 'admin']);
+    expect(() => s.assertMayRun({ isAdmin: true, scopes: admin }, 'a command')).not.toThrow();
+    expect(() => s.assertMayRun({ isAdmin: false, scopes: admin }, 'a command')).toThrowError(
       expect.objectContaining({ code: 'sandbox_required', status: 403 }),
+    );
+    // An admin's token without the admin scope: unsandboxed, a command could do everything an admin can.
+    expect(() => s.assertMayRun({ isAdmin: true, scopes: new Set(['exec']) }, 'a command')).toThrowError(
+      expect.objectContaining({ code: 'sandbox_required' }),
     );
     expect(s.report()).toMatchObject({
       mode: 'none',
@@ -105,7 +110,7 @@ describe('Sandbox access', () => {
 
   it('lets everyone run programs with DISCO_SANDBOX=none, and says so', () => {
     const s = new Sandbox('none', 'disabled by DISCO_SANDBOX=none');
-    expect(() => s.assertMayRun({ isAdmin: false }, 'a command')).not.toThrow();
+    expect(() => s.assertMayRun({ isAdmin: false, scopes: new Set(['exec']) }, 'a command')).not.toThrow();
     expect(s.report().warning).toMatch(/everyone/);
   });
 });

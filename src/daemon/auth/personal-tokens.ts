@@ -76,7 +76,10 @@ export class PersonalTokens {
   /** Revokes one of the caller's tokens (an admin may revoke anyone's); others' ids are simply not found. */
   async revoke(principal: Principal, id: string): Promise<PatRow> {
     const pat = await this.tokens.pat(id);
-    if (!pat || (pat.userId !== principal.userId && !principal.isAdmin)) throw new NotFoundError(`token '${id}'`);
+    // Another user's token is an admin's to revoke, with the admin scope: an admin's `account` token (given to a
+    // model, say) manages the admin's own tokens, as anyone's does.
+    const asAdmin = principal.isAdmin && principal.scopes.has('admin');
+    if (!pat || (pat.userId !== principal.userId && !asAdmin)) throw new NotFoundError(`token '${id}'`);
     await this.tokens.revokePat(id, Date.now());
     return (await this.tokens.pat(id)) as PatRow;
   }

@@ -1,9 +1,10 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Container } from '../containers/service.js';
 import { ConflictError, DiscoError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SandboxPool } from '../sandbox/pool.js';
+import { removeTree } from '../workspace/remove-tree.js';
 import type { Sandbox } from '../workspace/sandbox.js';
 import { DevtoolsBridge } from './bridge.js';
 import { CHROMIUM_BINARIES, chromiumArgs, launchChromium } from './launch.js';
@@ -147,15 +148,21 @@ export class BrowserService {
     return true;
   }
 
-  /** Container stopped or deleted: its browsers end (the sandbox's end kills them anyway); delete drops profiles. */
-  endContainer(containerId: string, dropProfiles: boolean): void {
+  /** Container stopped or deleted: its browsers end (the sandbox's end kills them anyway). */
+  endContainer(containerId: string): void {
     for (const s of this.list(containerId)) {
       this.sessions.delete(this.key(containerId, s.name));
       s.close().catch(() => {});
     }
-    if (dropProfiles && /^[A-Za-z0-9_-]{1,64}$/.test(containerId)) {
-      rmSync(path.join(this.opts.profilesDir, containerId), { recursive: true, force: true });
-    }
+  }
+
+  /**
+   * A deleted container's profiles go. Security: the directory was bound read-write into the container's
+   * sandbox, so everything in it is the container's (links, directories swapped for links mid-delete): call
+   * this once the sandbox has ended, and it never follows a link (removeTree), so nothing outside goes.
+   */
+  async dropProfiles(containerId: string): Promise<void> {
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(containerId)) await removeTree(path.join(this.opts.profilesDir, containerId));
   }
 
   private reapIdle(): void {

@@ -12,6 +12,7 @@ import { GITHUB_START_PATH, githubRoutes } from './github-routes.js';
 import { requestGuards } from './guards.js';
 import { rateLimiters, redisLimiterStore, securityHeaderList } from './hardening.js';
 import { internalRoutes } from './internal-routes.js';
+import { jsonBody, TOO_MANY_MEMBERS } from './json-body.js';
 import { oauthRoutes } from './oauth-routes.js';
 import { buildOpenApi } from './openapi.js';
 import { processStreamRouter } from './process-stream.js';
@@ -72,7 +73,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   const authApi = express.Router();
   authApi.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
   authApi.use('/auth', authRoutes(services.auth, config, limits.auth));
-  const json = express.json({ limit: bodyLimit(config.fileWriteMaxBytes), strict: true });
+  const json = jsonBody(bodyLimit(config.fileWriteMaxBytes));
   // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
   const body: RequestHandler = (req, res, next) =>
     req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next);
@@ -159,8 +160,13 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
  * for writes (it is the write limit in base64 plus room), so a body over it is content over the write limit,
  * said as the write itself says it.
  */
-function fromBodyParser(err: { type?: string; limit?: number }, writeMaxBytes: number): DiscoError | undefined {
+function fromBodyParser(
+  err: { type?: string; limit?: number; message?: string },
+  writeMaxBytes: number,
+): DiscoError | undefined {
   switch (err.type) {
+    case TOO_MANY_MEMBERS:
+      return new ValidationError(err.message ?? 'request body is too complex');
     case 'entity.too.large':
       return new WriteLimitError(writeMaxBytes, { requestLimit: err.limit });
     case 'entity.parse.failed':

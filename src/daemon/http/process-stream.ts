@@ -8,6 +8,8 @@ import type { Services } from '../ops/services.js';
 
 const POLL_MS = 100;
 const HEARTBEAT_MS = 15_000;
+/** How often a running stream checks that its token is still live. */
+const LIVENESS_CHECK_MS = 1_000;
 
 /**
  * `GET /api/v1/terminal/stream?processId=…&offset=…`: a process's output as Server-Sent Events
@@ -42,6 +44,7 @@ export function processStreamRouter(services: Services): Router {
       'X-Accel-Buffering': 'no',
     });
     let lastWrite = Date.now();
+    let lastLiveCheck = Date.now();
     // Ports: those open now, then what ContainerNet.onPort reports for this process's container.
     const containerId = services.processManager.get(ctx.principal.userId, id)?.spec.containerId;
     const open = new Set<number>();
@@ -81,6 +84,11 @@ export function processStreamRouter(services: Services): Router {
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
       if (controller.signal.aborted) break;
+      // Security: the stream was authenticated once; a token revoked since reads no more (the process goes on).
+      if (Date.now() - lastLiveCheck > LIVENESS_CHECK_MS) {
+        lastLiveCheck = Date.now();
+        if (!(await services.auth.stillLive(ctx.principal))) break;
+      }
       page = await invokeOp(processOutput, { id, offset }, ctx);
     }
     offPort();

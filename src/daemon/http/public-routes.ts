@@ -42,9 +42,11 @@ export function publicRoutes(deps: PublicRoutesDeps): Router {
     }
   });
   if (deps.metrics) {
-    // Metrics count every user's containers and calls: an admin's token only.
-    const adminOnly: RequestHandler = (_req, res, next) =>
-      next(principalOf(res).isAdmin ? undefined : new ForbiddenError('metrics need an admin token'));
+    // Metrics count every user's containers and calls: an admin's token with the admin scope only.
+    const adminOnly: RequestHandler = (_req, res, next) => {
+      const who = principalOf(res);
+      next(who.isAdmin && who.scopes.has('admin') ? undefined : new ForbiddenError('metrics need an admin token'));
+    };
     router.get('/metrics', bearerAuth(services.auth, config, 'rest'), adminOnly, deps.metrics.handler());
   }
   return router;

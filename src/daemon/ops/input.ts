@@ -108,6 +108,8 @@ const strictCache = new WeakMap<AnyZodObject, AnyZodObject>();
  * Unknown keys are refused (a typo like `recursiv` should fail loudly, not be ignored).
  */
 export function parseInput<S extends AnyZodObject>(schema: S, raw: unknown): z.output<S> {
+  const oversized = oversizedPart(raw);
+  if (oversized) throw new ValidationError(oversized.message, { path: oversized.path });
   let strict = strictCache.get(schema);
   if (!strict) {
     strict = schema.strict();
@@ -118,4 +120,41 @@ export function parseInput<S extends AnyZodObject>(schema: S, raw: unknown): z.o
   const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
   const first = issues[0];
   throw new ValidationError(first ? `${first.path || 'input'}: ${first.message}` : 'invalid input', { issues });
+}
+
+/** Most keys of any object in an op's input (`env` has the most in practice: a few dozen variables). */
+export const MAX_INPUT_KEYS = 1_000;
+/** Most items of any array in an op's input (an argv; the schemas' own limits are lower or equal). */
+export const MAX_INPUT_ITEMS = 10_000;
+
+/**
+ * Security (event loop): zod checks a record's or an array's size only after validating every entry, some
+ * 5 µs a key: a 2 MB body of 200,000 `env` variables held the event loop for seconds. One cheap walk first
+ * refuses any object or array in the input over these bounds, whatever the schema.
+ */
+function oversizedPart(raw: unknown): { message: string; path: string } | undefined {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: raw, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
+    if (value === null || typeof value !== 'object' || depth > 32) continue;
+    const name = path || 'input';
+    if (Array.isArray(value)) {
+      if (value.length > MAX_INPUT_ITEMS)
+        return { message: `${name}: at most ${MAX_INPUT_ITEMS} items (got ${value.length})`, path };
+      value.forEach((v, i) => {
+        if (v !== null && typeof v === 'object')
+          stack.push({ value: v, path: `${path}${path ? '.' : ''}${i}`, depth: depth + 1 });
+      });
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > MAX_INPUT_KEYS)
+      return { message: `${name}: at most ${MAX_INPUT_KEYS} keys (got ${keys.length})`, path };
+    for (const k of keys) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== null && typeof v === 'object')
+        stack.push({ value: v, path: `${path}${path ? '.' : ''}${k}`, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }

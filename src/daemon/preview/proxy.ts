@@ -23,6 +23,8 @@ export interface PreviewProxyDeps {
 }
 
 const MAX_AGENTS = 256;
+/** How often an open WebSocket (or other upgrade) checks that what admitted it still would. */
+const TUNNEL_RECHECK_MS = 2_000;
 
 /** Keep-alive connections to one port of one container, dialled through its ContainerNet. */
 class PortAgent extends http.Agent {
@@ -50,10 +52,29 @@ class PortAgent extends http.Agent {
  */
 export class PreviewProxy {
   private readonly agents = new Map<string, PortAgent>();
-  /** Upgraded connections (the HTTP server no longer tracks them) and their containers: ended with the daemon. */
-  private readonly tunnels = new Map<Duplex, string>();
+  /**
+   * Upgraded connections (the HTTP server no longer tracks them), with what admitted them: ended with the
+   * daemon, and when what admitted them no longer would (TUNNEL_RECHECK_MS).
+   */
+  private readonly tunnels = new Map<Duplex, { containerId: string; port: number; token: string | undefined }>();
+  private readonly recheck: NodeJS.Timeout;
 
-  constructor(private readonly deps: PreviewProxyDeps) {}
+  constructor(private readonly deps: PreviewProxyDeps) {
+    this.recheck = setInterval(() => this.recheckTunnels(), TUNNEL_RECHECK_MS);
+    this.recheck.unref();
+  }
+
+  /**
+   * Security: an upgraded connection was admitted once, at its upgrade; a share revoked (or a cookie expired,
+   * a container deleted) since must end it too, not leave a WebSocket to the app open for good.
+   */
+  private recheckTunnels(): void {
+    for (const [socket, t] of this.tunnels) {
+      const grant = this.deps.previews.check(t.token, t.containerId, t.port);
+      const c = this.deps.container(t.containerId);
+      if (!grant || !c || c.ownerId !== grant.ownerId || c.status === 'deleting') socket.destroy();
+    }
+  }
 
   /** The preview a request is for, or undefined when it is the daemon's. */
   match(req: IncomingMessage): PreviewRoute | undefined {
@@ -83,7 +104,7 @@ export class PreviewProxy {
 
   /** Containers with a preview WebSocket open (a page with live reload someone has open): in use. */
   openContainers(): Set<string> {
-    return new Set(this.tunnels.values());
+    return new Set([...this.tunnels.values()].map((t) => t.containerId));
   }
 
   handle(req: IncomingMessage, res: ServerResponse, route: PreviewRoute): void {
@@ -198,15 +219,16 @@ export class PreviewProxy {
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, route: PreviewRoute): Promise<void> {
     socket.on('error', () => socket.destroy());
     let upstream: Duplex;
+    const token = previewCookie(req.headers.cookie);
     try {
-      this.admit(req, route, previewCookie(req.headers.cookie));
+      this.admit(req, route, token);
       upstream = await this.deps.net.connect(route.containerId, route.port);
     } catch (err) {
       refuseUpgrade(socket, err);
       return;
     }
     upstream.on('error', () => socket.destroy());
-    this.tunnels.set(socket, route.containerId);
+    this.tunnels.set(socket, { containerId: route.containerId, port: route.port, token });
     socket.on('close', () => {
       this.tunnels.delete(socket);
       upstream.destroy();
@@ -229,6 +251,7 @@ export class PreviewProxy {
   }
 
   close(): void {
+    clearInterval(this.recheck);
     for (const s of this.tunnels.keys()) s.destroy();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();

@@ -32,6 +32,9 @@ const IdInput = z.object({ id: z.string().min(1).max(64) });
 
 type Ack = (reply: Record<string, unknown>) => void;
 
+/** How often a connection that sends nothing checks that its token is still live. */
+const LIVENESS_CHECK_MS = 30_000;
+
 /**
  * Terminals over Socket.IO (namespace `/terminals`). The client sends `open`, `attach`, `input`,
  * `resize`, `detach` and `close` with an acknowledgement callback; the server sends `output`
@@ -191,10 +194,28 @@ function handleSocket(socket: Socket, services: Services, log: Logger): void {
     services.containers.touch(c);
   };
 
+  // Security: the connection was authenticated once, at its handshake; a token revoked since (a PAT, a
+  // session, every token of the user) must not keep opening terminals and typing into them. Each event first
+  // checks that it is still live, in the order the events came (so keystrokes stay in order), and a timer
+  // ends a connection that only reads.
+  let checks: Promise<void> = Promise.resolve();
+  const live = async () => {
+    if (await services.auth.stillLive(principal)) return;
+    setImmediate(() => socket.disconnect()); // after the refusal has gone out
+    throw new UnauthorizedError('the token of this connection was revoked or has expired');
+  };
+  const checked = () => {
+    checks = checks.then(live);
+    return checks;
+  };
+  const recheck = setInterval(() => void checked().catch(() => {}), LIVENESS_CHECK_MS);
+  recheck.unref();
+
   /** Runs a handler; its result or typed error goes to the acknowledgement. */
   const on = <S extends z.ZodObject>(event: string, schema: S, handler: (input: z.output<S>) => unknown) => {
     socket.on(event, async (raw: unknown, ack?: Ack) => {
       try {
+        await checked();
         const result = await handler(parseInput(schema, raw));
         if (typeof ack === 'function') ack({ ok: true, ...(result as object) });
       } catch (err) {
@@ -259,6 +280,7 @@ function handleSocket(socket: Socket, services: Services, log: Logger): void {
     return {};
   });
   socket.on('disconnect', () => {
+    clearInterval(recheck);
     for (const detach of [...attached.values()]) detach();
   });
 }

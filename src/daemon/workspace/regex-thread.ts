@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DiscoError } from '../errors.js';
@@ -8,6 +9,49 @@ function workerUrl(): URL {
   const here = new URL('./regex-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
   return new URL('../../../dist/daemon/workspace/regex-worker.js', import.meta.url);
+}
+
+/**
+ * Regex searches running at once, daemon-wide. Security: each holds a thread (and a core, for a slow
+ * pattern) until its deadline; without a bound, a files:read token sending searches in parallel started one
+ * thread each, as many as it liked, and took every core from the event loop and from other users.
+ */
+export const MAX_REGEX_THREADS = Math.max(2, availableParallelism());
+let running = 0;
+const queue: Array<() => void> = [];
+
+/**
+ * Waits (in order) for one of the MAX_REGEX_THREADS slots until `deadline` (epoch ms); returns the release,
+ * or undefined when none came free in time.
+ */
+export function regexSlot(deadline: number): Promise<(() => void) | undefined> {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    running--;
+    queue.shift()?.();
+  };
+  if (running < MAX_REGEX_THREADS) {
+    running++;
+    return Promise.resolve(release);
+  }
+  return new Promise((resolve) => {
+    const turn = () => {
+      clearTimeout(timer);
+      running++;
+      resolve(release);
+    };
+    const timer = setTimeout(
+      () => {
+        const i = queue.indexOf(turn);
+        if (i >= 0) queue.splice(i, 1);
+        resolve(undefined);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    queue.push(turn);
+  });
 }
 
 /**
@@ -57,9 +101,10 @@ export class RegexThread {
     });
   }
 
-  close(): void {
+  /** Ends the thread; resolves once it has gone (so its slot goes to the next search only then). */
+  async close(): Promise<void> {
     this.waiting.clear();
-    void this.worker.terminate();
+    await this.worker.terminate().catch(() => undefined);
   }
 
   private failAll(err: Error): void {

@@ -133,9 +133,15 @@ export class Sandbox {
     return this.mode === 'bwrap' && this.extras.launch?.filter !== undefined;
   }
 
-  /** Throws sandbox_required when `who` may not run programs here (`what`: a command, a terminal, git). */
-  assertMayRun(who: { isAdmin: boolean }, what: string): void {
-    if (this.commands === 'admins' && !who.isAdmin) throw new SandboxRequiredError(what, this.reason);
+  /**
+   * Throws sandbox_required when `who` may not run programs here (`what`: a command, a terminal, git).
+   * Security: unsandboxed, a program runs as the daemon's user beside its keys and database, so it can do
+   * everything an admin can: an admin's token without the admin scope (an exec token handed to a model)
+   * may not run one either.
+   */
+  assertMayRun(who: { isAdmin: boolean; scopes: ReadonlySet<string> }, what: string): void {
+    if (this.commands === 'admins' && !(who.isAdmin && who.scopes.has('admin')))
+      throw new SandboxRequiredError(what, this.reason);
   }
 
   /** What /health, /ready and /capabilities say about the sandbox. */

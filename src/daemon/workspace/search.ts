@@ -4,7 +4,7 @@ import { isBinary } from './content.js';
 import { workspaceGlob } from './glob-match.js';
 import { type LineHit, type LineMatcher, scanLines } from './line-scan.js';
 import { compileLinearRegex } from './linear-regex.js';
-import { RegexThread } from './regex-thread.js';
+import { MAX_REGEX_THREADS, RegexThread, regexSlot } from './regex-thread.js';
 import { walkWorkspace } from './walk.js';
 import { openRegularAt, readCapped, type WorkspaceDir, withWorkspace } from './workspace-dir.js';
 
@@ -82,11 +82,23 @@ export async function searchWorkspace(
     const globMatch = input.glob ? workspaceGlob(input.glob) : undefined;
     if (input.query && input.regex) compileLinearRegex(input.query, input.caseSensitive); // errors before any work
     const match = input.query && !input.regex ? literalMatcher(input.query, input.caseSensitive) : undefined;
-    const regexThread = input.query && input.regex ? new RegexThread(input.query, input.caseSensitive) : undefined;
+    if (!(input.query && input.regex)) return scan(ws, base.rel, input, limits, { globMatch, match }, signal);
+    // A regex runs in a thread of its own, one of a bounded number daemon-wide (waiting its turn counts
+    // against the search's deadline).
+    const deadline = Date.now() + limits.deadlineMs;
+    const release = await regexSlot(deadline);
+    if (!release) {
+      throw new DiscoError('rate_limited', 'too many regex searches are running; try again in a moment', {
+        running: MAX_REGEX_THREADS,
+      });
+    }
+    const regexThread = new RegexThread(input.query, input.caseSensitive);
     try {
-      return await scan(ws, base.rel, input, limits, { globMatch, match, regexThread }, signal);
+      const left = { ...limits, deadlineMs: Math.max(0, deadline - Date.now()) };
+      return await scan(ws, base.rel, input, left, { globMatch, match, regexThread }, signal);
     } finally {
-      regexThread?.close();
+      await regexThread.close();
+      release();
     }
   });
 }
@@ -94,7 +106,7 @@ export async function searchWorkspace(
 interface Matchers {
   globMatch: ((p: string) => boolean) | undefined;
   match: LineMatcher | undefined;
-  regexThread: RegexThread | undefined;
+  regexThread?: RegexThread | undefined;
 }
 
 async function scan(
