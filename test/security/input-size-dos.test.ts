@@ -88,10 +88,17 @@ describe('one exec request cannot pin the event loop with a huge input', { timeo
 
   it('checks a long command line against the dd rule in linear time, and the rule still holds', () => {
     const policy = new CommandPolicy({ mode: 'deny-list', deny: [], allow: [] });
-    const t0 = performance.now();
-    policy.check(['echo', ...Array(9_000).fill('x'.repeat(600))], false);
-    policy.check(`${'dd;'.repeat(30_000)}x`, true);
-    expect(performance.now() - t0).toBeLessThan(LOOP_BOUND_MS);
+    // Best of five, as the event-loop probes count (a loaded machine preempts a run now and then).
+    const argv = ['echo', ...Array(9_000).fill('x'.repeat(600))];
+    const line = `${'dd;'.repeat(30_000)}x`;
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 5 && best >= LOOP_BOUND_MS; i++) {
+      const t0 = performance.now();
+      policy.check(argv, false);
+      policy.check(line, true);
+      best = Math.min(best, performance.now() - t0);
+    }
+    expect(best).toBeLessThan(LOOP_BOUND_MS);
     for (const line of ['dd if=/dev/zero of=/dev/sda', 'x; dd bs=1 of=/dev/nvme0n1', 'a | dd x | dd of=/dev/sdb']) {
       expect(() => policy.check(line, true), line).toThrow(/refuses/);
     }

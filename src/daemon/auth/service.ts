@@ -9,7 +9,7 @@ import type { BootstrapSlot } from './admin-token.js';
 import { registerBootstrap } from './bootstrap-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
-import { tokenStillLive } from './liveness.js';
+import { stillLiveCached } from './liveness.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { PrincipalCache, stampChecked } from './principal-cache.js';
 import { RefreshGrace } from './refresh-grace.js';
@@ -360,12 +360,12 @@ export class AuthService {
     }
   }
 
-  /** A session exchanged for a PAT ends when that PAT is revoked or expires. */
   /** See `tokenStillLive` (liveness.ts): for connections that outlive the request that opened them. */
   stillLive(principal: Pick<Principal, 'via' | 'tokenId' | 'sessionId'>): Promise<boolean> {
-    return tokenStillLive(this.tokens, principal);
+    return stillLiveCached(this.tokens, principal);
   }
 
+  /** A session exchanged for a PAT ends when that PAT is revoked or expires. */
   private async checkParentPat(familyId: string): Promise<void> {
     const patId = PAT_SESSION.exec(familyId)?.[1];
     if (!patId) return;
