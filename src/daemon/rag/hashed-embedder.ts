@@ -1,5 +1,5 @@
 import type { Embedder } from './embedder.js';
-import { STOP_WORDS, stem, type Token, tokenize } from './tokens.js';
+import { type Token, tokenize } from './tokens.js';
 
 export { stem } from './tokens.js';
 
@@ -120,36 +120,10 @@ export function termsOf(tokens: readonly Token[]): Terms {
   const terms = new Map<string, number>();
   const idents = new Map<string, number>();
   for (const t of tokens) {
-    const f = featuresOf(t);
-    if (f.ident !== undefined) bump(idents, f.ident);
-    for (const term of f.terms) bump(terms, term);
+    if (t.parts.length > 0) bump(idents, t.word);
+    for (const term of t.stems) bump(terms, term);
   }
   return { terms, idents };
-}
-
-/** What one token adds: its whole identifier (multi-part tokens only) and its stemmed words, stop words out. */
-interface TokenFeatures {
-  ident: string | undefined;
-  terms: readonly string[];
-}
-
-/**
- * Perf: tokens are shared objects, one per distinct identifier (tokenize's cache), so their features are
- * computed once; the stems are then the same strings every time, whose hashes V8 keeps.
- */
-const FEATURES = new WeakMap<Token, TokenFeatures>();
-
-function featuresOf(t: Token): TokenFeatures {
-  let f = FEATURES.get(t);
-  if (f === undefined) {
-    if (t.parts.length === 0) {
-      f = { ident: undefined, terms: t.word.length > 1 && !STOP_WORDS.has(t.word) ? [stem(t.word)] : [] };
-    } else {
-      f = { ident: t.word, terms: t.parts.filter((p) => p.length > 1 && !STOP_WORDS.has(p)).map(stem) };
-    }
-    FEATURES.set(t, f);
-  }
-  return f;
 }
 
 const SEED_TERM = 0x9e3779b9;

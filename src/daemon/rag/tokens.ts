@@ -37,13 +37,28 @@ export interface Token {
   word: string;
   /** Its camelCase/snake_case parts (empty when the word has only one part). */
   parts: string[];
+  /** What FTS5 indexes for it (expandTokens): the word, its parts and sub-compounds. */
+  readonly expanded: string;
+  /** The embedders' terms (hashed-embedder `termsOf`): the word or its parts, stop words out, stemmed. */
+  readonly stems: readonly string[];
 }
 
+/**
+ * Perf: a token is made once per distinct identifier (tokenize's cache), so what the indexer derives
+ * from it for FTS5 and the embedders is computed here once, not for each of its occurrences.
+ */
 function makeToken(raw: string): Token | undefined {
   const word = raw.replace(/\$/g, '').toLowerCase();
   if (word.length === 0) return undefined;
-  const parts = splitIdentifier(raw);
-  return { word, parts: parts.length > 1 || (parts[0] !== undefined && parts[0] !== word) ? parts : [] };
+  const split = splitIdentifier(raw);
+  const parts = split.length > 1 || (split[0] !== undefined && split[0] !== word) ? split : [];
+  const stems =
+    parts.length === 0
+      ? word.length > 1 && !STOP_WORDS.has(word)
+        ? [stem(word)]
+        : []
+      : parts.filter((p) => p.length > 1 && !STOP_WORDS.has(p)).map((p) => stem(p));
+  return { word, parts, expanded: expandOne(word, parts), stems };
 }
 
 /** Perf: code repeats its identifiers endlessly; splitting each distinct one once saves most of the work. */
@@ -97,27 +112,19 @@ export function expandForIndex(text: string): string {
 
 export function expandTokens(tokens: readonly Token[]): string {
   const out: string[] = new Array(tokens.length);
-  for (let i = 0; i < tokens.length; i++) out[i] = expandedToken(tokens[i] as Token);
+  for (let i = 0; i < tokens.length; i++) out[i] = (tokens[i] as Token).expanded;
   return out.join(' ');
 }
 
-/** Perf: tokens are shared, one per distinct identifier (see tokenize): each is expanded once. */
-const EXPANDED = new WeakMap<Token, string>();
-
-function expandedToken(t: Token): string {
-  let text = EXPANDED.get(t);
-  if (text === undefined) {
-    const out = [t.word];
-    for (const p of t.parts) if (p.length > 1 && p !== t.word) out.push(p);
-    // Sub-compounds: `eachOfSeries` also gives `eachof` and `ofseries`, so a question naming `eachOf`
-    // (or the joined pair of "symmetric difference") meets the longer name (tune half: MRR up on all three
-    // languages).
-    const n = t.parts.length;
-    for (let i = 0; n >= 3 && i + 1 < n; i++) out.push((t.parts[i] as string) + (t.parts[i + 1] as string));
-    text = out.join(' ');
-    EXPANDED.set(t, text);
-  }
-  return text;
+function expandOne(word: string, parts: readonly string[]): string {
+  const out = [word];
+  for (const p of parts) if (p.length > 1 && p !== word) out.push(p);
+  // Sub-compounds: `eachOfSeries` also gives `eachof` and `ofseries`, so a question naming `eachOf`
+  // (or the joined pair of "symmetric difference") meets the longer name (tune half: MRR up on all three
+  // languages).
+  const n = parts.length;
+  for (let i = 0; n >= 3 && i + 1 < n; i++) out.push((parts[i] as string) + (parts[i + 1] as string));
+  return out.join(' ');
 }
 
 /** Words that carry no meaning in a search over code and prose. */
