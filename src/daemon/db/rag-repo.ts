@@ -207,22 +207,19 @@ export class RagRepo {
     const insVec = this.db.prepare(
       `INSERT INTO ${vec} (rowid, embedding, language) VALUES (?, vec_quantize_binary(?), ?)`,
     );
-    // Perf: an upsert, not INSERT OR REPLACE, and no DELETE for a file without chunks (a new one). A
-    // statement that may delete rows runs in a statement savepoint, and FTS5 writes its pending terms out
-    // at every savepoint: the REPLACE flushed them once per file instead of once per batch (writes of a
-    // first pass −24 % CPU, bench figures in docs/rag.md).
+    // Perf, kept on purpose: the REPLACE (and the DELETE below) run in statement savepoints, at each of
+    // which FTS5 writes its pending terms out, so a batch flushes once per file. An upsert without them cut
+    // the writes' CPU by 24 %, but the FTS5 segments it left made BM25 at 109k chunks 7–12 % slower at
+    // p95 (docs/rag.md): measure search too before changing this.
     const upFile = this.db.prepare(
-      `INSERT INTO rag_files (index_id, path, hash, size, mtime_ms, language, chunks) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (index_id, path) DO UPDATE SET hash = excluded.hash, size = excluded.size,
-       mtime_ms = excluded.mtime_ms, language = excluded.language, chunks = excluded.chunks`,
+      `INSERT OR REPLACE INTO rag_files (index_id, path, hash, size, mtime_ms, language, chunks) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     const removeFile = (path: string) => {
-      const ids = chunkIds.all(id, path) as number[];
-      for (const cid of ids) {
+      for (const cid of chunkIds.all(id, path) as number[]) {
         delFts.run(cid);
         delVec.run(BigInt(cid));
       }
-      if (ids.length > 0) delChunks.run(id, path);
+      delChunks.run(id, path);
     };
     this.db.transaction(() => {
       for (const path of deleted) {
