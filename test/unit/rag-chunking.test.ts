@@ -10,7 +10,14 @@ import { HashedEmbedder, stem } from '../../src/daemon/rag/hashed-embedder.js';
 import { languageOf } from '../../src/daemon/rag/languages.js';
 import { snippet } from '../../src/daemon/rag/search.js';
 import { SyntaxParsers } from '../../src/daemon/rag/syntax.js';
-import { expandForIndex, ftsMatchExpression, queryTerms, splitIdentifier } from '../../src/daemon/rag/tokens.js';
+import {
+  expandForIndex,
+  ftsMatchExpression,
+  MAX_TOKEN_LENGTH,
+  queryTerms,
+  splitIdentifier,
+  tokenize,
+} from '../../src/daemon/rag/tokens.js';
 
 const parsers = new SyntaxParsers();
 
@@ -28,6 +35,28 @@ describe('code-aware tokens', () => {
     );
     // A question naming `eachOf` meets `eachOfSeries`.
     expect(expandForIndex('eachOfSeries').split(' ')).toContain('eachof');
+  });
+
+  it('scans ASCII text as the identifier pattern matches it, and lines one by one as joined', () => {
+    // Deterministic pseudo-random text over letters, digits, `_`, `$` and separators.
+    let seed = 7;
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 8;
+    };
+    const alphabet = 'aZ_$09 \n.;-(x)Yb7\t';
+    for (let round = 0; round < 200; round++) {
+      let text = '';
+      for (let i = next() % 120; i > 0; i--) text += alphabet[next() % alphabet.length];
+      if (round % 10 === 0) text += 'x'.repeat(MAX_TOKEN_LENGTH + (round % 3) - 1);
+      const expected = [...text.matchAll(/[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g)]
+        .map((m) => m[0])
+        .filter((w) => w.length <= MAX_TOKEN_LENGTH && w.replace(/\$/g, '') !== '')
+        .map((w) => w.replace(/\$/g, '').toLowerCase());
+      expect(tokenize(text).map((t) => t.word)).toEqual(expected);
+      const [a = '', b = ''] = text.split('\n', 2);
+      expect(tokenize(`${a}\nnaïve ${b}`)).toEqual([...tokenize(a), ...tokenize(`naïve ${b}`)]);
+    }
   });
 
   it('quotes every query term so user text never becomes FTS5 syntax', () => {

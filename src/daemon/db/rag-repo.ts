@@ -207,6 +207,10 @@ export class RagRepo {
     const insVec = this.db.prepare(
       `INSERT INTO ${vec} (rowid, embedding, language) VALUES (?, vec_quantize_binary(?), ?)`,
     );
+    // Perf, kept on purpose: the REPLACE (and the DELETE below) run in statement savepoints, at each of
+    // which FTS5 writes its pending terms out, so a batch flushes once per file. An upsert without them cut
+    // the writes' CPU by 24 %, but the FTS5 segments it left made BM25 at 109k chunks 7–12 % slower at
+    // p95 (docs/rag.md): measure search too before changing this.
     const upFile = this.db.prepare(
       `INSERT OR REPLACE INTO rag_files (index_id, path, hash, size, mtime_ms, language, chunks) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );

@@ -1,5 +1,5 @@
 import type { Embedder } from './embedder.js';
-import { STOP_WORDS, stem, type Token, tokenize } from './tokens.js';
+import { type Token, tokenize } from './tokens.js';
 
 export { stem } from './tokens.js';
 
@@ -19,6 +19,8 @@ export { stem } from './tokens.js';
  */
 export class HashedEmbedder implements Embedder {
   readonly id: string;
+  private readonly slots = new Map<string, Int32Array>();
+  private readonly identSlots = new Map<string, number>();
 
   constructor(readonly dim = 384) {
     this.id = `disco-hashed-v1-${dim}`;
@@ -46,15 +48,16 @@ export class HashedEmbedder implements Embedder {
     const v = new Float32Array(this.dim);
     for (const [term, tf] of terms) {
       const w = 1 + Math.log(tf);
-      this.add(v, term, SEED_TERM, w);
-      this.add(v, term, SEED_TERM2, w);
-      if (term.length >= 4) {
-        const padded = `^${term}$`;
-        const tw = (w * 0.6) / (padded.length - 2);
-        for (let i = 0; i + 3 <= padded.length; i++) this.add(v, padded.slice(i, i + 3), SEED_GRAM, tw);
+      const slots = this.termSlots(term);
+      addSlot(v, slots[0] as number, w);
+      addSlot(v, slots[1] as number, w);
+      if (slots.length > 2) {
+        // `^term$`'s trigrams share 0.6 of the weight: (w × 0.6) / (padded length − 2).
+        const tw = (w * 0.6) / term.length;
+        for (let i = 2; i < slots.length; i++) addSlot(v, slots[i] as number, tw);
       }
     }
-    for (const [ident, tf] of idents) this.add(v, ident, SEED_IDENT, 0.7 * (1 + Math.log(tf)));
+    for (const [ident, tf] of idents) addSlot(v, this.identSlot(ident), 0.7 * (1 + Math.log(tf)));
     let norm = 0;
     for (let i = 0; i < v.length; i++) norm += (v[i] as number) * (v[i] as number);
     if (norm > 0) {
@@ -64,11 +67,47 @@ export class HashedEmbedder implements Embedder {
     return v;
   }
 
-  private add(v: Float32Array, feature: string, seed: number, weight: number): void {
-    const h = hash32(feature, seed);
-    const i = h % this.dim;
-    v[i] = (v[i] as number) + (h & 0x80000000 ? -weight : weight);
+  /**
+   * Perf: a term's hashed slots (its two term features, then the trigrams of `^term$` when it has 4
+   * characters or more), hashed once per distinct term: code repeats its terms endlessly.
+   */
+  private termSlots(term: string): Int32Array {
+    let slots = this.slots.get(term);
+    if (slots === undefined) {
+      const grams = term.length >= 4 ? term.length : 0;
+      slots = new Int32Array(2 + grams);
+      slots[0] = this.slot(term, SEED_TERM);
+      slots[1] = this.slot(term, SEED_TERM2);
+      const padded = `^${term}$`;
+      for (let i = 0; i < grams; i++) slots[2 + i] = this.slot(padded.slice(i, i + 3), SEED_GRAM);
+      if (this.slots.size >= SLOT_CACHE_MAX) this.slots.clear();
+      this.slots.set(term, slots);
+    }
+    return slots;
   }
+
+  private identSlot(ident: string): number {
+    let slot = this.identSlots.get(ident);
+    if (slot === undefined) {
+      slot = this.slot(ident, SEED_IDENT);
+      if (this.identSlots.size >= SLOT_CACHE_MAX) this.identSlots.clear();
+      this.identSlots.set(ident, slot);
+    }
+    return slot;
+  }
+
+  /** A feature's dimension and sign, as `index << 1 | negative`. */
+  private slot(feature: string, seed: number): number {
+    const h = hash32(feature, seed);
+    return ((h % this.dim) << 1) | (h & 0x80000000 ? 1 : 0);
+  }
+}
+
+const SLOT_CACHE_MAX = 200_000;
+
+function addSlot(v: Float32Array, slot: number, weight: number): void {
+  const i = slot >> 1;
+  v[i] = (v[i] as number) + (slot & 1 ? -weight : weight);
 }
 
 /** A text's features: stemmed words and camelCase/snake_case parts, and whole multi-part identifiers, with counts. */
@@ -81,12 +120,8 @@ export function termsOf(tokens: readonly Token[]): Terms {
   const terms = new Map<string, number>();
   const idents = new Map<string, number>();
   for (const t of tokens) {
-    if (t.parts.length === 0) {
-      if (t.word.length > 1 && !STOP_WORDS.has(t.word)) bump(terms, stem(t.word));
-      continue;
-    }
-    bump(idents, t.word);
-    for (const p of t.parts) if (p.length > 1 && !STOP_WORDS.has(p)) bump(terms, stem(p));
+    if (t.parts.length > 0) bump(idents, t.word);
+    for (const term of t.stems) bump(terms, term);
   }
   return { terms, idents };
 }

@@ -8,7 +8,7 @@ import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, embedsTokens, vectorBytes } from './embedder.js';
 import { withoutImports } from './import-lines.js';
 import { SyntaxParsers } from './syntax.js';
-import { expandTokens, ftsPathText, ftsSymbolText, type Token, tokenize } from './tokens.js';
+import { expandTokens, ftsSymbolText, type Token, tokenize } from './tokens.js';
 
 export interface IndexLimits {
   /** Larger files are skipped. */
@@ -187,11 +187,12 @@ async function indexPass(
       p.filesUnchanged++;
     } else {
       const { language, chunks } = await chunkFile(f.rel, outcome.text, parsers, input.limits.chunk);
-      const ftsPath = ftsPathText(f.rel);
+      const pathTokens = tokenize(f.rel);
+      const ftsPath = expandTokens(pathTokens);
       batch.push({
         file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs, language },
         chunks: chunks.map((c) => {
-          const tokens = chunkTokens(f.rel, c, hashed !== undefined);
+          const tokens = chunkTokens(pathTokens, c, hashed !== undefined);
           return {
             path: f.rel,
             language,
@@ -265,18 +266,21 @@ async function examine(
 /**
  * A chunk's tokens for the FTS body (without its import lines, import-lines.ts) and, when the embedder
  * takes tokens, for the embedder (path, symbol and the whole body): one tokenization when they are the same.
+ * Perf: the tokens of `embeddingText` are those of its lines' parts in turn (no token crosses a newline,
+ * and ASCII text gives the same tokens under either pattern of tokenize), so the path is tokenized once
+ * per file and a chunk's import lines are tokenized again only when there are some.
  */
 function chunkTokens(
-  path: string,
+  pathTokens: readonly Token[],
   c: { symbol: string | null; content: string },
   forEmbedder: boolean,
 ): { body: Token[]; embed?: Token[] } {
-  const whole = () => tokenize(embeddingText({ path, symbol: c.symbol, content: c.content }));
+  const head = c.symbol ? pathTokens.concat(tokenize(c.symbol)) : pathTokens;
   const content = withoutImports(c.content);
   if (content === c.content) {
-    const tokens = whole();
+    const tokens = head.concat(tokenize(content));
     return forEmbedder ? { body: tokens, embed: tokens } : { body: tokens };
   }
-  const body = tokenize(embeddingText({ path, symbol: c.symbol, content }));
-  return forEmbedder ? { body, embed: whole() } : { body };
+  const body = head.concat(tokenize(content));
+  return forEmbedder ? { body, embed: head.concat(tokenize(c.content)) } : { body };
 }

@@ -96,26 +96,26 @@ export class StaticEmbedder implements Embedder {
     const lex = this.hashed.embedTerms(counted);
     for (let i = 0; i < hd; i++) out[i] = (lex[i] as number) * this.lexical;
 
-    // The learnt half reads the same stemmed terms the hashed half counted (the table's vocabulary).
-    const touched: { row: number; tf: number }[] = [];
+    // The learnt half reads the same stemmed terms the hashed half counted (the table's vocabulary), each
+    // known term's row added in the terms' order (float32 sums: the order is part of the result).
+    const { index, idf, rows, mean } = table;
+    let sem: Float32Array | undefined;
     for (const [term, tf] of counted.terms) {
-      const row = table.index.get(term);
-      if (row !== undefined) touched.push({ row, tf });
+      const row = index.get(term);
+      if (row === undefined) continue;
+      sem ??= new Float32Array(d);
+      const w = (idf[row] as number) * (1 + Math.log(tf));
+      const o = row * d;
+      for (let k = 0; k < d; k++) sem[k] = (sem[k] as number) + w * (rows[o + k] as number);
     }
-    if (touched.length > 0) {
-      const sem = new Float32Array(d);
-      for (const { row, tf } of touched) {
-        const w = (table.idf[row] as number) * (1 + Math.log(tf));
-        const o = row * d;
-        for (let k = 0; k < d; k++) sem[k] = (sem[k] as number) + w * (table.rows[o + k] as number);
-      }
+    if (sem !== undefined) {
       let n = 0;
       for (let k = 0; k < d; k++) n += (sem[k] as number) * (sem[k] as number);
       const inv = n > 0 ? 1 / Math.sqrt(n) : 0;
       // Centred after normalising, then normalised again: sign bits (the binary index) split evenly.
       let m = 0;
       for (let k = 0; k < d; k++) {
-        const c = (sem[k] as number) * inv - (table.mean[k] as number);
+        const c = (sem[k] as number) * inv - (mean[k] as number);
         sem[k] = c;
         m += c * c;
       }

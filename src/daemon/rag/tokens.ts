@@ -5,8 +5,16 @@
 
 /** Identifiers (with `_`, `$` and digits), plain words in any script, and numbers. */
 const WORD = /[\p{L}_$][\p{L}\p{N}_$]*|\p{N}+/gu;
-/** Perf: the same for ASCII text, several times faster than Unicode property classes. */
-const ASCII_WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
+/**
+ * Perf: ASCII text is scanned by hand, as `/[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g` would match it (the same
+ * tokens as WORD there), several times faster than Unicode property classes and with no match objects.
+ * Per character code: 1 starts an identifier, 2 is a digit (both continue one), 0 separates.
+ */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  ASCII_CLASS[c] = /[A-Za-z_$]/.test(ch) ? 1 : /[0-9]/.test(ch) ? 2 : 0;
+}
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range starts at a control character.
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -29,13 +37,28 @@ export interface Token {
   word: string;
   /** Its camelCase/snake_case parts (empty when the word has only one part). */
   parts: string[];
+  /** What FTS5 indexes for it (expandTokens): the word, its parts and sub-compounds. */
+  readonly expanded: string;
+  /** The embedders' terms (hashed-embedder `termsOf`): the word or its parts, stop words out, stemmed. */
+  readonly stems: readonly string[];
 }
 
+/**
+ * Perf: a token is made once per distinct identifier (tokenize's cache), so what the indexer derives
+ * from it for FTS5 and the embedders is computed here once, not for each of its occurrences.
+ */
 function makeToken(raw: string): Token | undefined {
   const word = raw.replace(/\$/g, '').toLowerCase();
   if (word.length === 0) return undefined;
-  const parts = splitIdentifier(raw);
-  return { word, parts: parts.length > 1 || (parts[0] !== undefined && parts[0] !== word) ? parts : [] };
+  const split = splitIdentifier(raw);
+  const parts = split.length > 1 || (split[0] !== undefined && split[0] !== word) ? split : [];
+  const stems =
+    parts.length === 0
+      ? word.length > 1 && !STOP_WORDS.has(word)
+        ? [stem(word)]
+        : []
+      : parts.filter((p) => p.length > 1 && !STOP_WORDS.has(p)).map((p) => stem(p));
+  return { word, parts, expanded: expandOne(word, parts), stems };
 }
 
 /** Perf: code repeats its identifiers endlessly; splitting each distinct one once saves most of the work. */
@@ -45,20 +68,38 @@ const TOKEN_CACHE_MAX = 200_000;
 /** Every identifier or word of a text, in order, with its parts. Tokens are shared: do not mutate them. */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  const re = NON_ASCII.test(text) ? WORD : ASCII_WORD;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const raw = m[0];
-    if (raw.length > MAX_TOKEN_LENGTH) continue;
-    let t = TOKEN_CACHE.get(raw);
-    if (t === undefined) {
-      t = makeToken(raw) ?? null;
-      if (TOKEN_CACHE.size >= TOKEN_CACHE_MAX) TOKEN_CACHE.clear();
-      TOKEN_CACHE.set(raw, t);
+  if (NON_ASCII.test(text)) {
+    WORD.lastIndex = 0;
+    for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
+      if (m[0].length <= MAX_TOKEN_LENGTH) pushToken(out, m[0]);
     }
-    if (t) out.push(t);
+    return out;
+  }
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const kind = ASCII_CLASS[text.charCodeAt(i)];
+    if (kind === 0) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    if (kind === 1) while (end < n && ASCII_CLASS[text.charCodeAt(end)] !== 0) end++;
+    else while (end < n && ASCII_CLASS[text.charCodeAt(end)] === 2) end++;
+    if (end - i <= MAX_TOKEN_LENGTH) pushToken(out, text.slice(i, end));
+    i = end;
   }
   return out;
+}
+
+function pushToken(out: Token[], raw: string): void {
+  let t = TOKEN_CACHE.get(raw);
+  if (t === undefined) {
+    t = makeToken(raw) ?? null;
+    if (TOKEN_CACHE.size >= TOKEN_CACHE_MAX) TOKEN_CACHE.clear();
+    TOKEN_CACHE.set(raw, t);
+  }
+  if (t) out.push(t);
 }
 
 /**
@@ -70,16 +111,19 @@ export function expandForIndex(text: string): string {
 }
 
 export function expandTokens(tokens: readonly Token[]): string {
-  const out: string[] = [];
-  for (const t of tokens) {
-    out.push(t.word);
-    for (const p of t.parts) if (p.length > 1 && p !== t.word) out.push(p);
-    // Sub-compounds: `eachOfSeries` also gives `eachof` and `ofseries`, so a question naming `eachOf`
-    // (or the joined pair of "symmetric difference") meets the longer name (tune half: MRR up on all three
-    // languages).
-    const n = t.parts.length;
-    for (let i = 0; n >= 3 && i + 1 < n; i++) out.push((t.parts[i] as string) + (t.parts[i + 1] as string));
-  }
+  const out: string[] = new Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) out[i] = (tokens[i] as Token).expanded;
+  return out.join(' ');
+}
+
+function expandOne(word: string, parts: readonly string[]): string {
+  const out = [word];
+  for (const p of parts) if (p.length > 1 && p !== word) out.push(p);
+  // Sub-compounds: `eachOfSeries` also gives `eachof` and `ofseries`, so a question naming `eachOf`
+  // (or the joined pair of "symmetric difference") meets the longer name (tune half: MRR up on all three
+  // languages).
+  const n = parts.length;
+  for (let i = 0; n >= 3 && i + 1 < n; i++) out.push((parts[i] as string) + (parts[i + 1] as string));
   return out.join(' ');
 }
 
