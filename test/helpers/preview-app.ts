@@ -14,6 +14,7 @@ const s = http.createServer((q, r) => {
   if (q.url.startsWith('/cookies')) r.setHeader('set-cookie', ['inside=1; Path=' + (q.headers['x-forwarded-prefix'] || '') + '/', 'noPath=1', 'outside=1; Path=/', 'dom=1; Domain=example.com', 'disco_preview=forged; Path=/']);
   if (q.url.startsWith('/redirect')) { r.writeHead(302, { location: '/login?next=1' }); return r.end(); }
   if (q.url.startsWith('/csp')) r.setHeader('content-security-policy', "default-src 'self'");
+  if (q.url.startsWith('/clear')) r.setHeader('clear-site-data', '"*"');
   let data = '';
   q.on('data', (c) => { data += c; });
   q.on('end', () => { r.setHeader('content-type', 'application/json'); r.end(JSON.stringify({ port, url: q.url, method: q.method, headers: q.headers, body: data })); });

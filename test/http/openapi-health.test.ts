@@ -70,6 +70,8 @@ describe('/docs', () => {
     expect(html).toContain('/docs/assets/swagger-ui-bundle.js');
     const init = await (await t.request('GET', '/docs/init.js', { auth: false })).text();
     expect(init).toContain("url: '/openapi.json'");
+    // The bearer token typed into Authorize is not kept in the daemon origin's localStorage.
+    expect(init).toContain('persistAuthorization: false');
     const bundle = await t.request('GET', '/docs/assets/swagger-ui-bundle.js', { auth: false });
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('content-type')).toContain('javascript');

@@ -134,6 +134,16 @@ describe('path form', () => {
     expect(names.sort()).toEqual(['inside', 'noPath']);
   });
 
+  it("drops Clear-Site-Data in path mode (it would clear the daemon's origin), keeps it on a preview's own origin", async () => {
+    const cookie = await openCookie(a, portA, 'path');
+    const res = await raw(t.url, `${pathOf(a, portA)}clear`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers['clear-site-data']).toBeUndefined();
+    const hostCookie = await openCookie(a, portA, 'host');
+    const own = await raw(t.url, '/clear', { headers: { host: hostOf(a, portA), cookie: hostCookie } });
+    expect(own.headers['clear-site-data']).toBe('"*"');
+  });
+
   it("keeps the app's absolute redirects inside the preview", async () => {
     const cookie = await openCookie(a, portA, 'path');
     const res = await raw(t.url, `${pathOf(a, portA)}redirect`, { headers: { cookie } });

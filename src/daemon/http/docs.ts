@@ -19,11 +19,13 @@ const INDEX_HTML = `<!doctype html>
 `;
 
 // Served as a file, not inline, so the page works under a CSP without 'unsafe-inline' scripts.
+// Security: the token typed into "Authorize" stays in the page (persistAuthorization off): in localStorage it
+// would outlive the tab on the daemon's origin, readable by any script that ever runs there.
 const INIT_JS = `window.ui = SwaggerUIBundle({
   url: '/openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
-  persistAuthorization: true,
+  persistAuthorization: false,
 });
 `;
 

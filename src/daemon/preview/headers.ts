@@ -117,6 +117,9 @@ export function downstreamHeaders(upstream: IncomingHttpHeaders, route: PreviewR
     out['content-security-policy'] = [...(csp === undefined ? [] : [csp].flat()), PATH_MODE_CSP];
     out['cross-origin-opener-policy'] = 'same-origin';
     out['x-content-type-options'] = 'nosniff';
+    // Security: a path-mode response is the daemon's origin's: the app's Clear-Site-Data would wipe the
+    // daemon's own storage and cookies (the sign-in of /docs, say).
+    delete out['clear-site-data'];
   }
   return out;
 }
