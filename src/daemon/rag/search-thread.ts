@@ -1,22 +1,14 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IndexRow } from '../db/rag-rows.js';
 import { DiscoError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { workerScript } from '../worker-script.js';
 import type { Ranking } from './ranking.js';
 import type { SearchOptions, SearchResult } from './search.js';
 import type { SearchReply, SearchRequest, SearchWorkerInput } from './search-worker.js';
 
 /** A thread nobody searched with for this long ends (its memory and connection go with it). */
 const IDLE_MS = 5 * 60_000;
-
-/** The worker script, compiled next to this file; from TypeScript sources (tests), the built copy in dist/. */
-function workerUrl(): URL {
-  const here = new URL('./search-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../dist/daemon/rag/search-worker.js', import.meta.url);
-}
 
 interface Pending {
   resolve: (r: SearchResult) => void;
@@ -80,7 +72,7 @@ export class SearchThread {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl(), { workerData: this.input });
+    const worker = new Worker(workerScript('rag/search-worker.js'), { workerData: this.input });
     worker.on('message', (reply: SearchReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;

@@ -1,9 +1,9 @@
-import { existsSync, type FSWatcher, watch } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { type FSWatcher, watch } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { RAG_FTS_FORMAT, type RagRepo } from '../db/rag-repo.js';
 import { ConflictError, DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { workerScript } from '../worker-script.js';
 import { createEmbedder, type Embedder, type EmbedderSpec } from './embedder.js';
 import type { IndexLimits, JobProgress } from './index-job.js';
 import type { WorkerInput, WorkerMessage } from './index-worker.js';
@@ -34,16 +34,6 @@ interface Job {
 
 /** A stale heartbeat means the process that was indexing is gone (crash, kill -9). */
 const HEARTBEAT_STALE_MS = 60_000;
-
-/**
- * Worker script: compiled next to this file. When the daemon runs from TypeScript sources (tests), the
- * worker still needs JavaScript, so the built copy in dist/ is used.
- */
-function workerUrl(): URL {
-  const here = new URL('./index-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../dist/daemon/rag/index-worker.js', import.meta.url);
-}
 
 /**
  * Owns the RAG indexes: runs incremental passes in worker threads (one per container at a time), keeps
@@ -106,7 +96,7 @@ export class RagService {
       embedder: this.settings.embedder,
       limits: this.settings.limits,
     };
-    const worker = new Worker(workerUrl(), { workerData: input });
+    const worker = new Worker(workerScript('rag/index-worker.js'), { workerData: input });
     const job: Job = {
       worker,
       progress: undefined,

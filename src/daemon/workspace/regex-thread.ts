@@ -1,15 +1,8 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DiscoError } from '../errors.js';
+import { workerScript } from '../worker-script.js';
 import type { LineHit } from './line-scan.js';
-
-function workerUrl(): URL {
-  const here = new URL('./regex-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../dist/daemon/workspace/regex-worker.js', import.meta.url);
-}
 
 /**
  * Regex searches running at once, daemon-wide. Security: each holds a thread (and a core, for a slow
@@ -66,7 +59,7 @@ export class RegexThread {
   private readonly waiting = new Map<number, { resolve: (hits: LineHit[]) => void; reject: (e: Error) => void }>();
 
   constructor(pattern: string, caseSensitive: boolean) {
-    this.worker = new Worker(workerUrl(), { workerData: { pattern, caseSensitive } });
+    this.worker = new Worker(workerScript('workspace/regex-worker.js'), { workerData: { pattern, caseSensitive } });
     this.worker.on('message', ({ id, hits }: { id: number; hits: LineHit[] }) => this.waiting.get(id)?.resolve(hits));
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', () => this.failAll(new Error('the search thread ended')));
