@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { discoVersion } from '../shared/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
@@ -106,9 +106,13 @@ export async function run(
     await buildProgram(deps).parseAsync([...argv]);
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
     const { command, json } = parseIntent(argv);
+    // Commander has printed its own errors; an InvalidArgumentError thrown by an action (a bad argument
+    // found after parsing) has not, and said nothing before exiting 2.
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError))
+      return err.exitCode === 0 ? 0 : EXIT.usage;
     io.stderr.write(json ? `${jsonError(err, command)}\n` : `disco: ${describeError(err, command)}\n`);
+    if (err instanceof InvalidArgumentError) return EXIT.usage;
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
     // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
