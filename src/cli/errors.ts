@@ -6,6 +6,7 @@ import { ApiError, DaemonUnreachableError } from './client.js';
  */
 const API_FIELD_TO_FLAG: readonly [RegExp, string][] = [
   [/\boverwrite: true\b/g, '-f'],
+  [/\brecursive: true\b/g, '-r'],
   [/\bstartLine\b/g, '--start'],
   [/\bendLine\b/g, '--end'],
   [/\btimeoutMs\b/g, '--timeout'],

@@ -94,6 +94,12 @@ describe('CLI output for people and scripts', () => {
     const cat = await disco(['files', 'cat', 'out', 'a.txt', '--start', '3', '--end', '1'], env);
     expect(cat.stderr).toContain('--end must not be before --start');
     expect(speakFlags('timeoutMs must be at most 600000')).toBe('--timeout must be at most 600000');
+    expect((await disco(['files', 'write', 'out', 'rmdir/f.txt'], env, 'x')).code).toBe(0);
+    const rm = await disco(['files', 'rm', 'out', 'rmdir'], env);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toContain("'rmdir' is a directory; pass -r to delete it");
+    expect(rm.stderr).not.toContain('recursive');
+    expect((await disco(['files', 'rm', 'out', 'rmdir', '-r'], env)).code).toBe(0);
     // `disco call` takes the API's JSON, so its hints keep the API's words.
     const call = await disco(['call', 'file_move', '{"container":"out","from":"a.txt","to":"zeta.txt"}'], env);
     expect(call.stderr).toContain('overwrite: true');
