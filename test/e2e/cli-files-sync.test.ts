@@ -70,10 +70,28 @@ describe('disco files push / pull', () => {
     await expect(lstat(path.join(local, 'proj/passwd'))).rejects.toThrow();
   });
 
-  it('refuses a file where a directory is wanted, and an unknown path', async () => {
-    expect((await disco(['files', 'pull', 's', 'proj/run.sh', path.join(local, 'x')], env)).stderr).toMatch(
-      /not a directory/,
-    );
-    expect((await disco(['files', 'pull', 's', 'nope', path.join(local, 'y')], env)).code).toBe(1);
+  it('pulls a single file as itself (as docker cp does), into a directory or to a name', async () => {
+    // It answered "'proj/src/deep/blob.bin' is not a directory (read a file with file_read)".
+    const into = path.join(local, 'into');
+    await mkdir(into);
+    const r = await disco(['files', 'pull', 's', 'proj/src/deep/blob.bin', into], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`pulled proj/src/deep/blob.bin to ${path.join(into, 'blob.bin')} (${blob.length} bytes)\n`);
+    expect((await readFile(path.join(into, 'blob.bin'))).equals(blob)).toBe(true);
+    const named = path.join(local, 'named.txt');
+    const json = await disco(['files', 'pull', 's', 'copies/p2/src/a.txt', named, '--json'], env);
+    expect(JSON.parse(json.stdout)).toEqual({ path: 'copies/p2/src/a.txt', local: named, size: 8 });
+    expect(await readFile(named, 'utf8')).toBe('changed\n');
+  });
+
+  it('says which side is missing: an unknown remote path, an unknown local one', async () => {
+    const remote = await disco(['files', 'pull', 's', 'nope', path.join(local, 'y')], env);
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toBe("disco: 'nope' not found [not_found]\n");
+    const missing = path.join(local, 'missing');
+    const push = await disco(['files', 'push', 's', missing], env);
+    expect(push.code).toBe(1);
+    // It printed Node's "ENOENT: no such file or directory, lstat '…'".
+    expect(push.stderr).toBe(`disco: ${missing}: no such file or directory (on this machine)\n`);
   });
 });
