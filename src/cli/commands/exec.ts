@@ -51,17 +51,17 @@ export async function execCommand(
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
   };
-  if (opts.stdin && !opts.background) return streamedExec(client, out, spec, opts.wait);
+  if (!opts.background) return foregroundExec(client, out, spec, opts.stdin === true, opts.wait);
   const r = await client.call('exec', {
     ...spec,
-    ...(opts.background ? { background: true } : {}),
+    background: true,
     ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
   });
   // In the background too, stdin goes as bytes, in chunks, then is closed.
   if (opts.stdin && r.running) await sendInput(client, r.processId, out.io.stdin);
   if (out.json) {
     out.result(r, () => '');
-  } else if (opts.background) {
+  } else {
     // Only the process id on stdout, so `id=$(disco exec -b …)` works; whatever it printed so far goes to stderr.
     out.io.stdout.write(`${r.processId}\n`);
     out.io.stderr.write(r.stdout);
@@ -71,18 +71,24 @@ export async function execCommand(
         ? `disco: running in the background; follow it with \`disco logs ${r.processId} -f\`, stop it with \`disco kill ${r.processId}\``
         : `disco: already finished (exit ${exitCodeOf(r)}); see \`disco logs ${r.processId}\``,
     );
-  } else {
-    out.io.stdout.write(r.stdout);
-    out.io.stderr.write(r.stderr);
-    if (r.truncated) out.info('disco: output was truncated at the daemon’s output cap');
-    if (r.timedOut) out.info(`disco: command timed out after ${Math.round(r.durationMs)} ms and was killed`);
-    if (r.running) {
-      out.info(
-        `disco: still running as ${r.processId}; follow it with \`disco logs ${r.processId} -f\`, stop it with \`disco kill ${r.processId}\``,
-      );
-    }
   }
   return r.running ? 0 : exitCodeOf(r);
+}
+
+/** A command that ends within this long is answered by the one exec call; a longer one's output streams. */
+export const FIRST_ANSWER_MS = 1000;
+
+/** The whole result of a command that ended within the exec call, as the CLI prints it. */
+function printEnded(out: Output, r: OpOutput<'exec'>): number {
+  if (out.json) {
+    out.result(r, () => '');
+    return exitCodeOf(r);
+  }
+  out.io.stdout.write(r.stdout);
+  out.io.stderr.write(r.stderr);
+  if (r.truncated) out.info('disco: output was truncated at the daemon’s output cap');
+  if (r.timedOut) out.info(`disco: command timed out after ${Math.round(r.durationMs)} ms and was killed`);
+  return exitCodeOf(r);
 }
 
 /** Input goes to the daemon in pieces of this size (process_input takes up to 1 MiB). */
@@ -151,16 +157,26 @@ export async function followOutput(
 }
 
 /**
- * `exec --stdin`: starts the command with its stdin open, streams ours to it in chunks as bytes (no
- * limit on the total, nothing decoded), closes it, and prints the output until the command ends.
+ * A foreground command, as `docker exec` runs one: its output printed as it comes, Ctrl-C sent to it.
+ * One exec call answers a command that ends within FIRST_ANSWER_MS (or `wait`); a longer one is followed
+ * with process_output. With `stdin` (`--stdin`) it starts with its stdin open, ours is streamed to it in
+ * chunks as bytes (no limit on the total, nothing decoded) and closed.
  */
-async function streamedExec(
+async function foregroundExec(
   client: DiscoClient,
   out: Output,
   spec: Omit<OpInput<'exec'>, 'stdin' | 'background' | 'wait' | 'stdinOpen'>,
+  stdin: boolean,
   wait: number | undefined,
 ): Promise<number> {
-  const started = await client.call('exec', { ...spec, stdinOpen: true, wait: 0 });
+  const deadline = wait === undefined ? undefined : Date.now() + wait;
+  const started = await client.call(
+    'exec',
+    stdin
+      ? { ...spec, stdinOpen: true, wait: 0 }
+      : { ...spec, wait: Math.min(wait ?? FIRST_ANSWER_MS, FIRST_ANSWER_MS) },
+  );
+  if (!started.running && !stdin) return printEnded(out, started);
   const id = started.processId;
   const collected = { stdout: [started.stdout], stderr: [started.stderr] };
   const collect = out.json ? (stream: 'stdout' | 'stderr', text: string) => collected[stream].push(text) : undefined;
@@ -184,8 +200,7 @@ async function streamedExec(
   }
   let page: OutputPage | undefined;
   try {
-    if (started.running) await sendInput(client, id, out.io.stdin);
-    const deadline = wait === undefined ? undefined : Date.now() + wait;
+    if (started.running && stdin) await sendInput(client, id, out.io.stdin);
     let offset = started.nextOffset;
     do {
       page = await followOutput(client, out, id, offset, false, collect);
