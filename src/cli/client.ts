@@ -57,6 +57,10 @@ export class DiscoClient {
     const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     // Every `:param` of the path is a key of the input (the op registry checks it).
     const path = op.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, param: string) => {
+      // `disco call container_get` with no id asked for container 'undefined'.
+      if (rest[param] === undefined || rest[param] === null || rest[param] === '') {
+        throw new ApiError('validation_failed', `${param}: required (${name} takes it in its path)`, 400);
+      }
       const value = encodeURIComponent(String(rest[param]));
       delete rest[param];
       return value;
