@@ -57,6 +57,22 @@ describe.runIf(hasGit)('disco git behaves like git and says what git says', () =
     });
   });
 
+  it('says what to pass when nothing is staged, not git\'s "use git add" (there is no disco git add)', async () => {
+    expect((await disco(['files', 'write', 'g', 'project/loose.txt'], env, 'x\n')).code).toBe(0);
+    const r = await disco(['git', 'commit', 'g', '-C', 'project', '-m', 'nothing staged'], env);
+    expect(r.code).toBe(1);
+    // It said: "git commit: README.md; loose.txt; nothing added to commit but untracked files present (use "git add" to track)".
+    expect(r.stderr).toBe(
+      'disco: git commit: nothing to commit: no changes are staged (untracked files are present); name the paths ' +
+        "to commit, or pass -a (changes to tracked files) or '.' as the path (new files too) [git_failed]\n",
+    );
+    const call = await disco(['call', 'git_commit', '{"container":"g","path":"project","message":"m"}'], env);
+    expect(call.stderr).toContain(
+      'name the paths to commit, or pass tracked: true (changes to tracked files) or all: true',
+    );
+    expect((await disco(['files', 'rm', 'g', 'project/loose.txt'], env)).code).toBe(0);
+  });
+
   it('commits tracked changes only with --all, like git commit -a', async () => {
     await disco(['files', 'write', 'g', 'project/README.md'], env, '# changed\n');
     await disco(['files', 'write', 'g', 'project/new.txt'], env, 'new\n');

@@ -10,7 +10,7 @@ import {
 } from './git-config-guard.js';
 import type { GitContext } from './git-context.js';
 import { credentialed } from './git-credentials.js';
-import { fail } from './git-fail.js';
+import { fail, nothingStaged } from './git-fail.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
 import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
@@ -286,7 +286,9 @@ export async function gitCommit(
     const stage = await stageArgs(ctx, cwd, input.paths?.length ? input.paths : undefined, every);
     await git(ctx, cwd, stage.args, { extraEnv: stage.env });
   }
-  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]);
+  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]).catch((err) => {
+    throw nothingStaged(err) ?? err;
+  });
   const [hash = '', subject = ''] = (await git(ctx, cwd, ['log', '-1', '--format=%H%x1f%s'])).trim().split('\x1f');
   return { hash, subject };
 }
