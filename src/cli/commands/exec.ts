@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ApiError, type DiscoClient, type OpInput, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
@@ -23,11 +23,22 @@ export function exitCodeOf(r: Pick<OpOutput<'exec'>, 'timedOut' | 'exitCode' | '
   return signo ? 128 + signo : 1;
 }
 
-function parseEnv(pairs: readonly string[]): Record<string, string> {
+/** An environment variable's name (the exec contract's ENV_NAME; the CLI loads no contract code). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `-e KEY=VALUE`, or `-e KEY` for this shell's value of KEY (as `docker exec -e KEY` passes it). */
+export function parseEnv(pairs: readonly string[], local: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--env expects KEY=VALUE (got '${pair}')`);
+    if (eq < 0 && ENV_NAME.test(pair)) {
+      const value = local[pair];
+      if (value === undefined)
+        throw new InvalidArgumentError(`--env ${pair}: ${pair} is not set here; give ${pair}=VALUE`);
+      env[pair] = value;
+      continue;
+    }
+    if (eq <= 0) throw new InvalidArgumentError(`--env expects KEY=VALUE or KEY (got '${pair}')`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
@@ -39,6 +50,7 @@ export async function execCommand(
   container: string,
   argvIn: readonly string[],
   opts: ExecCliOptions,
+  localEnv: NodeJS.ProcessEnv = {},
 ): Promise<number> {
   // commander keeps the `--` that separates our options from the command's; it is not part of the command.
   const argv = argvIn[0] === '--' ? argvIn.slice(1) : argvIn;
@@ -47,7 +59,7 @@ export async function execCommand(
     container,
     command: opts.shell ? argv.join(' ') : [...argv],
     shell: opts.shell === true,
-    env: parseEnv(opts.env ?? []),
+    env: parseEnv(opts.env ?? [], localEnv),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
   };
@@ -239,16 +251,19 @@ export function registerExec(program: Command, deps: CommandDeps): void {
       .description('run a command in a container: disco exec <container> -- <command> [args…]'),
   )
     .option('--cwd <dir>', 'working directory, relative to the workspace')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', (v: string, acc: string[] = []) => [
-      ...acc,
-      v,
-    ])
+    .option(
+      '-e, --env <KEY=VALUE>',
+      'set an environment variable (repeatable; KEY alone passes its value here)',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--timeout <ms>', 'kill the command after this many milliseconds', parseIntOption('--timeout'))
     .option('--shell', 'run the words as one /bin/sh -c command line (pipes, &&, globs)')
     .option('--stdin', "forward this process's standard input to the command")
     .option('-b, --background', 'start it and return at once; it keeps running (see `disco logs`, `disco kill`)')
     .option('--wait <ms>', 'return after this long even if it still runs', parseIntOption('--wait'))
     .action(async (container: string, command: string[], opts) =>
-      deps.setExitCode(await execCommand(clientFor(deps.cliEnv()), outputFor(deps, opts), container, command, opts)),
+      deps.setExitCode(
+        await execCommand(clientFor(deps.cliEnv()), outputFor(deps, opts), container, command, opts, deps.processEnv),
+      ),
     );
 }
