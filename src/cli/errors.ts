@@ -13,6 +13,8 @@ const API_FIELD_TO_FLAG: readonly [RegExp, string][] = [
   [/\bstartLine\b/g, '--start'],
   [/\bendLine\b/g, '--end'],
   [/\btimeoutMs\b/g, '--timeout'],
+  [/\bifMatch\b/g, '--if-match'],
+  [/\bexpiresInDays\b/g, '--expires-in-days'],
 ];
 
 export function speakFlags(message: string): string {

@@ -94,6 +94,9 @@ describe('CLI output for people and scripts', () => {
     const cat = await disco(['files', 'cat', 'out', 'a.txt', '--start', '3', '--end', '1'], env);
     expect(cat.stderr).toContain('--end must not be before --start');
     expect(speakFlags('timeoutMs must be at most 600000')).toBe('--timeout must be at most 600000');
+    // `files write --if-match x` and `tokens create -e 0` named the API's fields.
+    expect(speakFlags('ifMatch: a SHA-256 hex digest')).toBe('--if-match: a SHA-256 hex digest');
+    expect(speakFlags('expiresInDays: Too small')).toBe('--expires-in-days: Too small');
     expect((await disco(['files', 'write', 'out', 'rmdir/f.txt'], env, 'x')).code).toBe(0);
     const rm = await disco(['files', 'rm', 'out', 'rmdir'], env);
     expect(rm.code).toBe(1);
