@@ -23,7 +23,7 @@ import { describeError, jsonError, parseIntent } from './errors.js';
 import type { Io } from './output.js';
 
 /** Exit codes for errors the CLI itself reports. */
-const EXIT = { error: 1, usage: 2, unreachable: 3, commandNotFound: 127 } as const;
+const EXIT = { error: 1, usage: 2, unreachable: 3, notExecutable: 126, commandNotFound: 127 } as const;
 
 export function buildProgram(deps: CommandDeps): Command {
   const program = new Command('disco')
@@ -115,6 +115,9 @@ export async function run(
     if (err instanceof InvalidArgumentError) return EXIT.usage;
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
+    // A program that is there but may not run (no x bit): 126, as a shell and docker exec say it.
+    if (err instanceof ApiError && err.code === 'forbidden' && err.details?.command !== undefined)
+      return EXIT.notExecutable;
     // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
     if (err instanceof Error && err.name === 'ConfigError') return EXIT.usage;
     return EXIT.error;

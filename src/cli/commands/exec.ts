@@ -54,7 +54,7 @@ export async function execCommand(
 ): Promise<number> {
   // commander keeps the `--` that separates our options from the command's; it is not part of the command.
   const argv = argvIn[0] === '--' ? argvIn.slice(1) : argvIn;
-  if (argv.length === 0) throw new Error('nothing to run: disco exec <container> -- <command> [args…]');
+  if (argv.length === 0) throw new InvalidArgumentError('nothing to run: disco exec <container> -- <command> [args…]');
   const spec = {
     container,
     command: opts.shell ? argv.join(' ') : [...argv],
