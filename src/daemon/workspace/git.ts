@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { DiscoError, ValidationError } from '../errors.js';
 import { asNetworkMode } from '../sandbox/modes.js';
 import {
@@ -133,6 +134,12 @@ async function remoteBinds(ctx: GitContext, cwd: string, remote: string, push: b
   return localRemoteBinds(remoteScope(ctx), paths, push);
 }
 
+/** A bare name (no `:` or `/`) that is not configured as a remote and names no directory beside the repository. */
+async function notARemote(cwd: string, remote: string): Promise<boolean> {
+  if (/[:/\\]/.test(remote) || remote === '.' || remote === '..') return false;
+  return (await stat(path.join(cwd, remote)).catch(() => undefined)) === undefined;
+}
+
 /**
  * What push and pull act on, checked the same way for both: the repository, a remote name and branch that
  * cannot pass for options, and the host directories a local remote needs bound (writable only to push).
@@ -142,6 +149,15 @@ async function remoteTarget(ctx: GitContext, input: { path: string; remote: stri
   const remote = assertRemote(input.remote);
   const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
   const configured = remoteUrls(await repoConfig(ctx, cwd), remote, push);
+  if (configured.length === 0 && (await notARemote(cwd, remote))) {
+    // git's own words were about something else: "fatal: transport 'file' not allowed" (pull), "has no upstream
+    // branch" (push), as it took the name for a path.
+    throw new DiscoError(
+      'not_found',
+      `this repository has no remote '${remote}': clone it from one, add it (git remote add ${remote} <url>), or give an https:// URL`,
+      { remote },
+    );
+  }
   const urls = configured.length > 0 ? configured : [remote];
   return { cwd, remote, branch, urls, binds: await remoteBinds(ctx, cwd, remote, push) };
 }
