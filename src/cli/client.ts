@@ -91,7 +91,10 @@ export class DiscoClient {
       const e = (json as Partial<ErrorBody> | undefined)?.error;
       let message = e?.message ?? `HTTP ${res.status}`;
       // Which token was refused: the environment's, a stored login's, the admin token (and from where).
-      if (res.status === 401 && typeof this.tokens === 'object') message += ` (sent ${this.tokens.source})`;
+      if (res.status === 401 && typeof this.tokens === 'object') {
+        message += ` (sent ${this.tokens.source})`;
+        if (/revoked/.test(message)) message += this.tokens.revokedHint();
+      }
       throw new ApiError(e?.code ?? 'http_error', message, res.status, e?.details);
     }
     return json;
