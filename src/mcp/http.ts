@@ -228,6 +228,10 @@ export function mcpRouter(
   const router: RequestHandler = (req, res, next) => {
     if (req.path !== '/') return next();
     json(req, res, (err?: unknown) => {
+      // A body that is not JSON is a JSON-RPC parse error (-32700), as the SDK answers it, not a REST error body.
+      if ((err as { type?: string } | undefined)?.type === 'entity.parse.failed') {
+        return rpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON');
+      }
       if (err) return next(err);
       handle(req, res).catch(next);
     });
