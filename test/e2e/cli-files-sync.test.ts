@@ -84,6 +84,30 @@ describe('disco files push / pull', () => {
     expect(await readFile(named, 'utf8')).toBe('changed\n');
   });
 
+  it('moves into an existing directory, as mv does, and -f never replaces that directory', async () => {
+    for (const f of ['mvdir/keep.txt', 'one.txt', 'two.txt']) {
+      expect((await disco(['files', 'write', 's', f], env, `${f}\n`)).code).toBe(0);
+    }
+    // It answered "'mvdir' already exists; pass -f to replace it", and -f then replaced a directory moved onto it.
+    const r = await disco(['files', 'mv', 's', 'one.txt', 'mvdir'], env);
+    expect(r).toEqual({ code: 0, stdout: 'moved one.txt -> mvdir/one.txt\n', stderr: '' });
+    expect((await disco(['files', 'mv', 's', 'two.txt', 'mvdir/'], env)).stdout).toBe(
+      'moved two.txt -> mvdir/two.txt\n',
+    );
+    expect((await disco(['files', 'mv', 's', 'proj', 'mvdir', '-f'], env)).stdout).toBe('moved proj -> mvdir/proj\n');
+    const ls = await disco(['files', 'ls', 's', 'mvdir', '--json'], env);
+    expect(JSON.parse(ls.stdout).entries.map((e: { path: string }) => e.path)).toEqual([
+      'mvdir/keep.txt',
+      'mvdir/one.txt',
+      'mvdir/proj',
+      'mvdir/two.txt',
+    ]);
+    // A plain rename is still one.
+    expect((await disco(['files', 'mv', 's', 'mvdir/one.txt', 'mvdir/uno.txt'], env)).stdout).toBe(
+      'moved mvdir/one.txt -> mvdir/uno.txt\n',
+    );
+  });
+
   it('says which side is missing: an unknown remote path, an unknown local one', async () => {
     const remote = await disco(['files', 'pull', 's', 'nope', path.join(local, 'y')], env);
     expect(remote.code).toBe(1);
