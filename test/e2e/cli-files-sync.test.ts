@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { tempDir } from '../helpers/daemon.js';
+import { childEnv } from '../helpers/env.js';
 
 let home: string;
 let local: string;
@@ -106,6 +108,22 @@ describe('disco files push / pull', () => {
     expect((await disco(['files', 'mv', 's', 'mvdir/one.txt', 'mvdir/uno.txt'], env)).stdout).toBe(
       'moved mvdir/one.txt -> mvdir/uno.txt\n',
     );
+  });
+
+  it('cats a file over the read limit whole, page by page, byte for byte', async () => {
+    // It answered "'big.bin' is 6 MiB, over the 5.0 MiB read limit; read a line range (--start/--end) instead".
+    const big = Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 0xff)]);
+    await writeFile(path.join(local, 'big.bin'), big);
+    expect((await disco(['files', 'push', 's', path.join(local, 'big.bin')], env)).code).toBe(0);
+    const child = spawn(process.execPath, [DISCO_BIN, 'files', 'cat', 's', 'big.bin'], { env: childEnv(env) });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+    // A line range and --json keep the limit's answer.
+    const json = await disco(['files', 'cat', 's', 'big.bin', '--json'], env);
+    expect(JSON.parse(json.stderr).error.code).toBe('too_large');
   });
 
   it('says which side is missing: an unknown remote path, an unknown local one', async () => {

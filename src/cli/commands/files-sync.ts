@@ -113,24 +113,40 @@ async function unpackLocal(dest: string, archive: Buffer, out: Output) {
 }
 
 /** A file of the workspace, read in pages as bytes, written to `local` (into it when it is a directory). */
-async function pullFile(client: DiscoClient, out: Output, container: string, remote: string, local?: string) {
-  const pages: Buffer[] = [];
+/**
+ * Reads a whole file of the workspace as bytes, page by page (byte-offset reads, which a file over the
+ * whole-file read limit allows), handing each page to `onPage`. Returns its path as the daemon names it.
+ */
+export async function readPaged(
+  client: DiscoClient,
+  container: string,
+  remote: string,
+  onPage: (bytes: Buffer) => void | Promise<void>,
+): Promise<string> {
   let offset = 0;
   let page: OpOutput<'file_read'>;
   do {
     page = await client.call('file_read', { container, path: remote, encoding: 'base64', offset });
     const bytes = Buffer.from(page.content, 'base64');
-    pages.push(bytes);
+    await onPage(bytes);
     offset = page.nextOffset ?? offset + bytes.length;
   } while (page.truncated && page.nextOffset !== undefined);
-  const name = path.posix.basename(page.path);
+  return page.path;
+}
+
+async function pullFile(client: DiscoClient, out: Output, container: string, remote: string, local?: string) {
+  const pages: Buffer[] = [];
+  const remotePath = await readPaged(client, container, remote, (bytes) => {
+    pages.push(bytes);
+  });
+  const name = path.posix.basename(remotePath);
   const into = local !== undefined && (await lstat(local).catch(() => undefined))?.isDirectory();
   const dest = local === undefined ? name : into ? path.join(local, name) : local;
   const data = Buffer.concat(pages);
   await writeFile(dest, data);
   out.result(
-    { path: page.path, local: dest, size: data.length },
-    () => `pulled ${page.path} to ${dest} (${plural(data.length, 'byte')})`,
+    { path: remotePath, local: dest, size: data.length },
+    () => `pulled ${remotePath} to ${dest} (${plural(data.length, 'byte')})`,
   );
 }
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ApiError, type DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { humanSize, type Output, readAll, sizeInWords, table } from '../output.js';
-import { registerFilesSync } from './files-sync.js';
+import { readPaged, registerFilesSync } from './files-sync.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 export async function filesList(
@@ -44,12 +44,26 @@ export async function filesCat(
   path: string,
   opts: { start?: number; end?: number },
 ) {
-  const r = await client.call('file_read', {
-    container,
-    path,
-    ...(opts.start !== undefined ? { startLine: opts.start } : {}),
-    ...(opts.end !== undefined ? { endLine: opts.end } : {}),
-  });
+  const whole = opts.start === undefined && opts.end === undefined && !out.json;
+  const r = await client
+    .call('file_read', {
+      container,
+      path,
+      ...(opts.start !== undefined ? { startLine: opts.start } : {}),
+      ...(opts.end !== undefined ? { endLine: opts.end } : {}),
+    })
+    .catch((err: unknown) => {
+      // Over the whole-file read limit (5 MiB by default): `cat` still prints all of it, page by page, as bytes.
+      if (whole && err instanceof ApiError && err.code === 'too_large') return undefined;
+      throw err;
+    });
+  if (!r) {
+    const stdout = out.io.stdout;
+    await readPaged(client, container, path, async (bytes) => {
+      if (!stdout.write(bytes)) await new Promise((resolve) => stdout.once('drain', resolve));
+    });
+    return;
+  }
   if (out.json) return out.result(r, () => '');
   out.io.stdout.write(r.encoding === 'base64' ? Buffer.from(r.content, 'base64') : r.content);
 }
