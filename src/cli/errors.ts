@@ -15,6 +15,10 @@ const API_FIELD_TO_FLAG: readonly [RegExp, string][] = [
   [/\btimeoutMs\b/g, '--timeout'],
   [/\bifMatch\b/g, '--if-match'],
   [/\bexpiresInDays\b/g, '--expires-in-days'],
+  // Numeric fields a flag of the same name fills, named at the start of a validation message ("k: Too small…").
+  [/^(limit|depth): /, '--$1: '],
+  [/^maxResults: /, '--max: '],
+  [/^k: /, '-k: '],
 ];
 
 export function speakFlags(message: string): string {

@@ -97,6 +97,12 @@ describe('CLI output for people and scripts', () => {
     // `files write --if-match x` and `tokens create -e 0` named the API's fields.
     expect(speakFlags('ifMatch: a SHA-256 hex digest')).toBe('--if-match: a SHA-256 hex digest');
     expect(speakFlags('expiresInDays: Too small')).toBe('--expires-in-days: Too small');
+    // `disco search web x -k 0`, `disco git log web -n 0`, `files search --max 0` named k, limit, maxResults.
+    expect(speakFlags('k: Too small: expected number to be >=1')).toBe('-k: Too small: expected number to be >=1');
+    expect(speakFlags('limit: Too small')).toBe('--limit: Too small');
+    expect(speakFlags('depth: Too small')).toBe('--depth: Too small');
+    expect(speakFlags('maxResults: Too big')).toBe('--max: Too big');
+    expect(speakFlags('the limit: is fine')).toBe('the limit: is fine');
     expect((await disco(['files', 'write', 'out', 'rmdir/f.txt'], env, 'x')).code).toBe(0);
     const rm = await disco(['files', 'rm', 'out', 'rmdir'], env);
     expect(rm.code).toBe(1);
