@@ -113,7 +113,11 @@ describe.runIf(hasGit)('disco git behaves like git and says what git says', () =
     expect((await disco(['git', 'init', 'g', 'trunk', '--initial-branch', 'trunk'], env)).stdout).toMatch(/on trunk$/m);
     const missing = await disco(['git', 'init', 'g', 'nowhere'], env);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toMatch(/'nowhere' is not a directory/);
+    // It said "'nowhere' is not a directory [not_found]"; a file is the one that is not a directory.
+    expect(missing.stderr).toBe("disco: 'nowhere' not found [not_found]\n");
+    await disco(['files', 'write', 'g', 'afile.txt'], env, 'x\n');
+    const file = await disco(['git', 'status', 'g', '-C', 'afile.txt'], env);
+    expect(file.stderr).toBe("disco: 'afile.txt' is not a directory [not_a_directory]\n");
     expect((await disco(['exec', 'g', '--', 'ls'], env)).stdout).not.toMatch(/nowhere/);
   });
 

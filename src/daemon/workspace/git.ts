@@ -111,7 +111,8 @@ async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<
 async function repoDir(ctx: GitContext, rel: string): Promise<string> {
   const dir = await resolveInWorkspace(ctx.root, rel);
   const s = await stat(dir.abs).catch(() => undefined);
-  if (!s?.isDirectory()) throw new DiscoError('not_found', `'${rel}' is not a directory`, { path: rel });
+  if (!s) throw new DiscoError('not_found', `'${rel}' not found`, { path: rel });
+  if (!s.isDirectory()) throw new DiscoError('not_a_directory', `'${rel}' is not a directory`, { path: rel });
   return dir.abs;
 }
 
