@@ -57,6 +57,10 @@ export class DiscoClient {
     const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
     // Every `:param` of the path is a key of the input (the op registry checks it).
     const path = op.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, param: string) => {
+      // `disco call container_get` with no id asked for container 'undefined'.
+      if (rest[param] === undefined || rest[param] === null || rest[param] === '') {
+        throw new ApiError('validation_failed', `${param}: required (${name} takes it in its path)`, 400);
+      }
       const value = encodeURIComponent(String(rest[param]));
       delete rest[param];
       return value;
@@ -87,7 +91,10 @@ export class DiscoClient {
       const e = (json as Partial<ErrorBody> | undefined)?.error;
       let message = e?.message ?? `HTTP ${res.status}`;
       // Which token was refused: the environment's, a stored login's, the admin token (and from where).
-      if (res.status === 401 && typeof this.tokens === 'object') message += ` (sent ${this.tokens.source})`;
+      if (res.status === 401 && typeof this.tokens === 'object') {
+        message += ` (sent ${this.tokens.source})`;
+        if (/revoked/.test(message)) message += this.tokens.revokedHint();
+      }
       throw new ApiError(e?.code ?? 'http_error', message, res.status, e?.details);
     }
     return json;

@@ -6,9 +6,19 @@ import { ApiError, DaemonUnreachableError } from './client.js';
  */
 const API_FIELD_TO_FLAG: readonly [RegExp, string][] = [
   [/\boverwrite: true\b/g, '-f'],
+  [/\brecursive: true\b/g, '-r'],
+  // git commit: -a is tracked: true (as in git); new files are named, `.` for all of them.
+  [/\btracked: true\b/g, '-a'],
+  [/\ball: true \(new files too\)/g, "'.' as the path (new files too)"],
   [/\bstartLine\b/g, '--start'],
   [/\bendLine\b/g, '--end'],
   [/\btimeoutMs\b/g, '--timeout'],
+  [/\bifMatch\b/g, '--if-match'],
+  [/\bexpiresInDays\b/g, '--expires-in-days'],
+  // Numeric fields a flag of the same name fills, named at the start of a validation message ("k: Too small…").
+  [/^(limit|depth): /, '--$1: '],
+  [/^maxResults: /, '--max: '],
+  [/^k: /, '-k: '],
 ];
 
 export function speakFlags(message: string): string {

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { discoVersion } from '../shared/version.js';
 import { ApiError, DaemonUnreachableError } from './client.js';
 import { registerAuth } from './commands/auth.js';
@@ -23,7 +23,7 @@ import { describeError, jsonError, parseIntent } from './errors.js';
 import type { Io } from './output.js';
 
 /** Exit codes for errors the CLI itself reports. */
-const EXIT = { error: 1, usage: 2, unreachable: 3, commandNotFound: 127 } as const;
+const EXIT = { error: 1, usage: 2, unreachable: 3, notExecutable: 126, commandNotFound: 127 } as const;
 
 export function buildProgram(deps: CommandDeps): Command {
   const program = new Command('disco')
@@ -106,11 +106,18 @@ export async function run(
     await buildProgram(deps).parseAsync([...argv]);
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.usage;
     const { command, json } = parseIntent(argv);
+    // Commander has printed its own errors; an InvalidArgumentError thrown by an action (a bad argument
+    // found after parsing) has not, and said nothing before exiting 2.
+    if (err instanceof CommanderError && !(err instanceof InvalidArgumentError))
+      return err.exitCode === 0 ? 0 : EXIT.usage;
     io.stderr.write(json ? `${jsonError(err, command)}\n` : `disco: ${describeError(err, command)}\n`);
+    if (err instanceof InvalidArgumentError) return EXIT.usage;
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
+    // A program that is there but may not run (no x bit): 126, as a shell and docker exec say it.
+    if (err instanceof ApiError && err.code === 'forbidden' && err.details?.command !== undefined)
+      return EXIT.notExecutable;
     // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
     if (err instanceof Error && err.name === 'ConfigError') return EXIT.usage;
     return EXIT.error;

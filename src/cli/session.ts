@@ -72,6 +72,17 @@ export class TokenSource {
     return this.opts.adminToken;
   }
 
+  /**
+   * What to do when the token sent was revoked: a revoked admin token stays revoked across restarts, and
+   * `disco token` keeps printing it, so say how the local daemon makes a new one.
+   */
+  revokedHint(): string {
+    if (!this.source.startsWith('the admin token from') || !this.opts.adminTokenFrom) return '';
+    return this.opts.adminTokenFrom === 'DISCO_ADMIN_TOKEN'
+      ? '; a revoked admin token stays revoked: start `disco serve` with another DISCO_ADMIN_TOKEN'
+      : `; a revoked admin token stays revoked: delete ${this.opts.adminTokenFrom} and restart \`disco serve\` to make a new one`;
+  }
+
   /** After a 401: a stored login refreshes once; other tokens have nothing to retry with. */
   async retryToken(): Promise<string | undefined> {
     if (this.opts.envToken || !(await this.login())) return undefined;

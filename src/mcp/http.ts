@@ -5,7 +5,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { proxyRequest } from '../daemon/cluster/proxy.js';
 import type { Core } from '../daemon/core.js';
 import { UnauthorizedError } from '../daemon/errors.js';
-import { jsonBody } from '../daemon/http/json-body.js';
+import { jsonParser } from '../daemon/http/json-body.js';
 import type { Logger } from '../daemon/log.js';
 import type { Principal } from '../daemon/ops/op.js';
 import type { McpCallContext } from './context.js';
@@ -220,7 +220,7 @@ export function mcpRouter(
 
   // Perf: one handler for /mcp itself, not an express Router with a route (a router and a route layer cost
   // a dispatch each per call); the same JSON body parser.
-  const json = jsonBody(bodyLimit);
+  const json = jsonParser(bodyLimit);
   const handle = async (req: Request, res: Response) => {
     const principal = attachAuth(req, res);
     if (config.mcpStateless) await handleStateless(req, res);
@@ -229,6 +229,10 @@ export function mcpRouter(
   const router: RequestHandler = (req, res, next) => {
     if (req.path !== '/') return next();
     json(req, res, (err?: unknown) => {
+      // A body that is not JSON is a JSON-RPC parse error (-32700), as the SDK answers it, not a REST error body.
+      if ((err as { type?: string } | undefined)?.type === 'entity.parse.failed') {
+        return rpcError(res, 400, -32700, 'Parse error: the request body is not valid JSON');
+      }
       if (err) return next(err);
       handle(req, res).catch(next);
     });

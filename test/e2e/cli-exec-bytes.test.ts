@@ -93,4 +93,51 @@ describe('exec: the bytes and the environment a command gets', () => {
     }
     expect(after).toBe('no running processes (finished ones: disco history b)\n');
   });
+
+  it('prints a long foreground command’s output as it comes, and Ctrl-C reaches it as SIGINT', async () => {
+    // It printed nothing until the command ended, and Ctrl-C killed it without its INT trap running.
+    const script = 'trap "echo trapped > got-int; exit 7" INT; echo ready; while :; do sleep 0.1; done';
+    const child = spawn(process.execPath, [DISCO_BIN, 'exec', 'b', '--', 'sh', '-c', script], {
+      env: childEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let stdout = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('ready')) resolve();
+      }),
+    );
+    await ready;
+    expect(child.exitCode).toBe(null);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    let trapped = await disco(['files', 'cat', 'b', 'got-int'], env);
+    for (let i = 0; i < 50 && trapped.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      trapped = await disco(['files', 'cat', 'b', 'got-int'], env);
+    }
+    expect(trapped.stdout).toBe('trapped\n');
+  });
+
+  it('keeps a long foreground command’s exit code, both streams and --json', async () => {
+    const r = await disco(['exec', 'b', '--', 'sh', '-c', 'echo a; sleep 1.5; echo b >&2; exit 4'], env);
+    expect(r).toEqual({ code: 4, stdout: 'a\n', stderr: 'b\n' });
+    const j = await disco(['exec', 'b', '--json', '--', 'sh', '-c', 'echo a; sleep 1.5; echo b'], env);
+    expect(JSON.parse(j.stdout)).toMatchObject({ exitCode: 0, stdout: 'a\nb\n', running: false });
+    const waited = await disco(['exec', 'b', '--wait', '300', '--', 'sleep', '5'], env);
+    expect(waited.code).toBe(0);
+    expect(waited.stderr).toMatch(/^disco: still running as proc_/);
+  });
+
+  it('exits 126 for a program that may not run, as a shell does, and 2 when there is nothing to run', async () => {
+    expect((await disco(['files', 'write', 'b', 'noexec.sh'], env, '#!/bin/sh\necho ran\n')).code).toBe(0);
+    // It exited 1, as for any other error.
+    const r = await disco(['exec', 'b', '--', './noexec.sh'], env);
+    expect(r).toEqual({ code: 126, stdout: '', stderr: 'disco: permission denied: ./noexec.sh [forbidden]\n' });
+    const none = await disco(['exec', 'b'], env);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe('disco: nothing to run: disco exec <container> -- <command> [args…]\n');
+  });
 });

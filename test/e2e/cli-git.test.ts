@@ -57,6 +57,22 @@ describe.runIf(hasGit)('disco git behaves like git and says what git says', () =
     });
   });
 
+  it('says what to pass when nothing is staged, not git\'s "use git add" (there is no disco git add)', async () => {
+    expect((await disco(['files', 'write', 'g', 'project/loose.txt'], env, 'x\n')).code).toBe(0);
+    const r = await disco(['git', 'commit', 'g', '-C', 'project', '-m', 'nothing staged'], env);
+    expect(r.code).toBe(1);
+    // It said: "git commit: README.md; loose.txt; nothing added to commit but untracked files present (use "git add" to track)".
+    expect(r.stderr).toBe(
+      'disco: git commit: nothing to commit: no changes are staged (untracked files are present); name the paths ' +
+        "to commit, or pass -a (changes to tracked files) or '.' as the path (new files too) [git_failed]\n",
+    );
+    const call = await disco(['call', 'git_commit', '{"container":"g","path":"project","message":"m"}'], env);
+    expect(call.stderr).toContain(
+      'name the paths to commit, or pass tracked: true (changes to tracked files) or all: true',
+    );
+    expect((await disco(['files', 'rm', 'g', 'project/loose.txt'], env)).code).toBe(0);
+  });
+
   it('commits tracked changes only with --all, like git commit -a', async () => {
     await disco(['files', 'write', 'g', 'project/README.md'], env, '# changed\n');
     await disco(['files', 'write', 'g', 'project/new.txt'], env, 'new\n');
@@ -97,7 +113,11 @@ describe.runIf(hasGit)('disco git behaves like git and says what git says', () =
     expect((await disco(['git', 'init', 'g', 'trunk', '--initial-branch', 'trunk'], env)).stdout).toMatch(/on trunk$/m);
     const missing = await disco(['git', 'init', 'g', 'nowhere'], env);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toMatch(/'nowhere' is not a directory/);
+    // It said "'nowhere' is not a directory [not_found]"; a file is the one that is not a directory.
+    expect(missing.stderr).toBe("disco: 'nowhere' not found [not_found]\n");
+    await disco(['files', 'write', 'g', 'afile.txt'], env, 'x\n');
+    const file = await disco(['git', 'status', 'g', '-C', 'afile.txt'], env);
+    expect(file.stderr).toBe("disco: 'afile.txt' is not a directory [not_a_directory]\n");
     expect((await disco(['exec', 'g', '--', 'ls'], env)).stdout).not.toMatch(/nowhere/);
   });
 

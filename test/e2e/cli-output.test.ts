@@ -94,6 +94,21 @@ describe('CLI output for people and scripts', () => {
     const cat = await disco(['files', 'cat', 'out', 'a.txt', '--start', '3', '--end', '1'], env);
     expect(cat.stderr).toContain('--end must not be before --start');
     expect(speakFlags('timeoutMs must be at most 600000')).toBe('--timeout must be at most 600000');
+    // `files write --if-match x` and `tokens create -e 0` named the API's fields.
+    expect(speakFlags('ifMatch: a SHA-256 hex digest')).toBe('--if-match: a SHA-256 hex digest');
+    expect(speakFlags('expiresInDays: Too small')).toBe('--expires-in-days: Too small');
+    // `disco search web x -k 0`, `disco git log web -n 0`, `files search --max 0` named k, limit, maxResults.
+    expect(speakFlags('k: Too small: expected number to be >=1')).toBe('-k: Too small: expected number to be >=1');
+    expect(speakFlags('limit: Too small')).toBe('--limit: Too small');
+    expect(speakFlags('depth: Too small')).toBe('--depth: Too small');
+    expect(speakFlags('maxResults: Too big')).toBe('--max: Too big');
+    expect(speakFlags('the limit: is fine')).toBe('the limit: is fine');
+    expect((await disco(['files', 'write', 'out', 'rmdir/f.txt'], env, 'x')).code).toBe(0);
+    const rm = await disco(['files', 'rm', 'out', 'rmdir'], env);
+    expect(rm.code).toBe(1);
+    expect(rm.stderr).toContain("'rmdir' is a directory; pass -r to delete it");
+    expect(rm.stderr).not.toContain('recursive');
+    expect((await disco(['files', 'rm', 'out', 'rmdir', '-r'], env)).code).toBe(0);
     // `disco call` takes the API's JSON, so its hints keep the API's words.
     const call = await disco(['call', 'file_move', '{"container":"out","from":"a.txt","to":"zeta.txt"}'], env);
     expect(call.stderr).toContain('overwrite: true');

@@ -69,7 +69,7 @@ describe('disco CLI against a real daemon', () => {
     expect((await disco(['files', 'mv', 'e2e', 'src/greet.js', 'lib/greet.js'], env)).code).toBe(0);
     const rm1 = await disco(['files', 'rm', 'e2e', 'lib'], env);
     expect(rm1.code).toBe(1);
-    expect(rm1.stderr).toMatch(/^disco: .*recursive.*\[validation_failed\]\n$/);
+    expect(rm1.stderr).toMatch(/^disco: 'lib' is a directory; pass -r to delete it.*\[validation_failed\]\n$/);
     expect((await disco(['files', 'rm', 'e2e', 'lib', '-r'], env)).code).toBe(0);
 
     const del = await disco(['containers', 'rm', 'e2e'], env);

@@ -82,6 +82,15 @@ describe('token lifecycle', () => {
     expect((await me(t.token)).body.via).toBe('admin_token');
   });
 
+  it('says what is wrong with a malformed sign-in body, not only the shapes it takes', async () => {
+    // `disco login --token bogus` said only 'expected {"username","password"} or {"token"} (login), …'.
+    const res = await call('POST', '/api/v1/auth/login', undefined, { token: 'bogus' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe(
+      'expected {"username","password"} or {"token"} (login), {"refreshToken"} (refresh, logout): token: Too small: expected string to have >=16 characters',
+    );
+  });
+
   it('refuses expired, wrongly addressed, wrongly signed and unsigned tokens', async () => {
     const valid = await forge({});
     // A forged token is well-formed but names no live session: it is refused as revoked.

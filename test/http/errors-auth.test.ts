@@ -58,6 +58,30 @@ describe('error model', () => {
     });
   });
 
+  it('refuses a body that is not a JSON object instead of running the op with its defaults', async () => {
+    const before = (await t.json('GET', '/api/v1/containers')).body.containers.length;
+    // `curl -d '{…}'` without -H content-type sends the JSON as a form.
+    const form = await t.request('POST', '/api/v1/containers', {
+      body: '{"name":"formbox"}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status).toBe(415);
+    expect((await bodyOf(form)).error).toMatchObject({
+      code: 'unsupported_media_type',
+      message: expect.stringContaining('Content-Type: application/json'),
+    });
+    const array = await t.request('POST', '/api/v1/containers', { body: '[]' });
+    expect(array.status).toBe(400);
+    expect((await bodyOf(array)).error).toEqual({
+      code: 'validation_failed',
+      message: 'the request body must be a JSON object',
+    });
+    expect((await t.json('GET', '/api/v1/containers')).body.containers.length).toBe(before);
+    // No body at all is still an empty input.
+    const empty = await t.request('POST', '/api/v1/containers/box/stop');
+    expect(empty.status).toBe(200);
+  });
+
   it('refuses unknown input keys and wrong types, naming the field', async () => {
     const r = await t.json('GET', '/api/v1/containers/box/files?recursiv=true');
     expect(r.status).toBe(400);

@@ -141,6 +141,23 @@ describe.runIf(hasGit)('git ops over REST against real local repositories', () =
     expect((await t.json('GET', '/api/v1/containers/empty/git/status')).body.error.code).toBe('git_failed');
   });
 
+  it('says a repository has no such remote, instead of what git said about a path of that name', async () => {
+    await t.json('POST', '/api/v1/containers', { name: 'lonely' });
+    const L = '/api/v1/containers/lonely/git';
+    expect((await t.json('POST', `${L}/init`, {})).status).toBe(200);
+    // pull said "fatal: transport 'file' not allowed"; push spoke of a missing upstream branch.
+    for (const verb of ['pull', 'push']) {
+      const r = await t.json('POST', `${L}/${verb}`, {});
+      expect(r.status, verb).toBe(404);
+      expect(r.body.error).toEqual({
+        code: 'not_found',
+        message:
+          "this repository has no remote 'origin': clone it from one, add it (git remote add origin <url>), or give an https:// URL",
+        details: { remote: 'origin' },
+      });
+    }
+  });
+
   it('refuses file:// remotes unless the daemon allows them', async () => {
     const strict = await startTestDaemon();
     try {

@@ -67,6 +67,25 @@ describe('/mcp over Streamable HTTP', () => {
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
   });
 
+  it('answers a body that is not JSON with a JSON-RPC parse error', async () => {
+    // It answered the REST envelope {"error":{"code":"validation_failed",…}}, which no MCP client reads.
+    const res = await fetch(`${t.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${t.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: '{"jsonrpc":',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32700, message: 'Parse error: the request body is not valid JSON' },
+      id: null,
+    });
+  });
+
   it('refuses a foreign Origin and accepts https://chatgpt.com', async () => {
     expect((await post(initialize('2025-11-25'), { origin: 'https://evil.example' })).res.status).toBe(403);
     const ok = await post(initialize('2025-11-25'), { origin: 'https://chatgpt.com' });

@@ -7,7 +7,7 @@ import { PORT_COMMANDS } from '../../src/cli/commands/preview.js';
 import { PROCESS_COMMANDS } from '../../src/cli/commands/processes.js';
 import { TERMINAL_COMMANDS } from '../../src/cli/commands/shell.js';
 import { buildProgram } from '../../src/cli/main.js';
-import { type AnyOpCommand, checkChoices, inputOf } from '../../src/cli/table.js';
+import { type AnyOpCommand, checkChoices, inputOf, type OpCommand } from '../../src/cli/table.js';
 import { OP_FIELDS, OP_ROUTES } from '../../src/shared/op-routes.js';
 
 const ROWS: readonly AnyOpCommand[] = [
@@ -84,5 +84,20 @@ describe('the CLI command table (src/cli/table.ts)', () => {
       network: 'off',
     });
     expect(() => inputOf(create, { name: 'x' }, { template: 'blank', network: 'wide' })).toThrow(/--network must be/);
+  });
+});
+
+describe('git log for people', () => {
+  it('says a repository has no commits yet instead of printing nothing', () => {
+    const log = GIT_COMMANDS.find((c) => c.name === 'log') as unknown as OpCommand<'git_log'>;
+    expect(log.human({ commits: [] }, {}, {})).toBe('no commits yet');
+    const commit = {
+      hash: 'a'.repeat(40),
+      date: '2026-12-02T10:00:00Z',
+      author: 'admin',
+      email: 'a@x',
+      subject: 'first',
+    };
+    expect(log.human({ commits: [commit] }, {}, {})).toBe('aaaaaaaaaa  2026-12-02  admin  first');
   });
 });

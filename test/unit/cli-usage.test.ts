@@ -35,4 +35,15 @@ describe('CLI usage errors', () => {
     const ls = await usage(['containers', 'web', 'ls']);
     expect(ls.err).toContain("unknown command 'web'");
   });
+
+  it('says what is wrong when an action finds a bad argument (it exited 2 in silence)', async () => {
+    const none = await usage(['preview', 'web']);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('disco: usage: disco preview <container> <port>');
+    const port = await usage(['preview', 'web', 'abc']);
+    expect(port.code).toBe(2);
+    expect(port.err).toContain("port: expected a port number (got 'abc')");
+    const json = await usage(['preview', '--json']);
+    expect(JSON.parse(json.err).error.message).toContain('usage: disco preview');
+  });
 });

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ApiError, type DiscoClient, type OpInput, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
@@ -23,11 +23,22 @@ export function exitCodeOf(r: Pick<OpOutput<'exec'>, 'timedOut' | 'exitCode' | '
   return signo ? 128 + signo : 1;
 }
 
-function parseEnv(pairs: readonly string[]): Record<string, string> {
+/** An environment variable's name (the exec contract's ENV_NAME; the CLI loads no contract code). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `-e KEY=VALUE`, or `-e KEY` for this shell's value of KEY (as `docker exec -e KEY` passes it). */
+export function parseEnv(pairs: readonly string[], local: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--env expects KEY=VALUE (got '${pair}')`);
+    if (eq < 0 && ENV_NAME.test(pair)) {
+      const value = local[pair];
+      if (value === undefined)
+        throw new InvalidArgumentError(`--env ${pair}: ${pair} is not set here; give ${pair}=VALUE`);
+      env[pair] = value;
+      continue;
+    }
+    if (eq <= 0) throw new InvalidArgumentError(`--env expects KEY=VALUE or KEY (got '${pair}')`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
@@ -39,29 +50,30 @@ export async function execCommand(
   container: string,
   argvIn: readonly string[],
   opts: ExecCliOptions,
+  localEnv: NodeJS.ProcessEnv = {},
 ): Promise<number> {
   // commander keeps the `--` that separates our options from the command's; it is not part of the command.
   const argv = argvIn[0] === '--' ? argvIn.slice(1) : argvIn;
-  if (argv.length === 0) throw new Error('nothing to run: disco exec <container> -- <command> [args…]');
+  if (argv.length === 0) throw new InvalidArgumentError('nothing to run: disco exec <container> -- <command> [args…]');
   const spec = {
     container,
     command: opts.shell ? argv.join(' ') : [...argv],
     shell: opts.shell === true,
-    env: parseEnv(opts.env ?? []),
+    env: parseEnv(opts.env ?? [], localEnv),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
   };
-  if (opts.stdin && !opts.background) return streamedExec(client, out, spec, opts.wait);
+  if (!opts.background) return foregroundExec(client, out, spec, opts.stdin === true, opts.wait);
   const r = await client.call('exec', {
     ...spec,
-    ...(opts.background ? { background: true } : {}),
+    background: true,
     ...(opts.wait !== undefined ? { wait: opts.wait } : {}),
   });
   // In the background too, stdin goes as bytes, in chunks, then is closed.
   if (opts.stdin && r.running) await sendInput(client, r.processId, out.io.stdin);
   if (out.json) {
     out.result(r, () => '');
-  } else if (opts.background) {
+  } else {
     // Only the process id on stdout, so `id=$(disco exec -b …)` works; whatever it printed so far goes to stderr.
     out.io.stdout.write(`${r.processId}\n`);
     out.io.stderr.write(r.stdout);
@@ -71,18 +83,24 @@ export async function execCommand(
         ? `disco: running in the background; follow it with \`disco logs ${r.processId} -f\`, stop it with \`disco kill ${r.processId}\``
         : `disco: already finished (exit ${exitCodeOf(r)}); see \`disco logs ${r.processId}\``,
     );
-  } else {
-    out.io.stdout.write(r.stdout);
-    out.io.stderr.write(r.stderr);
-    if (r.truncated) out.info('disco: output was truncated at the daemon’s output cap');
-    if (r.timedOut) out.info(`disco: command timed out after ${Math.round(r.durationMs)} ms and was killed`);
-    if (r.running) {
-      out.info(
-        `disco: still running as ${r.processId}; follow it with \`disco logs ${r.processId} -f\`, stop it with \`disco kill ${r.processId}\``,
-      );
-    }
   }
   return r.running ? 0 : exitCodeOf(r);
+}
+
+/** A command that ends within this long is answered by the one exec call; a longer one's output streams. */
+export const FIRST_ANSWER_MS = 1000;
+
+/** The whole result of a command that ended within the exec call, as the CLI prints it. */
+function printEnded(out: Output, r: OpOutput<'exec'>): number {
+  if (out.json) {
+    out.result(r, () => '');
+    return exitCodeOf(r);
+  }
+  out.io.stdout.write(r.stdout);
+  out.io.stderr.write(r.stderr);
+  if (r.truncated) out.info('disco: output was truncated at the daemon’s output cap');
+  if (r.timedOut) out.info(`disco: command timed out after ${Math.round(r.durationMs)} ms and was killed`);
+  return exitCodeOf(r);
 }
 
 /** Input goes to the daemon in pieces of this size (process_input takes up to 1 MiB). */
@@ -151,16 +169,26 @@ export async function followOutput(
 }
 
 /**
- * `exec --stdin`: starts the command with its stdin open, streams ours to it in chunks as bytes (no
- * limit on the total, nothing decoded), closes it, and prints the output until the command ends.
+ * A foreground command, as `docker exec` runs one: its output printed as it comes, Ctrl-C sent to it.
+ * One exec call answers a command that ends within FIRST_ANSWER_MS (or `wait`); a longer one is followed
+ * with process_output. With `stdin` (`--stdin`) it starts with its stdin open, ours is streamed to it in
+ * chunks as bytes (no limit on the total, nothing decoded) and closed.
  */
-async function streamedExec(
+async function foregroundExec(
   client: DiscoClient,
   out: Output,
   spec: Omit<OpInput<'exec'>, 'stdin' | 'background' | 'wait' | 'stdinOpen'>,
+  stdin: boolean,
   wait: number | undefined,
 ): Promise<number> {
-  const started = await client.call('exec', { ...spec, stdinOpen: true, wait: 0 });
+  const deadline = wait === undefined ? undefined : Date.now() + wait;
+  const started = await client.call(
+    'exec',
+    stdin
+      ? { ...spec, stdinOpen: true, wait: 0 }
+      : { ...spec, wait: Math.min(wait ?? FIRST_ANSWER_MS, FIRST_ANSWER_MS) },
+  );
+  if (!started.running && !stdin) return printEnded(out, started);
   const id = started.processId;
   const collected = { stdout: [started.stdout], stderr: [started.stderr] };
   const collect = out.json ? (stream: 'stdout' | 'stderr', text: string) => collected[stream].push(text) : undefined;
@@ -184,8 +212,7 @@ async function streamedExec(
   }
   let page: OutputPage | undefined;
   try {
-    if (started.running) await sendInput(client, id, out.io.stdin);
-    const deadline = wait === undefined ? undefined : Date.now() + wait;
+    if (started.running && stdin) await sendInput(client, id, out.io.stdin);
     let offset = started.nextOffset;
     do {
       page = await followOutput(client, out, id, offset, false, collect);
@@ -224,16 +251,19 @@ export function registerExec(program: Command, deps: CommandDeps): void {
       .description('run a command in a container: disco exec <container> -- <command> [args…]'),
   )
     .option('--cwd <dir>', 'working directory, relative to the workspace')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', (v: string, acc: string[] = []) => [
-      ...acc,
-      v,
-    ])
+    .option(
+      '-e, --env <KEY=VALUE>',
+      'set an environment variable (repeatable; KEY alone passes its value here)',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
     .option('--timeout <ms>', 'kill the command after this many milliseconds', parseIntOption('--timeout'))
     .option('--shell', 'run the words as one /bin/sh -c command line (pipes, &&, globs)')
     .option('--stdin', "forward this process's standard input to the command")
     .option('-b, --background', 'start it and return at once; it keeps running (see `disco logs`, `disco kill`)')
     .option('--wait <ms>', 'return after this long even if it still runs', parseIntOption('--wait'))
     .action(async (container: string, command: string[], opts) =>
-      deps.setExitCode(await execCommand(clientFor(deps.cliEnv()), outputFor(deps, opts), container, command, opts)),
+      deps.setExitCode(
+        await execCommand(clientFor(deps.cliEnv()), outputFor(deps, opts), container, command, opts, deps.processEnv),
+      ),
     );
 }

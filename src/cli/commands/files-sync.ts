@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, readlink, symlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { plural } from '../../shared/plural.js';
 import { linkStaysInside, readTar, safeMemberPath, type TarInput, writeTar } from '../../shared/tar.js';
-import type { DiscoClient } from '../client.js';
+import { ApiError, type DiscoClient, type OpOutput } from '../client.js';
 import { clientFor } from '../context.js';
 import type { Output } from '../output.js';
 import { type CommandDeps, outputFor, withJson } from './shared.js';
@@ -42,7 +42,9 @@ async function packLocal(dir: string): Promise<{ entries: TarInput[]; skipped: s
 }
 
 export async function filesPush(client: DiscoClient, out: Output, container: string, local: string, remote?: string) {
-  const st = await lstat(local);
+  const st = await lstat(local).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new Error(`${local}: no such file or directory (on this machine)`) : err;
+  });
   const dest = remote ?? path.basename(path.resolve(local));
   if (st.isFile()) {
     const r = await client.call('file_write', {
@@ -110,8 +112,51 @@ async function unpackLocal(dest: string, archive: Buffer, out: Output) {
   }
 }
 
+/** A file of the workspace, read in pages as bytes, written to `local` (into it when it is a directory). */
+/**
+ * Reads a whole file of the workspace as bytes, page by page (byte-offset reads, which a file over the
+ * whole-file read limit allows), handing each page to `onPage`. Returns its path as the daemon names it.
+ */
+export async function readPaged(
+  client: DiscoClient,
+  container: string,
+  remote: string,
+  onPage: (bytes: Buffer) => void | Promise<void>,
+): Promise<string> {
+  let offset = 0;
+  let page: OpOutput<'file_read'>;
+  do {
+    page = await client.call('file_read', { container, path: remote, encoding: 'base64', offset });
+    const bytes = Buffer.from(page.content, 'base64');
+    await onPage(bytes);
+    offset = page.nextOffset ?? offset + bytes.length;
+  } while (page.truncated && page.nextOffset !== undefined);
+  return page.path;
+}
+
+async function pullFile(client: DiscoClient, out: Output, container: string, remote: string, local?: string) {
+  const pages: Buffer[] = [];
+  const remotePath = await readPaged(client, container, remote, (bytes) => {
+    pages.push(bytes);
+  });
+  const name = path.posix.basename(remotePath);
+  const into = local !== undefined && (await lstat(local).catch(() => undefined))?.isDirectory();
+  const dest = local === undefined ? name : into ? path.join(local, name) : local;
+  const data = Buffer.concat(pages);
+  await writeFile(dest, data);
+  out.result(
+    { path: remotePath, local: dest, size: data.length },
+    () => `pulled ${remotePath} to ${dest} (${plural(data.length, 'byte')})`,
+  );
+}
+
 export async function filesPull(client: DiscoClient, out: Output, container: string, remote: string, local?: string) {
-  const r = await client.call('file_pack', { container, path: remote });
+  // A file comes out as itself, as `docker cp` does; file_pack packs directories only.
+  const r = await client.call('file_pack', { container, path: remote }).catch((err: unknown) => {
+    if (err instanceof ApiError && err.code === 'not_a_directory') return undefined;
+    throw err;
+  });
+  if (!r) return pullFile(client, out, container, remote, local);
   const dest = local ?? (r.path === '.' ? container : path.posix.basename(r.path));
   await unpackLocal(dest, Buffer.from(r.archive, 'base64'), out);
   const { archive: _archive, ...summary } = r;
@@ -130,7 +175,7 @@ export function registerFilesSync(group: Command, deps: CommandDeps): void {
   withJson(
     group
       .command('pull <container> <remote> [local]')
-      .description('copy a workspace directory here (to ./<name> unless local is given)'),
+      .description('copy a workspace file or directory here (to ./<name> unless local is given)'),
   ).action((c: string, remote: string, local: string | undefined, opts) =>
     filesPull(client(), outputFor(deps, opts), c, remote, local),
   );

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { Command } from 'commander';
-import type { DiscoClient } from '../client.js';
+import { ApiError, type DiscoClient } from '../client.js';
 import { clientFor } from '../context.js';
 import { humanSize, type Output, readAll, sizeInWords, table } from '../output.js';
-import { registerFilesSync } from './files-sync.js';
+import { readPaged, registerFilesSync } from './files-sync.js';
 import { type CommandDeps, outputFor, parseIntOption, withJson } from './shared.js';
 
 export async function filesList(
@@ -43,12 +44,26 @@ export async function filesCat(
   path: string,
   opts: { start?: number; end?: number },
 ) {
-  const r = await client.call('file_read', {
-    container,
-    path,
-    ...(opts.start !== undefined ? { startLine: opts.start } : {}),
-    ...(opts.end !== undefined ? { endLine: opts.end } : {}),
-  });
+  const whole = opts.start === undefined && opts.end === undefined && !out.json;
+  const r = await client
+    .call('file_read', {
+      container,
+      path,
+      ...(opts.start !== undefined ? { startLine: opts.start } : {}),
+      ...(opts.end !== undefined ? { endLine: opts.end } : {}),
+    })
+    .catch((err: unknown) => {
+      // Over the whole-file read limit (5 MiB by default): `cat` still prints all of it, page by page, as bytes.
+      if (whole && err instanceof ApiError && err.code === 'too_large') return undefined;
+      throw err;
+    });
+  if (!r) {
+    const stdout = out.io.stdout;
+    await readPaged(client, container, path, async (bytes) => {
+      if (!stdout.write(bytes)) await new Promise((resolve) => stdout.once('drain', resolve));
+    });
+    return;
+  }
   if (out.json) return out.result(r, () => '');
   out.io.stdout.write(r.encoding === 'base64' ? Buffer.from(r.content, 'base64') : r.content);
 }
@@ -99,8 +114,23 @@ export async function filesMove(
   to: string,
   overwrite: boolean,
 ) {
-  const r = await client.call('file_move', { container, from, to, overwrite });
+  // Into an existing directory, as mv and git mv do (`files mv web a.txt src` is src/a.txt); -f then
+  // replaces src/a.txt, never the directory itself.
+  const into = await isDirectory(client, container, to);
+  const dest = into ? posix.join(to, posix.basename(posix.normalize(from))) : to;
+  const r = await client.call('file_move', { container, from, to: dest, overwrite });
   out.result(r, () => `moved ${r.from} -> ${r.to}`);
+}
+
+/** Whether `p` is a directory of the workspace (any error: no, and the op that follows says why). */
+async function isDirectory(client: DiscoClient, container: string, p: string): Promise<boolean> {
+  try {
+    await client.call('file_list', { container, path: p, limit: 1 });
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError) return false;
+    throw err;
+  }
 }
 
 export async function filesSearch(
@@ -157,7 +187,12 @@ export function registerFiles(program: Command, deps: CommandDeps): void {
     .action((c: string, p: string, opts) =>
       filesRemove(client(), outputFor(deps, opts), c, p, opts.recursive === true),
     );
-  withJson(group.command('mv <container> <from> <to>').alias('move').description('move or rename'))
+  withJson(
+    group
+      .command('mv <container> <from> <to>')
+      .alias('move')
+      .description('move or rename (into <to> when it is a directory, as mv does)'),
+  )
     .option('-f, --overwrite', 'replace an existing destination')
     .action((c: string, from: string, to: string, opts) =>
       filesMove(client(), outputFor(deps, opts), c, from, to, opts.overwrite === true),

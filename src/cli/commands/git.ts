@@ -69,8 +69,11 @@ export const GIT_COMMANDS = [
         parse: parseIntOption('--limit'),
       },
     ],
+    // A repository without commits printed nothing at all (git says it has none yet).
     human: (r) =>
-      r.commits.map((c) => `${c.hash.slice(0, 10)}  ${c.date.slice(0, 10)}  ${c.author}  ${c.subject}`).join('\n'),
+      r.commits.length === 0
+        ? 'no commits yet'
+        : r.commits.map((c) => `${c.hash.slice(0, 10)}  ${c.date.slice(0, 10)}  ${c.author}  ${c.subject}`).join('\n'),
   }),
 ] as const;
 

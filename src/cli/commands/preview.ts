@@ -16,7 +16,7 @@ export function parseDuration(text: string): number {
 }
 
 function parsePort(text: string): number {
-  if (!/^\d{1,5}$/.test(text)) throw new InvalidArgumentError('expected a port number');
+  if (!/^\d{1,5}$/.test(text)) throw new InvalidArgumentError(`port: expected a port number (got '${text}')`);
   return Number(text);
 }
 
@@ -97,7 +97,10 @@ export function registerPreview(program: Command, deps: CommandDeps): void {
         r.shares.length === 0 ? 'no shares' : table(r.shares, ['id', 'container', 'port', 'status', 'expiresAt']),
       );
     }
-    if (!container || !port) throw new InvalidArgumentError('usage: disco preview <container> <port>');
+    if (!container || !port)
+      throw new InvalidArgumentError(
+        'usage: disco preview <container> <port> [--share] · disco preview --list · disco preview --revoke <id>',
+      );
     return preview(client(), out, container, parsePort(port), opts);
   });
 }

@@ -1,4 +1,4 @@
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
 import type { Core } from '../core.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError, WriteLimitError } from '../errors.js';
@@ -73,10 +73,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   const authApi = express.Router();
   authApi.use('/auth/github', limits.auth, githubRoutes({ auth: services.auth, as: deps.core.oauth, config }));
   authApi.use('/auth', authRoutes(services.auth, config, limits.auth));
-  const json = jsonBody(bodyLimit(config.fileWriteMaxBytes));
-  // Perf: GET and DELETE carry their input in the URL; skip the body parser for them.
-  const body: RequestHandler = (req, res, next) =>
-    req.method === 'GET' || req.method === 'DELETE' ? next() : json(req, res, next);
+  const body = jsonBody(bodyLimit(config.fileWriteMaxBytes));
   app.use(
     '/api/v1',
     inSequence(

@@ -9,9 +9,13 @@ import { LoginBody, LogoutBody, RefreshBody } from './auth-contract.js';
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
   if (!r.success) {
+    const issues = r.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message }));
+    // What was wrong with what was sent (`disco login --token bogus`: the token is too short), not only the shapes.
+    const first = issues.find((i) => i.path) ?? issues[0];
+    const said = first ? `: ${first.path ? `${first.path}: ` : ''}${first.message}` : '';
     throw new ValidationError(
-      'expected {"username","password"} or {"token"} (login), {"refreshToken"} (refresh, logout)',
-      { issues: r.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })) },
+      `expected {"username","password"} or {"token"} (login), {"refreshToken"} (refresh, logout)${said}`,
+      { issues },
     );
   }
   return r.data;

@@ -1,4 +1,6 @@
 import * as contract from '../../contracts/rag.js';
+import { LANGUAGES } from '../../contracts/vocabulary.js';
+import { ValidationError } from '../errors.js';
 import type { IndexStatus } from '../rag/status.js';
 import { openContainer } from './container-scope.js';
 import { implement } from './op.js';
@@ -35,6 +37,12 @@ export const ragIndex = implement(contract.ragIndex, {
 
 export const ragSearch = implement(contract.ragSearch, {
   run: async ({ container, query, ...opts }, ctx) => {
+    // A language the index never writes matched nothing, said as "no results".
+    if (opts.language !== undefined && !LANGUAGES.includes(opts.language)) {
+      throw new ValidationError(`language '${opts.language}' is not one of: ${LANGUAGES.join(', ')}`, {
+        language: opts.language,
+      });
+    }
     const c = await openContainer(ctx, container);
     const status = ctx.services.rag.status(c.id);
     const r = await ctx.services.rag.searchIndex(c.id, query, opts, ctx.signal);

@@ -32,10 +32,25 @@ export function fail(ctx: GitPlaces, what: string, r: GitResult): never {
     hidePaths(redactUrl(text), ctx)
       .trim()
       .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('hint:') && !l.startsWith('(use "git'));
+      .map((l) => l.replace(/\s*\(use "git [^)]*\)/g, '').trim())
+      .filter((l) => l && !l.startsWith('hint:'));
   const stderr = said(r.stderr);
   const lines = stderr.length > 0 ? stderr : said(r.stdout.toString('utf8'));
   const text = lines.slice(-3).join('; ').slice(0, 500);
   throw new DiscoError('git_failed', text ? `git ${what}: ${text}` : `git ${what} failed (exit ${r.exitCode})`);
+}
+
+/**
+ * `git commit` with nothing staged prints its status listing and "nothing added to commit but untracked
+ * files present (use "git add" to track)": there is no `git add` here, so say what to pass instead.
+ */
+export function nothingStaged(err: unknown): DiscoError | undefined {
+  if (!(err instanceof DiscoError) || err.code !== 'git_failed') return undefined;
+  if (!/nothing added to commit|no changes added to commit/.test(err.message)) return undefined;
+  const untracked = /untracked files present/.test(err.message) ? ' (untracked files are present)' : '';
+  return new DiscoError(
+    'git_failed',
+    `git commit: nothing to commit: no changes are staged${untracked}; name the paths to commit, ` +
+      'or pass tracked: true (changes to tracked files) or all: true (new files too)',
+  );
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { DiscoError, ValidationError } from '../errors.js';
 import { asNetworkMode } from '../sandbox/modes.js';
 import {
@@ -10,7 +11,7 @@ import {
 } from './git-config-guard.js';
 import type { GitContext } from './git-context.js';
 import { credentialed } from './git-credentials.js';
-import { fail } from './git-fail.js';
+import { fail, nothingStaged } from './git-fail.js';
 import { LOG_FORMAT, parseBranches, parseLog, parseStatusV2 } from './git-parse.js';
 import { assertBranchName, assertRefspec, assertRemote, assertRevision } from './git-refs.js';
 import { type Binds, checkRemoteUrl, localRemoteBinds, redactUrl, remoteLocalPaths } from './git-remote.js';
@@ -110,7 +111,8 @@ async function git(ctx: GitContext, cwd: string, args: string[], extra: Partial<
 async function repoDir(ctx: GitContext, rel: string): Promise<string> {
   const dir = await resolveInWorkspace(ctx.root, rel);
   const s = await stat(dir.abs).catch(() => undefined);
-  if (!s?.isDirectory()) throw new DiscoError('not_found', `'${rel}' is not a directory`, { path: rel });
+  if (!s) throw new DiscoError('not_found', `'${rel}' not found`, { path: rel });
+  if (!s.isDirectory()) throw new DiscoError('not_a_directory', `'${rel}' is not a directory`, { path: rel });
   return dir.abs;
 }
 
@@ -133,6 +135,12 @@ async function remoteBinds(ctx: GitContext, cwd: string, remote: string, push: b
   return localRemoteBinds(remoteScope(ctx), paths, push);
 }
 
+/** A bare name (no `:` or `/`) that is not configured as a remote and names no directory beside the repository. */
+async function notARemote(cwd: string, remote: string): Promise<boolean> {
+  if (/[:/\\]/.test(remote) || remote === '.' || remote === '..') return false;
+  return (await stat(path.join(cwd, remote)).catch(() => undefined)) === undefined;
+}
+
 /**
  * What push and pull act on, checked the same way for both: the repository, a remote name and branch that
  * cannot pass for options, and the host directories a local remote needs bound (writable only to push).
@@ -142,6 +150,15 @@ async function remoteTarget(ctx: GitContext, input: { path: string; remote: stri
   const remote = assertRemote(input.remote);
   const branch = input.branch === undefined ? undefined : assertRefspec(input.branch);
   const configured = remoteUrls(await repoConfig(ctx, cwd), remote, push);
+  if (configured.length === 0 && (await notARemote(cwd, remote))) {
+    // git's own words were about something else: "fatal: transport 'file' not allowed" (pull), "has no upstream
+    // branch" (push), as it took the name for a path.
+    throw new DiscoError(
+      'not_found',
+      `this repository has no remote '${remote}': clone it from one, add it (git remote add ${remote} <url>), or give an https:// URL`,
+      { remote },
+    );
+  }
   const urls = configured.length > 0 ? configured : [remote];
   return { cwd, remote, branch, urls, binds: await remoteBinds(ctx, cwd, remote, push) };
 }
@@ -286,7 +303,9 @@ export async function gitCommit(
     const stage = await stageArgs(ctx, cwd, input.paths?.length ? input.paths : undefined, every);
     await git(ctx, cwd, stage.args, { extraEnv: stage.env });
   }
-  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]);
+  await git(ctx, cwd, ['commit', '--no-verify', '--no-gpg-sign', '--no-edit', '-m', input.message]).catch((err) => {
+    throw nothingStaged(err) ?? err;
+  });
   const [hash = '', subject = ''] = (await git(ctx, cwd, ['log', '-1', '--format=%H%x1f%s'])).trim().split('\x1f');
   return { hash, subject };
 }

@@ -17,7 +17,9 @@ export function compileLinearRegex(pattern: string, caseSensitive: boolean): Reg
   try {
     new RegExp(pattern); // syntax errors get the ordinary, clearer message
   } catch (err) {
-    throw new ValidationError(`invalid regular expression: ${(err as Error).message}`, { pattern });
+    // V8 says "Invalid regular expression: /(/: Unterminated group"; said once.
+    const said = (err as Error).message.replace(/^Invalid regular expression: /, '');
+    throw new ValidationError(`invalid regular expression: ${said}`, { pattern });
   }
   try {
     return new RegExp(caseSensitive ? pattern : caseFoldPattern(pattern), 'l');
