@@ -190,14 +190,9 @@ async function foregroundExec(
   );
   if (!started.running && !stdin) return printEnded(out, started);
   const id = started.processId;
-  const collected = { stdout: [started.stdout], stderr: [started.stderr] };
-  const collect = out.json ? (stream: 'stdout' | 'stderr', text: string) => collected[stream].push(text) : undefined;
-  if (!collect) {
-    out.io.stdout.write(started.stdout);
-    out.io.stderr.write(started.stderr);
-  }
   // Ctrl-C (or a TERM) here goes to the command, as with `docker exec` or ssh: it is signalled, and we exit
-  // as a signalled command would (130, 143) instead of leaving it running until its timeout.
+  // as a signalled command would (130, 143) instead of leaving it running until its timeout. Listening
+  // before printing anything: whoever sees the first output may send the signal at once.
   const forward = (signal: 'SIGINT' | 'SIGTERM') => {
     void client
       .call('process_kill', { id, signal })
@@ -209,6 +204,12 @@ async function foregroundExec(
   if (started.running) {
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
+  }
+  const collected = { stdout: [started.stdout], stderr: [started.stderr] };
+  const collect = out.json ? (stream: 'stdout' | 'stderr', text: string) => collected[stream].push(text) : undefined;
+  if (!collect) {
+    out.io.stdout.write(started.stdout);
+    out.io.stderr.write(started.stderr);
   }
   let page: OutputPage | undefined;
   try {
