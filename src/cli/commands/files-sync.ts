@@ -112,7 +112,6 @@ async function unpackLocal(dest: string, archive: Buffer, out: Output) {
   }
 }
 
-/** A file of the workspace, read in pages as bytes, written to `local` (into it when it is a directory). */
 /**
  * Reads a whole file of the workspace as bytes, page by page (byte-offset reads, which a file over the
  * whole-file read limit allows), handing each page to `onPage`. Returns its path as the daemon names it.
@@ -134,6 +133,7 @@ export async function readPaged(
   return page.path;
 }
 
+/** A file of the workspace, read in pages as bytes, written to `local` (into it when it is a directory). */
 async function pullFile(client: DiscoClient, out: Output, container: string, remote: string, local?: string) {
   const pages: Buffer[] = [];
   const remotePath = await readPaged(client, container, remote, (bytes) => {
