@@ -3,7 +3,7 @@ import type { PatRow } from '../db/tokens-repo.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { Principal } from '../ops/op.js';
 import { viaThirdPartyClient } from './first-party.js';
-import { intersectScopes, parseScopes, scopesForUser } from './scopes.js';
+import { actsAsAdmin, intersectScopes, parseScopes, scopesForUser } from './scopes.js';
 import { newSecret, PAT_PREFIX, secretDigest, secretHint } from './secrets.js';
 import type { TokenStore } from './token-store.js';
 
@@ -78,8 +78,7 @@ export class PersonalTokens {
     const pat = await this.tokens.pat(id);
     // Another user's token is an admin's to revoke, with the admin scope: an admin's `account` token (given to a
     // model, say) manages the admin's own tokens, as anyone's does.
-    const asAdmin = principal.isAdmin && principal.scopes.has('admin');
-    if (!pat || (pat.userId !== principal.userId && !asAdmin)) throw new NotFoundError(`token '${id}'`);
+    if (!pat || (pat.userId !== principal.userId && !actsAsAdmin(principal))) throw new NotFoundError(`token '${id}'`);
     await this.tokens.revokePat(id, Date.now());
     return (await this.tokens.pat(id)) as PatRow;
   }

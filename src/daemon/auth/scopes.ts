@@ -2,6 +2,13 @@ import { SCOPES, type Scope } from '../ops/op.js';
 
 const KNOWN = new Set<string>(SCOPES);
 
+/**
+ * An admin acting as one: the admin flag and a token that carries the `admin` scope. Security: an admin's
+ * narrower token (exec or account only, handed to a model) may not do what only an admin may.
+ */
+export const actsAsAdmin = (who: { isAdmin: boolean; scopes: ReadonlySet<string> }): boolean =>
+  who.isAdmin && who.scopes.has('admin');
+
 /** Scopes a user may hold: everything but `admin` unless they are an admin. */
 export const scopesForUser = (isAdmin: boolean): Scope[] => SCOPES.filter((s) => isAdmin || s !== 'admin');
 

@@ -1,3 +1,4 @@
+import { actsAsAdmin } from '../auth/scopes.js';
 import { DiscoError } from '../errors.js';
 import type { Principal } from '../ops/op.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
@@ -14,7 +15,7 @@ export function assertNetworkModeAllowed(
   allowHost: boolean,
 ): void {
   if (mode !== 'host') return;
-  if (!who.isAdmin || !who.scopes.has('admin')) {
+  if (!actsAsAdmin(who)) {
     throw new DiscoError(
       'forbidden',
       "only an admin (with a token carrying the 'admin' scope) may choose network mode 'host'",

@@ -1,4 +1,5 @@
 import { type RequestHandler, Router } from 'express';
+import { actsAsAdmin } from '../auth/scopes.js';
 import type { Core } from '../core.js';
 import { ForbiddenError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -43,10 +44,8 @@ export function publicRoutes(deps: PublicRoutesDeps): Router {
   });
   if (deps.metrics) {
     // Metrics count every user's containers and calls: an admin's token with the admin scope only.
-    const adminOnly: RequestHandler = (_req, res, next) => {
-      const who = principalOf(res);
-      next(who.isAdmin && who.scopes.has('admin') ? undefined : new ForbiddenError('metrics need an admin token'));
-    };
+    const adminOnly: RequestHandler = (_req, res, next) =>
+      next(actsAsAdmin(principalOf(res)) ? undefined : new ForbiddenError('metrics need an admin token'));
     router.get('/metrics', bearerAuth(services.auth, config, 'rest'), adminOnly, deps.metrics.handler());
   }
   return router;

@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, lchownSync, lstatSync } from 'node:fs';
 import path from 'node:path';
+import { actsAsAdmin } from '../auth/scopes.js';
 import { DiscoError } from '../errors.js';
 import type { Cgroups, CgroupsReport } from '../sandbox/cgroups.js';
 import type { NetworkMode } from '../sandbox/network-mode.js';
@@ -140,8 +141,7 @@ export class Sandbox {
    * may not run one either.
    */
   assertMayRun(who: { isAdmin: boolean; scopes: ReadonlySet<string> }, what: string): void {
-    if (this.commands === 'admins' && !(who.isAdmin && who.scopes.has('admin')))
-      throw new SandboxRequiredError(what, this.reason);
+    if (this.commands === 'admins' && !actsAsAdmin(who)) throw new SandboxRequiredError(what, this.reason);
   }
 
   /** What /health, /ready and /capabilities say about the sandbox. */
