@@ -5,7 +5,7 @@ import type { TokenStore } from './token-store.js';
 type Who = Pick<Principal, 'via' | 'tokenId' | 'sessionId'>;
 
 /** Until when a PAT stays live (Infinity: no expiry), or undefined when it is revoked, expired or unknown. */
-const patLiveUntil = async (tokens: TokenStore, id: string): Promise<number | undefined> => {
+export const patLiveUntil = async (tokens: TokenStore, id: string): Promise<number | undefined> => {
   const pat = await tokens.pat(id);
   if (pat === undefined || pat.revokedAt !== null) return undefined;
   const until = pat.expiresAt ?? Number.POSITIVE_INFINITY;
@@ -30,23 +30,17 @@ async function liveUntil(tokens: TokenStore, principal: Who): Promise<number | u
   }
 }
 
+/** For each long-lived connection's principal (one object per connection): the store version and expiry it was found live at. */
+const liveAt = new WeakMap<object, { version: number; until: number }>();
+
 /**
  * Whether what a principal was authenticated with is still live: its session not revoked (nor the PAT it was
  * made from), or its PAT not revoked nor expired. Security: for connections that outlive the request that
  * opened them (terminals, output streams), revoking a token must end them too. An access token's own expiry
  * does not: its session does. A store that cannot answer counts as not live.
- */
-export async function tokenStillLive(tokens: TokenStore, principal: Who): Promise<boolean> {
-  return (await liveUntil(tokens, principal)) !== undefined;
-}
-
-/** For each long-lived connection's principal (one object per connection): the store version and expiry it was found live at. */
-const liveAt = new WeakMap<object, { version: number; until: number }>();
-
-/**
- * `tokenStillLive`, read again only when the store may have changed since this principal was last found live
- * (or a PAT's expiry has come). Perf: a terminal checks before each keystroke; a revocation is a write, which
- * moves the store's version (DbChanges), so none is missed. A store without a version (Redis) is asked each time.
+ * Read again only when the store may have changed since this principal was last found live (or a PAT's
+ * expiry has come). Perf: a terminal checks before each keystroke; a revocation is a write, which moves the
+ * store's version (DbChanges), so none is missed. A store without a version (Redis) is asked each time.
  */
 export async function stillLiveCached(tokens: TokenStore, principal: Who): Promise<boolean> {
   const version = tokens.version();

@@ -9,7 +9,7 @@ import type { BootstrapSlot } from './admin-token.js';
 import { registerBootstrap } from './bootstrap-token.js';
 import { GithubAccounts } from './github-accounts.js';
 import { type AccessTokens, looksLikeJwt } from './jwt.js';
-import { stillLiveCached } from './liveness.js';
+import { patLiveUntil, stillLiveCached } from './liveness.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { PrincipalCache, stampChecked } from './principal-cache.js';
 import { RefreshGrace } from './refresh-grace.js';
@@ -360,7 +360,7 @@ export class AuthService {
     }
   }
 
-  /** See `tokenStillLive` (liveness.ts): for connections that outlive the request that opened them. */
+  /** See `stillLiveCached` (liveness.ts): for connections that outlive the request that opened them. */
   stillLive(principal: Pick<Principal, 'via' | 'tokenId' | 'sessionId'>): Promise<boolean> {
     return stillLiveCached(this.tokens, principal);
   }
@@ -368,9 +368,7 @@ export class AuthService {
   /** A session exchanged for a PAT ends when that PAT is revoked or expires. */
   private async checkParentPat(familyId: string): Promise<void> {
     const patId = PAT_SESSION.exec(familyId)?.[1];
-    if (!patId) return;
-    const pat = await this.tokens.pat(patId);
-    if (pat && pat.revokedAt === null && (pat.expiresAt === null || pat.expiresAt > Date.now())) return;
+    if (!patId || (await patLiveUntil(this.tokens, patId)) !== undefined) return;
     await this.tokens.revokeFamily(familyId, Date.now());
     throw new UnauthorizedError('the token this session was signed in with was revoked or has expired');
   }
