@@ -180,8 +180,6 @@ export class ContainerService {
    * database has changed (DbChanges) since the last probe.
    */
   private readonly byId = new Map<string, Container>();
-  /** When `markUsedSoon` last wrote each container's use. */
-  private readonly markedAt = new Map<string, number>();
   /** The database version each cached container's row was last confirmed at. */
   private readonly confirmed = new Map<string, number>();
   private readonly byName = new Map<string, string>();
@@ -223,8 +221,11 @@ export class ContainerService {
     return this.repo.get(id);
   }
 
-  /** Marks a container as used now (throttled); a stopped container is ready again. */
-  touch(container: Container): void {
+  /**
+   * Marks a container as used now, at most once a `TOUCH_EVERY_MS` (preview requests: one write a while, not one
+   * per asset); a stopped container is ready again.
+   */
+  touch(container: ContainerRow): void {
     const now = Date.now();
     if (container.status === 'stopped') {
       this.repo.setStatus(container.id, 'ready');
@@ -243,21 +244,6 @@ export class ContainerService {
     }
     const cached = this.byId.get(container.id);
     if (cached) cached.lastUsedAt = now;
-  }
-
-  /**
-   * Marks a container used by id, at most once a `TOUCH_EVERY_MS` (preview requests: one write a while, not
-   * one per asset); a full disk only loses the mark.
-   */
-  markUsedSoon(id: string, now = Date.now()): void {
-    if (now - (this.markedAt.get(id) ?? 0) < TOUCH_EVERY_MS) return;
-    this.markedAt.set(id, now);
-    if (this.markedAt.size > 10_000) this.markedAt.clear();
-    try {
-      this.markUsed(id, now);
-    } catch (err) {
-      this.log.warn({ err, containerId: id }, 'cannot record container use');
-    }
   }
 
   /** Marks a container used now by id (a terminal with a client attached keeps it from going idle). */

@@ -12,7 +12,7 @@ export function createPreviewProxy(services: Services, log: Logger): PreviewProx
     net: services.nets,
     previews: services.previews,
     container: (id) => services.containers.row(id),
-    used: (id) => services.containers.markUsedSoon(id),
+    used: (c) => services.containers.touch(c),
     hostGuard: hostCheck(config.host, config.allowedHosts),
     protoOf: (req) => (publicBaseUrl(req, config).startsWith('https:') ? 'https' : 'http'),
     log,

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ContainerRow } from '../db/containers-repo.js';
 import { DiscoError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ContainerNet } from '../sandbox/container-net.js';
@@ -12,9 +13,9 @@ export interface PreviewProxyDeps {
   net: ContainerNet;
   previews: PreviewService;
   /** The container row (owner, status), or undefined when there is none. */
-  container: (id: string) => { ownerId: string; status: string } | undefined;
+  container: (id: string) => ContainerRow | undefined;
   /** Marks the container used (throttled by the callee): someone is looking at what it serves. */
-  used: (id: string) => void;
+  used: (c: ContainerRow) => void;
   /** The daemon's Host check (DNS rebinding) for the path form, which is served on the daemon's own host. */
   hostGuard: (req: IncomingMessage) => DiscoError | undefined;
   /** 'https' when the browser came over TLS (directly or through a trusted proxy). */
@@ -99,7 +100,7 @@ export class PreviewProxy {
         container: route.containerId,
       });
     }
-    this.deps.used(route.containerId);
+    this.deps.used(c);
   }
 
   /** Containers with a preview WebSocket open (a page with live reload someone has open): in use. */
