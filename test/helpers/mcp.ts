@@ -16,6 +16,13 @@ export interface McpHarness {
   close: () => Promise<void>;
 }
 
+/** The headers of a raw POST to /mcp (Streamable HTTP: JSON in, JSON or an SSE stream out), with a bearer token. */
+export const mcpPostHeaders = (token: string): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+});
+
 /** An SDK client connected to /mcp on a real daemon over Streamable HTTP. */
 export async function httpHarness(env: Record<string, string> = {}): Promise<McpHarness> {
   const t = await startTestDaemon(env);

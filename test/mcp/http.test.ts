@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { mcpPostHeaders } from '../helpers/mcp.js';
 
 let t: TestDaemon;
 beforeAll(async () => {
@@ -22,12 +23,7 @@ const initialize = (protocolVersion: string, id = 1) => ({
 async function post(body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${t.url}/mcp`, {
     method: 'POST',
-    headers: {
-      authorization: `Bearer ${t.token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
+    headers: { ...mcpPostHeaders(t.token), ...headers },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -71,11 +67,7 @@ describe('/mcp over Streamable HTTP', () => {
     // It answered the REST envelope {"error":{"code":"validation_failed",…}}, which no MCP client reads.
     const res = await fetch(`${t.url}/mcp`, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${t.token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
+      headers: mcpPostHeaders(t.token),
       body: '{"jsonrpc":',
     });
     expect(res.status).toBe(400);

@@ -4,6 +4,7 @@ import { MAX_INPUT_KEYS } from '../../src/daemon/ops/input.js';
 import { CommandPolicy } from '../../src/daemon/workspace/command-policy.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { HEALTH_BOUND_MS, LOOP_BOUND_MS, measureAttack } from '../helpers/event-loop.js';
+import { mcpPostHeaders } from '../helpers/mcp.js';
 
 // One exec request, well under the body limit, that held the event loop for seconds: zod validates every
 // entry of a record or array before it checks their number (~5 µs a key: 200,000 `env` variables in 2.4 MB),
@@ -55,11 +56,7 @@ describe('one exec request cannot pin the event loop with a huge input', { timeo
     const cost = await measureAttack(t.url, async () => {
       const res = await fetch(`${t.url}/mcp`, {
         method: 'POST',
-        headers: {
-          authorization: `Bearer ${t.token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
+        headers: mcpPostHeaders(t.token),
         body,
       });
       return { status: res.status, text: await res.text() };
