@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_FILE } from '../../src/daemon/core.js';
+import { RagRepo } from '../../src/daemon/db/rag-repo.js';
+import { RagSearchRepo } from '../../src/daemon/db/rag-search-repo.js';
 import { createLogger } from '../../src/daemon/log.js';
+import { createEmbedder, type EmbedderSpec } from '../../src/daemon/rag/embedder.js';
 import { SearchThread } from '../../src/daemon/rag/search-thread.js';
+import { embedderSpec } from '../../src/daemon/rag/settings.js';
+import { localVectorHalf } from '../../src/daemon/rag/vector-half.js';
+import { threadedVectorHalf } from '../../src/daemon/rag/vector-thread.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 
 describe('code search runs in its own thread', () => {
@@ -50,5 +57,26 @@ describe('code search runs in its own thread', () => {
     await expect(thread.search(undefined, 'x', { k: 5, mode: 'bm25' })).rejects.toMatchObject({ code: 'unavailable' });
     await thread.close();
     await expect(thread.search(undefined, 'x', { k: 5, mode: 'bm25' })).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it("runs a search's vector half in a thread of its own, and here when that thread cannot run", async () => {
+    const spec: EmbedderSpec = embedderSpec(t.daemon.services.config);
+    const row = new RagRepo(t.daemon.db).getIndex(id);
+    if (!row) throw new Error('no index');
+    const local = localVectorHalf(new RagSearchRepo(t.daemon.db), createEmbedder(spec));
+    const here = await local(row, 'parse token stream 7', 50, {});
+    expect(here.list.length).toBeGreaterThan(0);
+    const threaded = threadedVectorHalf(
+      { dbFile: path.join(t.daemon.services.config.home, DB_FILE), embedder: spec },
+      local,
+    );
+    const there = await threaded(row, 'parse token stream 7', 50, {});
+    expect(there.list).toEqual(here.list);
+    expect([...(there.qv ?? [])]).toEqual([...(here.qv ?? [])]);
+    // A thread that cannot open its database ends at once: the half runs here, with the same answer.
+    const dir = await tempDir();
+    const broken = threadedVectorHalf({ dbFile: path.join(dir, 'missing', 'disco.db'), embedder: spec }, local);
+    expect((await broken(row, 'parse token stream 7', 50, {})).list).toEqual(here.list);
+    expect((await broken(row, 'parse token stream 7', 50, {})).list).toEqual(here.list);
   });
 });

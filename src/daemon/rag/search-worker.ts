@@ -7,6 +7,8 @@ import { DiscoError } from '../errors.js';
 import { createEmbedder, type EmbedderSpec } from './embedder.js';
 import type { Ranking } from './ranking.js';
 import { HybridSearch, type SearchOptions, type SearchResult } from './search.js';
+import { localVectorHalf } from './vector-half.js';
+import { threadedVectorHalf } from './vector-thread.js';
 
 /** What the daemon hands the search thread. */
 export interface SearchWorkerInput {
@@ -42,7 +44,10 @@ function main(): void {
   if (!port) return;
   const input = workerData as SearchWorkerInput;
   const db = openDatabase(input.dbFile, [], { pageCacheKib: RAG_PAGE_CACHE_KIB });
-  const search = new HybridSearch(new RagSearchRepo(db), createEmbedder(input.embedder));
+  const repo = new RagSearchRepo(db);
+  const embedder = createEmbedder(input.embedder);
+  // The vector half of each search runs in a thread of its own while this one runs the keyword half.
+  const search = new HybridSearch(repo, embedder, threadedVectorHalf(input, localVectorHalf(repo, embedder)));
   const running = new Map<number, AbortController>();
   port.on('message', (m: SearchRequest) => {
     if (m.type === 'cancel') return void running.get(m.id)?.abort();

@@ -1,12 +1,13 @@
 import type { ChunkRow, IndexRow, SearchFilter } from '../db/rag-rows.js';
 import type { RagSearchRepo } from '../db/rag-search-repo.js';
 import { DiscoError } from '../errors.js';
-import { bytesVector, dot, type Embedder, vectorBytes } from './embedder.js';
+import { bytesVector, dot, type Embedder } from './embedder.js';
 import { baseVectorWeight, fuse, type Ranked, vectorWeight } from './fusion.js';
 import { DEFAULT_RANKING, type Ranking } from './ranking.js';
 import { hasTermTable, Reranker } from './rerank.js';
 import { TermShares } from './term-shares.js';
 import { ftsMatchExpression, queryTerms } from './tokens.js';
+import { localVectorHalf, type VectorHalf, type VectorHalfRunner } from './vector-half.js';
 
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
 
@@ -45,24 +46,18 @@ export interface SearchResult {
 /** Candidates taken from each list before fusion. */
 const candidatesFor = (k: number) => Math.max(50, k * 5);
 
-/**
- * Perf: vec0's KNN cost grows with (chunks × k), so the binary-quantised coarse pass asks for more
- * candidates on small indexes and fewer on big ones; candidates are then re-scored with full vectors.
- */
-export const coarseCandidates = (chunks: number) =>
-  Math.min(800, Math.max(100, Math.floor(10_000_000 / Math.max(1, chunks))));
-
-/** When a filter leaves at most this many chunks, they are all scored exactly instead. */
-const EXACT_FILTERED_MAX = 5000;
-
 export class HybridSearch {
   private readonly shares: TermShares;
+  private readonly vectorHalf: VectorHalfRunner;
 
+  /** `vectorHalf`: where the vector half runs (default: here, after the keyword half). */
   constructor(
     private readonly repo: RagSearchRepo,
     private readonly embedder: Embedder,
+    vectorHalf?: VectorHalfRunner,
   ) {
     this.shares = new TermShares((id, term) => repo.termDocs(id, term));
+    this.vectorHalf = vectorHalf ?? localVectorHalf(repo, embedder);
   }
 
   async search(
@@ -95,8 +90,17 @@ export class HybridSearch {
     }
     const filter: SearchFilter = { language: opts.language, pathGlob: opts.path };
     const n = candidatesFor(opts.k);
-    const lexical = mode === 'vector' ? [] : this.lexical(row, query, n, filter, ranking);
-    const semantic = mode === 'bm25' ? { list: [] } : await this.semantic(row, query, n, filter, signal);
+    // The vector half starts first: when it runs in a thread of its own, both halves run at once.
+    const pending: Promise<VectorHalf> =
+      mode === 'bm25' ? Promise.resolve({ list: [] }) : this.vectorHalf(row, query, n, filter, signal);
+    let lexical: Ranked[];
+    try {
+      lexical = mode === 'vector' ? [] : this.lexical(row, query, n, filter, ranking);
+    } catch (err) {
+      pending.catch(() => {}); // its own failure is moot once this one is thrown
+      throw err;
+    }
+    const semantic = await pending;
     const cosine = mode === 'hybrid' ? this.cosineOfMissing(lexical, semantic) : undefined;
     const base = baseVectorWeight(this.embedder.id, ranking);
     const weight = vectorWeight(base, lexical, semantic.list, ranking.agreementFullAt);
@@ -160,7 +164,7 @@ export class HybridSearch {
   }
 
   /** Exact cosine of the BM25 candidates the vector list left out, so vectors can re-rank them all. */
-  private cosineOfMissing(lexical: readonly Ranked[], semantic: { list: Ranked[]; qv?: Float32Array }) {
+  private cosineOfMissing(lexical: readonly Ranked[], semantic: VectorHalf) {
     const out = new Map<number, number>();
     const qv = semantic.qv;
     if (!qv) return out;
@@ -168,33 +172,6 @@ export class HybridSearch {
     const missing = lexical.filter((r) => !have.has(r.id)).map((r) => r.id);
     for (const c of this.repo.vectors(missing)) out.set(c.id, dot(qv, bytesVector(c.vector)));
     return out;
-  }
-
-  private async semantic(
-    row: IndexRow,
-    query: string,
-    n: number,
-    filter: SearchFilter,
-    signal?: AbortSignal,
-  ): Promise<{ list: Ranked[]; qv?: Float32Array }> {
-    const [qv] = await this.embedder.embed([query], signal);
-    if (!qv) return { list: [] };
-    const filtered = filter.language !== undefined || filter.pathGlob !== undefined;
-    let candidates = filtered ? this.repo.vectorsWhere(row.id, filter, EXACT_FILTERED_MAX) : undefined;
-    if (!candidates) {
-      const ids = this.repo.knnCoarse(row.id, vectorBytes(qv), coarseCandidates(row.chunks), filter.language);
-      candidates = this.repo.vectors(ids);
-      if (filter.pathGlob !== undefined) {
-        const match = this.repo.matcher(filter.pathGlob);
-        candidates = candidates.filter((c) => match(c.path));
-      }
-    }
-    const list = candidates
-      .map((c) => ({ id: c.id, score: dot(qv, bytesVector(c.vector)) }))
-      .filter((c) => c.score > 0)
-      .sort((a, b) => b.score - a.score)
-      .slice(0, n);
-    return { list, qv };
   }
 }
 
