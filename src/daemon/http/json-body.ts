@@ -1,45 +1,6 @@
 import express, { type Request, type RequestHandler } from 'express';
 import { DiscoError, ValidationError } from '../errors.js';
-
-/**
- * Most `,` and `:` outside strings in one JSON request body. An op's input has a few dozen keys; the largest
- * lists are an argv (10,000 arguments) and `env` (1,000 variables): room to spare.
- */
-export const MAX_JSON_SEPARATORS = 20_000;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-
-/**
- * True when the JSON text has more than `max` commas and colons outside its strings. Linear: a string's end
- * is found with `indexOf` (file content in base64 is one long string, skipped natively), and each run of
- * backslashes before a quote is read once.
- */
-export function jsonSeparatorsOver(buf: Uint8Array, max: number): boolean {
-  let count = 0;
-  let i = 0;
-  while (i < buf.length) {
-    const c = buf[i];
-    if (c === QUOTE) {
-      let j = i + 1;
-      for (;;) {
-        j = buf.indexOf(QUOTE, j);
-        if (j < 0) return false; // unterminated: JSON.parse says so
-        let backslashes = 0;
-        for (let k = j - 1; k > i && buf[k] === BACKSLASH; k--) backslashes++;
-        if (backslashes % 2 === 0) break;
-        j++;
-      }
-      i = j + 1;
-      continue;
-    }
-    if ((c === COMMA || c === COLON) && ++count > max) return true;
-    i++;
-  }
-  return false;
-}
+import { jsonSeparatorsOver, MAX_JSON_SEPARATORS } from '../json-members.js';
 
 /** body-parser's `type` of the refusal; `fromBodyParser` (app.ts) answers it as validation_failed. */
 export const TOO_MANY_MEMBERS = 'entity.too.many.members';

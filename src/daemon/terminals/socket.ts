@@ -11,6 +11,7 @@ import type { Principal } from '../ops/op.js';
 import type { Services } from '../ops/services.js';
 import { attachWorkbenchNamespace, MAX_PAGE_MESSAGE_BYTES, WORKBENCH_NAMESPACE } from '../webcontainer/socket.js';
 import { resolveInWorkspace } from '../workspace/paths.js';
+import { boundedParser } from './socket-parser.js';
 import type { Terminal } from './terminal.js';
 
 /** Socket.IO namespace of interactive terminals. */
@@ -125,6 +126,7 @@ function createSocketServer(
     serveClient: false,
     // A workbench page's file frame is the largest message (terminal input is capped far below it).
     maxHttpBufferSize: MAX_PAGE_MESSAGE_BYTES,
+    parser: boundedParser,
     allowRequest: (req, callback) => {
       const err = deps.guard(req);
       callback(err ? err.message : null, !err);
