@@ -116,8 +116,7 @@ export async function run(
     if (err instanceof DaemonUnreachableError) return EXIT.unreachable;
     if (err instanceof ApiError && err.code === 'command_not_found') return EXIT.commandNotFound;
     // A program that is there but may not run (no x bit): 126, as a shell and docker exec say it.
-    if (err instanceof ApiError && err.code === 'forbidden' && err.details?.command !== undefined)
-      return EXIT.notExecutable;
+    if (err instanceof ApiError && err.code === 'not_executable') return EXIT.notExecutable;
     // By name: the CLI does not load daemon code (where ConfigError lives) unless a command needs it.
     if (err instanceof Error && err.name === 'ConfigError') return EXIT.usage;
     return EXIT.error;

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   not_a_file: 400,
   not_a_directory: 400,
   command_not_found: 400,
+  /** The program is there but may not run (no execute permission): a shell's 126. */
+  not_executable: 400,
   unauthorized: 401,
   forbidden: 403,
   command_refused: 403,

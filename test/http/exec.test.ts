@@ -82,8 +82,16 @@ describe('exec over REST', () => {
     expect(r.body.truncated).toBe(true);
   });
 
-  it('answers command_not_found, and refuses a timeout above the maximum', async () => {
+  it('answers command_not_found, not_executable, and refuses a timeout above the maximum', async () => {
     expect((await exec({ command: ['no-such-command-anywhere'] })).body.error.code).toBe('command_not_found');
+    // A program without its execute bit is not a refusal of the token (forbidden): a shell's 126.
+    await exec({ command: ['sh', '-c', 'printf "#!/bin/sh\\necho x\\n" > noexec.sh; chmod 644 noexec.sh'] });
+    const noexec = await exec({ command: ['./noexec.sh'] });
+    expect(noexec.status).toBe(400);
+    expect(noexec.body.error).toMatchObject({
+      code: 'not_executable',
+      message: 'permission denied: ./noexec.sh is not executable',
+    });
     const tooLong = await exec({ command: ['true'], timeoutMs: 60_000 });
     expect(tooLong.body.error).toMatchObject({ code: 'validation_failed', details: { max: 20_000 } });
     expect((await exec({ command: [] })).status).toBe(400);

@@ -163,7 +163,7 @@ export class RemotePty implements Pty {
 /** The typed error of a process that could not start in the sandbox (its errno code and message). */
 export function spawnError(code: string, message: string): DiscoError {
   if (code === 'ENOENT') return new DiscoError('command_not_found', 'command not found', {});
-  if (code === 'EACCES') return new DiscoError('forbidden', 'permission denied');
+  if (code === 'EACCES') return new DiscoError('not_executable', 'permission denied');
   return new DiscoError('unavailable', `cannot start the command: ${message.slice(0, 200)}`);
 }
 

@@ -280,8 +280,8 @@ export class ProcessManager {
       } catch (err) {
         if (err instanceof DiscoError && err.code === 'command_not_found')
           throw new DiscoError('command_not_found', `command not found: ${file}`, { command: file });
-        if (err instanceof DiscoError && err.code === 'forbidden')
-          throw new DiscoError('forbidden', `permission denied: ${file}`, { command: file });
+        if (err instanceof DiscoError && err.code === 'not_executable')
+          throw new DiscoError('not_executable', `permission denied: ${file} is not executable`, { command: file });
         throw err;
       }
     }
@@ -303,7 +303,7 @@ export class ProcessManager {
         if (err.code === 'ENOENT')
           reject(new DiscoError('command_not_found', `command not found: ${file}`, { command: file }));
         else if (err.code === 'EACCES')
-          reject(new DiscoError('forbidden', `permission denied: ${file}`, { command: file }));
+          reject(new DiscoError('not_executable', `permission denied: ${file} is not executable`, { command: file }));
         else reject(err);
       });
       child.once('spawn', () => resolve(localChild(child)));
