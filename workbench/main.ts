@@ -33,9 +33,26 @@ fit.fit();
 let wc: Wc | undefined;
 let booting: Promise<Wc> | undefined;
 
-async function boot(hello: { standin: boolean; apiKey?: string }): Promise<Wc> {
+/**
+ * How long the runtime may take to boot before the page says why it may not. WebContainer.boot() loads a
+ * hidden frame from the runtime's origin and waits for its first message, for ever when the frame cannot
+ * load (offline, a proxy or firewall): its commands would only time out, with no cause.
+ */
+const BOOT_ANSWER_MS = 20_000;
+
+interface Hello {
+  standin: boolean;
+  apiKey?: string;
+  runtimeOrigin?: string;
+}
+
+const runtimeOriginOf = (hello: Hello) => hello.runtimeOrigin ?? 'https://stackblitz.com';
+
+async function boot(hello: Hello): Promise<Wc> {
   if (hello.standin) return new Standin();
   if (!crossOriginIsolated) throw new Error('the page is not cross-origin isolated (COOP/COEP headers missing)');
+  // Read by the API when it builds its frame's URL (StackBlitz Enterprise runs the runtime elsewhere).
+  (globalThis as { WEBCONTAINER_API_IFRAME_URL?: string }).WEBCONTAINER_API_IFRAME_URL = runtimeOriginOf(hello);
   const api = await import('@webcontainer/api');
   if (hello.apiKey) api.configureAPIKey(hello.apiKey);
   return (await api.WebContainer.boot({ workdirName: 'project' })) as unknown as Wc;
@@ -80,13 +97,25 @@ if (!token) {
       case 'hello': {
         standin = f.standin === true;
         booting ??= boot(f);
+        const failed = (message: string) => {
+          say(message, 'error');
+          send({ t: 'boot_failed', message: message.slice(0, 500) });
+        };
+        // Said, not given up: a boot that answers later still attaches (the daemon forgets the failure).
+        const slow = setTimeout(
+          () =>
+            failed(
+              `The WebContainer runtime did not answer in ${BOOT_ANSWER_MS / 1000} s: this browser may not reach ${runtimeOriginOf(f)}/headless (offline, or a proxy or firewall in the way?)`,
+            ),
+          BOOT_ANSWER_MS,
+        );
         try {
           wc = await booting;
         } catch (err) {
-          const message = `Cannot start the WebContainer runtime: ${(err as Error).message}`;
-          say(message, 'error');
-          send({ t: 'boot_failed', message: message.slice(0, 500) });
+          failed(`Cannot start the WebContainer runtime: ${(err as Error).message}`);
           return;
+        } finally {
+          clearTimeout(slow);
         }
         const runtime = wc;
         if (!sync) {

@@ -10,6 +10,17 @@ export const WEBCONTAINER_SETTINGS = {
     schema: z.string().min(1).max(4096),
     doc: "StackBlitz WebContainer API licence key, given to the workbench page (`configureAPIKey`) before it boots. Needed for commercial production use. Secret: never logged. Default: none (StackBlitz's free terms).",
   },
+  webcontainerRuntimeOrigin: {
+    env: 'DISCO_WEBCONTAINER_RUNTIME_ORIGIN',
+    default: 'https://stackblitz.com',
+    schema: z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => new URL(u).origin)
+      .refine((o) => o.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(o), {
+        message: 'must be an https origin (http only on loopback)',
+      }),
+    doc: "Where the workbench page loads the WebContainer runtime from (the API's hidden `/headless` frame): StackBlitz's origin, or a StackBlitz Enterprise one. A page that cannot reach it says so (its commands answer `unavailable` naming this URL) instead of waiting. Default `https://stackblitz.com`.",
+  },
   webcontainerSyncExclude: {
     env: 'DISCO_WEBCONTAINER_SYNC_EXCLUDE',
     default: ['node_modules'],

@@ -19,7 +19,8 @@ const RUNTIME_ORIGINS =
  * may script it or frame it. `'unsafe-eval'` only for the test stand-in, whose `node -e` evaluates
  * scripts in the page (never in production: the setting is refused outside NODE_ENV=test).
  */
-function isolate(res: Response, standin: boolean): void {
+function isolate(res: Response, standin: boolean, runtimeOrigin: string): void {
+  const runtime = `${RUNTIME_ORIGINS} ${runtimeOrigin}`;
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
@@ -32,8 +33,8 @@ function isolate(res: Response, standin: boolean): void {
       "style-src 'self' 'unsafe-inline'",
       "img-src 'self' data:",
       "font-src 'self'",
-      `connect-src 'self' ${RUNTIME_ORIGINS}`,
-      `frame-src ${RUNTIME_ORIGINS}`,
+      `connect-src 'self' ${runtime}`,
+      `frame-src ${runtime}`,
       "worker-src 'self' blob:",
       "base-uri 'none'",
       "form-action 'none'",
@@ -63,14 +64,14 @@ export function workbenchRoutes(config: Config): Router {
       if (!body) return void res.status(503).type('text').send('the workbench is not built (npm run build)');
       cache.set(file, body);
     }
-    isolate(res, config.webcontainerStandin);
+    isolate(res, config.webcontainerStandin, config.webcontainerRuntimeOrigin);
     res.setHeader('Cache-Control', 'no-cache');
     res.type(type).send(body);
   });
   router.get('/:container', (req, res) => {
     const id = req.params.container;
     if (!/^[A-Za-z0-9_.-]{1,128}$/.test(id)) return void res.status(404).end();
-    isolate(res, config.webcontainerStandin);
+    isolate(res, config.webcontainerStandin, config.webcontainerRuntimeOrigin);
     res.setHeader('Cache-Control', 'private, no-store');
     res
       .type('html')

@@ -86,6 +86,8 @@ export type DaemonFrame =
       container: { id: string; name: string };
       /** Test only (DISCO_WEBCONTAINER_STANDIN under NODE_ENV=test): boot the in-page stand-in. */
       standin: boolean;
+      /** Where the runtime's frame loads from (DISCO_WEBCONTAINER_RUNTIME_ORIGIN). */
+      runtimeOrigin: string;
       /** The licence key for configureAPIKey, when one is set. */
       apiKey?: string;
       /** Path components never synced either way. */

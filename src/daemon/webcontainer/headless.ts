@@ -17,6 +17,8 @@ export function findChromium(): string | undefined {
 export class HeadlessPages {
   private browser: Promise<Browser> | undefined;
   private readonly pages = new Map<string, Promise<Page>>();
+  /** Told when a page of a container cannot load a frame of another origin (the runtime's). */
+  onFailure: ((containerId: string, message: string) => void) | undefined;
 
   constructor(
     private readonly binary: string,
@@ -44,6 +46,16 @@ export class HeadlessPages {
     if (open && !(await open).isClosed()) return;
     const page = this.launch().then(async (browser) => {
       const p = await browser.newPage();
+      const own = new URL(url).origin;
+      // The runtime's frame (WebContainer.boot) failing to load is otherwise silent: boot waits for ever.
+      p.on('requestfailed', (req) => {
+        if (!req.isNavigationRequest() || new URL(req.url()).origin === own) return;
+        const where = req.url().split('?')[0];
+        this.onFailure?.(
+          containerId,
+          `the daemon's headless browser cannot load ${where} (${req.failure()?.errorText ?? 'failed'}): is it reachable from this host?`,
+        );
+      });
       p.on('close', () => {
         if (this.pages.get(containerId) === page) this.pages.delete(containerId);
       });

@@ -52,6 +52,7 @@ export class WorkbenchHub implements ContainerNet {
     private readonly log: Logger,
     private readonly headless: HeadlessPages | undefined,
   ) {
+    if (headless) headless.onFailure = (containerId, message) => this.pageFailed(containerId, message);
     files.onChange((root, change, origin) => {
       for (const a of this.attached.values()) {
         if (a.runtime.root !== root) continue;
@@ -122,6 +123,14 @@ export class WorkbenchHub implements ContainerNet {
     if (a?.ready) return a.runtime;
     const row = this.repo.get(containerId);
     const name = row?.name ?? containerId;
+    const known = a && this.failures.get(containerId);
+    if (known) {
+      // The attached page said it cannot boot: no use waiting for it (a boot that answers later clears this).
+      throw new DiscoError('unavailable', `the workbench page cannot run commands: ${known}`, {
+        url: this.pageUrl(containerId),
+        open: `disco open ${name}`,
+      });
+    }
     if (!a && !(this.headless && row)) {
       const failed = this.failures.get(containerId);
       throw new DiscoError(
@@ -204,8 +213,17 @@ export class WorkbenchHub implements ContainerNet {
 
   /** The page could not boot its runtime (no isolation, no licence, runtime unreachable): ops waiting are told why. */
   bootFailed(a: Attachment, message: string): void {
-    this.failures.set(a.containerId, message);
-    for (const w of [...(this.waiters.get(a.containerId) ?? [])]) w();
+    this.pageFailed(a.containerId, message);
+  }
+
+  /**
+   * A page of the container cannot boot: ops waiting for it are told why. The daemon's own page is closed,
+   * so the next command opens a fresh one (a network that came back is found then).
+   */
+  private pageFailed(containerId: string, message: string): void {
+    this.failures.set(containerId, message);
+    for (const w of [...(this.waiters.get(containerId) ?? [])]) w();
+    if (this.headless?.has(containerId)) void this.headless.close(containerId);
   }
 
   /** The page went away: its processes are lost. */

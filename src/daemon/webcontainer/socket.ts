@@ -144,6 +144,7 @@ async function handlePage(socket: Socket, deps: WorkbenchDeps): Promise<void> {
     t: 'hello',
     container: { id: c.id, name: c.name },
     standin: config.webcontainerStandin,
+    runtimeOrigin: config.webcontainerRuntimeOrigin,
     ...(config.webcontainerApiKey ? { apiKey: config.webcontainerApiKey } : {}),
     exclude: [...config.webcontainerSyncExclude],
   });
