@@ -187,12 +187,8 @@ export class SandboxPool implements ContainerNet {
     const owner = this.capacity?.ownerOf(target.containerId);
     let victims: string[] = [];
     if (this.capacity) {
-      let admission: ReturnType<SandboxCapacity['admit']>;
-      try {
-        admission = this.capacity.admit(owner, this.live(), prestart);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      // Throws the typed refusal (a rejection of `get`, which is async); a prestart is never refused, only skipped.
+      const admission = this.capacity.admit(owner, this.live(), prestart);
       if ('skip' in admission) return undefined;
       victims = admission.victims;
       for (const id of victims) {
