@@ -80,7 +80,7 @@ export const SANDBOX_SETTINGS = {
     env: 'DISCO_MAX_LIVE_SANDBOXES',
     default: 32,
     schema: intIn(0, 100_000),
-    doc: 'Live container sandboxes (a bubblewrap and its supervisor each, tens of MB) this daemon process runs at once. A start over it first stops the least recently used idle sandbox (nothing running in it, no terminal, browser, workbench page or preview WebSocket open: its container stops as an idle stop does and its next command starts it again); with none idle the start is refused (`unavailable`, 503). A warm container is prestarted only while fewer than half run. Default 32; 0 for no limit.',
+    doc: 'Live container sandboxes (a bubblewrap and its supervisor each, tens of MB) this daemon process runs at once. A start over it first stops the least recently used idle sandbox (nothing running in it, no terminal, browser or preview WebSocket open: its container stops as an idle stop does and its next command starts it again); with none idle the start is refused (`unavailable`, 503). A warm container is prestarted only while fewer than half run. Default 32; 0 for no limit.',
   },
   maxLiveSandboxesPerUser: {
     env: 'DISCO_MAX_LIVE_SANDBOXES_PER_USER',

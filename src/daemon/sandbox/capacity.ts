@@ -12,7 +12,7 @@ export interface CapacityHooks {
   ownerOf(containerId: string): string | undefined;
   /**
    * Whether someone uses the container through something besides a process of its sandbox: a terminal, a
-   * browser session, a workbench page or a preview WebSocket (a sandbox with a process running is busy anyway).
+   * browser session or a preview WebSocket (a sandbox with a process running is busy anyway).
    */
   inUse(containerId: string): boolean;
   /** Stops the container as an idle stop does: its sandbox ends, its files stay, its next command starts it. */
@@ -40,7 +40,7 @@ export type Admission = { victims: string[] } | { skip: true };
  *
  * The rule: a start over the daemon's cap, or over its owner's own, first stops the least recently used
  * *idle* sandboxes — nothing running in them (background processes included: a dev server is never killed
- * to make room), no terminal, browser, workbench page or preview WebSocket, not starting — the owner's own
+ * to make room), no terminal, browser or preview WebSocket, not starting — the owner's own
  * for the owner's limit, anyone's for the daemon's cap. When too few are idle, the start is refused and
  * nothing is stopped. A prestart (a warm container) never stops anything and happens only while fewer than
  * half of either limit run.
