@@ -88,8 +88,12 @@ async function healthy(url) {
 
 async function operations() {
   const home = await tempHome();
-  // The limiter still runs on every request; its ceiling is raised so that ~7,000 calls a minute pass.
-  const { child, url } = await spawnDaemon(home, TOKEN, { DISCO_RATE_LIMIT_PER_MINUTE: '1000000' });
+  // The limiter still runs on every request; its ceiling is raised so that ~7,000 calls a minute pass. One user
+  // creates 200 containers here: the per-user limit (default 50) is lifted, the live-sandbox bounds are not.
+  const { child, url } = await spawnDaemon(home, TOKEN, {
+    DISCO_RATE_LIMIT_PER_MINUTE: '1000000',
+    DISCO_MAX_CONTAINERS_PER_USER: '0',
+  });
   try {
     const call = client(url, TOKEN);
     let n = 0;
@@ -164,7 +168,10 @@ async function pool() {
     ['warm', '2'],
     ['cold', '0'],
   ]) {
-    const { child, url } = await spawnDaemon(await tempHome(), TOKEN, { DISCO_POOL_SIZE: size });
+    const { child, url } = await spawnDaemon(await tempHome(), TOKEN, {
+      DISCO_POOL_SIZE: size,
+      DISCO_MAX_CONTAINERS_PER_USER: '0', // 60 creates by one user
+    });
     const call = client(url, TOKEN);
     const samples = [];
     for (let i = 0; i < 60; i++) {

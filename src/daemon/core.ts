@@ -35,6 +35,7 @@ import type { Services } from './ops/services.js';
 import { PreviewService } from './preview/service.js';
 import { RagService } from './rag/service.js';
 import { ragSettings } from './rag/settings.js';
+import { SandboxCapacity } from './sandbox/capacity.js';
 import { detectCgroups } from './sandbox/cgroups-detect.js';
 import { ContainerNets } from './sandbox/container-nets.js';
 import { HostContainerNet } from './sandbox/host-net.js';
@@ -151,7 +152,10 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
             spawner: config.sandboxSpawner,
           })
         : undefined;
-    if (sandboxes) sandbox.spawner = () => sandboxes.spawnerReport();
+    if (sandboxes) {
+      sandbox.spawner = () => sandboxes.spawnerReport();
+      sandbox.liveSandboxes = () => sandboxes.stats();
+    }
     const cgroups = detectCgroups(config);
     sandbox.cgroups = cgroups;
     const leftover = await cgroups.cleanup();
@@ -173,12 +177,14 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
     const pool = new WarmPool(path.join(config.containersDir, '.pool'), config.poolSize, log, sandbox.owner);
     const containersRepo = new ContainersRepo(db);
     const containers = new ContainerService(containersRepo, config.containersDir, processes, log, pool, sandbox.owner);
+    containers.maxPerOwner = config.maxContainersPerUser;
     containerRules = (id) => containers.egressRules(id);
-    // A warm container is ready at once: its sandbox starts now, so its first command need not wait for it.
+    // A warm container is ready at once: its sandbox starts now, so its first command need not wait for it —
+    // only while the live sandboxes leave room to spare (a prestart never stops another sandbox).
     containers.prestart = (c) =>
       void sandboxes
-        ?.get({ containerId: c.id, root: c.root, network: c.network })
-        .catch((err) => log.warn({ err, containerId: c.id }, 'cannot start the sandbox of a warm container'));
+        ?.prestart({ containerId: c.id, root: c.root, network: c.network })
+        ?.catch((err) => log.warn({ err, containerId: c.id }, 'cannot start the sandbox of a warm container'));
     const policy = new CommandPolicy({
       mode: config.commandPolicy,
       deny: config.commandDeny,
@@ -273,6 +279,22 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
         rag.drop(id).catch((err) => log.warn({ err, containerId: id }, 'cannot drop rag index'));
       }
     });
+    // Security: the bound on live sandboxes (sandbox/capacity.ts); an evicted one stops as an idle stop does.
+    sandboxes?.setCapacity(
+      new SandboxCapacity(
+        { maxLive: config.maxLiveSandboxes, maxLivePerUser: config.maxLiveSandboxesPerUser },
+        {
+          ownerOf: (id) => containersRepo.get(id)?.ownerId,
+          inUse: (id) =>
+            browsers.list(id).length > 0 ||
+            terminals.list(undefined).some((t) => t.running && t.spec.containerId === id),
+          evict: (id) => {
+            const row = containersRepo.get(id);
+            if (row && row.status !== 'deleting') containers.stop(row, 'capacity');
+          },
+        },
+      ),
+    );
     await containers.init();
     await rag.resume(async (id, ownerId) => (await containers.get(ownerId, id).catch(() => undefined))?.root);
     const services: Services = {

@@ -70,6 +70,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
       poolAvailable: () => services.containers.poolAvailable(),
       runningProcesses: () => services.processes.count(),
       openTerminals: () => services.terminals.list(undefined).filter((t) => t.running).length,
+      ...(services.sandboxes ? { liveSandboxes: () => services.sandboxes?.stats() ?? { live: 0, max: 0 } } : {}),
       ...(core.shared
         ? {
             redisUp: async () => {
@@ -95,6 +96,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const metricsServer =
       config.metricsPort === undefined ? undefined : await startMetricsServer(metrics, config.metricsPort);
     const previewProxy = createPreviewProxy(services, log);
+    // A preview WebSocket open (live reload someone watches) keeps a sandbox from being evicted.
+    services.sandboxes?.bound?.alsoInUse((id) => previewProxy.openContainers().has(id));
     const inUse: UseSources = {
       processes: services.processManager,
       terminals: services.terminals,

@@ -76,6 +76,24 @@ export const SANDBOX_SETTINGS = {
     schema: z.coerce.number().min(0).max(4096),
     doc: 'CPUs one container may use together, e.g. `1.5` (a cgroup CPU quota). Default 0 (none).',
   },
+  maxLiveSandboxes: {
+    env: 'DISCO_MAX_LIVE_SANDBOXES',
+    default: 32,
+    schema: intIn(0, 100_000),
+    doc: 'Live container sandboxes (a bubblewrap and its supervisor each, tens of MB) this daemon process runs at once. A start over it first stops the least recently used idle sandbox (nothing running in it, no terminal, browser or preview WebSocket open: its container stops as an idle stop does and its next command starts it again); with none idle the start is refused (`unavailable`, 503). A warm container is prestarted only while fewer than half run. Default 32; 0 for no limit.',
+  },
+  maxLiveSandboxesPerUser: {
+    env: 'DISCO_MAX_LIVE_SANDBOXES_PER_USER',
+    default: 8,
+    schema: intIn(0, 100_000),
+    doc: "Live container sandboxes one user (admins too) runs at once in this daemon process. A start over it first stops that user's own least recently used idle sandbox, never another user's; with none idle it is refused (`conflict`, 409). Default 8; 0 for no limit.",
+  },
+  maxContainersPerUser: {
+    env: 'DISCO_MAX_CONTAINERS_PER_USER',
+    default: 50,
+    schema: intIn(0, 1_000_000),
+    doc: 'Containers one user (admins too) may have, running or stopped; a create over it is refused (`conflict`, 409) and changes nothing. Default 50; 0 for no limit.',
+  },
   allowHostNetwork: {
     env: 'DISCO_ALLOW_HOST_NETWORK',
     default: false,

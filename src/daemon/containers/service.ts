@@ -39,6 +39,10 @@ export class ContainerService {
   private readonly listeners: ContainerListener[] = [];
   /** Starts what a container claimed from the warm pool runs in (its live sandbox) before its first command. */
   prestart: ((container: Container) => void) | undefined;
+  /** Containers one owner may have, in any status (DISCO_MAX_CONTAINERS_PER_USER); 0 for no limit. */
+  maxPerOwner = 0;
+  /** Creates under way per owner, counted against the limit until their row is written. */
+  private readonly creating = new Map<string, number>();
 
   constructor(
     private readonly repo: ContainersRepo,
@@ -114,6 +118,45 @@ export class ContainerService {
     if (this.repo.getByName(ownerId, name)) {
       throw new ConflictError(`a container named '${name}' already exists`, { name });
     }
+    const release = this.reserve(ownerId);
+    try {
+      return await this.createReserved(ownerId, id, name, input);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Security: counts a create against its owner's limit before anything is made (creates under way
+   * included, so concurrent ones cannot pass it together); refused, it changes nothing.
+   */
+  private reserve(ownerId: string): () => void {
+    const pending = this.creating.get(ownerId) ?? 0;
+    if (this.maxPerOwner > 0 && this.repo.countOwnedBy(ownerId) + pending >= this.maxPerOwner) {
+      throw new ConflictError(
+        `you have the maximum of ${this.maxPerOwner} containers; delete one (disco containers rm …) before creating another`,
+        { limit: 'containers_per_user', max: this.maxPerOwner },
+      );
+    }
+    this.creating.set(ownerId, pending + 1);
+    return () => {
+      const n = (this.creating.get(ownerId) ?? 1) - 1;
+      if (n > 0) this.creating.set(ownerId, n);
+      else this.creating.delete(ownerId);
+    };
+  }
+
+  private async createReserved(
+    ownerId: string,
+    id: string,
+    name: string,
+    input: {
+      template: TemplateName;
+      network?: NetworkMode | undefined;
+      egress?: DomainRules | undefined;
+      runtime?: Runtime | undefined;
+    },
+  ): Promise<Container> {
     const dir = path.join(this.containersDir, id);
     const warm = (await this.pool?.claim(input.template, dir, name)) ?? false;
     if (!warm) await mkdir(dir, { mode: 0o755 });
@@ -254,7 +297,7 @@ export class ContainerService {
   }
 
   /** Kills everything running in a container; its files stay. Any later use makes it ready again. */
-  stop(container: ContainerRow, reason: 'idle' | 'asked'): ContainerRow {
+  stop(container: ContainerRow, reason: 'idle' | 'asked' | 'capacity'): ContainerRow {
     const killed = this.processes.killContainer(container.id);
     this.emit(container.id, 'stop');
     this.repo.setStatus(container.id, 'stopped');

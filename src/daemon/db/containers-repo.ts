@@ -82,6 +82,7 @@ export class ContainersRepo {
       statusOf: db.prepare('SELECT status FROM containers WHERE id = ?').pluck(),
       runtimeOf: db.prepare('SELECT runtime FROM containers WHERE id = ?').pluck(),
       countByStatus: db.prepare('SELECT status, count(*) AS n FROM containers GROUP BY status'),
+      countByOwner: db.prepare('SELECT count(*) AS n FROM containers WHERE owner_id = ?'),
       byName: db.prepare('SELECT * FROM containers WHERE owner_id = ? AND name = ?'),
       listByOwner: db.prepare('SELECT * FROM containers WHERE owner_id = ? ORDER BY created_at, id'),
       listAll: db.prepare('SELECT * FROM containers ORDER BY created_at, id'),
@@ -123,6 +124,11 @@ export class ContainersRepo {
     const counts: Record<string, number> = {};
     for (const r of this.stmts.countByStatus.all() as Array<{ status: string; n: number }>) counts[r.status] = r.n;
     return counts;
+  }
+
+  /** How many containers an owner has, in any status (the per-user limit). */
+  countOwnedBy(ownerId: string): number {
+    return (this.stmts.countByOwner.get(ownerId) as { n: number }).n;
   }
 
   getByName(ownerId: string, name: string): ContainerRow | undefined {

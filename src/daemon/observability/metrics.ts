@@ -13,6 +13,8 @@ export interface MetricsSources {
   poolAvailable: () => Record<string, number>;
   runningProcesses: () => number;
   openTerminals: () => number;
+  /** Live container sandboxes and the daemon's bound on them (0: none); absent without sandboxes. */
+  liveSandboxes?: () => { live: number; max: number };
   /** Present only when Redis is configured: 1 when it answered its last ping. */
   redisUp?: () => Promise<boolean>;
 }
@@ -142,6 +144,25 @@ class Instruments {
         this.set(sources.runningProcesses());
       },
     });
+    const live = sources.liveSandboxes;
+    if (live) {
+      new Gauge({
+        name: 'disco_sandboxes_live',
+        help: 'Live container sandboxes (a bubblewrap and its supervisor each) this daemon runs.',
+        registers,
+        collect() {
+          this.set(live().live);
+        },
+      });
+      new Gauge({
+        name: 'disco_sandboxes_max',
+        help: 'The most live container sandboxes this daemon runs at once (DISCO_MAX_LIVE_SANDBOXES; 0: no limit).',
+        registers,
+        collect() {
+          this.set(live().max);
+        },
+      });
+    }
     new Gauge({
       name: 'disco_terminals_open',
       help: 'Interactive terminals running.',

@@ -93,12 +93,19 @@ export function healthChecks(
   config: Pick<Config, 'allowHostNetwork'>,
 ): { ok: boolean; checks: Record<string, unknown> } {
   const database = checkDatabase(db);
-  const { mode, commands, seccomp, warning, containerLimits, spawner } = sandbox.report();
+  const { mode, commands, seccomp, warning, containerLimits, spawner, liveSandboxes } = sandbox.report();
   return {
     ok: database.ok,
     checks: {
       database,
-      sandbox: { mode, commands, seccomp, ...(spawner ? { spawner } : {}), ...(warning ? { warning } : {}) },
+      sandbox: {
+        mode,
+        commands,
+        seccomp,
+        ...(spawner ? { spawner } : {}),
+        ...(liveSandboxes ? { liveSandboxes } : {}),
+        ...(warning ? { warning } : {}),
+      },
       limits: sandbox.limitsReport(),
       ...(containerLimits ? { containerLimits } : {}),
       network: networkReport(config.allowHostNetwork),

@@ -1,27 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DiscoError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { processAlive } from '../workspace/container-pids.js';
 import type { Sandbox } from '../workspace/sandbox.js';
+import type { LiveSandbox, SandboxCapacity } from './capacity.js';
 import type { ContainerNet, ListeningPort, PortEvent } from './container-net.js';
 import { ContainerSandbox } from './container-sandbox.js';
 import { ControlSocket, type EgressHandler } from './control-socket.js';
 import { EGRESS_PORT, egressEnv } from './egress-env.js';
+import { ptyModules, sweepLibDirs } from './lib-dir.js';
 import { withSpawnerArgv } from './native-spawner.js';
 import type { NetworkMode } from './network-mode.js';
 import { BROWSER_PROFILES_INSIDE, browserProfilesDir } from './profiles.js';
@@ -33,22 +23,6 @@ const INSIDE = {
   modules: '/run/disco/node_modules',
   browser: BROWSER_PROFILES_INSIDE,
 };
-
-/** Removes the lib directories of processes that have ended (crashed: a clean shutdown removes its own). */
-function sweepLibDirs(runDir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(runDir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const m = /^lib\.(\d+)\.[0-9a-f]{8}$/.exec(name);
-    // The processes sharing a home share a pid namespace (as the job lease assumes). An older build's `lib`
-    // stays: a daemon of that build may still be using it.
-    if (m && !processAlive(Number(m[1]))) rmSync(path.join(runDir, name), { recursive: true, force: true });
-  }
-}
 
 export interface PoolOptions {
   /** A directory of the daemon's state (never mounted whole into a sandbox). */
@@ -87,6 +61,9 @@ export interface SandboxTarget {
 
 interface Entry {
   target: SandboxTarget;
+  owner: string | undefined;
+  /** When a command, terminal, browser, git call or connection last asked for it (LRU eviction). */
+  lastUsed: number;
   starting: Promise<ContainerSandbox>;
   box?: ContainerSandbox;
   socket?: ControlSocket;
@@ -101,6 +78,10 @@ export class SandboxPool implements ContainerNet {
   private readonly entries = new Map<string, Entry>();
   /** Clean-ups after a container's sandbox ended (its cgroups): the next start waits for them. */
   private readonly settling = new Map<string, Promise<void>>();
+  /** Sandboxes stopped and not yet gone: a start that evicted one waits for it. */
+  private readonly dying = new Map<string, Promise<void>>();
+  /** The bound on live sandboxes (none: no bound). */
+  private capacity: SandboxCapacity | undefined;
   private readonly portListeners = new Set<(e: PortEvent) => void>();
   private readonly libDir: string;
   private readonly modulesDir: string | undefined;
@@ -160,14 +141,62 @@ export class SandboxPool implements ContainerNet {
     this.egress = handler;
   }
 
-  /** The container's running sandbox, started when there is none (or its network mode changed). */
+  /** Sets the bound on live sandboxes (core, once the services it asks exist). */
+  setCapacity(capacity: SandboxCapacity | undefined): void {
+    this.capacity = capacity;
+  }
+
+  /** The bound on live sandboxes, if any. */
+  get bound(): SandboxCapacity | undefined {
+    return this.capacity;
+  }
+
+  /** Live sandboxes now and the limits, for /health and metrics. */
+  stats(): { live: number; max: number; maxPerUser: number } {
+    const limits = this.capacity?.limits;
+    return { live: this.entries.size, max: limits?.maxLive ?? 0, maxPerUser: limits?.maxLivePerUser ?? 0 };
+  }
+
+  /**
+   * The container's running sandbox, started when there is none (or its network mode changed). A start over
+   * the capacity bound first stops the least recently used idle sandboxes, or is refused (capacity.ts).
+   */
   async get(target: SandboxTarget): Promise<ContainerSandbox> {
-    if (this.closed) throw new DiscoError('unavailable', 'the daemon is shutting down');
+    return this.obtain(target, false) as Promise<ContainerSandbox>;
+  }
+
+  /**
+   * Starts a warm container's sandbox ahead of its first command, only while there is room to spare: it never
+   * stops another sandbox and is skipped (undefined) otherwise.
+   */
+  prestart(target: SandboxTarget): Promise<ContainerSandbox> | undefined {
+    return this.obtain(target, true);
+  }
+
+  private obtain(target: SandboxTarget, prestart: boolean): Promise<ContainerSandbox> | undefined {
+    if (this.closed) return Promise.reject(new DiscoError('unavailable', 'the daemon is shutting down'));
     const e = this.entries.get(target.containerId);
     if (e && (e.target.network !== target.network || e.target.root !== target.root || e.box?.dead)) {
       this.stop(target.containerId);
-    } else if (e) return e.starting;
-    const entry: Entry = { target, starting: this.start(target) };
+    } else if (e) {
+      if (!prestart) e.lastUsed = Date.now();
+      return e.starting;
+    }
+    // Security: admitted synchronously (the entry is set below before anything awaits), so concurrent starts
+    // are counted against each other.
+    const owner = this.capacity?.ownerOf(target.containerId);
+    let victims: string[] = [];
+    if (this.capacity) {
+      // Throws the typed refusal (a rejection of `get`, which is async); a prestart is never refused, only skipped.
+      const admission = this.capacity.admit(owner, this.live(), prestart);
+      if ('skip' in admission) return undefined;
+      victims = admission.victims;
+      for (const id of victims) {
+        this.capacity.evict(id);
+        if (this.entries.has(id)) this.stop(id); // a container without a row: its sandbox alone
+      }
+    }
+    const entry: Entry = { target, owner, lastUsed: Date.now(), starting: this.start(target, victims) };
     entry.starting.then(
       (box) => {
         entry.box = box;
@@ -180,15 +209,26 @@ export class SandboxPool implements ContainerNet {
     return entry.starting;
   }
 
+  /** The live sandboxes as the capacity bound sees them. */
+  private live(): LiveSandbox[] {
+    return [...this.entries.values()].map((e) => ({
+      containerId: e.target.containerId,
+      owner: e.owner,
+      lastUsed: e.lastUsed,
+      busy: !e.box || e.box.dead || e.box.size > 0,
+    }));
+  }
+
   /** The container's sandbox if one is running now. */
   running(containerId: string): ContainerSandbox | undefined {
     const box = this.entries.get(containerId)?.box;
     return box && !box.dead ? box : undefined;
   }
 
-  private async start(target: SandboxTarget): Promise<ContainerSandbox> {
+  private async start(target: SandboxTarget, evicted: readonly string[]): Promise<ContainerSandbox> {
     const { containerId } = target;
-    await this.settling.get(containerId);
+    // The sandboxes it evicted are gone before it starts: the bound holds for processes, not just entries.
+    await Promise.all([this.settling.get(containerId), ...evicted.map((id) => this.dying.get(id))]);
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(containerId)) throw new Error(`bad container id ${containerId}`);
     const socket = await ControlSocket.open(
       // A directory per sandbox start: a dying predecessor's cleanup never touches its successor's socket.
@@ -299,6 +339,12 @@ export class SandboxPool implements ContainerNet {
     const e = this.entries.get(containerId);
     this.entries.delete(containerId);
     const ended = e ? this.ended(e) : Promise.resolve();
+    if (e) {
+      const gone = ended.finally(() => {
+        if (this.dying.get(containerId) === gone) this.dying.delete(containerId);
+      });
+      this.dying.set(containerId, gone);
+    }
     if (!cleanup) return;
     const before = this.settling.get(containerId) ?? Promise.resolve();
     const settled: Promise<void> = Promise.all([before, ended])
@@ -333,6 +379,8 @@ export class SandboxPool implements ContainerNet {
 
   async connect(containerId: string, port: number): Promise<Duplex> {
     const box = this.running(containerId);
+    const e = this.entries.get(containerId);
+    if (box && e) e.lastUsed = Date.now();
     if (!box) throw new DiscoError('port_closed', 'the container is not running, so nothing listens on its ports');
     return box.dial(port);
   }
@@ -345,15 +393,5 @@ export class SandboxPool implements ContainerNet {
   onPort(listener: (e: PortEvent) => void): () => void {
     this.portListeners.add(listener);
     return () => this.portListeners.delete(listener);
-  }
-}
-
-/** The real directory holding @lydell/node-pty and its platform package, or undefined without it. */
-function ptyModules(): string | undefined {
-  try {
-    const pkg = createRequire(import.meta.url).resolve('@lydell/node-pty/package.json');
-    return realpathSync(path.dirname(path.dirname(pkg)));
-  } catch {
-    return undefined;
   }
 }
