@@ -152,10 +152,7 @@ export async function openCore(config: Config, log: Logger, options: CoreOptions
             spawner: config.sandboxSpawner,
           })
         : undefined;
-    if (sandboxes) {
-      sandbox.spawner = () => sandboxes.spawnerReport();
-      sandbox.liveSandboxes = () => sandboxes.stats();
-    }
+    if (sandboxes) sandbox.spawner = () => sandboxes.spawnerReport();
     const cgroups = detectCgroups(config);
     sandbox.cgroups = cgroups;
     const leftover = await cgroups.cleanup();

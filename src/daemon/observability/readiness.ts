@@ -93,7 +93,7 @@ export function healthChecks(
   config: Pick<Config, 'allowHostNetwork'>,
 ): { ok: boolean; checks: Record<string, unknown> } {
   const database = checkDatabase(db);
-  const { mode, commands, seccomp, warning, containerLimits, spawner, liveSandboxes } = sandbox.report();
+  const { mode, commands, seccomp, warning, containerLimits, spawner } = sandbox.report();
   return {
     ok: database.ok,
     checks: {
@@ -103,7 +103,6 @@ export function healthChecks(
         commands,
         seccomp,
         ...(spawner ? { spawner } : {}),
-        ...(liveSandboxes ? { liveSandboxes } : {}),
         ...(warning ? { warning } : {}),
       },
       limits: sandbox.limitsReport(),

@@ -76,8 +76,6 @@ export interface SandboxReport {
   containerLimits?: CgroupsReport;
   /** Who starts piped processes inside container sandboxes (mode bwrap): the native spawner or Node. */
   spawner?: { path: 'native' | 'node'; reason: string };
-  /** Live container sandboxes (mode bwrap) and their bounds (0: none): DISCO_MAX_LIVE_SANDBOXES[_PER_USER]. */
-  liveSandboxes?: { live: number; max: number; maxPerUser: number };
 }
 
 export interface SandboxExtras {
@@ -112,9 +110,6 @@ export class Sandbox {
 
   /** Who starts piped processes in container sandboxes (set by the daemon when it runs them). */
   spawner: (() => NonNullable<SandboxReport['spawner']>) | undefined;
-
-  /** How many container sandboxes run and may run (set by the daemon when it runs them). */
-  liveSandboxes: (() => NonNullable<SandboxReport['liveSandboxes']>) | undefined;
 
   /** True when a network namespace of its own can be given (`off`, and `egress`'s isolation). */
   get canIsolateNetwork(): boolean {
@@ -159,7 +154,6 @@ export class Sandbox {
       ...(this.owner ? { uid: this.owner.uid } : {}),
       ...(this.cgroups ? { containerLimits: this.cgroups.report() } : {}),
       ...(this.spawner ? { spawner: this.spawner() } : {}),
-      ...(this.liveSandboxes ? { liveSandboxes: this.liveSandboxes() } : {}),
       ...(this.mode === 'none'
         ? {
             warning:
