@@ -135,7 +135,11 @@ describe('exec: the bytes and the environment a command gets', () => {
     expect((await disco(['files', 'write', 'b', 'noexec.sh'], env, '#!/bin/sh\necho ran\n')).code).toBe(0);
     // It exited 1, as for any other error.
     const r = await disco(['exec', 'b', '--', './noexec.sh'], env);
-    expect(r).toEqual({ code: 126, stdout: '', stderr: 'disco: permission denied: ./noexec.sh is not executable [not_executable]\n' });
+    expect(r).toEqual({
+      code: 126,
+      stdout: '',
+      stderr: 'disco: permission denied: ./noexec.sh is not executable [not_executable]\n',
+    });
     const none = await disco(['exec', 'b'], env);
     expect(none.code).toBe(2);
     expect(none.stderr).toBe('disco: nothing to run: disco exec <container> -- <command> [args…]\n');
