@@ -4,7 +4,7 @@ import { containerRef } from './schemas.js';
 import { LANGUAGES } from './vocabulary.js';
 
 export const ProgressSchema = z.object({
-  phase: z.enum(['scanning', 'indexing', 'done']),
+  phase: z.enum(['queued', 'scanning', 'indexing', 'done']),
   filesTotal: z.number().int(),
   filesDone: z.number().int(),
   filesIndexed: z.number().int().describe('Re-chunked and re-embedded in this pass (new or changed).'),

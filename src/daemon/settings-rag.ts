@@ -54,6 +54,12 @@ export const RAG_SETTINGS = {
     schema: intIn(200, 100_000),
     doc: 'Target largest chunk, in characters; bigger definitions are split into members or windows. Default 2400.',
   },
+  ragMaxPasses: {
+    env: 'DISCO_RAG_MAX_PASSES',
+    default: 2,
+    schema: intIn(1, 64),
+    doc: 'Index passes that run at once, daemon-wide (each is a thread with its own memory); the others wait their turn (`progress.phase: queued`), the next one taken from the user with the fewest running. Default 2.',
+  },
   ragWatch: {
     env: 'DISCO_RAG_WATCH',
     default: false,

@@ -141,6 +141,7 @@ function settingsOf(home: string) {
     },
     watch: false,
     refreshDelayMs: 10,
+    maxPasses: 2,
   };
 }
 

@@ -21,7 +21,8 @@ export interface IndexLimits {
 }
 
 export interface JobProgress {
-  phase: 'scanning' | 'indexing' | 'done';
+  /** `queued`: waiting for a free indexer (the service's, never the job's own). */
+  phase: 'queued' | 'scanning' | 'indexing' | 'done';
   filesTotal: number;
   filesDone: number;
   /** Re-chunked and re-embedded in this run. */

@@ -7,6 +7,7 @@ import { workerScript } from '../worker-script.js';
 import { createEmbedder, type Embedder, type EmbedderSpec } from './embedder.js';
 import type { IndexLimits, JobProgress } from './index-job.js';
 import type { WorkerInput, WorkerMessage } from './index-worker.js';
+import { PassQueue } from './pass-queue.js';
 import type { Ranking } from './ranking.js';
 import type { SearchOptions, SearchResult } from './search.js';
 import { SearchThread } from './search-thread.js';
@@ -20,12 +21,17 @@ export interface RagSettings {
   watch: boolean;
   /** Quiet period after a change before the incremental pass starts. */
   refreshDelayMs: number;
+  /** Passes run at once, daemon-wide (DISCO_RAG_MAX_PASSES); the others wait their turn. */
+  maxPasses: number;
 }
 
 interface Job {
-  worker: Worker;
+  /** Its thread; none while the pass waits its turn. */
+  worker: Worker | undefined;
   progress: JobProgress | undefined;
   done: Promise<void>;
+  /** Ends the pass once: records its state (unless `record` is false), frees its turn, resolves `done`. */
+  end(state: 'ready' | 'cancelled' | 'failed', error?: string, record?: boolean): void;
   /** Another pass was asked for while this one ran (files changed meanwhile). */
   again: boolean;
   root: string;
@@ -46,6 +52,7 @@ export class RagService {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly searches: SearchThread;
+  private readonly passes: PassQueue;
   private closed = false;
 
   constructor(
@@ -55,6 +62,7 @@ export class RagService {
   ) {
     this.embedder = createEmbedder(settings.embedder);
     this.searches = new SearchThread({ dbFile: settings.dbFile, embedder: settings.embedder }, log);
+    this.passes = new PassQueue(settings.maxPasses);
   }
 
   status(containerId: string): IndexStatus {
@@ -71,8 +79,14 @@ export class RagService {
     return row !== undefined && row.chunks + (this.jobs.has(containerId) ? 1 : 0) > 0;
   }
 
-  /** Starts an incremental pass (or a rebuild with `force`); a pass already running is simply reported. */
-  async start(container: { id: string; root: string }, opts: { force?: boolean } = {}): Promise<IndexStatus> {
+  /**
+   * Starts an incremental pass (or a rebuild with `force`); a pass already running or waiting is simply
+   * reported. Over DISCO_RAG_MAX_PASSES the pass waits its turn (pass-queue.ts), its status `queued`.
+   */
+  async start(
+    container: { id: string; root: string; ownerId?: string },
+    opts: { force?: boolean } = {},
+  ): Promise<IndexStatus> {
     if (this.closed) throw new DiscoError('unavailable', 'the daemon is shutting down');
     if (this.jobs.has(container.id)) return this.status(container.id);
     const dimension = await this.embedder.dimension();
@@ -88,53 +102,65 @@ export class RagService {
     ) {
       throw new ConflictError('another Disco process is indexing this container', { pid: row.runnerPid });
     }
-    this.repo.markRunning(row.id, process.pid);
-    const input: WorkerInput = {
-      dbFile: this.settings.dbFile,
-      indexId: row.id,
-      root: container.root,
-      embedder: this.settings.embedder,
-      limits: this.settings.limits,
-    };
-    const worker = new Worker(workerScript('rag/index-worker.js'), { workerData: input });
-    const job: Job = {
-      worker,
-      progress: undefined,
-      done: Promise.resolve(),
-      again: false,
-      root: container.root,
-      indexId: row.id,
-    };
-    job.done = new Promise<void>((resolve) => {
+    let end: Job['end'] = () => {};
+    const done = new Promise<void>((resolve) => {
       let settled = false;
-      const end = (state: 'ready' | 'cancelled' | 'failed', error?: string) => {
+      end = (state, error, record = true) => {
         if (settled) return;
         settled = true;
-        this.repo.finish(row.id, state, error);
-        if (job.progress) this.last.set(container.id, job.progress);
+        this.passes.leave(container.id);
+        if (record) this.repo.finish(row.id, state, error);
+        if (job.worker && job.progress) this.last.set(container.id, job.progress);
         this.jobs.delete(container.id);
         this.log.info({ containerId: container.id, state, progress: job.progress, error }, 'rag index pass ended');
         resolve();
         if (job.again && !this.closed && state !== 'cancelled') this.scheduleRefresh(container, 0);
       };
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'progress') job.progress = m.progress;
-        else if (m.type === 'done') {
-          job.progress = m.progress;
-          end(m.cancelled ? 'cancelled' : 'ready');
-        } else end(m.code === 'cancelled' ? 'cancelled' : 'failed', m.message);
-      });
-      worker.on('error', (err) => end('failed', err.message));
-      worker.on('exit', (code) => end('failed', `indexer stopped (exit ${code})`));
     });
+    const job: Job = {
+      worker: undefined,
+      progress: queuedProgress(),
+      done,
+      end: (state, error, record) => end(state, error, record),
+      again: false,
+      root: container.root,
+      indexId: row.id,
+    };
     this.jobs.set(container.id, job);
     this.last.delete(container.id);
+    this.passes.enter(container.id, container.ownerId, () => this.launch(job, row.id, container.root));
     if (this.settings.watch) this.watch(container);
     return this.status(container.id);
   }
 
+  /** Runs a pass's worker thread (its turn has come). */
+  private launch(job: Job, indexId: number, root: string): void {
+    this.repo.markRunning(indexId, process.pid);
+    const input: WorkerInput = {
+      dbFile: this.settings.dbFile,
+      indexId,
+      root,
+      embedder: this.settings.embedder,
+      limits: this.settings.limits,
+    };
+    const worker = new Worker(workerScript('rag/index-worker.js'), { workerData: input });
+    job.worker = worker;
+    job.progress = undefined;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') job.progress = m.progress;
+      else if (m.type === 'done') {
+        job.progress = m.progress;
+        job.end(m.cancelled ? 'cancelled' : 'ready');
+      } else job.end(m.code === 'cancelled' ? 'cancelled' : 'failed', m.message);
+    });
+    worker.on('error', (err) => job.end('failed', err.message));
+    worker.on('exit', (code) => job.end('failed', `indexer stopped (exit ${code})`));
+  }
+
   cancel(containerId: string): IndexStatus {
-    this.jobs.get(containerId)?.worker.postMessage({ type: 'cancel' });
+    const job = this.jobs.get(containerId);
+    if (job?.worker) job.worker.postMessage({ type: 'cancel' });
+    else job?.end('cancelled'); // still waiting its turn
     const t = this.timers.get(containerId);
     if (t) clearTimeout(t);
     this.timers.delete(containerId);
@@ -223,7 +249,8 @@ export class RagService {
     this.unwatch(containerId);
     const job = this.jobs.get(containerId);
     if (job) {
-      job.worker.postMessage({ type: 'cancel' });
+      if (job.worker) job.worker.postMessage({ type: 'cancel' });
+      else job.end('cancelled');
       await job.done;
     }
     this.repo.dropIndex(containerId);
@@ -265,18 +292,37 @@ export class RagService {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const id of [...this.watchers.keys()]) this.unwatch(id);
+    // Passes still waiting their turn end here (an interrupted one they resumed is resumed again next start).
+    for (const job of [...this.jobs.values()]) if (!job.worker) job.end('cancelled', undefined, false);
     const pending = [...this.jobs.values()];
-    for (const job of pending) job.worker.postMessage({ type: 'cancel' });
+    for (const job of pending) job.worker?.postMessage({ type: 'cancel' });
     // Bounded: a pass stops at its next file; a stuck one is terminated (its open batch rolls back).
     await Promise.race([Promise.all(pending.map((j) => j.done)), new Promise((r) => setTimeout(r, 5000).unref())]);
     for (const job of pending) {
-      await job.worker.terminate();
+      await job.worker?.terminate();
       // Stopped by shutdown, not by a user: the next start resumes it.
       this.repo.markInterrupted(job.indexId);
     }
     await this.searches.close();
     this.repo.closeSearch();
   }
+}
+
+/** The progress a pass shows while it waits its turn. */
+function queuedProgress(): JobProgress {
+  return {
+    phase: 'queued',
+    filesTotal: 0,
+    filesDone: 0,
+    filesIndexed: 0,
+    filesUnchanged: 0,
+    filesSkipped: 0,
+    filesDeleted: 0,
+    chunks: 0,
+    indexingMs: 0,
+    elapsedMs: 0,
+    truncated: false,
+  };
 }
 
 function pidAlive(pid: number): boolean {

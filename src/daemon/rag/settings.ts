@@ -35,5 +35,6 @@ export function ragSettings(config: Config, dbFile: string): RagSettings {
     },
     watch: config.ragWatch,
     refreshDelayMs: 300,
+    maxPasses: config.ragMaxPasses,
   };
 }
