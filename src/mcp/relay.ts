@@ -13,8 +13,8 @@ import { type LiveDaemonRecord, liveDaemons, pidAlive } from '../shared/daemon-r
  * the session is the daemon's. Loads no daemon code (test/unit/cli-imports.test.ts).
  */
 
-/** How long the daemon gets to answer the probe before `disco mcp` gives up on it. */
-const PROBE_TIMEOUT_MS = 3000;
+/** How long the daemon gets to answer the probe (its first /mcp call may load the MCP SDK) before `disco mcp` gives up. */
+const PROBE_TIMEOUT_MS = 10_000;
 /** How often the relay checks the daemon is still there (its pid and its run record). */
 const WATCH_MS = 500;
 /** A ping now and then keeps the daemon's session from being swept as idle (30 min) while an editor waits. */
@@ -37,8 +37,15 @@ export async function findDaemon(home: string): Promise<LiveDaemonRecord | undef
   for (const record of await liveDaemons(home)) {
     let status: number;
     try {
+      // A sessionless ping: answered by the daemon's MCP server itself, leaves no session behind.
       const res = await fetch(new URL('/mcp', record.url), {
-        headers: { authorization: `Bearer ${record.credential}`, accept: 'application/json, text/event-stream' },
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${record.credential}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: `${RELAY_ID}probe`, method: 'ping' }),
         signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
       });
       await res.body?.cancel();
