@@ -75,7 +75,8 @@ describe('disco mcp beside a running daemon on the same home', () => {
     await t?.stop();
   });
 
-  it('says on stderr that it relays to the daemon', () => {
+  it('says on stderr that it relays to the daemon', async () => {
+    await waitUntil(() => side.stderr().includes('disco mcp:'));
     expect(side.stderr()).toContain(`disco mcp: relaying to the disco daemon at ${t.url}`);
     expect(side.stderr()).not.toContain('in-process');
   });
@@ -92,16 +93,14 @@ describe('disco mcp beside a running daemon on the same home', () => {
     expect(JSON.stringify(out.records)).toContain('from-rest');
     const killed = await call('process_kill', { id: restSleep });
     expect(killed).toBeTruthy();
-    expect(
-      await waitUntil(() => false, 100).then(async () => {
-        for (let i = 0; i < 50; i++) {
-          const p = (await restProcesses()).find((x) => x.id === restSleep);
-          if (p?.status !== 'running') return true;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return false;
-      }),
-    ).toBe(true);
+    // The daemon's own record of it ends: the kill reached the daemon's process, not a copy of its row.
+    let running = true;
+    for (let i = 0; i < 50 && running; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      running = (await t.json('GET', `/api/v1/terminal/processes/${restSleep}/output`)).body.running;
+    }
+    expect(running).toBe(false);
+    expect((await restProcesses()).map((p) => p.id)).not.toContain(restSleep);
   });
 
   it('runs a command whose process the daemon lists over REST', async () => {
@@ -185,19 +184,19 @@ describe('disco mcp when the daemon goes away', () => {
     async (signal) => {
       serve = await spawnServe(home, { DISCO_LOG_LEVEL: 'info' });
       const side = await connectStdio(home);
-      expect(side.stderr()).toContain('relaying to the disco daemon');
+      expect(await waitUntil(() => side.stderr().includes('relaying to the disco daemon'))).toBe(true);
       structured(await side.client.callTool({ name: 'container_list', arguments: {} }));
       const child = side.child();
       expect(child).toBeDefined();
       const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
       serve.child.kill(signal);
       expect(await exited).toBe(1);
-      expect(side.stderr()).toMatch(/disco mcp: the disco daemon at .* went away/);
+      expect(await waitUntil(() => /disco mcp: the disco daemon at .* went away/.test(side.stderr()))).toBe(true);
       await side.client.close();
       // With no daemon left, the next `disco mcp` runs in-process, as before.
       const again = await connectStdio(home);
       try {
-        expect(again.stderr()).toContain('served in-process');
+        expect(await waitUntil(() => again.stderr().includes('served in-process'))).toBe(true);
         structured(await again.client.callTool({ name: 'container_list', arguments: {} }));
       } finally {
         await again.client.close();

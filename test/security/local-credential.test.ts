@@ -9,6 +9,7 @@ import { DISCO_BIN } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { childEnv } from '../helpers/env.js';
 import { mcpPostHeaders } from '../helpers/mcp.js';
+import { waitUntil } from '../helpers/procs.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis.js';
 import { hasCommand, requireSystem } from '../helpers/system.js';
 
@@ -153,7 +154,7 @@ describe('a stale record', () => {
       try {
         const listed = await client.callTool({ name: 'container_list', arguments: {} });
         expect(listed.isError ?? false).toBe(false);
-        expect(stderr).toContain('served in-process');
+        expect(await waitUntil(() => stderr.includes('served in-process'))).toBe(true);
         expect(stderr).not.toContain('relaying');
         await expect(stat(file)).rejects.toThrow();
       } finally {
