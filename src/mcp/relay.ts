@@ -55,7 +55,8 @@ export async function findDaemon(home: string): Promise<LiveDaemonRecord | undef
         throw new Error(`the disco daemon on ${home} (pid ${record.pid}, ${record.url}) does not answer`);
       continue; // refused: not listening any more
     }
-    if (status !== 401) return record;
+    // 401: a daemon that is not this record's (another run, on a reused port); 404: not a Disco daemon.
+    if (status !== 401 && status !== 404) return record;
   }
   return undefined;
 }

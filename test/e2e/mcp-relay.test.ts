@@ -1,11 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DISCO_BIN, type ServeProcess, spawnServe } from '../helpers/cli.js';
+import { writeDaemonRecord } from '../../src/shared/daemon-record.js';
+import { DISCO_BIN, disco, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon, tempDir } from '../helpers/daemon.js';
 import { childEnv } from '../helpers/env.js';
 import { heartbeat, startsBeating, stopsBeating, waitUntil } from '../helpers/procs.js';
@@ -204,4 +206,34 @@ describe('disco mcp when the daemon goes away', () => {
     },
     60_000,
   );
+});
+
+describe('disco mcp and a daemon that does not answer', () => {
+  it('exits 1 within its probe timeout, opening nothing on the home, rather than hang or split the sandboxes', async () => {
+    const home = await tempDir('disco-relay-mute-');
+    const held: Socket[] = [];
+    // Accepts connections and never answers: a daemon stuck with its pid alive (this process's).
+    const mute = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = mute.address() as { port: number };
+      await writeDaemonRecord(home, {
+        pid: process.pid,
+        url: `http://127.0.0.1:${port}`,
+        credential: 'disco_local_not-checked-by-a-mute-daemon',
+        startedAt: new Date().toISOString(),
+      });
+      const started = Date.now();
+      const r = await disco(['mcp', '--home', home], {});
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('does not answer');
+      expect(r.stdout).toBe('');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await expect(access(path.join(home, 'disco.db'))).rejects.toThrow();
+    } finally {
+      for (const socket of held) socket.destroy();
+      mute.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
