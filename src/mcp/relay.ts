@@ -85,11 +85,17 @@ export async function relayToDaemon(daemon: LiveDaemonRecord, io: RelayIo): Prom
   });
   let initializeId: RequestId | undefined;
   let pings = 0;
-  let finish: (code: number) => void = () => {};
+  let ended = false;
+  let resolveDone: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => {
-    finish = resolve;
+    resolveDone = resolve;
   });
+  const finish = (code: number) => {
+    ended = true;
+    resolveDone(code);
+  };
   const gone = (why: string) => {
+    if (ended) return; // said once, whoever noticed first (the watch, a failed send, the SSE stream)
     io.say(`disco mcp: ${why}; exiting so the client can start it again`);
     finish(1);
   };
