@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { loadMcpSdk } from '../mcp/http.js';
+import { removeDaemonRecord, writeDaemonRecord } from '../shared/daemon-record.js';
 import { loadJose } from './auth/jose.js';
+import { LocalCredential } from './auth/local-credential.js';
 import { clientMetadataSchema } from './auth/oauth/clients.js';
 import { Cluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
@@ -85,12 +87,15 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     if (options.processGuard !== false)
       uninstallGuard = installProcessGuard(log, (kind) => metrics.uncaughtError(kind));
     const stopHeapTrim = startHeapTrim();
+    // The local admin's credential for `disco mcp` on this home (memory and the run record only).
+    const localCredential = new LocalCredential(core.admin);
     const { app, close: closeMcp } = createApp({
       core,
       log,
       version: discoVersion(),
       startedAt,
       metrics,
+      localCredential,
     });
     const server = await listen(app, config.host, config.port);
     const metricsServer =
@@ -162,6 +167,7 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     if (services.workbench) services.workbench.baseUrl = url;
     await services.cluster?.start(config.instanceUrl ?? url);
+    const record = await advertise(config.home, url, localCredential, log);
     log.info(
       { url, home: config.home, adminToken: core.adminToken?.source, startupMs: Date.now() - startedAt },
       'disco listening',
@@ -187,6 +193,8 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     const close = () => {
       closing ??= (async () => {
         log.info('shutting down');
+        // First: a `disco mcp` started from now on runs in-process instead of relaying to a daemon going away.
+        if (record) await removeDaemonRecord(record);
         // MCP SSE streams are long-lived: end them first so they do not hold the grace period.
         clearInterval(beacon);
         stopHeapTrim();
@@ -210,6 +218,27 @@ export async function startDaemon(config: Config, options: StartOptions = {}): P
     uninstallGuard();
     await core.close();
     throw err;
+  }
+}
+
+/**
+ * Writes this daemon's run record (`$DISCO_HOME/run/daemon-<pid>-<random>.json`: its URL and local credential), so
+ * `disco mcp` on this home relays here instead of opening a second core. Without it `disco mcp` runs
+ * in-process, as before: a warning, not a failure.
+ */
+async function advertise(home: string, url: string, credential: LocalCredential, log: Logger) {
+  const u = new URL(url);
+  if (u.hostname === '[::]') u.hostname = '[::1]';
+  try {
+    return await writeDaemonRecord(home, {
+      pid: process.pid,
+      url: u.origin,
+      credential: credential.secret,
+      startedAt: new Date().toISOString(),
+    });
+  } catch (err) {
+    log.warn({ err }, 'cannot write the run record: `disco mcp` on this home will not find this daemon');
+    return undefined;
   }
 }
 

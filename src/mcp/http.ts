@@ -163,7 +163,9 @@ export function mcpRouter(
     const sessionId = req.get('mcp-session-id');
     if (sessionId) {
       const session = sessions.get(sessionId);
-      if (!session && cluster) {
+      // The local credential (`disco mcp`'s relay) is this process's alone: its sessions are never looked
+      // for on another instance, nor is it carried there.
+      if (!session && cluster && principal.via !== 'local') {
         // Opened on another instance: that instance serves it (any instance can take any request).
         const where = await cluster.sessionHome(`mcp-session:${sessionId}`);
         if (where) return proxyRequest(req, res, where.url, req.method === 'POST' ? req.body : undefined);

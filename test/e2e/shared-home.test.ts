@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -56,6 +56,23 @@ async function runStdioServer(home: string, side: SideToken, daemonToken: string
   }
 }
 
+/**
+ * Runs `fn` with the daemon's run record out of sight, so a `disco mcp` started meanwhile opens the home
+ * itself (as one started before the daemon does) instead of relaying to the daemon; puts it back after.
+ */
+async function withoutRunRecord(home: string, fn: () => Promise<void>): Promise<void> {
+  const dir = path.join(home, 'run');
+  const saved = await Promise.all(
+    (await readdir(dir)).map(async (name) => ({ name, text: await readFile(path.join(dir, name), 'utf8') })),
+  );
+  await Promise.all(saved.map(({ name }) => rm(path.join(dir, name))));
+  try {
+    await fn();
+  } finally {
+    for (const { name, text } of saved) await writeFile(path.join(dir, name), text, { mode: 0o600 });
+  }
+}
+
 async function runWorkerOnce(home: string, side: SideToken, daemonToken: string): Promise<void> {
   const env = sideEnv(home, side, daemonToken);
   const res = await disco(['worker', '--once', '--json', '--home', home], env);
@@ -95,6 +112,9 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
             await Promise.all([runStdioServer(home, stdio, daemon.token), runWorkerOnce(home, worker, daemon.token)]);
             expect(await status(daemon.url, daemon.token), `after ${combo}`).toBe(200);
           }
+          // Beside the daemon `disco mcp` relays to it; one that opens the home itself must not touch the token either.
+          await withoutRunRecord(home, () => runStdioServer(home, stdio, daemon.token));
+          expect(await status(daemon.url, daemon.token), `after an in-process stdio ${stdio}`).toBe(200);
         }
         // Neither side process replaced the daemon's token file, nor wrote one the daemon did not.
         const file = await readFile(path.join(home, 'admin-token'), 'utf8').catch(() => undefined);
@@ -117,8 +137,10 @@ describe('a daemon, a stdio MCP server and a worker on one home', () => {
         const env = childEnv({ DISCO_URL: daemon.url, DISCO_HOME: home, DISCO_ADMIN_TOKEN: daemon.token });
         expect((await disco(['containers', 'create', 'box'], env)).code).toBe(0);
         expect((await disco(['exec', 'box', '--', 'echo', 'first'], env)).stdout).toBe('first\n');
-        // Each side process sets up container sandboxes on this home too, and shuts them down as it exits.
+        // Each side process sets up container sandboxes on this home too, and shuts them down as it exits
+        // (a `disco mcp` that opens the home itself: beside a daemon it finds, it relays and sets up none).
         await runStdioServer(home, 'none', daemon.token);
+        await withoutRunRecord(home, () => runStdioServer(home, 'none', daemon.token));
         await runWorkerOnce(home, 'none', daemon.token);
         // The daemon starts the container's sandbox again: what it mounts in every sandbox must still be there.
         expect((await disco(['containers', 'stop', 'box'], env)).code).toBe(0);

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +96,9 @@ describe('a remembered token stops working the moment it is revoked', () => {
   it('a PAT revoked by another process on the same home (`disco mcp` over stdio)', async () => {
     const pat = await newPat('revoked-elsewhere');
     await warm(pat.token);
+    // Beside a daemon it finds, `disco mcp` relays to it; without its run record it opens the home itself,
+    // as `disco mcp` started before the daemon does: another process writing to the same database.
+    await rm(path.join(t.home, 'run'), { recursive: true, force: true });
     const client = new Client({ name: 'token-cache-test', version: '1.0.0' });
     await client.connect(
       new StdioClientTransport({

@@ -36,6 +36,19 @@ describe('the CLI entry', () => {
     expect(readFileSync(path.join(dist, 'cli/commands/serve.js'), 'utf8')).toContain("import('../../daemon/main.js')");
   });
 
+  it('relays `disco mcp` to a running daemon without loading daemon code (no database, no sandboxes)', () => {
+    const relay = staticImportGraph(path.join(dist, 'mcp/relay.js'));
+    expect(relay.files.map(rel).filter((f) => !f.startsWith('shared/'))).toEqual(['mcp/relay.js']);
+    expect(relay.packages.filter((p) => !p.startsWith('node:') && !p.startsWith('@modelcontextprotocol/sdk/'))).toEqual(
+      [],
+    );
+    const command = readFileSync(path.join(dist, 'cli/commands/mcp.js'), 'utf8');
+    // The in-process server (and the core it opens) is loaded only when no daemon answers.
+    expect(command.indexOf("import('../../mcp/relay.js')")).toBeLessThan(
+      command.indexOf("import('../../mcp/stdio.js')"),
+    );
+  });
+
   it('answers --version and -v (the fast path in bin/disco.js)', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     for (const args of [['--version'], ['-v']])

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Request, Response } from 'express';
+import { isLocalCredential } from '../auth/local-credential.js';
+import { bearerOf } from '../auth/realm.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -21,6 +23,8 @@ export function proxyRequest(req: Request, res: Response, targetBase: string, bo
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v;
+  // Security: a daemon's local credential never leaves it (the caller never routes one here; belt and braces).
+  if (isLocalCredential(bearerOf(req.headers.authorization))) delete headers.authorization;
   if (payload) headers['content-length'] = payload.length;
   // Host stays the caller's, so the other instance derives the same public URL (token issuer, links).
   const client = target.protocol === 'https:' ? https : http;

@@ -1,5 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { mcpRouter } from '../../mcp/http.js';
+import type { LocalCredential } from '../auth/local-credential.js';
 import type { Core } from '../core.js';
 import { DiscoError, NotFoundError, toDiscoError, ValidationError, WriteLimitError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   version: string;
   startedAt: number;
   metrics?: Metrics;
+  /** The daemon's per-run local credential, accepted on /mcp only (see auth/local-credential.ts). */
+  localCredential?: LocalCredential;
 }
 
 /** Request body limit: the largest allowed file, base64-inflated, plus room for the JSON around it. */
@@ -88,7 +91,15 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   );
   // Perf: /mcp next, for the same reason: no path under it is served by the routers below.
   const mcp = mcpRouter(deps.core, deps.log, bodyLimit(config.fileWriteMaxBytes));
-  app.use('/mcp', inSequence(limits.perIp, bearerAuth(services.auth, config, 'mcp'), limits.perUser, mcp.router));
+  app.use(
+    '/mcp',
+    inSequence(
+      limits.perIp,
+      bearerAuth(services.auth, config, 'mcp', deps.localCredential),
+      limits.perUser,
+      mcp.router,
+    ),
+  );
 
   app.get('/health', (_req, res) => {
     const { ok, checks } = healthChecks(db, services.sandbox, config);

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { isLocalCredential, type LocalCredential } from '../auth/local-credential.js';
 import { DEFAULT_OAUTH_SCOPES } from '../auth/oauth/server.js';
 import { bearerOf, publicBaseUrl, realmFor, resourceMetadataUrl, type Surface } from '../auth/realm.js';
 import type { AuthService } from '../auth/service.js';
@@ -11,8 +12,10 @@ import type { Principal } from '../ops/op.js';
  * Every route behind this needs a valid token (a JWT access token or a personal access token), even on
  * localhost. A 401 names the protected-resource metadata (RFC 9728) so OAuth clients such as ChatGPT can
  * discover how to sign in; on /mcp it also names the scopes a connector should ask for.
+ * `local` (on /mcp only): the daemon's per-run local credential, the local admin for `disco mcp`'s relay;
+ * any other `disco_local_…` token is refused without reaching the token store.
  */
-export function bearerAuth(auth: AuthService, config: Config, surface: Surface) {
+export function bearerAuth(auth: AuthService, config: Config, surface: Surface, local?: LocalCredential) {
   const challenge = (res: Response, base: string, token: string | undefined, err: unknown) => {
     if (err instanceof DiscoError && err.code === 'unauthorized') {
       // Least privilege: a client follows the challenge's scope (MCP authorization spec) rather than asking
@@ -50,7 +53,10 @@ export function bearerAuth(auth: AuthService, config: Config, surface: Surface) 
     try {
       if (!token) throw new UnauthorizedError('a bearer token is required (Authorization: Bearer <token>)');
       realm = realmFor(base, surface);
-      known = auth.knownPrincipal(token, realm);
+      if (isLocalCredential(token)) {
+        if (!local) throw new UnauthorizedError('a local credential is accepted on /mcp only');
+        known = local.principalFor(token);
+      } else known = auth.knownPrincipal(token, realm);
     } catch (err) {
       challenge(res, base, token, err);
       next(err);
