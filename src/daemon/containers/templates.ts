@@ -23,7 +23,7 @@ export const TEMPLATES = {
         null,
         2,
       )}\n`,
-      'index.js': "console.log('Hello from Disco');\n",
+      'index.js': "process.stdout.write('Hello from Disco\\n');\n",
       'index.test.js':
         "import test from 'node:test';\nimport assert from 'node:assert/strict';\n\ntest('adds', () => {\n  assert.equal(1 + 1, 2);\n});\n",
       '.gitignore': 'node_modules/\n',
