@@ -14,6 +14,7 @@ import { JobsRepo } from './db/jobs-repo.js';
 import type { Db } from './db/open.js';
 import { createApp } from './http/app.js';
 import { rawRequestGuard } from './http/guards.js';
+import { createAppServer } from './http/server.js';
 import { storeHooks } from './jobs/hooks.js';
 import { buildJobs, idleSweepEveryMs } from './jobs/jobs.js';
 import { JobRunner } from './jobs/runner.js';
@@ -244,7 +245,8 @@ async function advertise(home: string, url: string, credential: LocalCredential,
 
 function listen(app: ReturnType<typeof createApp>['app'], host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createAppServer(app);
+    server.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });

@@ -39,9 +39,13 @@ describe('terminals over Socket.IO', () => {
   it('keeps the terminal across a dropped connection and replays exactly what was missed', async () => {
     const a = await TerminalProbe.connect(t.url, t.token);
     const { terminal } = await a.client.open({ container });
+    // Type only once the shell prompts: input that arrives earlier is echoed twice on a loaded machine (by
+    // the tty, then by readline), and the first echo with the first prompt would pass for the line's end.
+    await a.waitFor(terminal.id, /[$#] $/);
+    const typedAt = a.length(terminal.id);
     await a.client.input(terminal.id, 'export KEEP=kept-value; (sleep 0.4; echo "late-$((40+2))") &\r');
-    // The echoed line, then the next prompt (not the first prompt, which may come before the echo).
-    await a.waitFor(terminal.id, /export KEEP[^\n]*\n[\s\S]*[$#] $/);
+    // The echoed line, then the next prompt.
+    await a.waitFor(terminal.id, /export KEEP[^\n]*\n[\s\S]*[$#] $/, 10_000, typedAt);
     const seen = a.offsets.get(terminal.id) ?? 0;
     a.close(); // the connection drops; the shell and its background job go on
 

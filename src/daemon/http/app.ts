@@ -21,6 +21,7 @@ import { publicRoutes } from './public-routes.js';
 import { requestLog, requestLogger } from './request-log.js';
 import { opRoutes } from './routes.js';
 import { inSequence } from './sequence.js';
+import { memoizeClientIp } from './server.js';
 import { viewRoutes } from './view-routes.js';
 import { workbenchRoutes } from './workbench-routes.js';
 
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
   app.set('query parser', 'simple');
   // Security: X-Forwarded-* (client IP, protocol) are believed only when the operator says a proxy sets them.
   app.set('trust proxy', config.trustProxy);
+  memoizeClientIp(app);
 
   const metrics = deps.metrics;
   // One router layer for the two front-door middlewares every request passes (see inSequence).
