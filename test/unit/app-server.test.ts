@@ -34,7 +34,7 @@ describe('createAppServer', () => {
     expect(seen).toEqual([true, true]);
   });
 
-  it('answers what express answers: streams, errors and unknown routes', async () => {
+  it('answers what express answers: parsed bodies, errors and unknown routes', async () => {
     const app = express();
     app.post('/body', express.json(), (req, res) => res.json(req.body));
     app.get('/boom', () => {
@@ -51,7 +51,7 @@ describe('createAppServer', () => {
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
   });
 
-  it("req.ip is worked out once per request and still follows the app's trust setting", async () => {
+  it("memoized req.ip still follows the app's trust setting, and reads the same every time", async () => {
     for (const trust of [false, true]) {
       const app = express();
       app.set('trust proxy', trust);
