@@ -21,6 +21,33 @@ describe('HTTP hardening', () => {
     }
   });
 
+  it("gives API answers the API's own headers, and pages (sign-in included) the page set", async () => {
+    const pageOnly = [
+      'cross-origin-opener-policy',
+      'origin-agent-cluster',
+      'x-xss-protection',
+      'x-dns-prefetch-control',
+    ];
+    const api = [
+      await t.request('GET', '/api/v1/containers'),
+      await t.request('GET', '/API/V1/containers'),
+      await fetch(`${t.url}/api/v1/containers`),
+      await fetch(`${t.url}/mcp`, { method: 'POST' }),
+    ];
+    for (const res of api) {
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('strict-transport-security')).toBe('max-age=15552000');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('same-site');
+      for (const name of pageOnly) expect(res.headers.get(name)).toBeNull();
+    }
+    const signIn = await fetch(`${t.url}/api/v1/auth/login`, { method: 'POST' });
+    for (const res of [signIn, await fetch(`${t.url}/mcpx`), await fetch(`${t.url}/api/v1`)]) {
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'self' https://chatgpt.com");
+      for (const name of pageOnly) expect(res.headers.get(name)).not.toBeNull();
+    }
+  });
+
   it('answers CORS only for configured origins, never with credentials', async () => {
     const preflight = (origin: string) =>
       fetch(`${t.url}/api/v1/containers`, {

@@ -11,7 +11,7 @@ import { authRoutes } from './auth-routes.js';
 import { docsRouter } from './docs.js';
 import { GITHUB_START_PATH, githubRoutes } from './github-routes.js';
 import { requestGuards } from './guards.js';
-import { rateLimiters, redisLimiterStore, securityHeaderList } from './hardening.js';
+import { API_SECURITY_HEADERS, isApiUrl, rateLimiters, redisLimiterStore, securityHeaderList } from './hardening.js';
 import { internalRoutes } from './internal-routes.js';
 import { jsonBody, TOO_MANY_MEMBERS } from './json-body.js';
 import { oauthRoutes } from './oauth-routes.js';
@@ -55,6 +55,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => Promise<v
     inSequence(
       requestLog(deps.log, {
         headers: securityHeaderList(config),
+        api: { headers: API_SECURITY_HEADERS, matches: isApiUrl },
         ...(metrics ? { onErrorCode: (code: string) => metrics.httpError(code) } : {}),
       }),
       requestGuards({

@@ -67,6 +67,29 @@ export function securityHeaderList(config: Pick<Config, 'frameAncestors'>): Arra
   return [...headers.values()];
 }
 
+/**
+ * The headers of API responses (`/api/v1` but its sign-in routes, and `/mcp`): JSON, events and images for
+ * programs, which no browser shows as a page (the API takes bearer tokens, never cookies, so a navigation
+ * cannot reach it signed in). They carry what protects such a response (OWASP's REST set): a CSP that lets
+ * nothing load or frame it should it be opened, nosniff, HSTS, and a resource policy that keeps other sites
+ * from embedding it. The page-only headers (opener policy, origin agent cluster, DNS prefetch, IE's download
+ * and XSS switches, Flash's cross-domain policy) stay on pages. Perf: seven headers fewer on every API
+ * answer, to write and for every client to parse (~20 µs of a small read).
+ */
+export const API_SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['Cross-Origin-Resource-Policy', 'same-site'],
+  ['Strict-Transport-Security', 'max-age=15552000'],
+  ['X-Content-Type-Options', 'nosniff'],
+];
+
+/** Whether a request URL is an API one (see API_SECURITY_HEADERS); express matches paths case-insensitively. */
+export function isApiUrl(url: string): boolean {
+  const p = url.slice(0, 12).toLowerCase();
+  if (p.startsWith('/mcp')) return p.length === 4 || p[4] === '/' || p[4] === '?';
+  return p.startsWith('/api/v1/') && !p.startsWith('/api/v1/auth');
+}
+
 export type LimiterStoreFactory = (prefix: string) => Store | undefined;
 
 /**

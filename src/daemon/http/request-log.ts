@@ -7,6 +7,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export interface RequestLogOptions {
   /** Headers set on every response (the security headers, computed once: see `securityHeaderList`). */
   headers?: ReadonlyArray<readonly [string, string]>;
+  /** Headers set instead of `headers` on a request whose URL `matches` (the API's own set). */
+  api?: { headers: ReadonlyArray<readonly [string, string]>; matches: (url: string) => boolean };
   /** Told the error code of every response that carries one (metrics). */
   onErrorCode?: (code: string) => void;
 }
@@ -20,14 +22,15 @@ export interface RequestLogOptions {
  * made only when something logs through it (errors, mostly).
  */
 export function requestLog(log: Logger, options: RequestLogOptions = {}) {
-  const headers = options.headers ?? [];
-  const { onErrorCode } = options;
+  const pageHeaders = options.headers ?? [];
+  const { onErrorCode, api } = options;
   return (req: Request, res: Response, next: NextFunction) => {
     const incoming = req.headers['x-request-id'];
     const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     const started = performance.now();
     const locals = res.locals;
     locals.requestId = id;
+    const headers = api?.matches(req.url) ? api.headers : pageHeaders;
     for (const [name, value] of headers) res.setHeader(name, value);
     res.setHeader('X-Request-Id', id);
     res.once('finish', () => {
