@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../src/daemon/ops/op.js';
-import { fitJson } from '../../src/mcp/fit.js';
+import { fitJson, surelyWithin } from '../../src/mcp/fit.js';
 import { cappedToolResult } from '../../src/mcp/summary.js';
 
 const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
@@ -36,5 +36,36 @@ describe('the final guard of MCP results', () => {
     expect(text).toContain('Cut to fit the 16 KB result cap');
     const generic = cappedToolResult({ name: 'g' } as unknown as Op, { items: ['a', 'b'], count: 2 }, 16 * 1024);
     expect((generic.content[0] as { text: string }).text).toBe('count: 2\nitems: 2 entries\n  - "a"\n  - "b"');
+  });
+});
+
+describe('surelyWithin (the bound that spares serialising a result under the cap)', () => {
+  const samples: unknown[] = [
+    'plain',
+    '\u0000\u001f"\\'.repeat(100),
+    '😀é中'.repeat(300),
+    { path: 'a.txt', content: 'x'.repeat(4096), size: 4096, hash: 'f'.repeat(64), truncated: false, n: -1.5e-300 },
+    [1, null, true, 'é', { k: ['\n'] }],
+    { 'ключ\u0001': { deep: [[[['x']]]] }, skipped: undefined },
+    [],
+    {},
+  ];
+
+  it('is never true for JSON over the limit, whatever the characters', () => {
+    for (const v of samples) {
+      const exact = bytes(v);
+      for (const limit of [0, 1, exact - 1, exact, exact * 3, exact * 6, exact * 7]) {
+        if (surelyWithin(v, limit)) expect(exact).toBeLessThanOrEqual(limit);
+      }
+      expect(surelyWithin(v, exact * 6 + 64)).toBe(true);
+    }
+  });
+
+  it('leaves to exact measurement what it cannot bound: toJSON, class instances, undefined in arrays', () => {
+    expect(surelyWithin({ at: new Date(0) }, 1e6)).toBe(false);
+    expect(surelyWithin({ b: Buffer.from('x') }, 1e6)).toBe(false);
+    expect(surelyWithin([undefined], 1e6)).toBe(false);
+    expect(surelyWithin({ f: () => 1 }, 1e6)).toBe(false);
+    expect(fitJson({ at: new Date(0) }, 1e6)).toEqual({ value: { at: new Date(0) }, cut: false });
   });
 });
