@@ -1,14 +1,13 @@
 import { closeSync } from 'node:fs';
-import type { FileState, FileUpdate, NewChunk, RagRepo } from '../db/rag-repo.js';
+import type { FileState, FileUpdate, RagRepo } from '../db/rag-repo.js';
 import { isBinary, sha256 } from '../workspace/content.js';
 import { walkWorkspace } from '../workspace/walk.js';
 import { readCapped, WorkspaceDir } from '../workspace/workspace-dir.js';
-import { type ChunkOptions, chunkFile } from './chunker.js';
+import type { ChunkOptions } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
-import { createEmbedder, type EmbedderSpec, embeddingText, embedsTokens, vectorBytes } from './embedder.js';
-import { withoutImports } from './import-lines.js';
-import { SyntaxParsers } from './syntax.js';
-import { expandTokens, ftsSymbolText, type Token, tokenize } from './tokens.js';
+import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
+import { type PreparedFile, vectorAt } from './prepare-file.js';
+import { PreparePool, THREAD_DEPTH } from './prepare-thread.js';
 
 export interface IndexLimits {
   /** Larger files are skipped. */
@@ -45,8 +44,6 @@ export interface IndexJobInput {
   embedder: EmbedderSpec;
   limits: IndexLimits;
 }
-
-const chunkHash = (s: string) => sha256(s).slice(0, 32);
 
 /**
  * One incremental pass over a workspace: walk (honouring .gitignore and the skip rules), compare each
@@ -86,21 +83,25 @@ export async function runIndexJob(
   // Security: every file is reached from the root's descriptor without following links (see WorkspaceDir).
   const ws = WorkspaceDir.open(input.root);
   try {
-    return await indexPass(repo, input, ws, p, report, started, signal);
+    return await indexPass({ repo, input, ws, p, report, started, signal });
   } finally {
     ws.close();
   }
 }
 
-async function indexPass(
-  repo: RagRepo,
-  input: IndexJobInput,
-  ws: WorkspaceDir,
-  p: JobProgress,
-  report: (force?: boolean) => void,
-  started: number,
-  signal: AbortSignal,
-): Promise<JobProgress> {
+/** One pass's state and what it works on. */
+interface Pass {
+  repo: RagRepo;
+  input: IndexJobInput;
+  ws: WorkspaceDir;
+  p: JobProgress;
+  report: (force?: boolean) => void;
+  started: number;
+  signal: AbortSignal;
+}
+
+async function indexPass(pass: Pass): Promise<JobProgress> {
+  const { input, ws, p, report, signal } = pass;
   const files: { rel: string }[] = [];
   for await (const e of walkWorkspace(ws, '.', {
     maxDepth: 64,
@@ -120,34 +121,65 @@ async function indexPass(
   p.phase = 'indexing';
   report(true);
 
+  const pool = new PreparePool({ embedder: input.embedder, chunk: input.limits.chunk });
+  try {
+    return await indexFiles(pass, files, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** A changed file on its way to the index: its chunks are being prepared (here or in the prepare thread). */
+interface Preparing {
+  file: Omit<FileUpdate, 'chunks' | 'language'>;
+  prepared: Promise<PreparedFile>;
+  settled: boolean;
+  /** Stored vectors of an edited file's chunks, by content hash: unchanged chunks keep theirs. */
+  reuse?: Map<string, Buffer>;
+}
+
+type Ready = Omit<Preparing, 'prepared' | 'settled'> & { prepared: PreparedFile };
+
+async function indexFiles(pass: Pass, files: readonly { rel: string }[], pool: PreparePool): Promise<JobProgress> {
+  const { repo, input, ws, p, report, started, signal } = pass;
   const known = repo.fileStates(input.indexId);
   const seen = new Set<string>();
   const embedder = createEmbedder(input.embedder);
-  const parsers = new SyntaxParsers();
   const indexingStarted = performance.now();
-  type Pending = Omit<NewChunk, 'vector'> & { tokens?: readonly Token[] };
-  let batch: { file: Omit<FileUpdate, 'chunks'>; chunks: Pending[]; reuse?: Map<string, Buffer> }[] = [];
-  const hashed = embedsTokens(embedder) ? embedder : undefined;
+  let batch: Ready[] = [];
   let deletions: string[] = [];
   let batchChunks = 0;
 
   const flush = async () => {
     if (batch.length === 0 && deletions.length === 0) return;
-    const pending = batch.flatMap((b) => b.chunks.map((c) => ({ c, reuse: b.reuse?.get(c.hash) })));
-    const toEmbed = pending.filter((x) => x.reuse === undefined);
-    const vectors = hashed
-      ? toEmbed.map((x) => hashed.embedTokens(x.c.tokens ?? tokenize(embeddingText(x.c))))
-      : await embedder.embed(
-          toEmbed.map((x) => embeddingText(x.c)),
-          signal,
-        );
-    const fresh = new Map(toEmbed.map((x, i) => [x.c, vectorBytes(vectors[i] as Float32Array)]));
-    const updates: FileUpdate[] = batch.map((b) => ({
-      ...b.file,
-      chunks: b.chunks.map((pc) => {
-        const { tokens: _tokens, ...c } = pc;
-        return { ...c, vector: b.reuse?.get(c.hash) ?? (fresh.get(pc) as Buffer) };
-      }),
+    // Vectors the preparer did not make (an embedder that takes texts, not tokens): embedded here, batched.
+    const toEmbed = batch.flatMap((b) =>
+      b.prepared.vectors
+        ? []
+        : b.prepared.chunks
+            .filter((c) => b.reuse?.get(c.hash) === undefined)
+            .map((c) => ({ c, text: embeddingText({ path: b.file.path, symbol: c.symbol, content: c.content }) })),
+    );
+    const embedded =
+      toEmbed.length > 0
+        ? await embedder.embed(
+            toEmbed.map((x) => x.text),
+            signal,
+          )
+        : [];
+    const fresh = new Map(toEmbed.map((x, i) => [x.c, vectorBytes(embedded[i] as Float32Array)]));
+    const updates: FileUpdate[] = batch.map(({ file, prepared, reuse }) => ({
+      ...file,
+      language: prepared.language,
+      chunks: prepared.chunks.map((c, i) => ({
+        ...c,
+        path: file.path,
+        language: prepared.language,
+        ftsPath: prepared.ftsPath,
+        vector:
+          reuse?.get(c.hash) ??
+          (prepared.vectors ? vectorAt({ ...prepared, vectors: prepared.vectors }, i) : (fresh.get(c) as Buffer)),
+      })),
     }));
     repo.writeBatch(input.indexId, updates, deletions);
     p.chunks += batchChunks;
@@ -157,6 +189,21 @@ async function indexPass(
     batchChunks = 0;
     p.indexingMs = Math.round(performance.now() - indexingStarted);
     report(true);
+  };
+
+  // Files are prepared a window ahead and written in walk order (the index does not depend on which thread
+  // prepared what): the oldest is taken once it is ready, or awaited when the window is full.
+  const preparing: Preparing[] = [];
+  const collect = async (all: boolean) => {
+    while (preparing.length > 0) {
+      const head = preparing[0] as Preparing;
+      if (!all && !head.settled && preparing.length < PREPARE_WINDOW) return;
+      preparing.shift();
+      const prepared = await head.prepared;
+      batch.push({ file: head.file, prepared, ...(head.reuse ? { reuse: head.reuse } : {}) });
+      batchChunks += prepared.chunks.length;
+      if (batch.length >= input.limits.batchFiles || batchChunks >= input.limits.batchFiles * 16) await flush();
+    }
   };
 
   // Perf: stat and read a few files ahead, so parsing and embedding never wait on the disk (the pass
@@ -187,38 +234,35 @@ async function indexPass(
       repo.touchFile(input.indexId, f.rel, outcome.size, outcome.mtimeMs);
       p.filesUnchanged++;
     } else {
-      const { language, chunks } = await chunkFile(f.rel, outcome.text, parsers, input.limits.chunk);
-      const pathTokens = tokenize(f.rel);
-      const ftsPath = expandTokens(pathTokens);
-      batch.push({
-        file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs, language },
-        chunks: chunks.map((c) => {
-          const tokens = chunkTokens(pathTokens, c, hashed !== undefined);
-          return {
-            path: f.rel,
-            language,
-            symbol: c.symbol,
-            kind: c.kind,
-            startLine: c.startLine,
-            endLine: c.endLine,
-            hash: chunkHash(c.content),
-            content: c.content,
-            ftsBody: expandTokens(tokens.body),
-            ftsSymbol: ftsSymbolText(c.symbol, c.content),
-            ftsPath,
-            ...(tokens.embed ? { tokens: tokens.embed } : {}),
-          };
-        }),
-        ...(before ? { reuse: repo.vectorsByHash(input.indexId, f.rel) } : {}),
-      });
-      batchChunks += chunks.length;
+      // Perf: a helper thread only pays once a pass has enough files to prepare (its start costs ~0.1 s CPU).
+      if (p.filesIndexed === THREAD_AFTER_FILES) pool.start();
+      const reuse = before ? repo.vectorsByHash(input.indexId, f.rel) : undefined;
+      const item: Preparing = {
+        file: { path: f.rel, hash: outcome.hash, size: outcome.size, mtimeMs: outcome.mtimeMs },
+        prepared: pool.prepare(f.rel, outcome.text, reuse ? new Set(reuse.keys()) : undefined),
+        settled: false,
+        ...(reuse ? { reuse } : {}),
+      };
+      item.prepared.then(
+        () => {
+          item.settled = true;
+        },
+        () => {
+          item.settled = true; // its error is raised in order, by collect
+        },
+      );
+      preparing.push(item);
       p.filesIndexed++;
     }
     p.filesDone++;
-    if (batch.length >= input.limits.batchFiles || batchChunks >= input.limits.batchFiles * 16) await flush();
+    // Small files are read synchronously: without this the prepare thread's answers would wait for the
+    // next read that blocks (and the indexer would prepare files itself instead of writing ready ones).
+    if (pool.threaded) await new Promise<void>((resolve) => setImmediate(resolve));
+    await collect(false);
     p.indexingMs = Math.round(performance.now() - indexingStarted);
     report();
   }
+  await collect(true);
   // Deletions only after a complete walk: a cancelled or truncated pass must not drop what it did not see.
   if (!signal.aborted && !p.truncated) {
     for (const path of known.keys()) if (!seen.has(path)) deletions.push(path);
@@ -229,6 +273,11 @@ async function indexPass(
   report(true);
   return { ...p, elapsedMs: Math.round(performance.now() - started) };
 }
+
+/** Changed files a pass prepares before it starts the prepare thread. */
+const THREAD_AFTER_FILES = 8;
+/** Changed files prepared ahead of the one being written: the thread's share plus the indexer's own. */
+const PREPARE_WINDOW = THREAD_DEPTH + 80;
 
 const READ_AHEAD = 8;
 
@@ -262,26 +311,4 @@ async function examine(
   const text = data.toString('utf8');
   if (looksMinified(text)) return { kind: 'skip' };
   return { kind: 'changed', text, hash, size: s.size, mtimeMs };
-}
-
-/**
- * A chunk's tokens for the FTS body (without its import lines, import-lines.ts) and, when the embedder
- * takes tokens, for the embedder (path, symbol and the whole body): one tokenization when they are the same.
- * Perf: the tokens of `embeddingText` are those of its lines' parts in turn (no token crosses a newline,
- * and ASCII text gives the same tokens under either pattern of tokenize), so the path is tokenized once
- * per file and a chunk's import lines are tokenized again only when there are some.
- */
-function chunkTokens(
-  pathTokens: readonly Token[],
-  c: { symbol: string | null; content: string },
-  forEmbedder: boolean,
-): { body: Token[]; embed?: Token[] } {
-  const head = c.symbol ? pathTokens.concat(tokenize(c.symbol)) : pathTokens;
-  const content = withoutImports(c.content);
-  if (content === c.content) {
-    const tokens = head.concat(tokenize(content));
-    return forEmbedder ? { body: tokens, embed: tokens } : { body: tokens };
-  }
-  const body = head.concat(tokenize(content));
-  return forEmbedder ? { body, embed: head.concat(tokenize(c.content)) } : { body };
 }
