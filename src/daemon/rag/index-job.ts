@@ -101,7 +101,19 @@ interface Pass {
 }
 
 async function indexPass(pass: Pass): Promise<JobProgress> {
-  const { input, ws, p, report, signal } = pass;
+  const pool = new PreparePool({ embedder: pass.input.embedder, chunk: pass.input.limits.chunk });
+  try {
+    const known = pass.repo.fileStates(pass.input.indexId);
+    // Perf: a first pass prepares every file; its thread starts while the walk runs (~0.1 s to be ready).
+    if (known.size === 0) pool.start();
+    const files = await walk(pass);
+    return await indexFiles(pass, files, known, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function walk({ input, ws, p, report, signal }: Pass): Promise<{ rel: string }[]> {
   const files: { rel: string }[] = [];
   for await (const e of walkWorkspace(ws, '.', {
     maxDepth: 64,
@@ -120,13 +132,7 @@ async function indexPass(pass: Pass): Promise<JobProgress> {
   p.filesTotal = files.length;
   p.phase = 'indexing';
   report(true);
-
-  const pool = new PreparePool({ embedder: input.embedder, chunk: input.limits.chunk });
-  try {
-    return await indexFiles(pass, files, pool);
-  } finally {
-    await pool.close();
-  }
+  return files;
 }
 
 /** A changed file on its way to the index: its chunks are being prepared (here or in the prepare thread). */
@@ -140,9 +146,13 @@ interface Preparing {
 
 type Ready = Omit<Preparing, 'prepared' | 'settled'> & { prepared: PreparedFile };
 
-async function indexFiles(pass: Pass, files: readonly { rel: string }[], pool: PreparePool): Promise<JobProgress> {
+async function indexFiles(
+  pass: Pass,
+  files: readonly { rel: string }[],
+  known: ReadonlyMap<string, FileState>,
+  pool: PreparePool,
+): Promise<JobProgress> {
   const { repo, input, ws, p, report, started, signal } = pass;
-  const known = repo.fileStates(input.indexId);
   const seen = new Set<string>();
   const embedder = createEmbedder(input.embedder);
   const indexingStarted = performance.now();

@@ -66,10 +66,12 @@ class PrepareThread {
   /** Stops the thread; the files it held fail with ThreadLost (their callers prepare them themselves). */
   end(): Promise<unknown> {
     if (this.lost) return Promise.resolve();
+    const idle = this.ready && this.waiting.size === 0;
     this.lost = true;
     this.ready = false;
     this.settleStarted(false);
-    if (this.waiting.size > 0) {
+    if (!idle) {
+      // Still starting (a small pass ends before its thread is ready) or holding files: ended at once.
       this.failHeld();
       return this.worker.terminate();
     }
