@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CHUNK_OPTIONS } from '../../src/daemon/rag/chunker.js';
-import { FilePreparer, type PreparedFile, type PrepareSettings } from '../../src/daemon/rag/prepare-file.js';
+import {
+  FilePreparer,
+  type PreparedFile,
+  type PrepareSettings,
+  preparedEmbedder,
+} from '../../src/daemon/rag/prepare-file.js';
 import { PreparePool } from '../../src/daemon/rag/prepare-thread.js';
 
 const settings: PrepareSettings = {
@@ -76,5 +81,22 @@ describe('rag prepare thread', () => {
     expect(plain(await pool.prepare(files[1]!.rel, files[1]!.text))).toEqual(
       plain(await local.prepare(files[1]!.rel, files[1]!.text)),
     );
+  });
+
+  it('hands the prepare thread a built-in embedder, never a remote one (nor its key)', () => {
+    expect(preparedEmbedder({ kind: 'static', hashedDimension: 384 })).toEqual({
+      kind: 'static',
+      hashedDimension: 384,
+    });
+    const remote = {
+      kind: 'openai' as const,
+      url: 'http://127.0.0.1:9/v1',
+      model: 'm',
+      key: 'secret',
+      dimensions: 8,
+      batchSize: 16,
+      timeoutMs: 1000,
+    };
+    expect(preparedEmbedder(remote)).toBeUndefined();
   });
 });

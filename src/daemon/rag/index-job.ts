@@ -6,7 +6,7 @@ import { readCapped, WorkspaceDir } from '../workspace/workspace-dir.js';
 import type { ChunkOptions } from './chunker.js';
 import { looksMinified, SKIPPED_DIRS, skipByName } from './eligibility.js';
 import { createEmbedder, type EmbedderSpec, embeddingText, vectorBytes } from './embedder.js';
-import { type PreparedFile, vectorAt } from './prepare-file.js';
+import { type PreparedFile, preparedEmbedder, vectorAt } from './prepare-file.js';
 import { PreparePool, THREAD_DEPTH } from './prepare-thread.js';
 
 export interface IndexLimits {
@@ -101,7 +101,8 @@ interface Pass {
 }
 
 async function indexPass(pass: Pass): Promise<JobProgress> {
-  const pool = new PreparePool({ embedder: pass.input.embedder, chunk: pass.input.limits.chunk });
+  const { embedder, limits } = pass.input;
+  const pool = new PreparePool({ embedder: preparedEmbedder(embedder), chunk: limits.chunk });
   try {
     const known = pass.repo.fileStates(pass.input.indexId);
     // Perf: a first pass prepares every file; its thread starts while the walk runs (~0.1 s to be ready).
@@ -285,7 +286,7 @@ async function indexFiles(
 }
 
 /** Changed files a pass prepares before it starts the prepare thread. */
-const THREAD_AFTER_FILES = 8;
+const THREAD_AFTER_FILES = 32;
 /** Changed files prepared ahead of the one being written: the thread's share plus the indexer's own. */
 const PREPARE_WINDOW = THREAD_DEPTH + 80;
 

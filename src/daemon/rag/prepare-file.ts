@@ -32,9 +32,17 @@ export interface PreparedFile {
 
 /** What preparing a file needs besides the file: plain data, so a helper thread can build the same. */
 export interface PrepareSettings {
-  embedder: EmbedderSpec;
+  /**
+   * The pass's embedder when it runs on tokens (the built-in ones: see `preparedEmbedder`); another one
+   * (a remote model, with its key) never reaches the prepare thread: the indexer embeds for it.
+   */
+  embedder: EmbedderSpec | undefined;
   chunk: ChunkOptions;
 }
+
+/** The spec a preparer gets for the pass's embedder: itself when it embeds tokens, else none. */
+export const preparedEmbedder = (spec: EmbedderSpec): EmbedderSpec | undefined =>
+  embedsTokens(createEmbedder(spec)) ? spec : undefined;
 
 const chunkHash = (s: string) => sha256(s).slice(0, 32);
 
@@ -48,8 +56,8 @@ export class FilePreparer {
   private readonly embedder: TokenEmbedder | undefined;
 
   constructor(private readonly settings: PrepareSettings) {
-    const embedder = createEmbedder(settings.embedder);
-    this.embedder = embedsTokens(embedder) ? embedder : undefined;
+    const embedder = settings.embedder && createEmbedder(settings.embedder);
+    this.embedder = embedder && embedsTokens(embedder) ? embedder : undefined;
   }
 
   /** `reuse`: hashes of chunks whose stored vectors the indexer keeps (an edited file's unchanged chunks). */
