@@ -3,6 +3,15 @@ import { workerScript } from '../worker-script.js';
 import { FilePreparer, type PreparedFile, type PrepareSettings } from './prepare-file.js';
 import type { PrepareReply, PrepareRequest } from './prepare-worker.js';
 
+/**
+ * The prepare thread's old-generation limit. Perf/memory: under the default limit (a few GB) V8 let the
+ * thread's heap grow to ~4× what it holds alive (its caches, the files in its queue: ~25–40 MB); under
+ * 256 MB it collects sooner (a growth factor of ~1.3), which took ~20 MB off a 15,016-file pass's peak RSS
+ * at no visible cost. A thread that runs out of it (a file far larger than any the index takes by
+ * default) is lost like any other: its files are prepared by the indexer.
+ */
+const PREPARE_HEAP_MB = 256;
+
 /** A prepare thread failed or ended under a request: the file is prepared here instead. */
 class ThreadLost extends Error {}
 
@@ -29,6 +38,7 @@ class PrepareThread {
     });
     const w = new Worker(workerScript('rag/prepare-worker.js'), {
       workerData: settings,
+      resourceLimits: { maxOldGenerationSizeMb: PREPARE_HEAP_MB },
     });
     w.on('message', (m: PrepareReply) => {
       if (m.type === 'ready') {
