@@ -6,6 +6,7 @@ import { workerScript } from '../worker-script.js';
 import type { Ranking } from './ranking.js';
 import type { SearchOptions, SearchResult } from './search.js';
 import type { SearchReply, SearchRequest, SearchWorkerInput } from './search-worker.js';
+import { SEARCH_THREAD_LIMITS } from './vector-thread.js';
 
 /** A thread nobody searched with for this long ends (its memory and connection go with it). */
 const IDLE_MS = 5 * 60_000;
@@ -72,7 +73,10 @@ export class SearchThread {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerScript('rag/search-worker.js'), { workerData: this.input });
+    const worker = new Worker(workerScript('rag/search-worker.js'), {
+      workerData: this.input,
+      resourceLimits: SEARCH_THREAD_LIMITS,
+    });
     worker.on('message', (reply: SearchReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
