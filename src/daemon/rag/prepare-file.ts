@@ -1,3 +1,4 @@
+import type { NewChunk } from '../db/rag-rows.js';
 import { sha256 } from '../workspace/content.js';
 import { type ChunkOptions, chunkFile } from './chunker.js';
 import { createEmbedder, type EmbedderSpec, embedsTokens, type TokenEmbedder } from './embedder.js';
@@ -5,17 +6,8 @@ import { withoutImports } from './import-lines.js';
 import { SyntaxParsers } from './syntax.js';
 import { expandTokens, ftsSymbolText, type Token, tokenize } from './tokens.js';
 
-/** A chunk as the index stores it, but for its vector. */
-export interface PreparedChunk {
-  symbol: string | null;
-  kind: string;
-  startLine: number;
-  endLine: number;
-  hash: string;
-  content: string;
-  ftsBody: string;
-  ftsSymbol: string;
-}
+/** A chunk as the index stores it, but for its file's fields and its vector. */
+export type PreparedChunk = Omit<NewChunk, 'path' | 'language' | 'ftsPath' | 'vector'>;
 
 /** One file's chunks, ready to be written (plain data: it crosses threads, prepare-thread.ts). */
 export interface PreparedFile {
