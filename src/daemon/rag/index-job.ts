@@ -189,7 +189,7 @@ async function indexFiles(
         ftsPath: prepared.ftsPath,
         vector:
           reuse?.get(c.hash) ??
-          (prepared.vectors ? vectorAt({ ...prepared, vectors: prepared.vectors }, i) : (fresh.get(c) as Buffer)),
+          (prepared.vectors ? vectorAt(prepared.vectors, prepared.chunks.length, i) : (fresh.get(c) as Buffer)),
       })),
     }));
     repo.writeBatch(input.indexId, updates, deletions);

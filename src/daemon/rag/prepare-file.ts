@@ -90,10 +90,10 @@ function packVectors(vectors: readonly (Float32Array | undefined)[], n: number, 
   return out;
 }
 
-/** Chunk i's vector bytes, a view into `vectors`. */
-export function vectorAt(file: PreparedFile & { vectors: Uint8Array }, i: number): Buffer {
-  const stride = file.vectors.byteLength / file.chunks.length;
-  return Buffer.from(file.vectors.buffer, file.vectors.byteOffset + i * stride, stride);
+/** Chunk i's vector bytes of a file's packed `vectors` (of `count` chunks), a view into them. */
+export function vectorAt(vectors: Uint8Array, count: number, i: number): Buffer {
+  const stride = vectors.byteLength / count;
+  return Buffer.from(vectors.buffer, vectors.byteOffset + i * stride, stride);
 }
 
 /**
