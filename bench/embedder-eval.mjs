@@ -18,6 +18,7 @@ import { tokenize } from '../dist/daemon/rag/tokens.js';
 import { extractPairs, sourceFiles } from '../scripts/train-embedder/extract-pairs.mjs';
 import { splitOf } from '../scripts/train-embedder/terms.mjs';
 import { benchDaemon } from './lib/bench-daemon.mjs';
+import { rankOf } from './lib/rag-eval-cases.mjs';
 
 const here = (p) => new URL(p, import.meta.url).pathname;
 const CORPUS_TSV = here('../scripts/train-embedder/corpus.tsv');
@@ -70,12 +71,6 @@ function buildSet(lang) {
   return { files, queries, packages: new Set(held.filter((r) => r[0] === lang).map((r) => r[2])).size };
 }
 
-const isAnswer = (hit, q) =>
-  q.answers.some((a) => hit.path === a.path && hit.startLine <= a.line && a.line <= hit.endLine);
-const rankOf = (hits, q) => {
-  const i = hits.findIndex((h) => isAnswer(h, q));
-  return i < 0 ? Number.POSITIVE_INFINITY : i + 1;
-};
 const metrics = (ranks) => ({
   recallAt5: round(ranks.filter((r) => r <= 5).length / ranks.length),
   mrrAt10: round(ranks.reduce((s, r) => s + (r <= 10 ? 1 / r : 0), 0) / ranks.length),

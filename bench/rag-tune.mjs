@@ -8,14 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_RANKING } from '../dist/daemon/rag/ranking.js';
 import { benchDaemon } from './lib/bench-daemon.mjs';
-import { extractCases, sampleCases } from './lib/rag-eval-cases.mjs';
+import { extractCases, rankOf, sampleCases } from './lib/rag-eval-cases.mjs';
 import { loadSets, readPackages } from './lib/rag-eval-corpora.mjs';
 
 const round = (n) => Math.round(n * 1000) / 1000;
-const rankOf = (hits, q) => {
-  const i = hits.findIndex((h) => h.path === q.path && h.startLine <= q.line && q.line <= h.endLine);
-  return i < 0 ? Number.POSITIVE_INFINITY : i + 1;
-};
 const metrics = (ranks) => ({
   r5: round(ranks.filter((r) => r <= 5).length / ranks.length),
   mrr: round(ranks.reduce((s, r) => s + (r <= 10 ? 1 / r : 0), 0) / ranks.length),

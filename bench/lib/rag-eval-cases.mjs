@@ -151,17 +151,28 @@ export function fnv(s) {
 
 /**
  * Up to `n` cases, drawn round-robin across packages in a fixed hash order so that no one package fills
- * the set; duplicate questions dropped.
+ * the set; duplicate questions dropped. A question asked of several definitions (testify's `Nil`,
+ * `Nilf` and `require.Nil` share one comment; async ships `eachLimit` twice) keeps them all as its
+ * `answers`: the question cannot tell them apart, so any of them answers it.
  */
 export function sampleCases(cases, n) {
+  const answers = new Map();
+  for (const c of cases) {
+    const key = c.query.toLowerCase();
+    if (!answers.has(key)) answers.set(key, []);
+    answers.get(key).push({ path: c.path, line: c.line });
+  }
   const byPkg = new Map();
-  const seen = new Set();
   for (const c of [...cases].sort((a, b) => fnv(`${a.path}:${a.line}`) - fnv(`${b.path}:${b.line}`))) {
     const key = c.query.toLowerCase();
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (!answers.has(key)) continue;
+    const all = answers.get(key);
+    answers.delete(key);
     if (!byPkg.has(c.pkg)) byPkg.set(c.pkg, []);
-    byPkg.get(c.pkg).push(c);
+    byPkg.get(c.pkg).push({
+      ...c,
+      answers: [{ path: c.path, line: c.line }, ...all.filter((a) => a.path !== c.path || a.line !== c.line)],
+    });
   }
   const queues = [...byPkg.keys()].sort().map((k) => byPkg.get(k));
   const out = [];
@@ -169,4 +180,15 @@ export function sampleCases(cases, n) {
     for (const q of queues) if (q.length > 0 && out.length < n) out.push(q.shift());
   }
   return out;
+}
+
+/** Whether a hit's lines hold one of the question's answers (its own definition when it names no others). */
+export function isAnswer(hit, q) {
+  return (q.answers ?? [q]).some((a) => hit.path === a.path && hit.startLine <= a.line && a.line <= hit.endLine);
+}
+
+/** The 1-based rank of the first hit that answers `q`, or Infinity. `strict`: only `q`'s own definition. */
+export function rankOf(hits, q, strict = false) {
+  const i = hits.findIndex((h) => isAnswer(h, strict ? { path: q.path, line: q.line } : q));
+  return i < 0 ? Number.POSITIVE_INFINITY : i + 1;
 }
