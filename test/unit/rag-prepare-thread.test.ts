@@ -42,18 +42,25 @@ afterEach(async () => {
   pool = undefined;
 });
 
+/** A pool whose thread is up (closed after the test). */
+async function startedPool(): Promise<PreparePool> {
+  const started = new PreparePool(settings);
+  pool = started;
+  started.start();
+  expect(await started.threadReady()).toBe(true);
+  return started;
+}
+
 describe('rag prepare thread', () => {
   it('prepares files exactly as the indexer does itself (which thread prepared a file never shows)', async () => {
     const local = new FilePreparer(settings);
-    pool = new PreparePool(settings);
-    pool.start();
-    expect(await pool.threadReady()).toBe(true);
+    const started = await startedPool();
     const files = sampleFiles();
     const reuse = new Set<string>();
     const first = await local.prepare(files[0]!.rel, files[0]!.text);
     reuse.add(first.chunks[0]!.hash);
     const threaded = await Promise.all(
-      files.map((f, i) => (pool as PreparePool).prepare(f.rel, f.text, i === 0 ? reuse : undefined)),
+      files.map((f, i) => started.prepare(f.rel, f.text, i === 0 ? reuse : undefined)),
     );
     for (const [i, f] of files.entries()) {
       const mine = await local.prepare(f.rel, f.text, i === 0 ? reuse : undefined);
@@ -68,17 +75,15 @@ describe('rag prepare thread', () => {
 
   it('prepares the files a lost thread held itself', async () => {
     const local = new FilePreparer(settings);
-    pool = new PreparePool(settings);
-    pool.start();
-    expect(await pool.threadReady()).toBe(true);
+    const started = await startedPool();
     const files = sampleFiles();
-    const pending = files.map((f) => (pool as PreparePool).prepare(f.rel, f.text));
-    await pool.close(); // the thread ends with files in hand
-    expect(pool.threaded).toBe(false);
+    const pending = files.map((f) => started.prepare(f.rel, f.text));
+    await started.close(); // the thread ends with files in hand
+    expect(started.threaded).toBe(false);
     const got = await Promise.all(pending);
     for (const [i, f] of files.entries()) expect(plain(got[i]!)).toEqual(plain(await local.prepare(f.rel, f.text)));
     // Without a thread every file is prepared here.
-    expect(plain(await pool.prepare(files[1]!.rel, files[1]!.text))).toEqual(
+    expect(plain(await started.prepare(files[1]!.rel, files[1]!.text))).toEqual(
       plain(await local.prepare(files[1]!.rel, files[1]!.text)),
     );
   });

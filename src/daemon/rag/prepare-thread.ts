@@ -53,11 +53,7 @@ class PrepareThread {
       else waiting.reject(new Error(m.message));
     });
     const lost = () => {
-      if (this.lost) return;
-      this.lost = true;
-      this.ready = false;
-      this.settleStarted(false);
-      this.failHeld();
+      if (!this.lost) this.markLost();
     };
     w.on('error', lost);
     w.on('exit', lost);
@@ -77,14 +73,9 @@ class PrepareThread {
   end(): Promise<unknown> {
     if (this.lost) return Promise.resolve();
     const idle = this.ready && this.waiting.size === 0;
-    this.lost = true;
-    this.ready = false;
-    this.settleStarted(false);
-    if (!idle) {
-      // Still starting (a small pass ends before its thread is ready) or holding files: ended at once.
-      this.failHeld();
-      return this.worker.terminate();
-    }
+    this.markLost();
+    // Still starting (a small pass ends before its thread is ready) or holding files: ended at once.
+    if (!idle) return this.worker.terminate();
     // Idle: it exits by itself (so its profile, under --cpu-prof, is written); one that does not is ended.
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.postMessage({ type: 'end' } satisfies PrepareRequest);
@@ -92,7 +83,11 @@ class PrepareThread {
     return exited.finally(() => clearTimeout(timer));
   }
 
-  private failHeld(): void {
+  /** Takes no more files and fails the ones it holds with ThreadLost. */
+  private markLost(): void {
+    this.lost = true;
+    this.ready = false;
+    this.settleStarted(false);
     const held = [...this.waiting.values()];
     this.waiting.clear();
     for (const x of held) x.reject(new ThreadLost());
