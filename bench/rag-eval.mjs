@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchDaemon } from './lib/bench-daemon.mjs';
 import { corpusFiles, SOURCES } from './lib/rag-corpus.mjs';
-import { extractCases, rankOf, sampleCases } from './lib/rag-eval-cases.mjs';
+import { askOnce, extractCases, rankOf, sampleCases } from './lib/rag-eval-cases.mjs';
 import { loadSets, readPackages } from './lib/rag-eval-corpora.mjs';
 
 const { values: args } = parseArgs({
@@ -90,18 +90,15 @@ try {
     // The older set: TypeScript sources of rxjs, zod and ajv from node_modules.
     const sources = SOURCES.filter((s) => ['rxjs/src', 'zod/src', 'ajv/lib'].includes(s.dir));
     const files = [];
-    const byQuery = new Map();
+    const exported = [];
     for (const f of await corpusFiles(5000, sources)) {
       const { text, cases: found } = extractCases('js', await readFile(f.abs, 'utf8'));
       files.push({ rel: f.rel, text });
-      for (const c of found) {
-        if (!/^\s*export\b/.test(text.split('\n')[c.line - 1] ?? '')) continue;
-        const answer = { path: f.rel, line: c.line };
-        if (byQuery.has(c.query)) byQuery.get(c.query).answers.push(answer);
-        else byQuery.set(c.query, { ...c, path: f.rel, answers: [answer] });
-      }
+      for (const c of found)
+        if (/^\s*export\b/.test(text.split('\n')[c.line - 1] ?? '')) exported.push({ ...c, path: f.rel });
     }
-    const cases = [...byQuery.values()];
+    // Questions compared as written here (the set predates case-insensitive comparison).
+    const cases = askOnce(exported, (c) => c.query);
     results.own = { corpus: 'rxjs/src, zod/src, ajv/lib (node_modules)', ...(await evaluate(b, 'own', files, cases)) };
     console.log('own', JSON.stringify(results.own));
   }

@@ -150,29 +150,32 @@ export function fnv(s) {
 }
 
 /**
+ * One case per question, the first of `cases` to ask it, with every definition the question was asked of
+ * as its `answers` (its own first): testify's `Nil`, `Nilf` and `require.Nil` share one comment, async ships
+ * `eachLimit` twice, and a question that cannot tell them apart is answered by any of them. `key`: what
+ * makes two questions the same.
+ */
+export function askOnce(cases, key = (c) => c.query.toLowerCase()) {
+  const byKey = new Map();
+  for (const c of cases) {
+    const answer = { path: c.path, line: c.line };
+    const known = byKey.get(key(c));
+    if (known) known.answers.push(answer);
+    else byKey.set(key(c), { ...c, answers: [answer] });
+  }
+  return [...byKey.values()];
+}
+
+/**
  * Up to `n` cases, drawn round-robin across packages in a fixed hash order so that no one package fills
- * the set; duplicate questions dropped. A question asked of several definitions (testify's `Nil`,
- * `Nilf` and `require.Nil` share one comment; async ships `eachLimit` twice) keeps them all as its
- * `answers`: the question cannot tell them apart, so any of them answers it.
+ * the set; each question asked once (askOnce).
  */
 export function sampleCases(cases, n) {
-  const answers = new Map();
-  for (const c of cases) {
-    const key = c.query.toLowerCase();
-    if (!answers.has(key)) answers.set(key, []);
-    answers.get(key).push({ path: c.path, line: c.line });
-  }
   const byPkg = new Map();
-  for (const c of [...cases].sort((a, b) => fnv(`${a.path}:${a.line}`) - fnv(`${b.path}:${b.line}`))) {
-    const key = c.query.toLowerCase();
-    if (!answers.has(key)) continue;
-    const all = answers.get(key);
-    answers.delete(key);
+  const ordered = [...cases].sort((a, b) => fnv(`${a.path}:${a.line}`) - fnv(`${b.path}:${b.line}`));
+  for (const c of askOnce(ordered)) {
     if (!byPkg.has(c.pkg)) byPkg.set(c.pkg, []);
-    byPkg.get(c.pkg).push({
-      ...c,
-      answers: [{ path: c.path, line: c.line }, ...all.filter((a) => a.path !== c.path || a.line !== c.line)],
-    });
+    byPkg.get(c.pkg).push(c);
   }
   const queues = [...byPkg.keys()].sort().map((k) => byPkg.get(k));
   const out = [];
