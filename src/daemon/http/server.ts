@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
+import { fairDispatch } from './fair-dispatch.js';
 
 /**
  * The daemon's HTTP server for an express app, with requests and responses born with the app's prototypes.
@@ -13,9 +14,13 @@ import type { Express } from 'express';
  *
  * The constructors are plain functions calling node's (`Reflect.construct` measured slower than express's
  * own swap). Should a node version make them classes, which cannot be called so, the server is the plain one.
+ *
+ * Requests reach the app through `fairDispatch`, in arrival order and a short slice per event-loop turn, so a
+ * connection opened while the daemon is busy is accepted in one short turn.
  */
 export function createAppServer(app: Express): Server {
-  if (!callable(IncomingMessage) || !callable(ServerResponse)) return createServer(app);
+  const listener = fairDispatch(app);
+  if (!callable(IncomingMessage) || !callable(ServerResponse)) return createServer(listener);
   function DiscoRequest(this: IncomingMessage, socket: Socket) {
     IncomingMessage.call(this, socket);
   }
@@ -29,7 +34,7 @@ export function createAppServer(app: Express): Server {
       IncomingMessage: DiscoRequest as unknown as typeof IncomingMessage,
       ServerResponse: DiscoResponse as unknown as typeof ServerResponse,
     },
-    app,
+    listener,
   );
 }
 
