@@ -27,11 +27,19 @@ export const REDACT_PATHS = [
   ...[...SECRET_PATHS].flatMap(([top, tails]) => tails.map((t) => [top, ...t].join('.'))),
 ];
 
-/** A copy of an object with the same prototype and own properties (an Error keeps its message and stack). */
+/**
+ * A copy of an object with the same prototype and own properties (an Error keeps its message and stack),
+ * every one of them configurable so that a read-only or getter-only secret can still be replaced.
+ */
 function copyOf(value: object): Record<string, unknown> {
   if (Array.isArray(value)) return value.slice() as unknown as Record<string, unknown>;
-  return Object.defineProperties(Object.create(Object.getPrototypeOf(value)), Object.getOwnPropertyDescriptors(value));
+  const props = Object.getOwnPropertyDescriptors(value);
+  for (const d of Object.values(props) as PropertyDescriptor[]) d.configurable = true;
+  return Object.defineProperties(Object.create(Object.getPrototypeOf(value)), props);
 }
+
+const setField = (target: Record<string, unknown>, key: string, value: unknown) =>
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
@@ -42,9 +50,7 @@ function censorPath(value: Record<string, unknown>, path: readonly string[], at 
   const inner = value[key];
   const next = at === path.length - 1 ? CENSOR : isObject(inner) ? censorPath(inner, path, at + 1) : inner;
   if (next === inner) return value;
-  const copy = copyOf(value);
-  copy[key] = next;
-  return copy;
+  return setField(copyOf(value), key, next);
 }
 
 /** One top-level value: its secret keys, and the secret paths below its key. */
@@ -72,7 +78,7 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
     else if (isObject(value)) next = censorValue(key, value);
     if (next !== value) {
       if (out === fields) out = { ...fields };
-      out[key] = next;
+      setField(out, key, next);
     }
   }
   return out;

@@ -63,6 +63,12 @@ describe('log redaction', () => {
     expect(out.user).toEqual({ name: 'ada', token: '[redacted]' });
     expect(out.other).toBe(fields.other);
     expect(user.token).toBe(SECRET);
+    const frozen = Object.freeze({ id: 1, password: SECRET });
+    const getter = Object.defineProperty({ id: 2 }, 'token', { get: () => SECRET, enumerable: true });
+    expect(redact({ frozen, getter })).toEqual({
+      frozen: { id: 1, password: '[redacted]' },
+      getter: { id: 2, token: '[redacted]' },
+    });
     const plain = { reqId: 'r', method: 'GET', path: '/x', status: 200, ms: 1.5 };
     expect(redact(plain)).toBe(plain);
   });
