@@ -23,34 +23,47 @@ export function fitItems<T>(items: readonly T[], budget: number, fixed = 0): { k
   return { kept: items.slice(0, i), truncated: i < items.length };
 }
 
-/** Keeps a string whole-character: never ends (or starts) between the two halves of a surrogate pair. */
-const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
-/** The longest head of `text` whose JSON takes at most `maxBytes`. */
-export function headWithin(text: string, maxBytes: number): string {
-  if (jsonBytes(text) <= maxBytes) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (jsonBytes(text.slice(0, mid)) <= maxBytes) lo = mid;
-    else hi = mid - 1;
-  }
-  return isHighSurrogate(text.charCodeAt(lo - 1)) ? text.slice(0, lo - 1) : text.slice(0, lo);
+/** Bytes one UTF-16 unit below U+D800 or above U+DFFF takes in JSON.stringify's output, as UTF-8. */
+function unitBytes(code: number): number {
+  if (code >= 0x80) return code < 0x800 ? 2 : 3;
+  if (code >= 0x20) return code === 0x22 || code === 0x5c ? 2 : 1; // `"` and `\` are escaped
+  return code === 8 || code === 9 || code === 10 || code === 12 || code === 13 ? 2 : 6; // `\n`…, else `\u00XX`
 }
 
-/** The longest tail of `text` whose JSON takes at most `maxBytes`. */
-export function tailWithin(text: string, maxBytes: number): string {
-  if (jsonBytes(text) <= maxBytes) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (jsonBytes(text.slice(text.length - mid)) <= maxBytes) lo = mid;
-    else hi = mid - 1;
+/**
+ * The longest head of `text` whose JSON takes at most `maxBytes` (quotes included), never ending between the
+ * two halves of a surrogate pair. Perf: one pass counting bytes as JSON.stringify writes them (a lone
+ * surrogate as `\uXXXX`), where a binary search serialised a slice a dozen times: every MCP result whose
+ * summary is a file's text went through it.
+ */
+export function headWithin(text: string, maxBytes: number): string {
+  let used = 2;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const pair = isHigh(code) && isLow(text.charCodeAt(i + 1));
+    const n = pair ? 4 : isHigh(code) || isLow(code) ? 6 : unitBytes(code);
+    used += n;
+    if (used > maxBytes) return text.slice(0, i);
+    if (pair) i++;
   }
-  const start = text.length - lo;
-  return isHighSurrogate(text.charCodeAt(start - 1)) ? text.slice(start + 1) : text.slice(start);
+  return text;
+}
+
+/** The longest tail of `text` whose JSON takes at most `maxBytes`, never starting inside a surrogate pair. */
+export function tailWithin(text: string, maxBytes: number): string {
+  let used = 2;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i);
+    const pair = isLow(code) && i > 0 && isHigh(text.charCodeAt(i - 1));
+    const n = pair ? 4 : isHigh(code) || isLow(code) ? 6 : unitBytes(code);
+    used += n;
+    if (used > maxBytes) return text.slice(i + 1);
+    if (pair) i--;
+  }
+  return text;
 }
 
 /** The first `n` lines of a text, for summaries. */
