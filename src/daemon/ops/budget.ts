@@ -26,8 +26,9 @@ export function fitItems<T>(items: readonly T[], budget: number, fixed = 0): { k
 const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
 const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
-/** Bytes one UTF-16 unit below U+D800 or above U+DFFF takes in JSON.stringify's output, as UTF-8. */
+/** Bytes one UTF-16 unit outside a surrogate pair takes in JSON.stringify's output, as UTF-8. */
 function unitBytes(code: number): number {
+  if (code >= 0xd800 && code <= 0xdfff) return 6; // a lone surrogate: `\uXXXX`
   if (code >= 0x80) return code < 0x800 ? 2 : 3;
   if (code >= 0x20) return code === 0x22 || code === 0x5c ? 2 : 1; // `"` and `\` are escaped
   return code === 8 || code === 9 || code === 10 || code === 12 || code === 13 ? 2 : 6; // `\n`…, else `\u00XX`
@@ -44,8 +45,7 @@ export function headWithin(text: string, maxBytes: number): string {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     const pair = isHigh(code) && isLow(text.charCodeAt(i + 1));
-    const n = pair ? 4 : isHigh(code) || isLow(code) ? 6 : unitBytes(code);
-    used += n;
+    used += pair ? 4 : unitBytes(code);
     if (used > maxBytes) return text.slice(0, i);
     if (pair) i++;
   }
@@ -58,8 +58,7 @@ export function tailWithin(text: string, maxBytes: number): string {
   for (let i = text.length - 1; i >= 0; i--) {
     const code = text.charCodeAt(i);
     const pair = isLow(code) && i > 0 && isHigh(text.charCodeAt(i - 1));
-    const n = pair ? 4 : isHigh(code) || isLow(code) ? 6 : unitBytes(code);
-    used += n;
+    used += pair ? 4 : unitBytes(code);
     if (used > maxBytes) return text.slice(i + 1);
     if (pair) i--;
   }
