@@ -53,11 +53,14 @@ function censorPath(value: Record<string, unknown>, path: readonly string[], at 
   return setField(copyOf(value), key, next);
 }
 
-/** One top-level value: its secret keys, and the secret paths below its key. */
+/** The paths censored below a top-level key: every secret key one level down, and the key's own paths. */
+const ONE_LEVEL_DOWN = [...SECRET_KEYS].map((k) => [k]);
+const PATHS_UNDER = new Map([...SECRET_PATHS].map(([top, tails]) => [top, [...ONE_LEVEL_DOWN, ...tails]]));
+
+/** One top-level value with the secrets below it censored. */
 function censorValue(top: string, value: Record<string, unknown>): Record<string, unknown> {
   let out = value;
-  for (const key of SECRET_KEYS) if (Object.hasOwn(out, key)) out = censorPath(out, [key]);
-  for (const path of SECRET_PATHS.get(top) ?? []) out = censorPath(out, path);
+  for (const path of PATHS_UNDER.get(top) ?? ONE_LEVEL_DOWN) out = censorPath(out, path);
   return out;
 }
 
